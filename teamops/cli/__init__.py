@@ -1,0 +1,1 @@
+"""The command line: one module per noun, wired together in app.py."""

@@ -1,0 +1,126 @@
+"""The `teamops` command: global options, sub-commands, and errors mapped to exit codes in one place."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from teamops import __version__
+from teamops.cli import commits, config_cmd, kpi, people, setup
+from teamops.cli.options import Format
+from teamops.cli.output import Output
+from teamops.cli.state import AppState, state
+from teamops.errors import ExitCode, TeamopsError
+
+
+def _debug_wanted(ctx: click.Context) -> bool:
+    obj = ctx.find_root().obj
+    if isinstance(obj, AppState) and obj.debug:
+        return True
+    if "--debug" in sys.argv[1:]:
+        return True
+    return os.environ.get("TEAMOPS_DEBUG", "") not in ("", "0", "false", "no")
+
+
+class TeamopsGroup(TyperGroup):
+    """Turns expected errors into one line and the documented exit code; tracebacks only on --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except TeamopsError as exc:
+            if _debug_wanted(ctx):
+                raise
+            Output().error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except sqlite3.OperationalError as exc:
+            if _debug_wanted(ctx):
+                raise
+            if "locked" in str(exc) or "busy" in str(exc):
+                Output().error("the database is busy with another teamops run; try again later")
+                raise typer.Exit(ExitCode.LOCKED) from None
+            Output().error(f"database error: {exc}")
+            raise typer.Exit(ExitCode.INTERNAL) from None
+        except KeyboardInterrupt:
+            Output().error("interrupted; everything already stored is kept")
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except Exception as exc:
+            if _debug_wanted(ctx):
+                raise
+            Output().error(
+                f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+            )
+            raise typer.Exit(ExitCode.INTERNAL) from None
+
+
+app = typer.Typer(
+    cls=TeamopsGroup,
+    name="teamops",
+    help="What your team ships and how it works: commits, estimates, tasks and KPIs in one SQLite file.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"teamops {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database file (env TEAMOPS_DB; default ./teamops.db).", show_default=False),
+    ] = None,
+    config: Annotated[
+        str | None,
+        typer.Option("--config", help="Config file (env TEAMOPS_CONFIG; default ./teamops.toml)."),
+    ] = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option("--format", "-f", help="Output format: table, json, csv or markdown."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or status lines.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More status lines.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (or TEAMOPS_DEBUG=1).")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """teamops: commits, estimates, tasks with RACI and KPIs for small teams, in one SQLite file."""
+    from dotenv import load_dotenv
+
+    # Secrets come from the environment; a .env beside the work never overrides what is set.
+    load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
+    st = state(ctx)
+    st.db_flag, st.config_flag = db, config
+    st.fmt = fmt.value if fmt else os.environ.get("TEAMOPS_FORMAT") or None
+    st.quiet = quiet or os.environ.get("TEAMOPS_QUIET", "") not in ("", "0")
+    st.verbose, st.debug = verbose, debug
+    ctx.call_on_close(st.close)
+
+
+commits.register(app)
+setup.register(app)
+app.add_typer(people.app, name="people")
+app.add_typer(kpi.app, name="kpi")
+app.add_typer(config_cmd.app, name="config")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="teamops")

@@ -1,0 +1,31 @@
+"""`teamops config show`: the effective configuration, secrets redacted."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from teamops.cli.options import FormatOpt, fmt_value
+from teamops.cli.output import Column, Report
+from teamops.cli.state import state
+
+app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+
+
+@app.command("show")
+def show(ctx: typer.Context, fmt: FormatOpt = None) -> None:
+    """Print every key with its value and where it came from (default, file, env, flag)."""
+    from teamops.config import flatten
+
+    st = state(ctx)
+    cfg = st.config
+    st.output(fmt_value(fmt)).report(
+        Report(
+            name="config",
+            rows=flatten(cfg, os.environ),
+            columns=[Column("key", "Key"), Column("value", "Value"), Column("source", "Source")],
+            title=f"Configuration ({cfg.file or 'no config file: defaults'})",
+            meta={"file": str(cfg.file) if cfg.file else None, "database": str(cfg.db_path())},
+        )
+    )

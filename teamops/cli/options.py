@@ -1,0 +1,43 @@
+"""Option aliases declared once and reused by every command."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+
+class Format(str, Enum):
+    """Output formats every report supports."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+FormatOpt = Annotated[
+    Format | None,
+    typer.Option("--format", "-f", help="Output format: table, json, csv or markdown."),
+]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option("--since", help="Start: YYYY-MM-DD, an ISO time, or relative (7d, 4w, 3m)."),
+]
+UntilOpt = Annotated[
+    str | None,
+    typer.Option("--until", help="End (inclusive day): YYYY-MM-DD, an ISO time, or relative."),
+]
+PersonOpt = Annotated[str | None, typer.Option("--person", help="Only this person (handle).")]
+TeamOpt = Annotated[str | None, typer.Option("--team", help="Only people of this team.")]
+RepoOpt = Annotated[
+    str | None, typer.Option("--repo", help="A local path or a GitHub owner/name.")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would happen; change and send nothing.")
+]
+
+
+def fmt_value(fmt: Format | None) -> str | None:
+    return fmt.value if fmt is not None else None

@@ -1,0 +1,209 @@
+"""One renderer for every command: table, JSON, CSV or Markdown on stdout; messages on stderr."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+@dataclass
+class Column:
+    """A column of a report: the row key, its header, and how to align it."""
+
+    key: str
+    header: str
+    numeric: bool = False
+    date: bool = False
+
+
+@dataclass
+class Report:
+    """Rows plus what a reader needs to interpret them; JSON carries `meta` beside the rows."""
+
+    name: str
+    rows: list[dict[str, Any]]
+    columns: list[Column]
+    title: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    empty: str = "nothing to show"
+    footer: str | None = None
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value)
+    return str(value)
+
+
+def _shown(row: dict[str, Any], col: Column) -> str:
+    """A cell as people read it: dates shortened to the day."""
+    text = _cell(row.get(col.key))
+    return text[:10] if col.date else text
+
+
+def _plain(value: Any) -> str:
+    """CSV cells: machine-friendly (no thousands separators)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ";".join(_plain(v) for v in value)
+    return str(value)
+
+
+def _is_ci(env: dict[str, str] | os._Environ[str]) -> bool:
+    return bool(env.get("CI")) or bool(env.get("GITHUB_ACTIONS"))
+
+
+class Output:
+    """Where every command sends data, messages and progress."""
+
+    def __init__(
+        self,
+        fmt: str = "table",
+        quiet: bool = False,
+        verbose: bool = False,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+    ) -> None:
+        self.fmt = fmt
+        self.quiet = quiet
+        self.verbose = verbose
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+
+    def _console(self, file: TextIO) -> Any:
+        from rich.console import Console
+
+        tty = hasattr(file, "isatty") and file.isatty()
+        # Piped output is read by people and scripts alike: never cut cells to 80 columns.
+        return Console(file=file, highlight=False, soft_wrap=False, width=None if tty else 250)
+
+    def report(self, report: Report) -> None:
+        """Render rows in the chosen format; JSON is stable and documented."""
+        if self.fmt == "json":
+            payload = {"report": report.name, **report.meta, "rows": report.rows}
+            self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+        elif self.fmt == "csv":
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\n")
+            writer.writerow([c.key for c in report.columns])
+            for row in report.rows:
+                writer.writerow([_plain(row.get(c.key)) for c in report.columns])
+            self.stdout.write(buf.getvalue())
+        elif self.fmt == "markdown":
+            self.stdout.write(self.markdown(report))
+        else:
+            self._table(report)
+        self.stdout.flush()
+
+    def markdown(self, report: Report) -> str:
+        lines = []
+        if report.title:
+            lines += [f"### {report.title}", ""]
+        if not report.rows:
+            return "\n".join([*lines, f"_{report.empty}_", ""]) + "\n"
+        lines.append("| " + " | ".join(c.header for c in report.columns) + " |")
+        lines.append(
+            "|" + "|".join("---:" if c.numeric else "---" for c in report.columns) + "|"
+        )
+        for row in report.rows:
+            cells = [_md(_shown(row, c)) for c in report.columns]
+            lines.append("| " + " | ".join(cells) + " |")
+        if report.footer:
+            lines += ["", report.footer]
+        return "\n".join(lines) + "\n\n"
+
+    def _table(self, report: Report) -> None:
+        from rich.table import Table
+
+        console = self._console(self.stdout)
+        if not report.rows:
+            console.print(report.empty)
+            return
+        table = Table(title=report.title, title_justify="left", show_edge=False, pad_edge=False)
+        for col in report.columns:
+            table.add_column(col.header, justify="right" if col.numeric else "left")
+        for row in report.rows:
+            table.add_row(*(_shown(row, c) for c in report.columns))
+        console.print(table)
+        if report.footer:
+            console.print(report.footer)
+
+    def data(self, payload: dict[str, Any], text: str) -> None:
+        """A single result: JSON when asked, else one human line."""
+        if self.fmt == "json":
+            self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+        else:
+            self.stdout.write(text + "\n")
+
+    def message(self, text: str) -> None:
+        """Status for humans, on stderr; silent with --quiet."""
+        if not self.quiet:
+            self.stderr.write(text + "\n")
+            self.stderr.flush()
+
+    def detail(self, text: str) -> None:
+        """Extra status shown only with --verbose."""
+        if self.verbose and not self.quiet:
+            self.stderr.write(text + "\n")
+
+    def error(self, text: str) -> None:
+        """The one line an expected failure prints."""
+        self.stderr.write(f"error: {text}\n")
+        self.stderr.flush()
+
+    @contextmanager
+    def progress(self, label: str) -> Iterator[Callable[[int, int | None], None]]:
+        """A progress bar on a terminal; nothing in cron, CI or with --quiet."""
+        show = (
+            not self.quiet
+            and hasattr(self.stderr, "isatty")
+            and self.stderr.isatty()
+            and not _is_ci(os.environ)
+        )
+        if not show:
+            yield lambda advance, total: None
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=self._console(self.stderr),
+            transient=True,
+        ) as bar:
+            task = bar.add_task(label, total=None)
+
+            def update(advance: int, total: int | None) -> None:
+                if total is not None:
+                    bar.update(task, total=total)
+                if advance:
+                    bar.advance(task, advance)
+
+            yield update
+
+
+def _md(text: str) -> str:
+    """Escape what Markdown tables and HTML would swallow (pipes, angle brackets)."""
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")

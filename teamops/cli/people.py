@@ -1,0 +1,145 @@
+"""`teamops people`: who is on the team and which emails, logins and ids are theirs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from teamops.cli.options import FormatOpt, fmt_value
+from teamops.cli.output import Column, Report
+from teamops.cli.state import state
+
+app = typer.Typer(help="People and their identities (emails, GitHub login, ClickUp id).", no_args_is_help=True)
+
+EmailsOpt = Annotated[list[str] | None, typer.Option("--email", help="An email (repeatable).")]
+NameOpt = Annotated[str | None, typer.Option("--name", help="Display name.")]
+GithubOpt = Annotated[str | None, typer.Option("--github", help="GitHub login.")]
+ClickupOpt = Annotated[str | None, typer.Option("--clickup-id", help="ClickUp user id.")]
+TimezoneOpt = Annotated[str | None, typer.Option("--timezone", help="IANA timezone, e.g. Europe/Berlin.")]
+TeamNameOpt = Annotated[str | None, typer.Option("--team", help="Team name.")]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="Short unique handle, e.g. alice.")],
+    name: NameOpt = None,
+    email: EmailsOpt = None,
+    github: GithubOpt = None,
+    clickup_id: ClickupOpt = None,
+    timezone: TimezoneOpt = None,
+    team: TeamNameOpt = None,
+    lead: Annotated[bool, typer.Option("--lead", help="Team lead (receives second-level escalations).")] = False,
+) -> None:
+    """Add a person; their stored commits are attributed to them at once.
+
+    Example: teamops people add alice --name "Alice Liddell" --email alice@acme.io --github alice
+    """
+    from teamops.people import PersonSpec, add_person
+
+    st = state(ctx)
+    add_person(
+        st.db,
+        PersonSpec(handle, name, list(email or []), github, clickup_id, timezone, team, lead),
+    )
+    n = st.db.execute(
+        "SELECT COUNT(*) FROM commits c JOIN people p ON p.id = c.person_id WHERE p.handle = ?",
+        [handle],
+    ).fetchone()[0]
+    st.output().message(f"added {handle} ({n:,} commits attributed)")
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="The person to change.")],
+    name: NameOpt = None,
+    add_email: Annotated[list[str] | None, typer.Option("--email", "--add-email", help="Add an email.")] = None,
+    remove_email: Annotated[list[str] | None, typer.Option("--remove-email", help="Remove an email.")] = None,
+    github: GithubOpt = None,
+    clickup_id: ClickupOpt = None,
+    timezone: TimezoneOpt = None,
+    team: TeamNameOpt = None,
+    lead: Annotated[bool | None, typer.Option("--lead/--no-lead", help="Team lead or not.")] = None,
+    active: Annotated[bool | None, typer.Option("--active/--inactive", help="Active or not.")] = None,
+    rename: Annotated[str | None, typer.Option("--rename", help="A new handle.")] = None,
+) -> None:
+    """Change a person's profile or identities; commits are re-attributed."""
+    from teamops.people import PersonEdit, edit_person
+
+    st = state(ctx)
+    edit_person(
+        st.db,
+        handle,
+        PersonEdit(
+            name=name, timezone=timezone, team=team, lead=lead, active=active, github=github,
+            clickup_id=clickup_id, add_emails=list(add_email or []),
+            remove_emails=list(remove_email or []), rename=rename,
+        ),
+    )
+    st.output().message(f"updated {rename or handle}")
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="The person to remove.")],
+) -> None:
+    """Remove a person; their commits stay and show up as unmapped again."""
+    from teamops.people import remove_person
+
+    st = state(ctx)
+    n = remove_person(st.db, handle)
+    st.output().message(f"removed {handle} ({n:,} commits are unmapped now)")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, fmt: FormatOpt = None) -> None:
+    """Everyone, with identities and commit counts."""
+    from teamops.people import list_people
+
+    st = state(ctx)
+    st.output(fmt_value(fmt)).report(
+        Report(
+            name="people",
+            rows=list_people(st.db),
+            columns=[
+                Column("handle", "Handle"),
+                Column("name", "Name"),
+                Column("team", "Team"),
+                Column("lead", "Lead"),
+                Column("active", "Active"),
+                Column("emails", "Emails"),
+                Column("github", "GitHub"),
+                Column("clickup_id", "ClickUp"),
+                Column("timezone", "Timezone"),
+                Column("commits", "Commits", numeric=True),
+            ],
+            empty="no people yet: add one with `teamops people add HANDLE --email ...`",
+        )
+    )
+
+
+@app.command("unmapped")
+def unmapped(ctx: typer.Context, fmt: FormatOpt = None) -> None:
+    """Commit authors that match nobody, with their commit counts."""
+    from teamops.people import unmapped_authors
+
+    st = state(ctx)
+    st.output(fmt_value(fmt)).report(
+        Report(
+            name="people-unmapped",
+            rows=unmapped_authors(st.db),
+            columns=[
+                Column("source", "Source"),
+                Column("name", "Name"),
+                Column("email", "Email"),
+                Column("login", "Login"),
+                Column("commits", "Commits", numeric=True),
+                Column("last_seen", "Last seen"),
+            ],
+            empty="every commit author is mapped to a person",
+            footer="map one with: teamops people add HANDLE --email EMAIL  (or people edit HANDLE --email EMAIL)",
+        )
+    )

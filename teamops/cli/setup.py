@@ -1,0 +1,147 @@
+"""`teamops init` and `teamops doctor`: start a project and check that it works."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from teamops.cli.options import FormatOpt, fmt_value
+from teamops.cli.output import Column, Report
+from teamops.cli.state import state
+from teamops.errors import Findings, UsageError
+
+
+def example_config() -> str:
+    """The documented example shipped inside the package."""
+    return resources.files("teamops").joinpath("teamops.toml.example").read_text(encoding="utf-8")
+
+
+def render_config(db_path: str, repo_path: str | None, branch: str | None) -> str:
+    """A small starting config: the store, one repository, and pointers to the example."""
+    lines = [
+        "# teamops configuration; every key is documented in teamops.toml.example.",
+        "",
+        "[store]",
+        f'path = "{db_path}"',
+        "",
+    ]
+    if repo_path:
+        lines += ["[[repos]]", f'path = "{repo_path}"']
+        if branch:
+            lines.append(f'branches = ["{branch}"]')
+        lines.append("")
+    lines += [
+        "# [[people]]",
+        '# handle = "alice"',
+        '# name = "Alice Liddell"',
+        '# emails = ["alice@acme.io"]',
+        '# github = "alice"',
+        '# timezone = "Europe/Berlin"',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def init(
+    ctx: typer.Context,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Take the defaults; ask nothing.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing teamops.toml.")] = False,
+) -> None:
+    """Write ./teamops.toml (asking a few questions on a terminal) and create the database."""
+    from teamops.integrations.git_local import GitRepo
+    from teamops.store.database import open_database
+
+    st = state(ctx)
+    out = st.output()
+    target = Path(st.config_flag or "teamops.toml")
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists", "pass --force to overwrite it")
+    db_path = st.db_flag or "teamops.db"
+    repo_path: str | None = "."
+    branch: str | None = None
+    try:
+        branch = GitRepo.open(Path.cwd()).current_branch()
+    except Exception:
+        repo_path = None
+    if branch == "HEAD":
+        branch = None
+    interactive = not yes and sys.stdin.isatty()
+    if interactive:
+        db_path = typer.prompt("Database file", default=db_path)
+        repo_path = typer.prompt("Local repository to sync", default=repo_path or ".") or None
+        if repo_path:
+            branch = typer.prompt("Branch", default=branch or "main") or None
+    target.write_text(render_config(db_path, repo_path, branch), encoding="utf-8")
+    db_file = Path(db_path) if Path(db_path).is_absolute() else target.parent / db_path
+    open_database(db_file).conn.close()
+    out.message(f"wrote {target} and created {db_file}; next: teamops sync-commits && teamops kpi")
+
+
+def doctor(
+    ctx: typer.Context,
+    offline: Annotated[bool, typer.Option("--offline", help="Do not contact any service.")] = False,
+    fmt: FormatOpt = None,
+) -> None:
+    """Check the config, the database, git and each configured repository; exit 1 on a problem."""
+    from teamops.errors import TeamopsError
+
+    st = state(ctx)
+    out = st.output(fmt_value(fmt))
+    checks: list[dict[str, Any]] = []
+
+    def check(name: str, fn: Any) -> None:
+        try:
+            detail = fn()
+            checks.append({"check": name, "ok": True, "detail": detail})
+        except TeamopsError as exc:
+            checks.append({"check": name, "ok": False, "detail": str(exc)})
+
+    check("config", lambda: str(st.config.file or "no file; defaults"))
+    if checks[-1]["ok"]:
+        check("database", lambda: _db_detail(st))
+        check("git", lambda: shutil.which("git") or _missing_git())
+        for rc in st.config.repos:
+            check(f"repo {rc.name or rc.path}", lambda rc=rc: _repo_detail(st.config.repo_path(rc)))
+        if not st.config.repos:
+            check("repo .", lambda: _repo_detail(Path.cwd()))
+    out.report(
+        Report(
+            name="doctor",
+            rows=checks,
+            columns=[Column("check", "Check"), Column("ok", "OK"), Column("detail", "Detail")],
+            meta={"offline": offline},
+        )
+    )
+    failed = [c["check"] for c in checks if not c["ok"]]
+    if failed:
+        raise Findings(f"{len(failed)} check(s) failed: {', '.join(failed)}")
+
+
+def _missing_git() -> str:
+    from teamops.integrations.git_local import GitError
+
+    raise GitError("git is not on PATH")
+
+
+def _db_detail(st: Any) -> str:
+    db = st.db
+    n = db.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0]
+    commits = db.execute("SELECT COUNT(*) FROM commits").fetchone()[0]
+    return f"{st.config.db_path()} ({n} migrations, {commits:,} commits)"
+
+
+def _repo_detail(path: Path) -> str:
+    from teamops.integrations.git_local import GitRepo
+
+    repo = GitRepo.open(path)
+    return f"{repo.root} on {repo.current_branch()}"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("doctor")(doctor)

@@ -1,0 +1,68 @@
+"""Per-invocation state shared by commands: global options, lazily loaded config and database."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import typer
+
+from teamops.cli.output import Output
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from teamops.config import Config
+
+
+@dataclass
+class AppState:
+    """What the global options decided; config and database load only when a command needs them."""
+
+    db_flag: str | None = None
+    config_flag: str | None = None
+    fmt: str | None = None
+    quiet: bool = False
+    verbose: bool = False
+    debug: bool = False
+    _config: Config | None = field(default=None, repr=False)
+    _db: Database | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            from teamops.config import load_config
+
+            self._config = load_config(self.config_flag, self.db_flag, os.environ)
+        return self._config
+
+    @property
+    def db(self) -> Database:
+        """The opened, migrated database, with `[[people]]` from the config upserted."""
+        if self._db is None:
+            from teamops.people import sync_config_people
+            from teamops.store.database import open_database
+
+            cfg = self.config
+            self._db = open_database(cfg.db_path())
+            if cfg.people:
+                sync_config_people(self._db, cfg.people)
+        return self._db
+
+    def output(self, fmt: str | None = None) -> Output:
+        """The renderer, with a command's own --format winning over the global one."""
+        return Output(fmt or self.fmt or "table", quiet=self.quiet, verbose=self.verbose)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.conn.close()
+            self._db = None
+
+
+def state(ctx: typer.Context) -> AppState:
+    """The AppState of this invocation (created by the root callback)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState()
+    return root.obj

@@ -1,0 +1,339 @@
+"""Load teamops.toml, .env and the environment into typed settings, with precedence and redaction."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from teamops.errors import ConfigError
+
+CONFIG_ENV = "TEAMOPS_CONFIG"
+DB_ENV = "TEAMOPS_DB"
+DEFAULT_CONFIG_NAME = "teamops.toml"
+DEFAULT_DB_NAME = "teamops.db"
+HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass
+class StoreConfig:
+    """Where the one SQLite file lives."""
+
+    path: str = DEFAULT_DB_NAME
+
+
+@dataclass
+class RepoConfig:
+    """One repository to pull commits from: a local clone."""
+
+    path: str | None = None
+    branches: list[str] = field(default_factory=list)
+    name: str | None = None
+
+
+@dataclass
+class PersonConfig:
+    """A person and the identities that map commits and tasks to them."""
+
+    handle: str = ""
+    name: str | None = None
+    emails: list[str] = field(default_factory=list)
+    github: str | None = None
+    clickup_id: str | None = None
+    timezone: str | None = None
+    team: str | None = None
+    lead: bool = False
+    active: bool = True
+    names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class KpiConfig:
+    """How KPIs count time."""
+
+    working_days: list[str] = field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+
+
+@dataclass
+class Config:
+    """The effective configuration: defaults < file < environment < flags."""
+
+    store: StoreConfig = field(default_factory=StoreConfig)
+    repos: list[RepoConfig] = field(default_factory=list)
+    people: list[PersonConfig] = field(default_factory=list)
+    kpi: KpiConfig = field(default_factory=KpiConfig)
+    # Bookkeeping, not keys of the file.
+    file: Path | None = field(default=None, metadata={"internal": True})
+    origins: dict[str, str] = field(default_factory=dict, metadata={"internal": True})
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths in the file are relative to the file, so cron can run from anywhere."""
+        return self.file.parent if self.file else Path.cwd()
+
+    def db_path(self) -> Path:
+        """The database file, resolved against where its value came from."""
+        raw = Path(self.store.path).expanduser()
+        if raw.is_absolute() or self.origins.get("store.path") != "file":
+            return raw
+        return self.base_dir / raw
+
+    def repo_path(self, repo: RepoConfig) -> Path:
+        """A configured local repository path, resolved against the config file's folder."""
+        assert repo.path is not None
+        raw = Path(repo.path).expanduser()
+        return raw if raw.is_absolute() else self.base_dir / raw
+
+
+def _type_name(tp: Any) -> str:
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in get_args(tp) if a is not type(None))
+    if origin is list:
+        return f"a list of {_type_name(get_args(tp)[0])}s"
+    if dataclasses.is_dataclass(tp):
+        return "a table"
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
+        tp, str(tp)
+    )
+
+
+class _Loader:
+    """Builds dataclasses from TOML data, naming the file and key in every error."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {key} {problem}")
+
+    def value(self, tp: Any, raw: Any, key: str) -> Any:
+        origin = get_origin(tp)
+        if origin in (Union, types.UnionType):
+            inner = [a for a in get_args(tp) if a is not type(None)]
+            return self.value(inner[0], raw, key)
+        if origin is list:
+            if not isinstance(raw, list):
+                raise self.fail(key, f"must be {_type_name(tp)}, got {raw!r}")
+            (item,) = get_args(tp)
+            return [self.value(item, v, f"{key}[{i}]") for i, v in enumerate(raw)]
+        if dataclasses.is_dataclass(tp):
+            if not isinstance(raw, dict):
+                raise self.fail(key, f"must be a table, got {raw!r}")
+            return self.table(tp, raw, key)
+        if tp is bool:
+            if not isinstance(raw, bool):
+                raise self.fail(key, f"must be true or false, got {raw!r}")
+            return raw
+        if tp is int:
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                raise self.fail(key, f"must be an integer, got {raw!r}")
+            return raw
+        if tp is float:
+            if isinstance(raw, bool) or not isinstance(raw, int | float):
+                raise self.fail(key, f"must be a number, got {raw!r}")
+            return float(raw)
+        if tp is str:
+            # ClickUp ids are often written as numbers; accept them as text.
+            if isinstance(raw, int) and not isinstance(raw, bool):
+                return str(raw)
+            if not isinstance(raw, str):
+                raise self.fail(key, f"must be a string, got {raw!r}")
+            return raw
+        raise self.fail(key, f"has an unsupported type {tp!r}")  # pragma: no cover
+
+    def table(self, cls: Any, raw: Mapping[str, Any], prefix: str) -> Any:
+        hints = get_type_hints(cls)
+        known = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+        kwargs: dict[str, Any] = {}
+        for key, val in raw.items():
+            where = f"{prefix}.{key}" if prefix else key
+            if key not in known:
+                choices = ", ".join(sorted(known))
+                raise self.fail(where, f"is not a known key (known here: {choices})")
+            kwargs[key] = self.value(hints[key], val, where)
+        return cls(**kwargs)
+
+
+def _parse_env_value(tp: Any, raw: str, var: str) -> Any:
+    """Environment values are strings: convert them to the key's type or say which variable is bad."""
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        tp = next(a for a in get_args(tp) if a is not type(None))
+        origin = get_origin(tp)
+    try:
+        if origin is list:
+            return [part.strip() for part in raw.split(",") if part.strip()]
+        if tp is bool:
+            low = raw.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if tp is int:
+            return int(raw)
+        if tp is float:
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"environment variable {var} must be {_type_name(tp)}, got {raw!r}") from None
+    return raw
+
+
+def find_config_file(flag: str | None, env: Mapping[str, str]) -> Path | None:
+    """Config discovery: --config, else TEAMOPS_CONFIG, else ./teamops.toml when present."""
+    if flag:
+        path = Path(flag).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file {flag} does not exist")
+        return path
+    if env.get(CONFIG_ENV):
+        path = Path(env[CONFIG_ENV]).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file {path} (from {CONFIG_ENV}) does not exist")
+        return path
+    local = Path.cwd() / DEFAULT_CONFIG_NAME
+    return local if local.is_file() else None
+
+
+def load_config(
+    config_flag: str | None = None,
+    db_flag: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """The effective configuration; raises ConfigError with the file and key on any mistake."""
+    env = os.environ if env is None else env
+    path = find_config_file(config_flag, env)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    loader = _Loader(str(path) if path else "configuration")
+    cfg: Config = loader.table(Config, data, "")
+    cfg.file = path
+    origins = cfg.origins
+    for section, values in data.items():
+        if isinstance(values, dict):
+            for key in values:
+                origins[f"{section}.{key}"] = "file"
+        else:
+            origins[section] = "file"
+    _apply_env(cfg, env)
+    if db_flag:
+        cfg.store.path = db_flag
+        origins["store.path"] = "flag"
+    _validate(cfg, loader)
+    return cfg
+
+
+def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
+    """TEAMOPS_<SECTION>_<KEY> overrides any scalar key of a top-level table; TEAMOPS_DB the path."""
+    for f in dataclasses.fields(cfg):
+        section = getattr(cfg, f.name)
+        if not dataclasses.is_dataclass(section) or f.metadata.get("internal"):
+            continue
+        hints = get_type_hints(type(section))
+        for sf in dataclasses.fields(section):
+            var = f"TEAMOPS_{f.name}_{sf.name}".upper()
+            if var in env and env[var] != "":
+                setattr(section, sf.name, _parse_env_value(hints[sf.name], env[var], var))
+                cfg.origins[f"{f.name}.{sf.name}"] = "env"
+    if env.get(DB_ENV):
+        cfg.store.path = env[DB_ENV]
+        cfg.origins["store.path"] = "env"
+
+
+def _validate(cfg: Config, loader: _Loader) -> None:
+    """Checks that go beyond types: shapes of names, required pairs, duplicates."""
+    for i, repo in enumerate(cfg.repos):
+        key = f"repos[{i}]"
+        if not repo.path:
+            raise loader.fail(key, 'needs path = "DIR" (a local clone)')
+    seen: set[str] = set()
+    for i, person in enumerate(cfg.people):
+        key = f"people[{i}]"
+        if not person.handle:
+            raise loader.fail(f"{key}.handle", "is required")
+        if not HANDLE_RE.match(person.handle):
+            raise loader.fail(
+                f"{key}.handle", "must be letters, digits, '.', '_' or '-' (at most 64)"
+            )
+        if person.handle.lower() in seen:
+            raise loader.fail(f"{key}.handle", f"{person.handle!r} appears twice")
+        seen.add(person.handle.lower())
+        if person.timezone:
+            check_timezone(person.timezone, lambda msg, k=key: loader.fail(f"{k}.timezone", msg))
+    for day in cfg.kpi.working_days:
+        if day.lower() not in WEEKDAYS:
+            raise loader.fail("kpi.working_days", f"has {day!r}; use {', '.join(WEEKDAYS)}")
+
+
+def check_timezone(name: str, fail: Any) -> None:
+    """Timezones must be IANA names, since reminders depend on a person's local date."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise fail(f"is not a known IANA timezone: {name!r} (e.g. Europe/Berlin)") from None
+
+
+SECRET_KEY_NAMES = {"token", "secret", "password", "api_key", "key"}
+
+
+def redact(key: str, value: Any, env: Mapping[str, str]) -> Any:
+    """What `config show` may print for a key: never a secret, only where it comes from."""
+    leaf = key.rsplit(".", 1)[-1]
+    if leaf.endswith("_env") and isinstance(value, str):
+        state = "set" if env.get(value) else "not set"
+        return f"{value} ({state})"
+    if leaf in SECRET_KEY_NAMES and value:
+        return "***"
+    if leaf == "url" and isinstance(value, str) and value:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        return f"{parts.scheme}://{parts.hostname}/***" if parts.hostname else "***"
+    return value
+
+
+def flatten(cfg: Config, env: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Rows of key, value and source for `config show`, with secrets redacted."""
+    rows: list[dict[str, Any]] = []
+
+    def walk(obj: Any, prefix: str, origin_key: str) -> None:
+        for f in dataclasses.fields(obj):
+            if f.metadata.get("internal"):
+                continue
+            val = getattr(obj, f.name)
+            key = f"{prefix}.{f.name}" if prefix else f.name
+            okey = f"{origin_key}.{f.name}" if origin_key else f.name
+            if dataclasses.is_dataclass(val):
+                walk(val, key, okey)
+            elif isinstance(val, list) and val and dataclasses.is_dataclass(val[0]):
+                for i, item in enumerate(val):
+                    walk(item, f"{key}[{i}]", f.name)
+            else:
+                rows.append(
+                    {
+                        "key": key,
+                        "value": redact(key, val, env),
+                        "source": cfg.origins.get(
+                            okey, cfg.origins.get(okey.split(".")[0], "default")
+                        ),
+                    }
+                )
+
+    walk(cfg, "", "")
+    return rows

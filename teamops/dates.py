@@ -1,0 +1,59 @@
+"""Parse the dates people type (`2026-11-01`, ISO times, `4w`) into UTC bounds."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+from teamops.errors import UsageError
+
+RELATIVE_RE = re.compile(r"^(\d+)\s*([hdwmy])$")
+UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_moment(value: str, *, end: bool = False, now: datetime | None = None) -> datetime:
+    """A point in time; a bare date means its start, or the start of the next day when `end`."""
+    now = now or utc_now()
+    text = value.strip().lower()
+    if text in ("today", "yesterday"):
+        day = now.date() - timedelta(days=1 if text == "yesterday" else 0)
+        return _day_bound(day, end)
+    match = RELATIVE_RE.match(text)
+    if match:
+        n, unit = int(match.group(1)), match.group(2)
+        if unit == "m":
+            return now - timedelta(days=30 * n)
+        if unit == "y":
+            return now - timedelta(days=365 * n)
+        return now - n * UNITS[unit]
+    try:
+        if len(text) == 10:
+            return _day_bound(date.fromisoformat(text), end)
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"cannot read {value!r} as a date", "use YYYY-MM-DD, an ISO time, or 7d / 4w / 3m"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _day_bound(day: date, end: bool) -> datetime:
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return start + timedelta(days=1) if end else start
+
+
+def range_bounds(since: str | None, until: str | None) -> tuple[str | None, str | None]:
+    """ISO UTC bounds: `since` inclusive, `until` exclusive; refuses an empty range."""
+    lo = parse_moment(since) if since else None
+    hi = parse_moment(until, end=True) if until else None
+    if lo and hi and lo >= hi:
+        raise UsageError(f"--since {since} is not before --until {until}")
+    return (to_iso(lo) if lo else None, to_iso(hi) if hi else None)

@@ -1,0 +1,323 @@
+"""Read commits and line counts from a local clone with one streaming `git log --numstat -z`."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from teamops.errors import InvalidInput, TeamopsError
+
+MARKER = b"\x1eC"
+# Fields are NUL-separated: a commit message cannot contain NUL, so the layout is positional.
+LOG_FORMAT = "%x1eC%x00%H%x00%P%x00%aN%x00%aE%x00%at%x00%ad%x00%ct%x00%B"
+HEADER_FIELDS = 9
+CO_AUTHOR_RE = re.compile(r"^\s*co-authored-by:\s*(.*?)\s*<([^<>]*)>\s*$", re.I | re.M)
+GITHUB_REMOTE_RE = re.compile(
+    r"^(?:https?://(?:[^@/]+@)?|ssh://git@|git@)github\.com[:/]([^/]+)/([^/]+?)(?:\.git)?/?$"
+)
+CHUNK = 1 << 20
+
+
+@dataclass(slots=True)
+class FileStat:
+    """One file of a commit: lines added and deleted (0 for binary files), and its old path."""
+
+    path: str
+    additions: int
+    deletions: int
+    binary: bool = False
+    old_path: str | None = None
+
+
+@dataclass(slots=True)
+class CommitRecord:
+    """A commit as every source (git, GitHub, push events) normalises it."""
+
+    sha: str
+    parents: list[str]
+    author_name: str
+    author_email: str
+    authored_at: str
+    author_tz_offset: int
+    committed_at: str
+    message: str
+    files: list[FileStat] = field(default_factory=list)
+    author_login: str | None = None
+    stats_missing: bool = False
+    additions_total: int | None = None
+    deletions_total: int | None = None
+    files_total: int | None = None
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+    @property
+    def co_authors(self) -> list[tuple[str, str]]:
+        return parse_co_authors(self.message)
+
+
+class GitError(TeamopsError):
+    """git failed in a way the user must fix (missing git, broken repository)."""
+
+    exit_code = 5
+
+
+def parse_co_authors(message: str) -> list[tuple[str, str]]:
+    """`Co-authored-by: Name <email>` trailers, as GitHub reads them."""
+    if "o-authored-by" not in message and "O-AUTHORED-BY" not in message.upper():
+        return []
+    return [(n, e.strip().lower()) for n, e in CO_AUTHOR_RE.findall(message) if e.strip()]
+
+
+def iso_utc(ts: int) -> str:
+    """Timestamps are stored as UTC ISO-8601 with a Z, which sorts and compares as text."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _offset_minutes(raw: str) -> int:
+    # `%ad` with --date=format:%z gives "+0130" or "-0800".
+    if len(raw) == 5 and raw[0] in "+-" and raw[1:].isdigit():
+        sign = -1 if raw[0] == "-" else 1
+        return sign * (int(raw[1:3]) * 60 + int(raw[3:5]))
+    return 0
+
+
+def _git_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_PAGER": "cat"})
+    env.pop("GIT_DIR", None)
+    return env
+
+
+class GitRepo:
+    """A local clone, addressed by its top-level folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @classmethod
+    def open(cls, path: Path) -> GitRepo:
+        """The repository at `path`, or InvalidInput when there is none."""
+        if not path.exists():
+            raise InvalidInput(f"{path} does not exist", "give --repo a folder inside a git clone")
+        try:
+            out = subprocess.run(
+                ["git", "-C", str(path), "rev-parse", "--show-toplevel"],
+                capture_output=True,
+                text=True,
+                env=_git_env(),
+                check=False,
+            )
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH") from None
+        if out.returncode != 0:
+            raise InvalidInput(
+                f"{path} is not a git repository",
+                "run teamops inside a clone, or pass --repo PATH or --repo owner/name",
+            )
+        return cls(Path(out.stdout.strip()))
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        out = subprocess.run(
+            ["git", "-C", str(self.root), *args],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            env=_git_env(),
+            check=False,
+        )
+        if check and out.returncode != 0:
+            msg = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"
+            raise GitError(f"git {args[0]} in {self.root}: {msg}")
+        return out
+
+    def resolve(self, rev: str) -> str | None:
+        """The commit a branch or rev points at; None for an empty repository or unknown name."""
+        out = self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+
+    def has_commit(self, sha: str) -> bool:
+        out = self._run("cat-file", "-e", f"{sha}^{{commit}}", check=False)
+        return out.returncode == 0
+
+    def current_branch(self) -> str:
+        """The checked-out branch name, or HEAD when detached (as in CI checkouts)."""
+        out = self._run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+        return out.stdout.strip() or "HEAD"
+
+    def github_name(self) -> str | None:
+        """owner/name when the `origin` remote points at github.com, so clone and API share a repo."""
+        out = self._run("config", "--get", "remote.origin.url", check=False)
+        match = GITHUB_REMOTE_RE.match(out.stdout.strip())
+        return f"{match.group(1)}/{match.group(2)}" if match else None
+
+    def rev_list(self, include: str, exclude: Iterable[str] = (), **filters: str | None) -> list[str]:
+        """Commits reachable from `include` and not from `exclude`, newest first."""
+        args = ["rev-list", *_date_filters(filters), include, *(f"^{e}" for e in exclude), "--"]
+        return self._run(*args).stdout.split()
+
+    def count(self, include: str, exclude: Iterable[str] = (), **filters: str | None) -> int:
+        args = ["rev-list", "--count", *_date_filters(filters), include]
+        args += [f"^{e}" for e in exclude]
+        return int(self._run(*args, "--").stdout.strip() or 0)
+
+    def log(
+        self,
+        include: str | None = None,
+        exclude: Iterable[str] = (),
+        shas: list[str] | None = None,
+        **filters: str | None,
+    ) -> Iterator[CommitRecord]:
+        """Stream commits with per-file line counts: a walk from `include`, or exactly `shas`."""
+        args = [
+            "git",
+            "-C",
+            str(self.root),
+            "-c",
+            "log.showSignature=false",
+            "log",
+            "--numstat",
+            "-z",
+            "-M",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--use-mailmap",
+            "--date=format:%z",
+            f"--format={LOG_FORMAT}",
+        ]
+        stdin_data: bytes | None = None
+        if shas is not None:
+            args += ["--no-walk=unsorted", "--stdin"]
+            stdin_data = ("\n".join(shas) + "\n").encode()
+        else:
+            assert include is not None
+            args += [*_date_filters(filters), include, *(f"^{e}" for e in exclude)]
+        args.append("--")
+        proc = subprocess.Popen(
+            args,
+            stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_git_env(),
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        if stdin_data is not None and proc.stdin is not None:
+            _feed_stdin(proc, stdin_data)
+        try:
+            yield from parse_log_stream(_tokens(proc.stdout))
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.stdout.close()
+            err = proc.stderr.read().decode("utf-8", "replace").strip()
+            proc.stderr.close()
+            code = proc.wait()
+        if code not in (0, -9) and err:
+            raise GitError(f"git log in {self.root}: {err.splitlines()[-1]}")
+
+    def show_files(self, sha: str) -> list[tuple[str, str]]:
+        """(path, patch) pairs of one commit, for estimators that read the diff itself."""
+        out = self._run(
+            "show", "--format=", "--patch", "-M", "--no-color", "--no-ext-diff", sha, "--"
+        ).stdout
+        files: list[tuple[str, str]] = []
+        for chunk in re.split(r"(?m)^diff --git ", out):
+            if not chunk.strip():
+                continue
+            header = chunk.split("\n", 1)[0]
+            match = re.match(r'"?a/(.*?)"? "?b/(.*?)"?$', header)
+            path = match.group(2) if match else header
+            files.append((path, "diff --git " + chunk))
+        return files
+
+
+def _feed_stdin(proc: subprocess.Popen[bytes], data: bytes) -> None:
+    """Write shas from a thread so a large list cannot deadlock against git's output."""
+    import threading
+
+    def feed() -> None:
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(data)
+        except BrokenPipeError:  # pragma: no cover - git died; its stderr says why
+            pass
+        finally:
+            proc.stdin.close()
+
+    threading.Thread(target=feed, daemon=True).start()
+
+
+def _date_filters(filters: dict[str, str | None]) -> list[str]:
+    out = []
+    if filters.get("since"):
+        out.append(f"--since={filters['since']}")
+    if filters.get("until"):
+        out.append(f"--until={filters['until']}")
+    return out
+
+
+def _tokens(stream: object) -> Iterator[bytes]:
+    """NUL-separated tokens of a byte stream, read in large chunks."""
+    read = stream.read  # type: ignore[attr-defined]
+    rest = b""
+    while True:
+        chunk = read(CHUNK)
+        if not chunk:
+            break
+        parts = (rest + chunk).split(b"\0")
+        rest = parts.pop()
+        yield from parts
+    if rest:
+        yield rest
+
+
+def parse_log_stream(tokens: Iterator[bytes]) -> Iterator[CommitRecord]:
+    """Turn the token stream of LOG_FORMAT plus `--numstat -z` into CommitRecords."""
+    tok = next(tokens, None)
+    while tok is not None:
+        if tok != MARKER:
+            tok = next(tokens, None)
+            continue
+        head = [next(tokens, b"") for _ in range(HEADER_FIELDS - 1)]
+        sha, parents, name, email, at, offset, ct, body = (h.decode("utf-8", "replace") for h in head)
+        files: list[FileStat] = []
+        tok = next(tokens, None)
+        while tok is not None and tok != MARKER:
+            entry = tok.lstrip(b"\n")
+            if entry:
+                added, _, rest = entry.partition(b"\t")
+                deleted, _, path = rest.partition(b"\t")
+                old_path = None
+                if not path:
+                    old_path = next(tokens, b"").decode("utf-8", "replace")
+                    path = next(tokens, b"")
+                binary = added == b"-"
+                files.append(
+                    FileStat(
+                        path.decode("utf-8", "replace"),
+                        0 if binary else int(added),
+                        0 if binary else int(deleted),
+                        binary,
+                        old_path,
+                    )
+                )
+            tok = next(tokens, None)
+        yield CommitRecord(
+            sha=sha,
+            parents=parents.split(),
+            author_name=name,
+            author_email=email.lower(),
+            authored_at=iso_utc(int(at or 0)),
+            author_tz_offset=_offset_minutes(offset),
+            committed_at=iso_utc(int(ct or 0)),
+            message=body.rstrip("\n"),
+            files=files,
+        )

@@ -1,0 +1,105 @@
+"""Open the one SQLite file: pragmas, named migrations, and the idempotent shape (views, indexes)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from teamops.errors import StoreError
+from teamops.store.migrations import MIGRATIONS
+from teamops.store.views import VIEWS
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def now_iso() -> str:
+    """UTC now, as stored everywhere in the database."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def open_database(path: Path | str, *, create: bool = True) -> Database:
+    """A ready database: WAL, busy timeout, foreign keys, every migration applied, shape ensured."""
+    path = Path(path)
+    if not create and not path.exists():
+        raise StoreError(f"no database at {path}", "run `teamops sync-commits` or `teamops init`")
+    if path.exists() and path.is_dir():
+        raise StoreError(f"{path} is a folder, not a database file")
+    if not path.parent.exists():
+        raise StoreError(f"folder {path.parent} does not exist", "create it or change --db")
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = Database(conn)
+        migrate(db, path)
+    except sqlite3.DatabaseError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise
+        raise StoreError(f"{path} is not a usable SQLite database: {exc}") from None
+    return db
+
+
+def applied_migrations(db: Database) -> list[str]:
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    return [row[0] for row in db.execute("SELECT name FROM _migrations ORDER BY rowid").fetchall()]
+
+
+def migrate(db: Database, path: Path) -> list[str]:
+    """Apply pending migrations, each in its own transaction; refuse a database from the future."""
+    known = [name for name, _ in MIGRATIONS]
+    done = applied_migrations(db)
+    unknown = [name for name in done if name not in known]
+    if unknown:
+        raise StoreError(
+            f"{path} was written by a newer teamops (migration {unknown[-1]!r} is unknown here)",
+            "upgrade teamops; the database was left untouched",
+        )
+    applied: list[str] = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        with transaction(db):
+            # Another process may have applied it while we waited for the write lock.
+            if db.execute("SELECT 1 FROM _migrations WHERE name = ?", [name]).fetchone():
+                continue
+            fn(db)
+            db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, now_iso()])
+            applied.append(name)
+    ensure_shape(db, force=bool(applied))
+    return applied
+
+
+def ensure_shape(db: Database, force: bool = False) -> None:
+    """(Re)create the views that make the file pleasant in Datasette; cheap when nothing changed."""
+    existing = {
+        name: sql
+        for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'")
+    }
+    for name, body in VIEWS.items():
+        want = f"CREATE VIEW {name} AS {body.strip()}"
+        if existing.get(name) == want and not force:
+            continue
+        db.execute(f"DROP VIEW IF EXISTS {name}")
+        db.execute(want)
+
+
+@contextmanager
+def transaction(db: Database) -> Iterator[None]:
+    """One explicit write transaction: a batch and its cursor land together or not at all."""
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

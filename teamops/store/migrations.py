@@ -1,0 +1,149 @@
+"""Named schema migrations, applied in order when the database is opened and recorded by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+Migration = Callable[[Database], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(fn: Migration) -> Migration:
+    """Register a migration under its function name; the order of definition is the order applied."""
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@migration
+def m001_people_and_identities(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE people (
+            id INTEGER PRIMARY KEY,
+            handle TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT,
+            timezone TEXT,
+            team TEXT,
+            is_lead INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1,
+            source TEXT NOT NULL DEFAULT 'cli',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE identities (
+            id INTEGER PRIMARY KEY,
+            person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('email', 'github', 'clickup', 'name')),
+            value TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT 'cli',
+            UNIQUE (kind, value)
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_identities_person ON identities(person_id)")
+
+
+@migration
+def m002_repos_commits_sync_state(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE repos (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('git', 'github')),
+            path TEXT,
+            github TEXT,
+            default_branch TEXT,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE commits (
+            id INTEGER PRIMARY KEY,
+            repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+            sha TEXT NOT NULL,
+            author_name TEXT,
+            author_email TEXT,
+            author_login TEXT,
+            person_id INTEGER REFERENCES people(id) ON DELETE SET NULL,
+            authored_at TEXT NOT NULL,
+            author_tz_offset INTEGER NOT NULL DEFAULT 0,
+            committed_at TEXT NOT NULL,
+            message TEXT NOT NULL DEFAULT '',
+            additions INTEGER,
+            deletions INTEGER,
+            files_changed INTEGER,
+            is_merge INTEGER NOT NULL DEFAULT 0,
+            parents TEXT NOT NULL DEFAULT '',
+            co_authors TEXT,
+            files TEXT,
+            stats_missing INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (repo_id, sha)
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_commits_authored ON commits(authored_at)")
+    db.execute("CREATE INDEX idx_commits_person_authored ON commits(person_id, authored_at)")
+    db.execute("CREATE INDEX idx_commits_repo_authored ON commits(repo_id, authored_at)")
+    db.execute("CREATE INDEX idx_commits_email ON commits(author_email)")
+    db.execute("CREATE INDEX idx_commits_login ON commits(author_login)")
+    db.execute(
+        """
+        CREATE TABLE sync_state (
+            source TEXT PRIMARY KEY,
+            status TEXT NOT NULL DEFAULT 'idle',
+            head TEXT,
+            target TEXT,
+            cursor TEXT,
+            etag TEXT,
+            items INTEGER NOT NULL DEFAULT 0,
+            requests_used INTEGER NOT NULL DEFAULT 0,
+            rate_limit_remaining INTEGER,
+            last_run_at TEXT,
+            last_success_at TEXT,
+            details TEXT
+        )
+        """
+    )
+
+
+@migration
+def m003_commit_message_search(db: Database) -> None:
+    # External-content FTS5 named the way Datasette detects; triggers keep it exact even when a
+    # sync is killed between batches.
+    db.execute(
+        "CREATE VIRTUAL TABLE commits_fts USING fts5(message, content='commits', content_rowid='id')"
+    )
+    db.execute(
+        """
+        CREATE TRIGGER commits_ai AFTER INSERT ON commits BEGIN
+            INSERT INTO commits_fts (rowid, message) VALUES (new.id, new.message);
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER commits_ad AFTER DELETE ON commits BEGIN
+            INSERT INTO commits_fts (commits_fts, rowid, message)
+            VALUES ('delete', old.id, old.message);
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER commits_au AFTER UPDATE OF message ON commits BEGIN
+            INSERT INTO commits_fts (commits_fts, rowid, message)
+            VALUES ('delete', old.id, old.message);
+            INSERT INTO commits_fts (rowid, message) VALUES (new.id, new.message);
+        END
+        """
+    )
