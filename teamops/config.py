@@ -97,12 +97,13 @@ def _type_name(tp: Any) -> str:
     if origin in (Union, types.UnionType):
         return " or ".join(_type_name(a) for a in get_args(tp) if a is not type(None))
     if origin is list:
-        return f"a list of {_type_name(get_args(tp)[0])}s"
+        return f"a list of {_PLURAL.get(get_args(tp)[0], 'tables')}"
     if dataclasses.is_dataclass(tp):
         return "a table"
-    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
-        tp, str(tp)
-    )
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(tp, str(tp))
+
+
+_PLURAL = {str: "strings", int: "integers", float: "numbers", bool: "booleans"}
 
 
 class _Loader:
@@ -142,7 +143,8 @@ class _Loader:
             return float(raw)
         if tp is str:
             # ClickUp ids are often written as numbers; accept them as text.
-            if isinstance(raw, int) and not isinstance(raw, bool):
+            leaf = key.rsplit(".", 1)[-1].split("[", 1)[0]
+            if isinstance(raw, int) and not isinstance(raw, bool) and leaf.endswith(("id", "ids")):
                 return str(raw)
             if not isinstance(raw, str):
                 raise self.fail(key, f"must be a string, got {raw!r}")
@@ -266,9 +268,7 @@ def _validate(cfg: Config, loader: _Loader) -> None:
         if not person.handle:
             raise loader.fail(f"{key}.handle", "is required")
         if not HANDLE_RE.match(person.handle):
-            raise loader.fail(
-                f"{key}.handle", "must be letters, digits, '.', '_' or '-' (at most 64)"
-            )
+            raise loader.fail(f"{key}.handle", "must be letters, digits, '.', '_' or '-' (at most 64)")
         if person.handle.lower() in seen:
             raise loader.fail(f"{key}.handle", f"{person.handle!r} appears twice")
         seen.add(person.handle.lower())
@@ -329,9 +329,7 @@ def flatten(cfg: Config, env: Mapping[str, str]) -> list[dict[str, Any]]:
                     {
                         "key": key,
                         "value": redact(key, val, env),
-                        "source": cfg.origins.get(
-                            okey, cfg.origins.get(okey.split(".")[0], "default")
-                        ),
+                        "source": cfg.origins.get(okey, cfg.origins.get(okey.split(".")[0], "default")),
                     }
                 )
 

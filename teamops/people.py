@@ -99,8 +99,17 @@ def add_person(db: Database, spec: PersonSpec, source: str = "cli") -> int:
         cur = db.execute(
             "INSERT INTO people (handle, name, timezone, team, is_lead, active, source, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [spec.handle, spec.name, spec.timezone, spec.team, int(spec.lead), int(spec.active),
-             source, now, now],
+            [
+                spec.handle,
+                spec.name,
+                spec.timezone,
+                spec.team,
+                int(spec.lead),
+                int(spec.active),
+                source,
+                now,
+                now,
+            ],
         )
         pid = int(cur.lastrowid or 0)
         _write_identities(db, pid, spec, source, InvalidInput)
@@ -212,8 +221,8 @@ def list_people(db: Database) -> list[dict[str, Any]]:
                 "active": bool(active),
                 "timezone": tz,
                 "emails": ids.get("email", []),
-                "github": (ids.get("github") or [None])[0],
-                "clickup_id": (ids.get("clickup") or [None])[0],
+                "github": next(iter(ids.get("github", [])), None),
+                "clickup_id": next(iter(ids.get("clickup", [])), None),
                 "commits": counts.get(pid, 0),
             }
         )
@@ -231,16 +240,21 @@ def unmapped_authors(db: Database) -> list[dict[str, Any]]:
         """
     ).fetchall()
     return [
-        {"source": "commits", "name": n, "email": e, "login": login, "commits": c, "last_seen": last}
+        {
+            "source": "commits",
+            "name": n,
+            "email": e,
+            "login": login,
+            "commits": c,
+            "last_seen": last,
+        }
         for n, e, login, c, last in rows
     ]
 
 
 def sync_config_people(db: Database, people: list[PersonConfig]) -> bool:
     """Upsert `[[people]]` from the config; skipped when the section has not changed since last run."""
-    digest = hashlib.sha256(
-        json.dumps([asdict(p) for p in people], sort_keys=True).encode()
-    ).hexdigest()
+    digest = hashlib.sha256(json.dumps([asdict(p) for p in people], sort_keys=True).encode()).hexdigest()
     state = load_state(db, "config:people")
     if state.cursor == digest:
         return False
@@ -248,9 +262,16 @@ def sync_config_people(db: Database, people: list[PersonConfig]) -> bool:
         now = now_iso()
         for i, p in enumerate(people):
             spec = PersonSpec(
-                handle=p.handle, name=p.name, emails=p.emails, github=p.github,
-                clickup_id=p.clickup_id, timezone=p.timezone, team=p.team, lead=p.lead,
-                active=p.active, names=p.names,
+                handle=p.handle,
+                name=p.name,
+                emails=p.emails,
+                github=p.github,
+                clickup_id=p.clickup_id,
+                timezone=p.timezone,
+                team=p.team,
+                lead=p.lead,
+                active=p.active,
+                names=p.names,
             )
             row = db.execute("SELECT id FROM people WHERE handle = ?", [p.handle]).fetchone()
             values = [p.name, p.timezone, p.team, int(p.lead), int(p.active), now]
@@ -270,13 +291,10 @@ def sync_config_people(db: Database, people: list[PersonConfig]) -> bool:
                 )
             db.execute("DELETE FROM identities WHERE person_id = ? AND source = 'config'", [pid])
 
-            def config_error(msg: str, i: int = i) -> ConfigError:
-                return ConfigError(f"people[{i}] ({p.handle}): {msg}")
-
             try:
                 _write_identities(db, pid, spec, "config", InvalidInput)
             except InvalidInput as exc:
-                raise config_error(exc.message) from None
+                raise ConfigError(f"people[{i}] ({p.handle}): {exc.message}") from None
         reattribute_commits(db)
         state.cursor = digest
         save_state(db, state)

@@ -64,9 +64,7 @@ def ensure_repo(
 def local_repo_row(db: Database, repo: GitRepo, name: str | None = None) -> tuple[int, str]:
     """The repos row of a clone: shared with GitHub sync when `origin` is on github.com."""
     path = str(repo.root)
-    row = db.execute(
-        "SELECT id, name FROM repos WHERE path = ? ORDER BY id LIMIT 1", [path]
-    ).fetchone()
+    row = db.execute("SELECT id, name FROM repos WHERE path = ? ORDER BY id LIMIT 1", [path]).fetchone()
     if row:
         return int(row[0]), str(row[1])
     gh = repo.github_name()
@@ -109,18 +107,87 @@ def commit_row(repo_id: int, c: CommitRecord, person: int | None) -> tuple[objec
             adds = sum(f.additions for f in c.files)
             dels = sum(f.deletions for f in c.files)
         nfiles = c.files_total if c.files_total is not None else len(c.files)
-        files = json.dumps(
-            [[f.path, f.additions, f.deletions, 1] if f.binary else [f.path, f.additions, f.deletions]
-             for f in c.files],
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ) if c.files else None
+        files = (
+            json.dumps(
+                [
+                    [f.path, f.additions, f.deletions, 1] if f.binary else [f.path, f.additions, f.deletions]
+                    for f in c.files
+                ],
+                separators=(",", ":"),
+                ensure_ascii=False,
+            )
+            if c.files
+            else None
+        )
     return (
-        repo_id, c.sha, c.author_name, c.author_email, c.author_login, person, c.authored_at,
-        c.author_tz_offset, c.committed_at, c.message, adds, dels, nfiles, int(c.is_merge),
-        " ".join(c.parents), json.dumps(co, ensure_ascii=False) if co else None, files,
+        repo_id,
+        c.sha,
+        c.author_name,
+        c.author_email,
+        c.author_login,
+        person,
+        c.authored_at,
+        c.author_tz_offset,
+        c.committed_at,
+        c.message,
+        adds,
+        dels,
+        nfiles,
+        int(c.is_merge),
+        " ".join(c.parents),
+        json.dumps(co, ensure_ascii=False) if co else None,
+        files,
         int(c.stats_missing),
     )
+
+
+def _write_batch(db: Database, rows: list[tuple[object, ...]], state: SyncState | None) -> None:
+    """One transaction: the rows, their full-text index entries, and the cursor after them."""
+    with transaction(db):
+        before = db.execute("SELECT COALESCE(MAX(id), 0) FROM commits").fetchone()[0]
+        db.conn.executemany(INSERT_COMMIT, rows)
+        db.execute(
+            "INSERT INTO commits_fts (rowid, message) SELECT id, message FROM commits WHERE id > ?",
+            [before],
+        )
+        if state is not None:
+            state.items += len(rows)
+            state.cursor = str(rows[-1][1])
+            save_state(db, state)
+
+
+class _BatchWriter:
+    """Writes batches on a second thread, so parsing the next batch overlaps SQLite's work."""
+
+    def __init__(self, db: Database, state: SyncState | None) -> None:
+        import queue
+        import threading
+
+        self.db = db
+        self.state = state
+        self.queue: queue.Queue[list[tuple[object, ...]] | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="teamops-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (rows := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    _write_batch(self.db, rows, self.state)
+                except BaseException as exc:  # re-raised in the caller's thread
+                    self.error = exc
+
+    def put(self, rows: list[tuple[object, ...]]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(rows)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def save_commits(
@@ -137,26 +204,22 @@ def save_commits(
     person_for = resolver.person_for
     total = 0
     batch: list[tuple[object, ...]] = []
-    last_sha = None
-
-    def flush() -> None:
-        with transaction(db):
-            db.conn.executemany(INSERT_COMMIT, batch)
-            if state is not None:
-                state.items += len(batch)
-                state.cursor = last_sha
-                save_state(db, state)
-        progress(len(batch), None)
-        batch.clear()
-
-    for c in commits:
-        batch.append(commit_row(repo_id, c, person_for(c.author_email, c.author_login, c.author_name)))
-        last_sha = c.sha
-        total += 1
-        if len(batch) >= batch_size:
-            flush()
-    if batch:
-        flush()
+    writer = _BatchWriter(db, state)
+    try:
+        for c in commits:
+            person = person_for(c.author_email, c.author_login, c.author_name)
+            batch.append(commit_row(repo_id, c, person))
+            total += 1
+            if len(batch) >= batch_size:
+                writer.put(batch)
+                progress(len(batch), None)
+                batch = []
+        if batch:
+            writer.put(batch)
+            progress(len(batch), None)
+    finally:
+        # Whatever happens in the loop, batches already handed over are committed first.
+        writer.close()
     return total
 
 
@@ -217,9 +280,9 @@ def sync_git_repo(
         with transaction(db):
             save_state(db, state)
         stream: Iterator[CommitRecord]
-        nothing_stored = db.execute(
-            "SELECT 1 FROM commits WHERE repo_id = ? LIMIT 1", [repo_id]
-        ).fetchone() is None
+        nothing_stored = (
+            db.execute("SELECT 1 FROM commits WHERE repo_id = ? LIMIT 1", [repo_id]).fetchone() is None
+        )
         if nothing_stored:
             # First sync: one streaming walk, no set difference needed.
             progress(0, repo.count(head, exclude, since=since, until=until))

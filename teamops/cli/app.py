@@ -7,7 +7,6 @@ import sqlite3
 import sys
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -19,7 +18,12 @@ from teamops.cli.state import AppState, state
 from teamops.errors import ExitCode, TeamopsError
 
 
-def _debug_wanted(ctx: click.Context) -> bool:
+def _is_click_control(exc: BaseException) -> bool:
+    """Exit, Abort and usage errors belong to the CLI framework (Typer ships its own Click)."""
+    return any(k.__name__ in ("ClickException", "Exit", "Abort") for k in type(exc).__mro__)
+
+
+def _debug_wanted(ctx: typer.Context) -> bool:
     obj = ctx.find_root().obj
     if isinstance(obj, AppState) and obj.debug:
         return True
@@ -31,11 +35,9 @@ def _debug_wanted(ctx: click.Context) -> bool:
 class TeamopsGroup(TyperGroup):
     """Turns expected errors into one line and the documented exit code; tracebacks only on --debug."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
         except TeamopsError as exc:
             if _debug_wanted(ctx):
                 raise
@@ -53,11 +55,9 @@ class TeamopsGroup(TyperGroup):
             Output().error("interrupted; everything already stored is kept")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         except Exception as exc:
-            if _debug_wanted(ctx):
+            if _is_click_control(exc) or _debug_wanted(ctx):
                 raise
-            Output().error(
-                f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)"
-            )
+            Output().error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
             raise typer.Exit(ExitCode.INTERNAL) from None
 
 
@@ -83,7 +83,9 @@ def root(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Database file (env TEAMOPS_DB; default ./teamops.db).", show_default=False),
+        typer.Option(
+            "--db", help="Database file (env TEAMOPS_DB; default ./teamops.db).", show_default=False
+        ),
     ] = None,
     config: Annotated[
         str | None,

@@ -44,7 +44,8 @@ def sync_commits(
     since: SinceOpt = None,
     until: UntilOpt = None,
     full: Annotated[
-        bool, typer.Option("--full", help="Re-walk the whole history instead of stopping at known commits.")
+        bool,
+        typer.Option("--full", help="Re-walk the whole history instead of stopping at known commits."),
     ] = False,
     fmt: FormatOpt = None,
 ) -> None:
@@ -83,7 +84,13 @@ def sync_commits(
         git_repo = GitRepo.open(path)
         with out.progress(f"commits {git_repo.root.name}") as progress:
             result = sync_git_repo(
-                db, git_repo, branches or None, name=name, since=lo, until=hi, full=full,
+                db,
+                git_repo,
+                branches or None,
+                name=name,
+                since=lo,
+                until=hi,
+                full=full,
                 progress=progress,
             )
         results.append(result)

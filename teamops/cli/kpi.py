@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from teamops.cli.options import FormatOpt, PersonOpt, RepoOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
+from teamops.cli.options import (
+    FormatOpt,
+    PersonOpt,
+    RepoOpt,
+    SinceOpt,
+    TeamOpt,
+    UntilOpt,
+    fmt_value,
+)
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.dates import range_bounds

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """Output formats every report supports."""
 
     table = "table"
@@ -31,9 +31,7 @@ UntilOpt = Annotated[
 ]
 PersonOpt = Annotated[str | None, typer.Option("--person", help="Only this person (handle).")]
 TeamOpt = Annotated[str | None, typer.Option("--team", help="Only people of this team.")]
-RepoOpt = Annotated[
-    str | None, typer.Option("--repo", help="A local path or a GitHub owner/name.")
-]
+RepoOpt = Annotated[str | None, typer.Option("--repo", help="A local path or a GitHub owner/name.")]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Show what would happen; change and send nothing.")
 ]

@@ -122,9 +122,7 @@ class Output:
         if not report.rows:
             return "\n".join([*lines, f"_{report.empty}_", ""]) + "\n"
         lines.append("| " + " | ".join(c.header for c in report.columns) + " |")
-        lines.append(
-            "|" + "|".join("---:" if c.numeric else "---" for c in report.columns) + "|"
-        )
+        lines.append("|" + "|".join("---:" if c.numeric else "---" for c in report.columns) + "|")
         for row in report.rows:
             cells = [_md(_shown(row, c)) for c in report.columns]
             lines.append("| " + " | ".join(cells) + " |")

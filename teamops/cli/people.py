@@ -10,7 +10,9 @@ from teamops.cli.options import FormatOpt, fmt_value
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 
-app = typer.Typer(help="People and their identities (emails, GitHub login, ClickUp id).", no_args_is_help=True)
+app = typer.Typer(
+    help="People and their identities (emails, GitHub login, ClickUp id).", no_args_is_help=True
+)
 
 EmailsOpt = Annotated[list[str] | None, typer.Option("--email", help="An email (repeatable).")]
 NameOpt = Annotated[str | None, typer.Option("--name", help="Display name.")]
@@ -30,7 +32,9 @@ def add(
     clickup_id: ClickupOpt = None,
     timezone: TimezoneOpt = None,
     team: TeamNameOpt = None,
-    lead: Annotated[bool, typer.Option("--lead", help="Team lead (receives second-level escalations).")] = False,
+    lead: Annotated[
+        bool, typer.Option("--lead", help="Team lead (receives second-level escalations).")
+    ] = False,
 ) -> None:
     """Add a person; their stored commits are attributed to them at once.
 
@@ -55,7 +59,9 @@ def edit(
     ctx: typer.Context,
     handle: Annotated[str, typer.Argument(help="The person to change.")],
     name: NameOpt = None,
-    add_email: Annotated[list[str] | None, typer.Option("--email", "--add-email", help="Add an email.")] = None,
+    add_email: Annotated[
+        list[str] | None, typer.Option("--email", "--add-email", help="Add an email.")
+    ] = None,
     remove_email: Annotated[list[str] | None, typer.Option("--remove-email", help="Remove an email.")] = None,
     github: GithubOpt = None,
     clickup_id: ClickupOpt = None,
@@ -73,9 +79,16 @@ def edit(
         st.db,
         handle,
         PersonEdit(
-            name=name, timezone=timezone, team=team, lead=lead, active=active, github=github,
-            clickup_id=clickup_id, add_emails=list(add_email or []),
-            remove_emails=list(remove_email or []), rename=rename,
+            name=name,
+            timezone=timezone,
+            team=team,
+            lead=lead,
+            active=active,
+            github=github,
+            clickup_id=clickup_id,
+            add_emails=list(add_email or []),
+            remove_emails=list(remove_email or []),
+            rename=rename,
         ),
     )
     st.output().message(f"updated {rename or handle}")
@@ -137,9 +150,9 @@ def unmapped(ctx: typer.Context, fmt: FormatOpt = None) -> None:
                 Column("email", "Email"),
                 Column("login", "Login"),
                 Column("commits", "Commits", numeric=True),
-                Column("last_seen", "Last seen"),
+                Column("last_seen", "Last seen", date=True),
             ],
             empty="every commit author is mapped to a person",
-            footer="map one with: teamops people add HANDLE --email EMAIL  (or people edit HANDLE --email EMAIL)",
+            footer="map one: teamops people add HANDLE --email EMAIL (or: people edit HANDLE --email EMAIL)",
         )
     )

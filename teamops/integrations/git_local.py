@@ -225,9 +225,7 @@ class GitRepo:
 
     def show_files(self, sha: str) -> list[tuple[str, str]]:
         """(path, patch) pairs of one commit, for estimators that read the diff itself."""
-        out = self._run(
-            "show", "--format=", "--patch", "-M", "--no-color", "--no-ext-diff", sha, "--"
-        ).stdout
+        out = self._run("show", "--format=", "--patch", "-M", "--no-color", "--no-ext-diff", sha, "--").stdout
         files: list[tuple[str, str]] = []
         for chunk in re.split(r"(?m)^diff --git ", out):
             if not chunk.strip():
@@ -265,13 +263,25 @@ def _date_filters(filters: dict[str, str | None]) -> list[str]:
 
 
 def _tokens(stream: object) -> Iterator[bytes]:
-    """NUL-separated tokens of a byte stream, read in large chunks."""
+    """NUL-separated tokens of a byte stream, drained by a thread so git never waits on us."""
+    import queue
+    import threading
+
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=32)
     read = stream.read  # type: ignore[attr-defined]
+
+    def drain() -> None:
+        try:
+            while chunk := read(CHUNK):
+                chunks.put(chunk)
+        except (OSError, ValueError):  # the consumer closed the pipe early
+            pass
+        finally:
+            chunks.put(None)
+
+    threading.Thread(target=drain, daemon=True).start()
     rest = b""
-    while True:
-        chunk = read(CHUNK)
-        if not chunk:
-            break
+    while (chunk := chunks.get()) is not None:
         parts = (rest + chunk).split(b"\0")
         rest = parts.pop()
         yield from parts

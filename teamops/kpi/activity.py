@@ -61,9 +61,7 @@ def activity(db: Database, flt: ActivityFilter) -> list[dict[str, Any]]:
         ORDER BY p.id IS NULL, COUNT(*) DESC, p.handle, unmapped_email
     """
     rows = []
-    for handle, name, team, email, n, adds, dels, days, first, last, missing in db.execute(
-        sql, params
-    ):
+    for handle, name, team, email, n, adds, dels, days, first, last, missing in db.execute(sql, params):
         rows.append(
             {
                 "person": handle or f"(unmapped) {name} <{email}>",

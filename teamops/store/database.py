@@ -32,7 +32,13 @@ def open_database(path: Path | str, *, create: bool = True) -> Database:
     if not path.parent.exists():
         raise StoreError(f"folder {path.parent} does not exist", "create it or change --db")
     try:
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        # check_same_thread=False: a sync hands batches to one writer thread; never concurrently.
+        conn = sqlite3.connect(
+            str(path),
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -47,9 +53,7 @@ def open_database(path: Path | str, *, create: bool = True) -> Database:
 
 
 def applied_migrations(db: Database) -> list[str]:
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     return [row[0] for row in db.execute("SELECT name FROM _migrations ORDER BY rowid").fetchall()]
 
 
@@ -81,8 +85,7 @@ def migrate(db: Database, path: Path) -> list[str]:
 def ensure_shape(db: Database, force: bool = False) -> None:
     """(Re)create the views that make the file pleasant in Datasette; cheap when nothing changed."""
     existing = {
-        name: sql
-        for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'")
+        name: sql for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'")
     }
     for name, body in VIEWS.items():
         want = f"CREATE VIEW {name} AS {body.strip()}"

@@ -29,16 +29,24 @@ class SyncState:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-COLUMNS = (
-    "source status head target cursor etag items requests_used rate_limit_remaining "
-    "last_run_at last_success_at details"
-).split()
+COLUMNS = [
+    "source",
+    "status",
+    "head",
+    "target",
+    "cursor",
+    "etag",
+    "items",
+    "requests_used",
+    "rate_limit_remaining",
+    "last_run_at",
+    "last_success_at",
+    "details",
+]
 
 
 def load_state(db: Database, source: str) -> SyncState:
-    row = db.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM sync_state WHERE source = ?", [source]
-    ).fetchone()
+    row = db.execute(f"SELECT {', '.join(COLUMNS)} FROM sync_state WHERE source = ?", [source]).fetchone()
     if row is None:
         return SyncState(source)
     values = dict(zip(COLUMNS, row, strict=True))

@@ -1,0 +1,121 @@
+"""Shared fixtures: an isolated environment per test, real git repositories, and the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from teamops.cli.app import app
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test runs in its own folder with no teamops, GitHub or git settings leaking in."""
+    for var in list(os.environ):
+        if var.startswith(("TEAMOPS_", "GITHUB_", "GIT_", "CLICKUP_", "OPENAI_")) or var in ("CI",):
+            monkeypatch.delenv(var, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("NO_COLOR", "1")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+    """Run teamops in-process, stdout and stderr apart, as a user's shell would see them."""
+    runner = CliRunner()
+    res = runner.invoke(app, list(args), env=env, input=input, catch_exceptions=True)
+    if res.exception and not isinstance(res.exception, SystemExit):
+        raise res.exception
+    return Result(res.exit_code, res.stdout, res.stderr)
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+class GitBuilder:
+    """A real repository in tmp_path with helpers to commit as anyone at any time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        self.git("init", "-q", "-b", "main")
+        self.git("config", "user.name", "Default Dev")
+        self.git("config", "user.email", "default@dev.io")
+        self.git("config", "commit.gpgsign", "false")
+
+    def git(self, *args: str, env: dict[str, str] | None = None) -> str:
+        full_env = {**os.environ, **(env or {})}
+        out = subprocess.run(
+            ["git", "-C", str(self.path), *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            check=True,
+        )
+        return out.stdout.strip()
+
+    def commit(
+        self,
+        message: str,
+        files: dict[str, str | bytes] | None = None,
+        author: tuple[str, str] = ("Default Dev", "default@dev.io"),
+        date: str = "2026-11-02T10:00:00+00:00",
+    ) -> str:
+        for name, content in (files or {}).items():
+            target = self.path / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
+            self.git("add", name)
+        env = {
+            "GIT_AUTHOR_NAME": author[0],
+            "GIT_AUTHOR_EMAIL": author[1],
+            "GIT_AUTHOR_DATE": date,
+            "GIT_COMMITTER_NAME": author[0],
+            "GIT_COMMITTER_EMAIL": author[1],
+            "GIT_COMMITTER_DATE": date,
+        }
+        self.git("commit", "-q", "--allow-empty", "-m", message, env=env)
+        return self.git("rev-parse", "HEAD")
+
+    def merge(self, branch: str, date: str = "2026-11-03T10:00:00+00:00") -> str:
+        env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+        self.git("merge", "-q", "--no-ff", "--no-edit", branch, env=env)
+        return self.git("rev-parse", "HEAD")
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path):
+    def make(name: str = "repo") -> GitBuilder:
+        return GitBuilder(tmp_path / name)
+
+    return make
+
+
+def lines(n: int, tag: str = "x") -> str:
+    return "".join(f"{tag} {i}\n" for i in range(n))

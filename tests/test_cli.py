@@ -1,0 +1,102 @@
+"""The installed command as a user runs it: version, help, python -m, start-up cost, exit codes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from teamops import __version__
+
+HEAVY = ("litellm", "github")
+
+
+def teamops_exe() -> str:
+    exe = Path(sys.executable).parent / "teamops"
+    found = str(exe) if exe.exists() else shutil.which("teamops")
+    if not found:
+        pytest.skip("the teamops script is not installed in this environment")
+    return found
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=60
+    )
+
+
+def test_version_and_help(cli):
+    assert cli("--version").stdout.strip() == f"teamops {__version__}"
+    res = cli("--help")
+    assert res.exit_code == 0
+    for cmd in ("sync-commits", "people", "kpi", "config", "init", "doctor"):
+        assert cmd in res.stdout
+
+
+def test_installed_script_runs_the_readme_flow(make_repo, isolated):
+    repo = make_repo()
+    repo.commit("hello", {"a.txt": "hi\n"}, author=("Ana", "ana@x.io"))
+    exe = teamops_exe()
+    sync = run([exe, "sync-commits"], cwd=repo.path)
+    assert sync.returncode == 0, sync.stderr
+    assert "synced 1 new commit from repo (main)" in sync.stderr
+    kpi = run([exe, "kpi"], cwd=repo.path)
+    assert kpi.returncode == 0 and "Ana" in kpi.stdout
+    module = run([sys.executable, "-m", "teamops", "kpi", "activity", "-f", "csv"], cwd=repo.path)
+    assert module.returncode == 0 and module.stdout.startswith("person,")
+
+
+def test_unknown_command_is_usage_error(cli):
+    res = cli("sync-comits")
+    assert res.exit_code == 2
+    assert "No such command" in res.output
+
+
+@pytest.mark.parametrize("args", [["--help"], ["kpi", "activity"], ["kpi", "--help"], ["people", "list"]])
+def test_start_up_imports_neither_litellm_nor_pygithub(args, isolated):
+    res = run([sys.executable, "-X", "importtime", "-m", "teamops", *args], cwd=isolated)
+    assert res.returncode == 0, res.stderr
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in res.stderr.splitlines() if "|" in line}
+    for heavy in HEAVY:
+        assert heavy not in imported, f"`teamops {' '.join(args)}` imported {heavy}"
+
+
+def test_unexpected_errors_are_one_line_without_debug(cli, isolated, monkeypatch):
+    import teamops.kpi.activity as activity_mod
+
+    def boom(*a, **k):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(activity_mod, "activity", boom)
+    res = cli("--db", str(isolated / "t.db"), "kpi", "activity")
+    assert res.exit_code == 70
+    assert res.stderr.strip() == "error: unexpected RuntimeError: kaboom (run with --debug for the traceback)"
+    with pytest.raises(RuntimeError):
+        cli("--db", str(isolated / "t.db"), "kpi", "activity", env={"TEAMOPS_DEBUG": "1"})
+
+
+def test_init_writes_config_and_database(cli, make_repo, monkeypatch):
+    repo = make_repo()
+    repo.commit("x", {"a": "1\n"})
+    monkeypatch.chdir(repo.path)
+    res = cli("init", "--yes")
+    assert res.exit_code == 0, res.output
+    text = (repo.path / "teamops.toml").read_text()
+    assert 'path = "teamops.db"' in text and 'branches = ["main"]' in text
+    assert (repo.path / "teamops.db").exists()
+    again = cli("init", "--yes")
+    assert again.exit_code == 2 and "already exists" in again.stderr
+    assert cli("sync-commits").exit_code == 0
+    doc = cli("doctor", "--offline")
+    assert doc.exit_code == 0, doc.output
+
+
+def test_doctor_reports_a_broken_repo_path(cli, isolated):
+    (isolated / "teamops.toml").write_text('[[repos]]\npath = "missing"\n', encoding="utf-8")
+    res = cli("doctor", "--offline")
+    assert res.exit_code == 1
+    assert "1 check(s) failed: repo missing" in res.stderr

@@ -1,0 +1,128 @@
+"""Configuration: discovery, precedence, validation errors (exit 3, one line) and redaction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("toml", "needle"),
+    [
+        ("[store\npath = 'x'", "not valid TOML"),
+        ("[store]\npaht = 'x.db'\n", "store.paht is not a known key"),
+        ("[store]\npath = 5\n", "store.path must be a string"),
+        ("[[repos]]\nbranches = 'main'\n", "repos[0].branches must be a list of strings"),
+        (
+            "[[people]]\nhandle = 'a'\ntimezone = 'Mars/Olympus'\n",
+            "people[0].timezone is not a known IANA timezone",
+        ),
+        (
+            "[[people]]\nhandle = 'a'\n[[people]]\nhandle = 'A'\n",
+            "people[1].handle 'A' appears twice",
+        ),
+        ("[kpi]\nworking_days = ['mon', 'funday']\n", "kpi.working_days has 'funday'"),
+        ("color = true\n", "color is not a known key"),
+    ],
+)
+def test_bad_config_is_exit_3_with_one_line_naming_file_and_key(cli, isolated, toml, needle):
+    write(isolated / "teamops.toml", toml)
+    res = cli("config", "show")
+    assert res.exit_code == 3
+    assert needle in res.stderr
+    assert "teamops.toml" in res.stderr
+    assert res.stderr.count("\n") == 1
+    assert "Traceback" not in res.output
+
+
+def test_debug_shows_the_traceback(cli, isolated):
+    write(isolated / "teamops.toml", "[store]\npath = 5\n")
+    from teamops.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        cli("--debug", "config", "show")
+
+
+def test_missing_config_file_named_by_flag_or_env(cli, isolated):
+    assert cli("--config", "nope.toml", "config", "show").exit_code == 3
+    res = cli("config", "show", env={"TEAMOPS_CONFIG": "also-nope.toml"})
+    assert res.exit_code == 3 and "TEAMOPS_CONFIG" in res.stderr
+
+
+def test_precedence_flag_over_env_over_file_over_default(cli, isolated):
+    def db_value(*args: str, env: dict[str, str] | None = None) -> tuple[str, str]:
+        res = cli(*args, "config", "show", "--format", "json", env=env)
+        row = next(r for r in json.loads(res.stdout)["rows"] if r["key"] == "store.path")
+        return row["value"], row["source"]
+
+    assert db_value() == ("teamops.db", "default")
+    write(isolated / "teamops.toml", '[store]\npath = "from-file.db"\n')
+    assert db_value() == ("from-file.db", "file")
+    assert db_value(env={"TEAMOPS_STORE_PATH": "from-env.db"}) == ("from-env.db", "env")
+    assert db_value(env={"TEAMOPS_DB": "alias.db"}) == ("alias.db", "env")
+    assert db_value("--db", "flag.db", env={"TEAMOPS_DB": "alias.db"}) == ("flag.db", "flag")
+
+
+def test_config_file_from_env_and_relative_paths(cli, tmp_path, isolated):
+    conf_dir = tmp_path / "etc"
+    conf_dir.mkdir()
+    write(conf_dir / "team.toml", '[store]\npath = "data/team.db"\n')
+    (conf_dir / "data").mkdir()
+    res = cli("config", "show", "--format", "json", env={"TEAMOPS_CONFIG": str(conf_dir / "team.toml")})
+    assert json.loads(res.stdout)["database"] == str(conf_dir / "data" / "team.db")
+
+
+def test_bad_environment_value_names_the_variable(cli, isolated):
+    res = cli("config", "show", env={"TEAMOPS_KPI_WORKING_DAYS": "mon,blursday"})
+    assert res.exit_code == 3 and "kpi.working_days" in res.stderr
+
+
+def test_config_show_never_prints_secret_values(cli, isolated):
+    from teamops.config import redact
+
+    env = {"MY_TOKEN": "ghp_supersecret"}
+    assert redact("github.token_env", "MY_TOKEN", env) == "MY_TOKEN (set)"
+    assert redact("github.token_env", "OTHER", env) == "OTHER (not set)"
+    assert redact("x.token", "ghp_supersecret", env) == "***"
+    shown = redact("notify.channels.team.url", "https://hooks.slack.com/services/T0/B0/SECRET", env)
+    assert "SECRET" not in shown and "T0" not in shown and shown.startswith("https://hooks.slack.com")
+
+
+def test_dotenv_is_loaded_but_never_overrides(cli, isolated):
+    write(isolated / ".env", "TEAMOPS_DB=from-dotenv.db\n")
+    res = cli("config", "show", "--format", "json")
+    assert json.loads(res.stdout)["database"] == "from-dotenv.db"
+
+
+def test_example_config_is_valid_and_documents_every_key(tmp_path):
+    import dataclasses
+
+    from teamops.config import Config, load_config
+
+    example = Path(__file__).parent.parent / "teamops.toml.example"
+    cfg = load_config(str(example), env={})
+    assert cfg.people[0].handle == "alice"
+    text = example.read_text(encoding="utf-8")
+
+    def keys(cls: type) -> set[str]:
+        out = set()
+        for f in dataclasses.fields(cls):
+            if f.metadata.get("internal"):
+                continue
+            out.add(f.name)
+        return out
+
+    for section in ("store", "kpi"):
+        for key in keys(type(getattr(Config(), section))):
+            assert f"{key} =" in text, f"{section}.{key} is not documented"
+    from teamops.config import PersonConfig, RepoConfig
+
+    for key in keys(PersonConfig) | keys(RepoConfig):
+        assert f"{key} =" in text, f"{key} is not documented"

@@ -1,0 +1,138 @@
+"""People and identities: commits attributed by email, GitHub login (noreply too) and name."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+
+@pytest.fixture
+def synced(make_repo, cli, tmp_path):
+    repo = make_repo()
+    repo.commit("a1", {"a": "1\n"}, author=("Alice Liddell", "Alice@Acme.io"))
+    repo.commit("a2", {"a": "1\n2\n"}, author=("alice", "12345+alicel@users.noreply.github.com"))
+    repo.commit("b1", {"b": "1\n"}, author=("Bob  Builder", "bob@home.net"))
+    repo.commit("x1", {"x": "1\n"}, author=("Xavier", "x@elsewhere.org"))
+    db = str(tmp_path / "t.db")
+    assert cli("--db", db, "sync-commits", "--repo", str(repo.path)).exit_code == 0
+    return db
+
+
+def people_commits(db: str) -> dict[str, int]:
+    conn = sqlite3.connect(db)
+    try:
+        return dict(
+            conn.execute(
+                "SELECT COALESCE(p.handle, '-'), COUNT(*) FROM commits c "
+                "LEFT JOIN people p ON p.id = c.person_id GROUP BY 1"
+            ).fetchall()
+        )
+    finally:
+        conn.close()
+
+
+def test_unmapped_lists_authors_with_counts(cli, synced):
+    res = cli("--db", synced, "people", "unmapped", "--format", "json")
+    data = json.loads(res.stdout)["rows"]
+    assert {r["email"] for r in data} == {
+        "alice@acme.io",
+        "12345+alicel@users.noreply.github.com",
+        "bob@home.net",
+        "x@elsewhere.org",
+    }
+    assert all(r["commits"] == 1 for r in data)
+
+
+def test_adding_people_reattributes_stored_commits(cli, synced):
+    res = cli("--db", synced, "people", "add", "alice", "--email", "ALICE@acme.io", "--github", "AliceL")
+    assert res.exit_code == 0 and "2 commits attributed" in res.stderr
+    # Bob is matched by his display name as a last resort (spaces and case folded).
+    cli("--db", synced, "people", "add", "bob", "--name", "bob builder")
+    assert people_commits(synced) == {"alice": 2, "bob": 1, "-": 1}
+    unmapped = json.loads(cli("--db", synced, "people", "unmapped", "-f", "json").stdout)["rows"]
+    assert [r["email"] for r in unmapped] == ["x@elsewhere.org"]
+
+
+def test_edit_adds_and_removes_identities_and_remove_unmaps(cli, synced):
+    cli("--db", synced, "people", "add", "xav")
+    assert people_commits(synced).get("xav") is None
+    cli(
+        "--db",
+        synced,
+        "people",
+        "edit",
+        "xav",
+        "--email",
+        "x@elsewhere.org",
+        "--team",
+        "core",
+        "--lead",
+    )
+    assert people_commits(synced)["xav"] == 1
+    listed = json.loads(cli("--db", synced, "people", "list", "-f", "json").stdout)["rows"]
+    assert listed == [
+        {
+            "handle": "xav",
+            "name": None,
+            "team": "core",
+            "lead": True,
+            "active": True,
+            "timezone": None,
+            "emails": ["x@elsewhere.org"],
+            "github": None,
+            "clickup_id": None,
+            "commits": 1,
+        }
+    ]
+    cli("--db", synced, "people", "edit", "xav", "--remove-email", "x@elsewhere.org")
+    assert "xav" not in people_commits(synced)
+    cli("--db", synced, "people", "edit", "xav", "--email", "x@elsewhere.org", "--rename", "xavier")
+    res = cli("--db", synced, "people", "remove", "xavier")
+    assert res.exit_code == 0 and "1 commits are unmapped now" in res.stderr
+    assert people_commits(synced)["-"] == 4
+
+
+def test_identity_conflicts_and_bad_input_are_exit_5(cli, synced):
+    cli("--db", synced, "people", "add", "alice", "--email", "alice@acme.io")
+    clash = cli("--db", synced, "people", "add", "al2", "--email", "alice@acme.io")
+    assert clash.exit_code == 5 and "already belongs to 'alice'" in clash.stderr
+    assert cli("--db", synced, "people", "add", "alice").exit_code == 5
+    assert cli("--db", synced, "people", "add", "bad handle!").exit_code == 5
+    assert cli("--db", synced, "people", "add", "zed", "--email", "not-an-email").exit_code == 5
+    assert cli("--db", synced, "people", "add", "zed", "--timezone", "Nowhere/Land").exit_code == 5
+    assert cli("--db", synced, "people", "edit", "ghost", "--team", "x").exit_code == 5
+    assert cli("--db", synced, "people", "remove", "ghost").exit_code == 5
+    # nothing half-written by the refused commands
+    names = [
+        r["handle"] for r in json.loads(cli("--db", synced, "people", "list", "-f", "json").stdout)["rows"]
+    ]
+    assert names == ["alice"]
+
+
+def test_config_people_are_upserted_each_run(cli, synced, isolated):
+    toml = isolated / "teamops.toml"
+    toml.write_text(
+        f'[store]\npath = "{synced}"\n[[people]]\nhandle = "bob"\nname = "Robert"\nemails = ["bob@home.net"]\nteam = "infra"\n',
+        encoding="utf-8",
+    )
+    assert cli("people", "list").exit_code == 0
+    assert people_commits(synced)["bob"] == 1
+    toml.write_text(
+        f'[store]\npath = "{synced}"\n[[people]]\nhandle = "bob"\nname = "Robert"\nemails = ["x@elsewhere.org"]\nteam = "infra"\n',
+        encoding="utf-8",
+    )
+    rows = json.loads(cli("people", "list", "-f", "json").stdout)["rows"]
+    assert rows[0]["emails"] == ["x@elsewhere.org"] and rows[0]["team"] == "infra"
+    assert people_commits(synced)["bob"] == 1  # now Xavier's commit, no longer bob@home.net's
+
+
+def test_config_identity_conflict_is_a_config_error(cli, synced, isolated):
+    cli("--db", synced, "people", "add", "alice", "--email", "alice@acme.io")
+    (isolated / "teamops.toml").write_text(
+        f'[store]\npath = "{synced}"\n[[people]]\nhandle = "eve"\nemails = ["alice@acme.io"]\n',
+        encoding="utf-8",
+    )
+    res = cli("people", "list")
+    assert res.exit_code == 3 and "people[0] (eve)" in res.stderr and "already belongs" in res.stderr

@@ -1,0 +1,63 @@
+"""The database: migrations on open, WAL, views and refusal of files it must not touch."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+from teamops.store.database import open_database
+from teamops.store.migrations import MIGRATIONS
+
+
+def test_open_applies_named_migrations_once_with_wal_and_foreign_keys(tmp_path):
+    path = tmp_path / "t.db"
+    db = open_database(path)
+    names = [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY rowid")]
+    assert names == [n for n, _ in MIGRATIONS]
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    db.conn.close()
+    db2 = open_database(path)
+    assert db2.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0] == len(MIGRATIONS)
+    tables = set(db2.table_names())
+    assert {"people", "identities", "repos", "commits", "sync_state", "commits_fts"} <= tables
+    assert {"commit_authors", "activity_by_person"} <= set(db2.view_names())
+    fks = {fk.other_table for fk in db2["commits"].foreign_keys}
+    assert fks == {"repos", "people"}
+    db2.conn.close()
+
+
+def test_database_from_a_newer_teamops_is_refused_untouched(tmp_path, cli):
+    path = tmp_path / "t.db"
+    open_database(path).conn.close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO _migrations VALUES ('m999_from_the_future', '2030-01-01T00:00:00Z')")
+    conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    res = cli("--db", str(path), "kpi")
+    assert res.exit_code == 3
+    assert "newer teamops" in res.stderr and "m999_from_the_future" in res.stderr
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path, cli):
+    path = tmp_path / "notes.db"
+    path.write_text("these are my notes, not a database\n" * 100)
+    res = cli("--db", str(path), "kpi")
+    assert res.exit_code == 3 and "is not a usable SQLite database" in res.stderr
+    assert path.read_text().startswith("these are my notes")
+
+
+def test_missing_folder_for_database(tmp_path, cli):
+    res = cli("--db", str(tmp_path / "no" / "such" / "t.db"), "kpi")
+    assert res.exit_code == 3 and "does not exist" in res.stderr
+
+
+def test_views_are_recreated_when_dropped(tmp_path):
+    path = tmp_path / "t.db"
+    db = open_database(path)
+    db.execute("DROP VIEW commit_authors")
+    db.conn.close()
+    assert "commit_authors" in open_database(path).view_names()
