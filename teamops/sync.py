@@ -92,6 +92,9 @@ WHERE commits.stats_missing = 1 AND excluded.stats_missing = 0
 """
 
 
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def commit_row(repo_id: int, c: CommitRecord, person: int | None) -> tuple[object, ...]:
     """A CommitRecord as the commits table stores it; merges carry no line counts."""
     co = c.co_authors
@@ -250,11 +253,12 @@ def sync_git_repo(
     since: str | None = None,
     until: str | None = None,
     full: bool = False,
-    progress: Progress = _no_progress,
+    progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> SyncResult:
     """Pull new commits of a local clone; unchanged branches cost one `git rev-parse`."""
     started = time.monotonic()
+    report = progress or _no_progress
     repo_id, display = local_repo_row(db, repo, name)
     result = SyncResult(repo=display)
     wanted = branches or [repo.current_branch()]
@@ -284,16 +288,18 @@ def sync_git_repo(
             db.execute("SELECT 1 FROM commits WHERE repo_id = ? LIMIT 1", [repo_id]).fetchone() is None
         )
         if nothing_stored:
-            # First sync: one streaming walk, no set difference needed.
-            progress(0, repo.count(head, exclude, since=since, until=until))
+            # First sync: one streaming walk, no set difference needed; counting costs a
+            # second walk, so only when someone watches a progress bar.
+            if progress is not None:
+                progress(0, repo.count(head, exclude, since=since, until=until))
             stream = repo.log(head, exclude, since=since, until=until)
         else:
             candidates = repo.rev_list(head, exclude, since=since, until=until)
             have = stored_shas(db, repo_id, candidates)
             todo = [sha for sha in candidates if sha not in have]
-            progress(0, len(todo))
+            report(0, len(todo))
             stream = repo.log(shas=todo) if todo else iter(())
-        result.new += save_commits(db, repo_id, stream, state, progress, batch_size, resolver)
+        result.new += save_commits(db, repo_id, stream, state, report, batch_size, resolver)
         with transaction(db):
             if not filtered:
                 state.status = "complete"

@@ -170,8 +170,8 @@ class Output:
         self.stderr.flush()
 
     @contextmanager
-    def progress(self, label: str) -> Iterator[Callable[[int, int | None], None]]:
-        """A progress bar on a terminal; nothing in cron, CI or with --quiet."""
+    def progress(self, label: str) -> Iterator[Callable[[int, int | None], None] | None]:
+        """A progress bar on a terminal; None (nothing to report to) in cron, CI or with --quiet."""
         show = (
             not self.quiet
             and hasattr(self.stderr, "isatty")
@@ -179,7 +179,7 @@ class Output:
             and not _is_ci(os.environ)
         )
         if not show:
-            yield lambda advance, total: None
+            yield None
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from teamops.errors import InvalidInput, TeamopsError
 
-MARKER = b"\x1eC"
-# Fields are NUL-separated: a commit message cannot contain NUL, so the layout is positional.
-LOG_FORMAT = "%x1eC%x00%H%x00%P%x00%aN%x00%aE%x00%at%x00%ad%x00%ct%x00%B"
+# Each commit starts with a token no path can equal (git paths never start with "/") and no message
+# can (%B always ends with a newline). Fields are NUL-separated and positional: nothing in a
+# commit message or a path can contain NUL.
+MARKER = b"/\x1e"
+LOG_FORMAT = "/%x1e%x00%H%x00%P%x00%aN%x00%aE%x00%at%x00%ad%x00%ct%x00%B"
 HEADER_FIELDS = 9
 CO_AUTHOR_RE = re.compile(r"^\s*co-authored-by:\s*(.*?)\s*<([^<>]*)>\s*$", re.I | re.M)
 GITHUB_REMOTE_RE = re.compile(
@@ -70,14 +72,22 @@ class GitError(TeamopsError):
 
 def parse_co_authors(message: str) -> list[tuple[str, str]]:
     """`Co-authored-by: Name <email>` trailers, as GitHub reads them."""
-    if "o-authored-by" not in message and "O-AUTHORED-BY" not in message.upper():
+    if "uthored" not in message and "UTHORED" not in message:
         return []
     return [(n, e.strip().lower()) for n, e in CO_AUTHOR_RE.findall(message) if e.strip()]
 
 
+_DAYS: dict[int, str] = {}
+
+
 def iso_utc(ts: int) -> str:
     """Timestamps are stored as UTC ISO-8601 with a Z, which sorts and compares as text."""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    day, secs = divmod(ts, 86400)
+    prefix = _DAYS.get(day)
+    if prefix is None:
+        prefix = _DAYS[day] = "%04d-%02d-%02dT" % time.gmtime(day * 86400)[:3]
+    hours, secs = divmod(secs, 3600)
+    return f"{prefix}{hours:02d}:{secs // 60:02d}:{secs % 60:02d}Z"
 
 
 def _offset_minutes(raw: str) -> int:
@@ -212,7 +222,7 @@ class GitRepo:
         if stdin_data is not None and proc.stdin is not None:
             _feed_stdin(proc, stdin_data)
         try:
-            yield from parse_log_stream(_tokens(proc.stdout))
+            yield from parse_log_stream(_chunks(proc.stdout))
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -262,12 +272,12 @@ def _date_filters(filters: dict[str, str | None]) -> list[str]:
     return out
 
 
-def _tokens(stream: object) -> Iterator[bytes]:
-    """NUL-separated tokens of a byte stream, drained by a thread so git never waits on us."""
+def _chunks(stream: object) -> Iterator[bytes]:
+    """Raw output, drained by a thread so git never waits while we parse or write."""
     import queue
     import threading
 
-    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=32)
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
     read = stream.read  # type: ignore[attr-defined]
 
     def drain() -> None:
@@ -280,46 +290,74 @@ def _tokens(stream: object) -> Iterator[bytes]:
             chunks.put(None)
 
     threading.Thread(target=drain, daemon=True).start()
-    rest = b""
     while (chunk := chunks.get()) is not None:
-        parts = (rest + chunk).split(b"\0")
-        rest = parts.pop()
-        yield from parts
-    if rest:
-        yield rest
+        yield chunk
 
 
-def parse_log_stream(tokens: Iterator[bytes]) -> Iterator[CommitRecord]:
-    """Turn the token stream of LOG_FORMAT plus `--numstat -z` into CommitRecords."""
-    tok = next(tokens, None)
-    while tok is not None:
-        if tok != MARKER:
-            tok = next(tokens, None)
+def parse_log_stream(chunks: Iterable[bytes]) -> Iterator[CommitRecord]:
+    """Turn LOG_FORMAT plus `--numstat -z` output into CommitRecords, a chunk of commits at a time."""
+    pending: list[bytes] = []
+    rest = b""
+    for chunk in chunks:
+        tokens = (rest + chunk).split(b"\0")
+        rest = tokens.pop()
+        if pending:
+            tokens = pending + tokens
+        # Commits are complete up to the last marker; the tail waits for the next chunk.
+        try:
+            last = len(tokens) - 1 - tokens[::-1].index(MARKER)
+        except ValueError:
+            pending = tokens
             continue
-        head = [next(tokens, b"") for _ in range(HEADER_FIELDS - 1)]
-        sha, parents, name, email, at, offset, ct, body = (h.decode("utf-8", "replace") for h in head)
+        yield from _parse_tokens(tokens, 0, last)
+        pending = tokens[last:]
+    if rest:
+        pending.append(rest)
+    if pending:
+        yield from _parse_tokens(pending, 0, len(pending))
+
+
+def _parse_tokens(tokens: list[bytes], start: int, stop: int) -> Iterator[CommitRecord]:
+    """Commits found in tokens[start:stop], which holds whole commits only."""
+    i = start
+    index = tokens.index
+    while i < stop:
+        if tokens[i] != MARKER:
+            i += 1
+            continue
+        try:
+            nxt = index(MARKER, i + 1, stop)
+        except ValueError:
+            nxt = stop
+        head = tokens[i + 1 : i + HEADER_FIELDS]
+        if len(head) < HEADER_FIELDS - 1:
+            head += [b""] * (HEADER_FIELDS - 1 - len(head))
+        # One decode for all eight fields: NUL cannot occur inside any of them.
+        sha, parents, name, email, at, offset, ct, body = (
+            b"\0".join(head).decode("utf-8", "replace").split("\0")
+        )
         files: list[FileStat] = []
-        tok = next(tokens, None)
-        while tok is not None and tok != MARKER:
-            entry = tok.lstrip(b"\n")
-            if entry:
-                added, _, rest = entry.partition(b"\t")
-                deleted, _, path = rest.partition(b"\t")
-                old_path = None
-                if not path:
-                    old_path = next(tokens, b"").decode("utf-8", "replace")
-                    path = next(tokens, b"")
-                binary = added == b"-"
-                files.append(
-                    FileStat(
-                        path.decode("utf-8", "replace"),
-                        0 if binary else int(added),
-                        0 if binary else int(deleted),
-                        binary,
-                        old_path,
-                    )
-                )
-            tok = next(tokens, None)
+        adds = dels = 0
+        j = i + HEADER_FIELDS
+        while j < nxt:
+            entry = tokens[j].lstrip(b"\n")
+            j += 1
+            if not entry:
+                continue
+            added, _, tail = entry.partition(b"\t")
+            deleted, _, path = tail.partition(b"\t")
+            old_path = None
+            if not path:  # a rename or copy: old and new path follow as their own tokens
+                old_path = tokens[j].decode("utf-8", "replace") if j < nxt else None
+                path = tokens[j + 1] if j + 1 < nxt else b""
+                j += 2
+            if added == b"-":
+                files.append(FileStat(path.decode("utf-8", "replace"), 0, 0, True, old_path))
+            else:
+                a, d = int(added), int(deleted)
+                adds += a
+                dels += d
+                files.append(FileStat(path.decode("utf-8", "replace"), a, d, False, old_path))
         yield CommitRecord(
             sha=sha,
             parents=parents.split(),
@@ -330,4 +368,7 @@ def parse_log_stream(tokens: Iterator[bytes]) -> Iterator[CommitRecord]:
             committed_at=iso_utc(int(ct or 0)),
             message=body.rstrip("\n"),
             files=files,
+            additions_total=adds,
+            deletions_total=dels,
         )
+        i = nxt

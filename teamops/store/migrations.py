@@ -94,8 +94,6 @@ def m002_repos_commits_sync_state(db: Database) -> None:
     db.execute("CREATE INDEX idx_commits_authored ON commits(authored_at)")
     db.execute("CREATE INDEX idx_commits_person_authored ON commits(person_id, authored_at)")
     db.execute("CREATE INDEX idx_commits_repo_authored ON commits(repo_id, authored_at)")
-    db.execute("CREATE INDEX idx_commits_email ON commits(author_email)")
-    db.execute("CREATE INDEX idx_commits_login ON commits(author_login)")
     db.execute(
         """
         CREATE TABLE sync_state (

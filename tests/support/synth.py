@@ -85,3 +85,9 @@ def build_repo(path: Path, commits: int, merge_every: int = 50) -> Path:
     )
     subprocess.run(["git", "-C", str(path), "checkout", "-q", "-f", "main"], check=True)
     return path
+
+
+if __name__ == "__main__":
+    import sys
+
+    build_repo(Path(sys.argv[1]), int(sys.argv[2]))
