@@ -15,6 +15,7 @@ class ExitCode:
     INTERNAL = 70
     LOCKED = 75
     INTERRUPTED = 130
+    BROKEN_PIPE = 141
 
 
 class TeamopsError(Exception):

@@ -51,6 +51,11 @@ class TeamopsGroup(TyperGroup):
                 raise typer.Exit(ExitCode.LOCKED) from None
             Output().error(f"database error: {exc}")
             raise typer.Exit(ExitCode.INTERNAL) from None
+        except BrokenPipeError:
+            # `teamops kpi | head`: the reader left; say nothing more and end like a piped tool.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(ExitCode.BROKEN_PIPE) from None
         except KeyboardInterrupt:
             Output().error("interrupted; everything already stored is kept")
             raise typer.Exit(ExitCode.INTERRUPTED) from None

@@ -51,9 +51,10 @@ def sync_commits(
 ) -> None:
     """Pull commits with line counts into the database; incremental, idempotent and resumable.
 
-    Examples:\n
-      teamops sync-commits                      # the repository you stand in\n
-      teamops sync-commits --repo ../website    # another clone\n
+    \b
+    Examples:
+      teamops sync-commits                      # the repository you stand in
+      teamops sync-commits --repo ../website    # another clone
       teamops sync-commits --since 2021-01-01   # a backfill window
     """
     from teamops.integrations.git_local import GitRepo
