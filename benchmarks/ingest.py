@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-
 # Runs teamops in-process and reports its own peak RSS apart from its children's (git).
 RSS_PROBE = """
 import atexit, json, resource, sys
@@ -66,7 +65,9 @@ def fresh(db: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--commits", type=int, default=50_000)
     parser.add_argument("--memory-commits", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
@@ -80,23 +81,41 @@ def main() -> None:
         devnull = best_of(opts.runs, lambda: timed(git_log))
         floor = best_of(opts.runs, lambda: timed(git_log, subprocess.PIPE))
         db = work / "ingest.db"
-        ours = best_of(opts.runs, lambda: timed(teamops("--db", str(fresh(db)), "sync-commits", "--repo", str(repo))))
-        rerun = best_of(opts.runs, lambda: timed(teamops("--db", str(db), "sync-commits", "--repo", str(repo))))
+        ours = best_of(
+            opts.runs, lambda: timed(teamops("--db", str(fresh(db)), "sync-commits", "--repo", str(repo)))
+        )
+        rerun = best_of(
+            opts.runs, lambda: timed(teamops("--db", str(db), "sync-commits", "--repo", str(repo)))
+        )
         print(f"git log --numstat > /dev/null        {devnull:6.2f} s   (reference)")
         print(f"floor: git log --numstat | reader    {floor:6.2f} s")
-        print(f"teamops sync-commits, whole process  {ours:6.2f} s   {ours / floor:.2f}x the floor (target <= 1.5x)")
+        print(
+            f"teamops sync-commits, whole process  {ours:6.2f} s   {ours / floor:.2f}x the floor (target <= 1.5x)"
+        )
         print(f"no-change re-run, whole process      {rerun:6.2f} s   (target <= 0.5 s)")
         if opts.memory_commits:
             big = build_repo(work / "big", opts.memory_commits)
             proc = subprocess.run(
-                [sys.executable, "-c", RSS_PROBE, "--quiet", "--db", str(work / "big.db"), "sync-commits", "--repo", str(big)],
+                [
+                    sys.executable,
+                    "-c",
+                    RSS_PROBE,
+                    "--quiet",
+                    "--db",
+                    str(work / "big.db"),
+                    "sync-commits",
+                    "--repo",
+                    str(big),
+                ],
                 check=True,
                 capture_output=True,
                 text=True,
             )
             line = next(x for x in proc.stderr.splitlines() if x.startswith("RSS "))
             own, git = json.loads(line[4:])
-            print(f"peak RSS, {opts.memory_commits:,} commits: teamops {own / 1024:.0f} MB (target <= 150 MB), its git child {git / 1024:.0f} MB")
+            print(
+                f"peak RSS, {opts.memory_commits:,} commits: teamops {own / 1024:.0f} MB (target <= 150 MB), its git child {git / 1024:.0f} MB"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

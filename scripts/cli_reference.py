@@ -17,9 +17,8 @@ TARGET = ROOT / "docs" / "cli.md"
 
 def help_text(path: list[str]) -> str:
     env = {**os.environ, "TYPER_USE_RICH": "0", "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
-    out = subprocess.run(
-        [sys.executable, "-m", "teamops", *path, "--help"], capture_output=True, text=True, env=env, check=True
-    )
+    args = [sys.executable, "-m", "teamops", *path, "--help"]
+    out = subprocess.run(args, capture_output=True, text=True, env=env, check=True)
     return out.stdout.rstrip() + "\n"
 
 

@@ -35,6 +35,7 @@ class SyncResult:
     seconds: float = 0.0
     requests: int | None = None
     rate_limit_remaining: int | None = None
+    details: list[str] = field(default_factory=list)
 
 
 def ensure_repo(
@@ -274,6 +275,7 @@ def sync_git_repo(
         source = f"git:{repo_id}:{branch}"
         state = load_state(db, source)
         if not full and not filtered and state.status == "complete" and state.head == head:
+            result.details.append(f"{branch}: head {head[:10]} unchanged since the last sync")
             continue
         result.unchanged = False
         exclude = []
@@ -284,6 +286,7 @@ def sync_git_repo(
         with transaction(db):
             save_state(db, state)
         stream: Iterator[CommitRecord]
+        todo: list[str] = []
         nothing_stored = (
             db.execute("SELECT 1 FROM commits WHERE repo_id = ? LIMIT 1", [repo_id]).fetchone() is None
         )
@@ -299,7 +302,11 @@ def sync_git_repo(
             todo = [sha for sha in candidates if sha not in have]
             report(0, len(todo))
             stream = repo.log(shas=todo) if todo else iter(())
-        result.new += save_commits(db, repo_id, stream, state, report, batch_size, resolver)
+        added = save_commits(db, repo_id, stream, state, report, batch_size, resolver)
+        result.new += added
+        how = "first walk" if nothing_stored else f"{len(todo):,} not yet stored"
+        since_what = f"since {exclude[0][:10]}" if exclude else "whole history"
+        result.details.append(f"{branch}: {added:,} new up to {head[:10]} ({since_what}, {how})")
         with transaction(db):
             if not filtered:
                 state.status = "complete"

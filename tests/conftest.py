@@ -100,7 +100,7 @@ class GitBuilder:
             "GIT_COMMITTER_EMAIL": author[1],
             "GIT_COMMITTER_DATE": date,
         }
-        self.git("commit", "-q", "--allow-empty", "-m", message, env=env)
+        self.git("commit", "-q", "--allow-empty", "--allow-empty-message", "-m", message, env=env)
         return self.git("rev-parse", "HEAD")
 
     def merge(self, branch: str, date: str = "2026-11-03T10:00:00+00:00") -> str:

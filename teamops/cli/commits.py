@@ -95,6 +95,8 @@ def sync_commits(
                 progress=progress,
             )
         results.append(result)
+        for line in result.details:
+            out.detail(f"  {line}")
         out.message(summary_line(result))
     if out.fmt == "json":
         out.data({"report": "sync-commits", "repos": [asdict(r) for r in results]}, "")

@@ -85,7 +85,8 @@ def iso_utc(ts: int) -> str:
     day, secs = divmod(ts, 86400)
     prefix = _DAYS.get(day)
     if prefix is None:
-        prefix = _DAYS[day] = "%04d-%02d-%02dT" % time.gmtime(day * 86400)[:3]
+        y, m, d = time.gmtime(day * 86400)[:3]
+        prefix = _DAYS[day] = f"{y:04d}-{m:02d}-{d:02d}T"
     hours, secs = divmod(secs, 3600)
     return f"{prefix}{hours:02d}:{secs // 60:02d}:{secs % 60:02d}Z"
 
