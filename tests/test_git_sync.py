@@ -206,3 +206,27 @@ def test_full_text_search_on_messages(make_repo, cli, tmp_path):
         "SELECT c.message FROM commits_fts f JOIN commits c ON c.id = f.rowid WHERE commits_fts MATCH 'login'",
     )
     assert hits == [("Fix the flaky login redirect",)]
+
+
+def test_unchanged_repository_costs_one_git_call(make_repo, tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    repo = make_repo()
+    repo.commit("one", {"a": "1\n"})
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    log = tmp_path / "git-calls.log"
+    real = shutil.which("git")
+    (shim / "git").write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexec "{real}" "$@"\n')
+    (shim / "git").chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"}
+    args = [sys.executable, "-m", "teamops", "--db", str(tmp_path / "t.db"), "sync-commits", "--repo", str(repo.path)]
+    subprocess.run(args, env=env, check=True, capture_output=True)
+    log.write_text("")
+    again = subprocess.run(args, env=env, check=True, capture_output=True, text=True)
+    assert "up to date" in again.stderr
+    calls = log.read_text().splitlines()
+    assert len(calls) == 1 and " rev-parse " in f" {calls[0]} "

@@ -109,8 +109,11 @@ def _git_env() -> dict[str, str]:
 class GitRepo:
     """A local clone, addressed by its top-level folder."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, branch: str | None = None, head: str | None = None) -> None:
         self.root = root
+        # What one `rev-parse` at open time learned, so an unchanged repo costs a single git call.
+        self._branch = branch
+        self._head = head
 
     @classmethod
     def open(cls, path: Path) -> GitRepo:
@@ -119,7 +122,7 @@ class GitRepo:
             raise InvalidInput(f"{path} does not exist", "give --repo a folder inside a git clone")
         try:
             out = subprocess.run(
-                ["git", "-C", str(path), "rev-parse", "--show-toplevel"],
+                ["git", "-C", str(path), "rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD"],
                 capture_output=True,
                 text=True,
                 env=_git_env(),
@@ -127,12 +130,15 @@ class GitRepo:
             )
         except FileNotFoundError:
             raise GitError("git is not installed or not on PATH") from None
-        if out.returncode != 0:
+        lines = out.stdout.splitlines()
+        if not lines:
             raise InvalidInput(
                 f"{path} is not a git repository",
                 "run teamops inside a clone, or pass --repo PATH or --repo owner/name",
             )
-        return cls(Path(out.stdout.strip()))
+        if out.returncode == 0 and len(lines) == 3:
+            return cls(Path(lines[0]), branch=lines[2], head=lines[1])
+        return cls(Path(lines[0]))  # an empty repository: no HEAD commit yet
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         out = subprocess.run(
@@ -151,6 +157,8 @@ class GitRepo:
 
     def resolve(self, rev: str) -> str | None:
         """The commit a branch or rev points at; None for an empty repository or unknown name."""
+        if self._head and rev in ("HEAD", self._branch):
+            return self._head
         out = self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
         return out.stdout.strip() or None if out.returncode == 0 else None
 
@@ -160,6 +168,8 @@ class GitRepo:
 
     def current_branch(self) -> str:
         """The checked-out branch name, or HEAD when detached (as in CI checkouts)."""
+        if self._branch:
+            return self._branch
         out = self._run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
         return out.stdout.strip() or "HEAD"
 
