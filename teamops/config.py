@@ -18,6 +18,7 @@ CONFIG_ENV = "TEAMOPS_CONFIG"
 DB_ENV = "TEAMOPS_DB"
 DEFAULT_CONFIG_NAME = "teamops.toml"
 DEFAULT_DB_NAME = "teamops.db"
+GITHUB_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -31,9 +32,10 @@ class StoreConfig:
 
 @dataclass
 class RepoConfig:
-    """One repository to pull commits from: a local clone."""
+    """One repository to pull commits from: a local clone (`path`) or GitHub (`github`)."""
 
     path: str | None = None
+    github: str | None = None
     branches: list[str] = field(default_factory=list)
     name: str | None = None
 
@@ -55,6 +57,17 @@ class PersonConfig:
 
 
 @dataclass
+class GithubConfig:
+    """GitHub or GitHub Enterprise: where the API is and which variable holds the token."""
+
+    api_url: str = "https://api.github.com"
+    token_env: str = "GITHUB_TOKEN"
+    max_wait_s: int = 900
+    timeout_s: int = 30
+    max_retries: int = 5
+
+
+@dataclass
 class KpiConfig:
     """How KPIs count time."""
 
@@ -68,6 +81,7 @@ class Config:
     store: StoreConfig = field(default_factory=StoreConfig)
     repos: list[RepoConfig] = field(default_factory=list)
     people: list[PersonConfig] = field(default_factory=list)
+    github: GithubConfig = field(default_factory=GithubConfig)
     kpi: KpiConfig = field(default_factory=KpiConfig)
     # Bookkeeping, not keys of the file.
     file: Path | None = field(default=None, metadata={"internal": True})
@@ -260,8 +274,17 @@ def _validate(cfg: Config, loader: _Loader) -> None:
     """Checks that go beyond types: shapes of names, required pairs, duplicates."""
     for i, repo in enumerate(cfg.repos):
         key = f"repos[{i}]"
-        if not repo.path:
-            raise loader.fail(key, 'needs path = "DIR" (a local clone)')
+        if bool(repo.path) == bool(repo.github):
+            raise loader.fail(key, 'needs exactly one of path = "DIR" or github = "owner/name"')
+        if repo.github and not GITHUB_REPO_RE.match(repo.github):
+            raise loader.fail(f"{key}.github", f'must look like "owner/name", got {repo.github!r}')
+    api = cfg.github.api_url
+    if not api.startswith(("https://", "http://")):
+        where = "TEAMOPS_GITHUB_API_URL" if cfg.origins.get("github.api_url") == "env" else "github.api_url"
+        raise loader.fail(where, f"must be an http(s) URL, got {api!r}")
+    for key in ("max_wait_s", "timeout_s"):
+        if getattr(cfg.github, key) <= 0:
+            raise loader.fail(f"github.{key}", "must be greater than 0")
     seen: set[str] = set()
     for i, person in enumerate(cfg.people):
         key = f"people[{i}]"

@@ -83,6 +83,8 @@ INSERT INTO commits (
     parents, co_authors, files, stats_missing
 ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (repo_id, sha) DO UPDATE SET
+    parents = excluded.parents,
+    is_merge = excluded.is_merge,
     additions = excluded.additions,
     deletions = excluded.deletions,
     files_changed = excluded.files_changed,
@@ -110,7 +112,9 @@ def commit_row(repo_id: int, c: CommitRecord, person: int | None) -> tuple[objec
         if adds is None:
             adds = sum(f.additions for f in c.files)
             dels = sum(f.deletions for f in c.files)
-        nfiles = c.files_total if c.files_total is not None else len(c.files)
+        nfiles = c.files_total
+        if nfiles is None and c.files_known:
+            nfiles = len(c.files)
         files = (
             json.dumps(
                 [
@@ -228,9 +232,13 @@ def save_commits(
 
 
 def stored_shas(db: Database, repo_id: int, candidates: list[str]) -> set[str]:
-    """Which of these commits are already stored: a set difference instead of a re-walk."""
+    """Which of these commits are stored with line counts: a set difference instead of a re-walk.
+
+    Commits stored without counts (from a push event) do not count, so the next sync completes them.
+    """
+    done = "AND stats_missing = 0"
     if len(candidates) > 5000:
-        rows = db.execute("SELECT sha FROM commits WHERE repo_id = ?", [repo_id])
+        rows = db.execute(f"SELECT sha FROM commits WHERE repo_id = ? {done}", [repo_id])
         return {r[0] for r in rows}
     found: set[str] = set()
     for i in range(0, len(candidates), 500):
@@ -239,7 +247,7 @@ def stored_shas(db: Database, repo_id: int, candidates: list[str]) -> set[str]:
         found.update(
             r[0]
             for r in db.execute(
-                f"SELECT sha FROM commits WHERE repo_id = ? AND sha IN ({marks})", [repo_id, *chunk]
+                f"SELECT sha FROM commits WHERE repo_id = ? {done} AND sha IN ({marks})", [repo_id, *chunk]
             )
         )
     return found

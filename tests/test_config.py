@@ -119,10 +119,43 @@ def test_example_config_is_valid_and_documents_every_key(tmp_path):
             out.add(f.name)
         return out
 
-    for section in ("store", "kpi"):
+    for section in ("store", "github", "kpi"):
         for key in keys(type(getattr(Config(), section))):
             assert f"{key} =" in text, f"{section}.{key} is not documented"
     from teamops.config import PersonConfig, RepoConfig
 
     for key in keys(PersonConfig) | keys(RepoConfig):
         assert f"{key} =" in text, f"{key} is not documented"
+
+
+@pytest.mark.parametrize(
+    ("toml", "needle"),
+    [
+        ('[[repos]]\npath = "."\ngithub = "a/b"\n', "repos[0] needs exactly one of"),
+        ('[[repos]]\ngithub = "not a repo"\n', 'repos[0].github must look like "owner/name"'),
+        ('[github]\napi_url = "api.github.com"\n', "github.api_url must be an http(s) URL"),
+        ("[github]\nmax_wait_s = 0\n", "github.max_wait_s must be greater than 0"),
+    ],
+)
+def test_github_config_errors(cli, isolated, toml, needle):
+    write(isolated / "teamops.toml", toml)
+    res = cli("config", "show")
+    assert res.exit_code == 3 and needle in res.stderr
+
+
+def test_github_api_url_from_environment(cli, isolated):
+    res = cli(
+        "config",
+        "show",
+        "-f",
+        "json",
+        env={"TEAMOPS_GITHUB_API_URL": "https://ghe.acme.io/api/v3", "GITHUB_TOKEN": "ghp_x"},
+    )
+    by_key = {r["key"]: r for r in json.loads(res.stdout)["rows"]}
+    assert by_key["github.api_url"] == {
+        "key": "github.api_url",
+        "value": "https://ghe.acme.io/api/v3",
+        "source": "env",
+    }
+    assert by_key["github.token_env"]["value"] == "GITHUB_TOKEN (set)"
+    assert "ghp_x" not in res.stdout

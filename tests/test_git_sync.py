@@ -223,7 +223,16 @@ def test_unchanged_repository_costs_one_git_call(make_repo, tmp_path):
     (shim / "git").write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexec "{real}" "$@"\n')
     (shim / "git").chmod(0o755)
     env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"}
-    args = [sys.executable, "-m", "teamops", "--db", str(tmp_path / "t.db"), "sync-commits", "--repo", str(repo.path)]
+    args = [
+        sys.executable,
+        "-m",
+        "teamops",
+        "--db",
+        str(tmp_path / "t.db"),
+        "sync-commits",
+        "--repo",
+        str(repo.path),
+    ]
     subprocess.run(args, env=env, check=True, capture_output=True)
     log.write_text("")
     again = subprocess.run(args, env=env, check=True, capture_output=True, text=True)

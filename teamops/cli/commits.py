@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from teamops.cli.options import FormatOpt, SinceOpt, UntilOpt, fmt_value
-from teamops.cli.state import state
+from teamops.cli.output import Output
+from teamops.cli.state import AppState, state
 from teamops.dates import range_bounds
-from teamops.errors import UsageError
-from teamops.sync import SyncResult
+from teamops.errors import ConfigError, InvalidInput, TeamopsError
+from teamops.sync import SyncResult, resolve_repo_arg
+
+if TYPE_CHECKING:
+    from teamops.config import Config
+    from teamops.integrations.git_local import GitRepo
+    from teamops.integrations.github import GitHubClient
 
 
 def summary_line(r: SyncResult) -> str:
@@ -20,7 +26,7 @@ def summary_line(r: SyncResult) -> str:
     where = f"{r.repo} ({', '.join(r.branches)})" if r.branches else r.repo
     extra = ""
     if r.requests is not None:
-        extra = f", {r.requests:,} requests"
+        extra = f", {r.requests:,} request{'s' if r.requests != 1 else ''}"
         if r.rate_limit_remaining is not None:
             extra += f", {r.rate_limit_remaining:,} left"
     if not r.branches:
@@ -31,75 +37,201 @@ def summary_line(r: SyncResult) -> str:
     return f"synced {r.new:,} new {noun} from {where} in {r.seconds:.1f} s{extra and f' ({extra[2:]})'}"
 
 
+def github_client(cfg: Config, required: bool = True) -> GitHubClient | None:
+    """A client with the token from the variable `[github] token_env` names; exit 3 when missing."""
+    import os
+
+    token = os.environ.get(cfg.github.token_env, "").strip()
+    if not token:
+        if not required:
+            return None
+        raise ConfigError(
+            f"${cfg.github.token_env} is not set: GitHub's GraphQL API needs a token",
+            "create a read-only token (Contents and Metadata) and export it; see docs/github.md",
+        )
+    from teamops.integrations.github import GitHubClient
+
+    gh = cfg.github
+    return GitHubClient(
+        gh.api_url,
+        token,
+        token_env=gh.token_env,
+        timeout_s=gh.timeout_s,
+        max_wait_s=gh.max_wait_s,
+        max_retries=gh.max_retries,
+    )
+
+
 def sync_commits(
     ctx: typer.Context,
     repo: Annotated[
         list[str] | None,
-        typer.Option("--repo", help="A local path (repeatable); default: configured repos, else '.'"),
+        typer.Option(
+            "--repo",
+            help="A local path or a GitHub owner/name (repeatable); default: configured repos, else '.'",
+        ),
     ] = None,
     branch: Annotated[
         list[str] | None,
-        typer.Option("--branch", "-b", help="Branch to walk (repeatable); default: configured or HEAD."),
+        typer.Option("--branch", "-b", help="Branch to walk (repeatable); default: configured, else HEAD."),
     ] = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     full: Annotated[
-        bool,
-        typer.Option("--full", help="Re-walk the whole history instead of stopping at known commits."),
+        bool, typer.Option("--full", help="Re-walk the whole history instead of stopping at known commits.")
     ] = False,
+    event: Annotated[
+        str | None,
+        typer.Option(
+            "--event", help="Ingest a push event payload from FILE ('-' for stdin), e.g. $GITHUB_EVENT_PATH."
+        ),
+    ] = None,
+    event_name: Annotated[
+        str | None, typer.Option("--event-name", help="The event's name (default: $GITHUB_EVENT_NAME).")
+    ] = None,
+    signature: Annotated[
+        str | None,
+        typer.Option(
+            "--signature",
+            help="X-Hub-Signature-256 of the payload (required when GITHUB_WEBHOOK_SECRET is set).",
+        ),
+    ] = None,
     fmt: FormatOpt = None,
 ) -> None:
     """Pull commits with line counts into the database; incremental, idempotent and resumable.
 
     \b
     Examples:
-      teamops sync-commits                      # the repository you stand in
-      teamops sync-commits --repo ../website    # another clone
-      teamops sync-commits --since 2021-01-01   # a backfill window
+      teamops sync-commits                       # the repository you stand in
+      teamops sync-commits --repo ../website     # another clone
+      teamops sync-commits --repo acme/api       # from GitHub ($GITHUB_TOKEN)
+      teamops sync-commits --since 2021-01-01    # a backfill window
+      teamops sync-commits --event "$GITHUB_EVENT_PATH"   # a push, in GitHub Actions
     """
-    from teamops.integrations.git_local import GitRepo
-    from teamops.sync import resolve_repo_arg, sync_git_repo
-
     st = state(ctx)
     out = st.output(fmt_value(fmt))
+    if event is not None:
+        _ingest_event(st, out, event, event_name, signature, repo)
+        return
     lo, hi = range_bounds(since, until)
     cfg = st.config
-    targets: list[tuple[Path, list[str], str | None]] = []
+    targets: list[tuple[str, str, list[str], str | None]] = []
     if repo:
         for value in repo:
             kind, where = resolve_repo_arg(value)
-            if kind == "github":
-                raise UsageError(
-                    f"{value!r} is not a local folder",
-                    "give the path of a local clone",
-                )
-            targets.append((Path(where), list(branch or []), None))
+            targets.append((kind, where, list(branch or []), None))
     elif cfg.repos:
         for rc in cfg.repos:
-            targets.append((cfg.repo_path(rc), list(branch or rc.branches), rc.name))
+            if rc.github:
+                targets.append(("github", rc.github, list(branch or rc.branches), rc.name))
+            else:
+                targets.append(("path", str(cfg.repo_path(rc)), list(branch or rc.branches), rc.name))
     else:
-        targets.append((Path.cwd(), list(branch or []), None))
+        targets.append(("path", str(Path.cwd()), list(branch or []), None))
     db = st.db
+    client = github_client(cfg) if any(kind == "github" for kind, *_ in targets) else None
     results = []
-    for path, branches, name in targets:
-        git_repo = GitRepo.open(path)
-        with out.progress(f"commits {git_repo.root.name}") as progress:
-            result = sync_git_repo(
-                db,
-                git_repo,
-                branches or None,
-                name=name,
-                since=lo,
-                until=hi,
-                full=full,
-                progress=progress,
-            )
+    for kind, where, branches, name in targets:
+        if kind == "github":
+            from teamops.github_sync import sync_github_repo
+
+            assert client is not None
+            with out.progress(f"commits {where}") as progress:
+                result = sync_github_repo(
+                    db, client, where, branches or None, since=lo, until=hi, full=full, progress=progress
+                )
+        else:
+            from teamops.integrations.git_local import GitRepo
+            from teamops.sync import sync_git_repo
+
+            git_repo = GitRepo.open(Path(where))
+            with out.progress(f"commits {git_repo.root.name}") as progress:
+                result = sync_git_repo(
+                    db,
+                    git_repo,
+                    branches or None,
+                    name=name,
+                    since=lo,
+                    until=hi,
+                    full=full,
+                    progress=progress,
+                )
         results.append(result)
         for line in result.details:
             out.detail(f"  {line}")
         out.message(summary_line(result))
     if out.fmt == "json":
         out.data({"report": "sync-commits", "repos": [asdict(r) for r in results]}, "")
+
+
+def _ingest_event(
+    st: AppState,
+    out: Output,
+    path: str,
+    event_name: str | None,
+    signature: str | None,
+    repo: list[str] | None,
+) -> None:
+    """`--event FILE`: verify, parse and store a push; fill line counts where it can."""
+    import os
+    import sys
+
+    from teamops.github_sync import ingest_push
+    from teamops.integrations.github_events import check_signature, parse_push
+
+    try:
+        body = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the event file {path}: {exc.strerror}") from None
+    secret = os.environ.get("GITHUB_WEBHOOK_SECRET") or None
+    if signature and not secret:
+        raise ConfigError(
+            "--signature was given but GITHUB_WEBHOOK_SECRET is not set, so it cannot be checked"
+        )
+    check_signature(secret, body, signature)
+    push = parse_push(body, event_name or os.environ.get("GITHUB_EVENT_NAME") or None)
+    checkout = _event_checkout(repo, push.repo)
+    client = github_client(st.config, required=False) if push.commits else None
+    result = ingest_push(st.db, push, checkout, client)
+    where = f"{push.repo} ({push.branch or push.ref})"
+    if result.note:
+        text = f"ingested push to {where}: 0 commits ({result.note})"
+    else:
+        parts = []
+        if result.from_checkout:
+            parts.append(f"{result.from_checkout} line counts from the checkout")
+        if result.from_api:
+            parts.append(f"{result.from_api} from the API in {result.requests} request(s)")
+        if result.counts_missing:
+            parts.append(f"{result.counts_missing} without line counts until the next sync")
+        if result.skipped_not_distinct:
+            parts.append(f"{result.skipped_not_distinct} not distinct, skipped")
+        noun = "commit" if result.stored == 1 else "commits"
+        text = f"ingested push to {where}: {result.stored} {noun}" + (
+            f" ({'; '.join(parts)})" if parts else ""
+        )
+    out.message(text)
+    if out.fmt == "json":
+        out.data({"report": "sync-commits-event", **asdict(result)}, "")
+
+
+def _event_checkout(repo: list[str] | None, full_name: str) -> GitRepo | None:
+    """The clone to read line counts from: --repo PATH, $GITHUB_WORKSPACE, or the current folder."""
+    import os
+
+    from teamops.integrations.git_local import GitRepo
+
+    candidates = [r for r in (repo or []) if resolve_repo_arg(r)[0] == "path"]
+    explicit = bool(candidates)
+    if not explicit and os.environ.get("GITHUB_WORKSPACE"):
+        candidates.append(os.environ["GITHUB_WORKSPACE"])
+    for where in candidates:
+        return GitRepo.open(Path(where))
+    try:
+        here = GitRepo.open(Path.cwd())
+    except TeamopsError:
+        return None
+    return here if (here.github_name() or "").lower() == full_name.lower() else None
 
 
 def register(app: typer.Typer) -> None:

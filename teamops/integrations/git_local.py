@@ -54,6 +54,7 @@ class CommitRecord:
     additions_total: int | None = None
     deletions_total: int | None = None
     files_total: int | None = None
+    files_known: bool = True
 
     @property
     def is_merge(self) -> bool:
@@ -165,6 +166,24 @@ class GitRepo:
     def has_commit(self, sha: str) -> bool:
         out = self._run("cat-file", "-e", f"{sha}^{{commit}}", check=False)
         return out.returncode == 0
+
+    def present(self, shas: list[str]) -> set[str]:
+        """Which of these commits the clone has, in one `git cat-file --batch-check`."""
+        if not shas:
+            return set()
+        out = subprocess.run(
+            ["git", "-C", str(self.root), "cat-file", "--batch-check=%(objectname) %(objecttype)"],
+            input="\n".join(shas) + "\n",
+            capture_output=True,
+            text=True,
+            env=_git_env(),
+            check=False,
+        )
+        return {
+            parts[0]
+            for line in out.stdout.splitlines()
+            if len(parts := line.split()) == 2 and parts[1] == "commit"
+        }
 
     def current_branch(self) -> str:
         """The checked-out branch name, or HEAD when detached (as in CI checkouts)."""

@@ -1,0 +1,358 @@
+"""Talk to GitHub (and GitHub Enterprise) through PyGithub's requester: GraphQL history, REST diffs.
+
+Imported only by the commands that reach GitHub: PyGithub costs ~0.2 s to import.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from teamops.errors import ServiceError
+
+COMMIT_FIELDS = """
+            oid
+            message
+            committedDate
+            authoredDate
+            additions
+            deletions
+            changedFilesIfAvailable
+            parents(first: 10) { totalCount nodes { oid } }
+            author { name email user { login } }
+"""
+HISTORY_QUERY = (
+    """
+query($owner: String!, $name: String!, $oid: GitObjectID!, $cursor: String,
+      $since: GitTimestamp, $until: GitTimestamp) {
+  repository(owner: $owner, name: $name) {
+    object(oid: $oid) {
+      ... on Commit {
+        history(first: 100, after: $cursor, since: $since, until: $until) {
+          pageInfo { hasNextPage endCursor }
+          nodes {"""
+    + COMMIT_FIELDS
+    + """}
+        }
+      }
+    }
+  }
+  rateLimit { remaining resetAt cost }
+}
+"""
+)
+SERVER_ERRORS = (500, 502, 503, 504)
+
+
+@dataclass
+class HistoryPage:
+    """One page of a commit history walk: the nodes and the cursor that continues it."""
+
+    nodes: list[dict[str, Any]]
+    end_cursor: str | None
+    has_next: bool
+
+
+class GitHubClient:
+    """Requests with GitHub's rate-limit rules applied: wait, back off, or stop with exit 4."""
+
+    def __init__(
+        self,
+        api_url: str,
+        token: str | None,
+        *,
+        token_env: str = "GITHUB_TOKEN",
+        timeout_s: int = 30,
+        max_wait_s: int = 900,
+        max_retries: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        from github import Auth, Github
+
+        self.api_url = api_url.rstrip("/")
+        self.token_env = token_env
+        self._gh = Github(
+            auth=Auth.Token(token) if token else None,
+            base_url=self.api_url,
+            timeout=timeout_s,
+            retry=None,  # our own policy below: caps, Retry-After, GraphQL RATE_LIMITED
+            per_page=100,
+            user_agent="teamops",
+            # PyGithub spaces POSTs a second apart as if they were writes; GraphQL queries are reads,
+            # made one at a time, and secondary limits are handled below.
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+        )
+        self._req = self._gh.requester
+        self.max_wait_s = max_wait_s
+        self.max_retries = max_retries
+        self.sleep = sleep
+        self.now = now
+        self.requests = 0
+        self.rate_remaining: int | None = None
+        self.waited_s = 0.0
+
+    def __repr__(self) -> str:  # never show the token
+        return f"GitHubClient({self.api_url!r})"
+
+    @property
+    def graphql_url(self) -> str:
+        return str(self._req.graphql_url)
+
+    # -- transport -------------------------------------------------------------------------------
+
+    def request(
+        self,
+        verb: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        what: str = "a request",
+        ok: tuple[int, ...] = (200,),
+    ) -> tuple[int, dict[str, str], Any]:
+        """One API call with retries; returns status, lower-cased headers and parsed JSON (or text)."""
+        import requests
+
+        attempt = 0
+        while True:
+            attempt += 1
+            self.requests += 1
+            try:
+                status, raw_headers, output = self._req.requestJson(verb, url, params, headers, body)
+            except (requests.RequestException, ConnectionError, TimeoutError) as exc:
+                self._retry_or_fail(attempt, what, f"network error ({type(exc).__name__})")
+                continue
+            except ValueError:  # PyGithub could not read the answer's headers
+                self._retry_or_fail(attempt, what, "a malformed answer")
+                continue
+            hdrs = {k.lower(): v for k, v in (raw_headers or {}).items()}
+            self._note_rate(hdrs)
+            data, parsed = _parse(output)
+            if status in ok or status == 304:
+                if not parsed and status != 304 and not _is_text(hdrs):
+                    self._retry_or_fail(attempt, what, "an answer that is not valid JSON")
+                    continue
+                if isinstance(data, dict) and data.get("errors") and "graphql" in url:
+                    delay = self._graphql_delay(data, hdrs)
+                    if delay is not None:
+                        self._wait(delay, what, "GraphQL rate limit")
+                        continue
+                    raise ServiceError(f"GitHub refused {what}: {_graphql_message(data)}")
+                return status, hdrs, data
+            self._handle_error(status, hdrs, data, what, attempt)
+
+    def _handle_error(self, status: int, hdrs: dict[str, str], data: Any, what: str, attempt: int) -> None:
+        message = data.get("message", "") if isinstance(data, dict) else ""
+        if status == 401:
+            raise ServiceError(
+                f"GitHub rejected the token for {what} (401 {message or 'Unauthorized'})",
+                f"check the token in ${self.token_env}: it may be expired or revoked",
+            )
+        if status in (403, 429):
+            if hdrs.get("x-ratelimit-remaining") == "0":
+                reset = _int(hdrs.get("x-ratelimit-reset"))
+                delay = max(1.0, (reset - self.now()) + 1) if reset else 60.0
+                self._wait(delay, what, "primary rate limit")
+                return
+            retry_after = _int(hdrs.get("retry-after"))
+            if retry_after is not None:
+                self._wait(float(retry_after), what, "secondary rate limit")
+                return
+            if status == 429 or "secondary rate limit" in message.lower():
+                self._wait(60.0 * 2 ** min(attempt - 1, 4), what, "secondary rate limit")
+                return
+            raise ServiceError(
+                f"GitHub refused {what} (403 {message or 'Forbidden'})",
+                f"the token in ${self.token_env} needs read access to Contents and Metadata",
+            )
+        if status == 404:
+            raise ServiceError(
+                f"GitHub found nothing for {what} (404)",
+                f"check the name, and that the token in ${self.token_env} can see the repository",
+            )
+        if status in SERVER_ERRORS:
+            self._retry_or_fail(attempt, what, f"HTTP {status}")
+            return
+        raise ServiceError(f"GitHub answered {what} with HTTP {status}: {message or 'no message'}")
+
+    def _graphql_delay(self, data: dict[str, Any], hdrs: dict[str, str]) -> float | None:
+        if not any(e.get("type") == "RATE_LIMITED" for e in data.get("errors", [])):
+            return None
+        reset = _int(hdrs.get("x-ratelimit-reset"))
+        return max(1.0, reset - self.now() + 1) if reset else 60.0
+
+    def _retry_or_fail(self, attempt: int, what: str, problem: str) -> None:
+        if attempt > self.max_retries:
+            raise ServiceError(
+                f"GitHub failed {what} after {attempt} attempts: {problem}",
+                "everything fetched so far is stored; run again later",
+            )
+        self._wait(min(2.0 ** (attempt - 1), 30.0), what, problem)
+
+    def _wait(self, seconds: float, what: str, why: str) -> None:
+        if seconds > self.max_wait_s:
+            resume = time.strftime("%H:%M UTC", time.gmtime(self.now() + seconds))
+            raise ServiceError(
+                f"GitHub {why}: {what} would have to wait {seconds / 60:.0f} min, "
+                f"more than [github] max_wait_s = {self.max_wait_s} s",
+                f"everything fetched so far is stored; run again after {resume}",
+            )
+        self.waited_s += seconds
+        self.sleep(seconds)
+
+    def _note_rate(self, hdrs: dict[str, str]) -> None:
+        remaining = _int(hdrs.get("x-ratelimit-remaining"))
+        if remaining is not None:
+            self.rate_remaining = remaining
+
+    # -- API -------------------------------------------------------------------------------------
+
+    def default_branch(self, repo: str) -> str:
+        _, _, data = self.request("GET", f"/repos/{repo}", what=f"repository {repo}")
+        branch = data.get("default_branch") if isinstance(data, dict) else None
+        if not branch:
+            raise ServiceError(f"GitHub did not name a default branch for {repo}")
+        return str(branch)
+
+    def branch_head(self, repo: str, branch: str, etag: str | None) -> tuple[str | None, str | None]:
+        """(head sha, etag), or (None, etag) when unchanged: a 304 costs no rate limit."""
+        headers = {"Accept": "application/vnd.github.sha"}
+        if etag:
+            headers["If-None-Match"] = etag
+        status, hdrs, data = self.request(
+            "GET", f"/repos/{repo}/commits/{branch}", headers=headers, what=f"the head of {repo}@{branch}"
+        )
+        if status == 304:  # free: conditional hits do not count against the rate limit
+            return None, etag
+        sha = data.get("data") if isinstance(data, dict) else data
+        sha = str(sha or "").strip()
+        if len(sha) != 40:
+            raise ServiceError(f"GitHub answered the head of {repo}@{branch} with {sha[:60]!r}")
+        return sha, hdrs.get("etag")
+
+    def history(
+        self,
+        repo: str,
+        oid: str,
+        cursor: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Iterator[HistoryPage]:
+        """Pages of 100 commits with line counts, newest first, from `oid` (continuing at `cursor`)."""
+        owner, name = repo.split("/", 1)
+        while True:
+            variables = {
+                "owner": owner,
+                "name": name,
+                "oid": oid,
+                "cursor": cursor,
+                "since": since,
+                "until": until,
+            }
+            _, _, data = self.request(
+                "POST",
+                self.graphql_url,
+                body={"query": HISTORY_QUERY, "variables": variables},
+                what=f"the history of {repo}",
+            )
+            try:
+                repo_data = data["data"]["repository"]
+                if repo_data is None or repo_data.get("object") is None:
+                    raise ServiceError(
+                        f"GitHub has no commit {oid[:10]} in {repo}",
+                        f"check the name, and that the token in ${self.token_env} can see it",
+                    )
+                hist = repo_data["object"]["history"]
+                page = HistoryPage(
+                    list(hist["nodes"]), hist["pageInfo"]["endCursor"], bool(hist["pageInfo"]["hasNextPage"])
+                )
+                remaining = (data["data"].get("rateLimit") or {}).get("remaining")
+            except (KeyError, TypeError) as exc:
+                raise ServiceError(
+                    f"GitHub answered the history of {repo} in an unexpected shape ({exc})"
+                ) from None
+            if isinstance(remaining, int):
+                self.rate_remaining = remaining
+            yield page
+            if not page.has_next:
+                return
+            cursor = page.end_cursor
+
+    def commits_by_oid(self, repo: str, oids: list[str]) -> dict[str, dict[str, Any]]:
+        """Commit nodes (same fields as history) for given shas, 50 in one GraphQL request."""
+        owner, name = repo.split("/", 1)
+        found: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(oids), 50):
+            chunk = oids[i : i + 50]
+            parts = [
+                f'c{n}: object(oid: "{oid}") {{ ... on Commit {{ {COMMIT_FIELDS} }} }}'
+                for n, oid in enumerate(chunk)
+                if all(ch in "0123456789abcdef" for ch in oid)
+            ]
+            query = (
+                "query($owner: String!, $name: String!) { repository(owner: $owner, name: $name) { "
+                + " ".join(parts)
+                + " } }"
+            )
+            _, _, data = self.request(
+                "POST",
+                self.graphql_url,
+                body={"query": query, "variables": {"owner": owner, "name": name}},
+                what=f"commits of {repo}",
+            )
+            repo_data = ((data or {}).get("data") or {}).get("repository") or {}
+            for node in repo_data.values():
+                if isinstance(node, dict) and node.get("oid"):
+                    found[node["oid"]] = node
+        return found
+
+    def commit_files(self, repo: str, sha: str, max_files: int = 3000) -> list[dict[str, Any]]:
+        """A commit's files with patches (REST get-commit: 300 files a page, up to 3,000)."""
+        files: list[dict[str, Any]] = []
+        page = 1
+        while len(files) < max_files:
+            _, hdrs, data = self.request(
+                "GET",
+                f"/repos/{repo}/commits/{sha}",
+                params={"per_page": 300, "page": page},
+                what=f"commit {sha[:10]} of {repo}",
+            )
+            batch = data.get("files", []) if isinstance(data, dict) else []
+            files.extend(batch)
+            if 'rel="next"' not in hdrs.get("link", "") or not batch:
+                break
+            page += 1
+        return files[:max_files]
+
+
+def _parse(output: Any) -> tuple[Any, bool]:
+    if output is None or output == "":
+        return None, True
+    if isinstance(output, bytes):
+        output = output.decode("utf-8", "replace")
+    try:
+        return json.loads(output), True
+    except ValueError:
+        return {"data": output}, False
+
+
+def _is_text(hdrs: dict[str, str]) -> bool:
+    ctype = hdrs.get("content-type", "")
+    return not ctype or "json" not in ctype
+
+
+def _graphql_message(data: dict[str, Any]) -> str:
+    return "; ".join(str(e.get("message", e)) for e in data.get("errors", []))[:300]
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(float(value)) if value is not None else None
+    except ValueError:
+        return None

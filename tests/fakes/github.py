@@ -1,0 +1,402 @@
+"""A fake GitHub (REST + GraphQL) on 127.0.0.1 that serves real local git repositories.
+
+It paginates like GitHub, counts requests and rate limit, answers conditional requests with 304, and
+misbehaves on demand: primary and secondary rate limits, GraphQL RATE_LIMITED, 5xx, 401, bad JSON and
+connections dropped mid-response.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Fault:
+    """Misbehave `times` times on requests whose kind is `on` ('graphql', 'rest' or 'any')."""
+
+    kind: str
+    on: str = "any"
+    times: int = 1
+    wait: int = 2
+    after: int = 0
+
+
+@dataclass
+class ServedRepo:
+    path: Path
+    commits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    default_branch: str = "main"
+
+
+def load_commits(path: Path) -> dict[str, dict[str, Any]]:
+    """Every commit of a repository with what GitHub's GraphQL Commit node reports."""
+    fmt = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%B%x1f"
+    out = subprocess.run(
+        ["git", "-C", str(path), "log", "--all", "--numstat", f"--format={fmt}"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8", "replace")
+    commits: dict[str, dict[str, Any]] = {}
+    for block in out.split("\x1e")[1:]:
+        sha, parents, name, email, adate, cdate, message, stats = block.split("\x1f", 7)
+        adds = dels = files = 0
+        for line in stats.strip().splitlines():
+            a, d, _ = line.split("\t", 2)
+            files += 1
+            adds += 0 if a == "-" else int(a)
+            dels += 0 if d == "-" else int(d)
+        plist = parents.split()
+        commits[sha] = {
+            "oid": sha,
+            "message": message.rstrip("\n"),
+            "committedDate": cdate,
+            "authoredDate": adate,
+            "additions": 7 if len(plist) > 1 else adds,  # GitHub diffs merges against a parent
+            "deletions": 3 if len(plist) > 1 else dels,
+            "changedFilesIfAvailable": files,
+            "parents": {"totalCount": len(plist), "nodes": [{"oid": p} for p in plist]},
+            "author": {"name": name, "email": email, "user": None},
+        }
+    return commits
+
+
+class FakeGitHub:
+    """Start with `with FakeGitHub({...}) as gh:`; point teamops at `gh.url`."""
+
+    def __init__(
+        self, repos: dict[str, Path], token: str = "ghs_faketoken_123", logins: dict[str, str] | None = None
+    ):
+        self.repos = {name: ServedRepo(path, load_commits(path)) for name, path in repos.items()}
+        self.token = token
+        self.logins = {k.lower(): v for k, v in (logins or {}).items()}
+        self.faults: list[Fault] = []
+        self._orders: dict[tuple[str, ...], list[str]] = {}
+        self.latency = 0.0
+        self.log: list[tuple[str, str, int]] = []
+        self.remaining = 5000
+        self.reset_at = int(time.time()) + 3600
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeGitHub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def refresh(self, name: str) -> None:
+        """Re-read a repository after new commits were made in it."""
+        self.repos[name].commits = load_commits(self.repos[name].path)
+        self._orders.clear()
+
+    def fail(self, kind: str, on: str = "any", times: int = 1, wait: int = 2) -> None:
+        self.faults.append(Fault(kind, on, times, wait))
+
+    def counted(self) -> int:
+        """Requests GitHub would count against the rate limit (304s are free)."""
+        return sum(1 for _, _, status in self.log if status != 304)
+
+    # -- serving ---------------------------------------------------------------------------------
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                return
+
+            def do_GET(self) -> None:
+                fake._serve(self, "GET", b"")
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                fake._serve(self, "POST", self.rfile.read(length))
+
+        return Handler
+
+    def _send(
+        self,
+        h: BaseHTTPRequestHandler,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        counted: bool = True,
+    ) -> None:
+        with self.lock:
+            if counted and status != 304:
+                self.remaining = max(0, self.remaining - 1)
+            self.log.append((h.command, h.path, status))
+            remaining = self.remaining
+        raw = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else b"")
+        h.send_response(status)
+        ctype = "application/json; charset=utf-8" if not isinstance(body, bytes) else "text/plain"
+        headers = {"Content-Type": ctype, "Content-Length": str(len(raw)), **(headers or {})}
+        merged = {
+            "X-RateLimit-Limit": "5000",
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": str(self.reset_at),
+            **(headers or {}),
+        }
+        for k, v in merged.items():
+            h.send_header(k, v)
+        h.end_headers()
+        if status != 304:
+            h.wfile.write(raw)
+
+    def _fault_for(self, kind: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.times > 0 and fault.on in (kind, "any"):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        continue
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def _serve(self, h: BaseHTTPRequestHandler, verb: str, body: bytes) -> None:
+        if self.latency:
+            time.sleep(self.latency)
+        auth = h.headers.get("Authorization", "")
+        if auth not in (f"token {self.token}", f"Bearer {self.token}"):
+            self._send(
+                h, 401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}
+            )
+            return
+        kind = "graphql" if h.path.startswith("/graphql") or h.path.startswith("/api/graphql") else "rest"
+        fault = self._fault_for(kind)
+        if fault and self._misbehave(h, fault):
+            return
+        if kind == "graphql":
+            self._graphql(h, json.loads(body or b"{}"))
+        else:
+            self._rest(h)
+
+    def _misbehave(self, h: BaseHTTPRequestHandler, fault: Fault) -> bool:
+        reset = str(int(time.time()) + fault.wait)
+        if fault.kind == "primary":
+            self._send(
+                h,
+                403,
+                {"message": "API rate limit exceeded for user ID 1."},
+                {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
+            )
+        elif fault.kind == "secondary":
+            self._send(
+                h,
+                403,
+                {
+                    "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+                },
+                {"Retry-After": str(fault.wait)},
+            )
+        elif fault.kind == "429":
+            self._send(h, 429, {"message": "Too many requests"}, {"Retry-After": str(fault.wait)})
+        elif fault.kind == "graphql_rate_limited":
+            self._send(
+                h,
+                200,
+                {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded for user ID 1."}]},
+                {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
+            )
+        elif fault.kind in ("500", "502", "503"):
+            self._send(h, int(fault.kind), b"<html>Server Error</html>")
+        elif fault.kind == "401":
+            self._send(h, 401, {"message": "Bad credentials"})
+        elif fault.kind == "bad_json":
+            self._send(h, 200, b'{"data": {"repository": ', {"Content-Type": "application/json"})
+        elif fault.kind == "drop":
+            with self.lock:
+                self.log.append((h.command, h.path, 0))
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", "100000")
+            h.end_headers()
+            h.wfile.write(b'{"data": {"repository": {"object": {"history": {"nodes": [')
+            h.wfile.flush()
+            h.close_connection = True
+            h.connection.close()
+        else:
+            return False
+        return True
+
+    def _rest(self, h: BaseHTTPRequestHandler) -> None:
+        path, _, query = h.path.partition("?")
+        params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        path = re.sub(r"^/api/v3", "", path)
+        m = re.match(r"^/repos/([^/]+/[^/]+)(?:/commits/([^/]+))?$", path)
+        if not m or m.group(1) not in self.repos:
+            self._send(h, 404, {"message": "Not Found"})
+            return
+        repo = self.repos[m.group(1)]
+        if m.group(2) is None:
+            self._send(
+                h, 200, {"full_name": m.group(1), "default_branch": repo.default_branch, "private": False}
+            )
+            return
+        ref = m.group(2)
+        sha = subprocess.run(
+            ["git", "-C", str(repo.path), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        if not sha:
+            self._send(h, 422, {"message": f"No commit found for SHA: {ref}"})
+            return
+        if "vnd.github.sha" in h.headers.get("Accept", ""):
+            etag = f'"{sha}"'
+            if h.headers.get("If-None-Match") == etag:
+                self._send(h, 304, None, {"ETag": etag})
+            else:
+                self._send(h, 200, sha.encode(), {"ETag": etag})
+            return
+        self._send_commit(h, repo, sha, int(params.get("page", 1)), int(params.get("per_page", 300)))
+
+    def _send_commit(
+        self, h: BaseHTTPRequestHandler, repo: ServedRepo, sha: str, page: int, per_page: int
+    ) -> None:
+        show = subprocess.run(
+            ["git", "-C", str(repo.path), "show", "--format=", "--patch", "--numstat", sha, "--"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        numstat, _, patch_text = show.partition("\ndiff --git ")
+        patches = {}
+        for chunk in ("diff --git " + patch_text).split("\ndiff --git "):
+            head = chunk.split("\n", 1)[0]
+            name = head.rsplit(" b/", 1)[-1]
+            body = chunk.split("\n@@", 1)
+            patches[name] = ("@@" + body[1]) if len(body) == 2 else ""
+        files = []
+        for line in numstat.strip().splitlines():
+            if "\t" not in line:
+                continue
+            a, d, name = line.split("\t", 2)
+            adds, dels = (0 if a == "-" else int(a)), (0 if d == "-" else int(d))
+            files.append(
+                {
+                    "filename": name,
+                    "status": "modified",
+                    "additions": adds,
+                    "deletions": dels,
+                    "changes": adds + dels,
+                    "patch": patches.get(name, ""),
+                }
+            )
+        node = repo.commits[sha]
+        chunk = files[(page - 1) * per_page : page * per_page]
+        headers = {}
+        if page * per_page < len(files):
+            headers["Link"] = (
+                f'<{self.url}/repos/x/y/commits/{sha}?per_page={per_page}&page={page + 1}>; rel="next"'
+            )
+        self._send(
+            h,
+            200,
+            {
+                "sha": sha,
+                "commit": {
+                    "message": node["message"],
+                    "author": {
+                        "name": node["author"]["name"],
+                        "email": node["author"]["email"],
+                        "date": node["authoredDate"],
+                    },
+                },
+                "parents": [{"sha": p["oid"]} for p in node["parents"]["nodes"]],
+                "stats": {
+                    "additions": node["additions"],
+                    "deletions": node["deletions"],
+                    "total": node["additions"] + node["deletions"],
+                },
+                "files": chunk,
+            },
+            headers,
+        )
+
+    def _node(self, node: dict[str, Any]) -> dict[str, Any]:
+        login = self.logins.get(node["author"]["email"].lower())
+        out = dict(node)
+        out["author"] = dict(node["author"], user={"login": login} if login else None)
+        return out
+
+    def _graphql(self, h: BaseHTTPRequestHandler, payload: dict[str, Any]) -> None:
+        query, variables = payload.get("query", ""), payload.get("variables") or {}
+        name = f"{variables.get('owner')}/{variables.get('name')}"
+        if name not in self.repos:
+            self._send(
+                h,
+                200,
+                {
+                    "data": {"repository": None},
+                    "errors": [
+                        {
+                            "type": "NOT_FOUND",
+                            "message": f"Could not resolve to a Repository with the name '{name}'.",
+                        }
+                    ],
+                },
+            )
+            return
+        repo = self.repos[name]
+        rate = {"remaining": self.remaining, "resetAt": "2030-01-01T00:00:00Z", "cost": 1}
+        if "history(" in query:
+            oid = variables["oid"]
+            if oid not in repo.commits:
+                self._send(h, 200, {"data": {"repository": {"object": None}, "rateLimit": rate}})
+                return
+            args = ["git", "-C", str(repo.path), "rev-list", oid]
+            if variables.get("since"):
+                args.append(f"--since={variables['since']}")
+            if variables.get("until"):
+                args.append(f"--until={variables['until']}")
+            key = tuple(args)
+            order = self._orders.get(key)
+            if order is None:
+                order = self._orders[key] = subprocess.run(
+                    args, capture_output=True, text=True, check=True
+                ).stdout.split()
+            cursor = variables.get("cursor")
+            start = int(cursor.split()[1]) + 1 if cursor else 0
+            page = order[start : start + 100]
+            end = start + len(page) - 1
+            self._send(
+                h,
+                200,
+                {
+                    "data": {
+                        "repository": {
+                            "object": {
+                                "history": {
+                                    "pageInfo": {
+                                        "hasNextPage": start + 100 < len(order),
+                                        "endCursor": f"{oid} {end}" if page else None,
+                                    },
+                                    "nodes": [self._node(repo.commits[c]) for c in page],
+                                }
+                            }
+                        },
+                        "rateLimit": rate,
+                    }
+                },
+            )
+            return
+        found = {}
+        for alias, oid in re.findall(r'(c\d+): object\(oid: "([0-9a-f]+)"\)', query):
+            found[alias] = self._node(repo.commits[oid]) if oid in repo.commits else None
+        self._send(h, 200, {"data": {"repository": found}})

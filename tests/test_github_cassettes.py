@@ -1,0 +1,49 @@
+"""GitHub's exact answer shapes, replayed from a vcrpy cassette through the real client."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import vcr
+
+from teamops.github_sync import node_to_record
+from teamops.integrations.github import GitHubClient
+
+CASSETTES = Path(__file__).parent / "cassettes"
+replay = vcr.VCR(
+    cassette_library_dir=str(CASSETTES),
+    record_mode="none",
+    match_on=["method", "scheme", "host", "path", "query"],
+    filter_headers=["authorization"],
+)
+
+
+def test_history_head_and_commit_files_from_githubs_shapes():
+    with replay.use_cassette("github_hello_world.yaml"):
+        client = GitHubClient("https://api.github.com", "ghp_not_a_real_token")
+        head, etag = client.branch_head("octocat/Hello-World", "master", None)
+        assert head == "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d"
+        assert etag == '"7fd1a60b01f91b314f59955a4e4d4e80d8edf11d"'
+        same, _ = client.branch_head("octocat/Hello-World", "master", etag)
+        assert same is None  # 304 Not Modified
+        pages = list(client.history("octocat/Hello-World", head))
+        records = [node_to_record(n) for n in pages[0].nodes]
+        assert [r.is_merge for r in records] == [True, False, False]
+        spaceghost = records[1]
+        assert spaceghost.author_login == "Spaceghost"
+        assert spaceghost.author_email == "johnneylee.rollins@gmail.com"
+        assert spaceghost.authored_at == "2011-09-14T04:42:41Z" and spaceghost.author_tz_offset == -420
+        assert (spaceghost.additions_total, spaceghost.deletions_total, spaceghost.files_total) == (1, 1, 1)
+        assert client.rate_remaining == 4998
+        files = client.commit_files("octocat/Hello-World", spaceghost.sha)
+        assert [(f["filename"], f["additions"], f["deletions"]) for f in files] == [("README", 1, 1)]
+        assert files[0]["patch"].startswith("@@ -1 +1 @@")
+        assert client.requests == 4
+
+
+@pytest.mark.parametrize("path", sorted(CASSETTES.glob("*.yaml")), ids=lambda p: p.name)
+def test_cassettes_hold_no_credentials(path):
+    text = path.read_text(encoding="utf-8")
+    for needle in ("authorization", "ghp_", "ghs_", "github_pat_", "token "):
+        assert needle not in text.lower(), f"{path.name} contains {needle!r}"

@@ -1,0 +1,263 @@
+"""Commits from GitHub through a fake GitHub on 127.0.0.1: pagination, cost, faults, resumption."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from teamops.errors import ServiceError
+from teamops.integrations.github import GitHubClient
+from tests.conftest import lines
+from tests.fakes.github import FakeGitHub
+from tests.support.synth import build_repo
+
+TOKEN = "ghs_faketoken_123"
+
+
+def commits_table(db: Path) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(
+            "SELECT sha, author_name, author_email, authored_at, committed_at, message, additions, deletions, "
+            "is_merge, parents, stats_missing FROM commits ORDER BY sha"
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def project(make_repo):
+    repo = make_repo("api")
+    repo.commit(
+        "init", {"a.py": lines(10)}, author=("Alice", "alice@acme.io"), date="2026-10-01T09:00:00+02:00"
+    )
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit(
+        "feature work", {"f.py": lines(4)}, author=("Bob", "bob@acme.io"), date="2026-10-02T09:00:00+00:00"
+    )
+    repo.git("checkout", "-q", "main")
+    repo.commit(
+        "main work", {"a.py": lines(12)}, author=("Alice", "alice@acme.io"), date="2026-10-03T09:00:00+02:00"
+    )
+    repo.merge("feature", date="2026-10-04T09:00:00+00:00")
+    return repo
+
+
+def env_for(gh: FakeGitHub, **extra: str) -> dict[str, str]:
+    return {"GITHUB_TOKEN": gh.token, "TEAMOPS_GITHUB_API_URL": gh.url, **extra}
+
+
+def test_github_rows_match_a_local_sync_of_the_same_repository(project, cli, tmp_path):
+    local_db, gh_db = tmp_path / "local.db", tmp_path / "gh.db"
+    cli("--db", str(local_db), "sync-commits", "--repo", str(project.path))
+    with FakeGitHub({"acme/api": project.path}, logins={"bob@acme.io": "bobby"}) as gh:
+        res = cli("--db", str(gh_db), "sync-commits", "--repo", "acme/api", env=env_for(gh))
+        assert res.exit_code == 0, res.output
+        assert "synced 4 new commits from acme/api (main)" in res.stderr
+        assert "3 requests" in res.stderr  # default branch, head, one history page
+    assert commits_table(gh_db) == commits_table(local_db)
+    conn = sqlite3.connect(gh_db)
+    assert conn.execute("SELECT author_login FROM commits WHERE message = 'feature work'").fetchone() == (
+        "bobby",
+    )
+    assert conn.execute("SELECT additions, deletions FROM commits WHERE is_merge = 1").fetchone() == (
+        None,
+        None,
+    )
+    # mapped through the GitHub login
+    conn.close()
+    cli("--db", str(gh_db), "people", "add", "bob", "--github", "bobby")
+    res = cli("--db", str(gh_db), "kpi", "activity", "--person", "bob", "-f", "csv")
+    assert "bob,,1," in res.stdout
+
+
+def test_requests_used_and_a_no_change_rerun(tmp_path, cli):
+    repo = build_repo(tmp_path / "big", 1000)
+    with FakeGitHub({"acme/big": repo}) as gh:
+        db = str(tmp_path / "t.db")
+        assert cli("--db", db, "sync-commits", "--repo", "acme/big", env=env_for(gh)).exit_code == 0
+        assert gh.counted() <= math.ceil(1000 / 100) + 3
+        before = len(gh.log)
+        res = cli("--db", db, "sync-commits", "--repo", "acme/big", env=env_for(gh))
+        assert "up to date, 0 new commits" in res.stderr
+        assert len(gh.log) - before == 1 and gh.log[-1][2] == 304  # one conditional request, free
+        conn = sqlite3.connect(db)
+        used, left = conn.execute(
+            "SELECT requests_used, rate_limit_remaining FROM sync_state WHERE source LIKE 'github:%'"
+        ).fetchone()
+        assert used == 12 and left == gh.remaining
+
+
+def test_incremental_sync_finds_commits_of_an_old_branch_merged_later(project, cli, tmp_path):
+    db = str(tmp_path / "t.db")
+    with FakeGitHub({"acme/api": project.path}) as gh:
+        cli("--db", db, "sync-commits", "--repo", "acme/api", env=env_for(gh))
+        # a branch started long ago, merged now: its commits are older than the stored head
+        project.git("checkout", "-q", "-b", "old", "HEAD~2")
+        project.commit("old branch work", {"o.py": lines(3)}, date="2026-09-01T09:00:00+00:00")
+        project.git("checkout", "-q", "main")
+        project.commit("newer main", {"n.py": lines(2)}, date="2026-10-05T09:00:00+00:00")
+        project.merge("old", date="2026-10-06T09:00:00+00:00")
+        gh.refresh("acme/api")
+        res = cli("--db", db, "sync-commits", "--repo", "acme/api", env=env_for(gh))
+        assert "synced 3 new commits" in res.stderr, res.stderr
+    local = tmp_path / "local.db"
+    cli("--db", str(local), "sync-commits", "--repo", str(project.path))
+    assert commits_table(Path(db)) == commits_table(local)
+
+
+def test_github_enterprise_url_and_graphql_path(project, cli, tmp_path):
+    with FakeGitHub({"acme/api": project.path}) as gh:
+        res = cli(
+            "--db",
+            str(tmp_path / "t.db"),
+            "sync-commits",
+            "--repo",
+            "acme/api",
+            env=env_for(gh, TEAMOPS_GITHUB_API_URL=gh.url + "/api/v3"),
+        )
+        assert res.exit_code == 0, res.output
+        paths = {p.split("?")[0] for _, p, _ in gh.log}
+        assert "/api/graphql" in paths and "/api/v3/repos/acme/api" in paths
+
+
+def test_missing_token_is_a_config_error(project, cli, tmp_path):
+    res = cli("--db", str(tmp_path / "t.db"), "sync-commits", "--repo", "acme/api")
+    assert res.exit_code == 3 and "$GITHUB_TOKEN is not set" in res.stderr
+
+
+def test_bad_token_is_exit_4_and_never_printed(project, cli, tmp_path):
+    with FakeGitHub({"acme/api": project.path}) as gh:
+        res = cli(
+            "--db",
+            str(tmp_path / "t.db"),
+            "sync-commits",
+            "--repo",
+            "acme/api",
+            env=env_for(gh, GITHUB_TOKEN="ghp_wrong_secret_value"),
+        )
+        assert res.exit_code == 4
+        assert "rejected the token" in res.stderr and "$GITHUB_TOKEN" in res.stderr
+        assert "ghp_wrong_secret_value" not in res.output
+
+
+def test_unknown_repository_is_exit_4(project, cli, tmp_path):
+    with FakeGitHub({"acme/api": project.path}) as gh:
+        res = cli("--db", str(tmp_path / "t.db"), "sync-commits", "--repo", "acme/nope", env=env_for(gh))
+        assert res.exit_code == 4 and "404" in res.stderr
+
+
+class Sleeper:
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.mark.parametrize(
+    ("kind", "on", "expect_wait"),
+    [
+        ("primary", "graphql", lambda w: 1 <= w <= 62),
+        ("secondary", "graphql", lambda w: w == 30),
+        ("429", "rest", lambda w: w == 30),
+        ("graphql_rate_limited", "graphql", lambda w: 1 <= w <= 62),
+        ("502", "graphql", lambda w: w == 1),
+        ("drop", "graphql", lambda w: w == 1),
+        ("bad_json", "graphql", lambda w: w == 1),
+    ],
+)
+def test_client_waits_and_retries_each_fault(project, kind, on, expect_wait):
+    with FakeGitHub({"acme/api": project.path}) as gh:
+        gh.fail(kind, on=on, wait=30 if kind in ("secondary", "429") else 60)
+        sleeper = Sleeper()
+        client = GitHubClient(gh.url, gh.token, sleep=sleeper, max_wait_s=900)
+        head, _ = client.branch_head("acme/api", "main", None)
+        pages = list(client.history("acme/api", head))
+        assert sum(len(p.nodes) for p in pages) == 4
+        assert len(sleeper.waits) == 1 and expect_wait(sleeper.waits[0]), sleeper.waits
+
+
+def test_repeated_5xx_gives_up_with_exit_4_message(project):
+    with FakeGitHub({"acme/api": project.path}) as gh:
+        gh.fail("503", on="rest", times=10)
+        client = GitHubClient(gh.url, gh.token, sleep=Sleeper(), max_retries=3)
+        with pytest.raises(ServiceError, match="after 4 attempts: HTTP 503"):
+            client.branch_head("acme/api", "main", None)
+
+
+def test_wait_longer_than_the_cap_stops_and_keeps_pages(tmp_path, cli):
+    repo = build_repo(tmp_path / "big", 450)
+    with FakeGitHub({"acme/big": repo}) as gh:
+        db = tmp_path / "t.db"
+        gh.fail("primary", on="graphql", wait=3600, times=1)
+        gh.faults[0].after = 2  # the third history page hits the primary limit
+        res = cli("--db", str(db), "sync-commits", "--repo", "acme/big", env=env_for(gh))
+        assert res.exit_code == 4
+        assert "more than [github] max_wait_s = 900 s" in res.stderr
+        assert "everything fetched so far is stored" in res.stderr
+        assert len(commits_table(db)) == 200
+        res = cli("--db", str(db), "sync-commits", "--repo", "acme/big", env=env_for(gh))
+        assert res.exit_code == 0 and "synced 250 new commits" in res.stderr
+    local = tmp_path / "local.db"
+    cli("--db", str(local), "sync-commits", "--repo", str(repo))
+    assert commits_table(db) == commits_table(local)
+
+
+@pytest.mark.slow
+def test_kill_mid_backfill_then_resume_matches_clean_run(tmp_path):
+    repo = build_repo(tmp_path / "big", 3000)
+    with FakeGitHub({"acme/big": repo}) as gh:
+        gh.latency = 0.02
+        env = {**os.environ, "GITHUB_TOKEN": gh.token, "TEAMOPS_GITHUB_API_URL": gh.url}
+
+        def run(db: Path) -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "teamops",
+                    "--db",
+                    str(db),
+                    "-q",
+                    "sync-commits",
+                    "--repo",
+                    "acme/big",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+
+        clean = tmp_path / "clean.db"
+        assert run(clean).wait(120) == 0
+        killed = tmp_path / "killed.db"
+        proc = run(killed)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                conn = sqlite3.connect(killed, timeout=0.1)
+                n = conn.execute("SELECT COUNT(*) FROM commits").fetchone()[0]
+                conn.close()
+            except sqlite3.Error:
+                n = 0
+            if n >= 1000:
+                break
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        partial = len(commits_table(killed))
+        assert 0 < partial < 3000
+        pages_before = sum(1 for _, p, _ in gh.log if p == "/graphql")
+        assert run(killed).wait(120) == 0
+        resumed_pages = sum(1 for _, p, _ in gh.log if p == "/graphql") - pages_before
+        assert resumed_pages <= math.ceil((3000 - partial) / 100) + 1  # resumed at the cursor
+    assert commits_table(killed) == commits_table(clean)
