@@ -56,9 +56,13 @@ def test_unknown_command_is_usage_error(cli):
     assert "No such command" in res.output
 
 
-@pytest.mark.parametrize("args", [["--help"], ["kpi", "activity"], ["kpi", "--help"], ["people", "list"]])
-def test_start_up_imports_neither_litellm_nor_pygithub(args, isolated):
-    res = run([sys.executable, "-X", "importtime", "-m", "teamops", *args], cwd=isolated)
+@pytest.mark.parametrize(
+    "args", [["--help"], ["kpi", "activity"], ["kpi", "--help"], ["people", "list"], ["sync-commits"]]
+)
+def test_start_up_imports_neither_litellm_nor_pygithub(args, make_repo):
+    repo = make_repo()
+    repo.commit("one", {"a": "1\n"})
+    res = run([sys.executable, "-X", "importtime", "-m", "teamops", *args], cwd=repo.path)
     assert res.returncode == 0, res.stderr
     imported = {line.split("|")[-1].strip().split(".")[0] for line in res.stderr.splitlines() if "|" in line}
     for heavy in HEAVY:
