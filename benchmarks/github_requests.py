@@ -24,9 +24,13 @@ from tests.fakes.github import FakeGitHub
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds the fake server waits per request")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds the fake server waits per request"
+    )
     opts = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="teamops-ghbench-"))
     print(f"{'commits':>8} {'teamops':>8} {'target':>7} {'REST':>7} {'re-run':>7} {'time':>7}")
@@ -37,8 +41,17 @@ def main() -> None:
             with FakeGitHub({"acme/bench": repo}) as gh:
                 gh.latency = opts.latency
                 env = {**os.environ, "GITHUB_TOKEN": gh.token, "TEAMOPS_GITHUB_API_URL": gh.url}
-                args = [sys.executable, "-m", "teamops", "--quiet", "--db", str(work / f"{n}.db"),
-                        "sync-commits", "--repo", "acme/bench"]
+                args = [
+                    sys.executable,
+                    "-m",
+                    "teamops",
+                    "--quiet",
+                    "--db",
+                    str(work / f"{n}.db"),
+                    "sync-commits",
+                    "--repo",
+                    "acme/bench",
+                ]
                 start = time.perf_counter()
                 subprocess.run(args, env=env, check=True)
                 took = time.perf_counter() - start

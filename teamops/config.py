@@ -68,6 +68,23 @@ class GithubConfig:
 
 
 @dataclass
+class AiConfig:
+    """Which estimator `analyze` uses: the offline heuristic, or any litellm model."""
+
+    model: str = "heuristic"
+    api_base: str = ""
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = 4
+    timeout_s: int = 60
+    num_retries: int = 2
+    max_diff_tokens: int = 6000
+    max_output_tokens: int = 400
+    budget_usd: float = 5.0
+    input_cost_per_mtok: float = 0.0
+    output_cost_per_mtok: float = 0.0
+
+
+@dataclass
 class KpiConfig:
     """How KPIs count time."""
 
@@ -82,6 +99,7 @@ class Config:
     repos: list[RepoConfig] = field(default_factory=list)
     people: list[PersonConfig] = field(default_factory=list)
     github: GithubConfig = field(default_factory=GithubConfig)
+    ai: AiConfig = field(default_factory=AiConfig)
     kpi: KpiConfig = field(default_factory=KpiConfig)
     # Bookkeeping, not keys of the file.
     file: Path | None = field(default=None, metadata={"internal": True})
@@ -297,6 +315,17 @@ def _validate(cfg: Config, loader: _Loader) -> None:
         seen.add(person.handle.lower())
         if person.timezone:
             check_timezone(person.timezone, lambda msg, k=key: loader.fail(f"{k}.timezone", msg))
+    ai = cfg.ai
+    for key in ("concurrency", "timeout_s", "max_diff_tokens", "max_output_tokens"):
+        if getattr(ai, key) <= 0:
+            raise loader.fail(f"ai.{key}", "must be greater than 0")
+    for key in ("budget_usd", "input_cost_per_mtok", "output_cost_per_mtok", "num_retries"):
+        if getattr(ai, key) < 0:
+            raise loader.fail(f"ai.{key}", "must not be negative")
+    if ai.api_base and not ai.api_base.startswith(("http://", "https://")):
+        raise loader.fail("ai.api_base", f"must be an http(s) URL, got {ai.api_base!r}")
+    if not ai.model.strip():
+        raise loader.fail("ai.model", 'must name a model ("heuristic" or a litellm model string)')
     for day in cfg.kpi.working_days:
         if day.lower() not in WEEKDAYS:
             raise loader.fail("kpi.working_days", f"has {day!r}; use {', '.join(WEEKDAYS)}")

@@ -53,8 +53,15 @@ def test_token_never_lands_in_the_database(make_repo, cli, tmp_path):
     repo.commit("one", {"a": "1\n"})
     db = tmp_path / "t.db"
     with FakeGitHub({"acme/api": repo.path}, token="ghs_UNIQUE_secret_4242") as gh:
-        res = cli("--db", str(db), "-v", "sync-commits", "--repo", "acme/api",
-                  env={"GITHUB_TOKEN": gh.token, "TEAMOPS_GITHUB_API_URL": gh.url})
+        res = cli(
+            "--db",
+            str(db),
+            "-v",
+            "sync-commits",
+            "--repo",
+            "acme/api",
+            env={"GITHUB_TOKEN": gh.token, "TEAMOPS_GITHUB_API_URL": gh.url},
+        )
         assert res.exit_code == 0
         assert gh.token not in res.output
     cli("--db", str(db), "people", "list")  # checkpoint the WAL into the file

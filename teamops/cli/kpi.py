@@ -26,6 +26,8 @@ ACTIVITY_COLUMNS = [
     Column("additions", "+Lines", numeric=True),
     Column("deletions", "-Lines", numeric=True),
     Column("active_days", "Active days", numeric=True),
+    Column("ai_points", "AI points", numeric=True),
+    Column("ai_hours", "AI hours", numeric=True),
     Column("first_commit", "First", date=True),
     Column("last_commit", "Last", date=True),
 ]
@@ -45,9 +47,13 @@ def activity_report(
     lo, hi = range_bounds(since, until)
     rows = activity(st.db, ActivityFilter(lo, hi, person, team, repo))
     unmapped = sum(1 for r in rows if not r["mapped"])
-    footer = None
+    notes = []
     if unmapped:
-        footer = f"{unmapped} author(s) match nobody: see `teamops people unmapped`"
+        notes.append(f"{unmapped} author(s) match nobody: see `teamops people unmapped`")
+    not_estimated = sum(r["commits"] - r["estimated_commits"] for r in rows)
+    if not_estimated:
+        notes.append(f"{not_estimated:,} commit(s) have no estimate yet: run `teamops analyze`")
+    footer = "\n".join(notes) or None
     return Report(
         name="activity",
         rows=rows,

@@ -52,16 +52,21 @@ def activity(db: Database, flt: ActivityFilter) -> list[dict[str, Any]]:
             COUNT(DISTINCT date(c.authored_at, c.author_tz_offset || ' minutes')),
             MIN(c.authored_at),
             MAX(c.authored_at),
-            SUM(c.stats_missing)
+            SUM(c.stats_missing),
+            SUM(ce.points),
+            SUM(ce.hours),
+            COUNT(ce.commit_id)
         FROM commits c
         JOIN repos r ON r.id = c.repo_id
         LEFT JOIN people p ON p.id = c.person_id
+        LEFT JOIN commit_estimates ce ON ce.commit_id = c.id
         WHERE {" AND ".join(where)}
         GROUP BY p.id, unmapped_email
         ORDER BY p.id IS NULL, COUNT(*) DESC, p.handle, unmapped_email
     """
     rows = []
-    for handle, name, team, email, n, adds, dels, days, first, last, missing in db.execute(sql, params):
+    for row in db.execute(sql, params):
+        handle, name, team, email, n, adds, dels, days, first, last, missing, pts, hrs, est = row
         rows.append(
             {
                 "person": handle or f"(unmapped) {name} <{email}>",
@@ -75,6 +80,9 @@ def activity(db: Database, flt: ActivityFilter) -> list[dict[str, Any]]:
                 "first_commit": first,
                 "last_commit": last,
                 "counts_missing": missing or 0,
+                "ai_points": pts or 0,
+                "ai_hours": round(hrs or 0.0, 1),
+                "estimated_commits": est,
             }
         )
     return rows

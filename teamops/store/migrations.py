@@ -137,3 +137,32 @@ def m003_commit_message_search(db: Database) -> None:
         END
         """
     )
+
+
+@migration
+def m004_estimates(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE estimates (
+            id INTEGER PRIMARY KEY,
+            commit_id INTEGER NOT NULL REFERENCES commits(id) ON DELETE CASCADE,
+            repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+            sha TEXT NOT NULL,
+            model TEXT NOT NULL,
+            prompt_version TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+            points INTEGER,
+            hours REAL,
+            confidence REAL,
+            rationale TEXT,
+            error TEXT,
+            tokens_in INTEGER NOT NULL DEFAULT 0,
+            tokens_out INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            UNIQUE (repo_id, sha, model, prompt_version)
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_estimates_commit ON estimates(commit_id, status)")
+    db.execute("CREATE INDEX idx_estimates_model ON estimates(model, prompt_version, status)")

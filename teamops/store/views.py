@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 VIEWS: dict[str, str] = {
+    # One estimate per commit: a model's over the heuristic's, then the newest.
+    "commit_estimates": """
+SELECT commit_id, model, prompt_version, points, hours, confidence, rationale
+FROM (
+    SELECT e.*, ROW_NUMBER() OVER (
+        PARTITION BY e.commit_id ORDER BY (e.model = 'heuristic'), e.id DESC
+    ) AS rank
+    FROM estimates e
+    WHERE e.status = 'ok'
+)
+WHERE rank = 1
+""",
     "commit_authors": """
 SELECT
     c.id AS commit_id,

@@ -1,0 +1,154 @@
+"""`teamops analyze`: effort estimates for commits, with the heuristic (default) or an LLM."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from teamops.cli.options import DryRunOpt, FormatOpt, SinceOpt, UntilOpt, fmt_value
+from teamops.cli.output import Column, Report
+from teamops.cli.state import state
+from teamops.dates import range_bounds
+from teamops.errors import UsageError
+
+
+def analyze(
+    ctx: typer.Context,
+    model: Annotated[
+        str | None, typer.Option("--model", help='"heuristic" or a litellm model, e.g. openai/gpt-4o-mini.')
+    ] = None,
+    api_base: Annotated[
+        str | None, typer.Option("--api-base", help="An OpenAI-compatible server's URL.")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", min=1, max=64, help="Calls at once.")
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, help="At most this many commits (merges, always 0, aside)."),
+    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    repo: Annotated[
+        str | None, typer.Option("--repo", help="Only this repository (name, path or owner/name).")
+    ] = None,
+    reanalyze: Annotated[bool, typer.Option("--reanalyze", help="Estimate again even when cached.")] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Try commits that failed before.")
+    ] = False,
+    budget_usd: Annotated[
+        float | None, typer.Option("--budget-usd", min=0, help="Stop before a call would pass this spend.")
+    ] = None,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = None,
+) -> None:
+    """Estimate story points and hours for commits that have no estimate for this model yet.
+
+    \b
+    Examples:
+      teamops analyze                                   # offline heuristic, no tokens
+      teamops analyze --model openai/gpt-4o-mini --dry-run
+      teamops analyze --model ollama/llama3 --api-base http://localhost:11434
+      teamops analyze --model openai/qwen2.5 --api-base http://gpu-box:8000/v1 --limit 50
+    """
+    from teamops.estimate import AnalyzeOptions, run_analyze
+
+    st = state(ctx)
+    out = st.output(fmt_value(fmt))
+    cfg = st.config
+    ai = cfg.ai
+    lo, hi = range_bounds(since, until)
+    opts = AnalyzeOptions(
+        model=(model or ai.model).strip(),
+        since=lo,
+        until=hi,
+        repo=repo,
+        limit=limit,
+        reanalyze=reanalyze,
+        retry_failed=retry_failed,
+        budget_usd=ai.budget_usd if budget_usd is None else budget_usd,
+        concurrency=concurrency or ai.concurrency,
+        max_diff_tokens=ai.max_diff_tokens,
+    )
+    if not opts.model:
+        raise UsageError("--model must name a model")
+    db = st.db
+
+    def client_factory():  # type: ignore[no-untyped-def]
+        from teamops.integrations.llm import LLMClient
+
+        key = os.environ.get(ai.api_key_env) or None
+        return LLMClient(
+            opts.model,
+            api_base=api_base or ai.api_base,
+            api_key=key,
+            timeout_s=ai.timeout_s,
+            num_retries=ai.num_retries,
+            max_output_tokens=ai.max_output_tokens,
+            input_cost_per_mtok=ai.input_cost_per_mtok,
+            output_cost_per_mtok=ai.output_cost_per_mtok,
+        )
+
+    def diff_for(c):  # type: ignore[no-untyped-def]
+        from teamops.cli.commits import github_client
+        from teamops.github_sync import commit_diff
+
+        return commit_diff(db, c.repo_id, c.sha, lambda: github_client(cfg))
+
+    with out.progress(f"analyze {opts.model}") as progress:
+        result = run_analyze(db, opts, client_factory, diff_for, progress, dry_run=dry_run)
+    if dry_run:
+        out.report(
+            Report(
+                name="analyze-dry-run",
+                rows=result.dry_run,
+                columns=[
+                    Column("repo", "Repo"),
+                    Column("sha", "Commit"),
+                    Column("subject", "Subject"),
+                    Column("tokens_in", "Tokens in", numeric=True),
+                    Column("est_cost_usd", "Est. USD", numeric=True),
+                ],
+                meta={
+                    "model": opts.model,
+                    "commits": len(result.dry_run),
+                    "cached": result.cached,
+                    "tokens_in": result.tokens_in,
+                    "est_cost_usd": round(result.cost_usd, 6),
+                    "budget_usd": opts.budget_usd,
+                },
+                empty="nothing to estimate: every commit in range has an estimate for this model",
+            )
+        )
+        out.message(
+            f"dry run ({opts.model}): would estimate {len(result.dry_run):,} commits, "
+            f"~{result.tokens_in:,} input tokens, est. ${result.cost_usd:.4f} at most "
+            f"(budget ${opts.budget_usd:.2f}); {result.cached:,} cached; nothing was sent"
+        )
+        return
+    for failure in result.failures[:20]:
+        out.detail(f"  failed {failure}")
+    line = (
+        f"analyze ({opts.model}): {result.estimated:,} estimated, {result.cached:,} cached, "
+        f"{result.failed:,} failed"
+    )
+    if opts.model != "heuristic":
+        line += f"; {result.tokens_in:,} tokens in, {result.tokens_out:,} out, ${result.cost_usd:.4f}"
+    line += f"; {result.seconds:.1f} s"
+    if result.waiting_for_counts:
+        line += f"; {result.waiting_for_counts:,} wait for line counts"
+    if result.stopped_by_budget:
+        line += f"; stopped at the ${opts.budget_usd:.2f} budget with {result.stopped_by_budget:,} left"
+    out.message(line)
+    if out.fmt == "json":
+        from dataclasses import asdict
+
+        payload = asdict(result)
+        payload.pop("dry_run")
+        out.data({"report": "analyze", **payload}, "")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)
