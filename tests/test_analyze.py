@@ -297,3 +297,44 @@ def test_api_key_never_lands_in_the_database(cli, synced):
     cli("--db", str(synced), "people", "list")
     for path in synced.parent.glob("t.db*"):
         assert b"sk-UNIQUE-db-probe-5150" not in path.read_bytes()
+
+
+@pytest.mark.slow
+def test_killed_run_keeps_every_estimate_received(make_repo, cli, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    repo = make_repo()
+    for i in range(30):
+        repo.commit(
+            f"change {i}", {f"src/m{i}.py": lines(i + 1)}, date=f"2026-10-{i % 28 + 1:02d}T10:00:00+00:00"
+        )
+    db = tmp_path / "t.db"
+    cli("--db", str(db), "sync-commits", "--repo", str(repo.path))
+    with FakeOpenAI(latency=0.2) as fake:
+        env = {**os.environ, "OPENAI_API_KEY": fake.key}
+        args = [
+            sys.executable,
+            "-m",
+            "teamops",
+            "--db",
+            str(db),
+            "-q",
+            *llm_args(db, fake, "--concurrency", "2")[2:],
+        ]
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(estimates(db, MODEL)) < 4:
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        kept = len(estimates(db, MODEL))
+        assert 4 <= kept < 30
+        sent_before = len(fake.requests)
+        res = cli(*llm_args(db, fake, "--concurrency", "4"), env=llm_env(fake))
+        assert f"{30 - kept} estimated, {kept} cached" in res.stderr, res.stderr
+        assert len(fake.requests) - sent_before == 30 - kept
+    assert len(estimates(db, MODEL)) == 30

@@ -46,6 +46,7 @@ class FakeOpenAI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # small header and body writes: no 40 ms delayed-ACK stalls
 
             def log_message(self, *args: object) -> None:
                 return

@@ -45,5 +45,23 @@ def test_history_head_and_commit_files_from_githubs_shapes():
 @pytest.mark.parametrize("path", sorted(CASSETTES.glob("*.yaml")), ids=lambda p: p.name)
 def test_cassettes_hold_no_credentials(path):
     text = path.read_text(encoding="utf-8")
-    for needle in ("authorization", "ghp_", "ghs_", "github_pat_", "token "):
+    for needle in ("authorization", "ghp_", "ghs_", "github_pat_", "token ", "sk-", "bearer"):
         assert needle not in text.lower(), f"{path.name} contains {needle!r}"
+
+
+def test_openai_chat_completion_shape_through_litellm():
+    from teamops.estimate import SCHEMA, parse_answer
+    from teamops.integrations.llm import LLMClient
+
+    with replay.use_cassette("openai_chat_completion.yaml") as cassette:
+        client = LLMClient("openai/gpt-4o-mini", api_key="sk-not-a-real-key", num_retries=0)
+        answer = client.complete([{"role": "user", "content": "<commit>...</commit>"}], SCHEMA)
+        assert cassette.play_count == 1
+    assert parse_answer(answer.text) == (
+        2,
+        1.5,
+        0.75,
+        "Adds input validation to one handler with a small test.",
+    )
+    assert (answer.tokens_in, answer.tokens_out) == (412, 31)
+    assert abs(answer.cost_usd - (412 * 0.15e-6 + 31 * 0.6e-6)) < 1e-12
