@@ -57,7 +57,8 @@ def test_unknown_command_is_usage_error(cli):
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["kpi", "activity"], ["kpi", "--help"], ["people", "list"], ["sync-commits"]]
+    "args",
+    [["--help"], ["kpi", "activity"], ["kpi", "--help"], ["people", "list"], ["sync-commits"], ["analyze"]],
 )
 def test_start_up_imports_neither_litellm_nor_pygithub(args, make_repo):
     repo = make_repo()
