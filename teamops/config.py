@@ -85,6 +85,38 @@ class AiConfig:
 
 
 @dataclass
+class ChannelConfig:
+    """Where a notification channel delivers: a Make.com, Slack, Discord or generic webhook."""
+
+    kind: str = ""
+    url_env: str = ""
+    url: str = ""
+    secret_env: str = ""
+
+
+MESSAGE_KINDS = (
+    "task_created",
+    "task_blocked",
+    "escalation",
+    "eod_reminder",
+    "mastery_reminder",
+    "doc_published",
+    "job_failed",
+)
+CHANNEL_KINDS = ("make", "slack", "discord", "webhook")
+
+
+@dataclass
+class NotifyConfig:
+    """Channels, which message kinds go to which channels, and delivery limits."""
+
+    channels: dict[str, ChannelConfig] = field(default_factory=dict)
+    routes: dict[str, list[str]] = field(default_factory=dict)
+    max_attempts: int = 5
+    timeout_s: int = 10
+
+
+@dataclass
 class KpiConfig:
     """How KPIs count time."""
 
@@ -100,6 +132,7 @@ class Config:
     people: list[PersonConfig] = field(default_factory=list)
     github: GithubConfig = field(default_factory=GithubConfig)
     ai: AiConfig = field(default_factory=AiConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
     kpi: KpiConfig = field(default_factory=KpiConfig)
     # Bookkeeping, not keys of the file.
     file: Path | None = field(default=None, metadata={"internal": True})
@@ -157,6 +190,11 @@ class _Loader:
                 raise self.fail(key, f"must be {_type_name(tp)}, got {raw!r}")
             (item,) = get_args(tp)
             return [self.value(item, v, f"{key}[{i}]") for i, v in enumerate(raw)]
+        if origin is dict:
+            if not isinstance(raw, dict):
+                raise self.fail(key, f"must be a table, got {raw!r}")
+            _, item = get_args(tp)
+            return {k: self.value(item, v, f"{key}.{k}") for k, v in raw.items()}
         if dataclasses.is_dataclass(tp):
             if not isinstance(raw, dict):
                 raise self.fail(key, f"must be a table, got {raw!r}")
@@ -279,6 +317,8 @@ def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
             continue
         hints = get_type_hints(type(section))
         for sf in dataclasses.fields(section):
+            if get_origin(hints[sf.name]) is dict:
+                continue  # tables (channels, routes) come from the file only
             var = f"TEAMOPS_{f.name}_{sf.name}".upper()
             if var in env and env[var] != "":
                 setattr(section, sf.name, _parse_env_value(hints[sf.name], env[var], var))
@@ -326,9 +366,33 @@ def _validate(cfg: Config, loader: _Loader) -> None:
         raise loader.fail("ai.api_base", f"must be an http(s) URL, got {ai.api_base!r}")
     if not ai.model.strip():
         raise loader.fail("ai.model", 'must name a model ("heuristic" or a litellm model string)')
+    _validate_notify(cfg.notify, loader)
     for day in cfg.kpi.working_days:
         if day.lower() not in WEEKDAYS:
             raise loader.fail("kpi.working_days", f"has {day!r}; use {', '.join(WEEKDAYS)}")
+
+
+def _validate_notify(notify: NotifyConfig, loader: _Loader) -> None:
+    for name, ch in notify.channels.items():
+        key = f"notify.channels.{name}"
+        if ch.kind not in CHANNEL_KINDS:
+            raise loader.fail(f"{key}.kind", f"must be one of {', '.join(CHANNEL_KINDS)}, got {ch.kind!r}")
+        if bool(ch.url_env) == bool(ch.url):
+            raise loader.fail(key, "needs exactly one of url_env (the variable holding a secret URL) or url")
+        if ch.url and not ch.url.startswith(("https://", "http://")):
+            raise loader.fail(f"{key}.url", "must be an http(s) URL")
+        if ch.secret_env and ch.kind != "webhook":
+            raise loader.fail(f"{key}.secret_env", 'signs generic webhooks only (kind = "webhook")')
+    for kind, channels in notify.routes.items():
+        if kind not in MESSAGE_KINDS:
+            raise loader.fail(f"notify.routes.{kind}", f"is not a message kind ({', '.join(MESSAGE_KINDS)})")
+        for target in channels:
+            if target not in notify.channels:
+                raise loader.fail(
+                    f"notify.routes.{kind}", f"names channel {target!r}, which [notify.channels] lacks"
+                )
+    if notify.max_attempts < 1 or notify.timeout_s <= 0:
+        raise loader.fail("notify", "max_attempts and timeout_s must be greater than 0")
 
 
 def check_timezone(name: str, fail: Any) -> None:
@@ -373,6 +437,9 @@ def flatten(cfg: Config, env: Mapping[str, str]) -> list[dict[str, Any]]:
             okey = f"{origin_key}.{f.name}" if origin_key else f.name
             if dataclasses.is_dataclass(val):
                 walk(val, key, okey)
+            elif isinstance(val, dict) and val and dataclasses.is_dataclass(next(iter(val.values()))):
+                for name, item in val.items():
+                    walk(item, f"{key}.{name}", okey)
             elif isinstance(val, list) and val and dataclasses.is_dataclass(val[0]):
                 for i, item in enumerate(val):
                     walk(item, f"{key}[{i}]", f.name)

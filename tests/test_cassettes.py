@@ -65,3 +65,32 @@ def test_openai_chat_completion_shape_through_litellm():
     )
     assert (answer.tokens_in, answer.tokens_out) == (412, 31)
     assert abs(answer.cost_usd - (412 * 0.15e-6 + 31 * 0.6e-6)) < 1e-12
+
+
+def test_webhook_payload_shapes_are_exactly_the_recorded_ones():
+    from teamops.integrations.webhooks import Message, post, render
+
+    msg = Message(
+        kind="task_blocked",
+        key="blocked:T-42:1",
+        title="Task #42 is blocked",
+        text="*Migrate billing exports* is blocked: waiting for the vendor's API keys.",
+        fields={"task": "#42", "accountable": "alice", "responsible": "bob", "blocked for": "26 h"},
+        url="https://app.clickup.com/t/86a0xyz",
+        people=["alice", "bob"],
+        severity="warning",
+        created_at="2026-11-24T17:30:00Z",
+    )
+    targets = {
+        "make": "https://hook.eu1.make.com/TESTTESTTESTTESTTESTTEST",
+        "slack": "https://hooks.slack.com/services/TTEST/BTEST/TESTTESTTEST",
+        "discord": "https://discord.com/api/webhooks/1234567890/TESTTESTTEST",
+        "webhook": "https://hooks.acme.io/teamops",
+    }
+    exact = vcr.VCR(
+        cassette_library_dir=str(CASSETTES), record_mode="none", match_on=["method", "host", "path", "body"]
+    )
+    with exact.use_cassette("webhook_payloads.yaml") as cassette:
+        for kind, url in targets.items():
+            assert post(kind, url, render(kind, msg), msg.key).ok, kind
+        assert cassette.play_count == 4

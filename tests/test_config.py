@@ -119,12 +119,12 @@ def test_example_config_is_valid_and_documents_every_key(tmp_path):
             out.add(f.name)
         return out
 
-    for section in ("store", "github", "ai", "kpi"):
+    for section in ("store", "github", "ai", "notify", "kpi"):
         for key in keys(type(getattr(Config(), section))):
-            assert f"{key} =" in text, f"{section}.{key} is not documented"
-    from teamops.config import PersonConfig, RepoConfig
+            assert f"{key} =" in text or f"[{section}.{key}" in text, f"{section}.{key} is not documented"
+    from teamops.config import ChannelConfig, PersonConfig, RepoConfig
 
-    for key in keys(PersonConfig) | keys(RepoConfig):
+    for key in keys(PersonConfig) | keys(RepoConfig) | keys(ChannelConfig):
         assert f"{key} =" in text, f"{key} is not documented"
 
 

@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from teamops import __version__
-from teamops.cli import analyze, commits, config_cmd, kpi, people, setup
+from teamops.cli import analyze, commits, config_cmd, kpi, notify, people, setup
 from teamops.cli.options import Format
 from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
@@ -126,6 +126,7 @@ analyze.register(app)
 setup.register(app)
 app.add_typer(people.app, name="people")
 app.add_typer(kpi.app, name="kpi")
+app.add_typer(notify.app, name="notify")
 app.add_typer(config_cmd.app, name="config")
 
 

@@ -166,3 +166,26 @@ def m004_estimates(db: Database) -> None:
     )
     db.execute("CREATE INDEX idx_estimates_commit ON estimates(commit_id, status)")
     db.execute("CREATE INDEX idx_estimates_model ON estimates(model, prompt_version, status)")
+
+
+@migration
+def m005_outbox(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            next_attempt_at TEXT,
+            sent_at TEXT,
+            UNIQUE (idempotency_key, channel)
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_outbox_status ON outbox(status, next_attempt_at)")

@@ -1,0 +1,234 @@
+"""The outbox: messages queued once under an idempotency key, delivered at most once when marked sent."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from teamops.config import Config, NotifyConfig
+from teamops.errors import ConfigError
+from teamops.integrations.webhooks import Message, render
+from teamops.store.database import now_iso, transaction
+
+PACING_S = {"slack": 1.0, "discord": 0.5}  # Slack allows about one message a second per webhook
+LONGEST_INLINE_WAIT_S = 60.0
+
+
+@dataclass
+class Channel:
+    """A configured channel with its URL resolved from the environment (never stored or printed)."""
+
+    name: str
+    kind: str
+    url: str = field(repr=False)
+    secret: str | None = field(default=None, repr=False)
+
+
+def resolve_channel(notify: NotifyConfig, name: str) -> Channel:
+    if name not in notify.channels:
+        raise ConfigError(
+            f"no channel {name!r} in [notify.channels]", f"known: {', '.join(notify.channels) or 'none'}"
+        )
+    ch = notify.channels[name]
+    url = ch.url or os.environ.get(ch.url_env, "").strip()
+    if not url:
+        raise ConfigError(f"${ch.url_env} is not set: channel {name!r} has no URL")
+    secret = os.environ.get(ch.secret_env) if ch.secret_env else None
+    if ch.secret_env and not secret:
+        raise ConfigError(f"${ch.secret_env} is not set: channel {name!r} signs its messages")
+    return Channel(name, ch.kind, url, secret)
+
+
+def queue(db: Database, notify: NotifyConfig, msg: Message, channels: list[str] | None = None) -> list[int]:
+    """Write a message for each routed channel before any delivery; the same key twice is a no-op."""
+    targets = channels if channels is not None else notify.routes.get(msg.kind, [])
+    msg.created_at = msg.created_at or now_iso()
+    payload = json.dumps(msg.to_json(), ensure_ascii=False, sort_keys=True)
+    ids: list[int] = []
+    with transaction(db):
+        for name in targets:
+            cur = db.execute(
+                "INSERT INTO outbox (kind, idempotency_key, channel, payload, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key, channel) DO NOTHING",
+                [msg.kind, msg.key, name, payload, msg.created_at],
+            )
+            if cur.rowcount:
+                ids.append(int(cur.lastrowid or 0))
+    return ids
+
+
+@dataclass
+class SendResult:
+    """What one delivery pass did."""
+
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    previews: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def send_pending(
+    db: Database,
+    cfg: Config,
+    *,
+    only_ids: list[int] | None = None,
+    dry_run: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+    post: Callable[..., Any] | None = None,
+) -> SendResult:
+    """Deliver pending messages in order; retries with backoff, Retry-After honoured, 4xx final."""
+    from teamops.integrations import webhooks
+
+    send = post or webhooks.post
+    notify = cfg.notify
+    result = SendResult()
+    sql = "SELECT id, kind, idempotency_key, channel, payload, attempts FROM outbox WHERE status = 'pending'"
+    params: list[Any] = []
+    if only_ids is not None:
+        if not only_ids:
+            return result
+        sql += f" AND id IN ({','.join('?' * len(only_ids))})"
+        params += only_ids
+    else:
+        sql += " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+        params.append(now_iso())
+    rows = db.execute(sql + " ORDER BY id", params).fetchall()
+    channels: dict[str, Channel] = {}
+    last_post: dict[str, float] = {}
+    for row_id, kind, key, channel_name, payload, attempts in rows:
+        msg = Message.from_json(json.loads(payload))
+        if channel_name not in notify.channels:
+            _finish(db, row_id, "failed", f"channel {channel_name!r} is no longer configured", dry_run)
+            result.failed += 1
+            continue
+        channel = channels.get(channel_name) or resolve_channel(notify, channel_name)
+        channels[channel_name] = channel
+        body = render(channel.kind, msg)
+        if dry_run:
+            result.previews.append(
+                {
+                    "id": row_id,
+                    "kind": kind,
+                    "key": key,
+                    "channel": channel_name,
+                    "channel_kind": channel.kind,
+                    "payload": body,
+                }
+            )
+            continue
+        while True:
+            pace = PACING_S.get(channel.kind, 0.0) - (time.monotonic() - last_post.get(channel_name, -1e9))
+            if pace > 0:
+                sleep(pace)
+            attempts += 1
+            with transaction(db):  # counted before the POST: a crash after it repeats at most this one
+                db.execute("UPDATE outbox SET attempts = ? WHERE id = ?", [attempts, row_id])
+            outcome = send(
+                channel.kind, channel.url, body, f"{key}", secret=channel.secret, timeout_s=notify.timeout_s
+            )
+            last_post[channel_name] = time.monotonic()
+            if outcome.ok:
+                _finish(db, row_id, "sent", None, False)
+                result.sent += 1
+                break
+            if outcome.permanent or attempts >= notify.max_attempts:
+                _finish(db, row_id, "failed", outcome.error, False)
+                result.failed += 1
+                result.errors.append(f"#{row_id} {channel_name}: {outcome.error}")
+                break
+            wait = (
+                outcome.retry_after if outcome.retry_after is not None else min(2.0 ** (attempts - 1), 30.0)
+            )
+            if wait > LONGEST_INLINE_WAIT_S:
+                with transaction(db):
+                    db.execute(
+                        "UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ?",
+                        [outcome.error, _later(wait), row_id],
+                    )
+                result.deferred += 1
+                break
+            with transaction(db):
+                db.execute("UPDATE outbox SET last_error = ? WHERE id = ?", [outcome.error, row_id])
+            sleep(wait)
+    return result
+
+
+def _later(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds))
+
+
+def _finish(db: Database, row_id: int, status: str, error: str | None, dry_run: bool) -> None:
+    if dry_run:
+        return
+    with transaction(db):
+        db.execute(
+            "UPDATE outbox SET status = ?, last_error = COALESCE(?, last_error), sent_at = ? WHERE id = ?",
+            [status, error, now_iso() if status == "sent" else None, row_id],
+        )
+
+
+def list_outbox(
+    db: Database, status: str | None = None, kind: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The newest messages first, for `notify list`."""
+    where, params = ["1 = 1"], []
+    if status:
+        where.append("status = ?")
+        params.append(status)
+    if kind:
+        where.append("kind = ?")
+        params.append(kind)
+    rows = db.execute(
+        "SELECT id, kind, idempotency_key, channel, status, attempts, created_at, sent_at, last_error, "
+        f"payload FROM outbox WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+    return [
+        {
+            "id": r[0],
+            "kind": r[1],
+            "key": r[2],
+            "channel": r[3],
+            "status": r[4],
+            "attempts": r[5],
+            "created_at": r[6],
+            "sent_at": r[7],
+            "last_error": r[8],
+            "title": json.loads(r[9]).get("title"),
+        }
+        for r in rows
+    ]
+
+
+def queue_and_deliver(
+    db: Database, cfg: Config, messages: list[Message], *, send: bool = True, dry_run: bool = False
+) -> tuple[list[int], SendResult]:
+    """What other commands do: queue their messages, then deliver those (unless --no-send)."""
+    if dry_run:
+        previews = SendResult()
+        for msg in messages:
+            for name in cfg.notify.routes.get(msg.kind, []):
+                channel = cfg.notify.channels[name]
+                previews.previews.append(
+                    {
+                        "kind": msg.kind,
+                        "key": msg.key,
+                        "channel": name,
+                        "channel_kind": channel.kind,
+                        "payload": render(channel.kind, msg),
+                    }
+                )
+        return [], previews
+    ids: list[int] = []
+    for msg in messages:
+        ids += queue(db, cfg.notify, msg)
+    if not send:
+        return ids, SendResult()
+    return ids, send_pending(db, cfg, only_ids=ids)
