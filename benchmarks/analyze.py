@@ -30,9 +30,7 @@ def teamops(*args: str, env: dict[str, str] | None = None) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--commits", type=int, default=500)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--concurrency", type=int, default=8)
@@ -41,9 +39,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="teamops-anbench-"))
     try:
         repo = work / "repo"
-        subprocess.run(
-            [sys.executable, "-m", "tests.support.synth", str(repo), str(opts.commits)], check=True
-        )
+        subprocess.run([sys.executable, "-m", "tests.support.synth", str(repo), str(opts.commits)], check=True)
         db = str(work / "llm.db")
         teamops("--db", db, "sync-commits", "--repo", str(repo))
         with FakeOpenAI(latency=opts.latency) as fake:
@@ -82,9 +78,7 @@ def main() -> None:
         print(f"re-run: {rerun} requests (target 0)")
         if opts.heuristic:
             big = work / "big"
-            subprocess.run(
-                [sys.executable, "-m", "tests.support.synth", str(big), str(opts.heuristic)], check=True
-            )
+            subprocess.run([sys.executable, "-m", "tests.support.synth", str(big), str(opts.heuristic)], check=True)
             hdb = str(work / "h.db")
             teamops("--db", hdb, "sync-commits", "--repo", str(big))
             from teamops.estimate import AnalyzeOptions, run_analyze

@@ -24,13 +24,9 @@ from tests.fakes.github import FakeGitHub
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
-    parser.add_argument(
-        "--latency", type=float, default=0.0, help="seconds the fake server waits per request"
-    )
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds the fake server waits per request")
     opts = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="teamops-ghbench-"))
     print(f"{'commits':>8} {'teamops':>8} {'target':>7} {'REST':>7} {'re-run':>7} {'time':>7}")

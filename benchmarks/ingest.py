@@ -65,9 +65,7 @@ def fresh(db: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--commits", type=int, default=50_000)
     parser.add_argument("--memory-commits", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
@@ -81,17 +79,11 @@ def main() -> None:
         devnull = best_of(opts.runs, lambda: timed(git_log))
         floor = best_of(opts.runs, lambda: timed(git_log, subprocess.PIPE))
         db = work / "ingest.db"
-        ours = best_of(
-            opts.runs, lambda: timed(teamops("--db", str(fresh(db)), "sync-commits", "--repo", str(repo)))
-        )
-        rerun = best_of(
-            opts.runs, lambda: timed(teamops("--db", str(db), "sync-commits", "--repo", str(repo)))
-        )
+        ours = best_of(opts.runs, lambda: timed(teamops("--db", str(fresh(db)), "sync-commits", "--repo", str(repo))))
+        rerun = best_of(opts.runs, lambda: timed(teamops("--db", str(db), "sync-commits", "--repo", str(repo))))
         print(f"git log --numstat > /dev/null        {devnull:6.2f} s   (reference)")
         print(f"floor: git log --numstat | reader    {floor:6.2f} s")
-        print(
-            f"teamops sync-commits, whole process  {ours:6.2f} s   {ours / floor:.2f}x the floor (target <= 1.5x)"
-        )
+        print(f"teamops sync-commits, whole process  {ours:6.2f} s   {ours / floor:.2f}x the floor (target <= 1.5x)")
         print(f"no-change re-run, whole process      {rerun:6.2f} s   (target <= 0.5 s)")
         if opts.memory_commits:
             big = build_repo(work / "big", opts.memory_commits)

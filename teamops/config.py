@@ -117,6 +117,28 @@ class NotifyConfig:
 
 
 @dataclass
+class TasksConfig:
+    """The statuses tasks move through, and which of them mean active, blocked and done."""
+
+    statuses: list[str] = field(default_factory=lambda: ["todo", "in_progress", "review", "blocked", "done"])
+    active_statuses: list[str] = field(default_factory=lambda: ["in_progress"])
+    blocked_statuses: list[str] = field(default_factory=lambda: ["blocked"])
+    done_statuses: list[str] = field(default_factory=lambda: ["done"])
+    default_status: str = "todo"
+
+
+@dataclass
+class RaciConfig:
+    """RACI rules beyond the fixed ones, and when blocked tasks escalate."""
+
+    escalate_after_hours: float = 24.0
+    second_level_after_hours: float = 48.0
+    working_hours_only: bool = False
+    responsible_may_be_accountable: bool = True
+    required_roles: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
 class KpiConfig:
     """How KPIs count time."""
 
@@ -133,6 +155,8 @@ class Config:
     github: GithubConfig = field(default_factory=GithubConfig)
     ai: AiConfig = field(default_factory=AiConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    tasks: TasksConfig = field(default_factory=TasksConfig)
+    raci: RaciConfig = field(default_factory=RaciConfig)
     kpi: KpiConfig = field(default_factory=KpiConfig)
     # Bookkeeping, not keys of the file.
     file: Path | None = field(default=None, metadata={"internal": True})
@@ -367,6 +391,7 @@ def _validate(cfg: Config, loader: _Loader) -> None:
     if not ai.model.strip():
         raise loader.fail("ai.model", 'must name a model ("heuristic" or a litellm model string)')
     _validate_notify(cfg.notify, loader)
+    _validate_tasks(cfg, loader)
     for day in cfg.kpi.working_days:
         if day.lower() not in WEEKDAYS:
             raise loader.fail("kpi.working_days", f"has {day!r}; use {', '.join(WEEKDAYS)}")
@@ -388,11 +413,32 @@ def _validate_notify(notify: NotifyConfig, loader: _Loader) -> None:
             raise loader.fail(f"notify.routes.{kind}", f"is not a message kind ({', '.join(MESSAGE_KINDS)})")
         for target in channels:
             if target not in notify.channels:
-                raise loader.fail(
-                    f"notify.routes.{kind}", f"names channel {target!r}, which [notify.channels] lacks"
-                )
+                raise loader.fail(f"notify.routes.{kind}", f"names channel {target!r}, which [notify.channels] lacks")
     if notify.max_attempts < 1 or notify.timeout_s <= 0:
         raise loader.fail("notify", "max_attempts and timeout_s must be greater than 0")
+
+
+def _validate_tasks(cfg: Config, loader: _Loader) -> None:
+    t = cfg.tasks
+    if not t.statuses or len(set(t.statuses)) != len(t.statuses):
+        raise loader.fail("tasks.statuses", "must list each status once")
+    for key in ("active_statuses", "blocked_statuses", "done_statuses"):
+        for status in getattr(t, key):
+            if status not in t.statuses:
+                raise loader.fail(f"tasks.{key}", f"names {status!r}, which tasks.statuses lacks")
+    if not t.done_statuses or not t.blocked_statuses:
+        raise loader.fail("tasks", "needs at least one done status and one blocked status")
+    if t.default_status not in t.statuses:
+        raise loader.fail("tasks.default_status", f"{t.default_status!r} is not in tasks.statuses")
+    r = cfg.raci
+    if r.escalate_after_hours <= 0 or r.second_level_after_hours <= r.escalate_after_hours:
+        raise loader.fail("raci", "needs 0 < escalate_after_hours < second_level_after_hours")
+    for status, roles in r.required_roles.items():
+        if status not in t.statuses:
+            raise loader.fail(f"raci.required_roles.{status}", "is not a status in tasks.statuses")
+        for role in roles:
+            if role not in ("R", "A", "C", "I"):
+                raise loader.fail(f"raci.required_roles.{status}", f"has {role!r}; roles are R, A, C, I")
 
 
 def check_timezone(name: str, fail: Any) -> None:

@@ -39,9 +39,7 @@ def parse_moment(value: str, *, end: bool = False, now: datetime | None = None) 
             return _day_bound(date.fromisoformat(text), end)
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(
-            f"cannot read {value!r} as a date", "use YYYY-MM-DD, an ISO time, or 7d / 4w / 3m"
-        ) from None
+        raise UsageError(f"cannot read {value!r} as a date", "use YYYY-MM-DD, an ISO time, or 7d / 4w / 3m") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

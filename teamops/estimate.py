@@ -171,9 +171,7 @@ def save_estimates(db: Database, rows: list[tuple[Any, ...]]) -> None:
         db.conn.executemany(INSERT_ESTIMATE, rows)
 
 
-def analyze_heuristic(
-    db: Database, todo: list[CommitToEstimate], result: AnalyzeResult, progress: Progress
-) -> None:
+def analyze_heuristic(db: Database, todo: list[CommitToEstimate], result: AnalyzeResult, progress: Progress) -> None:
     """The offline estimator: thousands of commits a second, written in batches."""
     now = now_iso()
     batch: list[tuple[Any, ...]] = []

@@ -284,6 +284,4 @@ def commit_diff(db: Database, repo_id: int, sha: str, client_factory: Any = None
     if github and client_factory is not None:
         client = client_factory()
         return [(f.get("filename", ""), f.get("patch") or "") for f in client.commit_files(github, sha)]
-    raise ServiceError(
-        f"no source for the diff of {sha[:10]}: no local clone has it and GitHub is not configured"
-    )
+    raise ServiceError(f"no source for the diff of {sha[:10]}: no local clone has it and GitHub is not configured")

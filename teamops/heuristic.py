@@ -152,6 +152,5 @@ def estimate_row(
     return (
         sized.points,
         sized.hours,
-        f"heuristic: {sized.lines:g} weighted lines in {sized.files:g} weighted files"
-        f" (size {sized.size:.1f})",
+        f"heuristic: {sized.lines:g} weighted lines in {sized.files:g} weighted files (size {sized.size:.1f})",
     )

@@ -32,9 +32,7 @@ class Channel:
 
 def resolve_channel(notify: NotifyConfig, name: str) -> Channel:
     if name not in notify.channels:
-        raise ConfigError(
-            f"no channel {name!r} in [notify.channels]", f"known: {', '.join(notify.channels) or 'none'}"
-        )
+        raise ConfigError(f"no channel {name!r} in [notify.channels]", f"known: {', '.join(notify.channels) or 'none'}")
     ch = notify.channels[name]
     url = ch.url or os.environ.get(ch.url_env, "").strip()
     if not url:
@@ -130,9 +128,7 @@ def send_pending(
             attempts += 1
             with transaction(db):  # counted before the POST: a crash after it repeats at most this one
                 db.execute("UPDATE outbox SET attempts = ? WHERE id = ?", [attempts, row_id])
-            outcome = send(
-                channel.kind, channel.url, body, f"{key}", secret=channel.secret, timeout_s=notify.timeout_s
-            )
+            outcome = send(channel.kind, channel.url, body, f"{key}", secret=channel.secret, timeout_s=notify.timeout_s)
             last_post[channel_name] = time.monotonic()
             if outcome.ok:
                 _finish(db, row_id, "sent", None, False)
@@ -143,9 +139,7 @@ def send_pending(
                 result.failed += 1
                 result.errors.append(f"#{row_id} {channel_name}: {outcome.error}")
                 break
-            wait = (
-                outcome.retry_after if outcome.retry_after is not None else min(2.0 ** (attempts - 1), 30.0)
-            )
+            wait = outcome.retry_after if outcome.retry_after is not None else min(2.0 ** (attempts - 1), 30.0)
             if wait > LONGEST_INLINE_WAIT_S:
                 with transaction(db):
                     db.execute(

@@ -50,9 +50,7 @@ def person_id(db: Database, handle: str) -> int:
     return int(row[0])
 
 
-def _set_identity(
-    db: Database, pid: int, kind: str, value: str, source: str, error: type[TeamopsError]
-) -> None:
+def _set_identity(db: Database, pid: int, kind: str, value: str, source: str, error: type[TeamopsError]) -> None:
     value = normalise(kind, value)
     if not value:
         return
@@ -73,9 +71,7 @@ def _set_identity(
     )
 
 
-def _write_identities(
-    db: Database, pid: int, spec: PersonSpec, source: str, error: type[TeamopsError]
-) -> None:
+def _write_identities(db: Database, pid: int, spec: PersonSpec, source: str, error: type[TeamopsError]) -> None:
     for email in spec.emails:
         _set_identity(db, pid, "email", email, source, error)
     if spec.github:
@@ -153,9 +149,7 @@ def edit_person(db: Database, handle: str, edit: PersonEdit) -> None:
         if edit.active is not None:
             sets["active"] = int(edit.active)
         if edit.rename:
-            clash = db.execute(
-                "SELECT 1 FROM people WHERE handle = ? AND id != ?", [edit.rename, pid]
-            ).fetchone()
+            clash = db.execute("SELECT 1 FROM people WHERE handle = ? AND id != ?", [edit.rename, pid]).fetchone()
             if clash:
                 raise InvalidInput(f"{edit.rename!r} already exists")
             sets["handle"] = edit.rename
@@ -203,9 +197,7 @@ def list_people(db: Database) -> list[dict[str, Any]]:
     ):
         idents.setdefault(pid, {}).setdefault(kind, []).append(value)
     counts = dict(
-        db.execute(
-            "SELECT person_id, COUNT(*) FROM commits WHERE person_id IS NOT NULL GROUP BY 1"
-        ).fetchall()
+        db.execute("SELECT person_id, COUNT(*) FROM commits WHERE person_id IS NOT NULL GROUP BY 1").fetchall()
     )
     rows = []
     for pid, handle, name, tz, team, lead, active in db.execute(

@@ -295,9 +295,7 @@ def sync_git_repo(
             save_state(db, state)
         stream: Iterator[CommitRecord]
         todo: list[str] = []
-        nothing_stored = (
-            db.execute("SELECT 1 FROM commits WHERE repo_id = ? LIMIT 1", [repo_id]).fetchone() is None
-        )
+        nothing_stored = db.execute("SELECT 1 FROM commits WHERE repo_id = ? LIMIT 1", [repo_id]).fetchone() is None
         if nothing_stored:
             # First sync: one streaming walk, no set difference needed; counting costs a
             # second walk, so only when someone watches a progress bar.

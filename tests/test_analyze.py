@@ -35,9 +35,7 @@ def estimates(db: Path, model: str | None = None) -> list[tuple]:
 def synced(make_repo, cli, tmp_path):
     repo = make_repo()
     repo.commit("add the parser", {"src/parser.py": lines(120)}, author=("Ann", "ann@acme.io"))
-    repo.commit(
-        "docs", {"docs/guide.md": lines(40)}, author=("Ann", "ann@acme.io"), date="2026-11-03T10:00:00+00:00"
-    )
+    repo.commit("docs", {"docs/guide.md": lines(40)}, author=("Ann", "ann@acme.io"), date="2026-11-03T10:00:00+00:00")
     repo.commit(
         "deps",
         {"package-lock.json": lines(900)},
@@ -240,9 +238,7 @@ def test_garbage_twice_is_recorded_as_failed_and_the_batch_goes_on(cli, synced):
     assert len(failed) == 1 and "invalid answer twice: points must be one of" in failed[0][6]
     with FakeOpenAI() as fake:
         retried = cli(*llm_args(synced, fake, "--limit", "3", "--retry-failed"), env=llm_env(fake))
-        assert (
-            "2 estimated, 3 cached" in retried.stderr and len(fake.requests) == 2
-        )  # the failed one and the one left
+        assert "2 estimated, 3 cached" in retried.stderr and len(fake.requests) == 2  # the failed one and the one left
 
 
 def test_server_errors_are_retried(cli, synced):
@@ -309,9 +305,7 @@ def test_killed_run_keeps_every_estimate_received(make_repo, cli, tmp_path):
 
     repo = make_repo()
     for i in range(30):
-        repo.commit(
-            f"change {i}", {f"src/m{i}.py": lines(i + 1)}, date=f"2026-10-{i % 28 + 1:02d}T10:00:00+00:00"
-        )
+        repo.commit(f"change {i}", {f"src/m{i}.py": lines(i + 1)}, date=f"2026-10-{i % 28 + 1:02d}T10:00:00+00:00")
     db = tmp_path / "t.db"
     cli("--db", str(db), "sync-commits", "--repo", str(repo.path))
     with FakeOpenAI(latency=0.2) as fake:

@@ -24,9 +24,7 @@ def teamops_exe() -> str:
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        args, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=60
-    )
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=60)
 
 
 def test_version_and_help(cli):

@@ -36,17 +36,11 @@ def commits_table(db: Path) -> list[tuple]:
 @pytest.fixture
 def project(make_repo):
     repo = make_repo("api")
-    repo.commit(
-        "init", {"a.py": lines(10)}, author=("Alice", "alice@acme.io"), date="2026-10-01T09:00:00+02:00"
-    )
+    repo.commit("init", {"a.py": lines(10)}, author=("Alice", "alice@acme.io"), date="2026-10-01T09:00:00+02:00")
     repo.git("checkout", "-q", "-b", "feature")
-    repo.commit(
-        "feature work", {"f.py": lines(4)}, author=("Bob", "bob@acme.io"), date="2026-10-02T09:00:00+00:00"
-    )
+    repo.commit("feature work", {"f.py": lines(4)}, author=("Bob", "bob@acme.io"), date="2026-10-02T09:00:00+00:00")
     repo.git("checkout", "-q", "main")
-    repo.commit(
-        "main work", {"a.py": lines(12)}, author=("Alice", "alice@acme.io"), date="2026-10-03T09:00:00+02:00"
-    )
+    repo.commit("main work", {"a.py": lines(12)}, author=("Alice", "alice@acme.io"), date="2026-10-03T09:00:00+02:00")
     repo.merge("feature", date="2026-10-04T09:00:00+00:00")
     return repo
 
@@ -65,9 +59,7 @@ def test_github_rows_match_a_local_sync_of_the_same_repository(project, cli, tmp
         assert "3 requests" in res.stderr  # default branch, head, one history page
     assert commits_table(gh_db) == commits_table(local_db)
     conn = sqlite3.connect(gh_db)
-    assert conn.execute("SELECT author_login FROM commits WHERE message = 'feature work'").fetchone() == (
-        "bobby",
-    )
+    assert conn.execute("SELECT author_login FROM commits WHERE message = 'feature work'").fetchone() == ("bobby",)
     assert conn.execute("SELECT additions, deletions FROM commits WHERE is_merge = 1").fetchone() == (
         None,
         None,

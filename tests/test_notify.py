@@ -117,11 +117,7 @@ def test_rendering_per_channel(setup, receivers):
     assert discord["embeds"][0]["url"] == "https://app.clickup.com/t/1"
     hook = receivers.of("hook")[0]
     envelope = json.loads(hook.body)
-    assert (
-        envelope["version"] == 1
-        and envelope["id"] == "blocked:T-1:1"
-        and envelope["message"]["people"] == ["alice"]
-    )
+    assert envelope["version"] == 1 and envelope["id"] == "blocked:T-1:1" and envelope["message"]["people"] == ["alice"]
     expected = "sha256=" + hmac.new(b"hook-signing-secret", hook.body, hashlib.sha256).hexdigest()
     assert hook.headers["x-teamops-signature-256"] == expected
     assert hook.headers["x-teamops-event"] == "task_blocked"
@@ -137,9 +133,7 @@ def test_discord_and_slack_limits_hold_for_huge_messages():
     )
     discord = render("discord", msg)
     embed = discord["embeds"][0]
-    assert (
-        len(discord["content"]) <= 2000 and len(embed["title"]) <= 256 and len(embed["description"]) <= 4096
-    )
+    assert len(discord["content"]) <= 2000 and len(embed["title"]) <= 256 and len(embed["description"]) <= 4096
     assert len(embed["fields"]) <= 25 and all(len(f["value"]) <= 1024 for f in embed["fields"])
     total = (
         len(embed["title"])
@@ -198,9 +192,7 @@ def test_a_hanging_receiver_times_out_and_fails_after_max_attempts(setup, receiv
     cfg, db = setup
     receivers.hang_s = 3
     receivers.script["slack"] = ["hang", "hang", "hang"]
-    queue(
-        db, cfg.notify, Message(kind="eod_reminder", key="eod:alice:2026-11-24", title="EOD", text="check in")
-    )
+    queue(db, cfg.notify, Message(kind="eod_reminder", key="eod:alice:2026-11-24", title="EOD", text="check in"))
     result = send_pending(db, cfg, sleep=Sleeps())
     assert result.failed == 1
     assert db.execute("SELECT attempts, last_error FROM outbox").fetchone() == (3, "no answer within 1 s")
@@ -208,9 +200,7 @@ def test_a_hanging_receiver_times_out_and_fails_after_max_attempts(setup, receiv
 
 def test_a_crash_after_the_post_repeats_one_delivery_with_the_same_key(setup, receivers):
     cfg, db = setup
-    queue(
-        db, cfg.notify, Message(kind="eod_reminder", key="eod:bob:2026-11-24", title="EOD", text="check in")
-    )
+    queue(db, cfg.notify, Message(kind="eod_reminder", key="eod:bob:2026-11-24", title="EOD", text="check in"))
     from teamops.integrations import webhooks
 
     def post_then_die(*args, **kwargs):
@@ -230,9 +220,7 @@ def test_queued_messages_survive_a_kill_before_sending(cli, isolated, receivers)
     write_config(isolated)
     cfg = load_config(None, env=__import__("os").environ)
     db = open_database(isolated / "teamops.db")
-    queue(
-        db, cfg.notify, Message(kind="escalation", key="esc:T-9:1", title="Escalation", text="blocked 30 h")
-    )
+    queue(db, cfg.notify, Message(kind="escalation", key="esc:T-9:1", title="Escalation", text="blocked 30 h"))
     db.conn.close()  # the queuing process ends here, as if killed
     res = cli("notify", "send")
     assert res.exit_code == 0, res.output
@@ -248,9 +236,7 @@ def test_cli_dry_run_list_and_test(cli, isolated, receivers):
     db.conn.close()
     dry = cli("notify", "send", "--dry-run")
     assert (
-        dry.exit_code == 0
-        and '"blocks"' in dry.stdout
-        and "# task_blocked blocked:T-1:1 → team (slack)" in dry.stdout
+        dry.exit_code == 0 and '"blocks"' in dry.stdout and "# task_blocked blocked:T-1:1 → team (slack)" in dry.stdout
     )
     assert receivers.received == []
     pending = json.loads(cli("notify", "list", "--status", "pending", "-f", "json").stdout)["rows"]

@@ -105,9 +105,7 @@ def test_identity_conflicts_and_bad_input_are_exit_5(cli, synced):
     assert cli("--db", synced, "people", "edit", "ghost", "--team", "x").exit_code == 5
     assert cli("--db", synced, "people", "remove", "ghost").exit_code == 5
     # nothing half-written by the refused commands
-    names = [
-        r["handle"] for r in json.loads(cli("--db", synced, "people", "list", "-f", "json").stdout)["rows"]
-    ]
+    names = [r["handle"] for r in json.loads(cli("--db", synced, "people", "list", "-f", "json").stdout)["rows"]]
     assert names == ["alice"]
 
 

@@ -78,9 +78,7 @@ def push_payload(repo, shas: list[str], full_name: str = "acme/api", distinct: b
 def pushed(make_repo):
     repo = make_repo("api")
     a = repo.commit("first", {"a.py": lines(5)}, author=("Ann", "ann@acme.io"))
-    b = repo.commit(
-        "second", {"a.py": lines(7)}, author=("Ann", "ann@acme.io"), date="2026-11-03T10:00:00+01:00"
-    )
+    b = repo.commit("second", {"a.py": lines(7)}, author=("Ann", "ann@acme.io"), date="2026-11-03T10:00:00+01:00")
     return repo, [a, b]
 
 
@@ -151,9 +149,7 @@ def test_real_payloads_tags_deletions_and_new_branch(cli, tmp_path):
     db = str(tmp_path / "t.db")
     tag = cli("--db", db, "sync-commits", "--event", str(FIXTURES / "push" / "payload.json"))
     assert tag.exit_code == 0 and "0 commits" in tag.stderr
-    branch = cli(
-        "--db", db, "sync-commits", "--event", str(FIXTURES / "push" / "with-new-branch.payload.json")
-    )
+    branch = cli("--db", db, "sync-commits", "--event", str(FIXTURES / "push" / "with-new-branch.payload.json"))
     assert branch.exit_code == 0 and "1 commit" in branch.stderr
     conn = sqlite3.connect(db)
     sha, login, email = conn.execute("SELECT sha, author_login, author_email FROM commits").fetchone()
@@ -240,9 +236,7 @@ def test_unreadable_and_malformed_files(cli, tmp_path):
 
 payload_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=20,
 )
 
@@ -267,15 +261,9 @@ def test_no_bytes_make_a_traceback(body):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    commit=st.dictionaries(
-        st.sampled_from(["id", "message", "timestamp", "author", "distinct"]), payload_values
-    )
-)
+@given(commit=st.dictionaries(st.sampled_from(["id", "message", "timestamp", "author", "distinct"]), payload_values))
 def test_malformed_commits_are_one_line_errors(commit):
-    body = json.dumps(
-        {"ref": "refs/heads/main", "commits": [commit], "repository": {"full_name": "a/b"}}
-    ).encode()
+    body = json.dumps({"ref": "refs/heads/main", "commits": [commit], "repository": {"full_name": "a/b"}}).encode()
     try:
         parse_push(body, "push")
     except InvalidInput as exc:

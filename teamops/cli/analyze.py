@@ -19,25 +19,17 @@ def analyze(
     model: Annotated[
         str | None, typer.Option("--model", help='"heuristic" or a litellm model, e.g. openai/gpt-4o-mini.')
     ] = None,
-    api_base: Annotated[
-        str | None, typer.Option("--api-base", help="An OpenAI-compatible server's URL.")
-    ] = None,
-    concurrency: Annotated[
-        int | None, typer.Option("--concurrency", min=1, max=64, help="Calls at once.")
-    ] = None,
+    api_base: Annotated[str | None, typer.Option("--api-base", help="An OpenAI-compatible server's URL.")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, max=64, help="Calls at once.")] = None,
     limit: Annotated[
         int | None,
         typer.Option("--limit", min=1, help="At most this many commits (merges, always 0, aside)."),
     ] = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
-    repo: Annotated[
-        str | None, typer.Option("--repo", help="Only this repository (name, path or owner/name).")
-    ] = None,
+    repo: Annotated[str | None, typer.Option("--repo", help="Only this repository (name, path or owner/name).")] = None,
     reanalyze: Annotated[bool, typer.Option("--reanalyze", help="Estimate again even when cached.")] = False,
-    retry_failed: Annotated[
-        bool, typer.Option("--retry-failed", help="Try commits that failed before.")
-    ] = False,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Try commits that failed before.")] = False,
     budget_usd: Annotated[
         float | None, typer.Option("--budget-usd", min=0, help="Stop before a call would pass this spend.")
     ] = None,
@@ -130,10 +122,7 @@ def analyze(
         return
     for failure in result.failures[:20]:
         out.detail(f"  failed {failure}")
-    line = (
-        f"analyze ({opts.model}): {result.estimated:,} estimated, {result.cached:,} cached, "
-        f"{result.failed:,} failed"
-    )
+    line = f"analyze ({opts.model}): {result.estimated:,} estimated, {result.cached:,} cached, {result.failed:,} failed"
     if opts.model != "heuristic":
         line += f"; {result.tokens_in:,} tokens in, {result.tokens_out:,} out, ${result.cost_usd:.4f}"
     line += f"; {result.seconds:.1f} s"

@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from teamops import __version__
-from teamops.cli import analyze, commits, config_cmd, kpi, notify, people, setup
+from teamops.cli import analyze, commits, config_cmd, kpi, notify, people, raci, setup, tasks
 from teamops.cli.options import Format
 from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
@@ -88,9 +88,7 @@ def root(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option(
-            "--db", help="Database file (env TEAMOPS_DB; default ./teamops.db).", show_default=False
-        ),
+        typer.Option("--db", help="Database file (env TEAMOPS_DB; default ./teamops.db).", show_default=False),
     ] = None,
     config: Annotated[
         str | None,
@@ -126,6 +124,9 @@ analyze.register(app)
 setup.register(app)
 app.add_typer(people.app, name="people")
 app.add_typer(kpi.app, name="kpi")
+app.add_typer(tasks.app, name="task")
+app.add_typer(tasks.sprint_app, name="sprint")
+app.add_typer(raci.app, name="raci")
 app.add_typer(notify.app, name="notify")
 app.add_typer(config_cmd.app, name="config")
 

@@ -82,9 +82,7 @@ def sync_commits(
     ] = False,
     event: Annotated[
         str | None,
-        typer.Option(
-            "--event", help="Ingest a push event payload from FILE ('-' for stdin), e.g. $GITHUB_EVENT_PATH."
-        ),
+        typer.Option("--event", help="Ingest a push event payload from FILE ('-' for stdin), e.g. $GITHUB_EVENT_PATH."),
     ] = None,
     event_name: Annotated[
         str | None, typer.Option("--event-name", help="The event's name (default: $GITHUB_EVENT_NAME).")
@@ -185,9 +183,7 @@ def _ingest_event(
         raise InvalidInput(f"cannot read the event file {path}: {exc.strerror}") from None
     secret = os.environ.get("GITHUB_WEBHOOK_SECRET") or None
     if signature and not secret:
-        raise ConfigError(
-            "--signature was given but GITHUB_WEBHOOK_SECRET is not set, so it cannot be checked"
-        )
+        raise ConfigError("--signature was given but GITHUB_WEBHOOK_SECRET is not set, so it cannot be checked")
     check_signature(secret, body, signature)
     push = parse_push(body, event_name or os.environ.get("GITHUB_EVENT_NAME") or None)
     checkout = _event_checkout(repo, push.repo)
@@ -207,9 +203,7 @@ def _ingest_event(
         if result.skipped_not_distinct:
             parts.append(f"{result.skipped_not_distinct} not distinct, skipped")
         noun = "commit" if result.stored == 1 else "commits"
-        text = f"ingested push to {where}: {result.stored} {noun}" + (
-            f" ({'; '.join(parts)})" if parts else ""
-        )
+        text = f"ingested push to {where}: {result.stored} {noun}" + (f" ({'; '.join(parts)})" if parts else "")
     out.message(text)
     if out.fmt == "json":
         out.data({"report": "sync-commits-event", **asdict(result)}, "")

@@ -31,9 +31,7 @@ def report_sending(out: Output, result: object, what: str) -> None:
         out.detail(f"  {err}")
     out.message(f"{what}: {sent} sent, {failed} failed, {deferred} deferred")
     if failed or deferred:
-        raise ServiceError(
-            f"{failed + deferred} message(s) not delivered", "see `teamops notify list --status failed`"
-        )
+        raise ServiceError(f"{failed + deferred} message(s) not delivered", "see `teamops notify list --status failed`")
 
 
 @app.command("send")

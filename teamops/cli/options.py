@@ -32,9 +32,7 @@ UntilOpt = Annotated[
 PersonOpt = Annotated[str | None, typer.Option("--person", help="Only this person (handle).")]
 TeamOpt = Annotated[str | None, typer.Option("--team", help="Only people of this team.")]
 RepoOpt = Annotated[str | None, typer.Option("--repo", help="A local path or a GitHub owner/name.")]
-DryRunOpt = Annotated[
-    bool, typer.Option("--dry-run", help="Show what would happen; change and send nothing.")
-]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would happen; change and send nothing.")]
 
 
 def fmt_value(fmt: Format | None) -> str | None:

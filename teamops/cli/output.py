@@ -172,12 +172,7 @@ class Output:
     @contextmanager
     def progress(self, label: str) -> Iterator[Callable[[int, int | None], None] | None]:
         """A progress bar on a terminal; None (nothing to report to) in cron, CI or with --quiet."""
-        show = (
-            not self.quiet
-            and hasattr(self.stderr, "isatty")
-            and self.stderr.isatty()
-            and not _is_ci(os.environ)
-        )
+        show = not self.quiet and hasattr(self.stderr, "isatty") and self.stderr.isatty() and not _is_ci(os.environ)
         if not show:
             yield None
             return

@@ -10,9 +10,7 @@ from teamops.cli.options import FormatOpt, fmt_value
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 
-app = typer.Typer(
-    help="People and their identities (emails, GitHub login, ClickUp id).", no_args_is_help=True
-)
+app = typer.Typer(help="People and their identities (emails, GitHub login, ClickUp id).", no_args_is_help=True)
 
 EmailsOpt = Annotated[list[str] | None, typer.Option("--email", help="An email (repeatable).")]
 NameOpt = Annotated[str | None, typer.Option("--name", help="Display name.")]
@@ -32,9 +30,7 @@ def add(
     clickup_id: ClickupOpt = None,
     timezone: TimezoneOpt = None,
     team: TeamNameOpt = None,
-    lead: Annotated[
-        bool, typer.Option("--lead", help="Team lead (receives second-level escalations).")
-    ] = False,
+    lead: Annotated[bool, typer.Option("--lead", help="Team lead (receives second-level escalations).")] = False,
 ) -> None:
     """Add a person; their stored commits are attributed to them at once.
 
@@ -59,9 +55,7 @@ def edit(
     ctx: typer.Context,
     handle: Annotated[str, typer.Argument(help="The person to change.")],
     name: NameOpt = None,
-    add_email: Annotated[
-        list[str] | None, typer.Option("--email", "--add-email", help="Add an email.")
-    ] = None,
+    add_email: Annotated[list[str] | None, typer.Option("--email", "--add-email", help="Add an email.")] = None,
     remove_email: Annotated[list[str] | None, typer.Option("--remove-email", help="Remove an email.")] = None,
     github: GithubOpt = None,
     clickup_id: ClickupOpt = None,

@@ -19,9 +19,7 @@ MARKER = b"/\x1e"
 LOG_FORMAT = "/%x1e%x00%H%x00%P%x00%aN%x00%aE%x00%at%x00%ad%x00%ct%x00%B"
 HEADER_FIELDS = 9
 CO_AUTHOR_RE = re.compile(r"^\s*co-authored-by:\s*(.*?)\s*<([^<>]*)>\s*$", re.I | re.M)
-GITHUB_REMOTE_RE = re.compile(
-    r"^(?:https?://(?:[^@/]+@)?|ssh://git@|git@)github\.com[:/]([^/]+)/([^/]+?)(?:\.git)?/?$"
-)
+GITHUB_REMOTE_RE = re.compile(r"^(?:https?://(?:[^@/]+@)?|ssh://git@|git@)github\.com[:/]([^/]+)/([^/]+?)(?:\.git)?/?$")
 CHUNK = 1 << 20
 
 
@@ -180,9 +178,7 @@ class GitRepo:
             check=False,
         )
         return {
-            parts[0]
-            for line in out.stdout.splitlines()
-            if len(parts := line.split()) == 2 and parts[1] == "commit"
+            parts[0] for line in out.stdout.splitlines() if len(parts := line.split()) == 2 and parts[1] == "commit"
         }
 
     def current_branch(self) -> str:
@@ -363,9 +359,7 @@ def _parse_tokens(tokens: list[bytes], start: int, stop: int) -> Iterator[Commit
         if len(head) < HEADER_FIELDS - 1:
             head += [b""] * (HEADER_FIELDS - 1 - len(head))
         # One decode for all eight fields: NUL cannot occur inside any of them.
-        sha, parents, name, email, at, offset, ct, body = (
-            b"\0".join(head).decode("utf-8", "replace").split("\0")
-        )
+        sha, parents, name, email, at, offset, ct, body = b"\0".join(head).decode("utf-8", "replace").split("\0")
         files: list[FileStat] = []
         adds = dels = 0
         j = i + HEADER_FIELDS

@@ -274,9 +274,7 @@ class GitHubClient:
                 )
                 remaining = (data["data"].get("rateLimit") or {}).get("remaining")
             except (KeyError, TypeError) as exc:
-                raise ServiceError(
-                    f"GitHub answered the history of {repo} in an unexpected shape ({exc})"
-                ) from None
+                raise ServiceError(f"GitHub answered the history of {repo} in an unexpected shape ({exc})") from None
             if isinstance(remaining, int):
                 self.rate_remaining = remaining
             yield page

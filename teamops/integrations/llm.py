@@ -83,9 +83,7 @@ class LLMClient:
         """USD per input and output token: from the config when set, else litellm's price list."""
         if self.input_price or self.output_price:
             return self.input_price, self.output_price
-        info = self.litellm.model_cost.get(self.model) or self.litellm.model_cost.get(
-            self.model.split("/", 1)[-1]
-        )
+        info = self.litellm.model_cost.get(self.model) or self.litellm.model_cost.get(self.model.split("/", 1)[-1])
         if not info:
             return 0.0, 0.0
         return float(info.get("input_cost_per_token") or 0), float(info.get("output_cost_per_token") or 0)

@@ -89,8 +89,7 @@ def render(kind: str, msg: Message) -> dict[str, Any]:
                 {
                     "type": "section",
                     "fields": [
-                        {"type": "mrkdwn", "text": _cut(f"*{k}*\n{v}", 2000)}
-                        for k, v in list(msg.fields.items())[:10]
+                        {"type": "mrkdwn", "text": _cut(f"*{k}*\n{v}", 2000)} for k, v in list(msg.fields.items())[:10]
                     ],
                 }
             )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -18,8 +17,10 @@ BUSY_TIMEOUT_MS = 10_000
 
 
 def now_iso() -> str:
-    """UTC now, as stored everywhere in the database."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC now (or TEAMOPS_NOW), as stored everywhere in the database."""
+    from teamops.clock import now_iso as clock_now
+
+    return clock_now()
 
 
 def open_database(path: Path | str, *, create: bool = True) -> Database:
@@ -84,9 +85,7 @@ def migrate(db: Database, path: Path) -> list[str]:
 
 def ensure_shape(db: Database, force: bool = False) -> None:
     """(Re)create the views that make the file pleasant in Datasette; cheap when nothing changed."""
-    existing = {
-        name: sql for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'")
-    }
+    existing = {name: sql for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'")}
     for name, body in VIEWS.items():
         want = f"CREATE VIEW {name} AS {body.strip()}"
         if existing.get(name) == want and not force:

@@ -189,3 +189,124 @@ def m005_outbox(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX idx_outbox_status ON outbox(status, next_attempt_at)")
+
+
+@migration
+def m006_tasks_sprints_raci(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE sprints (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            start_date TEXT NOT NULL,
+            end_date TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'planned' CHECK (status IN ('planned', 'active', 'closed')),
+            started_at TEXT,
+            closed_at TEXT,
+            team TEXT,
+            source TEXT NOT NULL DEFAULT 'local',
+            external_id TEXT,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE tasks (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            status TEXT NOT NULL,
+            points REAL,
+            estimate_hours REAL,
+            spent_hours REAL,
+            sprint_id INTEGER REFERENCES sprints(id) ON DELETE SET NULL,
+            due_date TEXT,
+            url TEXT,
+            source TEXT NOT NULL DEFAULT 'local',
+            external_id TEXT,
+            list_id TEXT,
+            parent_key TEXT,
+            team TEXT,
+            blocked_reason TEXT,
+            blocked_since TEXT,
+            started_at TEXT,
+            done_at TEXT,
+            removed_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_tasks_status ON tasks(status)")
+    db.execute("CREATE INDEX idx_tasks_sprint ON tasks(sprint_id)")
+    db.execute("CREATE INDEX idx_tasks_done ON tasks(done_at)")
+    db.execute(
+        """
+        CREATE TABLE task_roles (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            role TEXT NOT NULL CHECK (role IN ('R', 'A', 'C', 'I')),
+            person_id INTEGER REFERENCES people(id) ON DELETE SET NULL,
+            external_ref TEXT,
+            UNIQUE (task_id, role, person_id, external_ref)
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_task_roles_person ON task_roles(person_id, role)")
+    db.execute("CREATE INDEX idx_task_roles_task ON task_roles(task_id)")
+    db.execute(
+        """
+        CREATE TABLE task_events (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            actor TEXT,
+            field TEXT NOT NULL,
+            old TEXT,
+            new TEXT,
+            source TEXT NOT NULL DEFAULT 'local'
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_task_events_task ON task_events(task_id, at)")
+    db.execute("CREATE INDEX idx_task_events_field_at ON task_events(field, at)")
+    db.execute(
+        """
+        CREATE TABLE sprint_tasks (
+            sprint_id INTEGER NOT NULL REFERENCES sprints(id) ON DELETE CASCADE,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            committed_points REAL,
+            snapshot_at TEXT NOT NULL,
+            estimated INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (sprint_id, task_id)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE escalations (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            episode TEXT NOT NULL,
+            level INTEGER NOT NULL,
+            hours REAL NOT NULL,
+            queued_at TEXT NOT NULL,
+            UNIQUE (task_id, episode, level)
+        )
+        """
+    )
+    db.execute("CREATE VIRTUAL TABLE tasks_fts USING fts5(title, content='tasks', content_rowid='id')")
+    db.execute(
+        "CREATE TRIGGER tasks_ai AFTER INSERT ON tasks BEGIN "
+        "INSERT INTO tasks_fts (rowid, title) VALUES (new.id, new.title); END"
+    )
+    db.execute(
+        "CREATE TRIGGER tasks_ad AFTER DELETE ON tasks BEGIN "
+        "INSERT INTO tasks_fts (tasks_fts, rowid, title) VALUES ('delete', old.id, old.title); END"
+    )
+    db.execute(
+        "CREATE TRIGGER tasks_au AFTER UPDATE OF title ON tasks BEGIN "
+        "INSERT INTO tasks_fts (tasks_fts, rowid, title) VALUES ('delete', old.id, old.title); "
+        "INSERT INTO tasks_fts (rowid, title) VALUES (new.id, new.title); END"
+    )

@@ -71,9 +71,7 @@ def load_commits(path: Path) -> dict[str, dict[str, Any]]:
 class FakeGitHub:
     """Start with `with FakeGitHub({...}) as gh:`; point teamops at `gh.url`."""
 
-    def __init__(
-        self, repos: dict[str, Path], token: str = "ghs_faketoken_123", logins: dict[str, str] | None = None
-    ):
+    def __init__(self, repos: dict[str, Path], token: str = "ghs_faketoken_123", logins: dict[str, str] | None = None):
         self.repos = {name: ServedRepo(path, load_commits(path)) for name, path in repos.items()}
         self.token = token
         self.logins = {k.lower(): v for k, v in (logins or {}).items()}
@@ -175,9 +173,7 @@ class FakeGitHub:
             time.sleep(self.latency)
         auth = h.headers.get("Authorization", "")
         if auth not in (f"token {self.token}", f"Bearer {self.token}"):
-            self._send(
-                h, 401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}
-            )
+            self._send(h, 401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
             return
         kind = "graphql" if h.path.startswith("/graphql") or h.path.startswith("/api/graphql") else "rest"
         fault = self._fault_for(kind)
@@ -246,9 +242,7 @@ class FakeGitHub:
             return
         repo = self.repos[m.group(1)]
         if m.group(2) is None:
-            self._send(
-                h, 200, {"full_name": m.group(1), "default_branch": repo.default_branch, "private": False}
-            )
+            self._send(h, 200, {"full_name": m.group(1), "default_branch": repo.default_branch, "private": False})
             return
         ref = m.group(2)
         sha = subprocess.run(
@@ -268,9 +262,7 @@ class FakeGitHub:
             return
         self._send_commit(h, repo, sha, int(params.get("page", 1)), int(params.get("per_page", 300)))
 
-    def _send_commit(
-        self, h: BaseHTTPRequestHandler, repo: ServedRepo, sha: str, page: int, per_page: int
-    ) -> None:
+    def _send_commit(self, h: BaseHTTPRequestHandler, repo: ServedRepo, sha: str, page: int, per_page: int) -> None:
         show = subprocess.run(
             ["git", "-C", str(repo.path), "show", "--format=", "--patch", "--numstat", sha, "--"],
             capture_output=True,
@@ -303,9 +295,7 @@ class FakeGitHub:
         chunk = files[(page - 1) * per_page : page * per_page]
         headers = {}
         if page * per_page < len(files):
-            headers["Link"] = (
-                f'<{self.url}/repos/x/y/commits/{sha}?per_page={per_page}&page={page + 1}>; rel="next"'
-            )
+            headers["Link"] = f'<{self.url}/repos/x/y/commits/{sha}?per_page={per_page}&page={page + 1}>; rel="next"'
         self._send(
             h,
             200,

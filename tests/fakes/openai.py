@@ -55,9 +55,7 @@ class FakeOpenAI:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with fake.lock:
-                    fake.requests.append(
-                        {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
-                    )
+                    fake.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
                 if fake.latency:
                     time.sleep(fake.latency)
                 if self.headers.get("Authorization") != f"Bearer {fake.key}":
@@ -73,9 +71,7 @@ class FakeOpenAI:
                     )
                 answer = fake._next()
                 if answer == "503":
-                    return self._json(
-                        503, {"error": {"message": "The server is overloaded", "type": "server_error"}}
-                    )
+                    return self._json(503, {"error": {"message": "The server is overloaded", "type": "server_error"}})
                 if answer == "401":
                     return self._json(
                         401,

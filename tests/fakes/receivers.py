@@ -68,9 +68,7 @@ class FakeReceivers:
                 body = self.rfile.read(length)
                 style = self.path.split("/")[1]
                 with fake.lock:
-                    fake.received.append(
-                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                    )
+                    fake.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                     queue = fake.script.get(style) or []
                     reply = queue.pop(0) if queue else NORMAL.get(style, (404, "no such hook", {}))
                 if reply == "hang":

@@ -38,9 +38,7 @@ def fast_import_stream(commits: int, merge_every: int = 50, files: int = 200) ->
             body = "".join(f"side {i} line {n}\n" for n in range(contents[path] % 7 + 1)).encode()
             msg = f"side work {i}\n".encode()
             out.append(b"commit refs/heads/side\nmark :%d\n" % side)
-            out.append(
-                f"author {name} <{email}> {ts} +0000\ncommitter {name} <{email}> {ts} +0000\n".encode()
-            )
+            out.append(f"author {name} <{email}> {ts} +0000\ncommitter {name} <{email}> {ts} +0000\n".encode())
             out.append(b"data %d\n%s" % (len(msg), msg))
             out.append(b"from :%d\n" % last_main)
             out.append(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(body), body))

@@ -1,0 +1,88 @@
+"""`teamops raci`: check RACI rules (a workflow gate), escalate blocked tasks, show the matrix."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from teamops.cli.options import FormatOpt, fmt_value
+from teamops.cli.output import Column, Report
+from teamops.cli.state import state
+from teamops.errors import Findings
+
+app = typer.Typer(help="RACI rules, escalations and the responsibility matrix.", no_args_is_help=True)
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    task: Annotated[str | None, typer.Option("--task", help="Only this task.")] = None,
+    escalate: Annotated[
+        bool, typer.Option("--escalate", help="Also queue escalations for tasks blocked too long.")
+    ] = False,
+    no_send: Annotated[bool, typer.Option("--no-send", help="Queue escalations, deliver later.")] = False,
+    fmt: FormatOpt = None,
+) -> None:
+    """Report every RACI violation of open tasks; exit 1 when there is one, 0 when clean."""
+    from teamops.cli.tasks import deliver
+    from teamops.clock import now
+    from teamops.raci import check_tasks
+    from teamops.raci import escalate as escalate_tasks
+    from teamops.tasks import task_ref
+
+    st = state(ctx)
+    out = st.output(fmt_value(fmt))
+    task_id = task_ref(st.db, task) if task else None
+    found = check_tasks(st.db, st.config, task_id)
+    if escalate:
+        messages = escalate_tasks(st.db, st.config, now())
+        for msg in messages:
+            out.message(f"escalation: {msg.title}")
+        deliver(st, out, messages, no_send)
+    out.report(
+        Report(
+            name="raci-check",
+            rows=[asdict(v) for v in found],
+            columns=[
+                Column("task_id", "#", numeric=True),
+                Column("title", "Title"),
+                Column("status", "Status"),
+                Column("rule", "Rule"),
+                Column("message", "Violation"),
+            ],
+            meta={"task": task, "violations": len(found)},
+            empty="RACI: every open task has exactly one Accountable and a Responsible person",
+        )
+    )
+    if found:
+        tasks = len({v.task_id for v in found})
+        raise Findings(f"{len(found)} RACI violation(s) in {tasks} task(s)")
+
+
+@app.command("matrix")
+def matrix(
+    ctx: typer.Context,
+    sprint: Annotated[str | None, typer.Option("--sprint", help="Only this sprint's tasks.")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Only people of this team.")] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """People × open tasks with their R, A, C, I letters."""
+    from teamops.raci import matrix as build
+
+    st = state(ctx)
+    data = build(st.db, st.config, sprint, team)
+    columns = [Column("person", "Person")] + [Column(f"#{t['id']}", f"#{t['id']}") for t in data["tasks"]]
+    legend = "  ".join(f"#{t['id']} {t['title'][:30]}" for t in data["tasks"][:12])
+    st.output(fmt_value(fmt)).report(
+        Report(
+            name="raci-matrix",
+            rows=data["rows"],
+            columns=columns,
+            title="RACI matrix",
+            meta={"sprint": sprint, "team": team, "tasks": data["tasks"]},
+            footer=legend or None,
+            empty="no open tasks",
+        )
+    )

@@ -1,0 +1,359 @@
+"""`teamops task` and `teamops sprint`: tasks with RACI roles, validated on every change."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Annotated, Any
+
+import typer
+
+from teamops.cli.options import FormatOpt, fmt_value
+from teamops.cli.output import Column, Output, Report
+from teamops.cli.state import AppState, state
+
+app = typer.Typer(help="Tasks with RACI roles; every change is validated and recorded.", no_args_is_help=True)
+sprint_app = typer.Typer(help="Sprints and their commitment.", no_args_is_help=True)
+
+Handles = list[str] | None
+ResponsibleOpt = Annotated[Handles, typer.Option("--responsible", "-R", help="Responsible person (repeatable).")]
+AccountableOpt = Annotated[Handles, typer.Option("--accountable", "-A", help="The Accountable person (one).")]
+ConsultedOpt = Annotated[Handles, typer.Option("--consulted", "-C", help="Consulted person (repeatable).")]
+InformedOpt = Annotated[Handles, typer.Option("--informed", "-I", help="Informed person (repeatable).")]
+PointsOpt = Annotated[float | None, typer.Option("--points", min=0, help="Story points.")]
+EstimateOpt = Annotated[float | None, typer.Option("--estimate-hours", min=0, help="Estimated hours.")]
+SpentOpt = Annotated[float | None, typer.Option("--spent-hours", min=0, help="Hours spent so far.")]
+SprintOpt = Annotated[str | None, typer.Option("--sprint", help="Sprint name ('' to remove from its sprint).")]
+DueOpt = Annotated[str | None, typer.Option("--due", help="Due date, YYYY-MM-DD.")]
+UrlOpt = Annotated[str | None, typer.Option("--url", help="A link (issue, doc, ClickUp task).")]
+ByOpt = Annotated[str | None, typer.Option("--by", help="Who makes the change (default: $TEAMOPS_ACTOR or you).")]
+NoSendOpt = Annotated[bool, typer.Option("--no-send", help="Queue notifications but do not deliver them now.")]
+TaskArg = Annotated[str, typer.Argument(help="Task id (12 or #12) or key.")]
+
+
+def actor(by: str | None) -> str:
+    return by or os.environ.get("TEAMOPS_ACTOR") or getpass.getuser()
+
+
+def roles_from(r: Handles, a: Handles, c: Handles, i: Handles) -> dict[str, list[str]]:
+    return {role: list(v) for role, v in (("R", r), ("A", a), ("C", c), ("I", i)) if v is not None}
+
+
+def deliver(st: AppState, out: Output, messages: list[Any], no_send: bool) -> None:
+    """Queue the command's notifications and deliver them, without failing the change itself."""
+    from teamops.notify import queue_and_deliver
+
+    if not messages:
+        return
+    ids, result = queue_and_deliver(st.db, st.config, messages, send=not no_send)
+    if not ids:
+        out.detail("  no channel is routed for this notification")
+    elif no_send:
+        out.message(f"notification queued ({len(ids)}): deliver with `teamops notify send`")
+    else:
+        line = f"notifications: {result.sent} sent, {result.failed} failed, {result.deferred} deferred"
+        out.message(line if (result.failed or result.deferred) else line.split(",")[0])
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Argument(help="What is to be done.")],
+    responsible: ResponsibleOpt = None,
+    accountable: AccountableOpt = None,
+    consulted: ConsultedOpt = None,
+    informed: InformedOpt = None,
+    points: PointsOpt = None,
+    estimate_hours: EstimateOpt = None,
+    sprint: SprintOpt = None,
+    due: DueOpt = None,
+    url: UrlOpt = None,
+    status: Annotated[str | None, typer.Option("--status", help="Initial status.")] = None,
+    by: ByOpt = None,
+    no_send: NoSendOpt = False,
+    fmt: FormatOpt = None,
+) -> None:
+    """Create a task after RACI validation (exit 1 and nothing saved when a rule is broken).
+
+    \b
+    Example:
+      teamops task add "Export invoices as CSV" -R bob -A alice -C carol --points 3 --sprint "Sprint 7"
+    """
+    from teamops.tasks import TaskChange, add_task
+
+    st = state(ctx)
+    out = st.output(fmt_value(fmt))
+    change = TaskChange(
+        status=status,
+        points=points,
+        estimate_hours=estimate_hours,
+        sprint=sprint,
+        due_date=due,
+        url=url,
+        roles=roles_from(responsible, accountable, consulted, informed),
+    )
+    task_id, msg = add_task(st.db, st.config, title, change, actor(by))
+    out.data({"report": "task-add", "id": task_id, "key": f"T-{task_id}"}, f"created task #{task_id}")
+    deliver(st, out, [msg], no_send)
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    task: TaskArg,
+    title: Annotated[str | None, typer.Option("--title", help="A new title.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="A new status.")] = None,
+    responsible: ResponsibleOpt = None,
+    accountable: AccountableOpt = None,
+    consulted: ConsultedOpt = None,
+    informed: InformedOpt = None,
+    points: PointsOpt = None,
+    estimate_hours: EstimateOpt = None,
+    spent_hours: SpentOpt = None,
+    sprint: SprintOpt = None,
+    due: DueOpt = None,
+    url: UrlOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Change fields or roles (a role option replaces that role's people); validated before saving."""
+    from teamops.tasks import TaskChange, task_ref, update_task
+
+    st = state(ctx)
+    task_id = task_ref(st.db, task)
+    change = TaskChange(
+        title=title,
+        status=status,
+        points=points,
+        estimate_hours=estimate_hours,
+        spent_hours=spent_hours,
+        sprint=sprint,
+        due_date=due,
+        url=url,
+        roles=roles_from(responsible, accountable, consulted, informed),
+    )
+    changed = update_task(st.db, st.config, task_id, change, actor(by))
+    st.output().message(f"#{task_id}: " + (f"changed {', '.join(changed)}" if changed else "nothing changed"))
+
+
+@app.command("block")
+def block(
+    ctx: typer.Context,
+    task: TaskArg,
+    reason: Annotated[str, typer.Option("--reason", help="What the task waits for (required).")],
+    by: ByOpt = None,
+    no_send: NoSendOpt = False,
+) -> None:
+    """Mark a task blocked; its Accountable and Responsible people are notified."""
+    from teamops.tasks import block_task, task_ref
+
+    st = state(ctx)
+    out = st.output()
+    task_id = task_ref(st.db, task)
+    msg = block_task(st.db, st.config, task_id, reason, actor(by))
+    out.message(f"#{task_id} is blocked: {reason.strip()}")
+    deliver(st, out, [msg], no_send)
+
+
+@app.command("unblock")
+def unblock(
+    ctx: typer.Context,
+    task: TaskArg,
+    status: Annotated[str | None, typer.Option("--status", help="Status after unblocking.")] = None,
+    by: ByOpt = None,
+) -> None:
+    """End the blocking episode (escalations start over if it is blocked again)."""
+    from teamops.tasks import task_ref, unblock_task
+
+    st = state(ctx)
+    task_id = task_ref(st.db, task)
+    unblock_task(st.db, st.config, task_id, actor(by), status)
+    st.output().message(f"#{task_id} is unblocked")
+
+
+@app.command("done")
+def done(ctx: typer.Context, task: TaskArg, by: ByOpt = None) -> None:
+    """Mark a task done."""
+    from teamops.tasks import TaskChange, task_ref, update_task
+
+    st = state(ctx)
+    task_id = task_ref(st.db, task)
+    update_task(st.db, st.config, task_id, TaskChange(status=st.config.tasks.done_statuses[0]), actor(by))
+    st.output().message(f"#{task_id} is done")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
+    sprint: Annotated[str | None, typer.Option("--sprint", help="Only this sprint.")] = None,
+    person: Annotated[str | None, typer.Option("--person", help="Only tasks where this person has a role.")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only tasks not done.")] = False,
+    fmt: FormatOpt = None,
+) -> None:
+    """Tasks with status, points, sprint and owners."""
+    from teamops.tasks import list_tasks
+
+    st = state(ctx)
+    st.output(fmt_value(fmt)).report(
+        Report(
+            name="tasks",
+            rows=list_tasks(st.db, st.config, status, sprint, person, open_only),
+            columns=[
+                Column("id", "#", numeric=True),
+                Column("title", "Title"),
+                Column("status", "Status"),
+                Column("points", "Points", numeric=True),
+                Column("sprint", "Sprint"),
+                Column("responsible", "R"),
+                Column("accountable", "A"),
+                Column("due", "Due"),
+            ],
+            meta={"status": status, "sprint": sprint, "person": person, "open": open_only},
+            empty="no tasks: add one with `teamops task add TITLE -R HANDLE -A HANDLE`",
+        )
+    )
+
+
+@app.command("show")
+def show(ctx: typer.Context, task: TaskArg, fmt: FormatOpt = None) -> None:
+    """A task's fields, roles, RACI problems and full history."""
+    from teamops.raci import ROLE_NAMES, check_tasks, holders_of
+    from teamops.tasks import current, history, task_ref
+
+    st = state(ctx)
+    out = st.output(fmt_value(fmt))
+    task_id = task_ref(st.db, task)
+    info = current(st.db, task_id)
+    holders = holders_of(st.db, [task_id])[task_id]
+    roles = {ROLE_NAMES[r]: [h.label for h in holders if h.role == r] for r in ROLE_NAMES}
+    problems = [v.message for v in check_tasks(st.db, st.config, task_id)]
+    events = history(st.db, task_id)
+    if out.fmt == "json":
+        out.data({"report": "task", **info, "roles": roles, "raci_violations": problems, "events": events}, "")
+        return
+    lines = [f"#{task_id} {info['title']}  [{info['status']}]"]
+    for key in (
+        "points",
+        "estimate_hours",
+        "spent_hours",
+        "sprint",
+        "due_date",
+        "url",
+        "source",
+        "blocked_reason",
+        "blocked_since",
+        "started_at",
+        "done_at",
+        "created_at",
+    ):
+        if info[key] is not None:
+            lines.append(f"  {key.replace('_', ' ')}: {info[key]}")
+    for name, people in roles.items():
+        if people:
+            lines.append(f"  {name}: {', '.join(people)}")
+    for problem in problems:
+        lines.append(f"  RACI: {problem}")
+    out.stdout.write("\n".join(lines) + "\n")
+    out.report(
+        Report(
+            name="task-events",
+            rows=events,
+            title="History",
+            columns=[
+                Column("at", "When"),
+                Column("actor", "Who"),
+                Column("field", "Field"),
+                Column("old", "Old"),
+                Column("new", "New"),
+            ],
+        )
+    )
+
+
+@sprint_app.command("add")
+def sprint_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Sprint name, e.g. 'Sprint 7'.")],
+    start: Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--end", help="Last day, YYYY-MM-DD.")],
+    team: Annotated[str | None, typer.Option("--team", help="The team it belongs to.")] = None,
+) -> None:
+    """Create a planned sprint."""
+    from teamops.sprints import add_sprint
+
+    st = state(ctx)
+    add_sprint(st.db, name, start, end, team)
+    st.output().message(f"sprint {name!r}: {start} to {end}, planned")
+
+
+@sprint_app.command("start")
+def sprint_start(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Sprint name.")]) -> None:
+    """Start a sprint: its tasks and points now are the commitment."""
+    from teamops.sprints import start_sprint
+
+    st = state(ctx)
+    n = start_sprint(st.db, name)
+    st.output().message(f"sprint {name!r} started with {n} committed task(s)")
+
+
+@sprint_app.command("close")
+def sprint_close(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Sprint name.")]) -> None:
+    """Close an active sprint."""
+    from teamops.sprints import close_sprint
+
+    st = state(ctx)
+    close_sprint(st.db, name)
+    st.output().message(f"sprint {name!r} closed")
+
+
+@sprint_app.command("list")
+def sprint_list(ctx: typer.Context, fmt: FormatOpt = None) -> None:
+    """Sprints with status, tasks, committed and completed points."""
+    from teamops.sprints import list_sprints
+
+    st = state(ctx)
+    st.output(fmt_value(fmt)).report(
+        Report(
+            name="sprints",
+            rows=list_sprints(st.db, st.config),
+            columns=[
+                Column("name", "Sprint"),
+                Column("start", "Start"),
+                Column("end", "End"),
+                Column("status", "Status"),
+                Column("tasks", "Tasks", numeric=True),
+                Column("committed_points", "Committed", numeric=True),
+                Column("completed_points", "Completed", numeric=True),
+            ],
+            empty="no sprints: add one with `teamops sprint add NAME --start DATE --end DATE`",
+        )
+    )
+
+
+@sprint_app.command("show")
+def sprint_show(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="Sprint name.")], fmt: FormatOpt = None
+) -> None:
+    """A sprint's scope changes since it started: tasks added, removed and re-estimated."""
+    from teamops.sprints import scope_changes, sprint_row
+
+    st = state(ctx)
+    sprint = sprint_row(st.db, name)
+    st.output(fmt_value(fmt)).report(
+        Report(
+            name="sprint-scope",
+            rows=scope_changes(st.db, name),
+            title=f"{name}: {sprint['start_date']} to {sprint['end_date']} ({sprint['status']}) — scope changes",
+            columns=[
+                Column("at", "When"),
+                Column("task", "Task"),
+                Column("title", "Title"),
+                Column("change", "Change"),
+                Column("old", "Old"),
+                Column("new", "New"),
+                Column("by", "By"),
+            ],
+            meta={"sprint": name, "status": sprint["status"], "started_at": sprint["started_at"]},
+            empty="no scope changes" if sprint["started_at"] else "not started yet: no commitment to change",
+        )
+    )

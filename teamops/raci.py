@@ -1,0 +1,233 @@
+"""RACI rules in one place: who may hold which role, checked on every change and on demand."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from teamops.config import Config, RaciConfig
+from teamops.integrations.webhooks import Message
+
+ROLES = ("R", "A", "C", "I")
+ROLE_NAMES = {"R": "Responsible", "A": "Accountable", "C": "Consulted", "I": "Informed"}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class RoleHolder:
+    """Someone named in a role: a known person (with handle and active flag) or an unknown reference."""
+
+    role: str
+    person_id: int | None
+    handle: str | None
+    active: bool = True
+    external_ref: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.handle or self.external_ref or "?"
+
+
+@dataclass
+class RaciViolation:
+    """One broken rule on one task."""
+
+    task_id: int
+    task: str
+    title: str
+    status: str
+    rule: str
+    message: str
+
+
+def violations(status: str, holders: list[RoleHolder], rules: RaciConfig) -> list[tuple[str, str]]:
+    """(rule, message) for every rule the roles break; empty when the task is well owned."""
+    found: list[tuple[str, str]] = []
+    by_role: dict[str, list[RoleHolder]] = {r: [h for h in holders if h.role == r] for r in ROLES}
+    accountable = by_role["A"]
+    if not accountable:
+        found.append(("one-accountable", "no Accountable person: exactly one is required"))
+    elif len(accountable) > 1:
+        names = ", ".join(h.label for h in accountable)
+        found.append(("one-accountable", f"{len(accountable)} Accountable people ({names}): exactly one is required"))
+    if not by_role["R"]:
+        found.append(("responsible", "no Responsible person: at least one is required"))
+    for h in holders:
+        if h.person_id is None:
+            found.append(("known-person", f"{ROLE_NAMES[h.role]} {h.label!r} is not a known person"))
+        elif not h.active:
+            found.append(("active-person", f"{ROLE_NAMES[h.role]} {h.label} is not active"))
+    for role, hs in by_role.items():
+        counts = Counter(h.person_id for h in hs if h.person_id is not None)
+        for pid, n in counts.items():
+            if n > 1:
+                label = next(h.label for h in hs if h.person_id == pid)
+                found.append(("no-duplicates", f"{label} holds {ROLE_NAMES[role]} {n} times"))
+    if not rules.responsible_may_be_accountable:
+        r_ids = {h.person_id for h in by_role["R"] if h.person_id is not None}
+        for h in accountable:
+            if h.person_id in r_ids:
+                found.append(
+                    (
+                        "r-not-a",
+                        f"{h.label} is both Responsible and Accountable "
+                        "([raci] responsible_may_be_accountable = false)",
+                    )
+                )
+    for role in rules.required_roles.get(status, []):
+        if not by_role.get(role):
+            found.append(("required-role", f"status {status!r} requires a {ROLE_NAMES[role]} person"))
+    return found
+
+
+def holders_of(db: Database, task_ids: list[int]) -> dict[int, list[RoleHolder]]:
+    """The role holders of tasks, with each person's handle and active flag."""
+    out: dict[int, list[RoleHolder]] = {t: [] for t in task_ids}
+    if not task_ids:
+        return out
+    marks = ",".join("?" * len(task_ids))
+    for task_id, role, pid, handle, active, ext in db.execute(
+        "SELECT r.task_id, r.role, r.person_id, p.handle, p.active, r.external_ref FROM task_roles r "
+        f"LEFT JOIN people p ON p.id = r.person_id WHERE r.task_id IN ({marks}) ORDER BY r.id",
+        task_ids,
+    ):
+        out[task_id].append(RoleHolder(role, pid, handle, bool(active) if active is not None else True, ext))
+    return out
+
+
+def open_tasks_sql(cfg: Config) -> tuple[str, list[str]]:
+    done = cfg.tasks.done_statuses
+    return f"removed_at IS NULL AND status NOT IN ({','.join('?' * len(done))})", list(done)
+
+
+def check_tasks(db: Database, cfg: Config, task_id: int | None = None) -> list[RaciViolation]:
+    """Violations of every open task (or of one task, open or not)."""
+    if task_id is not None:
+        rows = db.execute("SELECT id, key, title, status FROM tasks WHERE id = ?", [task_id]).fetchall()
+    else:
+        where, params = open_tasks_sql(cfg)
+        rows = db.execute(f"SELECT id, key, title, status FROM tasks WHERE {where} ORDER BY id", params).fetchall()
+    holders = holders_of(db, [r[0] for r in rows])
+    found: list[RaciViolation] = []
+    for tid, key, title, status in rows:
+        for rule, message in violations(status, holders[tid], cfg.raci):
+            found.append(RaciViolation(tid, key, title, status, rule, message))
+    return found
+
+
+def blocked_hours(since: datetime, now: datetime, working_days: list[str] | None) -> float:
+    """Hours between two moments; with working days given, only hours on those days (UTC) count."""
+    if now <= since:
+        return 0.0
+    if not working_days:
+        return (now - since).total_seconds() / 3600
+    allowed = {WEEKDAYS.index(d.lower()) for d in working_days}
+    total = 0.0
+    cursor = since
+    while cursor < now:
+        day_end = (cursor + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        end = min(day_end, now)
+        if cursor.weekday() in allowed:
+            total += (end - cursor).total_seconds()
+        cursor = end
+    return total / 3600
+
+
+def escalate(db: Database, cfg: Config, now: datetime) -> list[Message]:
+    """Escalation messages for tasks blocked too long: each level once per blocking episode."""
+    from teamops.clock import parse_iso
+    from teamops.store.database import transaction
+
+    rules = cfg.raci
+    blocked = cfg.tasks.blocked_statuses
+    rows = db.execute(
+        "SELECT id, key, title, blocked_since, blocked_reason, url, team FROM tasks "
+        f"WHERE removed_at IS NULL AND blocked_since IS NOT NULL AND status IN ({','.join('?' * len(blocked))})",
+        blocked,
+    ).fetchall()
+    holders = holders_of(db, [r[0] for r in rows])
+    leads = db.execute("SELECT handle, team FROM people WHERE is_lead = 1 AND active = 1 ORDER BY handle").fetchall()
+    messages: list[Message] = []
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for tid, key, title, since, reason, url, team in rows:
+        hours = blocked_hours(parse_iso(since), now, cfg.kpi.working_days if rules.working_hours_only else None)
+        accountable = [h.label for h in holders[tid] if h.role == "A"]
+        responsible = [h.label for h in holders[tid] if h.role == "R"]
+        for level, limit in ((1, rules.escalate_after_hours), (2, rules.second_level_after_hours)):
+            if hours < limit:
+                continue
+            with transaction(db):
+                cur = db.execute(
+                    "INSERT INTO escalations (task_id, episode, level, hours, queued_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (task_id, episode, level) DO NOTHING",
+                    [tid, since, level, round(hours, 1), stamp],
+                )
+            if not cur.rowcount:
+                continue
+            if level == 1:
+                people = accountable
+                who = f"to {', '.join(accountable) or 'nobody (no Accountable person!)'}"
+            else:
+                a_teams = _teams_of(db, accountable) | ({team} if team else set())
+                lead_handles = [h for h, t in leads if t in a_teams] or [h for h, _ in leads]
+                people = sorted(set(lead_handles) | set(accountable))
+                who = f"to the lead(s) {', '.join(lead_handles) or '(none marked with --lead)'}"
+            messages.append(
+                Message(
+                    kind="escalation",
+                    key=f"escalation:{key}:{since}:{level}",
+                    title=f"Escalation level {level}: #{tid} blocked for {hours:.0f} h",
+                    text=f"*{title}* has been blocked since {since} ({hours:.0f} h): {reason or 'no reason given'}. "
+                    f"Escalated {who}.",
+                    fields={
+                        "task": f"#{tid}",
+                        "level": str(level),
+                        "blocked for": f"{hours:.0f} h",
+                        "accountable": ", ".join(accountable) or "-",
+                        "responsible": ", ".join(responsible) or "-",
+                    },
+                    url=url,
+                    people=people,
+                    severity="warning" if level == 1 else "critical",
+                )
+            )
+    return messages
+
+
+def _teams_of(db: Database, handles: list[str]) -> set[str]:
+    if not handles:
+        return set()
+    rows = db.execute(
+        f"SELECT team FROM people WHERE handle IN ({','.join('?' * len(handles))}) AND team IS NOT NULL",
+        handles,
+    )
+    return {r[0] for r in rows}
+
+
+def matrix(db: Database, cfg: Config, sprint: str | None = None, team: str | None = None) -> dict[str, Any]:
+    """People × open tasks with R/A/C/I letters, for a sprint or a team."""
+    where, params = open_tasks_sql(cfg)
+    if sprint:
+        where += " AND sprint_id = (SELECT id FROM sprints WHERE name = ?)"
+        params.append(sprint)
+    tasks = db.execute(f"SELECT id, title FROM tasks WHERE {where} ORDER BY id", params).fetchall()
+    holders = holders_of(db, [t[0] for t in tasks])
+    people_sql = "SELECT handle, team FROM people WHERE active = 1"
+    people_params: list[Any] = []
+    if team:
+        people_sql += " AND team = ?"
+        people_params.append(team)
+    people = [h for h, _ in db.execute(people_sql + " ORDER BY handle", people_params)]
+    rows = []
+    for handle in people:
+        row: dict[str, Any] = {"person": handle}
+        for tid, _ in tasks:
+            letters = "".join(r for r in ROLES if any(h.role == r and h.handle == handle for h in holders[tid]))
+            row[f"#{tid}"] = letters
+        if team is None or any(row[f"#{tid}"] for tid, _ in tasks):
+            rows.append(row)
+    return {"tasks": [{"id": tid, "title": title} for tid, title in tasks], "rows": rows}
