@@ -117,6 +117,33 @@ class NotifyConfig:
 
 
 @dataclass
+class ClickUpConfig:
+    """Which ClickUp workspace and lists to mirror, and how their fields map onto tasks and RACI."""
+
+    api_url: str = "https://api.clickup.com/api"
+    token_env: str = "CLICKUP_TOKEN"
+    team_id: str = ""
+    list_ids: list[str] = field(default_factory=list)
+    sprint_folder_ids: list[str] = field(default_factory=list)
+    status_map: dict[str, str] = field(default_factory=dict)
+    raci_fields: dict[str, str] = field(
+        default_factory=lambda: {
+            "responsible": "Responsible",
+            "accountable": "Accountable",
+            "consulted": "Consulted",
+            "informed": "Informed",
+        }
+    )
+    points_field: str = ""
+    assignees_as_responsible: bool = True
+    time_in_status: bool = True
+    full_every_hours: float = 24.0
+    overlap_s: int = 300
+    max_wait_s: int = 900
+    timeout_s: int = 30
+
+
+@dataclass
 class TasksConfig:
     """The statuses tasks move through, and which of them mean active, blocked and done."""
 
@@ -155,6 +182,7 @@ class Config:
     github: GithubConfig = field(default_factory=GithubConfig)
     ai: AiConfig = field(default_factory=AiConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    clickup: ClickUpConfig = field(default_factory=ClickUpConfig)
     tasks: TasksConfig = field(default_factory=TasksConfig)
     raci: RaciConfig = field(default_factory=RaciConfig)
     kpi: KpiConfig = field(default_factory=KpiConfig)
@@ -392,6 +420,7 @@ def _validate(cfg: Config, loader: _Loader) -> None:
         raise loader.fail("ai.model", 'must name a model ("heuristic" or a litellm model string)')
     _validate_notify(cfg.notify, loader)
     _validate_tasks(cfg, loader)
+    _validate_clickup(cfg, loader)
     for day in cfg.kpi.working_days:
         if day.lower() not in WEEKDAYS:
             raise loader.fail("kpi.working_days", f"has {day!r}; use {', '.join(WEEKDAYS)}")
@@ -439,6 +468,18 @@ def _validate_tasks(cfg: Config, loader: _Loader) -> None:
         for role in roles:
             if role not in ("R", "A", "C", "I"):
                 raise loader.fail(f"raci.required_roles.{status}", f"has {role!r}; roles are R, A, C, I")
+
+
+def _validate_clickup(cfg: Config, loader: _Loader) -> None:
+    cu = cfg.clickup
+    if not cu.api_url.startswith(("https://", "http://")):
+        raise loader.fail("clickup.api_url", f"must be an http(s) URL, got {cu.api_url!r}")
+    for source, target in cu.status_map.items():
+        if target not in cfg.tasks.statuses:
+            raise loader.fail(f"clickup.status_map.{source}", f"maps to {target!r}, which tasks.statuses lacks")
+    for role in cu.raci_fields:
+        if role not in ("responsible", "accountable", "consulted", "informed"):
+            raise loader.fail(f"clickup.raci_fields.{role}", "must be responsible, accountable, consulted or informed")
 
 
 def check_timezone(name: str, fail: Any) -> None:

@@ -83,4 +83,17 @@ def reattribute_commits(db: Database) -> int:
         WHERE m.id = commits.id AND commits.person_id IS NOT m.pid
         """
     )
+    # Task roles held by ClickUp users nobody matched yet: resolve them once an identity appears.
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'task_roles'").fetchone():
+        db.execute(
+            """
+            UPDATE task_roles SET
+                person_id = (SELECT i.person_id FROM identities i
+                             WHERE i.kind = 'clickup' AND i.value = substr(task_roles.external_ref, 9)),
+                external_ref = NULL
+            WHERE person_id IS NULL AND external_ref LIKE 'clickup:%'
+              AND EXISTS (SELECT 1 FROM identities i
+                          WHERE i.kind = 'clickup' AND i.value = substr(task_roles.external_ref, 9))
+            """
+        )
     return cur.rowcount

@@ -94,3 +94,16 @@ def test_webhook_payload_shapes_are_exactly_the_recorded_ones():
         for kind, url in targets.items():
             assert post(kind, url, render(kind, msg), msg.key).ok, kind
         assert cassette.play_count == 4
+
+
+def test_clickup_answer_shapes_through_the_client():
+    from teamops.integrations.clickup import ClickUpClient
+
+    with replay.use_cassette("clickup_tasks.yaml") as cassette:
+        client = ClickUpClient("https://api.clickup.com/api", "pk_not_a_real_token")
+        pages = list(client.list_tasks("901100200300", include_closed=True, subtasks=True, archived=False))
+        assert [len(tasks) for _, tasks in pages] == [2, 0]  # last_page false, then an empty last page
+        assert pages[0][1][0]["name"] == "Fix login bug"
+        times = client.time_in_status(["9hx"])
+        assert times["9hx"]["current_status"]["status"] == "open"
+        assert client.remaining == 98 and cassette.play_count == 3

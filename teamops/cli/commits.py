@@ -228,5 +228,49 @@ def _event_checkout(repo: list[str] | None, full_name: str) -> GitRepo | None:
     return here if (here.github_name() or "").lower() == full_name.lower() else None
 
 
+def sync_tasks(
+    ctx: typer.Context,
+    full: Annotated[
+        bool, typer.Option("--full", help="Re-read every task (also marks tasks moved out or deleted).")
+    ] = False,
+    fmt: FormatOpt = None,
+) -> None:
+    """Mirror ClickUp tasks, sprints, points, hours, RACI fields and status history.
+
+    \b
+    Examples:
+      teamops sync-tasks            # incremental: tasks updated since the last run
+      teamops sync-tasks --full     # every task again
+    """
+    import os
+
+    from teamops.clickup_sync import sync_clickup
+    from teamops.integrations.clickup import ClickUpClient
+
+    st = state(ctx)
+    out = st.output(fmt_value(fmt))
+    cfg = st.config
+    cu = cfg.clickup
+    token = os.environ.get(cu.token_env, "").strip()
+    if not token:
+        raise ConfigError(f"${cu.token_env} is not set: ClickUp needs an API token", "see docs/clickup.md")
+    client = ClickUpClient(cu.api_url, token, token_env=cu.token_env, timeout_s=cu.timeout_s, max_wait_s=cu.max_wait_s)
+    try:
+        with out.progress("tasks") as progress:
+            result = sync_clickup(st.db, cfg, client, full=full, progress=progress)
+    finally:
+        client.close()
+    for note in result.notes:
+        out.message(note)
+    out.message(
+        f"synced ClickUp: {result.lists} list(s), {result.added} added, {result.changed} changed, "
+        f"{result.closed} closed, {result.removed} removed in {result.seconds:.1f} s "
+        f"({result.requests} request{'s' if result.requests != 1 else ''}; time in status: {result.time_in_status})"
+    )
+    if out.fmt == "json":
+        out.data({"report": "sync-tasks", **asdict(result)}, "")
+
+
 def register(app: typer.Typer) -> None:
     app.command("sync-commits")(sync_commits)
+    app.command("sync-tasks")(sync_tasks)

@@ -131,22 +131,24 @@ def list_(ctx: typer.Context, fmt: FormatOpt = None) -> None:
 @app.command("unmapped")
 def unmapped(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     """Commit authors that match nobody, with their commit counts."""
+    from teamops.clickup_sync import unmapped_clickup_users
     from teamops.people import unmapped_authors
 
     st = state(ctx)
     st.output(fmt_value(fmt)).report(
         Report(
             name="people-unmapped",
-            rows=unmapped_authors(st.db),
+            rows=unmapped_authors(st.db) + unmapped_clickup_users(st.db),
             columns=[
                 Column("source", "Source"),
                 Column("name", "Name"),
                 Column("email", "Email"),
                 Column("login", "Login"),
                 Column("commits", "Commits", numeric=True),
+                Column("tasks", "Tasks", numeric=True),
                 Column("last_seen", "Last seen", date=True),
             ],
             empty="every commit author is mapped to a person",
-            footer="map one: teamops people add HANDLE --email EMAIL (or: people edit HANDLE --email EMAIL)",
+            footer="map one: teamops people add HANDLE --email EMAIL (or --clickup-id ID, or people edit ...)",
         )
     )

@@ -310,3 +310,33 @@ def m006_tasks_sprints_raci(db: Database) -> None:
         "INSERT INTO tasks_fts (tasks_fts, rowid, title) VALUES ('delete', old.id, old.title); "
         "INSERT INTO tasks_fts (rowid, title) VALUES (new.id, new.title); END"
     )
+
+
+@migration
+def m007_clickup(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE task_status_times (
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            status TEXT NOT NULL,
+            source_status TEXT NOT NULL,
+            minutes INTEGER NOT NULL,
+            since TEXT,
+            is_current INTEGER NOT NULL DEFAULT 0,
+            fetched_at TEXT NOT NULL,
+            PRIMARY KEY (task_id, source_status)
+        )
+        """
+    )
+    db.execute("ALTER TABLE tasks ADD COLUMN sync_pass TEXT")
+    db.execute("CREATE INDEX idx_tasks_list ON tasks(list_id, sync_pass)")
+    db.execute(
+        """
+        CREATE TABLE clickup_users (
+            id TEXT PRIMARY KEY,
+            username TEXT,
+            email TEXT,
+            last_seen TEXT NOT NULL
+        )
+        """
+    )

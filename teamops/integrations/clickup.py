@@ -1,0 +1,185 @@
+"""Talk to ClickUp's v2 API: tasks page by page, sprint lists, bulk time in status; rate limits obeyed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+
+from teamops.errors import ServiceError
+
+PAGE_SIZE = 100
+
+
+class ClickUpClient:
+    """Requests with ClickUp's limits applied: slow down before 0 left, wait out a 429, fail with exit 4."""
+
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        *,
+        token_env: str = "CLICKUP_TOKEN",
+        timeout_s: float = 30,
+        max_wait_s: float = 900,
+        max_retries: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.base = api_url.rstrip("/")
+        self.token_env = token_env
+        # ClickUp personal tokens go in the Authorization header as they are, without "Bearer".
+        self._http = httpx.Client(headers={"Authorization": token, "User-Agent": "teamops"}, timeout=timeout_s)
+        self.max_wait_s = max_wait_s
+        self.max_retries = max_retries
+        self.sleep = sleep
+        self.now = now
+        self.requests = 0
+        self.remaining: int | None = None
+        self.reset_at: float | None = None
+
+    def __repr__(self) -> str:  # never show the token
+        return f"ClickUpClient({self.base!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def get(self, path: str, params: list[tuple[str, Any]] | None = None, what: str = "a request") -> Any:
+        """GET with retries; returns parsed JSON."""
+        attempt = 0
+        while True:
+            attempt += 1
+            self._pace(what)
+            self.requests += 1
+            try:
+                response = self._http.get(f"{self.base}{path}", params=params)
+            except httpx.TimeoutException:
+                self._retry(attempt, what, "timeout")
+                continue
+            except httpx.HTTPError as exc:
+                self._retry(attempt, what, f"network error ({type(exc).__name__})")
+                continue
+            self._note(response.headers)
+            status = response.status_code
+            if status == 429:
+                wait = (self.reset_at - self.now() + 1) if self.reset_at else 60.0
+                self._wait(max(1.0, wait), what, "rate limit (429)")
+                self.remaining = None  # the window has reset
+                continue
+            if status >= 500:
+                self._retry(attempt, what, f"HTTP {status}")
+                continue
+            try:
+                data = response.json()
+            except ValueError:
+                if status < 400:
+                    self._retry(attempt, what, "an answer that is not valid JSON")
+                    continue
+                data = {}
+            if status >= 400:
+                raise self._error(status, data, what)
+            return data
+
+    def _error(self, status: int, data: Any, what: str) -> ServiceError:
+        message = ""
+        code = ""
+        if isinstance(data, dict):
+            message = str(data.get("err") or data.get("error") or data.get("message") or "")
+            code = str(data.get("ECODE") or data.get("code") or "")
+        detail = f"{message} ({code})" if code else message or "no message"
+        if status == 401 and (code == "OAUTH_027" or "team" in message.lower() or "authorized" in message.lower()):
+            return ServiceError(
+                f"ClickUp refused {what}: the token has no access to this workspace or list: {detail}",
+                "check [clickup] team_id and list_ids, and that the token's user is a member",
+            )
+        if status == 401:
+            return ServiceError(
+                f"ClickUp rejected the token for {what}: {detail}",
+                f"check ${self.token_env} (Settings → Apps → API Token)",
+            )
+        if status == 404:
+            return ServiceError(f"ClickUp found nothing for {what} (404): {detail}", "check the id in the config")
+        return ServiceError(f"ClickUp refused {what} (HTTP {status}): {detail}")
+
+    def _note(self, headers: httpx.Headers) -> None:
+        remaining = headers.get("x-ratelimit-remaining")
+        reset = headers.get("x-ratelimit-reset")
+        try:
+            self.remaining = int(float(remaining)) if remaining is not None else self.remaining
+            self.reset_at = float(reset) if reset is not None else self.reset_at
+        except ValueError:
+            pass
+
+    def _pace(self, what: str) -> None:
+        """Slow down before the limit is hit, rather than after."""
+        if self.remaining is not None and self.remaining <= 1 and self.reset_at:
+            wait = self.reset_at - self.now() + 1
+            if wait > 0:
+                self._wait(wait, what, "rate limit nearly used up")
+            self.remaining = None
+
+    def _retry(self, attempt: int, what: str, problem: str) -> None:
+        if attempt > self.max_retries:
+            raise ServiceError(
+                f"ClickUp failed {what} after {attempt} attempts: {problem}",
+                "everything fetched so far is stored; run again later",
+            )
+        self._wait(min(2.0 ** (attempt - 1), 30.0), what, problem)
+
+    def _wait(self, seconds: float, what: str, why: str) -> None:
+        if seconds > self.max_wait_s:
+            raise ServiceError(
+                f"ClickUp {why}: {what} would have to wait {seconds / 60:.0f} min, more than "
+                f"[clickup] max_wait_s = {self.max_wait_s:g} s",
+                "everything fetched so far is stored; run again later",
+            )
+        self.sleep(seconds)
+
+    # -- API -------------------------------------------------------------------------------------
+
+    def list_tasks(
+        self, list_id: str, start_page: int = 0, **filters: Any
+    ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """(page number, tasks) for a list, 100 a page, until `last_page` (or a short page)."""
+        yield from self._pages(f"/v2/list/{list_id}/task", f"tasks of list {list_id}", start_page, filters)
+
+    def team_tasks(
+        self, team_id: str, start_page: int = 0, **filters: Any
+    ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """Workspace-wide task search: no `last_page` there, so a short page ends it."""
+        yield from self._pages(f"/v2/team/{team_id}/task", f"tasks of workspace {team_id}", start_page, filters)
+
+    def _pages(
+        self, path: str, what: str, page: int, filters: dict[str, Any]
+    ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        while True:
+            params: list[tuple[str, Any]] = [("page", page)]
+            for key, value in filters.items():
+                if value is None:
+                    continue
+                params.append((key, str(value).lower() if isinstance(value, bool) else value))
+            data = self.get(path, params, what)
+            tasks = data.get("tasks") if isinstance(data, dict) else None
+            if not isinstance(tasks, list):
+                raise ServiceError(f"ClickUp answered {what} without a task list")
+            yield page, tasks
+            last = data.get("last_page")
+            if last is True or (last is None and len(tasks) < PAGE_SIZE) or not tasks:
+                return
+            page += 1
+
+    def folder_lists(self, folder_id: str) -> list[dict[str, Any]]:
+        data = self.get(f"/v2/folder/{folder_id}/list", [("archived", "false")], f"lists of folder {folder_id}")
+        return list(data.get("lists") or []) if isinstance(data, dict) else []
+
+    def time_in_status(self, task_ids: list[str]) -> dict[str, Any]:
+        """Bulk time in status, 100 task ids a call."""
+        found: dict[str, Any] = {}
+        for i in range(0, len(task_ids), 100):
+            chunk = task_ids[i : i + 100]
+            data = self.get("/v2/task/bulk_time_in_status/task_ids", [("task_ids", t) for t in chunk], "time in status")
+            if isinstance(data, dict):
+                found.update(data)
+        return found
