@@ -170,6 +170,7 @@ class KpiConfig:
     """How KPIs count time."""
 
     working_days: list[str] = field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    velocity_sprints: int = 3
 
 
 @dataclass
@@ -421,6 +422,8 @@ def _validate(cfg: Config, loader: _Loader) -> None:
     _validate_notify(cfg.notify, loader)
     _validate_tasks(cfg, loader)
     _validate_clickup(cfg, loader)
+    if cfg.kpi.velocity_sprints < 1:
+        raise loader.fail("kpi.velocity_sprints", "must be at least 1")
     for day in cfg.kpi.working_days:
         if day.lower() not in WEEKDAYS:
             raise loader.fail("kpi.working_days", f"has {day!r}; use {', '.join(WEEKDAYS)}")

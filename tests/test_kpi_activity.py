@@ -69,13 +69,19 @@ def test_csv_markdown_and_table(cli, team_db):
     md = cli("--db", team_db, "kpi", "activity", "--format", "markdown").stdout
     assert "| Person | Team | Commits |" in md and "| alice | web | 3 |" in md
     assert "&lt;s@x.io&gt;" in md
-    table = cli("--db", team_db, "kpi").stdout
+    table = cli("--db", team_db, "kpi", "activity").stdout
     assert "alice" in table and "Commits" in table
-    glob = cli("--db", team_db, "--format", "json", "kpi")
+    glob = cli("--db", team_db, "--format", "json", "kpi", "activity")
     assert json.loads(glob.stdout)["report"] == "activity"
+    summary = json.loads(
+        cli("--db", team_db, "--format", "json", "kpi", env={"TEAMOPS_NOW": "2026-11-25T00:00:00Z"}).stdout
+    )
+    assert summary["report"] == "summary" and {r["person"] for r in summary["activity"]} >= {"alice", "bob"}
 
 
 def test_empty_database_is_friendly(cli, tmp_path):
     res = cli("--db", str(tmp_path / "new.db"), "kpi")
     assert res.exit_code == 0
-    assert "no commits in this range yet" in res.stdout
+    assert "nothing to report yet" in res.stdout
+    activity = cli("--db", str(tmp_path / "new.db"), "kpi", "activity")
+    assert activity.exit_code == 0 and "no commits in this range yet" in activity.stdout

@@ -1,0 +1,390 @@
+"""Sprint and flow KPIs: velocity, burndown, flow efficiency, estimate accuracy, cycle and lead time."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from teamops.clock import now, parse_iso
+from teamops.config import Config
+from teamops.raci import WEEKDAYS
+
+
+@dataclass
+class TaskFilter:
+    """Which finished tasks count: a done_at range, a sprint, a person or team holding Responsible."""
+
+    since: str | None = None
+    until: str | None = None
+    sprint: str | None = None
+    person: str | None = None
+    team: str | None = None
+
+
+def _in(values: list[str]) -> str:
+    return ",".join("?" * len(values))
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least p% of the values at or below it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _r(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+# -- velocity -----------------------------------------------------------------------------------------
+
+
+def sprint_velocity(db: Database, cfg: Config, team: str | None = None) -> dict[str, Any]:
+    """Per sprint: committed at the start, completed by the end (tasks added later included)."""
+    done = cfg.tasks.done_statuses
+    where, params = "s.status != 'planned'", []
+    if team:
+        where += " AND s.team = ?"
+        params.append(team)
+    rows = db.execute(
+        f"""
+        SELECT s.id, s.name, s.start_date, s.end_date, s.status,
+            (SELECT SUM(committed_points) FROM sprint_tasks st WHERE st.sprint_id = s.id),
+            (SELECT SUM(CASE WHEN estimated THEN 1 ELSE 0 END) FROM sprint_tasks st WHERE st.sprint_id = s.id),
+            (SELECT COALESCE(SUM(t.points), 0) FROM tasks t WHERE t.sprint_id = s.id AND t.removed_at IS NULL
+                AND t.status IN ({_in(done)}) AND t.done_at < date(s.end_date, '+1 day')),
+            (SELECT COUNT(*) FROM tasks t WHERE t.sprint_id = s.id AND t.removed_at IS NULL
+                AND t.status IN ({_in(done)}) AND t.done_at < date(s.end_date, '+1 day')),
+            (SELECT COUNT(*) FROM tasks t WHERE t.sprint_id = s.id AND t.removed_at IS NULL
+                AND t.status IN ({_in(done)}) AND t.done_at < date(s.end_date, '+1 day') AND t.points IS NULL)
+        FROM sprints s WHERE {where} ORDER BY s.start_date, s.id
+        """,
+        [*done, *done, *done, *params],
+    ).fetchall()
+    sprints = []
+    for _, name, start, end, status, committed, estimated, completed, n_done, unpointed in rows:
+        sprints.append(
+            {
+                "sprint": name,
+                "start": start,
+                "end": end,
+                "status": status,
+                "committed": committed or 0.0,
+                "completed": completed or 0.0,
+                "say_do": _r((completed or 0) / committed) if committed else None,
+                "tasks_done": n_done,
+                "unpointed_done": unpointed,
+                "commitment_estimated": bool(estimated),
+            }
+        )
+    today = now().date().isoformat()
+    finished = [s for s in sprints if s["status"] == "closed" or s["end"] < today]
+    recent = finished[-cfg.kpi.velocity_sprints :]
+    velocity = _r(sum(s["completed"] for s in recent) / len(recent)) if recent else None
+    return {"sprints": sprints, "velocity": velocity, "velocity_sprints": len(recent)}
+
+
+def weekly_completed(db: Database, cfg: Config, flt: TaskFilter) -> list[dict[str, Any]]:
+    """Without sprints: completed points per ISO week (done_at, UTC)."""
+    done = cfg.tasks.done_statuses
+    where, params = _task_where(cfg, flt)
+    rows = db.execute(
+        f"""
+        SELECT strftime('%Y', date(t.done_at, '-3 days', 'weekday 4')) || '-W' ||
+               printf('%02d', (strftime('%j', date(t.done_at, '-3 days', 'weekday 4')) - 1) / 7 + 1) AS week,
+               COALESCE(SUM(t.points), 0), COUNT(*), SUM(t.points IS NULL)
+        FROM tasks t WHERE {where} AND t.status IN ({_in(done)}) AND t.done_at IS NOT NULL
+        GROUP BY week ORDER BY week
+        """,
+        [*params, *done],
+    ).fetchall()
+    return [{"week": w, "completed": pts, "tasks_done": n, "unpointed_done": u} for w, pts, n, u in rows]
+
+
+def ai_points_by_week(db: Database, since: str | None, until: str | None) -> list[dict[str, Any]]:
+    """AI points of commits per person per ISO week, from the estimates that count."""
+    where, params = ["c.is_merge = 0"], []
+    if since:
+        where.append("c.authored_at >= ?")
+        params.append(since)
+    if until:
+        where.append("c.authored_at < ?")
+        params.append(until)
+    rows = db.execute(
+        f"""
+        SELECT strftime('%Y', date(c.authored_at, '-3 days', 'weekday 4')) || '-W' ||
+               printf('%02d', (strftime('%j', date(c.authored_at, '-3 days', 'weekday 4')) - 1) / 7 + 1) AS week,
+               COALESCE(p.handle, '(unmapped)'), SUM(ce.points), COUNT(ce.commit_id)
+        FROM commits c JOIN commit_estimates ce ON ce.commit_id = c.id LEFT JOIN people p ON p.id = c.person_id
+        WHERE {" AND ".join(where)} GROUP BY week, 2 ORDER BY week, 2
+        """,
+        params,
+    ).fetchall()
+    return [{"week": w, "person": who, "ai_points": pts, "commits": n} for w, who, pts, n in rows]
+
+
+# -- burndown -----------------------------------------------------------------------------------------
+
+
+def _events_for(db: Database, task_ids: list[int]) -> dict[int, list[tuple[str, str, str | None]]]:
+    out: dict[int, list[tuple[str, str, str | None]]] = {t: [] for t in task_ids}
+    for i in range(0, len(task_ids), 500):
+        chunk = task_ids[i : i + 500]
+        for tid, at, fld, new in db.execute(
+            f"SELECT task_id, at, field, new FROM task_events WHERE task_id IN ({_in([str(c) for c in chunk])}) "
+            "AND field IN ('created', 'status', 'points', 'sprint', 'removed') ORDER BY id",
+            chunk,
+        ):
+            out[tid].append((at, fld, new))
+    return out
+
+
+def _value_at(events: list[tuple[str, str, str | None]], name: str, moment: str, default: Any) -> Any:
+    """The field's value at a moment; before its first event, the first known value."""
+    value: Any = default
+    first = True
+    for at, fld, new in events:
+        if fld != name:
+            continue
+        if at <= moment or first:
+            value = new
+        first = False
+        if at > moment:
+            break
+    return value
+
+
+def burndown(db: Database, cfg: Config, sprint_name: str) -> dict[str, Any]:
+    """Remaining points at the end of each day of a sprint, the ideal line, and the scope changes."""
+    from teamops.sprints import scope_changes, sprint_row
+
+    sprint = sprint_row(db, sprint_name)
+    start, end = date.fromisoformat(sprint["start_date"]), date.fromisoformat(sprint["end_date"])
+    ids = [
+        r[0]
+        for r in db.execute(
+            "SELECT id FROM tasks WHERE sprint_id = ? UNION SELECT task_id FROM sprint_tasks WHERE sprint_id = ? "
+            "UNION SELECT task_id FROM task_events WHERE field = 'sprint' AND (old = ? OR new = ?)",
+            [sprint["id"], sprint["id"], sprint_name, sprint_name],
+        )
+    ]
+    events = _events_for(db, ids)
+    # A task that did not exist yet is not in scope, unless the commitment snapshot says it was
+    # (a ClickUp task first seen by a sync after the sprint's start).
+    snapshot = {r[0] for r in db.execute("SELECT task_id FROM sprint_tasks WHERE sprint_id = ?", [sprint["id"]])}
+    born = {tid: next((at for at, fld, _ in ev if fld == "created"), None) for tid, ev in events.items()}
+    committed_row = db.execute(
+        "SELECT SUM(committed_points), COUNT(*) FROM sprint_tasks WHERE sprint_id = ?", [sprint["id"]]
+    ).fetchone()
+    working = {WEEKDAYS.index(d.lower()) for d in cfg.kpi.working_days}
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    n_working = sum(1 for d in days if d.weekday() in working)
+    today = now().date()
+    done = set(cfg.tasks.done_statuses)
+    rows = []
+    elapsed = 0
+    committed = committed_row[0] if committed_row[1] else None
+    for day in days:
+        if day.weekday() in working:
+            elapsed += 1
+        moment = (datetime(day.year, day.month, day.day) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        remaining = scope = 0.0
+        unpointed = 0
+        for tid in ids:
+            ev = events[tid]
+            created = born[tid]
+            if created and created > moment and tid not in snapshot:
+                continue
+            if _value_at(ev, "sprint", moment, None) != sprint_name:
+                continue
+            if _value_at(ev, "removed", moment, None):
+                continue
+            pts = _value_at(ev, "points", moment, None)
+            points = float(pts) if pts not in (None, "") else None
+            if points is None:
+                unpointed += 1
+                continue
+            scope += points
+            if _value_at(ev, "status", moment, None) not in done:
+                remaining += points
+        if committed is None and day == start:
+            committed = scope
+        base = committed or 0.0
+        ideal = base * (1 - elapsed / n_working) if n_working else 0.0
+        rows.append(
+            {
+                "date": day.isoformat(),
+                "working_day": day.weekday() in working,
+                "remaining": None if day > today else _r(remaining),
+                "ideal": _r(max(ideal, 0.0)),
+                "scope": None if day > today else _r(scope),
+                "unpointed_tasks": None if day > today else unpointed,
+            }
+        )
+    last = next((r for r in reversed(rows) if r["remaining"] is not None), None)
+    status = None
+    if last is not None:
+        left, ideal_left = float(str(last["remaining"])), float(str(last["ideal"]))
+        status = "on track" if left == ideal_left else ("ahead" if left < ideal_left else "behind")
+    return {
+        "sprint": sprint_name,
+        "start": sprint["start_date"],
+        "end": sprint["end_date"],
+        "status": sprint["status"],
+        "committed": committed or 0.0,
+        "working_days": n_working,
+        "working_days_left": sum(1 for d in days if d > today and d.weekday() in working),
+        "as_of": last["date"] if last else None,
+        "remaining": last["remaining"] if last else None,
+        "ideal_now": last["ideal"] if last else None,
+        "trend": status,
+        "days": rows,
+        "scope_changes": scope_changes(db, sprint_name),
+    }
+
+
+# -- flow -----------------------------------------------------------------------------------------------
+
+
+def _task_where(cfg: Config, flt: TaskFilter) -> tuple[str, list[Any]]:
+    where, params = ["t.removed_at IS NULL"], []
+    if flt.since:
+        where.append("t.done_at >= ?")
+        params.append(flt.since)
+    if flt.until:
+        where.append("t.done_at < ?")
+        params.append(flt.until)
+    if flt.sprint:
+        where.append("t.sprint_id = (SELECT id FROM sprints WHERE name = ?)")
+        params.append(flt.sprint)
+    if flt.person:
+        where.append(
+            "t.id IN (SELECT r.task_id FROM task_roles r JOIN people p ON p.id = r.person_id "
+            "WHERE r.role = 'R' AND p.handle = ?)"
+        )
+        params.append(flt.person)
+    if flt.team:
+        where.append(
+            "t.id IN (SELECT r.task_id FROM task_roles r JOIN people p ON p.id = r.person_id "
+            "WHERE r.role = 'R' AND p.team = ?)"
+        )
+        params.append(flt.team)
+    return " AND ".join(where), params
+
+
+def finished_tasks(db: Database, cfg: Config, flt: TaskFilter) -> list[dict[str, Any]]:
+    done = cfg.tasks.done_statuses
+    where, params = _task_where(cfg, flt)
+    rows = db.execute(
+        f"SELECT t.id, t.title, t.created_at, t.started_at, t.done_at, t.estimate_hours, t.spent_hours, t.points "
+        f"FROM tasks t WHERE {where} AND t.status IN ({_in(done)}) AND t.done_at IS NOT NULL ORDER BY t.done_at",
+        [*params, *done],
+    ).fetchall()
+    keys = ("id", "title", "created_at", "started_at", "done_at", "estimate_hours", "spent_hours", "points")
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def _category(cfg: Config, status: str) -> str:
+    if status in cfg.tasks.active_statuses:
+        return "active"
+    if status in cfg.tasks.blocked_statuses:
+        return "blocked"
+    if status in cfg.tasks.done_statuses:
+        return "done"
+    return "waiting"
+
+
+def status_hours(db: Database, cfg: Config, task: dict[str, Any]) -> dict[str, float]:
+    """Hours a finished task spent active, waiting and blocked: ClickUp's time in status, else its events."""
+    totals = {"active": 0.0, "waiting": 0.0, "blocked": 0.0}
+    rows = db.execute("SELECT status, minutes FROM task_status_times WHERE task_id = ?", [task["id"]]).fetchall()
+    if rows:
+        for status, minutes in rows:
+            cat = _category(cfg, status)
+            if cat in totals:
+                totals[cat] += minutes / 60
+        return totals
+    changes = db.execute(
+        "SELECT at, new FROM task_events WHERE task_id = ? AND field = 'status' ORDER BY id", [task["id"]]
+    ).fetchall()
+    end = parse_iso(task["done_at"])
+    for (at, status), nxt in zip(changes, [*changes[1:], (task["done_at"], None)], strict=True):
+        begin, stop = parse_iso(at), min(parse_iso(nxt[0]), end)
+        cat = _category(cfg, status or "")
+        if cat in totals and stop > begin:
+            totals[cat] += (stop - begin).total_seconds() / 3600
+    return totals
+
+
+def efficiency(db: Database, cfg: Config, flt: TaskFilter) -> dict[str, Any]:
+    """Flow efficiency = active ÷ (active + waiting + blocked) per finished task; estimate accuracy."""
+    tasks = finished_tasks(db, cfg, flt)
+    rows = []
+    for t in tasks:
+        hours = status_hours(db, cfg, t)
+        total = sum(hours.values())
+        rows.append(
+            {
+                "task": f"#{t['id']}",
+                "title": t["title"],
+                "active_h": _r(hours["active"], 1),
+                "waiting_h": _r(hours["waiting"], 1),
+                "blocked_h": _r(hours["blocked"], 1),
+                "flow_efficiency": _r(hours["active"] / total) if total else None,
+                "estimate_h": t["estimate_hours"],
+                "spent_h": t["spent_hours"],
+            }
+        )
+    measured = [r for r in rows if r["flow_efficiency"] is not None]
+    active = sum(r["active_h"] or 0 for r in measured)
+    total = sum((r["active_h"] or 0) + (r["waiting_h"] or 0) + (r["blocked_h"] or 0) for r in measured)
+    both = [t for t in tasks if t["estimate_hours"] and t["spent_hours"] is not None]
+    est = sum(t["estimate_hours"] for t in both)
+    return {
+        "tasks": len(tasks),
+        "measured_tasks": len(measured),
+        "flow_efficiency": _r(active / total) if total else None,
+        "mean_task_flow_efficiency": _r(sum(r["flow_efficiency"] for r in measured) / len(measured))
+        if measured
+        else None,
+        "estimate_accuracy": _r(sum(t["spent_hours"] for t in both) / est) if est else None,
+        "accuracy_tasks": len(both),
+        "rows": rows,
+    }
+
+
+def cycle_time(db: Database, cfg: Config, flt: TaskFilter) -> dict[str, Any]:
+    """Cycle time (first active status → done) and lead time (created → done), in days."""
+    tasks = finished_tasks(db, cfg, flt)
+    cycle = [
+        (parse_iso(t["done_at"]) - parse_iso(t["started_at"])).total_seconds() / 86400
+        for t in tasks
+        if t["started_at"] and t["started_at"] <= t["done_at"]
+    ]
+    lead = [(parse_iso(t["done_at"]) - parse_iso(t["created_at"])).total_seconds() / 86400 for t in tasks]
+    rows = []
+    for name, values in (("cycle_time", cycle), ("lead_time", lead)):
+        rows.append(
+            {
+                "metric": name,
+                "tasks": len(values),
+                "median_days": _r(median(values)),
+                "p85_days": _r(percentile(values, 85)),
+                "mean_days": _r(sum(values) / len(values)) if values else None,
+            }
+        )
+    return {"tasks": len(tasks), "never_started": len(tasks) - len(cycle), "rows": rows}
