@@ -207,3 +207,14 @@ def test_burndown_properties(tmp_path_factory, plan, length):
             os.environ.pop("TEAMOPS_NOW", None)
         else:
             os.environ["TEAMOPS_NOW"] = old
+
+
+def test_kpi_views_for_datasette(cli, sprint, isolated):
+    import sqlite3
+
+    conn = sqlite3.connect(isolated / "teamops.db")
+    assert conn.execute("SELECT sprint, committed, completed FROM kpi_velocity").fetchall() == [("S1", 10.0, 11.0)]
+    cycles = dict(conn.execute("SELECT title, cycle_days FROM kpi_cycle_times").fetchall())
+    assert cycles == {"A": 1.25, "B": 2.0}
+    assert conn.execute("SELECT week, completed_points FROM kpi_weekly_completed").fetchall() == [
+        ("2026-W45", 3.0), ("2026-W46", 8.0)]

@@ -48,4 +48,28 @@ LEFT JOIN people p ON p.id = c.person_id
 WHERE c.is_merge = 0
 GROUP BY COALESCE(p.handle, '(unmapped) ' || c.author_email)
 """,
+    # KPI views (done = a done_at time, which tasks carry only while in a done status).
+    "kpi_velocity": """
+SELECT s.name AS sprint, s.start_date, s.end_date, s.status,
+    (SELECT SUM(st.committed_points) FROM sprint_tasks st WHERE st.sprint_id = s.id) AS committed,
+    (SELECT COALESCE(SUM(t.points), 0) FROM tasks t WHERE t.sprint_id = s.id AND t.removed_at IS NULL
+        AND t.done_at IS NOT NULL AND t.done_at < date(s.end_date, '+1 day')) AS completed
+FROM sprints s
+WHERE s.status != 'planned'
+""",
+    "kpi_cycle_times": """
+SELECT t.id AS task_id, t.key, t.title, t.created_at, t.started_at, t.done_at,
+    ROUND(julianday(t.done_at) - julianday(t.started_at), 3) AS cycle_days,
+    ROUND(julianday(t.done_at) - julianday(t.created_at), 3) AS lead_days
+FROM tasks t
+WHERE t.done_at IS NOT NULL AND t.removed_at IS NULL
+""",
+    "kpi_weekly_completed": """
+SELECT strftime('%Y', date(t.done_at, '-3 days', 'weekday 4')) || '-W' ||
+       printf('%02d', (strftime('%j', date(t.done_at, '-3 days', 'weekday 4')) - 1) / 7 + 1) AS week,
+    COALESCE(SUM(t.points), 0) AS completed_points, COUNT(*) AS tasks_done, SUM(t.points IS NULL) AS unpointed_done
+FROM tasks t
+WHERE t.done_at IS NOT NULL AND t.removed_at IS NULL
+GROUP BY week
+""",
 }
