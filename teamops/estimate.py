@@ -166,9 +166,19 @@ ON CONFLICT (repo_id, sha, model, prompt_version) DO UPDATE SET
 """
 
 
+CURRENT_ESTIMATE = """
+UPDATE commits SET (ai_points, ai_hours) = (
+    SELECT e.points, e.hours FROM estimates e WHERE e.commit_id = commits.id AND e.status = 'ok'
+    ORDER BY (e.model = 'heuristic'), e.id DESC LIMIT 1
+) WHERE id = ?
+"""
+
+
 def save_estimates(db: Database, rows: list[tuple[Any, ...]]) -> None:
+    """Store estimates and keep each commit's counting estimate (a model's over the heuristic's) beside it."""
     with transaction(db):
         db.conn.executemany(INSERT_ESTIMATE, rows)
+        db.conn.executemany(CURRENT_ESTIMATE, [(r[0],) for r in rows])
 
 
 def analyze_heuristic(db: Database, todo: list[CommitToEstimate], result: AnalyzeResult, progress: Progress) -> None:

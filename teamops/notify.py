@@ -13,7 +13,8 @@ from sqlite_utils import Database
 
 from teamops.config import Config, NotifyConfig
 from teamops.errors import ConfigError
-from teamops.integrations.webhooks import Message, render
+from teamops.integrations.webhooks import render
+from teamops.messages import Message
 from teamops.store.database import now_iso, transaction
 
 PACING_S = {"slack": 1.0, "discord": 0.5}  # Slack allows about one message a second per webhook

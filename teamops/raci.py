@@ -10,7 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from teamops.config import Config, RaciConfig
-from teamops.integrations.webhooks import Message
+from teamops.messages import Message
 
 ROLES = ("R", "A", "C", "I")
 ROLE_NAMES = {"R": "Responsible", "A": "Accountable", "C": "Consulted", "I": "Informed"}

@@ -80,8 +80,9 @@ INSERT_COMMIT = """
 INSERT INTO commits (
     repo_id, sha, author_name, author_email, author_login, person_id, authored_at,
     author_tz_offset, committed_at, message, additions, deletions, files_changed, is_merge,
-    parents, co_authors, files, stats_missing
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    parents, co_authors, files, stats_missing, author_day
+) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+    date(?7, ?8 || ' minutes'))
 ON CONFLICT (repo_id, sha) DO UPDATE SET
     parents = excluded.parents,
     is_merge = excluded.is_merge,

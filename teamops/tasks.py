@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from teamops.config import Config
 from teamops.errors import Findings, InvalidInput
-from teamops.integrations.webhooks import Message
+from teamops.messages import Message
 from teamops.raci import ROLE_NAMES, ROLES, RoleHolder, holders_of, violations
 from teamops.store.database import now_iso, transaction
 

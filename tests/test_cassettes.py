@@ -68,7 +68,8 @@ def test_openai_chat_completion_shape_through_litellm():
 
 
 def test_webhook_payload_shapes_are_exactly_the_recorded_ones():
-    from teamops.integrations.webhooks import Message, post, render
+    from teamops.integrations.webhooks import post, render
+    from teamops.messages import Message
 
     msg = Message(
         kind="task_blocked",

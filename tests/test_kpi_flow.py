@@ -217,4 +217,6 @@ def test_kpi_views_for_datasette(cli, sprint, isolated):
     cycles = dict(conn.execute("SELECT title, cycle_days FROM kpi_cycle_times").fetchall())
     assert cycles == {"A": 1.25, "B": 2.0}
     assert conn.execute("SELECT week, completed_points FROM kpi_weekly_completed").fetchall() == [
-        ("2026-W45", 3.0), ("2026-W46", 8.0)]
+        ("2026-W45", 3.0),
+        ("2026-W46", 8.0),
+    ]

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from teamops.config import load_config
-from teamops.integrations.webhooks import Message, render
+from teamops.integrations.webhooks import render
+from teamops.messages import Message
 from teamops.notify import queue, send_pending
 from teamops.store.database import open_database
 from tests.fakes.receivers import FakeReceivers

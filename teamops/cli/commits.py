@@ -13,12 +13,12 @@ from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
 from teamops.dates import range_bounds
 from teamops.errors import ConfigError, InvalidInput, TeamopsError
-from teamops.sync import SyncResult, resolve_repo_arg
 
 if TYPE_CHECKING:
     from teamops.config import Config
     from teamops.integrations.git_local import GitRepo
     from teamops.integrations.github import GitHubClient
+    from teamops.sync import SyncResult
 
 
 def summary_line(r: SyncResult) -> str:
@@ -106,6 +106,8 @@ def sync_commits(
       teamops sync-commits --since 2021-01-01    # a backfill window
       teamops sync-commits --event "$GITHUB_EVENT_PATH"   # a push, in GitHub Actions
     """
+    from teamops.sync import resolve_repo_arg
+
     st = state(ctx)
     out = st.output(fmt_value(fmt))
     if event is not None:
@@ -214,6 +216,7 @@ def _event_checkout(repo: list[str] | None, full_name: str) -> GitRepo | None:
     import os
 
     from teamops.integrations.git_local import GitRepo
+    from teamops.sync import resolve_repo_arg
 
     candidates = [r for r in (repo or []) if resolve_repo_arg(r)[0] == "path"]
     explicit = bool(candidates)

@@ -121,7 +121,8 @@ def velocity_cmd(
     out = st.output(fmt_value(fmt))
     lo, hi = window(since, until, last)
     data = sprint_velocity(st.db, st.config, team)
-    ai = ai_points_by_week(st.db, lo, hi)
+    ai_since = lo or window(None, None, "12w")[0]  # AI points: the last 12 weeks unless a range is given
+    ai = ai_points_by_week(st.db, ai_since, hi)
     if data["sprints"]:
         rows = data["sprints"]
         columns = [

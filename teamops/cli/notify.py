@@ -57,7 +57,7 @@ def test(
     fmt: FormatOpt = None,
 ) -> None:
     """Send a test message to one channel now."""
-    from teamops.integrations.webhooks import Message
+    from teamops.messages import Message
     from teamops.notify import queue, resolve_channel, send_pending
     from teamops.store.database import now_iso
 

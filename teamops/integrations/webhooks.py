@@ -6,10 +6,13 @@ import contextlib
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import httpx
+from teamops.messages import Message
+
+if TYPE_CHECKING:
+    import httpx
 
 SLACK_PERMANENT = {
     "invalid_payload",
@@ -29,48 +32,6 @@ SLACK_PERMANENT = {
     "user_not_found",
 }
 DISCORD_COLORS = {"info": 0x3B82F6, "warning": 0xF59E0B, "critical": 0xDC2626, "ok": 0x16A34A}
-
-
-@dataclass
-class Message:
-    """A notification as teamops means it, before any channel's format."""
-
-    kind: str
-    key: str
-    title: str
-    text: str
-    fields: dict[str, str] = field(default_factory=dict)
-    url: str | None = None
-    people: list[str] = field(default_factory=list)
-    severity: str = "info"
-    created_at: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "key": self.key,
-            "title": self.title,
-            "text": self.text,
-            "fields": self.fields,
-            "url": self.url,
-            "people": self.people,
-            "severity": self.severity,
-            "created_at": self.created_at,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Message:
-        return cls(
-            str(data.get("kind") or ""),
-            str(data.get("key") or ""),
-            str(data.get("title") or ""),
-            str(data.get("text") or ""),
-            fields=dict(data.get("fields") or {}),
-            url=data.get("url"),
-            people=list(data.get("people") or []),
-            severity=data.get("severity") or "info",
-            created_at=data.get("created_at") or "",
-        )
 
 
 def _cut(text: str, limit: int) -> str:
@@ -200,6 +161,8 @@ def post(
         headers["X-Teamops-Event"] = payload.get("kind", "")
         if secret:
             headers["X-Teamops-Signature-256"] = signature(secret, body)
+    import httpx
+
     try:
         if client is not None:
             response = client.post(url, content=body, headers=headers, timeout=timeout_s)

@@ -38,7 +38,7 @@ def activity(db: Database, flt: ActivityFilter) -> list[dict[str, Any]]:
         where.append("p.team = ?")
         params.append(flt.team)
     if flt.repo:
-        where.append("(r.name = ? OR r.path = ? OR r.github = ?)")
+        where.append("c.repo_id IN (SELECT id FROM repos WHERE name = ? OR path = ? OR github = ?)")
         params += [flt.repo, flt.repo, flt.repo]
     sql = f"""
         SELECT
@@ -49,17 +49,15 @@ def activity(db: Database, flt: ActivityFilter) -> list[dict[str, Any]]:
             COUNT(*),
             COALESCE(SUM(c.additions), 0),
             COALESCE(SUM(c.deletions), 0),
-            COUNT(DISTINCT date(c.authored_at, c.author_tz_offset || ' minutes')),
+            COUNT(DISTINCT c.author_day),
             MIN(c.authored_at),
             MAX(c.authored_at),
             SUM(c.stats_missing),
-            SUM(ce.points),
-            SUM(ce.hours),
-            COUNT(ce.commit_id)
+            SUM(c.ai_points),
+            SUM(c.ai_hours),
+            COUNT(c.ai_points)
         FROM commits c
-        JOIN repos r ON r.id = c.repo_id
         LEFT JOIN people p ON p.id = c.person_id
-        LEFT JOIN commit_estimates ce ON ce.commit_id = c.id
         WHERE {" AND ".join(where)}
         GROUP BY p.id, unmapped_email
         ORDER BY p.id IS NULL, COUNT(*) DESC, p.handle, unmapped_email

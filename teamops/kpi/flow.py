@@ -10,8 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from teamops.clock import now, parse_iso
-from teamops.config import Config
-from teamops.raci import WEEKDAYS
+from teamops.config import WEEKDAYS, Config
 
 
 @dataclass
@@ -128,9 +127,9 @@ def ai_points_by_week(db: Database, since: str | None, until: str | None) -> lis
         f"""
         SELECT strftime('%Y', date(c.authored_at, '-3 days', 'weekday 4')) || '-W' ||
                printf('%02d', (strftime('%j', date(c.authored_at, '-3 days', 'weekday 4')) - 1) / 7 + 1) AS week,
-               COALESCE(p.handle, '(unmapped)'), SUM(ce.points), COUNT(ce.commit_id)
-        FROM commits c JOIN commit_estimates ce ON ce.commit_id = c.id LEFT JOIN people p ON p.id = c.person_id
-        WHERE {" AND ".join(where)} GROUP BY week, 2 ORDER BY week, 2
+               COALESCE(p.handle, '(unmapped)'), SUM(c.ai_points), COUNT(c.ai_points)
+        FROM commits c LEFT JOIN people p ON p.id = c.person_id
+        WHERE {" AND ".join(where)} AND c.ai_points IS NOT NULL GROUP BY week, 2 ORDER BY week, 2
         """,
         params,
     ).fetchall()
@@ -308,34 +307,58 @@ def _category(cfg: Config, status: str) -> str:
     return "waiting"
 
 
-def status_hours(db: Database, cfg: Config, task: dict[str, Any]) -> dict[str, float]:
-    """Hours a finished task spent active, waiting and blocked: ClickUp's time in status, else its events."""
-    totals = {"active": 0.0, "waiting": 0.0, "blocked": 0.0}
-    rows = db.execute("SELECT status, minutes FROM task_status_times WHERE task_id = ?", [task["id"]]).fetchall()
-    if rows:
-        for status, minutes in rows:
-            cat = _category(cfg, status)
-            if cat in totals:
-                totals[cat] += minutes / 60
-        return totals
-    changes = db.execute(
-        "SELECT at, new FROM task_events WHERE task_id = ? AND field = 'status' ORDER BY id", [task["id"]]
-    ).fetchall()
-    end = parse_iso(task["done_at"])
-    for (at, status), nxt in zip(changes, [*changes[1:], (task["done_at"], None)], strict=True):
-        begin, stop = parse_iso(at), min(parse_iso(nxt[0]), end)
-        cat = _category(cfg, status or "")
-        if cat in totals and stop > begin:
-            totals[cat] += (stop - begin).total_seconds() / 3600
-    return totals
+def status_hours_many(db: Database, cfg: Config, tasks: list[dict[str, Any]]) -> dict[int, dict[str, float]]:
+    """Hours each finished task spent active, waiting and blocked: ClickUp's time in status, else its events.
+
+    Two set-based queries for any number of tasks, so years of history stay fast.
+    """
+    out = {t["id"]: {"active": 0.0, "waiting": 0.0, "blocked": 0.0} for t in tasks}
+    if not tasks:
+        return out
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS kpi_ids (id INTEGER PRIMARY KEY)")
+    db.execute("DELETE FROM kpi_ids")
+    db.conn.executemany("INSERT INTO kpi_ids (id) VALUES (?)", [(t["id"],) for t in tasks])
+    measured: set[int] = set()
+    for tid, status, minutes in db.execute(
+        "SELECT task_id, status, minutes FROM task_status_times WHERE task_id IN (SELECT id FROM kpi_ids)"
+    ):
+        measured.add(tid)
+        cat = _category(cfg, status)
+        if cat in out[tid]:
+            out[tid][cat] += minutes / 60
+    done_at = {t["id"]: t["done_at"] for t in tasks}
+    previous: tuple[int, str, str] | None = None
+
+    def close(tid: int, status: str, begin: str, stop: str) -> None:
+        stop = min(stop, done_at[tid])
+        cat = _category(cfg, status)
+        if cat in out[tid] and stop > begin:
+            out[tid][cat] += (parse_iso(stop) - parse_iso(begin)).total_seconds() / 3600
+
+    for tid, at, status in db.execute(
+        "SELECT task_id, at, new FROM task_events WHERE field = 'status' AND task_id IN (SELECT id FROM kpi_ids) "
+        "ORDER BY task_id, id"
+    ):
+        if tid in measured:
+            continue
+        if previous and previous[0] == tid:
+            close(tid, previous[1], previous[2], at)
+        elif previous:
+            close(previous[0], previous[1], previous[2], done_at[previous[0]])
+        previous = (tid, status or "", at)
+    if previous:
+        close(previous[0], previous[1], previous[2], done_at[previous[0]])
+    db.execute("DELETE FROM kpi_ids")
+    return out
 
 
 def efficiency(db: Database, cfg: Config, flt: TaskFilter) -> dict[str, Any]:
     """Flow efficiency = active ÷ (active + waiting + blocked) per finished task; estimate accuracy."""
     tasks = finished_tasks(db, cfg, flt)
+    all_hours = status_hours_many(db, cfg, tasks)
     rows = []
     for t in tasks:
-        hours = status_hours(db, cfg, t)
+        hours = all_hours[t["id"]]
         total = sum(hours.values())
         rows.append(
             {

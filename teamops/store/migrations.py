@@ -340,3 +340,22 @@ def m007_clickup(db: Database) -> None:
         )
         """
     )
+
+
+@migration
+def m008_commit_day_and_estimate(db: Database) -> None:
+    # Denormalised for the activity report on years of history: the author's local day, and the
+    # estimate that counts (a model's over the heuristic's, then the newest), kept by analyze.
+    db.execute("ALTER TABLE commits ADD COLUMN author_day TEXT")
+    db.execute("ALTER TABLE commits ADD COLUMN ai_points REAL")
+    db.execute("ALTER TABLE commits ADD COLUMN ai_hours REAL")
+    db.execute("UPDATE commits SET author_day = date(authored_at, author_tz_offset || ' minutes')")
+    db.execute(
+        """
+        UPDATE commits SET (ai_points, ai_hours) = (
+            SELECT e.points, e.hours FROM estimates e WHERE e.commit_id = commits.id AND e.status = 'ok'
+            ORDER BY (e.model = 'heuristic'), e.id DESC LIMIT 1
+        )
+        WHERE id IN (SELECT commit_id FROM estimates)
+        """
+    )

@@ -40,7 +40,7 @@ SELECT
     COUNT(*) AS commits,
     SUM(c.additions) AS additions,
     SUM(c.deletions) AS deletions,
-    COUNT(DISTINCT date(c.authored_at, c.author_tz_offset || ' minutes')) AS active_days,
+    COUNT(DISTINCT c.author_day) AS active_days,
     MIN(c.authored_at) AS first_commit,
     MAX(c.authored_at) AS last_commit
 FROM commits c

@@ -1,0 +1,237 @@
+"""KPI benchmark: every `teamops kpi` report on a large synthetic database, beside the SQL's own cost.
+
+Run from the repository root:  python -m benchmarks.kpi [--commits 1000000] [--tasks 100000] [--events 1000000]
+
+The generator writes people, repos, commits with estimates, sprints, tasks with roles and events
+straight into a teamops database. For each report it prints the whole-process time of
+`python -m teamops kpi REPORT -f json` and the floor: the exact SQL statements that report ran
+(captured with sqlite3's trace callback), replayed through the sqlite3 module in a bare Python
+process. Targets: each report <= 0.5 s and <= 2x its floor; no report imports litellm or PyGithub.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPORTS = ["summary", "velocity", "burndown", "efficiency", "cycle-time", "activity"]
+NOW = "2026-11-24T12:00:00Z"
+TRACE = """
+import json, sys
+sys.argv = ["teamops"] + sys.argv[1:]
+import sqlite3
+statements = []
+real_connect = sqlite3.connect
+def connect(*a, **k):
+    conn = real_connect(*a, **k)
+    conn.set_trace_callback(statements.append)
+    return conn
+sqlite3.connect = connect
+try:
+    from teamops.cli.app import main
+    main()
+except SystemExit:
+    pass
+finally:
+    heavy = sorted(m for m in ("litellm", "github") if m in sys.modules)
+    sys.__stderr__.write("TRACE " + json.dumps({"sql": statements, "heavy": heavy}) + "\\n")
+"""
+FLOOR = """
+import json, sqlite3, sys, time
+statements = json.load(open(sys.argv[2]))
+start = time.perf_counter()
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+for sql in statements:
+    if sql.lstrip().upper().startswith(("SELECT", "WITH")):
+        conn.execute(sql).fetchall()
+print(time.perf_counter() - start)
+"""
+
+
+def build(db_path: Path, commits: int, tasks: int, events: int) -> None:
+    """Create the schema with teamops itself, then fill it fast with executemany."""
+    subprocess.run(
+        [sys.executable, "-m", "teamops", "--db", str(db_path), "people", "list"], check=True, stdout=subprocess.DEVNULL
+    )
+    rnd = random.Random(7)
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("BEGIN")
+    people = 40
+    conn.executemany(
+        "INSERT INTO people (id, handle, name, team, created_at, updated_at) VALUES (?, ?, ?, ?, 'x', 'x')",
+        [(i, f"dev{i}", f"Developer {i}", f"team{i % 5}") for i in range(1, people + 1)],
+    )
+    conn.execute("INSERT INTO repos (id, key, name, kind, created_at) VALUES (1, 'git:bench', 'bench', 'git', 'x')")
+    base = 1_600_000_000
+    span = 1_795_000_000 - base
+
+    def iso(ts: float) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+    batch = []
+    for i in range(1, commits + 1):
+        ts = base + span * i / commits
+        merge = i % 50 == 0
+        batch.append(
+            (
+                i,
+                1,
+                f"{i:040x}",
+                f"Developer {i % people + 1}",
+                f"dev{i % people + 1}@acme.io",
+                i % people + 1,
+                iso(ts),
+                60,
+                iso(ts),
+                f"change {i}",
+                None if merge else rnd.randint(1, 400),
+                None if merge else rnd.randint(0, 200),
+                None if merge else rnd.randint(1, 8),
+                int(merge),
+            )
+        )
+        if len(batch) == 50_000:
+            conn.executemany(
+                "INSERT INTO commits (id, repo_id, sha, author_name, author_email, person_id, authored_at, "
+                "author_tz_offset, committed_at, message, additions, deletions, files_changed, is_merge) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                batch,
+            )
+            batch = []
+    conn.execute(
+        "INSERT INTO estimates (commit_id, repo_id, sha, model, prompt_version, status, points, hours, confidence, "
+        "rationale, created_at) SELECT id, repo_id, sha, 'heuristic', 'h1', 'ok', (id % 5) + 1, (id % 7) * 0.5, 0.3, "
+        "'', authored_at FROM commits"
+    )
+    # what sync and analyze keep beside each commit
+    conn.execute(
+        "UPDATE commits SET author_day = date(authored_at, author_tz_offset || ' minutes'), "
+        "ai_points = (id % 5) + 1, ai_hours = (id % 7) * 0.5"
+    )
+    sprints = 60
+    first = time.mktime(time.strptime("2024-08-05", "%Y-%m-%d"))
+    for s in range(1, sprints + 1):
+        start = first + (s - 1) * 14 * 86400
+        end = start + 11 * 86400
+        status = "closed" if s < sprints else "active"
+        conn.execute(
+            "INSERT INTO sprints (id, name, start_date, end_date, status, started_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'x')",
+            [
+                s,
+                f"Sprint {s}",
+                time.strftime("%Y-%m-%d", time.gmtime(start)),
+                time.strftime("%Y-%m-%d", time.gmtime(end)),
+                status,
+                iso(start),
+            ],
+        )
+    rows, roles, evs, snap = [], [], [], []
+    per_task = max(1, events // tasks)
+    for t in range(1, tasks + 1):
+        sprint = t % (sprints + 20) + 1 if t % (sprints + 20) < sprints else None
+        created = base + span * t / tasks
+        if sprint:
+            created = first + (sprint - 1) * 14 * 86400 - 86400
+        started = created + rnd.randint(1, 5) * 86400
+        done = started + rnd.randint(1, 6) * 86400
+        finished = t % 4 != 0
+        points = None if t % 17 == 0 else rnd.choice([1, 2, 3, 5, 8])
+        rows.append(
+            (
+                t,
+                f"T-{t}",
+                f"Task {t}",
+                "done" if finished else "in_progress",
+                points,
+                8.0,
+                9.0,
+                sprint,
+                iso(started),
+                iso(done) if finished else None,
+                iso(created),
+                iso(created),
+            )
+        )
+        roles += [(t, "R", t % people + 1), (t, "A", (t + 1) % people + 1)]
+        evs.append((t, iso(created), "created", None, f"Task {t}"))
+        evs.append((t, iso(created), "status", None, "todo"))
+        evs.append((t, iso(started), "status", "todo", "in_progress"))
+        if finished:
+            evs.append((t, iso(done), "status", "in_progress", "done"))
+        if sprint:
+            evs.append((t, iso(created), "sprint", None, f"Sprint {sprint}"))
+            evs.append((t, iso(created), "points", None, str(points) if points else None))
+            snap.append((sprint, t, points, iso(created + 86400)))
+        for k in range(max(0, per_task - 6)):
+            evs.append((t, iso(created + k), "spent_hours", None, str(k)))
+    conn.executemany(
+        "INSERT INTO tasks (id, key, title, status, points, estimate_hours, spent_hours, sprint_id, started_at, done_at, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    conn.executemany("INSERT INTO task_roles (task_id, role, person_id) VALUES (?, ?, ?)", roles)
+    conn.executemany("INSERT INTO task_events (task_id, at, field, old, new) VALUES (?, ?, ?, ?, ?)", evs)
+    conn.executemany(
+        "INSERT INTO sprint_tasks (sprint_id, task_id, committed_points, snapshot_at) VALUES (?, ?, ?, ?)", snap
+    )
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    print(f"database: {commits:,} commits, {tasks:,} tasks, {len(evs):,} task events, {sprints} sprints")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--commits", type=int, default=1_000_000)
+    parser.add_argument("--tasks", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    opts = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="teamops-kpibench-"))
+    try:
+        db = work / "big.db"
+        t = time.perf_counter()
+        build(db, opts.commits, opts.tasks, opts.events)
+        print(f"built in {time.perf_counter() - t:.0f} s")
+        env = {"TEAMOPS_NOW": NOW, "PATH": "/usr/bin:/bin"}
+        print(f"{'report':<12} {'teamops':>8} {'floor':>8} {'ratio':>6}  heavy imports")
+        for report in REPORTS:
+            args = ["--db", str(db), "kpi", report, "-f", "json"]
+            best = float("inf")
+            for _ in range(opts.runs):
+                start = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "teamops", *args], check=True, stdout=subprocess.DEVNULL, env=env)
+                best = min(best, time.perf_counter() - start)
+            traced = subprocess.run([sys.executable, "-c", TRACE, *args], capture_output=True, text=True, env=env)
+            info = json.loads(next(x for x in traced.stderr.splitlines() if x.startswith("TRACE "))[6:])
+            sql_file = work / f"{report}.json"
+            sql_file.write_text(json.dumps(info["sql"]))
+            floors = []
+            for _ in range(opts.runs):
+                start = time.perf_counter()
+                subprocess.run(
+                    [sys.executable, "-c", FLOOR, str(db), str(sql_file)], check=True, stdout=subprocess.DEVNULL
+                )
+                floors.append(time.perf_counter() - start)
+            floor = min(floors)
+            print(
+                f"{report:<12} {best:>7.2f}s {floor:>7.2f}s {best / floor:>5.2f}x  {', '.join(info['heavy']) or 'none'}"
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
