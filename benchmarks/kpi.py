@@ -50,8 +50,7 @@ statements = json.load(open(sys.argv[2]))
 start = time.perf_counter()
 conn = sqlite3.connect(sys.argv[1], isolation_level=None)
 for sql in statements:
-    if sql.lstrip().upper().startswith(("SELECT", "WITH")):
-        conn.execute(sql).fetchall()
+    conn.execute(sql).fetchall()
 print(time.perf_counter() - start)
 """
 

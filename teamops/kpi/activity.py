@@ -22,7 +22,11 @@ class ActivityFilter:
 
 
 def activity(db: Database, flt: ActivityFilter) -> list[dict[str, Any]]:
-    """One row per person (and per unmapped author), merges left out, most commits first."""
+    """One row per person (and per unmapped author), merges left out, most commits first.
+
+    Two aggregates — people, then unmapped authors — each reading the covering index in its own
+    order, so a million commits take a fraction of a second.
+    """
     where = ["c.is_merge = 0"]
     params: list[Any] = []
     if flt.since:
@@ -35,41 +39,29 @@ def activity(db: Database, flt: ActivityFilter) -> list[dict[str, Any]]:
         where.append("c.person_id = ?")
         params.append(person_id(db, flt.person))
     if flt.team:
-        where.append("p.team = ?")
+        where.append("c.person_id IN (SELECT id FROM people WHERE team = ?)")
         params.append(flt.team)
     if flt.repo:
         where.append("c.repo_id IN (SELECT id FROM repos WHERE name = ? OR path = ? OR github = ?)")
         params += [flt.repo, flt.repo, flt.repo]
-    sql = f"""
-        SELECT
-            p.handle,
-            COALESCE(p.name, MAX(c.author_name)),
-            p.team,
-            CASE WHEN p.id IS NULL THEN c.author_email END AS unmapped_email,
-            COUNT(*),
-            COALESCE(SUM(c.additions), 0),
-            COALESCE(SUM(c.deletions), 0),
-            COUNT(DISTINCT c.author_day),
-            MIN(c.authored_at),
-            MAX(c.authored_at),
-            SUM(c.stats_missing),
-            SUM(c.ai_points),
-            SUM(c.ai_hours),
-            COUNT(c.ai_points)
-        FROM commits c
-        LEFT JOIN people p ON p.id = c.person_id
-        WHERE {" AND ".join(where)}
-        GROUP BY p.id, unmapped_email
-        ORDER BY p.id IS NULL, COUNT(*) DESC, p.handle, unmapped_email
+    measures = """
+        COUNT(*), COALESCE(SUM(c.additions), 0), COALESCE(SUM(c.deletions), 0), COUNT(DISTINCT c.author_day),
+        MIN(c.authored_at), MAX(c.authored_at), SUM(c.stats_missing), SUM(c.ai_points), SUM(c.ai_hours),
+        COUNT(c.ai_points), MAX(c.author_name)
     """
-    rows = []
-    for row in db.execute(sql, params):
-        handle, name, team, email, n, adds, dels, days, first, last, missing, pts, hrs, est = row
+    cond = " AND ".join(where)
+    people = {
+        pid: (handle, name, team) for pid, handle, name, team in db.execute("SELECT id, handle, name, team FROM people")
+    }
+    rows: list[dict[str, Any]] = []
+
+    def row(handle: str | None, name: str | None, team: str | None, email: str | None, m: tuple[Any, ...]) -> None:
+        n, adds, dels, days, first, last, missing, pts, hrs, est, author = m
         rows.append(
             {
-                "person": handle or f"(unmapped) {name} <{email}>",
+                "person": handle or f"(unmapped) {author} <{email}>",
                 "mapped": handle is not None,
-                "name": name,
+                "name": name or author,
                 "team": team,
                 "commits": n,
                 "additions": adds,
@@ -83,4 +75,19 @@ def activity(db: Database, flt: ActivityFilter) -> list[dict[str, Any]]:
                 "estimated_commits": est,
             }
         )
+
+    for pid, *m in db.execute(
+        f"SELECT c.person_id, {measures} FROM commits c WHERE {cond} AND c.person_id IS NOT NULL GROUP BY c.person_id",
+        params,
+    ):
+        handle, name, team = people.get(pid, (None, None, None))
+        row(handle or f"#{pid}", name, team, None, tuple(m))
+    if not flt.person and not flt.team:
+        for email, *m in db.execute(
+            f"SELECT c.author_email, {measures} FROM commits c WHERE {cond} AND c.person_id IS NULL "
+            "GROUP BY c.author_email",
+            params,
+        ):
+            row(None, None, None, email, tuple(m))
+    rows.sort(key=lambda r: (not r["mapped"], -r["commits"], r["person"]))
     return rows

@@ -359,3 +359,8 @@ def m008_commit_day_and_estimate(db: Database) -> None:
         WHERE id IN (SELECT commit_id FROM estimates)
         """
     )
+    # Covers the activity report: it never has to read messages or file lists.
+    db.execute(
+        "CREATE INDEX idx_commits_activity ON commits(person_id, author_email, is_merge, author_day, authored_at, "
+        "additions, deletions, stats_missing, ai_points, ai_hours, author_name)"
+    )
