@@ -242,11 +242,11 @@ def efficiency_cmd(
     team: TeamOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """Flow efficiency (active ÷ active+waiting+blocked) of finished tasks, and estimate accuracy."""
+    """Flow efficiency (active ÷ active+waiting+blocked) of tasks finished in the last 12 weeks (or a range)."""
     from teamops.kpi.flow import TaskFilter, efficiency
 
     st = state(ctx)
-    lo, hi = window(since, until, last)
+    lo, hi = window(since, until, last, default_last=None if (since or sprint) else "12w")
     data = efficiency(st.db, st.config, TaskFilter(lo, hi, sprint, person, team))
     rows = data.pop("rows")
     st.output(fmt_value(fmt)).report(
@@ -291,11 +291,14 @@ def cycle_time_cmd(
     team: TeamOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """Cycle time (in progress → done) and lead time (created → done): median and 85th percentile."""
+    """Cycle time (in progress → done) and lead time (created → done): median and 85th percentile.
+
+    Tasks finished in the last 12 weeks unless --since, --last or --sprint says otherwise.
+    """
     from teamops.kpi.flow import TaskFilter, cycle_time
 
     st = state(ctx)
-    lo, hi = window(since, until, last)
+    lo, hi = window(since, until, last, default_last=None if (since or sprint) else "12w")
     data = cycle_time(st.db, st.config, TaskFilter(lo, hi, sprint, person, team))
     st.output(fmt_value(fmt)).report(
         Report(

@@ -315,9 +315,9 @@ def status_hours_many(db: Database, cfg: Config, tasks: list[dict[str, Any]]) ->
     out = {t["id"]: {"active": 0.0, "waiting": 0.0, "blocked": 0.0} for t in tasks}
     if not tasks:
         return out
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS kpi_ids (id INTEGER PRIMARY KEY, done_at TEXT)")
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS kpi_ids (id INTEGER PRIMARY KEY)")
     db.execute("DELETE FROM kpi_ids")
-    db.conn.executemany("INSERT INTO kpi_ids (id, done_at) VALUES (?, ?)", [(t["id"], t["done_at"]) for t in tasks])
+    db.conn.executemany("INSERT INTO kpi_ids (id) VALUES (?)", [(t["id"],) for t in tasks])
     measured: set[int] = set()
     for tid, status, minutes in db.execute(
         "SELECT task_id, status, minutes FROM task_status_times WHERE task_id IN (SELECT id FROM kpi_ids)"
@@ -326,23 +326,28 @@ def status_hours_many(db: Database, cfg: Config, tasks: list[dict[str, Any]]) ->
         cat = _category(cfg, status)
         if cat in out[tid]:
             out[tid][cat] += minutes / 60
-    # Each status lasts until the next status event (or until done), summed in SQLite.
-    for tid, status, hours in db.execute(
-        """
-        SELECT e.task_id, e.new,
-            SUM(MAX(0, julianday(MIN(COALESCE(e.next_at, k.done_at), k.done_at)) - julianday(e.at)) * 24)
-        FROM (
-            SELECT task_id, at, new, LEAD(at) OVER (PARTITION BY task_id ORDER BY id) AS next_at
-            FROM task_events WHERE field = 'status' AND task_id IN (SELECT id FROM kpi_ids)
-        ) e JOIN kpi_ids k ON k.id = e.task_id
-        GROUP BY e.task_id, e.new
-        """
+    done_at = {t["id"]: t["done_at"] for t in tasks}
+    previous: tuple[int, str, str] | None = None
+
+    def close(tid: int, status: str, begin: str, stop: str) -> None:
+        stop = min(stop, done_at[tid])
+        cat = _category(cfg, status)
+        if cat in out[tid] and stop > begin:
+            out[tid][cat] += (parse_iso(stop) - parse_iso(begin)).total_seconds() / 3600
+
+    for tid, at, status in db.execute(
+        "SELECT task_id, at, new FROM task_events WHERE field = 'status' AND task_id IN (SELECT id FROM kpi_ids) "
+        "ORDER BY task_id, id"
     ):
         if tid in measured:
             continue
-        cat = _category(cfg, status or "")
-        if cat in out[tid]:
-            out[tid][cat] += hours or 0.0
+        if previous and previous[0] == tid:
+            close(tid, previous[1], previous[2], at)
+        elif previous:
+            close(previous[0], previous[1], previous[2], done_at[previous[0]])
+        previous = (tid, status or "", at)
+    if previous:
+        close(previous[0], previous[1], previous[2], done_at[previous[0]])
     db.execute("DELETE FROM kpi_ids")
     return out
 
