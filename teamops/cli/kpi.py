@@ -363,10 +363,11 @@ def render_summary(
     lo, hi = window(since, until, last, default_last=None if (since or last) else "4w")
     name = sprint or current_sprint(st)
     sprint_data = None
+    vel = sprint_velocity(db, st.config, team)
     if name:
         bd = burndown(db, st.config, name)
         bd.pop("days")
-        velocity_row = next((s for s in sprint_velocity(db, st.config)["sprints"] if s["sprint"] == name), None)
+        velocity_row = next((s for s in vel["sprints"] if s["sprint"] == name), None)
         sprint_data = {
             **{
                 k: bd[k]
@@ -386,7 +387,6 @@ def render_summary(
             "say_do": velocity_row["say_do"] if velocity_row else None,
             "scope_changes": len(bd["scope_changes"]),
         }
-    vel = sprint_velocity(db, st.config, team)
     flt = TaskFilter(lo, hi, None, person, team)
     eff = efficiency(db, st.config, flt)
     eff.pop("rows")

@@ -59,21 +59,36 @@ def sprint_velocity(db: Database, cfg: Config, team: str | None = None) -> dict[
     if team:
         where += " AND s.team = ?"
         params.append(team)
-    rows = db.execute(
-        f"""
-        SELECT s.id, s.name, s.start_date, s.end_date, s.status,
-            (SELECT SUM(committed_points) FROM sprint_tasks st WHERE st.sprint_id = s.id),
-            (SELECT SUM(CASE WHEN estimated THEN 1 ELSE 0 END) FROM sprint_tasks st WHERE st.sprint_id = s.id),
-            (SELECT COALESCE(SUM(t.points), 0) FROM tasks t WHERE t.sprint_id = s.id AND t.removed_at IS NULL
-                AND t.status IN ({_in(done)}) AND t.done_at < date(s.end_date, '+1 day')),
-            (SELECT COUNT(*) FROM tasks t WHERE t.sprint_id = s.id AND t.removed_at IS NULL
-                AND t.status IN ({_in(done)}) AND t.done_at < date(s.end_date, '+1 day')),
-            (SELECT COUNT(*) FROM tasks t WHERE t.sprint_id = s.id AND t.removed_at IS NULL
-                AND t.status IN ({_in(done)}) AND t.done_at < date(s.end_date, '+1 day') AND t.points IS NULL)
-        FROM sprints s WHERE {where} ORDER BY s.start_date, s.id
-        """,
-        [*done, *done, *done, *params],
-    ).fetchall()
+    # Two aggregates over all sprints at once, rather than sub-queries per sprint.
+    committed_by = {
+        sid: (pts, est, n)
+        for sid, pts, est, n in db.execute(
+            "SELECT sprint_id, SUM(committed_points), SUM(estimated), COUNT(*) FROM sprint_tasks GROUP BY sprint_id"
+        )
+    }
+    done_by = {
+        sid: (pts, n, unpointed)
+        for sid, pts, n, unpointed in db.execute(
+            f"""
+            SELECT t.sprint_id, COALESCE(SUM(t.points), 0), COUNT(*), SUM(t.points IS NULL)
+            FROM tasks t JOIN sprints s ON s.id = t.sprint_id
+            WHERE t.removed_at IS NULL AND t.status IN ({_in(done)}) AND t.done_at < date(s.end_date, '+1 day')
+            GROUP BY t.sprint_id
+            """,
+            done,
+        )
+    }
+    rows = []
+    for sid, name, start, end, status in db.execute(
+        f"SELECT s.id, s.name, s.start_date, s.end_date, s.status FROM sprints s WHERE {where} "
+        "ORDER BY s.start_date, s.id",
+        params,
+    ):
+        committed, estimated, n_committed = committed_by.get(sid, (None, 0, 0))
+        completed, n_done, unpointed = done_by.get(sid, (0.0, 0, 0))
+        rows.append(
+            (sid, name, start, end, status, committed if n_committed else None, estimated, completed, n_done, unpointed)
+        )
     sprints = []
     for _, name, start, end, status, committed, estimated, completed, n_done, unpointed in rows:
         sprints.append(

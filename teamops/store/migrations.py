@@ -364,3 +364,10 @@ def m008_commit_day_and_estimate(db: Database) -> None:
         "CREATE INDEX idx_commits_activity ON commits(person_id, author_email, is_merge, author_day, authored_at, "
         "additions, deletions, stats_missing, ai_points, ai_hours, author_name)"
     )
+
+
+@migration
+def m009_sprint_event_indexes(db: Database) -> None:
+    # Burndowns find every task that was ever in a sprint through its sprint events.
+    db.execute("CREATE INDEX idx_task_events_new ON task_events(field, new)")
+    db.execute("CREATE INDEX idx_task_events_old ON task_events(field, old)")
