@@ -166,6 +166,16 @@ class RaciConfig:
 
 
 @dataclass
+class RemindersConfig:
+    """End-of-day and personal-mastery reminders: whose clock, what to ask, where to send."""
+
+    default_timezone: str = "UTC"
+    send_when_empty: bool = True
+    checkin_prompt: str = "What did you finish today, what is next, and is anything in your way?"
+    team_channels: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
 class KpiConfig:
     """How KPIs count time."""
 
@@ -186,6 +196,7 @@ class Config:
     clickup: ClickUpConfig = field(default_factory=ClickUpConfig)
     tasks: TasksConfig = field(default_factory=TasksConfig)
     raci: RaciConfig = field(default_factory=RaciConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
     kpi: KpiConfig = field(default_factory=KpiConfig)
     # Bookkeeping, not keys of the file.
     file: Path | None = field(default=None, metadata={"internal": True})
@@ -422,6 +433,13 @@ def _validate(cfg: Config, loader: _Loader) -> None:
     _validate_notify(cfg.notify, loader)
     _validate_tasks(cfg, loader)
     _validate_clickup(cfg, loader)
+    check_timezone(cfg.reminders.default_timezone, lambda msg: loader.fail("reminders.default_timezone", msg))
+    for team, channels in cfg.reminders.team_channels.items():
+        for name in channels:
+            if name not in cfg.notify.channels:
+                raise loader.fail(
+                    f"reminders.team_channels.{team}", f"names channel {name!r}, which [notify.channels] lacks"
+                )
     if cfg.kpi.velocity_sprints < 1:
         raise loader.fail("kpi.velocity_sprints", "must be at least 1")
     for day in cfg.kpi.working_days:

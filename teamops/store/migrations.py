@@ -371,3 +371,25 @@ def m009_sprint_event_indexes(db: Database) -> None:
     # Burndowns find every task that was ever in a sprint through its sprint events.
     db.execute("CREATE INDEX idx_task_events_new ON task_events(field, new)")
     db.execute("CREATE INDEX idx_task_events_old ON task_events(field, old)")
+
+
+@migration
+def m010_mastery(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE mastery_items (
+            id INTEGER PRIMARY KEY,
+            person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            title TEXT NOT NULL,
+            notes TEXT,
+            due_date TEXT,
+            every TEXT CHECK (every IN ('week', 'month')),
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'dropped')),
+            previous_id INTEGER REFERENCES mastery_items(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL,
+            done_at TEXT,
+            dropped_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_mastery_person ON mastery_items(person_id, status, due_date)")

@@ -1,0 +1,168 @@
+"""`teamops remind` and `teamops mastery`: check-ins and growth plans, each reminder sent once."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from teamops.cli.options import DryRunOpt, FormatOpt, fmt_value
+from teamops.cli.output import Column, Output, Report
+from teamops.cli.state import AppState, state
+
+app = typer.Typer(help="End-of-day and personal-mastery reminders.", no_args_is_help=True)
+mastery_app = typer.Typer(help="Personal-mastery items: growth goals per person.", no_args_is_help=True)
+
+PersonOpt = Annotated[str | None, typer.Option("--person", help="Only this person.")]
+TeamOpt = Annotated[str | None, typer.Option("--team", help="Only this team (e.g. one cron line per timezone).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Send again, under a new key.")]
+NoSendOpt = Annotated[bool, typer.Option("--no-send", help="Queue, but deliver later with `notify send`.")]
+
+
+def _finish(st: AppState, out: Output, plans: list[Any], what: str, dry_run: bool, no_send: bool) -> None:
+    from teamops.cli.notify import show_previews
+    from teamops.notify import send_pending
+    from teamops.reminders import preview, queue_plans
+
+    if dry_run:
+        show_previews(out, preview(st.config, plans))
+        for plan in plans:
+            if plan.message is None:
+                out.message(f"{what} {plan.handle} ({plan.local_date}, {plan.timezone}): skipped, {plan.skipped}")
+            elif not plan.channels:
+                out.stdout.write(
+                    f"# {plan.message.key} (no channel routed)\n{plan.message.title}\n{plan.message.text}\n"
+                )
+        out.message(f"dry run: {sum(p.message is not None for p in plans)} reminder(s) shown; nothing sent or recorded")
+        return
+    ids, queued, repeats = queue_plans(st.db, st.config, plans)
+    for plan in plans:
+        state_text = f"skipped, {plan.skipped}" if plan.skipped else "queued"
+        out.message(f"{what} {plan.handle} ({plan.local_date}, {plan.timezone}): {state_text}")
+    line = f"{what}: {queued} queued ({len(ids)} message(s)), {repeats} already sent"
+    if ids and not no_send:
+        result = send_pending(st.db, st.config, only_ids=ids)
+        line += f"; delivered {result.sent}, failed {result.failed}, deferred {result.deferred}"
+    out.message(line)
+
+
+@app.command("eod")
+def eod(
+    ctx: typer.Context,
+    dry_run: DryRunOpt = False,
+    person: PersonOpt = None,
+    team: TeamOpt = None,
+    day: Annotated[str | None, typer.Option("--date", help="The local date to report (YYYY-MM-DD).")] = None,
+    force: ForceOpt = False,
+    no_send: NoSendOpt = False,
+    fmt: FormatOpt = None,
+) -> None:
+    """Each person's end-of-day check-in: today's commits and AI points, tasks in progress and blocked,
+    mastery items due this week. Once per person per local date.
+
+    \b
+    Example (cron, 17:30 on working days in the team's timezone):
+      CRON_TZ=Europe/Berlin
+      30 17 * * 1-5  teamops remind eod --team platform
+    """
+    from datetime import date
+
+    from teamops.clock import now
+    from teamops.errors import UsageError
+    from teamops.reminders import plan_eod
+
+    st = state(ctx)
+    local_day = None
+    if day:
+        try:
+            local_day = date.fromisoformat(day)
+        except ValueError:
+            raise UsageError(f"--date {day!r} is not YYYY-MM-DD") from None
+    plans = plan_eod(st.db, st.config, now(), handle=person, team=team, day=local_day, force=force)
+    _finish(st, st.output(fmt_value(fmt)), plans, "eod", dry_run, no_send)
+
+
+@app.command("mastery")
+def mastery_reminder(
+    ctx: typer.Context,
+    dry_run: DryRunOpt = False,
+    person: PersonOpt = None,
+    team: TeamOpt = None,
+    force: ForceOpt = False,
+    no_send: NoSendOpt = False,
+    fmt: FormatOpt = None,
+) -> None:
+    """A weekly nudge for each person with pending mastery items, overdue first. Once per ISO week."""
+    from teamops.clock import now
+    from teamops.reminders import plan_mastery
+
+    st = state(ctx)
+    plans = plan_mastery(st.db, st.config, now(), handle=person, team=team, force=force)
+    _finish(st, st.output(fmt_value(fmt)), plans, "mastery", dry_run, no_send)
+
+
+@mastery_app.command("assign")
+def assign(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="Whose item.")],
+    title: Annotated[str, typer.Argument(help="What to learn or practise.")],
+    due: Annotated[str | None, typer.Option("--due", help="Due date, YYYY-MM-DD.")] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help="Notes, links.")] = None,
+    every: Annotated[str | None, typer.Option("--every", help="Repeat: week or month.")] = None,
+) -> None:
+    """Give a person a mastery item (recurring ones roll forward when done)."""
+    from teamops.mastery import assign as create
+
+    st = state(ctx)
+    item = create(st.db, handle, title, due, notes, every)
+    st.output().message(f"mastery item #{item} for {handle}" + (f", due {due}" if due else ""))
+
+
+@mastery_app.command("list")
+def list_(
+    ctx: typer.Context,
+    person: PersonOpt = None,
+    status: Annotated[str | None, typer.Option("--status", help="pending, done or dropped.")] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Mastery items, pending first by due date."""
+    from teamops.mastery import items
+
+    st = state(ctx)
+    st.output(fmt_value(fmt)).report(
+        Report(
+            name="mastery",
+            rows=items(st.db, person, status),
+            columns=[
+                Column("id", "#", numeric=True),
+                Column("person", "Person"),
+                Column("title", "Title"),
+                Column("due", "Due"),
+                Column("every", "Every"),
+                Column("status", "Status"),
+                Column("done_at", "Done", date=True),
+            ],
+            meta={"person": person, "status": status},
+            empty="no mastery items: `teamops mastery assign HANDLE TITLE --due DATE`",
+        )
+    )
+
+
+@mastery_app.command("done")
+def done(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item number.")]) -> None:
+    """Mark an item done; a recurring one comes back with its next due date."""
+    from teamops.mastery import complete
+
+    st = state(ctx)
+    nxt = complete(st.db, item)
+    st.output().message(f"mastery item #{item} done" + (f"; next one is #{nxt}" if nxt else ""))
+
+
+@mastery_app.command("drop")
+def drop(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item number.")]) -> None:
+    """Drop an item that no longer matters (kept in the history)."""
+    from teamops.mastery import drop as remove
+
+    st = state(ctx)
+    remove(st.db, item)
+    st.output().message(f"mastery item #{item} dropped")

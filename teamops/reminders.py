@@ -1,0 +1,250 @@
+"""End-of-day and personal-mastery reminders: specific, in each person's own day, never twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from teamops.config import WEEKDAYS, Config
+from teamops.errors import InvalidInput
+from teamops.messages import Message
+
+
+@dataclass
+class Recipient:
+    """A person as reminders see them: who, where (timezone) and which team's channels."""
+
+    id: int
+    handle: str
+    name: str | None
+    timezone: str
+    team: str | None
+
+
+@dataclass
+class Planned:
+    """One reminder to queue, or why a person gets none."""
+
+    handle: str
+    local_date: str
+    timezone: str
+    message: Message | None = None
+    skipped: str | None = None
+    channels: list[str] = field(default_factory=list)
+
+
+def recipients(db: Database, cfg: Config, handle: str | None, team: str | None) -> list[Recipient]:
+    """Active people (one by handle, or a team's); an unknown handle is invalid input (exit 5)."""
+    if handle and not db.execute("SELECT 1 FROM people WHERE handle = ?", [handle]).fetchone():
+        raise InvalidInput(f"no person with handle {handle!r}", "see `teamops people list`")
+    where, params = ["active = 1"], []
+    if handle:
+        where.append("handle = ?")
+        params.append(handle)
+    if team:
+        where.append("team = ?")
+        params.append(team)
+    rows = db.execute(
+        f"SELECT id, handle, name, timezone, team FROM people WHERE {' AND '.join(where)} ORDER BY handle", params
+    ).fetchall()
+    return [Recipient(pid, h, n, tz or cfg.reminders.default_timezone, t) for pid, h, n, tz, t in rows]
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[str, str]:
+    """A local calendar day as a UTC range, right across daylight-saving changes (23 or 25 hours)."""
+    start = datetime.combine(day, time.min, tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tz)
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    return start.astimezone(ZoneInfo("UTC")).strftime(fmt), end.astimezone(ZoneInfo("UTC")).strftime(fmt)
+
+
+def _channels(cfg: Config, person: Recipient, kind: str) -> list[str]:
+    return cfg.reminders.team_channels.get(person.team or "", []) or cfg.notify.routes.get(kind, [])
+
+
+def _hours_since(since: str, now: datetime) -> float:
+    return (now - datetime.fromisoformat(since.replace("Z", "+00:00"))).total_seconds() / 3600
+
+
+def plan_eod(
+    db: Database,
+    cfg: Config,
+    now: datetime,
+    *,
+    handle: str | None = None,
+    team: str | None = None,
+    day: date | None = None,
+    force: bool = False,
+) -> list[Planned]:
+    """Each active person's end-of-day check-in for their local date, if it is a working day there."""
+    working = {WEEKDAYS.index(d.lower()) for d in cfg.kpi.working_days}
+    active = cfg.tasks.active_statuses
+    blocked = cfg.tasks.blocked_statuses
+    plans: list[Planned] = []
+    for p in recipients(db, cfg, handle, team):
+        tz = ZoneInfo(p.timezone)
+        local = day or now.astimezone(tz).date()
+        plan = Planned(p.handle, local.isoformat(), p.timezone)
+        plans.append(plan)
+        if local.weekday() not in working:
+            plan.skipped = f"{local:%A} is not a working day"
+            continue
+        start, end = day_bounds(local, tz)
+        n, pts, adds, dels = db.execute(
+            "SELECT COUNT(*), SUM(ai_points), SUM(additions), SUM(deletions) FROM commits "
+            "WHERE person_id = ? AND is_merge = 0 AND authored_at >= ? AND authored_at < ?",
+            [p.id, start, end],
+        ).fetchone()
+        doing = db.execute(
+            f"SELECT DISTINCT t.id, t.title FROM tasks t JOIN task_roles r ON r.task_id = t.id "
+            f"WHERE r.person_id = ? AND r.role = 'R' AND t.removed_at IS NULL "
+            f"AND t.status IN ({','.join('?' * len(active))}) ORDER BY t.id",
+            [p.id, *active],
+        ).fetchall()
+        stuck = db.execute(
+            f"SELECT DISTINCT t.id, t.title, t.blocked_since, t.blocked_reason FROM tasks t "
+            f"JOIN task_roles r ON r.task_id = t.id WHERE r.person_id = ? AND r.role IN ('R', 'A') "
+            f"AND t.removed_at IS NULL AND t.status IN ({','.join('?' * len(blocked))}) ORDER BY t.blocked_since",
+            [p.id, *blocked],
+        ).fetchall()
+        week_end = local + timedelta(days=6 - local.weekday())
+        due = db.execute(
+            "SELECT id, title, due_date FROM mastery_items WHERE person_id = ? AND status = 'pending' "
+            "AND due_date IS NOT NULL AND due_date <= ? ORDER BY due_date",
+            [p.id, week_end.isoformat()],
+        ).fetchall()
+        if not (n or doing or stuck or due) and not cfg.reminders.send_when_empty:
+            plan.skipped = "nothing to report ([reminders] send_when_empty = false)"
+            continue
+        lines = []
+        commits_line = f"{n} commit{'s' if n != 1 else ''} today" if n else "No commits today"
+        if n:
+            commits_line += f" (+{adds or 0}/-{dels or 0} lines" + (f", {pts:g} AI points)" if pts else ")")
+        lines.append(commits_line + ".")
+        if doing:
+            lines.append("In progress: " + "; ".join(f"#{tid} {title}" for tid, title in doing[:10]) + ".")
+        for tid, title, since, reason in stuck[:10]:
+            how_long = f"{_hours_since(since, now):.0f} h" if since else "a while"
+            lines.append(f"Blocked: #{tid} {title}, for {how_long}" + (f" ({reason})" if reason else "") + ".")
+        for _, title, due_date in due[:10]:
+            when = "overdue since" if due_date < local.isoformat() else "due"
+            lines.append(f"Mastery: {title}, {when} {due_date}.")
+        lines.append(cfg.reminders.checkin_prompt)
+        key = f"eod:{p.handle}:{local.isoformat()}"
+        if force:
+            key += f":again:{now.strftime('%Y%m%dT%H%M%SZ')}"
+        plan.message = Message(
+            kind="eod_reminder",
+            key=key,
+            title=f"End of day, {p.name or p.handle} ({local:%a %d %b})",
+            text="\n".join(lines),
+            fields={
+                "commits today": str(n),
+                "AI points": f"{pts or 0:g}",
+                "in progress": str(len(doing)),
+                "blocked": str(len(stuck)),
+                "mastery due this week": str(len(due)),
+            },
+            people=[p.handle],
+            severity="warning" if stuck else "info",
+        )
+        plan.channels = _channels(cfg, p, "eod_reminder")
+    return plans
+
+
+def plan_mastery(
+    db: Database,
+    cfg: Config,
+    now: datetime,
+    *,
+    handle: str | None = None,
+    team: str | None = None,
+    force: bool = False,
+) -> list[Planned]:
+    """A weekly nudge per person with pending mastery items, overdue ones first."""
+    plans: list[Planned] = []
+    for p in recipients(db, cfg, handle, team):
+        tz = ZoneInfo(p.timezone)
+        local = now.astimezone(tz).date()
+        year, week, _ = local.isocalendar()
+        plan = Planned(p.handle, local.isoformat(), p.timezone)
+        plans.append(plan)
+        pending = db.execute(
+            "SELECT id, title, due_date, every FROM mastery_items WHERE person_id = ? AND status = 'pending' "
+            "ORDER BY due_date IS NULL, due_date, id",
+            [p.id],
+        ).fetchall()
+        if not pending:
+            plan.skipped = "no pending mastery items"
+            continue
+        today = local.isoformat()
+        overdue = [r for r in pending if r[2] and r[2] < today]
+        upcoming = [r for r in pending if not (r[2] and r[2] < today)]
+        lines = []
+        for item_id, title, due_date, every in [*overdue, *upcoming][:15]:
+            label = "OVERDUE " if due_date and due_date < today else ""
+            repeat = f", every {every}" if every else ""
+            detail = f" (due {due_date}{repeat})" if due_date else (f" (every {every})" if every else "")
+            lines.append(f"{label}#{item_id} {title}{detail}")
+        key = f"mastery:{p.handle}:{year}-W{week:02d}"
+        if force:
+            key += f":again:{now.strftime('%Y%m%dT%H%M%SZ')}"
+        plan.message = Message(
+            kind="mastery_reminder",
+            key=key,
+            title=f"Your growth plan this week, {p.name or p.handle}",
+            text="\n".join(lines) + "\nMark progress with `teamops mastery done ID`.",
+            fields={"pending": str(len(pending)), "overdue": str(len(overdue)), "week": f"{year}-W{week:02d}"},
+            people=[p.handle],
+            severity="warning" if overdue else "info",
+        )
+        plan.channels = _channels(cfg, p, "mastery_reminder")
+    return plans
+
+
+def queue_plans(db: Database, cfg: Config, plans: list[Planned]) -> tuple[list[int], int, int]:
+    """Queue each planned reminder once under its key: new outbox ids, reminders queued, reminders already there."""
+    from teamops.notify import queue
+
+    ids: list[int] = []
+    repeats = queued = 0
+    for plan in plans:
+        if plan.message is None:
+            continue
+        if not plan.channels:
+            plan.skipped = "no channel routed for this reminder"
+            continue
+        new = queue(db, cfg.notify, plan.message, channels=plan.channels)
+        if new:
+            ids += new
+            queued += 1
+        else:
+            repeats += 1
+            period = "for this day" if plan.message.kind == "eod_reminder" else "this week"
+            plan.skipped = f"already sent (or queued) {period}"
+    return ids, queued, repeats
+
+
+def preview(cfg: Config, plans: list[Planned]) -> list[dict[str, Any]]:
+    from teamops.integrations.webhooks import render
+
+    out = []
+    for plan in plans:
+        if plan.message is None:
+            continue
+        for name in plan.channels:
+            kind = cfg.notify.channels[name].kind
+            out.append(
+                {
+                    "kind": plan.message.kind,
+                    "key": plan.message.key,
+                    "channel": name,
+                    "channel_kind": kind,
+                    "payload": render(kind, plan.message),
+                }
+            )
+    return out
