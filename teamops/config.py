@@ -141,6 +141,9 @@ class ClickUpConfig:
     overlap_s: int = 300
     max_wait_s: int = 900
     timeout_s: int = 30
+    docs_workspace_id: str = ""
+    docs_parent: dict[str, str] = field(default_factory=dict)
+    docs_name: str = "Team updates"
 
 
 @dataclass
@@ -498,6 +501,8 @@ def _validate_clickup(cfg: Config, loader: _Loader) -> None:
     for source, target in cu.status_map.items():
         if target not in cfg.tasks.statuses:
             raise loader.fail(f"clickup.status_map.{source}", f"maps to {target!r}, which tasks.statuses lacks")
+    if cu.docs_parent and not {"id", "type"} <= set(cu.docs_parent):
+        raise loader.fail("clickup.docs_parent", 'needs id and type, e.g. { id = "90120000", type = "4" }')
     for role in cu.raci_fields:
         if role not in ("responsible", "accountable", "consulted", "informed"):
             raise loader.fail(f"clickup.raci_fields.{role}", "must be responsible, accountable, consulted or informed")

@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from teamops import __version__
-from teamops.cli import analyze, commits, config_cmd, kpi, notify, people, raci, remind, setup, tasks
+from teamops.cli import analyze, commits, config_cmd, docs, kpi, notify, people, raci, remind, setup, tasks
 from teamops.cli.options import Format
 from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
@@ -121,6 +121,7 @@ def root(
 
 commits.register(app)
 analyze.register(app)
+docs.register(app)
 setup.register(app)
 app.add_typer(people.app, name="people")
 app.add_typer(kpi.app, name="kpi")

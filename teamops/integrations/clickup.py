@@ -48,13 +48,25 @@ class ClickUpClient:
 
     def get(self, path: str, params: list[tuple[str, Any]] | None = None, what: str = "a request") -> Any:
         """GET with retries; returns parsed JSON."""
+        return self.request("GET", path, params=params, what=what)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: list[tuple[str, Any]] | None = None,
+        body: Any = None,
+        what: str = "a request",
+    ) -> Any:
+        """One call with retries; returns parsed JSON (None for an empty answer)."""
         attempt = 0
         while True:
             attempt += 1
             self._pace(what)
             self.requests += 1
             try:
-                response = self._http.get(f"{self.base}{path}", params=params)
+                response = self._http.request(method, f"{self.base}{path}", params=params, json=body)
             except httpx.TimeoutException:
                 self._retry(attempt, what, "timeout")
                 continue
@@ -71,6 +83,8 @@ class ClickUpClient:
             if status >= 500:
                 self._retry(attempt, what, f"HTTP {status}")
                 continue
+            if status < 400 and not response.content:
+                return None
             try:
                 data = response.json()
             except ValueError:

@@ -393,3 +393,30 @@ def m010_mastery(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX idx_mastery_person ON mastery_items(person_id, status, due_date)")
+
+
+@migration
+def m011_docs(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE docs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            range_since TEXT,
+            range_until TEXT,
+            repo TEXT,
+            content TEXT NOT NULL,
+            model TEXT NOT NULL,
+            tokens_in INTEGER NOT NULL DEFAULT 0,
+            tokens_out INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            clickup_doc_id TEXT,
+            clickup_page_id TEXT,
+            url TEXT,
+            published_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_docs_title ON docs(title, published_at)")

@@ -109,6 +109,9 @@ class FakeClickUp:
         self.remaining = 100
         self.reset_in = 60
         self.latency = 0.0
+        self.docs: dict[str, dict[str, Any]] = {}
+        self.pages: dict[str, dict[str, dict[str, Any]]] = {}
+        self.bodies: list[tuple[str, str, Any]] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -137,11 +140,29 @@ class FakeClickUp:
                 return
 
             def do_GET(self) -> None:
+                self._answer("GET")
+
+            def do_POST(self) -> None:
+                self._answer("POST")
+
+            def do_PUT(self) -> None:
+                self._answer("PUT")
+
+            def _answer(self, method: str) -> None:
                 if fake.latency:
                     time.sleep(fake.latency)
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query)
-                status, body, headers = fake._route(self.headers.get("Authorization"), parts.path, query)
+                length = int(self.headers.get("Content-Length") or 0)
+                payload = json.loads(self.rfile.read(length) or b"null") if length else None
+                if "/v3/" in parts.path:
+                    with fake.lock:
+                        fake.bodies.append((method, parts.path, payload))
+                    status, body, headers = fake._docs(
+                        self.headers.get("Authorization"), method, parts.path, query, payload
+                    )
+                else:
+                    status, body, headers = fake._route(self.headers.get("Authorization"), parts.path, query)
                 with fake.lock:
                     fake.log.append((parts.path, query, status))
                 raw = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -160,6 +181,70 @@ class FakeClickUp:
                 self.wfile.write(raw)
 
         return Handler
+
+    def _docs(
+        self, auth: str | None, method: str, path: str, q: dict[str, list[str]], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        """ClickUp API v3 Docs: docs and pages kept in memory; deleting one makes it answer 404."""
+        if auth != TOKEN:
+            return 401, {"err": "Token invalid", "ECODE": "OAUTH_025"}, {}
+        seg = path.removeprefix("/api").strip("/").split("/")  # v3 workspaces WS docs [DOC [pages [PAGE]]]
+        if seg[:2] != ["v3", "workspaces"] or len(seg) < 4 or seg[2] != self.team_id:
+            return 401, {"err": "Team not authorized", "ECODE": "OAUTH_027"}, {}
+        stamp = int(time.time() * 1000)
+        if len(seg) == 4 and method == "GET":
+            docs = [d for d in self.docs.values() if not d["deleted"]]
+            if "parent_id" in q:
+                docs = [d for d in docs if d["parent"]["id"] == q["parent_id"][0]]
+            return 200, {"docs": docs, "next_cursor": None}, {}
+        if len(seg) == 4 and method == "POST":
+            doc_id = f"doc{len(self.docs) + 1}"
+            parent = body.get("parent") or {"id": self.team_id, "type": 12}
+            self.docs[doc_id] = {
+                "id": doc_id,
+                "name": body["name"],
+                "date_created": stamp,
+                "type": 1,
+                "parent": {"id": str(parent["id"]), "type": parent["type"]},
+                "public": False,
+                "workspace_id": int(self.team_id),
+                "creator": 81234,
+                "deleted": False,
+                "archived": False,
+            }
+            self.pages[doc_id] = {}
+            return 200, self.docs[doc_id], {}
+        doc = self.docs.get(seg[4])
+        if doc is None or doc["deleted"]:
+            return 404, {"err": "Doc not found", "ECODE": "DOCS_404"}, {}
+        if len(seg) == 5:
+            return 200, doc, {}
+        pages = self.pages[doc["id"]]
+        if len(seg) == 6 and method == "POST":
+            page_id = f"{doc['id']}-p{len(pages) + 1}"
+            pages[page_id] = {
+                "id": page_id,
+                "doc_id": doc["id"],
+                "workspace_id": int(self.team_id),
+                "name": body["name"],
+                "content": body.get("content", ""),
+                "date_created": stamp,
+                "creator_id": 81234,
+                "authors": [81234],
+                "format": body.get("content_format"),
+            }
+            return 200, pages[page_id], {}
+        if len(seg) == 7:
+            page = pages.get(seg[6])
+            if page is None:
+                return 404, {"err": "Page not found", "ECODE": "DOCS_405"}, {}
+            if method == "PUT":
+                if body.get("content_edit_mode") == "replace":
+                    page["content"] = body["content"]
+                page["name"] = body.get("name", page["name"])
+                return 200, b"", {}
+            return 200, page, {}
+        return 404, {"err": "Route not found", "ECODE": "APP_001"}, {}
 
     def _route(self, auth: str | None, path: str, q: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
         with self.lock:

@@ -1,0 +1,186 @@
+"""`teamops gen-doc`: a weekly summary or release notes, written offline or by a model, published to ClickUp."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from teamops.cli.options import DryRunOpt
+from teamops.cli.state import AppState, state
+from teamops.errors import ConfigError, UsageError
+
+
+def _bound(st: AppState, value: str, end: bool) -> str:
+    """A date, an ISO time, or a git tag/ref of a local clone: just after its commit, so a release
+    runs from after one tag up to and including the next."""
+    from datetime import timedelta
+
+    from teamops.dates import parse_moment, to_iso
+
+    try:
+        return to_iso(parse_moment(value, end=end))
+    except UsageError:
+        pass
+    clones = [str(st.config.repo_path(r)) for r in st.config.repos if r.path]
+    clones += [r[0] for r in st.db.execute("SELECT path FROM repos WHERE path IS NOT NULL ORDER BY id")]
+    for clone in [*clones, os.getcwd()]:
+        out = subprocess.run(
+            ["git", "-C", clone, "log", "-1", "--format=%cI", value, "--"], capture_output=True, text=True, check=False
+        )
+        if out.returncode == 0 and out.stdout.strip():
+            return to_iso(datetime.fromisoformat(out.stdout.strip()) + timedelta(seconds=1))
+    raise UsageError(f"{value!r} is neither a date nor a tag of a local clone")
+
+
+def gen_doc(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="weekly (the last ISO week by default) or release.")] = "weekly",
+    since: Annotated[str | None, typer.Option("--since", help="Start: a date or, for release notes, a tag.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="End: a date or a tag (default: now).")] = None,
+    repo: Annotated[str | None, typer.Option("--repo", help="Only this repository.")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="The document's title.")] = None,
+    out_file: Annotated[str | None, typer.Option("--out", help="Write the Markdown to FILE.")] = None,
+    publish: Annotated[bool, typer.Option("--publish", help="Create or update the ClickUp Docs page.")] = False,
+    dry_run: DryRunOpt = False,
+    model: Annotated[str | None, typer.Option("--model", help='"heuristic" or a litellm model.')] = None,
+    no_send: Annotated[bool, typer.Option("--no-send", help="Queue doc_published, deliver later.")] = False,
+) -> None:
+    """Write a Markdown document from commits, estimates and tasks; store it; publish it to ClickUp.
+
+    \b
+    Examples:
+      teamops gen-doc weekly --out week.md
+      teamops gen-doc release --since v1.4.0 --until v1.5.0 --model openai/gpt-4o-mini --publish
+    """
+    from teamops.clock import now
+    from teamops.docgen import gather, last_iso_week, store, write
+
+    st = state(ctx)
+    out = st.output()
+    cfg = st.config
+    if kind not in ("weekly", "release"):
+        raise UsageError(f"gen-doc makes weekly or release documents, not {kind!r}")
+    today = now().date()
+    if kind == "weekly" and not since:
+        lo, hi = last_iso_week(today)
+        if until:
+            hi = _bound(st, until, True)
+    else:
+        if not since:
+            raise UsageError("release notes need --since (a date or a tag)")
+        lo = _bound(st, since, False)
+        hi = _bound(st, until, True) if until else now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not title:
+        first = date.fromisoformat(lo[:10])
+        year, week, _ = first.isocalendar()
+        title = (
+            f"Week {year}-W{week:02d} ({lo[:10]} to {hi[:10]})"
+            if kind == "weekly"
+            else f"Release notes {since} to {until or 'now'}"
+        )
+    model = (model or cfg.ai.model).strip()
+    db = st.db
+    material = gather(db, cfg, kind, title, lo, hi, repo)
+    if dry_run and model != "heuristic":
+        from teamops.docgen import budget_material
+
+        text = budget_material(material, cfg.ai.max_diff_tokens)
+        out.stdout.write(text + "\n")
+        out.message(f"dry run: would send ~{len(text) // 4:,} tokens of material to {model}; nothing was sent")
+        return
+    client = None
+    if model != "heuristic":
+        from teamops.integrations.llm import LLMClient
+
+        ai = cfg.ai
+        client = LLMClient(
+            model,
+            api_base=ai.api_base,
+            api_key=os.environ.get(ai.api_key_env) or None,
+            timeout_s=ai.timeout_s,
+            num_retries=ai.num_retries,
+            max_output_tokens=1500,
+            input_cost_per_mtok=ai.input_cost_per_mtok,
+            output_cost_per_mtok=ai.output_cost_per_mtok,
+        )
+    written = write(material, model, client, cfg.ai.max_diff_tokens)
+    if dry_run:
+        out.stdout.write(written.content)
+        out.message("dry run: nothing was stored, published or sent")
+        return
+    doc_id = store(db, material, written)
+    if out_file:
+        Path(out_file).write_text(written.content, encoding="utf-8")
+    elif not publish:
+        out.stdout.write(written.content)
+    line = f"gen-doc {kind} ({written.model}): {len(material.commits)} commits, {len(material.done)} tasks done"
+    if written.model != "heuristic":
+        line += f"; {written.tokens_in:,} tokens in, {written.tokens_out:,} out, ${written.cost_usd:.4f}"
+    out.message(line + (f"; written to {out_file}" if out_file else ""))
+    if publish:
+        _publish(st, doc_id, title, written.content, no_send)
+
+
+def _publish(st: AppState, row_id: int, title: str, content: str, no_send: bool) -> None:
+    from teamops.cli.tasks import deliver
+    from teamops.integrations.clickup import ClickUpClient
+    from teamops.integrations.clickup_docs import ClickUpDocs
+    from teamops.messages import Message
+    from teamops.store.database import now_iso, transaction
+
+    cfg = st.config
+    cu = cfg.clickup
+    workspace = cu.docs_workspace_id or cu.team_id
+    if not workspace:
+        raise ConfigError("--publish needs [clickup] docs_workspace_id (or team_id)")
+    token = os.environ.get(cu.token_env, "").strip()
+    if not token:
+        raise ConfigError(f"${cu.token_env} is not set: publishing to ClickUp needs an API token")
+    client = ClickUpClient(cu.api_url, token, token_env=cu.token_env, timeout_s=cu.timeout_s, max_wait_s=cu.max_wait_s)
+    docs = ClickUpDocs(client, workspace)
+    db = st.db
+    try:
+        known = db.execute(
+            "SELECT clickup_doc_id FROM docs WHERE clickup_doc_id IS NOT NULL ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        doc_id = known[0] if known and docs.doc_exists(known[0]) else None
+        doc_id = doc_id or docs.find_doc(cu.docs_name, cu.docs_parent) or docs.create_doc(cu.docs_name, cu.docs_parent)
+        page = db.execute(
+            "SELECT clickup_page_id FROM docs WHERE title = ? AND clickup_doc_id = ? AND clickup_page_id IS NOT NULL "
+            "ORDER BY id DESC LIMIT 1",
+            [title, doc_id],
+        ).fetchone()
+        action = "updated"
+        if page and docs.replace_page(doc_id, page[0], title, content):
+            page_id = page[0]
+        else:
+            page_id = docs.create_page(doc_id, title, content)
+            action = "created"
+    finally:
+        client.close()
+    url = docs.url(doc_id, page_id)
+    with transaction(db):
+        db.execute(
+            "UPDATE docs SET clickup_doc_id = ?, clickup_page_id = ?, url = ?, published_at = ? WHERE id = ?",
+            [doc_id, page_id, url, now_iso(), row_id],
+        )
+    out = st.output()
+    out.message(f"published: {action} page {title!r} in ClickUp doc {cu.docs_name!r}: {url}")
+    msg = Message(
+        kind="doc_published",
+        key=f"doc_published:{doc_id}:{page_id}:{row_id}",
+        title=f"New: {title}",
+        text=f"*{title}* is {action} in {cu.docs_name}.",
+        fields={"doc": cu.docs_name},
+        url=url,
+    )
+    deliver(st, out, [msg], no_send)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("gen-doc")(gen_doc)

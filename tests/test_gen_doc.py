@@ -1,0 +1,151 @@
+"""gen-doc: the offline document's outline, a model's document, and publishing to a fake ClickUp Docs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from tests.conftest import lines
+from tests.fakes.clickup import TOKEN, FakeClickUp
+from tests.fakes.openai import FakeOpenAI
+
+NOW = {"TEAMOPS_NOW": "2026-11-25T10:00:00Z"}
+
+
+@pytest.fixture
+def week(cli, isolated, make_repo):
+    repo = make_repo()
+    repo.commit(
+        "Add invoice export",
+        {"billing/export.py": lines(120)},
+        author=("Ann", "ann@acme.io"),
+        date="2026-11-17T10:00:00+00:00",
+    )
+    repo.commit(
+        "Document the export",
+        {"docs/export.md": lines(20)},
+        author=("Ben", "ben@acme.io"),
+        date="2026-11-18T10:00:00+00:00",
+    )
+    repo.commit("Outside the week", {"x.py": lines(5)}, author=("Ben", "ben@acme.io"), date="2026-11-24T10:00:00+00:00")
+    cli("sync-commits", "--repo", str(repo.path))
+    cli("analyze")
+    cli("people", "add", "ann", "--email", "ann@acme.io")
+    cli("people", "add", "ben", "--email", "ben@acme.io")
+    cli(
+        "task",
+        "add",
+        "Export invoices",
+        "-R",
+        "ann",
+        "-A",
+        "ben",
+        "--points",
+        "3",
+        "--no-send",
+        env={"TEAMOPS_NOW": "2026-11-16T09:00:00Z"},
+    )
+    cli("task", "done", "1", env={"TEAMOPS_NOW": "2026-11-19T09:00:00Z"})
+    cli("task", "add", "Fix SSO", "-R", "ben", "-A", "ann", "--no-send", env={"TEAMOPS_NOW": "2026-11-16T09:00:00Z"})
+    cli("task", "block", "2", "--reason", "vendor keys", "--no-send", env={"TEAMOPS_NOW": "2026-11-20T09:00:00Z"})
+    return repo
+
+
+def test_weekly_heuristic_document_has_the_outline(cli, week, isolated):
+    res = cli("gen-doc", "weekly", env=NOW)
+    assert res.exit_code == 0, res.output
+    doc = res.stdout
+    assert doc.startswith("# Week 2026-W47 (2026-11-16 to 2026-11-23)")
+    headings = [line for line in doc.splitlines() if line.startswith("## ")]
+    assert headings == ["## Highlights", "## Work by area", "## People", "## Tasks", "## Numbers"]
+    assert "| repo | billing | 1 | 3 | ann |" in doc and "| repo | docs | 1 | 1 | ben |" in doc
+    assert "Outside the week" not in doc
+    assert "- #1 Export invoices (3 points)" in doc and "- #2 Fix SSO: vendor keys (since 2026-11-20)" in doc
+    assert "- 2 commits, +140 / -0 lines, 4 AI points" in doc
+    assert "gen-doc weekly (heuristic): 2 commits, 1 tasks done" in res.stderr
+    again = cli("gen-doc", "weekly", env=NOW).stdout
+    assert again == doc  # deterministic
+    conn = sqlite3.connect(isolated / "teamops.db")
+    assert conn.execute("SELECT COUNT(*), MIN(model) FROM docs").fetchone() == (2, "heuristic")
+    conn.close()
+
+
+def test_release_between_tags_and_out_file(cli, week, isolated):
+    week.git("tag", "v1.0", "HEAD~2")
+    week.git("tag", "v1.1", "HEAD~1")
+    res = cli(
+        "gen-doc", "release", "--since", "v1.0", "--until", "v1.1", "--repo", "repo", "--out", "notes.md", env=NOW
+    )
+    assert res.exit_code == 0, res.output
+    text = (isolated / "notes.md").read_text()
+    assert text.startswith("# Release notes v1.0 to v1.1") and "Document the export" in text
+    assert cli("gen-doc", "release").exit_code == 2
+    assert cli("gen-doc", "release", "--since", "no-such-tag").exit_code == 2
+    assert cli("gen-doc", "monthly").exit_code == 2
+
+
+def test_dry_run_stores_and_sends_nothing(cli, week, isolated):
+    with FakeOpenAI() as fake:
+        res = cli("gen-doc", "weekly", "--model", "openai/gpt-4o-mini", "--dry-run", env=NOW)
+        assert res.exit_code == 0 and "nothing was sent" in res.stderr and fake.requests == []
+    assert json.loads(res.stdout)["commits"][0]["subject"] == "Add invoice export"
+    conn = sqlite3.connect(isolated / "teamops.db")
+    assert conn.execute("SELECT COUNT(*) FROM docs").fetchone() == (0,)
+    conn.close()
+
+
+def test_model_writes_the_document_through_litellm(cli, week, isolated):
+    with FakeOpenAI() as fake:
+        fake.default = "## Highlights\n- Invoice export shipped\n## Work by area\n...\n## People\n...\n## Tasks\n...\n## Numbers\n..."
+        res = cli(
+            "gen-doc",
+            "weekly",
+            "--model",
+            "openai/gpt-4o-mini",
+            env={**NOW, "OPENAI_API_KEY": fake.key, "TEAMOPS_AI_API_BASE": fake.url},
+        )
+        assert res.exit_code == 0, res.output
+        sent = fake.requests[0]["body"]["messages"]
+    assert "## Highlights" in sent[0]["content"] and "<material>" in sent[1]["content"]
+    assert res.stdout.startswith("# Week 2026-W47") and "Invoice export shipped" in res.stdout
+    assert "tokens in" in res.stderr
+
+
+def test_publish_twice_updates_one_page_and_recreates_deleted(cli, week, isolated, monkeypatch):
+    with FakeClickUp() as fake:
+        monkeypatch.setenv("CLICKUP_TOKEN", TOKEN)
+        (isolated / "teamops.toml").write_text(
+            f'[clickup]\napi_url = "{fake.url}"\nteam_id = "9012345"\ndocs_parent = {{ id = "90120000", type = "4" }}\n'
+            '[notify.channels.team]\nkind = "webhook"\nurl = "http://127.0.0.1:9/hook"\n'
+            '[notify.routes]\ndoc_published = ["team"]\n',
+            encoding="utf-8",
+        )
+        first = cli("gen-doc", "weekly", "--publish", "--no-send", env=NOW)
+        assert first.exit_code == 0, first.output
+        assert "published: created page 'Week 2026-W47 (2026-11-16 to 2026-11-23)'" in first.stderr
+        assert list(fake.docs) == ["doc1"] and fake.docs["doc1"]["parent"] == {"id": "90120000", "type": 4}
+        second = cli("gen-doc", "weekly", "--publish", "--no-send", env=NOW)
+        assert "published: updated page" in second.stderr
+        assert len(fake.pages["doc1"]) == 1
+        put = next(b for m, _, b in fake.bodies if m == "PUT")
+        assert put["content_edit_mode"] == "replace" and put["content_format"] == "text/md"
+        fake.pages["doc1"].clear()  # the page was deleted in ClickUp
+        third = cli("gen-doc", "weekly", "--publish", "--no-send", env=NOW)
+        assert "published: created page" in third.stderr and len(fake.pages["doc1"]) == 1
+        fake.docs["doc1"]["deleted"] = True  # and now the whole doc
+        fourth = cli("gen-doc", "weekly", "--publish", "--no-send", env=NOW)
+        assert "published: created page" in fourth.stderr and "doc2" in fake.docs
+        conn = sqlite3.connect(isolated / "teamops.db")
+        rows = conn.execute("SELECT kind, idempotency_key FROM outbox").fetchall()
+        assert len(rows) == 4 and all(k == "doc_published" for k, _ in rows)
+        assert (
+            conn.execute("SELECT url FROM docs ORDER BY id DESC LIMIT 1")
+            .fetchone()[0]
+            .startswith("https://app.clickup.com/9012345/v/dc/doc2/")
+        )
+        conn.close()
+        monkeypatch.setenv("CLICKUP_TOKEN", "pk_bad")
+        bad = cli("gen-doc", "weekly", "--publish", env=NOW)
+        assert bad.exit_code == 4 and "rejected the token" in bad.stderr
