@@ -179,6 +179,13 @@ class RemindersConfig:
 
 
 @dataclass
+class JobConfig:
+    """A named job: teamops command lines run in order, in-process."""
+
+    steps: list[str] = field(default_factory=list)
+
+
+@dataclass
 class KpiConfig:
     """How KPIs count time."""
 
@@ -200,6 +207,7 @@ class Config:
     tasks: TasksConfig = field(default_factory=TasksConfig)
     raci: RaciConfig = field(default_factory=RaciConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    jobs: dict[str, JobConfig] = field(default_factory=dict)
     kpi: KpiConfig = field(default_factory=KpiConfig)
     # Bookkeeping, not keys of the file.
     file: Path | None = field(default=None, metadata={"internal": True})
@@ -442,6 +450,14 @@ def _validate(cfg: Config, loader: _Loader) -> None:
             if name not in cfg.notify.channels:
                 raise loader.fail(
                     f"reminders.team_channels.{team}", f"names channel {name!r}, which [notify.channels] lacks"
+                )
+    for name, job in cfg.jobs.items():
+        if not job.steps:
+            raise loader.fail(f"jobs.{name}.steps", "must list at least one teamops command")
+        for step in job.steps:
+            if step.split()[:2] == ["job", "run"] or step.startswith("teamops "):
+                raise loader.fail(
+                    f"jobs.{name}.steps", f"{step!r}: give the command without 'teamops', and no 'job run'"
                 )
     if cfg.kpi.velocity_sprints < 1:
         raise loader.fail("kpi.velocity_sprints", "must be at least 1")

@@ -24,7 +24,7 @@ def test_ci_runs_exactly_the_readme_test_command():
     blocks = re.findall(r"```sh\n(.*?)\n```", readme, re.S)
     test_command = next(b for b in blocks if "pytest" in b and "\n" not in b)
     assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    install_and_run = next(b for b in blocks if "teamops sync-commits" in b and "\n" not in b)
+    install_and_run = next(b for b in blocks if "teamops job run nightly" in b and "\n" not in b)
     assert "teamops kpi" in install_and_run and "requirements.lock" in install_and_run
 
 

@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from teamops import __version__
-from teamops.cli import analyze, commits, config_cmd, docs, kpi, notify, people, raci, remind, setup, tasks
+from teamops.cli import analyze, commits, config_cmd, docs, job, kpi, notify, people, raci, remind, setup, tasks
 from teamops.cli.options import Format
 from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
@@ -131,6 +131,7 @@ app.add_typer(raci.app, name="raci")
 app.add_typer(remind.app, name="remind")
 app.add_typer(remind.mastery_app, name="mastery")
 app.add_typer(notify.app, name="notify")
+app.add_typer(job.app, name="job")
 app.add_typer(config_cmd.app, name="config")
 
 

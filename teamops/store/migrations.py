@@ -420,3 +420,26 @@ def m011_docs(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX idx_docs_title ON docs(title, published_at)")
+
+
+@migration
+def m012_job_runs(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE job_runs (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES job_runs(id) ON DELETE CASCADE,
+            job TEXT NOT NULL,
+            step TEXT,
+            position INTEGER,
+            status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'findings', 'failed', 'interrupted', 'skipped')),
+            exit_code INTEGER,
+            error TEXT,
+            pid INTEGER,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            seconds REAL
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_job_runs_job ON job_runs(job, started_at)")

@@ -1,0 +1,182 @@
+"""`teamops job`: run a named job's steps under a lock, list jobs, read their history."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from teamops.cli.options import FormatOpt, fmt_value
+from teamops.cli.output import Column, Report
+from teamops.cli.state import AppState, state
+from teamops.errors import ExitCode, Findings, UsageError
+
+if TYPE_CHECKING:
+    pass
+
+app = typer.Typer(help="Named jobs for cron, systemd and GitHub Actions.", no_args_is_help=True)
+
+
+def _invoke(st: AppState, args: list[str]) -> int:
+    """Run one teamops command line in this process; its exit code."""
+    import typer.main
+
+    from teamops.cli.app import app as root
+
+    full: list[str] = []
+    if st.db_flag:
+        full += ["--db", st.db_flag]
+    if st.config_flag:
+        full += ["--config", st.config_flag]
+    if st.quiet:
+        full.append("--quiet")
+    command = typer.main.get_command(root)
+    try:
+        code = command.main(args=[*full, *args], prog_name="teamops", standalone_mode=False)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except Exception as exc:  # a usage error inside a step (unknown option, bad value)
+        if type(exc).__name__.endswith(("UsageError", "BadParameter", "NoSuchOption")) or hasattr(exc, "exit_code"):
+            st.output().error(str(exc))
+            return int(getattr(exc, "exit_code", ExitCode.USAGE) or ExitCode.USAGE)
+        raise
+    return code if isinstance(code, int) else 0
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The job: one of `teamops job list`.")],
+    continue_on_error: Annotated[
+        bool, typer.Option("--continue-on-error", help="Run the remaining steps after a failed one.")
+    ] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for another run to finish instead of exiting 75.")] = False,
+) -> None:
+    """Run a job's steps in order under a lock beside the database; exit 1 when a step failed.
+
+    \b
+    Examples:
+      teamops job run nightly          # sync, estimate, check RACI and escalate, deliver notifications
+      teamops job run eod --wait
+    """
+    from teamops.cli.tasks import deliver
+    from teamops.jobs import job_lock, jobs_of, mark_abandoned, run_job
+    from teamops.messages import Message
+
+    st = state(ctx)
+    out = st.output()
+    cfg = st.config
+    jobs = jobs_of(cfg)
+    if name not in jobs:
+        raise UsageError(f"no job {name!r}", f"jobs: {', '.join(sorted(jobs))}")
+    db_path = cfg.db_path()
+    with job_lock(db_path, name, wait):
+        db = st.db
+        abandoned = mark_abandoned(db)
+        if abandoned:
+            out.message(f"{abandoned} earlier run(s) had been killed: recorded as interrupted")
+        out.message(f"job {name}: {len(jobs[name])} step(s)")
+        result = run_job(
+            db,
+            name,
+            jobs[name],
+            lambda args: (_invoke(st, args), None),
+            continue_on_error=continue_on_error,
+            on_step=lambda s: out.message(f"  {s.step}: {s.status} in {s.seconds:.1f} s"),
+        )
+        line = f"job {name}: {result.status} in {result.seconds:.1f} s (run #{result.run_id})"
+        if os.environ.get("GITHUB_STEP_SUMMARY"):
+            _step_summary(st, result, Path(os.environ["GITHUB_STEP_SUMMARY"]))
+        if result.status == "failed":
+            failed = [s.step for s in result.steps if s.status == "failed"]
+            deliver(
+                st,
+                out,
+                [
+                    Message(
+                        kind="job_failed",
+                        key=f"job_failed:{name}:{result.run_id}",
+                        title=f"teamops job {name} failed",
+                        text=f"Step(s) failed: {', '.join(failed)}. See `teamops job history --job {name}`.",
+                        fields={"job": name, "run": str(result.run_id), "failed": ", ".join(failed)},
+                        severity="critical",
+                    )
+                ],
+                no_send=False,
+            )
+            out.message(line)
+            raise Findings(f"job {name} failed at: {', '.join(failed)}")
+        out.message(line)
+        if result.status == "interrupted":
+            raise typer.Exit(ExitCode.INTERRUPTED)
+
+
+def _step_summary(st: AppState, result: object, path: Path) -> None:
+    """Append the run's steps and the KPI summary (with its charts) to the Actions job summary."""
+    steps = result.steps
+    lines = [
+        f"## teamops job `{result.job}`: {result.status} in {result.seconds:.1f} s",
+        "",
+        "| step | status | seconds |",
+        "|---|---|---:|",
+    ]
+    lines += [f"| `{s.step}` | {s.status} | {s.seconds:.1f} |" for s in steps]
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
+        _invoke(st, ["kpi", "summary", "--format", "markdown"])
+        _invoke(st, ["kpi", "burndown", "--format", "markdown"])
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n\n" + buffer.getvalue() + "\n")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, fmt: FormatOpt = None) -> None:
+    """The jobs: from [jobs.NAME] in the config, else the built-in nightly, eod and weekly."""
+    from teamops.jobs import jobs_of
+
+    st = state(ctx)
+    cfg = st.config
+    rows = [
+        {"job": name, "steps": steps, "source": "config" if cfg.jobs else "built-in"}
+        for name, steps in sorted(jobs_of(cfg).items())
+    ]
+    st.output(fmt_value(fmt)).report(
+        Report(
+            name="jobs", rows=rows, columns=[Column("job", "Job"), Column("steps", "Steps"), Column("source", "Source")]
+        )
+    )
+
+
+@app.command("history")
+def history_(
+    ctx: typer.Context,
+    job: Annotated[str | None, typer.Option("--job", help="Only this job.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many runs, newest first.")] = 20,
+    fmt: FormatOpt = None,
+) -> None:
+    """Past runs with their steps, status, time and errors."""
+    from teamops.jobs import history, mark_abandoned
+
+    st = state(ctx)
+    mark_abandoned(st.db)
+    st.output(fmt_value(fmt)).report(
+        Report(
+            name="job-history",
+            rows=history(st.db, job, limit),
+            columns=[
+                Column("run", "Run", numeric=True),
+                Column("job", "Job"),
+                Column("status", "Status"),
+                Column("started_at", "Started"),
+                Column("seconds", "Seconds", numeric=True),
+                Column("steps", "Steps"),
+                Column("error", "Error"),
+            ],
+            meta={"job": job, "limit": limit},
+            empty="no runs yet: `teamops job run nightly`",
+        )
+    )
