@@ -16,7 +16,7 @@ from teamops.cli.state import AppState, state
 from teamops.errors import ExitCode, Findings, UsageError
 
 if TYPE_CHECKING:
-    pass
+    from teamops.jobs import RunResult
 
 app = typer.Typer(help="Named jobs for cron, systemd and GitHub Actions.", no_args_is_help=True)
 
@@ -115,7 +115,7 @@ def run(
             raise typer.Exit(ExitCode.INTERRUPTED)
 
 
-def _step_summary(st: AppState, result: object, path: Path) -> None:
+def _step_summary(st: AppState, result: RunResult, path: Path) -> None:
     """Append the run's steps and the KPI summary (with its charts) to the Actions job summary."""
     steps = result.steps
     lines = [
