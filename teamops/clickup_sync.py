@@ -16,6 +16,7 @@ from teamops.identities import normalise
 from teamops.raci import ROLES
 from teamops.store.database import now_iso, transaction
 from teamops.store.sync_state import load_state, save_state
+from teamops.tasks import event_text, record_event
 
 if TYPE_CHECKING:
     from teamops.integrations.clickup import ClickUpClient
@@ -219,14 +220,6 @@ def normalise_task(t: dict[str, Any], cfg: Config, people: _People, sprints: dic
     }
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def upsert_task(db: Database, cfg: Config, task: dict[str, Any], sprint_ids: dict[str, int], pass_id: str) -> str:
     """Insert or update one task, recording each change as an event; returns added, changed, closed or same."""
     now = now_iso()
@@ -242,11 +235,7 @@ def upsert_task(db: Database, cfg: Config, task: dict[str, Any], sprint_ids: dic
     removed_at = now if task["archived"] else None
 
     def event(tid: int, name: str, old: Any, new: Any) -> None:
-        db.execute(
-            "INSERT INTO task_events (task_id, at, actor, field, old, new, source) VALUES (?, ?, 'clickup', ?, ?, ?, "
-            "'clickup')",
-            [tid, now, name, _text(old), _text(new)],
-        )
+        record_event(db, tid, now, "clickup", name, old, new, "clickup")
 
     if row is None:
         cur = db.execute(
@@ -293,7 +282,7 @@ def upsert_task(db: Database, cfg: Config, task: dict[str, Any], sprint_ids: dic
     sets: dict[str, Any] = {"sync_pass": pass_id}
     changed = False
     for name in FIELDS:
-        if _text(old[name]) != _text(task[name]):
+        if event_text(old[name]) != event_text(task[name]):
             event(tid, name, old[name], task[name])
             changed = True
             sets["sprint_id" if name == "sprint" else name] = sprint_id if name == "sprint" else task[name]

@@ -203,24 +203,9 @@ def list_outbox(
 
 
 def queue_and_deliver(
-    db: Database, cfg: Config, messages: list[Message], *, send: bool = True, dry_run: bool = False
+    db: Database, cfg: Config, messages: list[Message], *, send: bool = True
 ) -> tuple[list[int], SendResult]:
     """What other commands do: queue their messages, then deliver those (unless --no-send)."""
-    if dry_run:
-        previews = SendResult()
-        for msg in messages:
-            for name in cfg.notify.routes.get(msg.kind, []):
-                channel = cfg.notify.channels[name]
-                previews.previews.append(
-                    {
-                        "kind": msg.kind,
-                        "key": msg.key,
-                        "channel": name,
-                        "channel_kind": channel.kind,
-                        "payload": render(channel.kind, msg),
-                    }
-                )
-        return [], previews
     ids: list[int] = []
     for msg in messages:
         ids += queue(db, cfg.notify, msg)

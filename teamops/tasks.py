@@ -10,7 +10,7 @@ from sqlite_utils import Database
 from teamops.config import Config
 from teamops.errors import Findings, InvalidInput
 from teamops.messages import Message
-from teamops.raci import ROLE_NAMES, ROLES, RoleHolder, holders_of, violations
+from teamops.raci import ROLES, RoleHolder, holders_of, violations
 from teamops.store.database import now_iso, transaction
 
 FIELDS = ("title", "status", "points", "estimate_hours", "spent_hours", "sprint", "due_date", "url")
@@ -31,7 +31,7 @@ class TaskChange:
     roles: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _text(value: Any) -> str | None:
+def event_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -94,7 +94,7 @@ def _check_numbers(change: TaskChange) -> None:
             raise InvalidInput(f"due date {change.due_date!r} is not YYYY-MM-DD") from None
 
 
-def _event(
+def record_event(
     db: Database,
     task_id: int,
     at: str,
@@ -106,7 +106,7 @@ def _event(
 ) -> None:
     db.execute(
         "INSERT INTO task_events (task_id, at, actor, field, old, new, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [task_id, at, actor, name, _text(old), _text(new), source],
+        [task_id, at, actor, name, event_text(old), event_text(new), source],
     )
 
 
@@ -158,7 +158,7 @@ def add_task(db: Database, cfg: Config, title: str, change: TaskChange, actor: s
         )
         task_id = int(cur.lastrowid or 0)
         db.execute("UPDATE tasks SET key = ? WHERE id = ?", [f"T-{task_id}", task_id])
-        _event(db, task_id, now, actor, "created", None, title)
+        record_event(db, task_id, now, actor, "created", None, title)
         for name, value in (
             ("status", status),
             ("points", change.points),
@@ -169,12 +169,12 @@ def add_task(db: Database, cfg: Config, title: str, change: TaskChange, actor: s
             ("url", change.url),
         ):
             if value is not None:
-                _event(db, task_id, now, actor, name, None, value)
+                record_event(db, task_id, now, actor, name, None, value)
         for role in ROLES:
             mine = [h for h in holders if h.role == role]
             if mine:
                 _write_roles(db, task_id, role, mine)
-                _event(db, task_id, now, actor, f"role:{role}", None, _roles_text(holders, role))
+                record_event(db, task_id, now, actor, f"role:{role}", None, _roles_text(holders, role))
     responsible = _roles_text(holders, "R").replace(",", ", ")
     accountable = _roles_text(holders, "A")
     msg = Message(
@@ -189,7 +189,7 @@ def add_task(db: Database, cfg: Config, title: str, change: TaskChange, actor: s
                 "status": status,
                 "responsible": responsible,
                 "accountable": accountable,
-                "points": _text(change.points),
+                "points": event_text(change.points),
                 "sprint": change.sprint,
                 "due": change.due_date,
             }.items()
@@ -263,10 +263,10 @@ def update_task(
                 sets["sprint_id"] = sprint_id
             else:
                 new_value = value
-                if _text(new_value) == _text(old):
+                if event_text(new_value) == event_text(old):
                     continue
                 sets[name] = new_value
-            _event(db, task_id, now, actor, name, old, new_value)
+            record_event(db, task_id, now, actor, name, old, new_value)
             changed.append(name)
         if "status" in sets:
             new = sets["status"]
@@ -276,7 +276,7 @@ def update_task(
             if new in cfg.tasks.blocked_statuses:
                 sets["blocked_since"] = now
                 sets["blocked_reason"] = reason
-                _event(db, task_id, now, actor, "blocked_reason", before["blocked_reason"], reason)
+                record_event(db, task_id, now, actor, "blocked_reason", before["blocked_reason"], reason)
             elif before["status"] in cfg.tasks.blocked_statuses:
                 sets["blocked_since"] = None
                 sets["blocked_reason"] = None
@@ -286,7 +286,7 @@ def update_task(
             new_text = _roles_text(mine, role)
             if old_text != new_text:
                 _write_roles(db, task_id, role, mine)
-                _event(db, task_id, now, actor, f"role:{role}", old_text or None, new_text or None)
+                record_event(db, task_id, now, actor, f"role:{role}", old_text or None, new_text or None)
                 changed.append(f"role:{role}")
         if sets or changed:
             sets["updated_at"] = now
@@ -402,7 +402,3 @@ def replay(db: Database, task_id: int, until: str | None = None) -> dict[str, st
         name = "title" if event["field"] == "created" else event["field"]
         state[name] = event["new"]
     return state
-
-
-def role_names(role: str) -> str:
-    return ROLE_NAMES[role]

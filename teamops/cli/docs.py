@@ -127,7 +127,7 @@ def gen_doc(
 
 
 def _publish(st: AppState, row_id: int, title: str, content: str, no_send: bool) -> None:
-    from teamops.cli.tasks import deliver
+    from teamops.cli.notify import deliver
     from teamops.integrations.clickup import ClickUpClient
     from teamops.integrations.clickup_docs import ClickUpDocs
     from teamops.messages import Message

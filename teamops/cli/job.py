@@ -63,7 +63,7 @@ def run(
       teamops job run nightly          # sync, estimate, check RACI and escalate, deliver notifications
       teamops job run eod --wait
     """
-    from teamops.cli.tasks import deliver
+    from teamops.cli.notify import deliver
     from teamops.jobs import job_lock, jobs_of, mark_abandoned, run_job
     from teamops.messages import Message
 

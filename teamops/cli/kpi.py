@@ -33,7 +33,9 @@ ACTIVITY_COLUMNS = [
 EMPTY = "nothing to report yet: run `teamops sync-commits`, and `teamops sync-tasks` or `teamops task add`"
 
 
-def window(since: str | None, until: str | None, last: str | None, default_last: str | None = None):  # type: ignore[no-untyped-def]
+def window(
+    since: str | None, until: str | None, last: str | None, default_last: str | None = None
+) -> tuple[str | None, str | None]:
     """UTC bounds from --since/--until or --last (a window ending now)."""
     if last and since:
         raise UsageError("give --last or --since, not both")

@@ -9,7 +9,7 @@ import typer
 
 from teamops.cli.options import DryRunOpt, FormatOpt, fmt_value
 from teamops.cli.output import Column, Output, Report
-from teamops.cli.state import state
+from teamops.cli.state import AppState, state
 from teamops.errors import ServiceError
 
 app = typer.Typer(help="Notifications: the outbox and its channels.", no_args_is_help=True)
@@ -32,6 +32,22 @@ def report_sending(out: Output, result: object, what: str) -> None:
     out.message(f"{what}: {sent} sent, {failed} failed, {deferred} deferred")
     if failed or deferred:
         raise ServiceError(f"{failed + deferred} message(s) not delivered", "see `teamops notify list --status failed`")
+
+
+def deliver(st: AppState, out: Output, messages: list[Any], no_send: bool) -> None:
+    """Queue the command's notifications and deliver them, without failing the change itself."""
+    from teamops.notify import queue_and_deliver
+
+    if not messages:
+        return
+    ids, result = queue_and_deliver(st.db, st.config, messages, send=not no_send)
+    if not ids:
+        out.detail("  no channel is routed for this notification")
+    elif no_send:
+        out.message(f"notification queued ({len(ids)}): deliver with `teamops notify send`")
+    else:
+        line = f"notifications: {result.sent} sent, {result.failed} failed, {result.deferred} deferred"
+        out.message(line if (result.failed or result.deferred) else line.split(",")[0])
 
 
 @app.command("send")

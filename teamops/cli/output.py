@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-FORMATS = ("table", "json", "csv", "markdown")
-
 
 @dataclass
 class Column:

@@ -26,7 +26,7 @@ def check(
     fmt: FormatOpt = None,
 ) -> None:
     """Report every RACI violation of open tasks; exit 1 when there is one, 0 when clean."""
-    from teamops.cli.tasks import deliver
+    from teamops.cli.notify import deliver
     from teamops.clock import now
     from teamops.raci import check_tasks
     from teamops.raci import escalate as escalate_tasks

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,11 +13,6 @@ from teamops.cli.options import FormatOpt, fmt_value
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.errors import Findings, UsageError
-
-
-def example_config() -> str:
-    """The documented example shipped inside the package."""
-    return resources.files("teamops").joinpath("teamops.toml.example").read_text(encoding="utf-8")
 
 
 def render_config(db_path: str, repo_path: str | None, branch: str | None) -> str:

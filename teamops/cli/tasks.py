@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from teamops.cli.notify import deliver
 from teamops.cli.options import FormatOpt, fmt_value
-from teamops.cli.output import Column, Output, Report
-from teamops.cli.state import AppState, state
+from teamops.cli.output import Column, Report
+from teamops.cli.state import state
 
 app = typer.Typer(help="Tasks with RACI roles; every change is validated and recorded.", no_args_is_help=True)
 sprint_app = typer.Typer(help="Sprints and their commitment.", no_args_is_help=True)
@@ -37,22 +38,6 @@ def actor(by: str | None) -> str:
 
 def roles_from(r: Handles, a: Handles, c: Handles, i: Handles) -> dict[str, list[str]]:
     return {role: list(v) for role, v in (("R", r), ("A", a), ("C", c), ("I", i)) if v is not None}
-
-
-def deliver(st: AppState, out: Output, messages: list[Any], no_send: bool) -> None:
-    """Queue the command's notifications and deliver them, without failing the change itself."""
-    from teamops.notify import queue_and_deliver
-
-    if not messages:
-        return
-    ids, result = queue_and_deliver(st.db, st.config, messages, send=not no_send)
-    if not ids:
-        out.detail("  no channel is routed for this notification")
-    elif no_send:
-        out.message(f"notification queued ({len(ids)}): deliver with `teamops notify send`")
-    else:
-        line = f"notifications: {result.sent} sent, {result.failed} failed, {result.deferred} deferred"
-        out.message(line if (result.failed or result.deferred) else line.split(",")[0])
 
 
 @app.command("add")

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from teamops.clock import now, parse_iso
 from teamops.config import WEEKDAYS, Config
+from teamops.store.views import iso_week
 
 
 @dataclass
@@ -118,8 +119,7 @@ def weekly_completed(db: Database, cfg: Config, flt: TaskFilter) -> list[dict[st
     where, params = _task_where(cfg, flt)
     rows = db.execute(
         f"""
-        SELECT strftime('%Y', date(t.done_at, '-3 days', 'weekday 4')) || '-W' ||
-               printf('%02d', (strftime('%j', date(t.done_at, '-3 days', 'weekday 4')) - 1) / 7 + 1) AS week,
+        SELECT {iso_week("t.done_at")} AS week,
                COALESCE(SUM(t.points), 0), COUNT(*), SUM(t.points IS NULL)
         FROM tasks t WHERE {where} AND t.status IN ({_in(done)}) AND t.done_at IS NOT NULL
         GROUP BY week ORDER BY week
@@ -140,8 +140,7 @@ def ai_points_by_week(db: Database, since: str | None, until: str | None) -> lis
         params.append(until)
     rows = db.execute(
         f"""
-        SELECT strftime('%Y', date(c.authored_at, '-3 days', 'weekday 4')) || '-W' ||
-               printf('%02d', (strftime('%j', date(c.authored_at, '-3 days', 'weekday 4')) - 1) / 7 + 1) AS week,
+        SELECT {iso_week("c.authored_at")} AS week,
                COALESCE(p.handle, '(unmapped)'), SUM(c.ai_points), COUNT(c.ai_points)
         FROM commits c LEFT JOIN people p ON p.id = c.person_id
         WHERE {" AND ".join(where)} AND c.ai_points IS NOT NULL GROUP BY week, 2 ORDER BY week, 2

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+
+def iso_week(column: str) -> str:
+    """SQL for the ISO week (`2026-W47`) of a UTC time: the week of its Thursday."""
+    thursday = f"date({column}, '-3 days', 'weekday 4')"
+    return f"strftime('%Y', {thursday}) || '-W' || printf('%02d', (strftime('%j', {thursday}) - 1) / 7 + 1)"
+
+
 VIEWS: dict[str, str] = {
     # One estimate per commit: a model's over the heuristic's, then the newest.
     "commit_estimates": """
@@ -65,8 +72,9 @@ FROM tasks t
 WHERE t.done_at IS NOT NULL AND t.removed_at IS NULL
 """,
     "kpi_weekly_completed": """
-SELECT strftime('%Y', date(t.done_at, '-3 days', 'weekday 4')) || '-W' ||
-       printf('%02d', (strftime('%j', date(t.done_at, '-3 days', 'weekday 4')) - 1) / 7 + 1) AS week,
+SELECT """
+    + iso_week("t.done_at")
+    + """ AS week,
     COALESCE(SUM(t.points), 0) AS completed_points, COUNT(*) AS tasks_done, SUM(t.points IS NULL) AS unpointed_done
 FROM tasks t
 WHERE t.done_at IS NOT NULL AND t.removed_at IS NULL
