@@ -1,6 +1,6 @@
 """KPI benchmark: every `teamops kpi` report on a large synthetic database, beside the SQL's own cost.
 
-Run from the repository root:  python -m benchmarks.kpi [--commits 1000000] [--tasks 100000] [--events 1000000]
+Run from the repository root:  python -m benchmarks.kpi [--commits 1000000] [--tasks 100000] [--events 1000000] [--keep big.db]
 
 The generator writes people, repos, commits with estimates, sprints, tasks with roles and events
 straight into a teamops database. For each report it prints the whole-process time of
@@ -197,13 +197,15 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="build the database at this path once and reuse it on later runs")
     opts = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="teamops-kpibench-"))
     try:
-        db = work / "big.db"
-        t = time.perf_counter()
-        build(db, opts.commits, opts.tasks, opts.events)
-        print(f"built in {time.perf_counter() - t:.0f} s")
+        db = opts.keep or work / "big.db"
+        if not db.exists():
+            t = time.perf_counter()
+            build(db, opts.commits, opts.tasks, opts.events)
+            print(f"built in {time.perf_counter() - t:.0f} s")
         env = {"TEAMOPS_NOW": NOW, "PATH": "/usr/bin:/bin"}
         print(f"{'report':<12} {'teamops':>8} {'floor':>8} {'ratio':>6}  heavy imports")
         for report in REPORTS:

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from teamops.config import Config
 from teamops.errors import ConfigError, ServiceError
 from teamops.identities import normalise
@@ -19,6 +17,8 @@ from teamops.store.sync_state import load_state, save_state
 from teamops.tasks import event_text, record_event
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from teamops.integrations.clickup import ClickUpClient
 
 ROLE_KEYS = {"responsible": "R", "accountable": "A", "consulted": "C", "informed": "I"}

@@ -5,14 +5,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+from teamops.clock import now as clock_now
 from teamops.errors import UsageError
 
 RELATIVE_RE = re.compile(r"^(\d+)\s*([hdwmy])$")
 UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def to_iso(moment: datetime) -> str:
@@ -21,7 +18,7 @@ def to_iso(moment: datetime) -> str:
 
 def parse_moment(value: str, *, end: bool = False, now: datetime | None = None) -> datetime:
     """A point in time; a bare date means its start, or the start of the next day when `end`."""
-    now = now or utc_now()
+    now = now or clock_now()
     text = value.strip().lower()
     if text in ("today", "yesterday"):
         day = now.date() - timedelta(days=1 if text == "yesterday" else 0)

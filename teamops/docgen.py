@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from teamops.config import Config
 from teamops.store.database import now_iso, transaction
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from teamops.integrations.llm import LLMClient
 
 OUTLINE = ("Highlights", "Work by area", "People", "Tasks", "Numbers")

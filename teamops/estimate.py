@@ -10,13 +10,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from teamops.diff_budget import approx_tokens, budget_diff
 from teamops.heuristic import HEURISTIC_MODEL, HEURISTIC_VERSION, POINTS, estimate_row
 from teamops.store.database import now_iso, transaction
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from teamops.integrations.llm import LLMClient
 
 PROMPT_VERSION = "p1"

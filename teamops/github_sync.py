@@ -8,8 +8,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from teamops.errors import ServiceError
 from teamops.identities import IdentityResolver
 from teamops.integrations.git_local import CommitRecord, GitRepo
@@ -28,6 +26,8 @@ from teamops.sync import (
 )
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from teamops.integrations.github import GitHubClient
 
 MAX_ROOT_ROUNDS = 1000

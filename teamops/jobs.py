@@ -11,13 +11,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from teamops.config import Config
 from teamops.errors import LockHeld, UsageError
 from teamops.store.database import now_iso, transaction
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def builtin_jobs(cfg: Config) -> dict[str, list[str]]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from calendar import monthrange
 from datetime import date, timedelta
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from teamops.errors import InvalidInput
 from teamops.people import person_id
 from teamops.store.database import now_iso, transaction
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def _check_date(value: str | None) -> str | None:

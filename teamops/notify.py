@@ -7,15 +7,16 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from teamops.config import Config, NotifyConfig
 from teamops.errors import ConfigError
 from teamops.integrations.webhooks import render
 from teamops.messages import Message
 from teamops.store.database import now_iso, transaction
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 PACING_S = {"slack": 1.0, "discord": 0.5}  # Slack allows about one message a second per webhook
 LONGEST_INLINE_WAIT_S = 60.0

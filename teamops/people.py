@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from teamops.config import HANDLE_RE, PersonConfig, check_timezone
 from teamops.errors import ConfigError, InvalidInput, TeamopsError
 from teamops.identities import normalise, reattribute_commits
 from teamops.store.database import now_iso, transaction
+from teamops.store.reader import PEOPLE_STATE
 from teamops.store.sync_state import load_state, save_state
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from teamops.store.reader import Reader
 
 
 @dataclass
@@ -42,7 +46,7 @@ def _check_spec(spec: PersonSpec, error: type[TeamopsError] = InvalidInput) -> N
         check_timezone(spec.timezone, lambda msg: error(f"timezone {msg}"))
 
 
-def person_id(db: Database, handle: str) -> int:
+def person_id(db: Reader, handle: str) -> int:
     """The id of a person by handle; an unknown handle is invalid input (exit 5)."""
     row = db.execute("SELECT id FROM people WHERE handle = ?", [handle]).fetchone()
     if row is None:
@@ -244,10 +248,15 @@ def unmapped_authors(db: Database) -> list[dict[str, Any]]:
     ]
 
 
+def people_digest(people: list[PersonConfig]) -> str:
+    """What `[[people]]` looked like when last upserted; unchanged digest, nothing to write."""
+    return hashlib.sha256(json.dumps([asdict(p) for p in people], sort_keys=True).encode()).hexdigest()
+
+
 def sync_config_people(db: Database, people: list[PersonConfig]) -> bool:
     """Upsert `[[people]]` from the config; skipped when the section has not changed since last run."""
-    digest = hashlib.sha256(json.dumps([asdict(p) for p in people], sort_keys=True).encode()).hexdigest()
-    state = load_state(db, "config:people")
+    digest = people_digest(people)
+    state = load_state(db, PEOPLE_STATE)
     if state.cursor == digest:
         return False
     with transaction(db):

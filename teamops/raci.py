@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from teamops.config import Config, RaciConfig
 from teamops.messages import Message
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 ROLES = ("R", "A", "C", "I")
 ROLE_NAMES = {"R": "Responsible", "A": "Accountable", "C": "Consulted", "I": "Informed"}

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from sqlite_utils import Database
 
 from teamops.config import WEEKDAYS, Config
 from teamops.errors import InvalidInput
 from teamops.messages import Message
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 @dataclass

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from teamops.config import Config
 from teamops.errors import InvalidInput
 from teamops.store.database import now_iso, transaction
 
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
-def sprint_row(db: Database, name: str) -> dict[str, Any]:
+    from teamops.store.reader import Reader
+
+
+def sprint_row(db: Reader, name: str) -> dict[str, Any]:
     row = db.execute(
         "SELECT id, name, start_date, end_date, status, started_at, closed_at, team FROM sprints WHERE name = ?",
         [name],
@@ -97,7 +100,7 @@ def list_sprints(db: Database, cfg: Config) -> list[dict[str, Any]]:
     ]
 
 
-def scope_changes(db: Database, name: str) -> list[dict[str, Any]]:
+def scope_changes(db: Reader, name: str) -> list[dict[str, Any]]:
     """Tasks added, removed or re-estimated after the sprint started."""
     sprint = sprint_row(db, name)
     if not sprint["started_at"]:

@@ -7,14 +7,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from teamops.errors import InvalidInput
 from teamops.identities import IdentityResolver
 from teamops.integrations.git_local import CommitRecord, GitRepo
 from teamops.store.database import now_iso, transaction
 from teamops.store.sync_state import SyncState, load_state, save_state
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 BATCH_SIZE = 2000
 Progress = Callable[[int, int | None], None]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from teamops.config import Config
 from teamops.errors import Findings, InvalidInput
 from teamops.messages import Message
 from teamops.raci import ROLES, RoleHolder, holders_of, violations
 from teamops.store.database import now_iso, transaction
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 FIELDS = ("title", "status", "points", "estimate_hours", "spent_hours", "sprint", "due_date", "url")
 

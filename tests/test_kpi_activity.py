@@ -62,6 +62,22 @@ def test_filters(cli, team_db):
     assert unknown.exit_code == 5 and "no person with handle 'ghost'" in unknown.stderr
 
 
+def test_last_window_follows_the_pinned_clock(cli, team_db):
+    pinned = {"TEAMOPS_NOW": "2026-11-06T12:00:00Z"}
+    res = cli("--db", team_db, "kpi", "activity", "--last", "3d", "-f", "json", env=pinned)
+    data = json.loads(res.stdout)
+    assert data["since"] == "2026-11-03T12:00:00Z"
+    assert {r["person"]: r["commits"] for r in data["rows"]} == {"alice": 1}
+
+
+def test_json_is_one_record_per_line(cli, team_db):
+    out = cli("--db", team_db, "kpi", "activity", "--format", "json").stdout
+    lines = out.splitlines()
+    assert lines[0] == "{" and lines[1] == '  "report": "activity",'
+    records = [json.loads(line.strip().rstrip(",")) for line in lines if line.strip().startswith('{"person"')]
+    assert [r["person"] for r in records] == [r["person"] for r in json.loads(out)["rows"]]
+
+
 def test_csv_markdown_and_table(cli, team_db):
     out = cli("--db", team_db, "kpi", "activity", "--format", "csv").stdout
     parsed = list(csv.DictReader(io.StringIO(out)))

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
 import sys
+from collections.abc import Iterator, MutableMapping
 from typing import Annotated, Any
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from teamops import __version__
-from teamops.cli import analyze, commits, config_cmd, docs, job, kpi, notify, people, raci, remind, setup, tasks
 from teamops.cli.options import Format
 from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
@@ -32,8 +34,73 @@ def _debug_wanted(ctx: typer.Context) -> bool:
     return os.environ.get("TEAMOPS_DEBUG", "") not in ("", "0", "false", "no")
 
 
+# Where each top-level command lives, in the order `--help` lists them: "module:app" names a Typer
+# sub-app, "module:register" a function that adds top-level commands. Loaded on first use only.
+COMMANDS = {
+    "sync-commits": "commits:register",
+    "sync-tasks": "commits:register",
+    "analyze": "analyze:register",
+    "gen-doc": "docs:register",
+    "init": "setup:register",
+    "doctor": "setup:register",
+    "people": "people:app",
+    "kpi": "kpi:app",
+    "task": "tasks:app",
+    "sprint": "tasks:sprint_app",
+    "raci": "raci:app",
+    "remind": "remind:app",
+    "mastery": "remind:mastery_app",
+    "notify": "notify:app",
+    "job": "job:app",
+    "config": "config_cmd:app",
+}
+
+
+def _load_command(name: str) -> Any:
+    """Import one command's module and build its Click command; the rest of the CLI stays unimported."""
+    module_name, attr = COMMANDS[name].split(":")
+    module = importlib.import_module(f"teamops.cli.{module_name}")
+    if attr == "register":
+        holder = typer.Typer()
+        module.register(holder)
+        return typer.main.get_group(holder).commands[name]
+    group = typer.main.get_group(getattr(module, attr))
+    group.name = name
+    return group
+
+
+class LazyCommands(MutableMapping[str, Any]):
+    """The root group's command table: every name is known up front, each command built when asked for."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self._built[name] = _load_command(name)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*COMMANDS, *(n for n in self._built if n not in COMMANDS)])
+
+    def __len__(self) -> int:
+        return len(set(COMMANDS) | set(self._built))
+
+
 class TeamopsGroup(TyperGroup):
     """Turns expected errors into one line and the documented exit code; tracebacks only on --debug."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = LazyCommands()
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
@@ -107,32 +174,18 @@ def root(
     ] = False,
 ) -> None:
     """teamops: commits, estimates, tasks with RACI and KPIs for small teams, in one SQLite file."""
-    from dotenv import load_dotenv
-
     # Secrets come from the environment; a .env beside the work never overrides what is set.
-    load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
+    env_file = os.path.join(os.getcwd(), ".env")
+    if os.path.isfile(env_file):
+        from dotenv import load_dotenv
+
+        load_dotenv(env_file, override=False)
     st = state(ctx)
     st.db_flag, st.config_flag = db, config
     st.fmt = fmt.value if fmt else os.environ.get("TEAMOPS_FORMAT") or None
     st.quiet = quiet or os.environ.get("TEAMOPS_QUIET", "") not in ("", "0")
     st.verbose, st.debug = verbose, debug
     ctx.call_on_close(st.close)
-
-
-commits.register(app)
-analyze.register(app)
-docs.register(app)
-setup.register(app)
-app.add_typer(people.app, name="people")
-app.add_typer(kpi.app, name="kpi")
-app.add_typer(tasks.app, name="task")
-app.add_typer(tasks.sprint_app, name="sprint")
-app.add_typer(raci.app, name="raci")
-app.add_typer(remind.app, name="remind")
-app.add_typer(remind.mastery_app, name="mastery")
-app.add_typer(notify.app, name="notify")
-app.add_typer(job.app, name="job")
-app.add_typer(config_cmd.app, name="config")
 
 
 def main() -> None:

@@ -39,7 +39,13 @@ def window(
     """UTC bounds from --since/--until or --last (a window ending now)."""
     if last and since:
         raise UsageError("give --last or --since, not both")
-    return range_bounds(last or since or default_last, until)
+    lo, hi = range_bounds(last or since or default_last, until)
+    if hi is None and (last or not since) and lo is not None:
+        # A window ending now ends now even when TEAMOPS_NOW replays an earlier day.
+        from teamops.clock import now_iso
+
+        hi = now_iso()
+    return lo, hi
 
 
 def _color(out: Output) -> bool:
@@ -48,8 +54,12 @@ def _color(out: Output) -> bool:
 
 def current_sprint(st: AppState) -> str | None:
     row = (
-        st.db.execute("SELECT name FROM sprints WHERE status = 'active' ORDER BY start_date DESC LIMIT 1").fetchone()
-        or st.db.execute("SELECT name FROM sprints WHERE status = 'closed' ORDER BY end_date DESC LIMIT 1").fetchone()
+        st.reader.execute(
+            "SELECT name FROM sprints WHERE status = 'active' ORDER BY start_date DESC LIMIT 1"
+        ).fetchone()
+        or st.reader.execute(
+            "SELECT name FROM sprints WHERE status = 'closed' ORDER BY end_date DESC LIMIT 1"
+        ).fetchone()
     )
     return row[0] if row else None
 
@@ -59,7 +69,7 @@ def activity_report(
 ) -> Report:
     from teamops.kpi.activity import ActivityFilter, activity
 
-    rows = activity(st.db, ActivityFilter(lo, hi, person, team, repo))
+    rows = activity(st.reader, ActivityFilter(lo, hi, person, team, repo))
     notes = []
     unmapped = sum(1 for r in rows if not r["mapped"])
     if unmapped:
@@ -122,9 +132,9 @@ def velocity_cmd(
     st = state(ctx)
     out = st.output(fmt_value(fmt))
     lo, hi = window(since, until, last)
-    data = sprint_velocity(st.db, st.config, team)
+    data = sprint_velocity(st.reader, st.config, team)
     ai_since = lo or window(None, None, "12w")[0]  # AI points: the last 12 weeks unless a range is given
-    ai = ai_points_by_week(st.db, ai_since, hi)
+    ai = ai_points_by_week(st.reader, ai_since, hi)
     if data["sprints"]:
         rows = data["sprints"]
         columns = [
@@ -145,7 +155,7 @@ def velocity_cmd(
             else "velocity: n/a until a sprint has finished"
         )
     else:
-        rows = weekly_completed(st.db, st.config, TaskFilter(lo, hi, None, person, team))
+        rows = weekly_completed(st.reader, st.config, TaskFilter(lo, hi, None, person, team))
         columns = [
             Column("week", "Week"),
             Column("completed", "Completed", numeric=True),
@@ -191,7 +201,7 @@ def burndown_cmd(ctx: typer.Context, sprint: SprintOpt = None, fmt: FormatOpt = 
     if name is None:
         out.stdout.write("no sprints yet: `teamops sprint add` (or ClickUp sprint folders) make a burndown\n")
         return
-    data = burndown(st.db, st.config, name)
+    data = burndown(st.reader, st.config, name)
     days = data.pop("days")
     scope = data.pop("scope_changes")
     report = Report(
@@ -249,7 +259,7 @@ def efficiency_cmd(
 
     st = state(ctx)
     lo, hi = window(since, until, last, default_last=None if (since or sprint) else "12w")
-    data = efficiency(st.db, st.config, TaskFilter(lo, hi, sprint, person, team))
+    data = efficiency(st.reader, st.config, TaskFilter(lo, hi, sprint, person, team))
     rows = data.pop("rows")
     st.output(fmt_value(fmt)).report(
         Report(
@@ -301,7 +311,7 @@ def cycle_time_cmd(
 
     st = state(ctx)
     lo, hi = window(since, until, last, default_last=None if (since or sprint) else "12w")
-    data = cycle_time(st.db, st.config, TaskFilter(lo, hi, sprint, person, team))
+    data = cycle_time(st.reader, st.config, TaskFilter(lo, hi, sprint, person, team))
     st.output(fmt_value(fmt)).report(
         Report(
             name="cycle-time",
@@ -355,7 +365,7 @@ def render_summary(
 ) -> None:
     from teamops.kpi.flow import TaskFilter, burndown, cycle_time, efficiency, sprint_velocity
 
-    db = st.db
+    db = st.reader
     if (
         not db.execute("SELECT 1 FROM commits LIMIT 1").fetchone()
         and not db.execute("SELECT 1 FROM tasks LIMIT 1").fetchone()

@@ -11,9 +11,12 @@ import typer
 from teamops.cli.output import Output
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from sqlite_utils import Database
 
     from teamops.config import Config
+    from teamops.store.reader import Reader
 
 
 @dataclass
@@ -28,6 +31,7 @@ class AppState:
     debug: bool = False
     _config: Config | None = field(default=None, repr=False)
     _db: Database | None = field(default=None, repr=False)
+    _reader: sqlite3.Connection | None = field(default=None, repr=False)
 
     @property
     def config(self) -> Config:
@@ -50,11 +54,33 @@ class AppState:
                 sync_config_people(self._db, cfg.people)
         return self._db
 
+    @property
+    def reader(self) -> Reader:
+        """For reports: a query-only connection when nothing needs writing first, else `db`."""
+        if self._db is not None:
+            return self._db
+        if self._reader is None:
+            from teamops.store.reader import open_reader
+
+            cfg = self.config
+            digest = None
+            if cfg.people:
+                from teamops.people import people_digest
+
+                digest = people_digest(cfg.people)
+            self._reader = open_reader(cfg.db_path(), digest)
+            if self._reader is None:
+                return self.db
+        return self._reader
+
     def output(self, fmt: str | None = None) -> Output:
         """The renderer, with a command's own --format winning over the global one."""
         return Output(fmt or self.fmt or "table", quiet=self.quiet, verbose=self.verbose)
 
     def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._db is not None:
             self._db.conn.close()
             self._db = None

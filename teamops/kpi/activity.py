@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from teamops.people import person_id
+
+if TYPE_CHECKING:
+    from teamops.store.reader import Reader
 
 
 @dataclass
@@ -21,7 +22,7 @@ class ActivityFilter:
     repo: str | None = None
 
 
-def activity(db: Database, flt: ActivityFilter) -> list[dict[str, Any]]:
+def activity(db: Reader, flt: ActivityFilter) -> list[dict[str, Any]]:
     """One row per person (and per unmapped author), merges left out, most commits first.
 
     Two aggregates — people, then unmapped authors — each reading the covering index in its own

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
-from teamops.clock import now, parse_iso
+from teamops.clock import now
 from teamops.config import WEEKDAYS, Config
 from teamops.store.views import iso_week
+
+if TYPE_CHECKING:
+    from teamops.store.reader import Reader
 
 
 @dataclass
@@ -53,7 +55,7 @@ def _r(value: float | None, digits: int = 2) -> float | None:
 # -- velocity -----------------------------------------------------------------------------------------
 
 
-def sprint_velocity(db: Database, cfg: Config, team: str | None = None) -> dict[str, Any]:
+def sprint_velocity(db: Reader, cfg: Config, team: str | None = None) -> dict[str, Any]:
     """Per sprint: committed at the start, completed by the end (tasks added later included)."""
     done = cfg.tasks.done_statuses
     where, params = "s.status != 'planned'", []
@@ -113,7 +115,7 @@ def sprint_velocity(db: Database, cfg: Config, team: str | None = None) -> dict[
     return {"sprints": sprints, "velocity": velocity, "velocity_sprints": len(recent)}
 
 
-def weekly_completed(db: Database, cfg: Config, flt: TaskFilter) -> list[dict[str, Any]]:
+def weekly_completed(db: Reader, cfg: Config, flt: TaskFilter) -> list[dict[str, Any]]:
     """Without sprints: completed points per ISO week (done_at, UTC)."""
     done = cfg.tasks.done_statuses
     where, params = _task_where(cfg, flt)
@@ -129,7 +131,7 @@ def weekly_completed(db: Database, cfg: Config, flt: TaskFilter) -> list[dict[st
     return [{"week": w, "completed": pts, "tasks_done": n, "unpointed_done": u} for w, pts, n, u in rows]
 
 
-def ai_points_by_week(db: Database, since: str | None, until: str | None) -> list[dict[str, Any]]:
+def ai_points_by_week(db: Reader, since: str | None, until: str | None) -> list[dict[str, Any]]:
     """AI points of commits per person per ISO week, from the estimates that count."""
     where, params = ["c.is_merge = 0"], []
     if since:
@@ -153,7 +155,7 @@ def ai_points_by_week(db: Database, since: str | None, until: str | None) -> lis
 # -- burndown -----------------------------------------------------------------------------------------
 
 
-def _events_for(db: Database, task_ids: list[int]) -> dict[int, list[tuple[str, str, str | None]]]:
+def _events_for(db: Reader, task_ids: list[int]) -> dict[int, list[tuple[str, str, str | None]]]:
     out: dict[int, list[tuple[str, str, str | None]]] = {t: [] for t in task_ids}
     for i in range(0, len(task_ids), 500):
         chunk = task_ids[i : i + 500]
@@ -166,22 +168,67 @@ def _events_for(db: Database, task_ids: list[int]) -> dict[int, list[tuple[str, 
     return out
 
 
-def _value_at(events: list[tuple[str, str, str | None]], name: str, moment: str, default: Any) -> Any:
-    """The field's value at a moment; before its first event, the first known value."""
-    value: Any = default
-    first = True
-    for at, fld, new in events:
-        if fld != name:
-            continue
-        if at <= moment or first:
-            value = new
-        first = False
-        if at > moment:
-            break
-    return value
+class _SprintScope:
+    """A sprint's tasks replayed forward in time: scope, remaining and unpointed at each moment asked.
+
+    Every change to a task's sprint, removal, points or status is one step in a single time-ordered
+    stream, so a burndown costs its events plus its days, not tasks times days.
+    """
+
+    FIELDS = ("sprint", "removed", "points", "status")
+
+    def __init__(
+        self, sprint: str, done: set[str], events: dict[int, list[tuple[str, str, str | None]]], always: set[int]
+    ) -> None:
+        self.sprint, self.done = sprint, done
+        self.values: dict[int, dict[str, Any]] = {}
+        stream: list[tuple[str, int, int, str, Any]] = []
+        for tid, ev in events.items():
+            values: dict[str, Any] = {}
+            for f in self.FIELDS:
+                changes = [(at, new) for at, fld, new in ev if fld == f]
+                # Before a field's first event, its first known value holds; a change dated before
+                # an earlier one takes effect when the earlier one does.
+                values[f] = changes[0][1] if changes else None
+                latest = ""
+                for at, new in changes:
+                    latest = max(latest, at)
+                    stream.append((latest, len(stream), tid, f, new))
+            # A task that did not exist yet is not in scope, unless the commitment snapshot says it
+            # was (a ClickUp task first seen by a sync after the sprint's start).
+            born = next((at for at, fld, _ in ev if fld == "created"), None)
+            values["visible"] = not born or tid in always
+            if not values["visible"]:
+                stream.append((str(born), len(stream), tid, "visible", True))
+            self.values[tid] = values
+        stream.sort()
+        self.stream, self.pos = stream, 0
+        self.parts = {tid: self._part(v) for tid, v in self.values.items()}
+
+    def _part(self, v: dict[str, Any]) -> tuple[float, float, int]:
+        """One task's (scope, remaining, unpointed) contribution."""
+        if not v["visible"] or v["sprint"] != self.sprint or v["removed"]:
+            return (0.0, 0.0, 0)
+        if v["points"] in (None, ""):
+            return (0.0, 0.0, 1)
+        points = float(v["points"])
+        return (points, 0.0 if v["status"] in self.done else points, 0)
+
+    def at(self, moment: str) -> tuple[float, float, int]:
+        """(scope, remaining, unpointed tasks) at the moment; moments must not decrease between calls."""
+        changed = set()
+        while self.pos < len(self.stream) and self.stream[self.pos][0] <= moment:
+            _, _, tid, f, new = self.stream[self.pos]
+            self.values[tid][f] = new
+            changed.add(tid)
+            self.pos += 1
+        for tid in changed:
+            self.parts[tid] = self._part(self.values[tid])
+        parts = self.parts.values()
+        return sum(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts)
 
 
-def burndown(db: Database, cfg: Config, sprint_name: str) -> dict[str, Any]:
+def burndown(db: Reader, cfg: Config, sprint_name: str) -> dict[str, Any]:
     """Remaining points at the end of each day of a sprint, the ideal line, and the scope changes."""
     from teamops.sprints import scope_changes, sprint_row
 
@@ -195,11 +242,8 @@ def burndown(db: Database, cfg: Config, sprint_name: str) -> dict[str, Any]:
             [sprint["id"], sprint["id"], sprint_name, sprint_name],
         )
     ]
-    events = _events_for(db, ids)
-    # A task that did not exist yet is not in scope, unless the commitment snapshot says it was
-    # (a ClickUp task first seen by a sync after the sprint's start).
     snapshot = {r[0] for r in db.execute("SELECT task_id FROM sprint_tasks WHERE sprint_id = ?", [sprint["id"]])}
-    born = {tid: next((at for at, fld, _ in ev if fld == "created"), None) for tid, ev in events.items()}
+    tasks = _SprintScope(sprint_name, set(cfg.tasks.done_statuses), _events_for(db, ids), snapshot)
     committed_row = db.execute(
         "SELECT SUM(committed_points), COUNT(*) FROM sprint_tasks WHERE sprint_id = ?", [sprint["id"]]
     ).fetchone()
@@ -207,7 +251,6 @@ def burndown(db: Database, cfg: Config, sprint_name: str) -> dict[str, Any]:
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     n_working = sum(1 for d in days if d.weekday() in working)
     today = now().date()
-    done = set(cfg.tasks.done_statuses)
     rows = []
     elapsed = 0
     committed = committed_row[0] if committed_row[1] else None
@@ -215,25 +258,7 @@ def burndown(db: Database, cfg: Config, sprint_name: str) -> dict[str, Any]:
         if day.weekday() in working:
             elapsed += 1
         moment = (datetime(day.year, day.month, day.day) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        remaining = scope = 0.0
-        unpointed = 0
-        for tid in ids:
-            ev = events[tid]
-            created = born[tid]
-            if created and created > moment and tid not in snapshot:
-                continue
-            if _value_at(ev, "sprint", moment, None) != sprint_name:
-                continue
-            if _value_at(ev, "removed", moment, None):
-                continue
-            pts = _value_at(ev, "points", moment, None)
-            points = float(pts) if pts not in (None, "") else None
-            if points is None:
-                unpointed += 1
-                continue
-            scope += points
-            if _value_at(ev, "status", moment, None) not in done:
-                remaining += points
+        scope, remaining, unpointed = tasks.at(moment)
         if committed is None and day == start:
             committed = scope
         base = committed or 0.0
@@ -299,15 +324,30 @@ def _task_where(cfg: Config, flt: TaskFilter) -> tuple[str, list[Any]]:
     return " AND ".join(where), params
 
 
-def finished_tasks(db: Database, cfg: Config, flt: TaskFilter) -> list[dict[str, Any]]:
+def finished_tasks(db: Reader, cfg: Config, flt: TaskFilter) -> list[dict[str, Any]]:
+    """Done tasks in the filter, with their done time and cycle and lead times in days (SQL's julianday)."""
     done = cfg.tasks.done_statuses
     where, params = _task_where(cfg, flt)
     rows = db.execute(
-        f"SELECT t.id, t.title, t.created_at, t.started_at, t.done_at, t.estimate_hours, t.spent_hours, t.points "
+        f"SELECT t.id, t.title, t.created_at, t.started_at, t.done_at, t.estimate_hours, t.spent_hours, t.points, "
+        f"julianday(t.done_at), julianday(t.done_at) - julianday(t.started_at), "
+        f"julianday(t.done_at) - julianday(t.created_at) "
         f"FROM tasks t WHERE {where} AND t.status IN ({_in(done)}) AND t.done_at IS NOT NULL ORDER BY t.done_at",
         [*params, *done],
     ).fetchall()
-    keys = ("id", "title", "created_at", "started_at", "done_at", "estimate_hours", "spent_hours", "points")
+    keys = (
+        "id",
+        "title",
+        "created_at",
+        "started_at",
+        "done_at",
+        "estimate_hours",
+        "spent_hours",
+        "points",
+        "done_day",
+        "cycle_days",
+        "lead_days",
+    )
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
@@ -321,52 +361,53 @@ def _category(cfg: Config, status: str) -> str:
     return "waiting"
 
 
-def status_hours_many(db: Database, cfg: Config, tasks: list[dict[str, Any]]) -> dict[int, dict[str, float]]:
+def status_hours_many(db: Reader, cfg: Config, tasks: list[dict[str, Any]]) -> dict[int, dict[str, float]]:
     """Hours each finished task spent active, waiting and blocked: ClickUp's time in status, else its events.
 
-    Two set-based queries for any number of tasks, so years of history stay fast.
+    Two set-based queries for any number of tasks, so years of history stay fast: a status lasts
+    until the task's next status event, or until the task was done.
     """
     out = {t["id"]: {"active": 0.0, "waiting": 0.0, "blocked": 0.0} for t in tasks}
     if not tasks:
         return out
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS kpi_ids (id INTEGER PRIMARY KEY)")
-    db.execute("DELETE FROM kpi_ids")
-    db.conn.executemany("INSERT INTO kpi_ids (id) VALUES (?)", [(t["id"],) for t in tasks])
+    # The ids travel as one JSON array: no temp table, so a query-only connection can run this.
+    ids = json.dumps([t["id"] for t in tasks])
     measured: set[int] = set()
     for tid, status, minutes in db.execute(
-        "SELECT task_id, status, minutes FROM task_status_times WHERE task_id IN (SELECT id FROM kpi_ids)"
+        "SELECT task_id, status, minutes FROM task_status_times WHERE task_id IN (SELECT value FROM json_each(?))",
+        [ids],
     ):
         measured.add(tid)
         cat = _category(cfg, status)
         if cat in out[tid]:
             out[tid][cat] += minutes / 60
-    done_at = {t["id"]: t["done_at"] for t in tasks}
-    previous: tuple[int, str, str] | None = None
+    done_day = {t["id"]: t["done_day"] for t in tasks}
+    known = {*cfg.tasks.active_statuses, *cfg.tasks.blocked_statuses, *cfg.tasks.done_statuses}
+    category = {name: _category(cfg, name) for name in known}
+    task, status, begin = 0, "", 0.0
 
-    def close(tid: int, status: str, begin: str, stop: str) -> None:
-        stop = min(stop, done_at[tid])
-        cat = _category(cfg, status)
-        if cat in out[tid] and stop > begin:
-            out[tid][cat] += (parse_iso(stop) - parse_iso(begin)).total_seconds() / 3600
+    def close(stop: float) -> None:
+        cat = category.get(status, "waiting")
+        stop = min(stop, done_day[task])
+        if cat in out[task] and stop > begin:
+            out[task][cat] += (stop - begin) * 24
 
-    for tid, at, status in db.execute(
-        "SELECT task_id, at, new FROM task_events WHERE field = 'status' AND task_id IN (SELECT id FROM kpi_ids) "
-        "ORDER BY task_id, id"
+    for tid, new, day in db.execute(
+        "SELECT task_id, new, julianday(at) FROM task_events WHERE field = 'status' "
+        "AND task_id IN (SELECT value FROM json_each(?)) ORDER BY task_id, id",
+        [ids],
     ):
         if tid in measured:
             continue
-        if previous and previous[0] == tid:
-            close(tid, previous[1], previous[2], at)
-        elif previous:
-            close(previous[0], previous[1], previous[2], done_at[previous[0]])
-        previous = (tid, status or "", at)
-    if previous:
-        close(previous[0], previous[1], previous[2], done_at[previous[0]])
-    db.execute("DELETE FROM kpi_ids")
+        if task:
+            close(day if tid == task else done_day[task])
+        task, status, begin = tid, new or "", day
+    if task:
+        close(done_day[task])
     return out
 
 
-def efficiency(db: Database, cfg: Config, flt: TaskFilter) -> dict[str, Any]:
+def efficiency(db: Reader, cfg: Config, flt: TaskFilter) -> dict[str, Any]:
     """Flow efficiency = active ÷ (active + waiting + blocked) per finished task; estimate accuracy."""
     tasks = finished_tasks(db, cfg, flt)
     all_hours = status_hours_many(db, cfg, tasks)
@@ -404,15 +445,11 @@ def efficiency(db: Database, cfg: Config, flt: TaskFilter) -> dict[str, Any]:
     }
 
 
-def cycle_time(db: Database, cfg: Config, flt: TaskFilter) -> dict[str, Any]:
+def cycle_time(db: Reader, cfg: Config, flt: TaskFilter) -> dict[str, Any]:
     """Cycle time (first active status → done) and lead time (created → done), in days."""
     tasks = finished_tasks(db, cfg, flt)
-    cycle = [
-        (parse_iso(t["done_at"]) - parse_iso(t["started_at"])).total_seconds() / 86400
-        for t in tasks
-        if t["started_at"] and t["started_at"] <= t["done_at"]
-    ]
-    lead = [(parse_iso(t["done_at"]) - parse_iso(t["created_at"])).total_seconds() / 86400 for t in tasks]
+    cycle = [t["cycle_days"] for t in tasks if t["started_at"] and t["started_at"] <= t["done_at"]]
+    lead = [t["lead_days"] for t in tasks]
     rows = []
     for name, values in (("cycle_time", cycle), ("lead_time", lead)):
         rows.append(

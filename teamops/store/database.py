@@ -6,12 +6,14 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from teamops.errors import StoreError
 from teamops.store.migrations import MIGRATIONS
-from teamops.store.views import VIEWS
+from teamops.store.views import VIEWS, view_sql
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -44,6 +46,8 @@ def open_database(path: Path | str, *, create: bool = True) -> Database:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        from sqlite_utils import Database
+
         db = Database(conn)
         migrate(db, path)
     except sqlite3.DatabaseError as exc:
@@ -86,8 +90,8 @@ def migrate(db: Database, path: Path) -> list[str]:
 def ensure_shape(db: Database, force: bool = False) -> None:
     """(Re)create the views that make the file pleasant in Datasette; cheap when nothing changed."""
     existing = {name: sql for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'")}
-    for name, body in VIEWS.items():
-        want = f"CREATE VIEW {name} AS {body.strip()}"
+    for name in VIEWS:
+        want = view_sql(name)
         if existing.get(name) == want and not force:
             continue
         db.execute(f"DROP VIEW IF EXISTS {name}")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from teamops.store.database import now_iso
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 @dataclass

@@ -81,3 +81,8 @@ WHERE t.done_at IS NOT NULL AND t.removed_at IS NULL
 GROUP BY week
 """,
 }
+
+
+def view_sql(name: str) -> str:
+    """The exact statement a view is created with, as sqlite_master keeps it (compared to spot drift)."""
+    return f"CREATE VIEW {name} AS {VIEWS[name].strip()}"
