@@ -51,7 +51,29 @@ def test_installed_script_runs_the_readme_flow(make_repo, isolated):
 def test_unknown_command_is_usage_error(cli):
     res = cli("sync-comits")
     assert res.exit_code == 2
-    assert "No such command" in res.output
+    assert "No such command" in res.output and "Did you mean 'sync-commits'" in res.output
+
+
+def imported_modules(stderr: str) -> set[str]:
+    return {line.split("|")[-1].strip() for line in stderr.splitlines() if "|" in line}
+
+
+def test_a_report_loads_only_what_it_needs(make_repo):
+    repo = make_repo()
+    repo.commit("one", {"a": "1\n"})
+    assert run([sys.executable, "-m", "teamops", "sync-commits"], cwd=repo.path).returncode == 0
+    res = run([sys.executable, "-X", "importtime", "-m", "teamops", "kpi", "activity"], cwd=repo.path)
+    assert res.returncode == 0, res.stderr
+    modules = imported_modules(res.stderr)
+    # The database is current: no migration machinery, and no other command's module.
+    assert "sqlite_utils" not in modules
+    assert {m for m in modules if m.startswith("teamops.cli.")} <= {
+        "teamops.cli.app",
+        "teamops.cli.kpi",
+        "teamops.cli.options",
+        "teamops.cli.output",
+        "teamops.cli.state",
+    }
 
 
 @pytest.mark.parametrize(

@@ -124,6 +124,10 @@ def test_config_people_are_upserted_each_run(cli, synced, isolated):
     rows = json.loads(cli("people", "list", "-f", "json").stdout)["rows"]
     assert rows[0]["emails"] == ["x@elsewhere.org"] and rows[0]["team"] == "infra"
     assert people_commits(synced)["bob"] == 1  # now Xavier's commit, no longer bob@home.net's
+    # A report is the first command to see a changed [[people]]: it still upserts before reading.
+    toml.write_text(toml.read_text(encoding="utf-8").replace('"infra"', '"web"'), encoding="utf-8")
+    activity = json.loads(cli("kpi", "activity", "-f", "json").stdout)["rows"]
+    assert {r["person"]: r["team"] for r in activity if r["mapped"]} == {"bob": "web"}
 
 
 def test_config_identity_conflict_is_a_config_error(cli, synced, isolated):

@@ -61,3 +61,30 @@ def test_views_are_recreated_when_dropped(tmp_path):
     db.execute("DROP VIEW commit_authors")
     db.conn.close()
     assert "commit_authors" in open_database(path).view_names()
+
+
+def test_a_report_brings_an_outdated_file_up_to_date_first(tmp_path, cli):
+    path = tmp_path / "t.db"
+    open_database(path).conn.close()
+    conn = sqlite3.connect(path)
+    conn.execute("DROP VIEW kpi_velocity")
+    conn.close()
+    # Reports read through a query-only connection, but not before the file is what they expect.
+    assert cli("--db", str(path), "kpi", "velocity").exit_code == 0
+    assert "kpi_velocity" in open_database(path).view_names()
+
+
+def test_reports_write_nothing_to_a_current_database(tmp_path, cli):
+    path = tmp_path / "t.db"
+    db = ["--db", str(path)]
+    assert cli(*db, "people", "add", "ana").exit_code == 0
+    assert cli(*db, "task", "add", "Write docs", "--points", "3", "-R", "ana", "-A", "ana").exit_code == 0
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    for report in ("summary", "velocity", "burndown", "efficiency", "cycle-time", "activity"):
+        assert cli(*db, "kpi", report).exit_code == 0
+    wal = path.with_name(path.name + "-wal")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert not wal.exists() or wal.stat().st_size == 0
