@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import tomllib
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -360,6 +359,8 @@ def load_config(
     path = find_config_file(config_flag, env)
     data: dict[str, Any] = {}
     if path is not None:
+        import tomllib
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
@@ -526,6 +527,8 @@ def _validate_clickup(cfg: Config, loader: _Loader) -> None:
 
 def check_timezone(name: str, fail: Any) -> None:
     """Timezones must be IANA names, since reminders depend on a person's local date."""
+    if name == "UTC":
+        return  # the default; spares loading the timezone database on every run
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:

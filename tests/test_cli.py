@@ -70,6 +70,7 @@ def test_a_report_loads_only_what_it_needs(make_repo):
     assert {m for m in modules if m.startswith("teamops.cli.")} <= {
         "teamops.cli.app",
         "teamops.cli.kpi",
+        "teamops.cli.lazy",
         "teamops.cli.options",
         "teamops.cli.output",
         "teamops.cli.state",

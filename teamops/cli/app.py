@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sqlite3
 import sys
-from collections.abc import Iterator, MutableMapping
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +14,7 @@ import typer.main
 from typer.core import TyperGroup
 
 from teamops import __version__
+from teamops.cli.lazy import LazyCommands, lazy_group
 from teamops.cli.options import Format
 from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
@@ -64,35 +65,7 @@ def _load_command(name: str) -> Any:
         holder = typer.Typer()
         module.register(holder)
         return typer.main.get_group(holder).commands[name]
-    group = typer.main.get_group(getattr(module, attr))
-    group.name = name
-    return group
-
-
-class LazyCommands(MutableMapping[str, Any]):
-    """The root group's command table: every name is known up front, each command built when asked for."""
-
-    def __init__(self) -> None:
-        self._built: dict[str, Any] = {}
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in self._built:
-            if name not in COMMANDS:
-                raise KeyError(name)
-            self._built[name] = _load_command(name)
-        return self._built[name]
-
-    def __setitem__(self, name: str, command: Any) -> None:
-        self._built[name] = command
-
-    def __delitem__(self, name: str) -> None:
-        del self._built[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter([*COMMANDS, *(n for n in self._built if n not in COMMANDS)])
-
-    def __len__(self) -> int:
-        return len(set(COMMANDS) | set(self._built))
+    return lazy_group(getattr(module, attr), name)
 
 
 class TeamopsGroup(TyperGroup):
@@ -100,7 +73,7 @@ class TeamopsGroup(TyperGroup):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.commands = LazyCommands()
+        self.commands = LazyCommands({name: functools.partial(_load_command, name) for name in COMMANDS})
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -122,6 +121,8 @@ class Output:
             payload = {"report": report.name, **report.meta, "rows": report.rows}
             self.stdout.write(to_json(payload) + "\n")
         elif self.fmt == "csv":
+            import csv
+
             buf = io.StringIO()
             writer = csv.writer(buf, lineterminator="\n")
             writer.writerow([c.key for c in report.columns])

@@ -155,77 +155,83 @@ def ai_points_by_week(db: Reader, since: str | None, until: str | None) -> list[
 # -- burndown -----------------------------------------------------------------------------------------
 
 
-def _events_for(db: Reader, task_ids: list[int]) -> dict[int, list[tuple[str, str, str | None]]]:
-    out: dict[int, list[tuple[str, str, str | None]]] = {t: [] for t in task_ids}
-    for i in range(0, len(task_ids), 500):
-        chunk = task_ids[i : i + 500]
-        for tid, at, fld, new in db.execute(
-            f"SELECT task_id, at, field, new FROM task_events WHERE task_id IN ({_in([str(c) for c in chunk])}) "
-            "AND field IN ('created', 'status', 'points', 'sprint', 'removed') ORDER BY id",
-            chunk,
-        ):
-            out[tid].append((at, fld, new))
-    return out
+# Every event that moves a task in or out of a sprint's burndown.
+SPRINT_EVENTS = """
+SELECT at, task_id, field, new FROM task_events
+WHERE field IN ('created', 'status', 'points', 'sprint', 'removed') AND task_id IN (
+    SELECT id FROM tasks WHERE sprint_id = :id UNION SELECT task_id FROM sprint_tasks WHERE sprint_id = :id
+    UNION SELECT task_id FROM task_events WHERE field = 'sprint' AND (old = :name OR new = :name))
+ORDER BY id
+"""
+
+
+def _in_effect_order(events: list[tuple[str, int, str, str | None]]) -> list[tuple[str, int, int, str, str | None]]:
+    """(effective time, seq, task, field, value), sorted: the order in which the changes take effect.
+
+    Before a field's first event its first known value holds, so first events take effect at once
+    (''); a later change dated before an earlier one takes effect when the earlier one does.
+    """
+    latest: dict[tuple[int, str], str] = {}
+    stream = []
+    for seq, (at, tid, field, new) in enumerate(events):
+        key = (tid, field)
+        if field == "created":
+            effective = at
+        elif key not in latest:
+            effective, latest[key] = "", at
+        else:
+            effective = latest[key] = max(latest[key], at)
+        stream.append((effective, seq, tid, field, new))
+    stream.sort()
+    return stream
 
 
 class _SprintScope:
     """A sprint's tasks replayed forward in time: scope, remaining and unpointed at each moment asked.
 
-    Every change to a task's sprint, removal, points or status is one step in a single time-ordered
-    stream, so a burndown costs its events plus its days, not tasks times days.
+    One time-ordered stream of changes, so a burndown costs its events plus its days, not tasks
+    times days.
     """
 
-    FIELDS = ("sprint", "removed", "points", "status")
+    def __init__(self, sprint: str, done: set[str], events: list[tuple[str, int, str, str | None]], always: set[int]):
+        stream = _in_effect_order(events)
+        self.sprint, self.done, self.stream, self.pos = sprint, done, stream, 0
+        # A task that did not exist yet is not in scope, unless the commitment snapshot says it
+        # was (a ClickUp task first seen by a sync after the sprint's start).
+        born = {tid for _, tid, field, _ in events if field == "created"} - always
+        self.values: dict[int, dict[str, Any]] = {
+            tid: {"created": tid not in born, "sprint": None, "removed": None, "points": None, "status": None}
+            for _, tid, _, _ in events
+        }
+        self.scope: dict[int, float] = {}
+        self.remaining: dict[int, float] = {}
+        self.unpointed: dict[int, int] = {}
 
-    def __init__(
-        self, sprint: str, done: set[str], events: dict[int, list[tuple[str, str, str | None]]], always: set[int]
-    ) -> None:
-        self.sprint, self.done = sprint, done
-        self.values: dict[int, dict[str, Any]] = {}
-        stream: list[tuple[str, int, int, str, Any]] = []
-        for tid, ev in events.items():
-            values: dict[str, Any] = {}
-            for f in self.FIELDS:
-                changes = [(at, new) for at, fld, new in ev if fld == f]
-                # Before a field's first event, its first known value holds; a change dated before
-                # an earlier one takes effect when the earlier one does.
-                values[f] = changes[0][1] if changes else None
-                latest = ""
-                for at, new in changes:
-                    latest = max(latest, at)
-                    stream.append((latest, len(stream), tid, f, new))
-            # A task that did not exist yet is not in scope, unless the commitment snapshot says it
-            # was (a ClickUp task first seen by a sync after the sprint's start).
-            born = next((at for at, fld, _ in ev if fld == "created"), None)
-            values["visible"] = not born or tid in always
-            if not values["visible"]:
-                stream.append((str(born), len(stream), tid, "visible", True))
-            self.values[tid] = values
-        stream.sort()
-        self.stream, self.pos = stream, 0
-        self.parts = {tid: self._part(v) for tid, v in self.values.items()}
-
-    def _part(self, v: dict[str, Any]) -> tuple[float, float, int]:
-        """One task's (scope, remaining, unpointed) contribution."""
-        if not v["visible"] or v["sprint"] != self.sprint or v["removed"]:
-            return (0.0, 0.0, 0)
-        if v["points"] in (None, ""):
-            return (0.0, 0.0, 1)
-        points = float(v["points"])
-        return (points, 0.0 if v["status"] in self.done else points, 0)
+    def _count(self, tid: int) -> None:
+        v = self.values[tid]
+        scope = remaining = 0.0
+        unpointed = 0
+        if v["created"] and v["sprint"] == self.sprint and not v["removed"]:
+            if v["points"] in (None, ""):
+                unpointed = 1
+            else:
+                scope = float(v["points"])
+                remaining = 0.0 if v["status"] in self.done else scope
+        self.scope[tid], self.remaining[tid], self.unpointed[tid] = scope, remaining, unpointed
 
     def at(self, moment: str) -> tuple[float, float, int]:
         """(scope, remaining, unpointed tasks) at the moment; moments must not decrease between calls."""
         changed = set()
-        while self.pos < len(self.stream) and self.stream[self.pos][0] <= moment:
-            _, _, tid, f, new = self.stream[self.pos]
-            self.values[tid][f] = new
+        stream, pos = self.stream, self.pos
+        while pos < len(stream) and stream[pos][0] <= moment:
+            _, _, tid, field, new = stream[pos]
+            self.values[tid][field] = True if field == "created" else new
             changed.add(tid)
-            self.pos += 1
+            pos += 1
+        self.pos = pos
         for tid in changed:
-            self.parts[tid] = self._part(self.values[tid])
-        parts = self.parts.values()
-        return sum(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts)
+            self._count(tid)
+        return sum(self.scope.values()), sum(self.remaining.values()), sum(self.unpointed.values())
 
 
 def burndown(db: Reader, cfg: Config, sprint_name: str) -> dict[str, Any]:
@@ -234,16 +240,9 @@ def burndown(db: Reader, cfg: Config, sprint_name: str) -> dict[str, Any]:
 
     sprint = sprint_row(db, sprint_name)
     start, end = date.fromisoformat(sprint["start_date"]), date.fromisoformat(sprint["end_date"])
-    ids = [
-        r[0]
-        for r in db.execute(
-            "SELECT id FROM tasks WHERE sprint_id = ? UNION SELECT task_id FROM sprint_tasks WHERE sprint_id = ? "
-            "UNION SELECT task_id FROM task_events WHERE field = 'sprint' AND (old = ? OR new = ?)",
-            [sprint["id"], sprint["id"], sprint_name, sprint_name],
-        )
-    ]
+    events = db.execute(SPRINT_EVENTS, {"id": sprint["id"], "name": sprint_name}).fetchall()
     snapshot = {r[0] for r in db.execute("SELECT task_id FROM sprint_tasks WHERE sprint_id = ?", [sprint["id"]])}
-    tasks = _SprintScope(sprint_name, set(cfg.tasks.done_statuses), _events_for(db, ids), snapshot)
+    tasks = _SprintScope(sprint_name, set(cfg.tasks.done_statuses), events, snapshot)
     committed_row = db.execute(
         "SELECT SUM(committed_points), COUNT(*) FROM sprint_tasks WHERE sprint_id = ?", [sprint["id"]]
     ).fetchone()
