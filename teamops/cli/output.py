@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -66,25 +67,31 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def to_json(value: Any, indent: str = "") -> str:
     """JSON with one record per line: nested structure indented, flat objects and lists on one line.
 
     As readable as fully indented JSON for reports of many rows, and written by json's C encoder
     (which `indent=` would switch off) so a 20,000-row report prints in milliseconds.
     """
-    if not any(isinstance(v, dict | list) for v in _items(value)):
-        return json.dumps(value, ensure_ascii=False, default=str)
+    if _flat(value):
+        return _ENCODER.encode(value)
     inner = indent + "  "
     if isinstance(value, dict):
-        parts = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {to_json(v, inner)}" for k, v in value.items()]
+        parts = [f"{inner}{_ENCODER.encode(str(k))}: {to_json(v, inner)}" for k, v in value.items()]
         return "{\n" + ",\n".join(parts) + "\n" + indent + "}"
     return "[\n" + ",\n".join(f"{inner}{to_json(v, inner)}" for v in value) + "\n" + indent + "]"
 
 
-def _items(value: Any) -> Iterator[Any]:
+def _flat(value: Any) -> bool:
+    """A scalar, or an object or list holding no objects or lists."""
     if isinstance(value, dict):
-        return iter(value.values())
-    return iter(value) if isinstance(value, list) else iter(())
+        value = value.values()
+    elif not isinstance(value, list):
+        return True
+    return {type(item) for item in value}.isdisjoint((dict, list))
 
 
 def _is_ci(env: dict[str, str] | os._Environ[str]) -> bool:
@@ -151,20 +158,27 @@ class Output:
         return "\n".join(lines) + "\n\n"
 
     def _table(self, report: Report) -> None:
-        from rich.table import Table
+        from teamops.cli.table import render
 
-        console = self._console(self.stdout)
         if not report.rows:
-            console.print(report.empty)
+            self.stdout.write(report.empty + "\n")
             return
-        table = Table(title=report.title, title_justify="left", show_edge=False, pad_edge=False)
-        for col in report.columns:
-            table.add_column(col.header, justify="right" if col.numeric else "left")
-        for row in report.rows:
-            table.add_row(*(_shown(row, c) for c in report.columns))
-        console.print(table)
+        tty = hasattr(self.stdout, "isatty") and self.stdout.isatty()
+        cols = report.columns
+        self.stdout.write(
+            render(
+                [c.header for c in cols],
+                [c.numeric for c in cols],
+                [[_shown(row, c) for c in cols] for row in report.rows],
+                title=report.title,
+                # A terminal's width is respected; piped output is read by people and scripts alike
+                # and never cut.
+                max_width=shutil.get_terminal_size().columns if tty else None,
+                bold=tty and not os.environ.get("NO_COLOR"),
+            )
+        )
         if report.footer:
-            console.print(report.footer)
+            self.stdout.write(report.footer + "\n")
 
     def data(self, payload: dict[str, Any], text: str) -> None:
         """A single result: JSON when asked, else one human line."""

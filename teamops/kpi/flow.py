@@ -383,26 +383,21 @@ def status_hours_many(db: Reader, cfg: Config, tasks: list[dict[str, Any]]) -> d
     done_day = {t["id"]: t["done_day"] for t in tasks}
     known = {*cfg.tasks.active_statuses, *cfg.tasks.blocked_statuses, *cfg.tasks.done_statuses}
     category = {name: _category(cfg, name) for name in known}
-    task, status, begin = 0, "", 0.0
-
-    def close(stop: float) -> None:
-        cat = category.get(status, "waiting")
-        stop = min(stop, done_day[task])
-        if cat in out[task] and stop > begin:
-            out[task][cat] += (stop - begin) * 24
-
-    for tid, new, day in db.execute(
+    events = db.execute(
         "SELECT task_id, new, julianday(at) FROM task_events WHERE field = 'status' "
         "AND task_id IN (SELECT value FROM json_each(?)) ORDER BY task_id, id",
         [ids],
-    ):
+    ).fetchall()
+    # Each status lasts until the task's next status event, and never past the task's done time.
+    for (tid, status, begin), (next_tid, _, next_begin) in zip(events, [*events[1:], (None, None, None)], strict=True):
         if tid in measured:
             continue
-        if task:
-            close(day if tid == task else done_day[task])
-        task, status, begin = tid, new or "", day
-    if task:
-        close(done_day[task])
+        stop = done_day[tid]
+        if next_tid == tid and next_begin < stop:
+            stop = next_begin
+        cat = category.get(status or "", "waiting")
+        if stop > begin and cat != "done":
+            out[tid][cat] += (stop - begin) * 24
     return out
 
 

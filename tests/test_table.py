@@ -1,0 +1,39 @@
+"""Text tables: every row shown, columns aligned, nothing read as markup, squeezed to a terminal."""
+
+from __future__ import annotations
+
+from teamops.cli.table import cells, render
+
+
+def test_columns_align_and_numbers_sit_right():
+    text = render(["Person", "Commits"], [False, True], [["alice", "3"], ["bob", "1,204"]], title="Commit activity")
+    lines = text.splitlines()
+    assert lines == [
+        "Commit activity",
+        "Person ┃ Commits",
+        "━━━━━━━╇━━━━━━━━",
+        "alice  │       3",
+        "bob    │   1,204",
+    ]
+
+
+def test_markup_like_text_and_wide_characters_are_shown_as_written():
+    rows = [["[bold]Fix[/bold] [urgent]", "1"], ["日本語のタスク", "22"]]
+    lines = render(["Title", "Points"], [False, True], rows).splitlines()
+    assert lines[2].startswith("[bold]Fix[/bold] [urgent] │")
+    # The wide title takes two cells per character: the separators stay in one column.
+    assert {cells(line.split("│")[0]) for line in lines[2:]} == {cells(lines[2].split("│")[0])}
+
+
+def test_a_narrow_terminal_shortens_the_widest_text_column_only():
+    rows = [["#1", "A task title that is far too long for a narrow terminal", "12.5"]]
+    lines = render(["Task", "Title", "Hours"], [False, False, True], rows, max_width=40).splitlines()
+    assert all(cells(line) <= 40 for line in lines)
+    assert lines[2].startswith("#1   │ A task title") and "…" in lines[2] and lines[2].endswith("12.5")
+
+
+def test_thousands_of_rows_are_all_printed():
+    rows = [[f"#{i}", f"Task {i}", str(i % 7)] for i in range(5000)]
+    lines = render(["Task", "Title", "Hours"], [False, False, True], rows, title="Tasks").splitlines()
+    assert len(lines) == 3 + 5000
+    assert lines[-1] == "#4999 │ Task 4999 │     1"
