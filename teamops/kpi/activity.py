@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,8 +49,7 @@ def activity(db: Reader, flt: ActivityFilter) -> list[dict[str, Any]]:
         params += [flt.repo, flt.repo, flt.repo]
     measures = """
         COUNT(*), COALESCE(SUM(c.additions), 0), COALESCE(SUM(c.deletions), 0), COUNT(DISTINCT c.author_day),
-        MIN(c.authored_at), MAX(c.authored_at), SUM(c.stats_missing), SUM(c.ai_points), SUM(c.ai_hours),
-        COUNT(c.ai_points), MAX(c.author_name)
+        SUM(c.stats_missing), SUM(c.ai_points), SUM(c.ai_hours), COUNT(c.ai_points)
     """
     cond = " AND ".join(where)
     # A window reads its range from the date index; all of history reads the covering index.
@@ -59,7 +60,7 @@ def activity(db: Reader, flt: ActivityFilter) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
 
     def row(handle: str | None, name: str | None, team: str | None, email: str | None, m: tuple[Any, ...]) -> None:
-        n, adds, dels, days, first, last, missing, pts, hrs, est, author = m
+        n, adds, dels, days, missing, pts, hrs, est, first, last, author = m
         rows.append(
             {
                 "person": handle or f"(unmapped) {author} <{email}>",
@@ -79,18 +80,31 @@ def activity(db: Reader, flt: ActivityFilter) -> list[dict[str, Any]]:
             }
         )
 
-    for pid, *m in db.execute(
-        f"SELECT c.person_id, {measures} FROM {source} WHERE {cond} AND c.person_id IS NOT NULL GROUP BY c.person_id",
-        params,
-    ):
+    def group(key: str, extra: str) -> dict[Any, list[Any]]:
+        return {
+            k: m
+            for k, *m in db.execute(
+                f"SELECT {key}, {measures} FROM {source} WHERE {cond} AND {extra} GROUP BY {key}", params
+            )
+        }
+
+    def ends(index: str, match: str, keys: list[Any]) -> Iterator[tuple[Any, str, str, str]]:
+        """First and last commit and latest name: index seeks per key, not work on every commit."""
+        one = f"FROM commits c INDEXED BY {index} WHERE {match} AND {cond}"
+        yield from db.execute(
+            f"SELECT ids.value, (SELECT MIN(c.authored_at) {one}), (SELECT MAX(c.authored_at) {one}), "
+            f"(SELECT c.author_name {one} ORDER BY c.authored_at DESC LIMIT 1) FROM json_each(?) ids",
+            [*params, *params, *params, json.dumps(keys)],
+        )
+
+    mapped = group("c.person_id", "c.person_id IS NOT NULL")
+    for pid, first, last, author in ends("idx_commits_person_authored", "c.person_id = ids.value", list(mapped)):
         handle, name, team = people.get(pid, (None, None, None))
-        row(handle or f"#{pid}", name, team, None, tuple(m))
+        row(handle or f"#{pid}", name, team, None, (*mapped[pid], first, last, author))
     if not flt.person and not flt.team:
-        for email, *m in db.execute(
-            f"SELECT c.author_email, {measures} FROM {source} WHERE {cond} AND c.person_id IS NULL "
-            "GROUP BY c.author_email",
-            params,
-        ):
-            row(None, None, None, email, tuple(m))
+        unmapped = group("c.author_email", "c.person_id IS NULL")
+        by_email = "c.person_id IS NULL AND c.author_email = ids.value"
+        for email, first, last, author in ends("idx_commits_activity", by_email, list(unmapped)):
+            row(None, None, None, email, (*unmapped[email], first, last, author))
     rows.sort(key=lambda r: (not r["mapped"], -r["commits"], r["person"]))
     return rows

@@ -446,3 +446,14 @@ def m012_job_runs(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX idx_job_runs_job ON job_runs(job, started_at)")
+
+
+@migration
+def m013_activity_index_by_time(db: Database) -> None:
+    # Within one person or author, commits in time order: the first and last commit become index
+    # seeks instead of two comparisons on every commit of the activity aggregate.
+    db.execute("DROP INDEX idx_commits_activity")
+    db.execute(
+        "CREATE INDEX idx_commits_activity ON commits(person_id, author_email, is_merge, authored_at, author_day, "
+        "additions, deletions, stats_missing, ai_points, ai_hours, author_name)"
+    )
