@@ -191,6 +191,12 @@ def build(db_path: Path, commits: int, tasks: int, events: int) -> None:
     print(f"database: {commits:,} commits, {tasks:,} tasks, {len(evs):,} task events, {sprints} sprints")
 
 
+def _timed(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--commits", type=int, default=1_000_000)
@@ -207,20 +213,20 @@ def main() -> None:
             build(db, opts.commits, opts.tasks, opts.events)
             print(f"built in {time.perf_counter() - t:.0f} s")
         env = {"TEAMOPS_NOW": NOW, "PATH": "/usr/bin:/bin"}
+        starts = {
+            "python": [sys.executable, "-c", "pass"],
+            "python + import typer": [sys.executable, "-c", "import typer"],
+            "teamops --version": [sys.executable, "-m", "teamops", "--version"],
+        }
+        for label, cmd in starts.items():
+            best = min(_timed(cmd, env) for _ in range(opts.runs))
+            print(f"start-up, {label}: {best:.3f} s")
         print(f"{'report':<12} {'teamops':>8} {'floor':>8} {'ratio':>6} {'table':>8}  heavy imports")
         for report in REPORTS:
             args = ["--db", str(db), "kpi", report, "-f", "json"]
 
-            def best_of(cmd: list[str]) -> float:
-                best = float("inf")
-                for _ in range(opts.runs):
-                    start = time.perf_counter()
-                    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
-                    best = min(best, time.perf_counter() - start)
-                return best
-
-            best = best_of([sys.executable, "-m", "teamops", *args])
-            table = best_of([sys.executable, "-m", "teamops", *args[:-2]])
+            best = min(_timed([sys.executable, "-m", "teamops", *args], env) for _ in range(opts.runs))
+            table = min(_timed([sys.executable, "-m", "teamops", *args[:-2]], env) for _ in range(opts.runs))
             traced = subprocess.run([sys.executable, "-c", TRACE, *args], capture_output=True, text=True, env=env)
             info = json.loads(next(x for x in traced.stderr.splitlines() if x.startswith("TRACE "))[6:])
             sql_file = work / f"{report}.json"
