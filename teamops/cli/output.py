@@ -114,6 +114,7 @@ class Output:
         self.verbose = verbose
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
+        self._tables = 0  # tables already printed: the next one is set off by a blank line
 
     def _console(self, file: TextIO) -> Any:
         from rich.console import Console
@@ -165,6 +166,9 @@ class Output:
             return
         tty = hasattr(self.stdout, "isatty") and self.stdout.isatty()
         cols = report.columns
+        if self._tables:
+            self.stdout.write("\n")
+        self._tables += 1
         self.stdout.write(
             render(
                 [c.header for c in cols],
