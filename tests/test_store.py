@@ -27,14 +27,21 @@ def test_open_applies_named_migrations_once_with_wal_and_foreign_keys(tmp_path):
     db2.conn.close()
 
 
-def test_database_from_a_newer_teamops_is_refused_untouched(tmp_path, cli):
-    path = tmp_path / "t.db"
+def altered_database(path, statement):
+    """A current database changed behind teamops' back, everything checkpointed into the file."""
     open_database(path).conn.close()
     conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO _migrations VALUES ('m999_from_the_future', '2030-01-01T00:00:00Z')")
+    conn.execute(statement)
     conn.commit()
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
+    return path
+
+
+def test_database_from_a_newer_teamops_is_refused_untouched(tmp_path, cli):
+    path = altered_database(
+        tmp_path / "t.db", "INSERT INTO _migrations VALUES ('m999_from_the_future', '2030-01-01T00:00:00Z')"
+    )
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     res = cli("--db", str(path), "kpi")
     assert res.exit_code == 3
@@ -64,11 +71,7 @@ def test_views_are_recreated_when_dropped(tmp_path):
 
 
 def test_a_report_brings_an_outdated_file_up_to_date_first(tmp_path, cli):
-    path = tmp_path / "t.db"
-    open_database(path).conn.close()
-    conn = sqlite3.connect(path)
-    conn.execute("DROP VIEW kpi_velocity")
-    conn.close()
+    path = altered_database(tmp_path / "t.db", "DROP VIEW kpi_velocity")
     # Reports read through a query-only connection, but not before the file is what they expect.
     assert cli("--db", str(path), "kpi", "velocity").exit_code == 0
     assert "kpi_velocity" in open_database(path).view_names()
