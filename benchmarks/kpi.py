@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPORTS = ["summary", "velocity", "burndown", "efficiency", "cycle-time", "activity"]
 NOW = "2026-11-24T12:00:00Z"
@@ -135,7 +136,10 @@ def build(db_path: Path, commits: int, tasks: int, events: int) -> None:
                 iso(start),
             ],
         )
-    rows, roles, evs, snap = [], [], [], []
+    rows: list[tuple[Any, ...]] = []
+    roles: list[tuple[int, str, int]] = []
+    evs: list[tuple[int, str, str, str | None, str | None]] = []
+    snap: list[tuple[int, int, int | None, str]] = []
     per_task = max(1, events // tasks)
     for t in range(1, tasks + 1):
         sprint = t % (sprints + 20) + 1 if t % (sprints + 20) < sprints else None

@@ -270,10 +270,10 @@ class FakeGitHub:
         ).stdout
         numstat, _, patch_text = show.partition("\ndiff --git ")
         patches = {}
-        for chunk in ("diff --git " + patch_text).split("\ndiff --git "):
-            head = chunk.split("\n", 1)[0]
+        for part in ("diff --git " + patch_text).split("\ndiff --git "):
+            head = part.split("\n", 1)[0]
             name = head.rsplit(" b/", 1)[-1]
-            body = chunk.split("\n@@", 1)
+            body = part.split("\n@@", 1)
             patches[name] = ("@@" + body[1]) if len(body) == 2 else ""
         files = []
         for line in numstat.strip().splitlines():
