@@ -37,3 +37,11 @@ def test_thousands_of_rows_are_all_printed():
     lines = render(["Task", "Title", "Hours"], [False, False, True], rows, title="Tasks").splitlines()
     assert len(lines) == 3 + 5000
     assert lines[-1] == "#4999 │ Task 4999 │     1"
+
+
+def test_a_task_title_with_brackets_is_listed_whole(cli, tmp_path):
+    db = ["--db", str(tmp_path / "t.db")]
+    assert cli(*db, "people", "add", "ana").exit_code == 0
+    add = cli(*db, "task", "add", "Fix [urgent] login [bold]bug", "-R", "ana", "-A", "ana", "--no-send")
+    assert add.exit_code == 0, add.output
+    assert "Fix [urgent] login [bold]bug" in cli(*db, "task", "list").stdout
