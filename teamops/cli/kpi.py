@@ -363,7 +363,7 @@ def render_summary(
     person: str | None,
     team: str | None,
 ) -> None:
-    from teamops.kpi.flow import TaskFilter, burndown, cycle_time, efficiency, sprint_velocity
+    from teamops.kpi.flow import TaskFilter, burndown, cycle_time, efficiency, finished_tasks, sprint_velocity
 
     db = st.reader
     if (
@@ -400,9 +400,10 @@ def render_summary(
             "scope_changes": len(bd["scope_changes"]),
         }
     flt = TaskFilter(lo, hi, None, person, team)
-    eff = efficiency(db, st.config, flt)
+    finished = finished_tasks(db, st.config, flt)
+    eff = efficiency(db, st.config, flt, finished)
     eff.pop("rows")
-    cyc = cycle_time(db, st.config, flt)
+    cyc = cycle_time(db, st.config, flt, finished)
     act = activity_report(st, lo, hi, person, team, None)
     payload = {
         "report": "summary",

@@ -401,9 +401,9 @@ def status_hours_many(db: Reader, cfg: Config, tasks: list[dict[str, Any]]) -> d
     return out
 
 
-def efficiency(db: Reader, cfg: Config, flt: TaskFilter) -> dict[str, Any]:
+def efficiency(db: Reader, cfg: Config, flt: TaskFilter, tasks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Flow efficiency = active ÷ (active + waiting + blocked) per finished task; estimate accuracy."""
-    tasks = finished_tasks(db, cfg, flt)
+    tasks = finished_tasks(db, cfg, flt) if tasks is None else tasks
     all_hours = status_hours_many(db, cfg, tasks)
     rows = []
     for t in tasks:
@@ -439,9 +439,9 @@ def efficiency(db: Reader, cfg: Config, flt: TaskFilter) -> dict[str, Any]:
     }
 
 
-def cycle_time(db: Reader, cfg: Config, flt: TaskFilter) -> dict[str, Any]:
+def cycle_time(db: Reader, cfg: Config, flt: TaskFilter, tasks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Cycle time (first active status → done) and lead time (created → done), in days."""
-    tasks = finished_tasks(db, cfg, flt)
+    tasks = finished_tasks(db, cfg, flt) if tasks is None else tasks
     cycle = [t["cycle_days"] for t in tasks if t["started_at"] and t["started_at"] <= t["done_at"]]
     lead = [t["lead_days"] for t in tasks]
     rows = []
