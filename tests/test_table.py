@@ -45,3 +45,8 @@ def test_a_task_title_with_brackets_is_listed_whole(cli, tmp_path):
     add = cli(*db, "task", "add", "Fix [urgent] login [bold]bug", "-R", "ana", "-A", "ana", "--no-send")
     assert add.exit_code == 0, add.output
     assert "Fix [urgent] login [bold]bug" in cli(*db, "task", "list").stdout
+
+
+def test_bold_header_in_a_terminal_carries_no_trailing_blanks():
+    text = render(["Metric", "Value"], [False, False], [["velocity", "a long value"]], bold=True)
+    assert text.splitlines()[0] == "\x1b[1mMetric   ┃ Value\x1b[0m"

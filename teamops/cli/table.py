@@ -61,6 +61,7 @@ def render(
             widths[widest] -= cut
             total -= cut
     header = HEADER_SEP.join(pad(fit(h, w), w, num) for h, w, num in zip(headers, widths, numeric, strict=True))
+    header = header.rstrip()
     lines = []
     if title:
         lines.append(title)
