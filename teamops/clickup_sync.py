@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from teamops.integrations.clickup import ClickUpClient
+    from teamops.store.reader import Reader
 
 ROLE_KEYS = {"responsible": "R", "accountable": "A", "consulted": "C", "informed": "I"}
 SPRINT_NAME_RE = re.compile(r"\((\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\s*[-–]\s*(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\)")
@@ -517,7 +518,7 @@ def _status_times(db: Database, cfg: Config, client: ClickUpClient, task_ids: li
     return "stored"
 
 
-def unmapped_clickup_users(db: Database) -> list[dict[str, Any]]:
+def unmapped_clickup_users(db: Reader) -> list[dict[str, Any]]:
     """ClickUp users seen in tasks that match no person, for `people unmapped`."""
     rows = db.execute(
         """

@@ -13,6 +13,8 @@ from teamops.store.database import now_iso, transaction
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from teamops.store.reader import Reader
+
 
 def _check_date(value: str | None) -> str | None:
     if value is None:
@@ -85,7 +87,7 @@ def drop(db: Database, item_id: int) -> None:
         db.execute("UPDATE mastery_items SET status = 'dropped', dropped_at = ? WHERE id = ?", [now_iso(), item_id])
 
 
-def items(db: Database, handle: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+def items(db: Reader, handle: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
     if handle:

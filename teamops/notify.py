@@ -18,6 +18,8 @@ from teamops.store.database import now_iso, transaction
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from teamops.store.reader import Reader
+
 PACING_S = {"slack": 1.0, "discord": 0.5}  # Slack allows about one message a second per webhook
 LONGEST_INLINE_WAIT_S = 60.0
 
@@ -171,7 +173,7 @@ def _finish(db: Database, row_id: int, status: str, error: str | None, dry_run: 
 
 
 def list_outbox(
-    db: Database, status: str | None = None, kind: str | None = None, limit: int = 50
+    db: Reader, status: str | None = None, kind: str | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
     """The newest messages first, for `notify list`."""
     where, params = ["1 = 1"], []

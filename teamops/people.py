@@ -193,7 +193,7 @@ def remove_person(db: Database, handle: str) -> int:
     return int(n)
 
 
-def list_people(db: Database) -> list[dict[str, Any]]:
+def list_people(db: Reader) -> list[dict[str, Any]]:
     """Every person with identities and commit count, for `people list`."""
     idents: dict[int, dict[str, list[str]]] = {}
     for pid, kind, value in db.execute(
@@ -225,7 +225,7 @@ def list_people(db: Database) -> list[dict[str, Any]]:
     return rows
 
 
-def unmapped_authors(db: Database) -> list[dict[str, Any]]:
+def unmapped_authors(db: Reader) -> list[dict[str, Any]]:
     """Commit authors that match nobody, most commits first, so the worst gaps show at the top."""
     rows = db.execute(
         """

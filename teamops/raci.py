@@ -13,6 +13,8 @@ from teamops.messages import Message
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from teamops.store.reader import Reader
+
 ROLES = ("R", "A", "C", "I")
 ROLE_NAMES = {"R": "Responsible", "A": "Accountable", "C": "Consulted", "I": "Informed"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -85,7 +87,7 @@ def violations(status: str, holders: list[RoleHolder], rules: RaciConfig) -> lis
     return found
 
 
-def holders_of(db: Database, task_ids: list[int]) -> dict[int, list[RoleHolder]]:
+def holders_of(db: Reader, task_ids: list[int]) -> dict[int, list[RoleHolder]]:
     """The role holders of tasks, with each person's handle and active flag."""
     out: dict[int, list[RoleHolder]] = {t: [] for t in task_ids}
     if not task_ids:
@@ -105,7 +107,7 @@ def open_tasks_sql(cfg: Config) -> tuple[str, list[str]]:
     return f"removed_at IS NULL AND status NOT IN ({','.join('?' * len(done))})", list(done)
 
 
-def check_tasks(db: Database, cfg: Config, task_id: int | None = None) -> list[RaciViolation]:
+def check_tasks(db: Reader, cfg: Config, task_id: int | None = None) -> list[RaciViolation]:
     """Violations of every open task (or of one task, open or not)."""
     if task_id is not None:
         rows = db.execute("SELECT id, key, title, status FROM tasks WHERE id = ?", [task_id]).fetchall()
@@ -209,7 +211,7 @@ def _teams_of(db: Database, handles: list[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
-def matrix(db: Database, cfg: Config, sprint: str | None = None, team: str | None = None) -> dict[str, Any]:
+def matrix(db: Reader, cfg: Config, sprint: str | None = None, team: str | None = None) -> dict[str, Any]:
     """People × open tasks with R/A/C/I letters, for a sprint or a team."""
     where, params = open_tasks_sql(cfg)
     if sprint:

@@ -70,7 +70,7 @@ def close_sprint(db: Database, name: str) -> None:
         db.execute("UPDATE sprints SET status = 'closed', closed_at = ? WHERE id = ?", [now_iso(), sprint["id"]])
 
 
-def list_sprints(db: Database, cfg: Config) -> list[dict[str, Any]]:
+def list_sprints(db: Reader, cfg: Config) -> list[dict[str, Any]]:
     done = cfg.tasks.done_statuses
     marks = ",".join("?" * len(done))
     rows = db.execute(

@@ -14,6 +14,8 @@ from teamops.store.database import now_iso, transaction
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from teamops.store.reader import Reader
+
 FIELDS = ("title", "status", "points", "estimate_hours", "spent_hours", "sprint", "due_date", "url")
 
 
@@ -40,7 +42,7 @@ def event_text(value: Any) -> str | None:
     return str(value)
 
 
-def task_ref(db: Database, ref: str) -> int:
+def task_ref(db: Reader, ref: str) -> int:
     """A task by `12`, `#12` or its key (`T-12`, a ClickUp id); unknown is invalid input (exit 5)."""
     text = ref.strip().lstrip("#")
     if text.isdigit():
@@ -202,7 +204,7 @@ def add_task(db: Database, cfg: Config, title: str, change: TaskChange, actor: s
     return task_id, msg
 
 
-def current(db: Database, task_id: int) -> dict[str, Any]:
+def current(db: Reader, task_id: int) -> dict[str, Any]:
     row = db.execute(
         "SELECT t.id, t.key, t.title, t.status, t.points, t.estimate_hours, t.spent_hours, s.name, t.due_date, "
         "t.url, t.source, t.blocked_reason, t.blocked_since, t.started_at, t.done_at, t.created_at, t.updated_at, "
@@ -337,7 +339,7 @@ def unblock_task(db: Database, cfg: Config, task_id: int, actor: str | None, sta
 
 
 def list_tasks(
-    db: Database,
+    db: Reader,
     cfg: Config,
     status: str | None = None,
     sprint: str | None = None,
@@ -384,7 +386,7 @@ def list_tasks(
     ]
 
 
-def history(db: Database, task_id: int) -> list[dict[str, Any]]:
+def history(db: Reader, task_id: int) -> list[dict[str, Any]]:
     return [
         {"at": at, "actor": actor, "field": f, "old": old, "new": new, "source": src}
         for at, actor, f, old, new, src in db.execute(

@@ -82,6 +82,9 @@ def test_a_report_loads_only_what_it_needs(make_repo):
     others = {f"teamops.cli.{where.split(':')[0]}" for where in COMMANDS.values()} - {"teamops.cli.kpi"}
     assert not modules & others
     assert others <= loaded_modules(["--help"], repo.path)
+    # Listings read the same way; a command that writes opens the full store.
+    assert "sqlite_utils" not in loaded_modules(["people", "list"], repo.path)
+    assert "sqlite_utils" in loaded_modules(["people", "add", "ana"], repo.path)
 
 
 @pytest.mark.parametrize(

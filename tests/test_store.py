@@ -77,7 +77,7 @@ def test_a_report_brings_an_outdated_file_up_to_date_first(tmp_path, cli):
     assert "kpi_velocity" in open_database(path).view_names()
 
 
-def test_reports_write_nothing_to_a_current_database(tmp_path, cli):
+def test_reports_and_listings_write_nothing_to_a_current_database(tmp_path, cli):
     path = tmp_path / "t.db"
     db = ["--db", str(path)]
     assert cli(*db, "people", "add", "ana").exit_code == 0
@@ -88,6 +88,11 @@ def test_reports_write_nothing_to_a_current_database(tmp_path, cli):
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     for report in ("summary", "velocity", "burndown", "efficiency", "cycle-time", "activity"):
         assert cli(*db, "kpi", report).exit_code == 0
+    listings = [["people", "list"], ["people", "unmapped"], ["task", "list"], ["task", "show", "1"]]
+    listings += [["sprint", "list"], ["raci", "matrix"], ["mastery", "list"], ["notify", "list"]]
+    for listing in listings:
+        res = cli(*db, *listing)
+        assert res.exit_code == 0, (listing, res.output)
     wal = path.with_name(path.name + "-wal")
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
     assert not wal.exists() or wal.stat().st_size == 0

@@ -128,7 +128,7 @@ def list_(
     st.output(fmt_value(fmt)).report(
         Report(
             name="notify-list",
-            rows=list_outbox(st.db, status, kind, limit),
+            rows=list_outbox(st.reader, status, kind, limit),
             columns=[
                 Column("id", "#", numeric=True),
                 Column("kind", "Kind"),

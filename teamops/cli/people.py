@@ -110,7 +110,7 @@ def list_(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     st.output(fmt_value(fmt)).report(
         Report(
             name="people",
-            rows=list_people(st.db),
+            rows=list_people(st.reader),
             columns=[
                 Column("handle", "Handle"),
                 Column("name", "Name"),
@@ -138,7 +138,7 @@ def unmapped(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     st.output(fmt_value(fmt)).report(
         Report(
             name="people-unmapped",
-            rows=unmapped_authors(st.db) + unmapped_clickup_users(st.db),
+            rows=unmapped_authors(st.reader) + unmapped_clickup_users(st.reader),
             columns=[
                 Column("source", "Source"),
                 Column("name", "Name"),

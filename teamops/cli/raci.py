@@ -72,7 +72,7 @@ def matrix(
     from teamops.raci import matrix as build
 
     st = state(ctx)
-    data = build(st.db, st.config, sprint, team)
+    data = build(st.reader, st.config, sprint, team)
     columns = [Column("person", "Person")] + [Column(f"#{t['id']}", f"#{t['id']}") for t in data["tasks"]]
     legend = "  ".join(f"#{t['id']} {t['title'][:30]}" for t in data["tasks"][:12])
     st.output(fmt_value(fmt)).report(

@@ -132,7 +132,7 @@ def list_(
     st.output(fmt_value(fmt)).report(
         Report(
             name="mastery",
-            rows=items(st.db, person, status),
+            rows=items(st.reader, person, status),
             columns=[
                 Column("id", "#", numeric=True),
                 Column("person", "Person"),

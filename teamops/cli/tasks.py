@@ -182,7 +182,7 @@ def list_(
     st.output(fmt_value(fmt)).report(
         Report(
             name="tasks",
-            rows=list_tasks(st.db, st.config, status, sprint, person, open_only),
+            rows=list_tasks(st.reader, st.config, status, sprint, person, open_only),
             columns=[
                 Column("id", "#", numeric=True),
                 Column("title", "Title"),
@@ -207,12 +207,13 @@ def show(ctx: typer.Context, task: TaskArg, fmt: FormatOpt = None) -> None:
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
-    task_id = task_ref(st.db, task)
-    info = current(st.db, task_id)
-    holders = holders_of(st.db, [task_id])[task_id]
+    db = st.reader
+    task_id = task_ref(db, task)
+    info = current(db, task_id)
+    holders = holders_of(db, [task_id])[task_id]
     roles = {ROLE_NAMES[r]: [h.label for h in holders if h.role == r] for r in ROLE_NAMES}
-    problems = [v.message for v in check_tasks(st.db, st.config, task_id)]
-    events = history(st.db, task_id)
+    problems = [v.message for v in check_tasks(db, st.config, task_id)]
+    events = history(db, task_id)
     if out.fmt == "json":
         out.data({"report": "task", **info, "roles": roles, "raci_violations": problems, "events": events}, "")
         return
@@ -300,7 +301,7 @@ def sprint_list(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     st.output(fmt_value(fmt)).report(
         Report(
             name="sprints",
-            rows=list_sprints(st.db, st.config),
+            rows=list_sprints(st.reader, st.config),
             columns=[
                 Column("name", "Sprint"),
                 Column("start", "Start"),
@@ -323,11 +324,11 @@ def sprint_show(
     from teamops.sprints import scope_changes, sprint_row
 
     st = state(ctx)
-    sprint = sprint_row(st.db, name)
+    sprint = sprint_row(st.reader, name)
     st.output(fmt_value(fmt)).report(
         Report(
             name="sprint-scope",
-            rows=scope_changes(st.db, name),
+            rows=scope_changes(st.reader, name),
             title=f"{name}: {sprint['start_date']} to {sprint['end_date']} ({sprint['status']}) — scope changes",
             columns=[
                 Column("at", "When"),
