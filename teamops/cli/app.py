@@ -57,15 +57,20 @@ COMMANDS = {
 }
 
 
+@functools.cache
+def _registered(module_name: str) -> Any:
+    """The top-level commands one module's register() adds, built once even when --help lists them all."""
+    holder = typer.Typer()
+    importlib.import_module(f"teamops.cli.{module_name}").register(holder)
+    return typer.main.get_group(holder).commands
+
+
 def _load_command(name: str) -> Any:
     """Import one command's module and build its Click command; the rest of the CLI stays unimported."""
     module_name, attr = COMMANDS[name].split(":")
-    module = importlib.import_module(f"teamops.cli.{module_name}")
     if attr == "register":
-        holder = typer.Typer()
-        module.register(holder)
-        return typer.main.get_group(holder).commands[name]
-    return lazy_group(getattr(module, attr), name)
+        return _registered(module_name)[name]
+    return lazy_group(getattr(importlib.import_module(f"teamops.cli.{module_name}"), attr), name)
 
 
 class TeamopsGroup(TyperGroup):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 import typer
@@ -48,18 +47,11 @@ def window(
     return lo, hi
 
 
-def _color(out: Output) -> bool:
-    return hasattr(out.stdout, "isatty") and out.stdout.isatty() and not os.environ.get("NO_COLOR")
-
-
 def current_sprint(st: AppState) -> str | None:
+    db = st.reader
     row = (
-        st.reader.execute(
-            "SELECT name FROM sprints WHERE status = 'active' ORDER BY start_date DESC LIMIT 1"
-        ).fetchone()
-        or st.reader.execute(
-            "SELECT name FROM sprints WHERE status = 'closed' ORDER BY end_date DESC LIMIT 1"
-        ).fetchone()
+        db.execute("SELECT name FROM sprints WHERE status = 'active' ORDER BY start_date DESC LIMIT 1").fetchone()
+        or db.execute("SELECT name FROM sprints WHERE status = 'closed' ORDER BY end_date DESC LIMIT 1").fetchone()
     )
     return row[0] if row else None
 
@@ -186,7 +178,7 @@ def velocity_cmd(
         return
     out.report(report)
     if out.fmt == "table" and rows:
-        out.stdout.write(terminal_chart("Velocity", labels, series, _color(out)) + "\n")
+        out.stdout.write(terminal_chart("Velocity", labels, series, out.color) + "\n")
 
 
 @app.command("burndown")
@@ -227,7 +219,7 @@ def burndown_cmd(ctx: typer.Context, sprint: SprintOpt = None, fmt: FormatOpt = 
         return
     out.report(report)
     if out.fmt == "table":
-        out.stdout.write(terminal_chart(f"Burndown: {name}", labels, series, _color(out)) + "\n")
+        out.stdout.write(terminal_chart(f"Burndown: {name}", labels, series, out.color) + "\n")
 
 
 def _burndown_footer(data: dict[str, Any], scope: list[dict[str, Any]]) -> str:

@@ -116,12 +116,14 @@ class Output:
         self.stderr = stderr or sys.stderr
         self._tables = 0  # tables already printed: the next one is set off by a blank line
 
-    def _console(self, file: TextIO) -> Any:
-        from rich.console import Console
+    @property
+    def tty(self) -> bool:
+        return hasattr(self.stdout, "isatty") and self.stdout.isatty()
 
-        tty = hasattr(file, "isatty") and file.isatty()
-        # Piped output is read by people and scripts alike: never cut cells to 80 columns.
-        return Console(file=file, highlight=False, soft_wrap=False, width=None if tty else 250)
+    @property
+    def color(self) -> bool:
+        """Bold headers and coloured charts: on a terminal, unless NO_COLOR is set."""
+        return self.tty and not os.environ.get("NO_COLOR")
 
     def report(self, report: Report) -> None:
         """Render rows in the chosen format; JSON is stable and documented."""
@@ -164,7 +166,6 @@ class Output:
         if not report.rows:
             self.stdout.write(report.empty + "\n")
             return
-        tty = hasattr(self.stdout, "isatty") and self.stdout.isatty()
         cols = report.columns
         if self._tables:
             self.stdout.write("\n")
@@ -177,8 +178,8 @@ class Output:
                 title=report.title,
                 # A terminal's width is respected; piped output is read by people and scripts alike
                 # and never cut.
-                max_width=shutil.get_terminal_size().columns if tty else None,
-                bold=tty and not os.environ.get("NO_COLOR"),
+                max_width=shutil.get_terminal_size().columns if self.tty else None,
+                bold=self.color,
             )
         )
         if report.footer:
@@ -214,6 +215,7 @@ class Output:
         if not show:
             yield None
             return
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
         with Progress(
@@ -221,7 +223,7 @@ class Output:
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
-            console=self._console(self.stderr),
+            console=Console(file=self.stderr, highlight=False),
             transient=True,
         ) as bar:
             task = bar.add_task(label, total=None)

@@ -371,18 +371,24 @@ def status_hours_many(db: Reader, cfg: Config, tasks: list[dict[str, Any]]) -> d
         return out
     # The ids travel as one JSON array: no temp table, so a query-only connection can run this.
     ids = json.dumps([t["id"] for t in tasks])
+    categories: dict[str, str] = {}
+
+    def category(status: str | None) -> str:
+        name = status or ""
+        if name not in categories:
+            categories[name] = _category(cfg, name)
+        return categories[name]
+
     measured: set[int] = set()
     for tid, status, minutes in db.execute(
         "SELECT task_id, status, minutes FROM task_status_times WHERE task_id IN (SELECT value FROM json_each(?))",
         [ids],
     ):
         measured.add(tid)
-        cat = _category(cfg, status)
+        cat = category(status)
         if cat in out[tid]:
             out[tid][cat] += minutes / 60
     done_day = {t["id"]: t["done_day"] for t in tasks}
-    known = {*cfg.tasks.active_statuses, *cfg.tasks.blocked_statuses, *cfg.tasks.done_statuses}
-    category = {name: _category(cfg, name) for name in known}
     events = db.execute(
         "SELECT task_id, new, julianday(at) FROM task_events WHERE field = 'status' "
         "AND task_id IN (SELECT value FROM json_each(?)) ORDER BY task_id, id",
@@ -395,8 +401,8 @@ def status_hours_many(db: Reader, cfg: Config, tasks: list[dict[str, Any]]) -> d
         stop = done_day[tid]
         if next_tid == tid and next_begin < stop:
             stop = next_begin
-        cat = category.get(status or "", "waiting")
-        if stop > begin and cat != "done":
+        cat = category(status)
+        if stop > begin and cat in out[tid]:
             out[tid][cat] += (stop - begin) * 24
     return out
 
