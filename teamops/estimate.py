@@ -325,51 +325,20 @@ def analyze_llm(
     version = PROMPT_VERSION
 
     def record(c: CommitToEstimate, status: str, value: Any, tin: int, tout: int, cost: float) -> None:
-        row: tuple[Any, ...]
         if status == "ok":
             points, hours, confidence, why = value
-            row = (
-                c.commit_id,
-                c.repo_id,
-                c.sha,
-                opts.model,
-                version,
-                "ok",
-                points,
-                hours,
-                confidence,
-                why,
-                None,
-                tin,
-                tout,
-                cost,
-                now_iso(),
-            )
+            error = None
             result.estimated += 1
         else:
-            row = (
-                c.commit_id,
-                c.repo_id,
-                c.sha,
-                opts.model,
-                version,
-                "failed",
-                None,
-                None,
-                None,
-                None,
-                str(value)[:500],
-                tin,
-                tout,
-                cost,
-                now_iso(),
-            )
+            points = hours = confidence = why = None
+            error = str(value)[:500]
             result.failed += 1
             result.failures.append(f"{c.sha[:10]}: {value}")
         result.tokens_in += tin
         result.tokens_out += tout
         result.cost_usd += cost
-        save_estimates(db, [row])
+        row = (c.commit_id, c.repo_id, c.sha, opts.model, version, status, points, hours, confidence, why)
+        save_estimates(db, [(*row, error, tin, tout, cost, now_iso())])
         progress(1, None)
 
     jobs = prepare_jobs(todo, diff_for, client.count_tokens, opts.max_diff_tokens, result)
