@@ -6,6 +6,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 from teamops.clock import now as clock_now
+from teamops.clock import parse_iso
 from teamops.errors import UsageError
 
 RELATIVE_RE = re.compile(r"^(\d+)\s*([hdwmy])$")
@@ -34,10 +35,9 @@ def parse_moment(value: str, *, end: bool = False, now: datetime | None = None) 
     try:
         if len(text) == 10:
             return _day_bound(date.fromisoformat(text), end)
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return parse_iso(value.strip())
     except ValueError:
         raise UsageError(f"cannot read {value!r} as a date", "use YYYY-MM-DD, an ISO time, or 7d / 4w / 3m") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _day_bound(day: date, end: bool) -> datetime:

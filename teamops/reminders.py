@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from teamops.clock import parse_iso
 from teamops.config import WEEKDAYS, Config
 from teamops.errors import InvalidInput
 from teamops.messages import Message
@@ -68,7 +69,7 @@ def _channels(cfg: Config, person: Recipient, kind: str) -> list[str]:
 
 
 def _hours_since(since: str, now: datetime) -> float:
-    return (now - datetime.fromisoformat(since.replace("Z", "+00:00"))).total_seconds() / 3600
+    return (now - parse_iso(since)).total_seconds() / 3600
 
 
 def plan_eod(
