@@ -262,18 +262,7 @@ def sync_config_people(db: Database, people: list[PersonConfig]) -> bool:
     with transaction(db):
         now = now_iso()
         for i, p in enumerate(people):
-            spec = PersonSpec(
-                handle=p.handle,
-                name=p.name,
-                emails=p.emails,
-                github=p.github,
-                clickup_id=p.clickup_id,
-                timezone=p.timezone,
-                team=p.team,
-                lead=p.lead,
-                active=p.active,
-                names=p.names,
-            )
+            spec = PersonSpec(**asdict(p))  # the same fields: a [[people]] entry is a person spec
             row = db.execute("SELECT id FROM people WHERE handle = ?", [p.handle]).fetchone()
             values = [p.name, p.timezone, p.team, int(p.lead), int(p.active), now]
             if row is None:
