@@ -20,8 +20,13 @@ def now() -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def to_iso(moment: datetime) -> str:
+    """The one stored form of a time: UTC, to the second, with a Z (sorts and compares as text)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def now_iso() -> str:
-    return now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return to_iso(now())
 
 
 def parse_iso(value: str) -> datetime:

@@ -6,15 +6,11 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 from teamops.clock import now as clock_now
-from teamops.clock import parse_iso
+from teamops.clock import parse_iso, to_iso
 from teamops.errors import UsageError
 
 RELATIVE_RE = re.compile(r"^(\d+)\s*([hdwmy])$")
 UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
-
-
-def to_iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_moment(value: str, *, end: bool = False, now: datetime | None = None) -> datetime:

@@ -100,4 +100,4 @@ def test_empty_database_is_friendly(cli, tmp_path):
     assert res.exit_code == 0
     assert "nothing to report yet" in res.stdout
     activity = cli("--db", str(tmp_path / "new.db"), "kpi", "activity")
-    assert activity.exit_code == 0 and "no commits in this range yet" in activity.stdout
+    assert activity.exit_code == 0 and activity.stdout == "no commits yet: run `teamops sync-commits`\n"

@@ -99,7 +99,7 @@ def analyze(
                 columns=[
                     Column("repo", "Repo"),
                     Column("sha", "Commit"),
-                    Column("subject", "Subject"),
+                    Column("subject", "Subject", cut=True),
                     Column("tokens_in", "Tokens in", numeric=True),
                     Column("est_cost_usd", "Est. USD", numeric=True),
                 ],

@@ -24,7 +24,7 @@ def show(ctx: typer.Context, fmt: FormatOpt = None) -> None:
         Report(
             name="config",
             rows=flatten(cfg, os.environ),
-            columns=[Column("key", "Key"), Column("value", "Value"), Column("source", "Source")],
+            columns=[Column("key", "Key"), Column("value", "Value", cut=True), Column("source", "Source")],
             title=f"Configuration ({cfg.file or 'no config file: defaults'})",
             meta={"file": str(cfg.file) if cfg.file else None, "database": str(cfg.db_path())},
         )

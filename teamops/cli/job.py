@@ -146,7 +146,9 @@ def list_(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     ]
     st.output(fmt_value(fmt)).report(
         Report(
-            name="jobs", rows=rows, columns=[Column("job", "Job"), Column("steps", "Steps"), Column("source", "Source")]
+            name="jobs",
+            rows=rows,
+            columns=[Column("job", "Job"), Column("steps", "Steps", cut=True), Column("source", "Source")],
         )
     )
 
@@ -173,8 +175,8 @@ def history_(
                 Column("status", "Status"),
                 Column("started_at", "Started"),
                 Column("seconds", "Seconds", numeric=True),
-                Column("steps", "Steps"),
-                Column("error", "Error"),
+                Column("steps", "Steps", cut=True),
+                Column("error", "Error", cut=True),
             ],
             meta={"job": job, "limit": limit},
             empty="no runs yet: `teamops job run nightly`",

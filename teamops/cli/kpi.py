@@ -7,82 +7,118 @@ from typing import Annotated, Any
 import typer
 
 from teamops.cli.options import FormatOpt, PersonOpt, RepoOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
-from teamops.cli.output import Column, Output, Report
+from teamops.cli.output import Column, Output, Report, limited
 from teamops.cli.state import AppState, state
-from teamops.dates import range_bounds
-from teamops.errors import UsageError
+from teamops.clock import now
+from teamops.kpi.windows import LatestBefore, Window, resolve, suggest_last
+from teamops.wording import count, number, percent
 
 app = typer.Typer(help="KPI reports (default: summary).", invoke_without_command=True)
 
 SprintOpt = Annotated[str | None, typer.Option("--sprint", help="A sprint (default: the active or last one).")]
 LastOpt = Annotated[str | None, typer.Option("--last", help="A window ending now: 7d, 4w, 3m (instead of --since).")]
+LimitOpt = Annotated[
+    int | None, typer.Option("--limit", min=0, max=1_000_000, help="Show at most N rows (0: all), then 'N more'.")
+]
 
 ACTIVITY_COLUMNS = [
     Column("person", "Person"),
-    Column("team", "Team"),
+    Column("team", "Team", drop=2),
     Column("commits", "Commits", numeric=True),
     Column("additions", "+Lines", numeric=True),
     Column("deletions", "-Lines", numeric=True),
-    Column("active_days", "Active days", numeric=True),
-    Column("ai_points", "AI points", numeric=True),
-    Column("ai_hours", "AI hours", numeric=True),
-    Column("first_commit", "First", date=True),
-    Column("last_commit", "Last", date=True),
+    Column("active_days", "Days", numeric=True, drop=3),
+    Column("ai_points", "AI pts", numeric=True),
+    Column("ai_hours", "AI h", numeric=True, drop=4),
+    Column("first_commit", "First", date=True, drop=5),
+    Column("last_commit", "Last", date=True, drop=6),
 ]
 EMPTY = "nothing to report yet: run `teamops sync-commits`, and `teamops sync-tasks` or `teamops task add`"
 
 
 def window(
-    since: str | None, until: str | None, last: str | None, default_last: str | None = None
-) -> tuple[str | None, str | None]:
-    """UTC bounds from --since/--until or --last (a window ending now)."""
-    if last and since:
-        raise UsageError("give --last or --since, not both")
-    lo, hi = range_bounds(last or since or default_last, until)
-    if hi is None and (last or not since) and lo is not None:
-        # A window ending now ends now even when TEAMOPS_NOW replays an earlier day.
-        from teamops.clock import now_iso
-
-        hi = now_iso()
-    return lo, hi
+    since: str | None,
+    until: str | None,
+    last: str | None,
+    default_weeks: int | None = None,
+    latest_before: LatestBefore | None = None,
+) -> Window:
+    """The report's window from --since/--until/--last, or its default (see docs/kpi.md)."""
+    return resolve(since, until, last, now(), default_weeks=default_weeks, latest_before=latest_before)
 
 
-def current_sprint(st: AppState) -> str | None:
-    db = st.reader
-    row = (
-        db.execute("SELECT name FROM sprints WHERE status = 'active' ORDER BY start_date DESC LIMIT 1").fetchone()
-        or db.execute("SELECT name FROM sprints WHERE status = 'closed' ORDER BY end_date DESC LIMIT 1").fetchone()
-    )
-    return row[0] if row else None
-
-
-def activity_report(
-    st: AppState, lo: str | None, hi: str | None, person: str | None, team: str | None, repo: str | None
-) -> Report:
+def activity_report(st: AppState, win: Window, person: str | None, team: str | None, repo: str | None) -> Report:
     from teamops.kpi.activity import ActivityFilter, activity
 
-    rows = activity(st.reader, ActivityFilter(lo, hi, person, team, repo))
+    flt = ActivityFilter(win.since, win.until, person, team, repo)
+    rows = activity(st.reader, flt)
     notes = []
     unmapped = sum(1 for r in rows if not r["mapped"])
     if unmapped:
-        notes.append(f"{unmapped} author(s) match nobody: see `teamops people unmapped`")
+        notes.append(f"{count(unmapped, 'author')} match nobody: see `teamops people unmapped`")
     not_estimated = sum(r["commits"] - r["estimated_commits"] for r in rows)
     if not_estimated:
-        notes.append(f"{not_estimated:,} commit(s) have no estimate yet: run `teamops analyze`")
+        notes.append(f"{count(not_estimated, 'commit')} without an estimate yet: run `teamops analyze`")
     return Report(
         name="activity",
         rows=rows,
         columns=ACTIVITY_COLUMNS,
-        title="Commit activity (merges left out)",
-        meta={"since": lo, "until": hi, "person": person, "team": team, "repo": repo},
-        empty="no commits in this range yet: run `teamops sync-commits` first",
+        title=f"Commit activity, {win.label} (merges left out)",
+        meta={**win.meta(), "person": person, "team": team, "repo": repo},
+        empty="" if rows else empty_activity(st, flt, win),
         footer="\n".join(notes) or None,
     )
 
 
+def empty_activity(st: AppState, flt: Any, win: Window) -> str:
+    """Why a range shows no commits, and how to see the ones there are."""
+    from teamops.kpi.activity import history_span
+
+    span = history_span(st.reader, flt)
+    if not span.commits or not span.first or not span.last:
+        if flt.person or flt.team or flt.repo:
+            return "no commits match these filters"
+        return "no commits yet: run `teamops sync-commits`"
+    who = f" by {flt.person}" if flt.person else (f" of team {flt.team}" if flt.team else "")
+    hint = f"try --last {suggest_last(span.last, now())}"
+    return (
+        f"no commits{who} {win.phrase}; {count(span.commits, 'commit')}{who} stored, "
+        f"{span.first[:10]} to {span.last[:10]}: {hint}"
+    )
+
+
+def known_filters(st: AppState, person: str | None, team: str | None) -> None:
+    """An unknown --person (or a team nobody is in) is invalid input, not an empty report."""
+    from teamops.errors import InvalidInput
+    from teamops.people import person_id
+
+    if person:
+        person_id(st.reader, person)
+    if team and not st.reader.execute("SELECT 1 FROM people WHERE team = ? LIMIT 1", [team]).fetchone():
+        raise InvalidInput(f"no person is in team {team!r}", "see `teamops people list`")
+
+
+def latest_done(st: AppState) -> LatestBefore:
+    def latest(moment: str) -> str | None:
+        row = st.reader.execute(
+            "SELECT done_at FROM tasks INDEXED BY idx_tasks_done WHERE done_at < ? ORDER BY done_at DESC LIMIT 1",
+            [moment],
+        ).fetchone()
+        return row[0] if row else None
+
+    return latest
+
+
 @app.callback()
 def kpi_default(ctx: typer.Context, fmt: FormatOpt = None) -> None:
-    """KPI reports; with no report named, the one-screen summary."""
+    """KPI reports; with no report named, the one-screen summary.
+
+    \b
+    Examples:
+      teamops kpi                       # the summary of the last 4 weeks
+      teamops kpi activity --last 3m
+      teamops kpi burndown -f markdown >> "$GITHUB_STEP_SUMMARY"
+    """
     if ctx.invoked_subcommand is None:
         render_summary(state(ctx), state(ctx).output(fmt_value(fmt)), None, None, None, None, None, None)
 
@@ -96,15 +132,20 @@ def activity_cmd(
     person: PersonOpt = None,
     team: TeamOpt = None,
     repo: RepoOpt = None,
+    limit: LimitOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
     """Per person: commits (no merges), lines added and deleted, active days, AI points and hours.
 
+    All of history unless a range is given.
+
     Example: teamops kpi activity --last 4w --format markdown
     """
     st = state(ctx)
-    lo, hi = window(since, until, last)
-    st.output(fmt_value(fmt)).report(activity_report(st, lo, hi, person, team, repo))
+    known_filters(st, person, team)
+    report = activity_report(st, window(since, until, last), person, team, repo)
+    report.rows, report.more = limited(report.rows, limit)
+    st.output(fmt_value(fmt)).report(report)
 
 
 @app.command("velocity")
@@ -117,16 +158,24 @@ def velocity_cmd(
     person: PersonOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """Committed vs completed points per sprint and the mean velocity; per ISO week without sprints."""
+    """Committed vs completed points per sprint and the mean velocity; per ISO week without sprints.
+
+    Example: teamops kpi velocity --format markdown
+    """
+    from teamops.kpi.activity import latest_commit_before
     from teamops.kpi.charts import mermaid, terminal_chart
     from teamops.kpi.flow import TaskFilter, ai_points_by_week, sprint_velocity, weekly_completed
 
     st = state(ctx)
+    known_filters(st, person, team)
     out = st.output(fmt_value(fmt))
-    lo, hi = window(since, until, last)
+    win = window(since, until, last)
     data = sprint_velocity(st.reader, st.config, team)
-    ai_since = lo or window(None, None, "12w")[0]  # AI points: the last 12 weeks unless a range is given
-    ai = ai_points_by_week(st.reader, ai_since, hi)
+    # AI points: the last 12 weeks (of activity) unless a range is given.
+    ai_win = (
+        win if win.since else window(None, until, None, 12, latest_before=lambda m: latest_commit_before(st.reader, m))
+    )
+    ai = ai_points_by_week(st.reader, ai_win.since, ai_win.until)
     if data["sprints"]:
         rows = data["sprints"]
         columns = [
@@ -136,18 +185,20 @@ def velocity_cmd(
             Column("status", "Status"),
             Column("committed", "Committed", numeric=True),
             Column("completed", "Completed", numeric=True),
-            Column("say_do", "Say/do", numeric=True),
+            Column("say_do", "Say/do", numeric=True, percent=True),
             Column("unpointed_done", "Unpointed done", numeric=True),
         ]
         labels = [r["sprint"] for r in rows]
         series = {"committed": [r["committed"] for r in rows], "completed": [r["completed"] for r in rows]}
         footer = (
-            f"velocity: {data['velocity']:g} points (mean of the last {data['velocity_sprints']} finished sprints)"
+            f"velocity: {number(data['velocity'])} points "
+            f"(mean of the last {count(data['velocity_sprints'], 'finished sprint')})"
             if data["velocity"] is not None
             else "velocity: n/a until a sprint has finished"
         )
+        title = "Velocity by sprint"
     else:
-        rows = weekly_completed(st.reader, st.config, TaskFilter(lo, hi, None, person, team))
+        rows = weekly_completed(st.reader, st.config, TaskFilter(win.since, win.until, None, person, team))
         columns = [
             Column("week", "Week"),
             Column("completed", "Completed", numeric=True),
@@ -157,16 +208,19 @@ def velocity_cmd(
         labels = [r["week"] for r in rows]
         series = {"completed": [r["completed"] for r in rows]}
         footer = "no sprints: completed points per ISO week"
+        title = f"Velocity by ISO week, {win.label}"
     report = Report(
         name="velocity",
         rows=rows,
         columns=columns,
-        title="Velocity",
+        title=title,
         footer=footer,
         meta={
             "velocity": data["velocity"],
             "velocity_sprints": data["velocity_sprints"],
             "mode": "sprints" if data["sprints"] else "weeks",
+            "ai_points_since": ai_win.since,
+            "ai_points_until": ai_win.until,
             "ai_points_by_week": ai,
         },
         empty="no finished work yet: sprints or done tasks are needed",
@@ -183,15 +237,22 @@ def velocity_cmd(
 
 @app.command("burndown")
 def burndown_cmd(ctx: typer.Context, sprint: SprintOpt = None, fmt: FormatOpt = None) -> None:
-    """Remaining points per day of a sprint against the ideal line; scope changes listed."""
+    """Remaining points per day of a sprint against the ideal line; scope changes listed.
+
+    Example: teamops kpi burndown --sprint "Sprint 7" --format markdown
+    """
     from teamops.kpi.charts import mermaid, terminal_chart
     from teamops.kpi.flow import burndown
+    from teamops.kpi.summary import current_sprint
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
-    name = sprint or current_sprint(st)
+    name = sprint or current_sprint(st.reader)
     if name is None:
-        out.stdout.write("no sprints yet: `teamops sprint add` (or ClickUp sprint folders) make a burndown\n")
+        out.data(
+            {"report": "burndown", "sprint": None, "rows": []},
+            "no sprints yet: `teamops sprint add` (or ClickUp sprint folders) make a burndown",
+        )
         return
     data = burndown(st.reader, st.config, name)
     days = data.pop("days")
@@ -222,16 +283,22 @@ def burndown_cmd(ctx: typer.Context, sprint: SprintOpt = None, fmt: FormatOpt = 
         out.stdout.write(terminal_chart(f"Burndown: {name}", labels, series, out.color) + "\n")
 
 
+def scope_line(change: dict[str, Any]) -> str:
+    """`2026-11-05 #4 added`, `#2 re-estimated (5 → 8)`: no empty values shown."""
+    text = f"scope: {change['at'][:10]} {change['task']} {change['change']}"
+    if change["change"] == "re-estimated":
+        return f"{text} ({change['old'] or '-'} → {change['new'] or '-'})"
+    return text
+
+
 def _burndown_footer(data: dict[str, Any], scope: list[dict[str, Any]]) -> str:
-    lines = [f"committed {data['committed']:g} points; {data['working_days_left']} working day(s) left"]
+    lines = [f"committed {number(data['committed'])} points; {count(data['working_days_left'], 'working day')} left"]
     if data["remaining"] is not None:
         lines.append(
-            f"as of {data['as_of']}: {data['remaining']:g} remaining vs {data['ideal_now']:g} ideal → {data['trend']}"
+            f"as of {data['as_of']}: {number(data['remaining'])} remaining vs {number(data['ideal_now'])} ideal "
+            f"→ {data['trend']}"
         )
-    for change in scope:
-        lines.append(
-            f"scope: {change['at'][:10]} {change['task']} {change['change']} ({change['old']} → {change['new']})"
-        )
+    lines += [scope_line(change) for change in scope]
     return "\n".join(lines)
 
 
@@ -244,44 +311,45 @@ def efficiency_cmd(
     last: LastOpt = None,
     person: PersonOpt = None,
     team: TeamOpt = None,
+    limit: LimitOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """Flow efficiency (active ÷ active+waiting+blocked) of tasks finished in the last 12 weeks (or a range)."""
+    """Flow efficiency (active ÷ active+waiting+blocked) of finished tasks, and estimate accuracy.
+
+    Tasks finished in the last 12 weeks (of activity) unless --since, --last or --sprint says otherwise.
+
+    Example: teamops kpi efficiency --last 4w --team web
+    """
     from teamops.kpi.flow import TaskFilter, efficiency
 
     st = state(ctx)
-    lo, hi = window(since, until, last, default_last=None if (since or sprint) else "12w")
-    data = efficiency(st.reader, st.config, TaskFilter(lo, hi, sprint, person, team))
-    rows = data.pop("rows")
+    known_filters(st, person, team)
+    win = window(since, until, last, None if sprint else 12, latest_done(st))
+    data = efficiency(st.reader, st.config, TaskFilter(win.since, win.until, sprint, person, team))
+    rows, more = limited(data.pop("rows"), limit)
     st.output(fmt_value(fmt)).report(
         Report(
             name="efficiency",
             rows=rows,
-            title="Flow efficiency of finished tasks",
+            more=more,
+            title=f"Flow efficiency of tasks finished {win.label}" + (f" in {sprint}" if sprint else ""),
             columns=[
                 Column("task", "Task"),
-                Column("title", "Title"),
+                Column("title", "Title", cut=True),
                 Column("active_h", "Active h", numeric=True),
                 Column("waiting_h", "Waiting h", numeric=True),
                 Column("blocked_h", "Blocked h", numeric=True),
-                Column("flow_efficiency", "Flow eff.", numeric=True),
-                Column("estimate_h", "Est. h", numeric=True),
-                Column("spent_h", "Spent h", numeric=True),
+                Column("flow_efficiency", "Flow eff.", numeric=True, percent=True),
+                Column("estimate_h", "Est. h", numeric=True, drop=1),
+                Column("spent_h", "Spent h", numeric=True, drop=1),
             ],
-            meta={"since": lo, "until": hi, "sprint": sprint, "person": person, "team": team, **data},
-            footer=f"flow efficiency {_pct(data['flow_efficiency'])} over {data['measured_tasks']} task(s); "
-            f"estimate accuracy (spent ÷ estimated) {_num(data['estimate_accuracy'])}",
-            empty="no finished tasks in this range",
+            meta={**win.meta(), "sprint": sprint, "person": person, "team": team, **data},
+            footer=f"flow efficiency {percent(data['flow_efficiency'])} over "
+            f"{count(data['measured_tasks'], 'task')}; "
+            f"estimate accuracy (spent ÷ estimated) {number(data['estimate_accuracy'])}",
+            empty=f"no tasks finished {win.label}",
         )
     )
-
-
-def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:g}"
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:.0f}%"
 
 
 @app.command("cycle-time")
@@ -297,18 +365,21 @@ def cycle_time_cmd(
 ) -> None:
     """Cycle time (in progress → done) and lead time (created → done): median and 85th percentile.
 
-    Tasks finished in the last 12 weeks unless --since, --last or --sprint says otherwise.
+    Tasks finished in the last 12 weeks (of activity) unless --since, --last or --sprint says otherwise.
+
+    Example: teamops kpi cycle-time --sprint "Sprint 7"
     """
     from teamops.kpi.flow import TaskFilter, cycle_time
 
     st = state(ctx)
-    lo, hi = window(since, until, last, default_last=None if (since or sprint) else "12w")
-    data = cycle_time(st.reader, st.config, TaskFilter(lo, hi, sprint, person, team))
+    known_filters(st, person, team)
+    win = window(since, until, last, None if sprint else 12, latest_done(st))
+    data = cycle_time(st.reader, st.config, TaskFilter(win.since, win.until, sprint, person, team))
     st.output(fmt_value(fmt)).report(
         Report(
             name="cycle-time",
             rows=data["rows"],
-            title="Cycle and lead time (days)",
+            title=f"Cycle and lead time (days) of tasks finished {win.label}",
             columns=[
                 Column("metric", "Metric"),
                 Column("tasks", "Tasks", numeric=True),
@@ -317,8 +388,7 @@ def cycle_time_cmd(
                 Column("mean_days", "Mean", numeric=True),
             ],
             meta={
-                "since": lo,
-                "until": hi,
+                **win.meta(),
                 "sprint": sprint,
                 "person": person,
                 "team": team,
@@ -340,7 +410,12 @@ def summary_cmd(
     team: TeamOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """One screen: the sprint, velocity, flow efficiency, cycle time and activity (last 4 weeks by default)."""
+    """One screen: commits, people and AI points, and the sprint, velocity, flow and cycle time when there are tasks.
+
+    The last 4 weeks, or the 4 weeks up to the latest activity when nothing happened since.
+
+    Example: teamops kpi summary --last 2w --team web
+    """
     st = state(ctx)
     render_summary(st, st.output(fmt_value(fmt)), sprint, since, until, last, person, team)
 
@@ -355,123 +430,30 @@ def render_summary(
     person: str | None,
     team: str | None,
 ) -> None:
-    from teamops.kpi.flow import TaskFilter, burndown, cycle_time, efficiency, finished_tasks, sprint_velocity
+    from teamops.kpi.summary import summarize
 
-    db = st.reader
-    if (
-        not db.execute("SELECT 1 FROM commits LIMIT 1").fetchone()
-        and not db.execute("SELECT 1 FROM tasks LIMIT 1").fetchone()
-    ):
-        out.data({"report": "summary", "empty": True}, EMPTY)
+    known_filters(st, person, team)
+    summary = summarize(
+        st.reader, st.config, now(), since=since, until=until, last=last, sprint=sprint, person=person, team=team
+    )
+    if summary.empty:
+        out.data({"report": "summary", "empty": True, "rows": []}, EMPTY)
         return
-    lo, hi = window(since, until, last, default_last=None if (since or last) else "4w")
-    name = sprint or current_sprint(st)
-    sprint_data = None
-    vel = sprint_velocity(db, st.config, team)
-    if name:
-        bd = burndown(db, st.config, name)
-        bd.pop("days")
-        velocity_row = next((s for s in vel["sprints"] if s["sprint"] == name), None)
-        sprint_data = {
-            **{
-                k: bd[k]
-                for k in (
-                    "sprint",
-                    "start",
-                    "end",
-                    "status",
-                    "committed",
-                    "remaining",
-                    "ideal_now",
-                    "trend",
-                    "working_days_left",
-                )
-            },
-            "completed": velocity_row["completed"] if velocity_row else 0.0,
-            "say_do": velocity_row["say_do"] if velocity_row else None,
-            "scope_changes": len(bd["scope_changes"]),
-        }
-    flt = TaskFilter(lo, hi, None, person, team)
-    finished = finished_tasks(db, st.config, flt)
-    eff = efficiency(db, st.config, flt, finished)
-    eff.pop("rows")
-    cyc = cycle_time(db, st.config, flt, finished)
-    act = activity_report(st, lo, hi, person, team, None)
-    payload = {
-        "report": "summary",
-        "since": lo,
-        "until": hi,
-        "sprint": sprint_data,
-        "velocity": {"points": vel["velocity"], "sprints": vel["velocity_sprints"]},
-        "efficiency": {k: eff[k] for k in ("tasks", "flow_efficiency", "estimate_accuracy")},
-        "cycle_time": {
-            r["metric"]: {"median_days": r["median_days"], "p85_days": r["p85_days"], "tasks": r["tasks"]}
-            for r in cyc["rows"]
-        },
-        "activity": act.rows,
-    }
     if out.fmt == "json":
-        out.data(payload, "")
+        out.data(summary.to_json(), "")
         return
-    facts = _facts(payload)
+    facts = Report(
+        name="summary",
+        rows=[{"metric": k, "value": v} for k, v in summary.facts()],
+        title=f"Team summary, {summary.window.label}",
+        columns=[Column("metric", "Metric"), Column("value", "Value", cut=True)],
+        footer=summary.note,
+    )
     if out.fmt == "csv":
-        out.report(
-            Report(
-                name="summary",
-                rows=[{"metric": k, "value": v} for k, v in facts],
-                columns=[Column("metric", "metric"), Column("value", "value")],
-            )
-        )
+        out.report(facts)
         return
-    out.report(
-        Report(
-            name="summary",
-            rows=[{"metric": k, "value": v} for k, v in facts],
-            title="Team summary",
-            columns=[Column("metric", "Metric"), Column("value", "Value")],
-        )
-    )
-    out.report(act)
-
-
-def _facts(p: dict[str, Any]) -> list[tuple[str, Any]]:
-    facts: list[tuple[str, Any]] = []
-    s = p["sprint"]
-    if s:
-        facts += [
-            ("sprint", f"{s['sprint']} ({s['start']} to {s['end']}, {s['status']})"),
-            ("committed / completed", f"{s['committed']:g} / {s['completed']:g} points"),
-            ("say/do", _pct(s["say_do"])),
-            (
-                "burndown",
-                f"{s['remaining']:g} remaining vs {s['ideal_now']:g} ideal: {s['trend']}"
-                if s["remaining"] is not None
-                else "not started",
-            ),
-            ("working days left", s["working_days_left"]),
-        ]
-    facts.append(
-        (
-            "velocity",
-            f"{p['velocity']['points']:g} points (last {p['velocity']['sprints']} sprints)"
-            if p["velocity"]["points"] is not None
-            else "n/a (no finished sprints)",
-        )
-    )
-    window_text = f"{(p['since'] or 'start')[:10]} to {(p['until'] or 'now')[:10]}"
-    facts.append(
-        (
-            "flow efficiency",
-            f"{_pct(p['efficiency']['flow_efficiency'])} over "
-            f"{p['efficiency']['tasks']} finished task(s), {window_text}",
-        )
-    )
-    acc = p["efficiency"]["estimate_accuracy"]
-    facts.append(("estimate accuracy", f"{acc:g} (spent ÷ estimated hours)" if acc is not None else "n/a"))
-    for metric in ("cycle_time", "lead_time"):
-        c = p["cycle_time"][metric]
-        value = (
-            f"median {c['median_days']:g} d, 85th pct {c['p85_days']:g} d ({c['tasks']} tasks)" if c["tasks"] else "n/a"
-        )
-        facts.append((metric.replace("_", " "), value))
-    return facts
+    out.report(facts)
+    act = activity_report(st, summary.window, person, team, None)
+    act.rows = summary.activity
+    if act.rows:
+        out.report(act)

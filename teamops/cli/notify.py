@@ -138,7 +138,7 @@ def list_(
                 Column("attempts", "Tries", numeric=True),
                 Column("created_at", "Queued"),
                 Column("sent_at", "Sent"),
-                Column("last_error", "Last error"),
+                Column("last_error", "Last error", cut=True),
             ],
             meta={"status": status, "kind": kind},
             empty="the outbox is empty",

@@ -15,12 +15,21 @@ from typing import Any, TextIO
 
 @dataclass
 class Column:
-    """A column of a report: the row key, its header, and how to align it."""
+    """A column of a report: the row key, its header, and how people read its cells.
+
+    Text is shown whole unless `cut` (titles, messages: shortened with … to fit a terminal);
+    `drop` > 0 lets a narrow terminal leave the column out (highest first); `percent` shows a
+    ratio as 80% and `decimals` fixes the digits (tables and Markdown; JSON and CSV keep the value).
+    """
 
     key: str
     header: str
     numeric: bool = False
     date: bool = False
+    cut: bool = False
+    drop: int = 0
+    percent: bool = False
+    decimals: int | None = None
 
 
 @dataclass
@@ -34,6 +43,14 @@ class Report:
     meta: dict[str, Any] = field(default_factory=dict)
     empty: str = "nothing to show"
     footer: str | None = None
+    more: int = 0  # rows left out by --limit
+
+
+def limited(rows: list[dict[str, Any]], limit: int | None) -> tuple[list[dict[str, Any]], int]:
+    """The first `limit` rows (0 or None: all) and how many were left out."""
+    if not limit or len(rows) <= limit:
+        return rows, 0
+    return rows[:limit], len(rows) - limit
 
 
 def _cell(value: Any) -> str:
@@ -51,9 +68,19 @@ def _cell(value: Any) -> str:
 
 
 def _shown(row: dict[str, Any], col: Column) -> str:
-    """A cell as people read it: dates shortened to the day."""
-    text = _cell(row.get(col.key))
+    """A cell as people read it: dates shortened to the day, ratios as percentages."""
+    value = row.get(col.key)
+    if col.percent and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value * 100:.0f}%"
+    if col.decimals is not None and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:,.{col.decimals}f}"
+    text = _cell(value)
     return text[:10] if col.date else text
+
+
+def _filled(report: Report) -> list[Column]:
+    """The columns with something in them: an empty column only takes room."""
+    return [c for c in report.columns if any(row.get(c.key) not in (None, "", []) for row in report.rows)]
 
 
 def _plain(value: Any) -> str:
@@ -67,7 +94,8 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+# Strict JSON: NaN or Infinity can never reach a consumer (the encoder refuses them).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False)
 
 
 def to_json(value: Any, indent: str = "") -> str:
@@ -129,6 +157,8 @@ class Output:
         """Render rows in the chosen format; JSON is stable and documented."""
         if self.fmt == "json":
             payload = {"report": report.name, **report.meta, "rows": report.rows}
+            if report.more:
+                payload["more"] = report.more
             self.stdout.write(to_json(payload) + "\n")
         elif self.fmt == "csv":
             import csv
@@ -150,12 +180,15 @@ class Output:
         if report.title:
             lines += [f"### {report.title}", ""]
         if not report.rows:
-            return "\n".join([*lines, f"_{report.empty}_", ""]) + "\n"
-        lines.append("| " + " | ".join(c.header for c in report.columns) + " |")
-        lines.append("|" + "|".join("---:" if c.numeric else "---" for c in report.columns) + "|")
+            return "\n".join([*lines, f"_{_md(report.empty)}_", ""]) + "\n"
+        columns = _filled(report)
+        lines.append("| " + " | ".join(c.header for c in columns) + " |")
+        lines.append("|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|")
         for row in report.rows:
-            cells = [_md(_shown(row, c)) for c in report.columns]
+            cells = [_md(_shown(row, c)) for c in columns]
             lines.append("| " + " | ".join(cells) + " |")
+        if report.more:
+            lines += ["", f"… and {report.more:,} more (--limit 0 shows all)"]
         if report.footer:
             lines += ["", report.footer]
         return "\n".join(lines) + "\n\n"
@@ -166,7 +199,7 @@ class Output:
         if not report.rows:
             self.stdout.write(report.empty + "\n")
             return
-        cols = report.columns
+        cols = _filled(report)
         if self._tables:
             self.stdout.write("\n")
         self._tables += 1
@@ -180,8 +213,12 @@ class Output:
                 # and never cut.
                 max_width=shutil.get_terminal_size().columns if self.tty else None,
                 bold=self.color,
+                cuttable=[c.cut for c in cols],
+                drop=[c.drop for c in cols],
             )
         )
+        if report.more:
+            self.stdout.write(f"… and {report.more:,} more (--limit 0 shows all)\n")
         if report.footer:
             self.stdout.write(report.footer + "\n")
 

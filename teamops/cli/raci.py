@@ -47,10 +47,10 @@ def check(
             rows=[asdict(v) for v in found],
             columns=[
                 Column("task_id", "#", numeric=True),
-                Column("title", "Title"),
+                Column("title", "Title", cut=True),
                 Column("status", "Status"),
                 Column("rule", "Rule"),
-                Column("message", "Violation"),
+                Column("message", "Violation", cut=True),
             ],
             meta={"task": task, "violations": len(found)},
             empty="RACI: every open task has exactly one Accountable and a Responsible person",

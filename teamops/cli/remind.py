@@ -136,7 +136,7 @@ def list_(
             columns=[
                 Column("id", "#", numeric=True),
                 Column("person", "Person"),
-                Column("title", "Title"),
+                Column("title", "Title", cut=True),
                 Column("due", "Due"),
                 Column("every", "Every"),
                 Column("status", "Status"),

@@ -107,7 +107,7 @@ def doctor(
         Report(
             name="doctor",
             rows=checks,
-            columns=[Column("check", "Check"), Column("ok", "OK"), Column("detail", "Detail")],
+            columns=[Column("check", "Check"), Column("ok", "OK"), Column("detail", "Detail", cut=True)],
             meta={"offline": offline},
         )
     )

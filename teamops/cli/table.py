@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 HEADER_SEP, RULE_SEP, BODY_SEP = " ┃ ", "━╇━", " │ "
 MIN_SHRUNK = 10  # a text column squeezed to fit the terminal keeps at least this many cells
 
@@ -34,6 +37,66 @@ def pad(text: str, width: int, right: bool) -> str:
     return gap + text if right else text + gap
 
 
+@dataclass
+class Layout:
+    """What fitting a table to a width decided: the columns kept, their widths, and what was left out."""
+
+    keep: list[int]
+    widths: list[int]
+    dropped: list[str]
+
+
+def layout(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    numeric: Sequence[bool],
+    cuttable: Sequence[bool] | None = None,
+    drop: Sequence[int] | None = None,
+    max_width: int | None = None,
+) -> Layout:
+    """Fit a table: shorten cuttable text (titles, messages) first, then leave out optional columns
+    (highest `drop` first). Names, emails and numbers are never cut: past that the table is wider."""
+    n = len(headers)
+    cuttable = cuttable if cuttable is not None else [not num for num in numeric]
+    drop = drop if drop is not None else [0] * n
+    full = [cells(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            w = cells(cell)
+            if w > full[i]:
+                full[i] = w
+    keep = list(range(n))
+    widths = dict(enumerate(full))
+    dropped: list[str] = []
+
+    def total() -> int:
+        return sum(widths[i] for i in keep) + len(BODY_SEP) * (len(keep) - 1)
+
+    if max_width:
+        over = total() - max_width
+        while over > 0:
+            shrinkable = [i for i in keep if cuttable[i] and widths[i] > MIN_SHRUNK]
+            if not shrinkable:
+                break
+            widest = max(shrinkable, key=lambda i: widths[i])
+            cut = min(over, widths[widest] - MIN_SHRUNK)
+            widths[widest] -= cut
+            over -= cut
+        while total() > max_width:
+            optional = [i for i in keep if drop[i] > 0]
+            if not optional:
+                break
+            gone = max(optional, key=lambda i: (drop[i], i))
+            keep.remove(gone)
+            dropped.append(headers[gone])
+            # Room freed by a dropped column goes back to shortened text first.
+            for i in keep:
+                if cuttable[i] and widths[i] < full[i]:
+                    widths[i] = min(full[i], widths[i] + max(0, max_width - total()))
+    return Layout(keep, [widths[i] for i in keep], dropped)
+
+
 def render(
     headers: list[str],
     numeric: list[bool],
@@ -42,25 +105,14 @@ def render(
     title: str | None = None,
     max_width: int | None = None,
     bold: bool = False,
+    cuttable: list[bool] | None = None,
+    drop: list[int] | None = None,
 ) -> str:
-    """Title, a header row, a rule and the rows; text columns shrink (with …) to fit max_width."""
-    widths = [cells(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            n = cells(cell)
-            if n > widths[i]:
-                widths[i] = n
-    if max_width:
-        total = sum(widths) + len(BODY_SEP) * (len(widths) - 1)
-        while total > max_width:
-            text_cols = [i for i in range(len(widths)) if not numeric[i] and widths[i] > MIN_SHRUNK]
-            if not text_cols:
-                break
-            widest = max(text_cols, key=lambda i: widths[i])
-            cut = min(total - max_width, widths[widest] - MIN_SHRUNK)
-            widths[widest] -= cut
-            total -= cut
-    header = HEADER_SEP.join(pad(fit(h, w), w, num) for h, w, num in zip(headers, widths, numeric, strict=True))
+    """Title, a header row, a rule and the rows, fitted to max_width (see `layout`)."""
+    fitted = layout(headers, rows, numeric=numeric, cuttable=cuttable, drop=drop, max_width=max_width)
+    keep, widths = fitted.keep, fitted.widths
+    right = [numeric[i] for i in keep]
+    header = HEADER_SEP.join(pad(fit(headers[i], w), w, r) for i, w, r in zip(keep, widths, right, strict=True))
     header = header.rstrip()
     lines = []
     if title:
@@ -68,5 +120,7 @@ def render(
     lines.append(f"\x1b[1m{header}\x1b[0m" if bold else header)
     lines.append(RULE_SEP.join("━" * w for w in widths))
     for row in rows:
-        lines.append(BODY_SEP.join(pad(fit(c, w), w, num) for c, w, num in zip(row, widths, numeric, strict=True)))
+        lines.append(BODY_SEP.join(pad(fit(row[i], w), w, r) for i, w, r in zip(keep, widths, right, strict=True)))
+    if fitted.dropped:
+        lines.append(f"(left out to fit the terminal: {', '.join(fitted.dropped)}; -f csv shows every column)")
     return "\n".join(line.rstrip() for line in lines) + "\n"

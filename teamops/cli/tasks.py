@@ -185,7 +185,7 @@ def list_(
             rows=list_tasks(st.reader, st.config, status, sprint, person, open_only),
             columns=[
                 Column("id", "#", numeric=True),
-                Column("title", "Title"),
+                Column("title", "Title", cut=True),
                 Column("status", "Status"),
                 Column("points", "Points", numeric=True),
                 Column("sprint", "Sprint"),
@@ -249,8 +249,8 @@ def show(ctx: typer.Context, task: TaskArg, fmt: FormatOpt = None) -> None:
                 Column("at", "When"),
                 Column("actor", "Who"),
                 Column("field", "Field"),
-                Column("old", "Old"),
-                Column("new", "New"),
+                Column("old", "Old", cut=True),
+                Column("new", "New", cut=True),
             ],
         )
     )
@@ -333,10 +333,10 @@ def sprint_show(
             columns=[
                 Column("at", "When"),
                 Column("task", "Task"),
-                Column("title", "Title"),
+                Column("title", "Title", cut=True),
                 Column("change", "Change"),
-                Column("old", "Old"),
-                Column("new", "New"),
+                Column("old", "Old", cut=True),
+                Column("new", "New", cut=True),
                 Column("by", "By"),
             ],
             meta={"sprint": name, "status": sprint["status"], "started_at": sprint["started_at"]},

@@ -24,18 +24,14 @@ class ActivityFilter:
     repo: str | None = None
 
 
-def activity(db: Reader, flt: ActivityFilter) -> list[dict[str, Any]]:
-    """One row per person (and per unmapped author), merges left out, most commits first.
-
-    Two aggregates — people, then unmapped authors — each reading the covering index in its own
-    order, so a million commits take a fraction of a second.
-    """
+def _filters(db: Reader, flt: ActivityFilter, *, timed: bool = True) -> tuple[list[str], list[Any]]:
+    """WHERE conditions for non-merge commits matching the filter (and its time range when `timed`)."""
     where = ["c.is_merge = 0"]
     params: list[Any] = []
-    if flt.since:
+    if timed and flt.since:
         where.append("c.authored_at >= ?")
         params.append(flt.since)
-    if flt.until:
+    if timed and flt.until:
         where.append("c.authored_at < ?")
         params.append(flt.until)
     if flt.person:
@@ -47,6 +43,45 @@ def activity(db: Reader, flt: ActivityFilter) -> list[dict[str, Any]]:
     if flt.repo:
         where.append("c.repo_id IN (SELECT id FROM repos WHERE name = ? OR path = ? OR github = ?)")
         params += [flt.repo, flt.repo, flt.repo]
+    return where, params
+
+
+@dataclass
+class HistorySpan:
+    """What is stored for a filter, whatever the time range: for hints when a range is empty."""
+
+    commits: int
+    first: str | None
+    last: str | None
+
+
+def history_span(db: Reader, flt: ActivityFilter) -> HistorySpan:
+    """Non-merge commits matching the filter's person, team and repo, and their first and last time."""
+    where, params = _filters(db, flt, timed=False)
+    n, first, last = db.execute(
+        f"SELECT COUNT(*), MIN(c.authored_at), MAX(c.authored_at) FROM commits c WHERE {' AND '.join(where)}",
+        params,
+    ).fetchone()
+    return HistorySpan(int(n), first, last)
+
+
+def latest_commit_before(db: Reader, moment: str) -> str | None:
+    """The newest non-merge commit time before a moment: one seek on the date index."""
+    row = db.execute(
+        "SELECT authored_at FROM commits INDEXED BY idx_commits_authored WHERE authored_at < ? AND is_merge = 0 "
+        "ORDER BY authored_at DESC LIMIT 1",
+        [moment],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def activity(db: Reader, flt: ActivityFilter) -> list[dict[str, Any]]:
+    """One row per person (and per unmapped author), merges left out, most commits first.
+
+    Two aggregates — people, then unmapped authors — each reading the covering index in its own
+    order, so a million commits take a fraction of a second.
+    """
+    where, params = _filters(db, flt)
     measures = """
         COUNT(*), COALESCE(SUM(c.additions), 0), COALESCE(SUM(c.deletions), 0), COUNT(DISTINCT c.author_day),
         SUM(c.stats_missing), SUM(c.ai_points), SUM(c.ai_hours), COUNT(c.ai_points)

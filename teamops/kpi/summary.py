@@ -1,0 +1,226 @@
+"""The one-screen summary: what the team shipped in a window, and the sprint and flow numbers when there are tasks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from teamops.config import Config
+from teamops.kpi.activity import ActivityFilter, activity, latest_commit_before
+from teamops.kpi.flow import TaskFilter, burndown, cycle_time, efficiency, finished_tasks, sprint_velocity
+from teamops.kpi.windows import Window, resolve
+from teamops.wording import count, number, percent
+
+if TYPE_CHECKING:
+    from teamops.store.reader import Reader
+
+DEFAULT_WEEKS = 4
+FILL_THE_REST = (
+    "For sprint, velocity, flow and cycle-time numbers, add tasks and sprints\n"
+    "(`teamops task add`, `teamops sprint add`) or sync them from ClickUp (`teamops sync-tasks`)."
+)
+SPRINT_KEYS = ("sprint", "start", "end", "status", "committed", "remaining", "ideal_now", "trend", "working_days_left")
+
+
+@dataclass
+class Summary:
+    """Everything the summary shows, for any format."""
+
+    window: Window
+    has_tasks: bool
+    has_sprints: bool
+    first_commit: str | None
+    last_commit: str | None
+    activity: list[dict[str, Any]]
+    sprint: dict[str, Any] | None = None
+    velocity: dict[str, Any] = field(default_factory=dict)
+    efficiency: dict[str, Any] = field(default_factory=dict)
+    cycle_time: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.has_tasks and not self.has_sprints and self.first_commit is None
+
+    def totals(self) -> dict[str, Any]:
+        rows = self.activity
+        return {
+            "commits": sum(r["commits"] for r in rows),
+            "people": len(rows),
+            "additions": sum(r["additions"] for r in rows),
+            "deletions": sum(r["deletions"] for r in rows),
+            "ai_points": round(sum(r["ai_points"] for r in rows), 2),
+            "ai_hours": round(sum(r["ai_hours"] for r in rows), 1),
+            "estimated_commits": sum(r["estimated_commits"] for r in rows),
+        }
+
+    def facts(self) -> list[tuple[str, str]]:
+        """(metric, value) lines as people read them; the same in the table, CSV and Markdown."""
+        w = self.window
+        facts = [("period", w.how or w.label)]
+        t = self.totals()
+        if t["commits"]:
+            facts.append(
+                (
+                    "commits",
+                    f"{count(t['commits'], 'commit')} by {count(t['people'], 'person', 'people')} "
+                    f"(+{t['additions']:,} / -{t['deletions']:,} lines)",
+                )
+            )
+            if t["estimated_commits"]:
+                facts.append(
+                    (
+                        "AI points",
+                        f"{number(t['ai_points'])} points, {number(t['ai_hours'])} hours "
+                        f"({t['estimated_commits']:,} of {count(t['commits'], 'commit')} estimated)",
+                    )
+                )
+            else:
+                facts.append(("AI points", "no estimates yet: run `teamops analyze`"))
+            top = sorted(self.activity, key=lambda r: (-r["commits"], r["person"]))[:3]
+            facts.append(("top people", ", ".join(f"{_who(r)} {r['commits']:,}" for r in top)))
+        else:
+            facts.append(("commits", "none in this period"))
+        if self.first_commit and self.last_commit:
+            facts.append(("history", f"commits from {self.first_commit[:10]} to {self.last_commit[:10]}"))
+        s = self.sprint
+        if s:
+            facts += [
+                ("sprint", f"{s['sprint']} ({s['start']} to {s['end']}, {s['status']})"),
+                ("committed / completed", f"{number(s['committed'])} / {number(s['completed'])} points"),
+                ("say/do", percent(s["say_do"])),
+                (
+                    "burndown",
+                    f"{number(s['remaining'])} remaining vs {number(s['ideal_now'])} ideal: {s['trend']}"
+                    if s["remaining"] is not None
+                    else "not started",
+                ),
+                ("working days left", str(s["working_days_left"])),
+            ]
+        if self.has_sprints:
+            v = self.velocity
+            facts.append(
+                (
+                    "velocity",
+                    f"{number(v['points'])} points (last {count(v['sprints'], 'sprint')})"
+                    if v["points"] is not None
+                    else "n/a until a sprint has finished",
+                )
+            )
+        if self.has_tasks:
+            e = self.efficiency
+            finished = count(e["tasks"], "finished task")
+            facts.append(
+                (
+                    "flow efficiency",
+                    f"{percent(e['flow_efficiency'])} over {finished}" if e["tasks"] else "no task finished",
+                )
+            )
+            acc = e["estimate_accuracy"]
+            facts.append(
+                ("estimate accuracy", f"{number(acc)} (spent ÷ estimated hours)" if acc is not None else "n/a")
+            )
+            for metric in ("cycle_time", "lead_time"):
+                c = self.cycle_time[metric]
+                value = (
+                    f"median {number(c['median_days'])} d, 85th pct {number(c['p85_days'])} d "
+                    f"({count(c['tasks'], 'task')})"
+                    if c["tasks"]
+                    else "n/a"
+                )
+                facts.append((metric.replace("_", " "), value))
+        return facts
+
+    @property
+    def note(self) -> str | None:
+        """One line on what would fill the rest of the summary."""
+        return None if self.has_tasks or self.has_sprints else FILL_THE_REST
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "report": "summary",
+            **self.window.meta(),
+            "period": self.window.label,
+            "default_window": self.window.how,
+            "history": {"first_commit": self.first_commit, "last_commit": self.last_commit},
+            "totals": self.totals(),
+            "sprint": self.sprint,
+            "velocity": self.velocity or None,
+            "efficiency": self.efficiency or None,
+            "cycle_time": self.cycle_time or None,
+            "activity": self.activity,
+            "rows": [{"metric": k, "value": v} for k, v in self.facts()],
+        }
+
+
+def _who(row: dict[str, Any]) -> str:
+    return str(row["person"]) if row["mapped"] else str(row["name"] or row["person"])
+
+
+def latest_activity_before(db: Reader, moment: str) -> str | None:
+    """The latest commit or finished task before a moment: what a default window falls back to."""
+    candidates = [latest_commit_before(db, moment)]
+    row = db.execute(
+        "SELECT done_at FROM tasks INDEXED BY idx_tasks_done WHERE done_at < ? ORDER BY done_at DESC LIMIT 1", [moment]
+    ).fetchone()
+    candidates.append(row[0] if row else None)
+    found = [c for c in candidates if c]
+    return max(found) if found else None
+
+
+def current_sprint(db: Reader) -> str | None:
+    """The active sprint, else the last closed one."""
+    row = (
+        db.execute("SELECT name FROM sprints WHERE status = 'active' ORDER BY start_date DESC LIMIT 1").fetchone()
+        or db.execute("SELECT name FROM sprints WHERE status = 'closed' ORDER BY end_date DESC LIMIT 1").fetchone()
+    )
+    return row[0] if row else None
+
+
+def summarize(
+    db: Reader,
+    cfg: Config,
+    now: datetime,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    last: str | None = None,
+    sprint: str | None = None,
+    person: str | None = None,
+    team: str | None = None,
+) -> Summary:
+    """The summary of a window (default: the last 4 weeks, or the 4 weeks up to the latest activity)."""
+    window = resolve(
+        since, until, last, now, default_weeks=DEFAULT_WEEKS, latest_before=lambda m: latest_activity_before(db, m)
+    )
+    first, last_commit = db.execute(
+        "SELECT MIN(authored_at), MAX(authored_at) FROM commits INDEXED BY idx_commits_authored"
+    ).fetchone()
+    has_tasks = db.execute("SELECT 1 FROM tasks LIMIT 1").fetchone() is not None
+    has_sprints = db.execute("SELECT 1 FROM sprints WHERE status != 'planned' LIMIT 1").fetchone() is not None
+    rows = activity(db, ActivityFilter(window.since, window.until, person, team, None))
+    summary = Summary(window, has_tasks, has_sprints, first, last_commit, rows)
+    if has_sprints or sprint:
+        vel = sprint_velocity(db, cfg, team)
+        summary.velocity = {"points": vel["velocity"], "sprints": vel["velocity_sprints"]}
+        name = sprint or current_sprint(db)
+        if name:
+            bd = burndown(db, cfg, name)
+            row = next((s for s in vel["sprints"] if s["sprint"] == name), None)
+            summary.sprint = {
+                **{k: bd[k] for k in SPRINT_KEYS},
+                "completed": row["completed"] if row else 0.0,
+                "say_do": row["say_do"] if row else None,
+                "scope_changes": len(bd["scope_changes"]),
+            }
+    if has_tasks:
+        flt = TaskFilter(window.since, window.until, None, person, team)
+        finished = finished_tasks(db, cfg, flt)
+        eff = efficiency(db, cfg, flt, finished)
+        summary.efficiency = {k: eff[k] for k in ("tasks", "flow_efficiency", "estimate_accuracy")}
+        cyc = cycle_time(db, cfg, flt, finished)
+        summary.cycle_time = {
+            r["metric"]: {"median_days": r["median_days"], "p85_days": r["p85_days"], "tasks": r["tasks"]}
+            for r in cyc["rows"]
+        }
+    return summary

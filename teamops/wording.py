@@ -1,0 +1,23 @@
+"""How numbers read in sentences, the same in every message: plurals, separators, percentages."""
+
+from __future__ import annotations
+
+
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """`1 commit`, `2 commits`, `1,204 commits` (and `1 person`, `3 people` when given)."""
+    word = singular if n == 1 else (plural or singular + "s")
+    return f"{n:,} {word}"
+
+
+def number(value: float | int | None) -> str:
+    """A quantity with thousands separators and no trailing zeros; `n/a` when unknown."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{int(value):,}"
+
+
+def percent(ratio: float | None) -> str:
+    """A ratio as people say it: 0.8 → `80%`; `n/a` when unknown."""
+    return "n/a" if ratio is None else f"{ratio * 100:.0f}%"
