@@ -15,6 +15,7 @@ from teamops.raci import ROLES
 from teamops.store.database import now_iso, transaction
 from teamops.store.sync_state import load_state, save_state
 from teamops.tasks import event_text, record_event
+from teamops.wording import count
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -371,7 +372,7 @@ def _sprint_lifecycle(db: Database, result: ClickUpResult) -> None:
         if status == "planned" and start <= today:
             late = today > start
             n = start_sprint(db, name, estimated=late)
-            note = f"sprint {name!r} started: commitment of {n} task(s) taken now"
+            note = f"sprint {name!r} started: commitment of {count(n, 'task')} taken now"
             if late:
                 note += f" — an estimate, since the first sync after its start ({start}) came on {today}"
             result.notes.append(note)

@@ -178,7 +178,8 @@ def escalate(db: Database, cfg: Config, now: datetime) -> list[Message]:
                 a_teams = _teams_of(db, accountable) | ({team} if team else set())
                 lead_handles = [h for h, t in leads if t in a_teams] or [h for h, _ in leads]
                 people = sorted(set(lead_handles) | set(accountable))
-                who = f"to the lead(s) {', '.join(lead_handles) or '(none marked with --lead)'}"
+                leads_text = ", ".join(lead_handles) or "(none marked with --lead)"
+                who = f"to the {'lead' if len(lead_handles) == 1 else 'leads'} {leads_text}"
             messages.append(
                 Message(
                     kind="escalation",

@@ -226,9 +226,22 @@ def queue_plans(db: Database, cfg: Config, plans: list[Planned]) -> tuple[list[i
             queued += 1
         else:
             repeats += 1
-            period = "for this day" if plan.message.kind == "eod_reminder" else "this week"
-            plan.skipped = f"already sent (or queued) {period}"
+            plan.skipped = _earlier(db, plan.message)
     return ids, queued, repeats
+
+
+def _earlier(db: Database, msg: Message) -> str:
+    """What became of the reminder queued earlier under the same key: sent, still pending, or failed."""
+    period = "for this day" if msg.kind == "eod_reminder" else "this week"
+    statuses = {
+        status: sent_at
+        for status, sent_at in db.execute("SELECT status, sent_at FROM outbox WHERE idempotency_key = ?", [msg.key])
+    }
+    if "pending" in statuses:
+        return f"queued earlier {period} and still pending: `teamops notify send` delivers it"
+    if "sent" in statuses:
+        return f"already sent {period} ({statuses['sent']})"
+    return f"queued earlier {period} and failed: see `teamops notify list --status failed`"
 
 
 def preview(cfg: Config, plans: list[Planned]) -> list[dict[str, Any]]:

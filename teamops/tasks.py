@@ -10,6 +10,7 @@ from teamops.errors import Findings, InvalidInput
 from teamops.messages import Message
 from teamops.raci import ROLES, RoleHolder, holders_of, violations
 from teamops.store.database import now_iso, transaction
+from teamops.wording import count
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -80,7 +81,7 @@ def _validate(cfg: Config, status: str, holders: list[RoleHolder], what: str) ->
     problems = violations(status, holders, cfg.raci)
     if problems:
         listed = "; ".join(message for _, message in problems)
-        raise Findings(f"{what} refused, nothing was saved: {len(problems)} RACI violation(s): {listed}")
+        raise Findings(f"{what} refused, nothing was saved: {count(len(problems), 'RACI violation')}: {listed}")
 
 
 def _check_numbers(change: TaskChange) -> None:

@@ -234,6 +234,7 @@ def test_garbage_twice_is_recorded_as_failed_and_the_batch_goes_on(cli, synced):
         fake.answers = ['{"points": 4}', '{"points": 4}']
         res = cli(*llm_args(synced, fake, "--concurrency", "1", "--limit", "3"), env=llm_env(fake))
         assert "3 estimated, 0 cached, 1 failed" in res.stderr, res.stderr
+        assert res.exit_code == 4 and "the first: " in res.stderr and "points must be one of" in res.stderr
     failed = [r for r in estimates(synced, MODEL) if r[2] == "failed"]
     assert len(failed) == 1 and "invalid answer twice: points must be one of" in failed[0][6]
     with FakeOpenAI() as fake:
@@ -255,10 +256,53 @@ def test_hung_request_times_out_and_is_recorded(cli, synced, isolated):
         fake.hang_s = 5
         fake.default = "hang"
         res = cli(*llm_args(synced, fake, "--limit", "1"), env=llm_env(fake))
-        assert res.exit_code == 0
+        assert res.exit_code == 4
         assert "1 estimated, 0 cached, 1 failed" in res.stderr, res.stderr
+        assert "error: 1 of 2 estimates failed; the first: " in res.stderr and "did not answer within 1 s" in res.stderr
     failed = [r for r in estimates(synced, MODEL) if r[2] == "failed"]
     assert "did not answer within 1 s" in failed[0][6]
+
+
+def test_a_model_without_its_key_stops_before_any_call(cli, synced):
+    with FakeOpenAI() as fake:
+        res = cli(*llm_args(synced, fake))
+        assert res.exit_code == 3, res.output
+        assert res.stderr.startswith("error: openai/gpt-4o-mini needs an API key: $OPENAI_API_KEY is not set")
+        assert len(res.stderr.strip().splitlines()) == 1 and fake.requests == []
+    anthropic = cli("--db", str(synced), "analyze", "--model", "anthropic/claude-3-5-haiku-latest")
+    assert anthropic.exit_code == 3 and "$ANTHROPIC_API_KEY is not set" in anthropic.stderr
+
+
+def test_a_named_key_variable_that_is_unset_is_named(cli, synced, isolated):
+    (isolated / "teamops.toml").write_text('[ai]\napi_key_env = "TEAM_LLM_KEY"\n', encoding="utf-8")
+    with FakeOpenAI() as fake:
+        res = cli(*llm_args(synced, fake), env=llm_env(fake))
+        assert res.exit_code == 3 and "$TEAM_LLM_KEY ([ai] api_key_env) is not set" in res.stderr
+        assert fake.requests == []
+        ok = cli(*llm_args(synced, fake, "--limit", "1"), env={"TEAM_LLM_KEY": fake.key})
+        assert ok.exit_code == 0, ok.output
+        assert fake.requests[0]["auth"] == f"Bearer {fake.key}"
+
+
+def test_unknown_provider_is_a_config_error(cli, synced):
+    res = cli("--db", str(synced), "analyze", "--model", "nosuchprovider/model-x")
+    assert res.exit_code == 3 and "litellm does not know the model 'nosuchprovider/model-x'" in res.stderr
+    assert "Provider List" not in res.output
+
+
+@pytest.mark.parametrize("behaviour", ["503", "refused"])
+def test_a_service_that_keeps_failing_ends_with_exit_4_and_the_reason(cli, synced, behaviour):
+    with FakeOpenAI() as fake:
+        fake.default = "503"
+        url = fake.url
+        if behaviour == "refused":
+            fake.server.shutdown()
+            fake.server.server_close()
+        args = ["--db", str(synced), "analyze", "--model", MODEL, "--api-base", url, "--limit", "1"]
+        res = cli(*args, env=llm_env(fake))
+    assert res.exit_code == 4, res.output
+    assert "1 failed" in res.stderr and "error: 1 of 2 estimates failed; the first: " in res.stderr
+    assert "-v lists them" in res.stderr
 
 
 def test_rejected_key_is_exit_4_and_never_shown(cli, synced):

@@ -135,4 +135,4 @@ def test_doctor_reports_a_broken_repo_path(cli, isolated):
     (isolated / "teamops.toml").write_text('[[repos]]\npath = "missing"\n', encoding="utf-8")
     res = cli("doctor", "--offline")
     assert res.exit_code == 1
-    assert "1 check(s) failed: repo missing" in res.stderr
+    assert "1 check failed: repo missing" in res.stderr

@@ -102,7 +102,7 @@ def test_first_sync_maps_everything(cli, fake, isolated):
     seed(fake)
     res = cli("sync-tasks")
     assert res.exit_code == 0, res.output
-    assert "synced ClickUp: 1 list(s), 4 added, 0 changed, 0 closed, 0 removed" in res.stderr
+    assert "synced ClickUp: 1 list, 4 added, 0 changed, 0 closed, 0 removed" in res.stderr
     assert "time in status: stored" in res.stderr
     db = isolated / "teamops.db"
     got = {
@@ -220,7 +220,7 @@ def test_sprint_lists_dates_and_late_commitment(cli, fake, isolated):
     fake.lists["S4"] = []
     res = cli("sync-tasks", env={"TEAMOPS_NOW": "2026-11-04T09:00:00Z"})
     assert res.exit_code == 0, res.output
-    assert "sprint 'Sprint 3 (11/2 - 11/15)' started: commitment of 1 task(s) taken now — an estimate" in res.stderr
+    assert "sprint 'Sprint 3 (11/2 - 11/15)' started: commitment of 1 task taken now — an estimate" in res.stderr
     sprints = {
         r[0]: r[1:] for r in q(isolated / "teamops.db", "SELECT name, start_date, end_date, status FROM sprints")
     }

@@ -257,7 +257,7 @@ def test_failures_exit_4_and_never_show_the_url(cli, isolated, receivers):
     receivers.script["slack"] = [(403, "action_prohibited", {})]
     res = cli("notify", "test", "team")
     assert res.exit_code == 4
-    assert "1 message(s) not delivered" in res.stderr
+    assert "1 message not delivered" in res.stderr
     listed = cli("notify", "list", "-v")
     for text in (res.output, listed.output):
         assert SECRET_PART not in text and receivers.base not in text

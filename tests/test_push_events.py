@@ -118,7 +118,7 @@ def test_counts_from_the_api_when_no_checkout_has_them(pushed, cli, tmp_path):
             str(event),
             env={"GITHUB_TOKEN": gh.token, "TEAMOPS_GITHUB_API_URL": gh.url},
         )
-        assert "2 from the API in 1 request(s)" in res.stderr, res.output
+        assert "2 from the API in 1 request" in res.stderr, res.output
     assert [(r[3], r[4], r[5]) for r in rows(tmp_path / "t.db")] == [(5, 0, 0), (2, 0, 0)]
 
 

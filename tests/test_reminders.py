@@ -118,10 +118,8 @@ def test_once_per_day_force_and_dry_run(cli, team, isolated):
     first = cli("remind", "eod", "--person", "anna", env=at("2026-11-25T16:30:00Z"))
     assert "1 queued" in first.stderr
     again = cli("remind", "eod", "--person", "anna", env=at("2026-11-25T16:45:00Z"))
-    assert (
-        "skipped, already sent (or queued) for this day" in again.stderr
-        and "0 queued (0 message(s)), 1 already sent" in again.stderr
-    )
+    assert "skipped, already sent for this day (2026-11-25T16:30:00Z)" in again.stderr
+    assert "0 queued (0 messages), 1 queued earlier" in again.stderr
     forced = cli("remind", "eod", "--person", "anna", "--force", env=at("2026-11-25T16:50:00Z"))
     assert "1 queued" in forced.stderr
     keys = [k for _, k, ch, _ in outbox(isolated) if ch == "team"]
@@ -130,6 +128,27 @@ def test_once_per_day_force_and_dry_run(cli, team, isolated):
     dry = cli("remind", "eod", "--person", "anna", "--dry-run", env=at("2026-11-26T16:30:00Z"))
     assert dry.exit_code == 0 and '"blocks"' in dry.stdout and "nothing sent or recorded" in dry.stderr
     assert len(team.received) == before and len(outbox(isolated)) == 4
+
+
+def test_a_reminder_queued_with_no_send_is_pending_not_sent(cli, team, isolated):
+    queued = cli("remind", "eod", "--person", "anna", "--no-send", env=at("2026-11-25T16:30:00Z"))
+    assert "1 queued (2 messages)" in queued.stderr and team.received == []
+    again = cli("remind", "eod", "--person", "anna", env=at("2026-11-25T17:00:00Z"))
+    assert "skipped, queued earlier for this day and still pending: `teamops notify send` delivers it" in again.stderr
+    assert "already sent" not in again.stderr and team.received == []
+    assert cli("notify", "send").exit_code == 0 and len(team.received) == 2
+    third = cli("remind", "eod", "--person", "anna", env=at("2026-11-25T17:30:00Z"))
+    assert "skipped, already sent for this day" in third.stderr
+
+
+def test_json_output_is_one_document_dry_run_or_not(cli, team, isolated):
+    toml = isolated / "teamops.toml"
+    toml.write_text(toml.read_text().replace('eod_reminder = ["team", "flows"]', "eod_reminder = []"))
+    dry = cli("remind", "eod", "--dry-run", "-f", "json", env=at("2026-11-25T16:30:00Z"))
+    data = json.loads(dry.stdout)
+    assert data["report"] == "remind-eod-dry-run" and isinstance(data["rows"], list)
+    real = json.loads(cli("remind", "eod", "-f", "json", env=at("2026-11-25T16:30:00Z")).stdout)
+    assert real["report"] == "remind-eod" and {r["person"] for r in real["rows"]} == {"anna", "kenji"}
 
 
 def test_weekends_and_dst_days_in_the_persons_zone(cli, team, isolated):
@@ -156,7 +175,7 @@ def test_mastery_weekly_overdue_first_and_rollover(cli, team, isolated):
     assert lines[0] == "OVERDUE #2 Read the RFC (due 2026-11-20)"
     assert lines[1] == "#3 1:1 with mentor (due 2026-11-27, every week)" and lines[2].startswith("#1 Give a tech talk")
     assert (
-        "0 queued (0 message(s)), 1 already sent" in cli("remind", "mastery", env=at("2026-11-29T20:00:00Z")).stderr
+        "0 queued (0 messages), 1 queued earlier" in cli("remind", "mastery", env=at("2026-11-29T20:00:00Z")).stderr
     )  # same ISO week
     assert "1 queued" in cli("remind", "mastery", env=at("2026-11-30T08:00:00Z")).stderr  # the next week
     keys = [k for kind, k, _, _ in outbox(isolated) if kind == "mastery_reminder"]

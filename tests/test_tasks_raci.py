@@ -91,7 +91,7 @@ def test_refused_task_saves_nothing_and_lists_every_violation(cli, team):
     res = add(cli, "Ownerless", "-R", "zed", "-R", "old")
     assert res.exit_code == 1
     assert res.stderr.strip() == (
-        "error: task refused, nothing was saved: 3 RACI violation(s): no Accountable person: exactly one is "
+        "error: task refused, nothing was saved: 3 RACI violations: no Accountable person: exactly one is "
         "required; Responsible 'zed' is not a known person; Responsible old is not active"
     )
     assert rows(team, "SELECT COUNT(*) FROM tasks")[0][0] == 0
@@ -102,7 +102,7 @@ def test_refused_task_saves_nothing_and_lists_every_violation(cli, team):
 def test_created_task_queues_task_created_and_records_events(cli, team):
     res = add(cli, "Export invoices", "-R", "bob", "-A", "alice", "-C", "lea", "--points", "3")
     assert res.exit_code == 0 and "created task #1" in res.stdout
-    assert "notification queued (1)" in res.stderr
+    assert "1 notification queued: deliver with `teamops notify send`" in res.stderr
     assert rows(team, "SELECT kind, idempotency_key, status FROM outbox") == [
         ("task_created", "task_created:T-1", "pending")
     ]
@@ -216,7 +216,7 @@ def test_raci_check_gates_a_workflow(cli, team):
         "no Accountable person: exactly one is required",
         "Responsible 'clickup:999' is not a known person",
     }
-    assert "2 RACI violation(s) in 1 task(s)" in dirty.stderr
+    assert "2 RACI violations in 1 task" in dirty.stderr
     assert cli("raci", "check", "--task", "1").exit_code == 0
     assert cli("raci", "check", "--task", "cu:86a0").exit_code == 1
     cli("task", "done", "1")
@@ -230,7 +230,7 @@ def test_sprint_commitment_and_scope_changes(cli, team):
     add(cli, "B", "-R", "bob", "-A", "alice", "--points", "5", "--sprint", "Sprint 7", env=before)
     add(cli, "C", "-R", "bob", "-A", "alice", "--points", "2", env=before)
     res = cli("sprint", "start", "Sprint 7", env={"TEAMOPS_NOW": "2026-11-02T08:00:00Z"})
-    assert "started with 2 committed task(s)" in res.stderr
+    assert "started with 2 committed tasks" in res.stderr
     assert cli("sprint", "start", "Sprint 7").exit_code == 5
     cli("task", "update", "3", "--sprint", "Sprint 7", env={"TEAMOPS_NOW": "2026-11-03T10:00:00Z"})
     cli("task", "update", "2", "--points", "8", env={"TEAMOPS_NOW": "2026-11-04T10:00:00Z"})

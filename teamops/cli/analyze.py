@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,7 +11,10 @@ from teamops.cli.options import DryRunOpt, FormatOpt, SinceOpt, UntilOpt, fmt_va
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.dates import range_bounds
-from teamops.errors import UsageError
+from teamops.errors import ServiceError, UsageError
+
+if TYPE_CHECKING:
+    from teamops.config import Config
 
 
 def analyze(
@@ -69,9 +72,10 @@ def analyze(
     db = st.db
 
     def client_factory():  # type: ignore[no-untyped-def]
-        from teamops.integrations.llm import LLMClient
+        from teamops.integrations.llm import LLMClient, check_model
 
-        key = os.environ.get(ai.api_key_env) or None
+        key_env, key = model_key(cfg)
+        check_model(opts.model, api_base or ai.api_base, key, key_env)
         return LLMClient(
             opts.model,
             api_base=api_base or ai.api_base,
@@ -120,7 +124,7 @@ def analyze(
             f"(budget ${opts.budget_usd:.2f}); {result.cached:,} cached; nothing was sent"
         )
         return
-    for failure in result.failures[:20]:
+    for failure in result.failures[1:20]:
         out.detail(f"  failed {failure}")
     line = f"analyze ({opts.model}): {result.estimated:,} estimated, {result.cached:,} cached, {result.failed:,} failed"
     if opts.model != "heuristic":
@@ -137,6 +141,21 @@ def analyze(
         payload = asdict(result)
         payload.pop("dry_run")
         out.data({"report": "analyze", **payload}, "")
+    if result.failed:
+        raise ServiceError(
+            f"{result.failed:,} of {result.estimated + result.failed:,} estimates failed; the first: "
+            f"{result.failures[0]}",
+            "everything else is stored; `teamops analyze --retry-failed` tries them again, -v lists them",
+        )
+
+
+def model_key(cfg: Config) -> tuple[str | None, str | None]:
+    """The variable `[ai] api_key_env` names and its value, when the user set one; else (None, None)
+    and litellm reads the provider's own variable (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...)."""
+    ai = cfg.ai
+    if cfg.origins.get("ai.api_key_env", "default") == "default":
+        return None, None
+    return ai.api_key_env, os.environ.get(ai.api_key_env) or None
 
 
 def register(app: typer.Typer) -> None:

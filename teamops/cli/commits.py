@@ -13,6 +13,7 @@ from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
 from teamops.dates import range_bounds
 from teamops.errors import ConfigError, InvalidInput, TeamopsError
+from teamops.wording import count
 
 if TYPE_CHECKING:
     from teamops.config import Config
@@ -199,7 +200,7 @@ def _ingest_event(
         if result.from_checkout:
             parts.append(f"{result.from_checkout} line counts from the checkout")
         if result.from_api:
-            parts.append(f"{result.from_api} from the API in {result.requests} request(s)")
+            parts.append(f"{result.from_api} from the API in {count(result.requests, 'request')}")
         if result.counts_missing:
             parts.append(f"{result.counts_missing} without line counts until the next sync")
         if result.skipped_not_distinct:
@@ -266,7 +267,7 @@ def sync_tasks(
     for note in result.notes:
         out.message(note)
     out.message(
-        f"synced ClickUp: {result.lists} list(s), {result.added} added, {result.changed} changed, "
+        f"synced ClickUp: {count(result.lists, 'list')}, {result.added} added, {result.changed} changed, "
         f"{result.closed} closed, {result.removed} removed in {result.seconds:.1f} s "
         f"({result.requests} request{'s' if result.requests != 1 else ''}; time in status: {result.time_in_status})"
     )

@@ -95,13 +95,16 @@ def gen_doc(
         return
     client = None
     if model != "heuristic":
-        from teamops.integrations.llm import LLMClient
+        from teamops.cli.analyze import model_key
+        from teamops.integrations.llm import LLMClient, check_model
 
         ai = cfg.ai
+        key_env, key = model_key(cfg)
+        check_model(model, ai.api_base, key, key_env)
         client = LLMClient(
             model,
             api_base=ai.api_base,
-            api_key=os.environ.get(ai.api_key_env) or None,
+            api_key=key,
             timeout_s=ai.timeout_s,
             num_retries=ai.num_retries,
             max_output_tokens=1500,

@@ -14,6 +14,7 @@ from teamops.cli.options import FormatOpt, fmt_value
 from teamops.cli.output import Column, Report
 from teamops.cli.state import AppState, state
 from teamops.errors import ExitCode, Findings, UsageError
+from teamops.wording import count
 
 if TYPE_CHECKING:
     from teamops.jobs import RunResult
@@ -78,8 +79,8 @@ def run(
         db = st.db
         abandoned = mark_abandoned(db)
         if abandoned:
-            out.message(f"{abandoned} earlier run(s) had been killed: recorded as interrupted")
-        out.message(f"job {name}: {len(jobs[name])} step(s)")
+            out.message(f"{count(abandoned, 'earlier run')} had been killed: recorded as interrupted")
+        out.message(f"job {name}: {count(len(jobs[name]), 'step')}")
         result = run_job(
             db,
             name,
@@ -101,7 +102,8 @@ def run(
                         kind="job_failed",
                         key=f"job_failed:{name}:{result.run_id}",
                         title=f"teamops job {name} failed",
-                        text=f"Step(s) failed: {', '.join(failed)}. See `teamops job history --job {name}`.",
+                        text=f"{'Step' if len(failed) == 1 else 'Steps'} failed: {', '.join(failed)}. "
+                        f"See `teamops job history --job {name}`.",
                         fields={"job": name, "run": str(result.run_id), "failed": ", ".join(failed)},
                         severity="critical",
                     )

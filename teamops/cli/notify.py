@@ -10,28 +10,64 @@ import typer
 from teamops.cli.options import DryRunOpt, FormatOpt, fmt_value
 from teamops.cli.output import Column, Output, Report
 from teamops.cli.state import AppState, state
+from teamops.config import Config
 from teamops.errors import ServiceError
+from teamops.wording import count
 
 app = typer.Typer(help="Notifications: the outbox and its channels.", no_args_is_help=True)
 
 
-def show_previews(out: Output, previews: list[dict[str, Any]]) -> None:
-    """--dry-run: each rendered payload, exactly as it would be POSTed (URLs never shown)."""
+def show_previews(
+    out: Output,
+    previews: list[dict[str, Any]],
+    report: str = "notify-dry-run",
+    unrouted: list[dict[str, Any]] | None = None,
+) -> None:
+    """--dry-run: each rendered payload, exactly as it would be POSTed (URLs never shown); messages no
+    channel is routed for come as plain text. JSON: one document whatever there is."""
+    unrouted = unrouted or []
     if out.fmt == "json":
-        out.data({"report": "notify-dry-run", "messages": previews}, "")
+        out.data({"report": report, "rows": previews, "unrouted": unrouted}, "")
         return
     for p in previews:
         out.stdout.write(f"# {p['kind']} {p['key']} → {p['channel']} ({p['channel_kind']})\n")
         out.stdout.write(json.dumps(p["payload"], indent=2, ensure_ascii=False) + "\n")
+    for u in unrouted:
+        out.stdout.write(f"# {u['key']} (no channel routed)\n{u['title']}\n{u['text']}\n")
 
 
-def report_sending(out: Output, result: object, what: str) -> None:
-    sent, failed, deferred = (getattr(result, k) for k in ("sent", "failed", "deferred"))
-    for err in getattr(result, "errors", [])[:20]:
+def report_sending(out: Output, result: Any, what: str) -> None:
+    """The outcome of a delivery pass: one line (and JSON when asked); exit 4 when something was not delivered."""
+    for err in result.errors[:20]:
         out.detail(f"  {err}")
-    out.message(f"{what}: {sent} sent, {failed} failed, {deferred} deferred")
-    if failed or deferred:
-        raise ServiceError(f"{failed + deferred} message(s) not delivered", "see `teamops notify list --status failed`")
+    out.message(f"{what}: {result.sent} sent, {result.failed} failed, {result.deferred} deferred")
+    if out.fmt == "json":
+        out.data(
+            {
+                "report": what.replace(" ", "-"),
+                "sent": result.sent,
+                "failed": result.failed,
+                "deferred": result.deferred,
+                "rows": [{"error": e} for e in result.errors],
+            },
+            "",
+        )
+    if result.failed or result.deferred:
+        raise ServiceError(
+            f"{count(result.failed + result.deferred, 'message')} not delivered"
+            + (f"; the first: {result.errors[0]}" if result.errors else ""),
+            "see `teamops notify list --status failed`",
+        )
+
+
+def unrouted(cfg: Config, kinds: list[str]) -> list[str]:
+    """The message kinds no channel is routed for: queueing them would drop them silently."""
+    return sorted({k for k in kinds if not cfg.notify.routes.get(k)})
+
+
+def say_unrouted(out: Output, kinds: list[str]) -> None:
+    for kind in kinds:
+        out.message(f"{kind}: no channel is routed ([notify.routes] {kind}), so nothing was queued")
 
 
 def deliver(st: AppState, out: Output, messages: list[Any], no_send: bool) -> None:
@@ -40,11 +76,15 @@ def deliver(st: AppState, out: Output, messages: list[Any], no_send: bool) -> No
 
     if not messages:
         return
-    ids, result = queue_and_deliver(st.db, st.config, messages, send=not no_send)
+    say_unrouted(out, unrouted(st.config, [m.kind for m in messages]))
+    routed = [m for m in messages if st.config.notify.routes.get(m.kind)]
+    if not routed:
+        return
+    ids, result = queue_and_deliver(st.db, st.config, routed, send=not no_send)
     if not ids:
-        out.detail("  no channel is routed for this notification")
+        out.message("notification already queued earlier: nothing new to send")
     elif no_send:
-        out.message(f"notification queued ({len(ids)}): deliver with `teamops notify send`")
+        out.message(f"{count(len(ids), 'notification')} queued: deliver with `teamops notify send`")
     else:
         line = f"notifications: {result.sent} sent, {result.failed} failed, {result.deferred} deferred"
         out.message(line if (result.failed or result.deferred) else line.split(",")[0])
@@ -60,7 +100,7 @@ def send(ctx: typer.Context, dry_run: DryRunOpt = False, fmt: FormatOpt = None) 
     result = send_pending(st.db, st.config, dry_run=dry_run)
     if dry_run:
         show_previews(out, result.previews)
-        out.message(f"dry run: {len(result.previews)} pending message(s) shown; nothing was sent or recorded")
+        out.message(f"dry run: {count(len(result.previews), 'pending message')} shown; nothing was sent or recorded")
         return
     report_sending(out, result, "notify send")
 

@@ -11,6 +11,7 @@ from teamops.cli.options import FormatOpt, fmt_value
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.errors import Findings
+from teamops.wording import count
 
 app = typer.Typer(help="RACI rules, escalations and the responsibility matrix.", no_args_is_help=True)
 
@@ -58,7 +59,7 @@ def check(
     )
     if found:
         tasks = len({v.task_id for v in found})
-        raise Findings(f"{len(found)} RACI violation(s) in {tasks} task(s)")
+        raise Findings(f"{count(len(found), 'RACI violation')} in {count(tasks, 'task')}")
 
 
 @app.command("matrix")

@@ -9,6 +9,7 @@ import typer
 from teamops.cli.options import DryRunOpt, FormatOpt, fmt_value
 from teamops.cli.output import Column, Output, Report
 from teamops.cli.state import AppState, state
+from teamops.wording import count
 
 app = typer.Typer(help="End-of-day and personal-mastery reminders.", no_args_is_help=True)
 mastery_app = typer.Typer(help="Personal-mastery items: growth goals per person.", no_args_is_help=True)
@@ -25,25 +26,51 @@ def _finish(st: AppState, out: Output, plans: list[Any], what: str, dry_run: boo
     from teamops.reminders import preview, queue_plans
 
     if dry_run:
-        show_previews(out, preview(st.config, plans))
+        unrouted = [
+            {"key": p.message.key, "person": p.handle, "title": p.message.title, "text": p.message.text}
+            for p in plans
+            if p.message is not None and not p.channels
+        ]
+        show_previews(out, preview(st.config, plans), f"remind-{what}-dry-run", unrouted)
         for plan in plans:
             if plan.message is None:
                 out.message(f"{what} {plan.handle} ({plan.local_date}, {plan.timezone}): skipped, {plan.skipped}")
-            elif not plan.channels:
-                out.stdout.write(
-                    f"# {plan.message.key} (no channel routed)\n{plan.message.title}\n{plan.message.text}\n"
-                )
-        out.message(f"dry run: {sum(p.message is not None for p in plans)} reminder(s) shown; nothing sent or recorded")
+        shown = count(sum(p.message is not None for p in plans), "reminder")
+        out.message(f"dry run: {shown} shown; nothing sent or recorded")
         return
     ids, queued, repeats = queue_plans(st.db, st.config, plans)
     for plan in plans:
         state_text = f"skipped, {plan.skipped}" if plan.skipped else "queued"
         out.message(f"{what} {plan.handle} ({plan.local_date}, {plan.timezone}): {state_text}")
-    line = f"{what}: {queued} queued ({len(ids)} message(s)), {repeats} already sent"
+    line = f"{what}: {queued} queued ({count(len(ids), 'message')}), {repeats} queued earlier"
+    result = None
     if ids and not no_send:
         result = send_pending(st.db, st.config, only_ids=ids)
         line += f"; delivered {result.sent}, failed {result.failed}, deferred {result.deferred}"
     out.message(line)
+    if out.fmt == "json":
+        out.data(
+            {
+                "report": f"remind-{what}",
+                "queued": queued,
+                "queued_before": repeats,
+                "sent": result.sent if result else 0,
+                "failed": result.failed if result else 0,
+                "deferred": result.deferred if result else 0,
+                "rows": [
+                    {
+                        "person": p.handle,
+                        "local_date": p.local_date,
+                        "timezone": p.timezone,
+                        "key": p.message.key if p.message else None,
+                        "channels": p.channels,
+                        "skipped": p.skipped,
+                    }
+                    for p in plans
+                ],
+            },
+            "",
+        )
 
 
 @app.command("eod")

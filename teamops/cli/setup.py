@@ -13,6 +13,7 @@ from teamops.cli.options import FormatOpt, fmt_value
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.errors import Findings, UsageError
+from teamops.wording import count
 
 
 def render_config(db_path: str, repo_path: str | None, branch: str | None) -> str:
@@ -113,7 +114,7 @@ def doctor(
     )
     failed = [c["check"] for c in checks if not c["ok"]]
     if failed:
-        raise Findings(f"{len(failed)} check(s) failed: {', '.join(failed)}")
+        raise Findings(f"{count(len(failed), 'check')} failed: {', '.join(failed)}")
 
 
 def _missing_git() -> str:
@@ -126,7 +127,7 @@ def _db_detail(st: Any) -> str:
     db = st.db
     n = db.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0]
     commits = db.execute("SELECT COUNT(*) FROM commits").fetchone()[0]
-    return f"{st.config.db_path()} ({n} migrations, {commits:,} commits)"
+    return f"{st.config.db_path()} ({count(n, 'migration')}, {count(commits, 'commit')})"
 
 
 def _repo_detail(path: Path) -> str:

@@ -12,6 +12,7 @@ from teamops.cli.notify import deliver
 from teamops.cli.options import FormatOpt, fmt_value
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
+from teamops.wording import count
 
 app = typer.Typer(help="Tasks with RACI roles; every change is validated and recorded.", no_args_is_help=True)
 sprint_app = typer.Typer(help="Sprints and their commitment.", no_args_is_help=True)
@@ -279,7 +280,7 @@ def sprint_start(ctx: typer.Context, name: Annotated[str, typer.Argument(help="S
 
     st = state(ctx)
     n = start_sprint(st.db, name)
-    st.output().message(f"sprint {name!r} started with {n} committed task(s)")
+    st.output().message(f"sprint {name!r} started with {count(n, 'committed task')}")
 
 
 @sprint_app.command("close")

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from teamops.errors import ServiceError
+from teamops.errors import ConfigError, ServiceError
 
 _litellm: Any = None
 
@@ -24,6 +24,38 @@ def litellm_module() -> Any:
         litellm.drop_params = True  # a provider that lacks response_format still answers
         _litellm = litellm
     return _litellm
+
+
+def check_model(model: str, api_base: str, api_key: str | None, key_env: str | None) -> None:
+    """Exit 3 before any call when a model run cannot work: an unknown provider, or its key unset.
+
+    `key_env` is the variable the user named in `[ai] api_key_env` (None: the provider's own, as
+    litellm reads it: OPENAI_API_KEY, ANTHROPIC_API_KEY, ...).
+    """
+    litellm = litellm_module()
+    try:
+        litellm.get_llm_provider(model=model, api_base=api_base or None)
+    except Exception:
+        raise ConfigError(
+            f"litellm does not know the model {model!r}",
+            "name it as provider/model, e.g. openai/gpt-4o-mini or ollama/llama3; see docs/analyze.md",
+        ) from None
+    if key_env:
+        if not api_key:
+            raise ConfigError(
+                f"{model} needs an API key: ${key_env} ([ai] api_key_env) is not set",
+                "export it before the run; a local server that needs no key takes any value",
+            )
+        return
+    env = litellm.validate_environment(model=model, api_base=api_base or None)
+    missing = [str(name) for name in env.get("missing_keys") or []]
+    if missing and not env.get("keys_in_environment"):
+        names = " or ".join(f"${name}" for name in missing)
+        raise ConfigError(
+            f"{model} needs {'an API key' if 'KEY' in names else 'a setting'}: {names} is not set",
+            "export it before the run (a local server that needs no key takes any value), "
+            "or name another variable with [ai] api_key_env",
+        )
 
 
 @dataclass
