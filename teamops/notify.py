@@ -50,18 +50,23 @@ def resolve_channel(notify: NotifyConfig, name: str) -> Channel:
 def queue(db: Database, notify: NotifyConfig, msg: Message, channels: list[str] | None = None) -> list[int]:
     """Write a message for each routed channel before any delivery; the same key twice is a no-op."""
     targets = channels if channels is not None else notify.routes.get(msg.kind, [])
+    with transaction(db):
+        return queue_rows(db, msg, targets)
+
+
+def queue_rows(db: Database, msg: Message, channels: list[str]) -> list[int]:
+    """The outbox rows of one message, inside the caller's transaction; returns the ids of new rows."""
     msg.created_at = msg.created_at or now_iso()
     payload = json.dumps(msg.to_json(), ensure_ascii=False, sort_keys=True)
     ids: list[int] = []
-    with transaction(db):
-        for name in targets:
-            cur = db.execute(
-                "INSERT INTO outbox (kind, idempotency_key, channel, payload, created_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key, channel) DO NOTHING",
-                [msg.kind, msg.key, name, payload, msg.created_at],
-            )
-            if cur.rowcount:
-                ids.append(int(cur.lastrowid or 0))
+    for name in channels:
+        cur = db.execute(
+            "INSERT INTO outbox (kind, idempotency_key, channel, payload, created_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key, channel) DO NOTHING",
+            [msg.kind, msg.key, name, payload, msg.created_at],
+        )
+        if cur.rowcount:
+            ids.append(int(cur.lastrowid or 0))
     return ids
 
 

@@ -140,10 +140,20 @@ def blocked_hours(since: datetime, now: datetime, working_days: list[str] | None
     return total / 3600
 
 
-def escalate(db: Database, cfg: Config, now: datetime) -> list[Message]:
-    """Escalation messages for tasks blocked too long: each level once per blocking episode."""
+@dataclass
+class Escalation:
+    """One level of one blocking episode that is due, with the message that announces it."""
+
+    task_id: int
+    episode: str
+    level: int
+    hours: float
+    message: Message
+
+
+def due_escalations(db: Reader, cfg: Config, now: datetime) -> list[Escalation]:
+    """Escalations due for tasks blocked too long and not queued yet: each level once per blocking episode."""
     from teamops.clock import parse_iso
-    from teamops.store.database import transaction
 
     rules = cfg.raci
     blocked = cfg.tasks.blocked_statuses
@@ -154,22 +164,14 @@ def escalate(db: Database, cfg: Config, now: datetime) -> list[Message]:
     ).fetchall()
     holders = holders_of(db, [r[0] for r in rows])
     leads = db.execute("SELECT handle, team FROM people WHERE is_lead = 1 AND active = 1 ORDER BY handle").fetchall()
-    messages: list[Message] = []
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    done = {(t, e, lvl) for t, e, lvl in db.execute("SELECT task_id, episode, level FROM escalations")}
+    due: list[Escalation] = []
     for tid, key, title, since, reason, url, team in rows:
         hours = blocked_hours(parse_iso(since), now, cfg.kpi.working_days if rules.working_hours_only else None)
         accountable = [h.label for h in holders[tid] if h.role == "A"]
         responsible = [h.label for h in holders[tid] if h.role == "R"]
         for level, limit in ((1, rules.escalate_after_hours), (2, rules.second_level_after_hours)):
-            if hours < limit:
-                continue
-            with transaction(db):
-                cur = db.execute(
-                    "INSERT INTO escalations (task_id, episode, level, hours, queued_at) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (task_id, episode, level) DO NOTHING",
-                    [tid, since, level, round(hours, 1), stamp],
-                )
-            if not cur.rowcount:
+            if hours < limit or (tid, since, level) in done:
                 continue
             if level == 1:
                 people = accountable
@@ -180,26 +182,51 @@ def escalate(db: Database, cfg: Config, now: datetime) -> list[Message]:
                 people = sorted(set(lead_handles) | set(accountable))
                 leads_text = ", ".join(lead_handles) or "(none marked with --lead)"
                 who = f"to the {'lead' if len(lead_handles) == 1 else 'leads'} {leads_text}"
-            messages.append(
-                Message(
-                    kind="escalation",
-                    key=f"escalation:{key}:{since}:{level}",
-                    title=f"Escalation level {level}: #{tid} blocked for {hours:.0f} h",
-                    text=f"*{title}* has been blocked since {since} ({hours:.0f} h): {reason or 'no reason given'}. "
-                    f"Escalated {who}.",
-                    fields={
-                        "task": f"#{tid}",
-                        "level": str(level),
-                        "blocked for": f"{hours:.0f} h",
-                        "accountable": ", ".join(accountable) or "-",
-                        "responsible": ", ".join(responsible) or "-",
-                    },
-                    url=url,
-                    people=people,
-                    severity="warning" if level == 1 else "critical",
-                )
+            message = Message(
+                kind="escalation",
+                key=f"escalation:{key}:{since}:{level}",
+                title=f"Escalation level {level}: #{tid} blocked for {hours:.0f} h",
+                text=f"*{title}* has been blocked since {since} ({hours:.0f} h): {reason or 'no reason given'}. "
+                f"Escalated {who}.",
+                fields={
+                    "task": f"#{tid}",
+                    "level": str(level),
+                    "blocked for": f"{hours:.0f} h",
+                    "accountable": ", ".join(accountable) or "-",
+                    "responsible": ", ".join(responsible) or "-",
+                },
+                url=url,
+                people=people,
+                severity="warning" if level == 1 else "critical",
             )
-    return messages
+            due.append(Escalation(tid, since, level, round(hours, 1), message))
+    return due
+
+
+def queue_escalations(db: Database, cfg: Config, due: list[Escalation], now: datetime) -> list[int]:
+    """Record each escalation together with its outbox rows, in one transaction; returns the outbox ids.
+
+    Without a channel routed for escalations nothing is recorded, so they are queued once one is.
+    Another process that queued the same escalation first wins: the unique keys make this a no-op.
+    """
+    from teamops.notify import queue_rows
+    from teamops.store.database import transaction
+
+    channels = cfg.notify.routes.get("escalation", [])
+    if not channels:
+        return []
+    ids: list[int] = []
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with transaction(db):
+        for esc in due:
+            cur = db.execute(
+                "INSERT INTO escalations (task_id, episode, level, hours, queued_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (task_id, episode, level) DO NOTHING",
+                [esc.task_id, esc.episode, esc.level, esc.hours, stamp],
+            )
+            if cur.rowcount:
+                ids += queue_rows(db, esc.message, channels)
+    return ids
 
 
 def _teams_of(db: Database, handles: list[str]) -> set[str]:

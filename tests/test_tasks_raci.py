@@ -187,6 +187,23 @@ def test_escalation_levels_once_each_and_a_new_episode_after_reblock(cli, team):
     assert rows(team, "SELECT COUNT(*) FROM escalations")[0][0] == 3
 
 
+def test_unrouted_block_and_escalation_say_so_and_stay_due(cli, team, isolated):
+    toml = isolated / "teamops.toml"
+    routed = toml.read_text()
+    toml.write_text(routed.replace('task_blocked = ["team"]\nescalation = ["team"]\n', ""), encoding="utf-8")
+    add(cli, "Blocked work", "-R", "bob", "-A", "alice")
+    blocked = block_at(cli, "1", "2026-11-02T09:00:00Z")
+    assert "task_blocked: no channel is routed ([notify.routes] task_blocked), so nothing was queued" in blocked.stderr
+    quiet = escalate_at(cli, "2026-11-03T10:00:00Z")
+    assert "escalation: no channel is routed ([notify.routes] escalation), so nothing was queued" in quiet.stderr
+    assert "1 escalation is due and will be queued once a channel is routed" in quiet.stderr
+    assert rows(team, "SELECT COUNT(*) FROM escalations")[0][0] == 0
+    toml.write_text(routed, encoding="utf-8")
+    later = escalate_at(cli, "2026-11-03T11:00:00Z")
+    assert "Escalation level 1: #1 blocked for 26 h" in later.stderr and "1 notification queued" in later.stderr
+    assert rows(team, "SELECT COUNT(*) FROM escalations")[0][0] == 1
+
+
 def test_working_hours_only_skip_the_weekend(cli, team, isolated):
     toml = isolated / "teamops.toml"
     toml.write_text(toml.read_text() + "[raci]\nworking_hours_only = true\n", encoding="utf-8")

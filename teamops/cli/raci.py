@@ -27,10 +27,10 @@ def check(
     fmt: FormatOpt = None,
 ) -> None:
     """Report every RACI violation of open tasks; exit 1 when there is one, 0 when clean."""
-    from teamops.cli.notify import deliver
+    from teamops.cli.notify import say_unrouted
     from teamops.clock import now
-    from teamops.raci import check_tasks
-    from teamops.raci import escalate as escalate_tasks
+    from teamops.notify import send_pending
+    from teamops.raci import check_tasks, due_escalations, queue_escalations
     from teamops.tasks import task_ref
 
     st = state(ctx)
@@ -38,10 +38,21 @@ def check(
     task_id = task_ref(st.db, task) if task else None
     found = check_tasks(st.db, st.config, task_id)
     if escalate:
-        messages = escalate_tasks(st.db, st.config, now())
-        for msg in messages:
-            out.message(f"escalation: {msg.title}")
-        deliver(st, out, messages, no_send)
+        moment = now()
+        due = due_escalations(st.db, st.config, moment)
+        if due and not st.config.notify.routes.get("escalation"):
+            say_unrouted(out, ["escalation"])
+            verb = "is" if len(due) == 1 else "are"
+            out.message(f"{count(len(due), 'escalation')} {verb} due and will be queued once a channel is routed")
+        else:
+            ids = queue_escalations(st.db, st.config, due, moment)
+            for esc in due:
+                out.message(f"escalation: {esc.message.title}")
+            if ids and no_send:
+                out.message(f"{count(len(ids), 'notification')} queued: deliver with `teamops notify send`")
+            elif ids:
+                result = send_pending(st.db, st.config, only_ids=ids)
+                out.message(f"notifications: {result.sent} sent, {result.failed} failed, {result.deferred} deferred")
     out.report(
         Report(
             name="raci-check",
