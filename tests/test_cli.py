@@ -53,7 +53,7 @@ def test_installed_script_runs_the_readme_flow(make_repo, isolated):
 
 def test_unknown_command_is_usage_error(cli):
     res = cli("sync-comits")
-    assert res.exit_code == 2
+    assert res.exit_code == 2 and len(res.stderr.strip().splitlines()) == 1
     assert "No such command" in res.output and "Did you mean 'sync-commits'" in res.output
 
 
@@ -111,8 +111,94 @@ def test_unexpected_errors_are_one_line_without_debug(cli, isolated, monkeypatch
     res = cli("--db", str(isolated / "t.db"), "kpi", "activity")
     assert res.exit_code == 70
     assert res.stderr.strip() == "error: unexpected RuntimeError: kaboom (run with --debug for the traceback)"
-    with pytest.raises(RuntimeError):
-        cli("--db", str(isolated / "t.db"), "kpi", "activity", env={"TEAMOPS_DEBUG": "1"})
+    debug = cli("--db", str(isolated / "t.db"), "kpi", "activity", env={"TEAMOPS_DEBUG": "1"})
+    assert debug.exit_code == 70 and "Traceback (most recent call last)" in debug.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["kpi", "activity", "--since", "someday"], 2),  # usage
+        (["--config", "missing.toml", "kpi"], 3),  # configuration
+        (["kpi", "activity", "--person", "ghost"], 5),  # invalid input
+    ],
+)
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(cli, isolated, args, code):
+    plain = cli("--db", str(isolated / "t.db"), *args)
+    debug = cli("--db", str(isolated / "t.db"), "--debug", *args)
+    assert plain.exit_code == debug.exit_code == code
+    assert "Traceback" not in plain.stderr and "Traceback (most recent call last)" in debug.stderr
+    assert debug.stderr.rstrip().splitlines()[-1] == plain.stderr.rstrip().splitlines()[-1]
+
+
+def test_global_options_work_after_the_command(cli, make_repo, isolated):
+    repo = make_repo()
+    repo.commit("one", {"a": "1\n"}, author=("Ana", "ana@x.io"))
+    db = str(isolated / "elsewhere.db")
+    assert cli("sync-commits", "--repo", str(repo.path), "--db", db, "-q").stderr == ""
+    before = json.loads(cli("--db", db, "-f", "json", "kpi", "activity").stdout)
+    after = json.loads(cli("kpi", "activity", "--db", db, "-f", "json").stdout)
+    assert before == after and after["rows"][0]["commits"] == 1
+    mixed = cli("people", "--db", db, "list", "--format", "csv")
+    assert mixed.exit_code == 0 and mixed.stdout.startswith("handle,")
+    (isolated / "other.toml").write_text(f'[store]\npath = "{db}"\n', encoding="utf-8")
+    shown = json.loads(cli("config", "show", "--config", str(isolated / "other.toml"), "-f", "json").stdout)
+    assert shown["database"] == db
+    assert cli("kpi", "activity", "--since", "nope", "--debug", "--db", db).exit_code == 2
+    verbose = cli("sync-commits", "--repo", str(repo.path), "--db", db, "-v")
+    assert "unchanged since the last sync" in verbose.stderr
+    for args in (["job", "list", "-f", "yaml"], ["gen-doc", "-f", "yaml"]):
+        bad = cli(*args)
+        assert bad.exit_code == 2 and "'yaml' is not one of" in bad.stderr, bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1 and bad.stderr.startswith("error: ")
+
+
+def all_commands():
+    """Every command path and its Click command, built the way a user's invocation builds it."""
+    from teamops.cli.app import app
+    from typer.main import get_command
+
+    root = get_command(app)
+    found = []
+
+    def walk(cmd, path):
+        commands = getattr(cmd, "commands", None)
+        if commands is None:
+            found.append((path, cmd))
+            return
+        if path:
+            found.append((path, cmd))
+        for name in list(commands):
+            walk(commands[name], [*path, name])
+
+    walk(root, [])
+    return found
+
+
+def test_every_command_has_an_example_and_help_shows_brackets(cli):
+    missing = [" ".join(path) for path, cmd in all_commands() if "Example" not in (cmd.help or "")]
+    assert missing == []
+    jobs = cli("job", "list", "--help", env={"COLUMNS": "200"}).stdout
+    assert "[jobs.NAME]" in jobs
+    test = cli("notify", "test", "--help", env={"COLUMNS": "200"}).stdout
+    assert "[notify.channels]" in test
+
+
+def test_shell_completion(cli, isolated, make_repo):
+    exe = teamops_exe()
+    script = run(
+        [exe, "--show-completion", "bash"], cwd=isolated, env={"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    )
+    assert script.returncode == 0 and "_teamops_completion" in script.stdout
+    env = {"_TEAMOPS_COMPLETE": "complete_bash", "COMP_WORDS": "teamops kpi bu", "COMP_CWORD": "2"}
+    words = run([exe], cwd=isolated, env=env)
+    assert "burndown" in words.stdout
+    repo = make_repo()
+    repo.commit("one", {"a": "1\n"})
+    # Completion costs `teamops kpi` nothing: the report still loads no completion machinery beyond Typer's own.
+    assert "shellingham" not in {m.split(".")[0] for m in loaded_modules(["kpi", "activity"], repo.path)} - set(
+        loaded_modules(["--version"], repo.path)
+    )
 
 
 def test_init_writes_config_and_database(cli, make_repo, monkeypatch):

@@ -14,6 +14,7 @@ import typer.main
 from typer.core import TyperGroup
 
 from teamops import __version__
+from teamops.cli.global_options import finish
 from teamops.cli.lazy import LazyCommands, lazy_group
 from teamops.cli.options import Format
 from teamops.cli.output import Output
@@ -69,8 +70,8 @@ def _load_command(name: str) -> Any:
     """Import one command's module and build its Click command; the rest of the CLI stays unimported."""
     module_name, attr = COMMANDS[name].split(":")
     if attr == "register":
-        return _registered(module_name)[name]
-    return lazy_group(getattr(importlib.import_module(f"teamops.cli.{module_name}"), attr), name)
+        return finish(_registered(module_name)[name])
+    return finish(lazy_group(getattr(importlib.import_module(f"teamops.cli.{module_name}"), attr), name))
 
 
 class TeamopsGroup(TyperGroup):
@@ -80,17 +81,39 @@ class TeamopsGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         self.commands = LazyCommands({name: functools.partial(_load_command, name) for name in COMMANDS})
 
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Usage errors as one line (`error: ...`, exit 2) instead of a framed panel."""
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+        from typer.exceptions import Abort
+
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except NoArgsIsHelpError as exc:  # `teamops kpi`-style groups without a command: their help
+            from typer import rich_utils
+
+            rich_utils.rich_format_error(exc)
+            sys.exit(exc.exit_code)
+        except ClickException as exc:
+            where = getattr(getattr(exc, "ctx", None), "command_path", None)
+            hint = f" (see `{where} --help`)" if where else ""
+            Output().error(" ".join(exc.format_message().split()) + hint)
+            sys.exit(exc.exit_code)
+        except Abort:
+            Output().error("interrupted")
+            sys.exit(ExitCode.INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except TeamopsError as exc:
-            if _debug_wanted(ctx):
-                raise
+            _traceback_if_asked(ctx)
             Output().error(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except sqlite3.OperationalError as exc:
-            if _debug_wanted(ctx):
-                raise
+            _traceback_if_asked(ctx)
             if "locked" in str(exc) or "busy" in str(exc):
                 Output().error("the database is busy with another teamops run; try again later")
                 raise typer.Exit(ExitCode.LOCKED) from None
@@ -105,10 +128,19 @@ class TeamopsGroup(TyperGroup):
             Output().error("interrupted; everything already stored is kept")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         except Exception as exc:
-            if _is_click_control(exc) or _debug_wanted(ctx):
+            if _is_click_control(exc):
                 raise
+            _traceback_if_asked(ctx)
             Output().error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
             raise typer.Exit(ExitCode.INTERNAL) from None
+
+
+def _traceback_if_asked(ctx: typer.Context) -> None:
+    """--debug shows the traceback and changes nothing else: the exit code stays the documented one."""
+    if _debug_wanted(ctx):
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
 
 
 app = typer.Typer(
@@ -118,7 +150,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
-    add_completion=False,
+    epilog="Global options work before or after the command: teamops kpi activity -f json --db team.db",
 )
 
 

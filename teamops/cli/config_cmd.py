@@ -6,16 +6,21 @@ import os
 
 import typer
 
-from teamops.cli.options import FormatOpt, fmt_value
+from teamops.cli.options import FormatOpt, fmt_value, group_help
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 
-app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+app = typer.Typer(help=group_help("Inspect the configuration.", "teamops config show"), no_args_is_help=True)
 
 
 @app.command("show")
 def show(ctx: typer.Context, fmt: FormatOpt = None) -> None:
-    """Print every key with its value and where it came from (default, file, env, flag)."""
+    """Print every key with its value and where it came from (default, file, env, flag).
+
+    \b
+    Example:
+      teamops config show -f json
+    """
     from teamops.config import flatten
 
     st = state(ctx)

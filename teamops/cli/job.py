@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from teamops.cli.options import FormatOpt, fmt_value
+from teamops.cli.options import FormatOpt, fmt_value, group_help
 from teamops.cli.output import Column, Report
 from teamops.cli.state import AppState, state
 from teamops.errors import ExitCode, Findings, UsageError
@@ -19,7 +19,9 @@ from teamops.wording import count
 if TYPE_CHECKING:
     from teamops.jobs import RunResult
 
-app = typer.Typer(help="Named jobs for cron, systemd and GitHub Actions.", no_args_is_help=True)
+app = typer.Typer(
+    help=group_help("Named jobs for cron, systemd and GitHub Actions.", "teamops job run nightly"), no_args_is_help=True
+)
 
 
 def _invoke(st: AppState, args: list[str]) -> int:
@@ -137,7 +139,12 @@ def _step_summary(st: AppState, result: RunResult, path: Path) -> None:
 
 @app.command("list")
 def list_(ctx: typer.Context, fmt: FormatOpt = None) -> None:
-    """The jobs: from [jobs.NAME] in the config, else the built-in nightly, eod and weekly."""
+    """The jobs: from [jobs.NAME] in the config, else the built-in nightly, eod and weekly.
+
+    \b
+    Example:
+      teamops job list
+    """
     from teamops.jobs import jobs_of
 
     st = state(ctx)
@@ -162,7 +169,12 @@ def history_(
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many runs, newest first.")] = 20,
     fmt: FormatOpt = None,
 ) -> None:
-    """Past runs with their steps, status, time and errors."""
+    """Past runs with their steps, status, time and errors.
+
+    \b
+    Example:
+      teamops job history --job nightly --limit 5
+    """
     from teamops.jobs import history, mark_abandoned
 
     st = state(ctx)

@@ -6,14 +6,16 @@ from typing import Annotated, Any
 
 import typer
 
-from teamops.cli.options import FormatOpt, PersonOpt, RepoOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
+from teamops.cli.options import FormatOpt, PersonOpt, RepoOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value, group_help
 from teamops.cli.output import Column, Output, Report, limited
 from teamops.cli.state import AppState, state
 from teamops.clock import now
 from teamops.kpi.windows import LatestBefore, Window, resolve, suggest_last
 from teamops.wording import count, number, percent
 
-app = typer.Typer(help="KPI reports (default: summary).", invoke_without_command=True)
+app = typer.Typer(
+    help=group_help("KPI reports (default: summary).", "teamops kpi activity --last 4w"), invoke_without_command=True
+)
 
 SprintOpt = Annotated[str | None, typer.Option("--sprint", help="A sprint (default: the active or last one).")]
 LastOpt = Annotated[str | None, typer.Option("--last", help="A window ending now: 7d, 4w, 3m (instead of --since).")]
@@ -90,9 +92,10 @@ def empty_activity(st: AppState, flt: Any, win: Window) -> str:
 def known_filters(st: AppState, person: str | None, team: str | None) -> None:
     """An unknown --person (or a team nobody is in) is invalid input, not an empty report."""
     from teamops.errors import InvalidInput
-    from teamops.people import person_id
 
     if person:
+        from teamops.people import person_id
+
         person_id(st.reader, person)
     if team and not st.reader.execute("SELECT 1 FROM people WHERE team = ? LIMIT 1", [team]).fetchone():
         raise InvalidInput(f"no person is in team {team!r}", "see `teamops people list`")

@@ -18,12 +18,19 @@ class LazyCommands(MutableMapping[str, Any]):
     def __init__(self, loaders: Mapping[str, Callable[[], Any]]) -> None:
         self._loaders = dict(loaders)
         self._built: dict[str, Any] = {}
+        self._finish: Callable[[Any], Any] = lambda command: command
+
+    def wrap(self, finish: Callable[[Any], Any]) -> None:
+        """Pass every command through `finish` once, when it is built (or now, if it already is)."""
+        self._finish = finish
+        for name, command in self._built.items():
+            self._built[name] = finish(command)
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._built:
             if name not in self._loaders:
                 raise KeyError(name)
-            self._built[name] = self._loaders[name]()
+            self._built[name] = self._finish(self._loaders[name]())
         return self._built[name]
 
     def __setitem__(self, name: str, command: Any) -> None:

@@ -7,14 +7,17 @@ from typing import Annotated, Any
 
 import typer
 
-from teamops.cli.options import DryRunOpt, FormatOpt, fmt_value
+from teamops.cli.options import DryRunOpt, FormatOpt, fmt_value, group_help
 from teamops.cli.output import Column, Output, Report
 from teamops.cli.state import AppState, state
 from teamops.config import Config
 from teamops.errors import ServiceError
 from teamops.wording import count
 
-app = typer.Typer(help="Notifications: the outbox and its channels.", no_args_is_help=True)
+app = typer.Typer(
+    help=group_help("Notifications: the outbox and its channels.", "teamops notify send --dry-run"),
+    no_args_is_help=True,
+)
 
 
 def show_previews(
@@ -92,7 +95,12 @@ def deliver(st: AppState, out: Output, messages: list[Any], no_send: bool) -> No
 
 @app.command("send")
 def send(ctx: typer.Context, dry_run: DryRunOpt = False, fmt: FormatOpt = None) -> None:
-    """Deliver every pending message of the outbox, oldest first; each one at most once."""
+    """Deliver every pending message of the outbox, oldest first; each one at most once.
+
+    \b
+    Example:
+      teamops notify send --dry-run      # see each payload first
+    """
     from teamops.notify import send_pending
 
     st = state(ctx)
@@ -112,7 +120,12 @@ def test(
     dry_run: DryRunOpt = False,
     fmt: FormatOpt = None,
 ) -> None:
-    """Send a test message to one channel now."""
+    """Send a test message to one channel now.
+
+    \b
+    Example:
+      teamops notify test team
+    """
     from teamops.messages import Message
     from teamops.notify import queue, resolve_channel, send_pending
     from teamops.store.database import now_iso
@@ -158,7 +171,12 @@ def list_(
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many, newest first.")] = 50,
     fmt: FormatOpt = None,
 ) -> None:
-    """Show queued, sent and failed messages, newest first."""
+    """Show queued, sent and failed messages, newest first.
+
+    \b
+    Example:
+      teamops notify list --status failed
+    """
     from teamops.errors import UsageError
     from teamops.notify import list_outbox
 

@@ -37,3 +37,8 @@ DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would happ
 
 def fmt_value(fmt: Format | None) -> str | None:
     return fmt.value if fmt is not None else None
+
+
+def group_help(text: str, example: str) -> str:
+    """A command group's help: its purpose, then an example kept on its own line."""
+    return f"{text}\n\n\b\nExample:\n  {example}"

@@ -6,11 +6,17 @@ from typing import Annotated
 
 import typer
 
-from teamops.cli.options import FormatOpt, fmt_value
+from teamops.cli.options import FormatOpt, fmt_value, group_help
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 
-app = typer.Typer(help="People and their identities (emails, GitHub login, ClickUp id).", no_args_is_help=True)
+app = typer.Typer(
+    help=group_help(
+        "People and their identities (emails, GitHub login, ClickUp id).",
+        "teamops people add alice --email alice@acme.io --github alice",
+    ),
+    no_args_is_help=True,
+)
 
 EmailsOpt = Annotated[list[str] | None, typer.Option("--email", help="An email (repeatable).")]
 NameOpt = Annotated[str | None, typer.Option("--name", help="Display name.")]
@@ -65,7 +71,12 @@ def edit(
     active: Annotated[bool | None, typer.Option("--active/--inactive", help="Active or not.")] = None,
     rename: Annotated[str | None, typer.Option("--rename", help="A new handle.")] = None,
 ) -> None:
-    """Change a person's profile or identities; commits are re-attributed."""
+    """Change a person's profile or identities; commits are re-attributed.
+
+    \b
+    Example:
+      teamops people edit alice --email alice@old-laptop.local --team web
+    """
     from teamops.people import PersonEdit, edit_person
 
     st = state(ctx)
@@ -93,7 +104,12 @@ def remove(
     ctx: typer.Context,
     handle: Annotated[str, typer.Argument(help="The person to remove.")],
 ) -> None:
-    """Remove a person; their commits stay and show up as unmapped again."""
+    """Remove a person; their commits stay and show up as unmapped again.
+
+    \b
+    Example:
+      teamops people remove bob
+    """
     from teamops.people import remove_person
 
     st = state(ctx)
@@ -103,7 +119,12 @@ def remove(
 
 @app.command("list")
 def list_(ctx: typer.Context, fmt: FormatOpt = None) -> None:
-    """Everyone, with identities and commit counts."""
+    """Everyone, with identities and commit counts.
+
+    \b
+    Example:
+      teamops people list -f csv > people.csv
+    """
     from teamops.people import list_people
 
     st = state(ctx)
@@ -130,7 +151,12 @@ def list_(ctx: typer.Context, fmt: FormatOpt = None) -> None:
 
 @app.command("unmapped")
 def unmapped(ctx: typer.Context, fmt: FormatOpt = None) -> None:
-    """Commit authors that match nobody, with their commit counts."""
+    """Commit authors that match nobody, with their commit counts.
+
+    \b
+    Example:
+      teamops people unmapped --limit 20
+    """
     from teamops.clickup_sync import unmapped_clickup_users
     from teamops.people import unmapped_authors
 

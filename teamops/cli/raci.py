@@ -7,13 +7,16 @@ from typing import Annotated
 
 import typer
 
-from teamops.cli.options import FormatOpt, fmt_value
+from teamops.cli.options import FormatOpt, fmt_value, group_help
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.errors import Findings
 from teamops.wording import count
 
-app = typer.Typer(help="RACI rules, escalations and the responsibility matrix.", no_args_is_help=True)
+app = typer.Typer(
+    help=group_help("RACI rules, escalations and the responsibility matrix.", "teamops raci check --escalate"),
+    no_args_is_help=True,
+)
 
 
 @app.command("check")
@@ -26,7 +29,12 @@ def check(
     no_send: Annotated[bool, typer.Option("--no-send", help="Queue escalations, deliver later.")] = False,
     fmt: FormatOpt = None,
 ) -> None:
-    """Report every RACI violation of open tasks; exit 1 when there is one, 0 when clean."""
+    """Report every RACI violation of open tasks; exit 1 when there is one, 0 when clean.
+
+    \b
+    Example:
+      teamops raci check --escalate      # nightly: report, and escalate blocked tasks
+    """
     from teamops.cli.notify import say_unrouted
     from teamops.clock import now
     from teamops.notify import send_pending
@@ -80,7 +88,12 @@ def matrix(
     team: Annotated[str | None, typer.Option("--team", help="Only people of this team.")] = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """People × open tasks with their R, A, C, I letters."""
+    """People × open tasks with their R, A, C, I letters.
+
+    \b
+    Example:
+      teamops raci matrix --sprint "Sprint 7"
+    """
     from teamops.raci import matrix as build
 
     st = state(ctx)

@@ -6,13 +6,21 @@ from typing import Annotated, Any
 
 import typer
 
-from teamops.cli.options import DryRunOpt, FormatOpt, fmt_value
+from teamops.cli.options import DryRunOpt, FormatOpt, fmt_value, group_help
 from teamops.cli.output import Column, Output, Report
 from teamops.cli.state import AppState, state
 from teamops.wording import count
 
-app = typer.Typer(help="End-of-day and personal-mastery reminders.", no_args_is_help=True)
-mastery_app = typer.Typer(help="Personal-mastery items: growth goals per person.", no_args_is_help=True)
+app = typer.Typer(
+    help=group_help("End-of-day and personal-mastery reminders.", "teamops remind eod --dry-run"), no_args_is_help=True
+)
+mastery_app = typer.Typer(
+    help=group_help(
+        "Personal-mastery items: growth goals per person.",
+        'teamops mastery assign alice "Read the RFC" --due 2026-12-01',
+    ),
+    no_args_is_help=True,
+)
 
 PersonOpt = Annotated[str | None, typer.Option("--person", help="Only this person.")]
 TeamOpt = Annotated[str | None, typer.Option("--team", help="Only this team (e.g. one cron line per timezone).")]
@@ -119,7 +127,12 @@ def mastery_reminder(
     no_send: NoSendOpt = False,
     fmt: FormatOpt = None,
 ) -> None:
-    """A weekly nudge for each person with pending mastery items, overdue first. Once per ISO week."""
+    """A weekly nudge for each person with pending mastery items, overdue first. Once per ISO week.
+
+    \b
+    Example:
+      teamops remind mastery --dry-run
+    """
     from teamops.clock import now
     from teamops.reminders import plan_mastery
 
@@ -137,7 +150,12 @@ def assign(
     notes: Annotated[str | None, typer.Option("--notes", help="Notes, links.")] = None,
     every: Annotated[str | None, typer.Option("--every", help="Repeat: week or month.")] = None,
 ) -> None:
-    """Give a person a mastery item (recurring ones roll forward when done)."""
+    """Give a person a mastery item (recurring ones roll forward when done).
+
+    \b
+    Example:
+      teamops mastery assign alice "Give a tech talk on caching" --due 2026-12-10
+    """
     from teamops.mastery import assign as create
 
     st = state(ctx)
@@ -152,7 +170,12 @@ def list_(
     status: Annotated[str | None, typer.Option("--status", help="pending, done or dropped.")] = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """Mastery items, pending first by due date."""
+    """Mastery items, pending first by due date.
+
+    \b
+    Example:
+      teamops mastery list --person alice --status pending
+    """
     from teamops.mastery import items
 
     st = state(ctx)
@@ -177,7 +200,12 @@ def list_(
 
 @mastery_app.command("done")
 def done(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item number.")]) -> None:
-    """Mark an item done; a recurring one comes back with its next due date."""
+    """Mark an item done; a recurring one comes back with its next due date.
+
+    \b
+    Example:
+      teamops mastery done 3
+    """
     from teamops.mastery import complete
 
     st = state(ctx)
@@ -187,7 +215,12 @@ def done(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item numb
 
 @mastery_app.command("drop")
 def drop(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item number.")]) -> None:
-    """Drop an item that no longer matters (kept in the history)."""
+    """Drop an item that no longer matters (kept in the history).
+
+    \b
+    Example:
+      teamops mastery drop 3
+    """
     from teamops.mastery import drop as remove
 
     st = state(ctx)

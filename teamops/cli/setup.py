@@ -47,7 +47,12 @@ def init(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Take the defaults; ask nothing.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing teamops.toml.")] = False,
 ) -> None:
-    """Write ./teamops.toml (asking a few questions on a terminal) and create the database."""
+    """Write ./teamops.toml (asking a few questions on a terminal) and create the database.
+
+    \b
+    Example:
+      teamops init --yes            # defaults: ./teamops.db and the repository you stand in
+    """
     from teamops.integrations.git_local import GitRepo
     from teamops.store.database import open_database
 
@@ -82,7 +87,12 @@ def doctor(
     offline: Annotated[bool, typer.Option("--offline", help="Do not contact any service.")] = False,
     fmt: FormatOpt = None,
 ) -> None:
-    """Check the config, the database, git and each configured repository; exit 1 on a problem."""
+    """Check the config, the database, git and each configured repository; exit 1 on a problem.
+
+    \b
+    Example:
+      teamops doctor --offline     # config, database, git and repositories only
+    """
     from teamops.errors import TeamopsError
 
     st = state(ctx)

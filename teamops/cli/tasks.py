@@ -9,13 +9,24 @@ from typing import Annotated
 import typer
 
 from teamops.cli.notify import deliver
-from teamops.cli.options import FormatOpt, fmt_value
+from teamops.cli.options import FormatOpt, fmt_value, group_help
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.wording import count
 
-app = typer.Typer(help="Tasks with RACI roles; every change is validated and recorded.", no_args_is_help=True)
-sprint_app = typer.Typer(help="Sprints and their commitment.", no_args_is_help=True)
+app = typer.Typer(
+    help=group_help(
+        "Tasks with RACI roles; every change is validated and recorded.",
+        'teamops task add "Export invoices" -R bob -A alice --points 3',
+    ),
+    no_args_is_help=True,
+)
+sprint_app = typer.Typer(
+    help=group_help(
+        "Sprints and their commitment.", 'teamops sprint add "Sprint 7" --start 2026-11-02 --end 2026-11-13'
+    ),
+    no_args_is_help=True,
+)
 
 Handles = list[str] | None
 ResponsibleOpt = Annotated[Handles, typer.Option("--responsible", "-R", help="Responsible person (repeatable).")]
@@ -101,7 +112,12 @@ def update(
     url: UrlOpt = None,
     by: ByOpt = None,
 ) -> None:
-    """Change fields or roles (a role option replaces that role's people); validated before saving."""
+    """Change fields or roles (a role option replaces that role's people); validated before saving.
+
+    \b
+    Example:
+      teamops task update 12 --status review -C carol --points 5
+    """
     from teamops.tasks import TaskChange, task_ref, update_task
 
     st = state(ctx)
@@ -129,7 +145,12 @@ def block(
     by: ByOpt = None,
     no_send: NoSendOpt = False,
 ) -> None:
-    """Mark a task blocked; its Accountable and Responsible people are notified."""
+    """Mark a task blocked; its Accountable and Responsible people are notified.
+
+    \b
+    Example:
+      teamops task block 12 --reason "waiting for the vendor's API keys"
+    """
     from teamops.tasks import block_task, task_ref
 
     st = state(ctx)
@@ -147,7 +168,12 @@ def unblock(
     status: Annotated[str | None, typer.Option("--status", help="Status after unblocking.")] = None,
     by: ByOpt = None,
 ) -> None:
-    """End the blocking episode (escalations start over if it is blocked again)."""
+    """End the blocking episode (escalations start over if it is blocked again).
+
+    \b
+    Example:
+      teamops task unblock 12
+    """
     from teamops.tasks import task_ref, unblock_task
 
     st = state(ctx)
@@ -158,7 +184,12 @@ def unblock(
 
 @app.command("done")
 def done(ctx: typer.Context, task: TaskArg, by: ByOpt = None) -> None:
-    """Mark a task done."""
+    """Mark a task done.
+
+    \b
+    Example:
+      teamops task done 12
+    """
     from teamops.tasks import TaskChange, task_ref, update_task
 
     st = state(ctx)
@@ -176,7 +207,12 @@ def list_(
     open_only: Annotated[bool, typer.Option("--open", help="Only tasks not done.")] = False,
     fmt: FormatOpt = None,
 ) -> None:
-    """Tasks with status, points, sprint and owners."""
+    """Tasks with status, points, sprint and owners.
+
+    \b
+    Example:
+      teamops task list --open --person bob
+    """
     from teamops.tasks import list_tasks
 
     st = state(ctx)
@@ -202,7 +238,12 @@ def list_(
 
 @app.command("show")
 def show(ctx: typer.Context, task: TaskArg, fmt: FormatOpt = None) -> None:
-    """A task's fields, roles, RACI problems and full history."""
+    """A task's fields, roles, RACI problems and full history.
+
+    \b
+    Example:
+      teamops task show 12 -f json
+    """
     from teamops.raci import ROLE_NAMES, check_tasks, holders_of
     from teamops.tasks import current, history, task_ref
 
@@ -265,7 +306,12 @@ def sprint_add(
     end: Annotated[str, typer.Option("--end", help="Last day, YYYY-MM-DD.")],
     team: Annotated[str | None, typer.Option("--team", help="The team it belongs to.")] = None,
 ) -> None:
-    """Create a planned sprint."""
+    """Create a planned sprint.
+
+    \b
+    Example:
+      teamops sprint add "Sprint 7" --start 2026-11-02 --end 2026-11-13
+    """
     from teamops.sprints import add_sprint
 
     st = state(ctx)
@@ -275,7 +321,12 @@ def sprint_add(
 
 @sprint_app.command("start")
 def sprint_start(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Sprint name.")]) -> None:
-    """Start a sprint: its tasks and points now are the commitment."""
+    """Start a sprint: its tasks and points now are the commitment.
+
+    \b
+    Example:
+      teamops sprint start "Sprint 7"
+    """
     from teamops.sprints import start_sprint
 
     st = state(ctx)
@@ -285,7 +336,12 @@ def sprint_start(ctx: typer.Context, name: Annotated[str, typer.Argument(help="S
 
 @sprint_app.command("close")
 def sprint_close(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Sprint name.")]) -> None:
-    """Close an active sprint."""
+    """Close an active sprint.
+
+    \b
+    Example:
+      teamops sprint close "Sprint 7"
+    """
     from teamops.sprints import close_sprint
 
     st = state(ctx)
@@ -295,7 +351,12 @@ def sprint_close(ctx: typer.Context, name: Annotated[str, typer.Argument(help="S
 
 @sprint_app.command("list")
 def sprint_list(ctx: typer.Context, fmt: FormatOpt = None) -> None:
-    """Sprints with status, tasks, committed and completed points."""
+    """Sprints with status, tasks, committed and completed points.
+
+    \b
+    Example:
+      teamops sprint list
+    """
     from teamops.sprints import list_sprints
 
     st = state(ctx)
@@ -321,7 +382,12 @@ def sprint_list(ctx: typer.Context, fmt: FormatOpt = None) -> None:
 def sprint_show(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="Sprint name.")], fmt: FormatOpt = None
 ) -> None:
-    """A sprint's scope changes since it started: tasks added, removed and re-estimated."""
+    """A sprint's scope changes since it started: tasks added, removed and re-estimated.
+
+    \b
+    Example:
+      teamops sprint show "Sprint 7"
+    """
     from teamops.sprints import scope_changes, sprint_row
 
     st = state(ctx)
