@@ -155,8 +155,9 @@ def test_global_options_work_after_the_command(cli, make_repo, isolated):
 
 def all_commands():
     """Every command path and its Click command, built the way a user's invocation builds it."""
-    from teamops.cli.app import app
     from typer.main import get_command
+
+    from teamops.cli.app import app
 
     root = get_command(app)
     found = []

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 from typer._click import types as click_types
-from typer.core import TyperGroup, TyperOption
+from typer.core import HAS_RICH, TyperGroup, TyperOption
 
 from teamops.cli.lazy import LazyCommands
 from teamops.cli.options import Format
@@ -75,6 +75,6 @@ TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
 
 def _plain(text: str | None) -> str | None:
     """Help is text, not rich markup: `[jobs.NAME]` must show as written."""
-    if not text:
+    if not text or not HAS_RICH:  # plain help (TYPER_USE_RICH=0) shows text as it is
         return text
     return TAG.sub(lambda m: m.group(1) * 2 + "\\" + m.group(2), text)
