@@ -229,7 +229,7 @@ def queue_escalations(db: Database, cfg: Config, due: list[Escalation], now: dat
     return ids
 
 
-def _teams_of(db: Database, handles: list[str]) -> set[str]:
+def _teams_of(db: Reader, handles: list[str]) -> set[str]:
     if not handles:
         return set()
     rows = db.execute(

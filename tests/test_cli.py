@@ -223,3 +223,37 @@ def test_doctor_reports_a_broken_repo_path(cli, isolated):
     res = cli("doctor", "--offline")
     assert res.exit_code == 1
     assert "1 check failed: repo missing" in res.stderr
+
+
+def test_doctor_with_a_github_repository_and_clickup(cli, isolated, make_repo):
+    from tests.fakes.clickup import TOKEN, FakeClickUp
+    from tests.fakes.github import FakeGitHub
+
+    repo = make_repo("api")
+    repo.commit("init", {"a": "1\n"})
+    (isolated / "teamops.toml").write_text(
+        '[[repos]]\ngithub = "acme/api"\n[clickup]\nteam_id = 9012345\n'
+        '[notify.channels.team]\nkind = "slack"\nurl_env = "SLACK_URL"\n',
+        encoding="utf-8",
+    )
+    offline = cli("doctor", "--offline")
+    assert offline.exit_code == 1 and "Traceback" not in offline.output
+    assert "3 checks failed: repo acme/api, clickup, channel team" in offline.stderr
+    assert "$GITHUB_TOKEN is not set" in offline.stdout
+    with FakeGitHub({"acme/api": repo.path}) as gh, FakeClickUp() as cu:
+        env = {
+            "GITHUB_TOKEN": gh.token,
+            "TEAMOPS_GITHUB_API_URL": gh.url,
+            "CLICKUP_TOKEN": TOKEN,
+            "TEAMOPS_CLICKUP_API_URL": cu.url,
+            "SLACK_URL": "https://hooks.slack.com/services/T0/B0/secret",
+        }
+        res = cli("doctor", "-f", "json", env=env)
+        assert res.exit_code == 0, res.output
+        checks = {c["check"]: c for c in json.loads(res.stdout)["rows"]}
+        assert checks["repo acme/api"]["detail"].startswith("acme/api answers (default branch main")
+        assert checks["clickup"]["detail"] == "answers; workspace 9012345 (Acme)"
+        assert "secret" not in res.output and "offline" not in checks["clickup"]["detail"]
+        cu.team_id = "111"
+        wrong = cli("doctor", env=env)
+        assert wrong.exit_code == 1 and "not in workspace 9012345" in wrong.stdout

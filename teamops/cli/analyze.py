@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -12,9 +11,6 @@ from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.dates import range_bounds
 from teamops.errors import ServiceError, UsageError
-
-if TYPE_CHECKING:
-    from teamops.config import Config
 
 
 def analyze(
@@ -72,23 +68,12 @@ def analyze(
     db = st.db
 
     def client_factory():  # type: ignore[no-untyped-def]
-        from teamops.integrations.llm import LLMClient, check_model
+        from teamops.clients import llm_client
 
-        key_env, key = model_key(cfg)
-        check_model(opts.model, api_base or ai.api_base, key, key_env)
-        return LLMClient(
-            opts.model,
-            api_base=api_base or ai.api_base,
-            api_key=key,
-            timeout_s=ai.timeout_s,
-            num_retries=ai.num_retries,
-            max_output_tokens=ai.max_output_tokens,
-            input_cost_per_mtok=ai.input_cost_per_mtok,
-            output_cost_per_mtok=ai.output_cost_per_mtok,
-        )
+        return llm_client(cfg, opts.model, api_base)
 
     def diff_for(c):  # type: ignore[no-untyped-def]
-        from teamops.cli.commits import github_client
+        from teamops.clients import github_client
         from teamops.github_sync import commit_diff
 
         return commit_diff(db, c.repo_id, c.sha, lambda: github_client(cfg))
@@ -147,15 +132,6 @@ def analyze(
             f"{result.failures[0]}",
             "everything else is stored; `teamops analyze --retry-failed` tries them again, -v lists them",
         )
-
-
-def model_key(cfg: Config) -> tuple[str | None, str | None]:
-    """The variable `[ai] api_key_env` names and its value, when the user set one; else (None, None)
-    and litellm reads the provider's own variable (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...)."""
-    ai = cfg.ai
-    if cfg.origins.get("ai.api_key_env", "default") == "default":
-        return None, None
-    return ai.api_key_env, os.environ.get(ai.api_key_env) or None
 
 
 def register(app: typer.Typer) -> None:

@@ -81,15 +81,22 @@ class TeamopsGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         self.commands = LazyCommands({name: functools.partial(_load_command, name) for name in COMMANDS})
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         """Usage errors as one line (`error: ...`, exit 2) instead of a framed panel."""
         from typer._click.exceptions import ClickException, NoArgsIsHelpError
         from typer.exceptions import Abort
 
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **kwargs)
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **kwargs)
         except NoArgsIsHelpError as exc:  # `teamops kpi`-style groups without a command: their help
             from typer import rich_utils
 

@@ -11,14 +11,13 @@ import typer
 from teamops.cli.options import FormatOpt, SinceOpt, UntilOpt, fmt_value
 from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
+from teamops.clients import github_client
 from teamops.dates import range_bounds
 from teamops.errors import ConfigError, InvalidInput, TeamopsError
 from teamops.wording import count
 
 if TYPE_CHECKING:
-    from teamops.config import Config
     from teamops.integrations.git_local import GitRepo
-    from teamops.integrations.github import GitHubClient
     from teamops.sync import SyncResult
 
 
@@ -36,31 +35,6 @@ def summary_line(r: SyncResult) -> str:
         return f"{where}: up to date, 0 new commits ({r.seconds:.1f} s{extra})"
     noun = "commit" if r.new == 1 else "commits"
     return f"synced {r.new:,} new {noun} from {where} in {r.seconds:.1f} s{extra and f' ({extra[2:]})'}"
-
-
-def github_client(cfg: Config, required: bool = True) -> GitHubClient | None:
-    """A client with the token from the variable `[github] token_env` names; exit 3 when missing."""
-    import os
-
-    token = os.environ.get(cfg.github.token_env, "").strip()
-    if not token:
-        if not required:
-            return None
-        raise ConfigError(
-            f"${cfg.github.token_env} is not set: GitHub's GraphQL API needs a token",
-            "create a read-only token (Contents and Metadata) and export it; see docs/github.md",
-        )
-    from teamops.integrations.github import GitHubClient
-
-    gh = cfg.github
-    return GitHubClient(
-        gh.api_url,
-        token,
-        token_env=gh.token_env,
-        timeout_s=gh.timeout_s,
-        max_wait_s=gh.max_wait_s,
-        max_retries=gh.max_retries,
-    )
 
 
 def sync_commits(
@@ -246,19 +220,13 @@ def sync_tasks(
       teamops sync-tasks            # incremental: tasks updated since the last run
       teamops sync-tasks --full     # every task again
     """
-    import os
-
     from teamops.clickup_sync import sync_clickup
-    from teamops.integrations.clickup import ClickUpClient
+    from teamops.clients import clickup_client
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
     cfg = st.config
-    cu = cfg.clickup
-    token = os.environ.get(cu.token_env, "").strip()
-    if not token:
-        raise ConfigError(f"${cu.token_env} is not set: ClickUp needs an API token", "see docs/clickup.md")
-    client = ClickUpClient(cu.api_url, token, token_env=cu.token_env, timeout_s=cu.timeout_s, max_wait_s=cu.max_wait_s)
+    client = clickup_client(cfg)
     try:
         with out.progress("tasks") as progress:
             result = sync_clickup(st.db, cfg, client, full=full, progress=progress)

@@ -95,22 +95,9 @@ def gen_doc(
         return
     client = None
     if model != "heuristic":
-        from teamops.cli.analyze import model_key
-        from teamops.integrations.llm import LLMClient, check_model
+        from teamops.clients import llm_client
 
-        ai = cfg.ai
-        key_env, key = model_key(cfg)
-        check_model(model, ai.api_base, key, key_env)
-        client = LLMClient(
-            model,
-            api_base=ai.api_base,
-            api_key=key,
-            timeout_s=ai.timeout_s,
-            num_retries=ai.num_retries,
-            max_output_tokens=1500,
-            input_cost_per_mtok=ai.input_cost_per_mtok,
-            output_cost_per_mtok=ai.output_cost_per_mtok,
-        )
+        client = llm_client(cfg, model, max_output_tokens=1500)
     written = write(material, model, client, cfg.ai.max_diff_tokens)
     if dry_run:
         out.stdout.write(written.content)
@@ -131,7 +118,7 @@ def gen_doc(
 
 def _publish(st: AppState, row_id: int, title: str, content: str, no_send: bool) -> None:
     from teamops.cli.notify import deliver
-    from teamops.integrations.clickup import ClickUpClient
+    from teamops.clients import clickup_client
     from teamops.integrations.clickup_docs import ClickUpDocs
     from teamops.messages import Message
     from teamops.store.database import now_iso, transaction
@@ -141,10 +128,7 @@ def _publish(st: AppState, row_id: int, title: str, content: str, no_send: bool)
     workspace = cu.docs_workspace_id or cu.team_id
     if not workspace:
         raise ConfigError("--publish needs [clickup] docs_workspace_id (or team_id)")
-    token = os.environ.get(cu.token_env, "").strip()
-    if not token:
-        raise ConfigError(f"${cu.token_env} is not set: publishing to ClickUp needs an API token")
-    client = ClickUpClient(cu.api_url, token, token_env=cu.token_env, timeout_s=cu.timeout_s, max_wait_s=cu.max_wait_s)
+    client = clickup_client(cfg, "publishing to ClickUp needs an API token")
     docs = ClickUpDocs(client, workspace)
     db = st.db
     try:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -87,64 +87,40 @@ def doctor(
     offline: Annotated[bool, typer.Option("--offline", help="Do not contact any service.")] = False,
     fmt: FormatOpt = None,
 ) -> None:
-    """Check the config, the database, git and each configured repository; exit 1 on a problem.
+    """Check the config, the database, git, each repository and each configured service; exit 1 on a problem.
+
+    GitHub and ClickUp get one read-only request each (none with --offline); models and webhooks are
+    only checked for their keys and URLs, since a call would cost money or post a message.
 
     \b
     Example:
       teamops doctor --offline     # config, database, git and repositories only
     """
+    from teamops.doctor import Check, run_checks
     from teamops.errors import TeamopsError
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
-    checks: list[dict[str, Any]] = []
-
-    def check(name: str, fn: Any) -> None:
-        try:
-            detail = fn()
-            checks.append({"check": name, "ok": True, "detail": detail})
-        except TeamopsError as exc:
-            checks.append({"check": name, "ok": False, "detail": str(exc)})
-
-    check("config", lambda: str(st.config.file or "no file; defaults"))
-    if checks[-1]["ok"]:
-        check("database", lambda: _db_detail(st))
-        check("git", lambda: shutil.which("git") or _missing_git())
-        for rc in st.config.repos:
-            check(f"repo {rc.name or rc.path}", lambda rc=rc: _repo_detail(st.config.repo_path(rc)))
-        if not st.config.repos:
-            check("repo .", lambda: _repo_detail(Path.cwd()))
+    try:
+        cfg = st.config
+    except TeamopsError as exc:
+        checks = [Check("config", False, str(exc))]
+    else:
+        checks = [
+            Check("config", True, str(cfg.file or "no file; defaults")),
+            *run_checks(cfg, lambda: st.db, offline=offline),
+        ]
     out.report(
         Report(
             name="doctor",
-            rows=checks,
+            rows=[asdict(c) for c in checks],
             columns=[Column("check", "Check"), Column("ok", "OK"), Column("detail", "Detail", cut=True)],
             meta={"offline": offline},
         )
     )
-    failed = [c["check"] for c in checks if not c["ok"]]
+    failed = [c.check for c in checks if not c.ok]
     if failed:
         raise Findings(f"{count(len(failed), 'check')} failed: {', '.join(failed)}")
-
-
-def _missing_git() -> str:
-    from teamops.integrations.git_local import GitError
-
-    raise GitError("git is not on PATH")
-
-
-def _db_detail(st: Any) -> str:
-    db = st.db
-    n = db.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0]
-    commits = db.execute("SELECT COUNT(*) FROM commits").fetchone()[0]
-    return f"{st.config.db_path()} ({count(n, 'migration')}, {count(commits, 'commit')})"
-
-
-def _repo_detail(path: Path) -> str:
-    from teamops.integrations.git_local import GitRepo
-
-    repo = GitRepo.open(path)
-    return f"{repo.root} on {repo.current_branch()}"
 
 
 def register(app: typer.Typer) -> None:

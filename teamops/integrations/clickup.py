@@ -184,6 +184,12 @@ class ClickUpClient:
                 return
             page += 1
 
+    def workspaces(self) -> dict[str, str]:
+        """The workspaces (teams) the token's user belongs to: id → name (Get Authorized Workspaces)."""
+        data = self.get("/v2/team", what="the token's workspaces")
+        teams = data.get("teams") if isinstance(data, dict) else None
+        return {str(t.get("id")): str(t.get("name") or "") for t in teams or [] if isinstance(t, dict)}
+
     def folder_lists(self, folder_id: str) -> list[dict[str, Any]]:
         data = self.get(f"/v2/folder/{folder_id}/list", [("archived", "false")], f"lists of folder {folder_id}")
         return list(data.get("lists") or []) if isinstance(data, dict) else []

@@ -268,6 +268,12 @@ class FakeClickUp:
             return 200, b'{"tasks": [', {}
         segments = path.removeprefix("/api").strip("/").split("/")
         page = int(q.get("page", ["0"])[0])
+        if segments == ["v2", "team"]:
+            return (
+                200,
+                {"teams": [{"id": self.team_id, "name": "Acme", "color": "#000", "avatar": None, "members": []}]},
+                {},
+            )
         if segments[:2] == ["v2", "list"] and len(segments) == 4 and segments[3] == "task":
             tasks = self._filter(self.lists.get(segments[2]), q)
             if tasks is None:

@@ -1,0 +1,130 @@
+"""`doctor`'s checks: the config, the database, git, each repository, and each configured service."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from teamops.config import Config
+from teamops.errors import TeamopsError
+from teamops.wording import count
+
+if TYPE_CHECKING:
+    from teamops.store.reader import Reader
+
+
+@dataclass
+class Check:
+    """One line of the doctor's report."""
+
+    check: str
+    ok: bool
+    detail: str
+
+
+def run_checks(cfg: Config, open_db: Callable[[], Reader], *, offline: bool) -> list[Check]:
+    """Every check in order; a failing check is reported and the rest still run."""
+    checks: list[Check] = []
+
+    def check(name: str, fn: Callable[[], str]) -> None:
+        try:
+            checks.append(Check(name, True, fn()))
+        except TeamopsError as exc:
+            checks.append(Check(name, False, str(exc)))
+
+    check("database", lambda: _database(cfg, open_db()))
+    check("git", _git)
+    for rc in cfg.repos:
+        if rc.github:
+            check(f"repo {rc.name or rc.github}", functools.partial(_github_repo, cfg, rc.github, offline))
+        else:
+            check(f"repo {rc.name or rc.path}", functools.partial(_local_repo, cfg.repo_path(rc)))
+    if not cfg.repos:
+        check("repo .", lambda: _local_repo(Path.cwd()))
+    cu = cfg.clickup
+    if cu.team_id or cu.list_ids or cu.sprint_folder_ids or cu.docs_workspace_id:
+        check("clickup", lambda: _clickup(cfg, offline))
+    if cfg.ai.model != "heuristic":
+        check(f"model {cfg.ai.model}", lambda: _model(cfg))
+    for name in cfg.notify.channels:
+        check(f"channel {name}", functools.partial(_channel, cfg, name))
+    return checks
+
+
+def _database(cfg: Config, db: Reader) -> str:
+    n = db.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0]
+    commits = db.execute("SELECT COUNT(*) FROM commits").fetchone()[0]
+    return f"{cfg.db_path()} ({count(n, 'migration')}, {count(commits, 'commit')})"
+
+
+def _git() -> str:
+    from teamops.integrations.git_local import GitError
+
+    found = shutil.which("git")
+    if not found:
+        raise GitError("git is not on PATH", "install git (e.g. apt-get install git)")
+    return found
+
+
+def _local_repo(path: Path) -> str:
+    from teamops.integrations.git_local import GitRepo
+
+    repo = GitRepo.open(path)
+    return f"{repo.root} on {repo.current_branch()}"
+
+
+def _github_repo(cfg: Config, name: str, offline: bool) -> str:
+    from teamops.clients import github_client, secret
+
+    if offline:
+        if not secret(cfg.github.token_env):
+            from teamops.errors import ConfigError
+
+            raise ConfigError(f"${cfg.github.token_env} is not set: GitHub needs a token")
+        return f"{name} on {cfg.github.api_url} (token set; not contacted: --offline)"
+    client = github_client(cfg)
+    assert client is not None
+    branch = client.default_branch(name)
+    left = f", {client.rate_remaining:,} requests left this hour" if client.rate_remaining is not None else ""
+    return f"{name} answers (default branch {branch}{left})"
+
+
+def _clickup(cfg: Config, offline: bool) -> str:
+    from teamops.clients import clickup_client
+
+    client = clickup_client(cfg)
+    try:
+        if offline:
+            return "token set; not contacted: --offline"
+        names = client.workspaces()
+    finally:
+        client.close()
+    wanted = cfg.clickup.team_id or cfg.clickup.docs_workspace_id
+    if wanted and wanted not in names:
+        from teamops.errors import ConfigError
+
+        raise ConfigError(
+            f"the token's user is not in workspace {wanted}",
+            f"its workspaces: {', '.join(f'{k} ({v})' for k, v in names.items()) or 'none'}",
+        )
+    return f"answers; workspace {wanted} ({names[wanted]})" if wanted else f"answers ({count(len(names), 'workspace')})"
+
+
+def _model(cfg: Config) -> str:
+    from teamops.clients import model_key
+    from teamops.integrations.llm import check_model
+
+    key_env, key = model_key(cfg)
+    check_model(cfg.ai.model, cfg.ai.api_base, key, key_env)
+    return "the key is set (no call made: a call costs money)"
+
+
+def _channel(cfg: Config, name: str) -> str:
+    from teamops.notify import resolve_channel
+
+    channel = resolve_channel(cfg.notify, name)
+    return f"{channel.kind}, URL set (`teamops notify test {name}` sends a message)"
