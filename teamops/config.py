@@ -288,7 +288,8 @@ class _Loader:
         if tp is str:
             # ClickUp ids are often written as numbers; accept them as text.
             leaf = key.rsplit(".", 1)[-1].split("[", 1)[0]
-            if isinstance(raw, int) and not isinstance(raw, bool) and leaf.endswith(("id", "ids")):
+            numeric_id = leaf.endswith(("id", "ids")) or key.startswith("clickup.docs_parent.")
+            if isinstance(raw, int) and not isinstance(raw, bool) and numeric_id:
                 return str(raw)
             if not isinstance(raw, str):
                 raise self.fail(key, f"must be a string, got {raw!r}")
@@ -371,18 +372,67 @@ def load_config(
     cfg: Config = loader.table(Config, data, "")
     cfg.file = path
     origins = cfg.origins
-    for section, values in data.items():
-        if isinstance(values, dict):
-            for key in values:
-                origins[f"{section}.{key}"] = "file"
-        else:
-            origins[section] = "file"
+    _record_origins(data, "", origins)
     _apply_env(cfg, env)
     if db_flag:
         cfg.store.path = db_flag
         origins["store.path"] = "flag"
     _validate(cfg, loader)
     return cfg
+
+
+def _record_origins(data: Any, prefix: str, origins: dict[str, str]) -> None:
+    """Every key the file sets, by its full path (`notify.channels.team.kind`, `repos[0].path`)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _record_origins(value, f"{prefix}.{key}" if prefix else str(key), origins)
+    elif isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
+        for i, item in enumerate(data):
+            _record_origins(item, f"{prefix}[{i}]", origins)
+    else:
+        origins[prefix] = "file"
+
+
+# Variables teamops reads besides TEAMOPS_<SECTION>_<KEY>.
+OTHER_VARIABLES = (
+    "TEAMOPS_CONFIG",
+    "TEAMOPS_DB",
+    "TEAMOPS_NOW",
+    "TEAMOPS_DEBUG",
+    "TEAMOPS_FORMAT",
+    "TEAMOPS_QUIET",
+    "TEAMOPS_ACTOR",
+)
+
+
+def known_variables() -> list[str]:
+    """Every TEAMOPS_* variable teamops reads."""
+    names = list(OTHER_VARIABLES)
+    for f in dataclasses.fields(Config):
+        tp = get_type_hints(Config)[f.name]
+        if f.metadata.get("internal") or not dataclasses.is_dataclass(tp):
+            continue
+        hints = get_type_hints(tp)
+        names += [
+            f"TEAMOPS_{f.name}_{sf.name}".upper() for sf in dataclasses.fields(tp) if get_origin(hints[sf.name]) is not dict
+        ]
+    return names
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """A warning for each TEAMOPS_* variable teamops does not read, with the closest known name."""
+    candidates = [v for v in env if v.startswith("TEAMOPS_") and v not in OTHER_VARIABLES]
+    if not candidates:
+        return []
+    import difflib
+
+    known = known_variables()
+    warnings = []
+    for var in sorted(v for v in candidates if v not in known):
+        close = difflib.get_close_matches(var, known, n=1, cutoff=0.8)
+        hint = f"; did you mean {close[0]}?" if close else "; see teamops.toml.example for the names"
+        warnings.append(f"{var} is not a teamops setting and is ignored{hint}")
+    return warnings
 
 
 def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
@@ -519,7 +569,7 @@ def _validate_clickup(cfg: Config, loader: _Loader) -> None:
         if target not in cfg.tasks.statuses:
             raise loader.fail(f"clickup.status_map.{source}", f"maps to {target!r}, which tasks.statuses lacks")
     if cu.docs_parent and not {"id", "type"} <= set(cu.docs_parent):
-        raise loader.fail("clickup.docs_parent", 'needs id and type, e.g. { id = "90120000", type = "4" }')
+        raise loader.fail("clickup.docs_parent", 'needs id and type, e.g. { id = 90120000, type = 4 }')
     for role in cu.raci_fields:
         if role not in ("responsible", "accountable", "consulted", "informed"):
             raise loader.fail(f"clickup.raci_fields.{role}", "must be responsible, accountable, consulted or informed")
@@ -560,29 +610,28 @@ def flatten(cfg: Config, env: Mapping[str, str]) -> list[dict[str, Any]]:
     """Rows of key, value and source for `config show`, with secrets redacted."""
     rows: list[dict[str, Any]] = []
 
-    def walk(obj: Any, prefix: str, origin_key: str) -> None:
+    def source(key: str) -> str:
+        if key in cfg.origins:
+            return cfg.origins[key]
+        # A table value (routes, status_map) set in the file holds keys of its own.
+        return "file" if any(k.startswith(f"{key}.") for k in cfg.origins) else "default"
+
+    def walk(obj: Any, prefix: str) -> None:
         for f in dataclasses.fields(obj):
             if f.metadata.get("internal"):
                 continue
             val = getattr(obj, f.name)
             key = f"{prefix}.{f.name}" if prefix else f.name
-            okey = f"{origin_key}.{f.name}" if origin_key else f.name
             if dataclasses.is_dataclass(val):
-                walk(val, key, okey)
+                walk(val, key)
             elif isinstance(val, dict) and val and dataclasses.is_dataclass(next(iter(val.values()))):
                 for name, item in val.items():
-                    walk(item, f"{key}.{name}", okey)
+                    walk(item, f"{key}.{name}")
             elif isinstance(val, list) and val and dataclasses.is_dataclass(val[0]):
                 for i, item in enumerate(val):
-                    walk(item, f"{key}[{i}]", f.name)
+                    walk(item, f"{key}[{i}]")
             else:
-                rows.append(
-                    {
-                        "key": key,
-                        "value": redact(key, val, env),
-                        "source": cfg.origins.get(okey, cfg.origins.get(okey.split(".")[0], "default")),
-                    }
-                )
+                rows.append({"key": key, "value": redact(key, val, env), "source": source(key)})
 
-    walk(cfg, "", "")
+    walk(cfg, "")
     return rows

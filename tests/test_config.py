@@ -157,3 +157,43 @@ def test_github_api_url_from_environment(cli, isolated):
     }
     assert by_key["github.token_env"]["value"] == "GITHUB_TOKEN (set)"
     assert "ghp_x" not in res.stdout
+
+
+def test_clickup_ids_as_toml_integers(cli, isolated):
+    write(
+        isolated / "teamops.toml",
+        "[clickup]\nteam_id = 9012345\nlist_ids = [901100200300, 901100200301]\n"
+        "docs_parent = { id = 90120000, type = 4 }\n"
+        '[[people]]\nhandle = "alice"\nclickup_id = 81234\n',
+    )
+    from teamops.config import load_config
+
+    cfg = load_config(None, None, {})
+    assert cfg.clickup.team_id == "9012345" and cfg.clickup.list_ids == ["901100200300", "901100200301"]
+    assert cfg.clickup.docs_parent == {"id": "90120000", "type": "4"} and cfg.people[0].clickup_id == "81234"
+    assert cli("config", "show").exit_code == 0
+
+
+def test_config_show_names_the_true_source_of_each_value(cli, isolated):
+    write(
+        isolated / "teamops.toml",
+        '[ai]\nmodel = "ollama/llama3"\n[notify.channels.team]\nkind = "slack"\nurl_env = "SLACK_URL"\n'
+        '[notify.routes]\ntask_blocked = ["team"]\n[[repos]]\npath = "."\n',
+    )
+    res = cli("--db", "flag.db", "config", "show", "-f", "json", env={"TEAMOPS_AI_CONCURRENCY": "2"})
+    src = {r["key"]: r["source"] for r in json.loads(res.stdout)["rows"]}
+    assert src["ai.model"] == "file" and src["ai.concurrency"] == "env" and src["ai.timeout_s"] == "default"
+    assert src["notify.channels.team.kind"] == "file" and src["notify.channels.team.url_env"] == "file"
+    assert src["notify.channels.team.secret_env"] == "default"
+    assert src["notify.routes"] == "file" and src["repos[0].path"] == "file" and src["store.path"] == "flag"
+
+
+def test_an_unknown_teamops_variable_is_warned_about_with_the_closest_name(cli, isolated):
+    res = cli("config", "show", env={"TEAMOPS_STORE_PAHT": "x.db", "TEAMOPS_QQQ": "1", "TEAMOPS_NOW": ""})
+    assert res.exit_code == 0
+    assert (
+        "warning: TEAMOPS_STORE_PAHT is not a teamops setting and is ignored; did you mean TEAMOPS_STORE_PATH?"
+        in res.stderr
+    )
+    assert "warning: TEAMOPS_QQQ is not a teamops setting and is ignored; see teamops.toml.example" in res.stderr
+    assert "TEAMOPS_NOW" not in res.stderr

@@ -36,9 +36,11 @@ class AppState:
     @property
     def config(self) -> Config:
         if self._config is None:
-            from teamops.config import load_config
+            from teamops.config import load_config, unknown_variables
 
             self._config = load_config(self.config_flag, self.db_flag, os.environ)
+            for warning in unknown_variables(os.environ):
+                self.output().stderr.write(f"warning: {warning}\n")
         return self._config
 
     @property
