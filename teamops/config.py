@@ -414,7 +414,9 @@ def known_variables() -> list[str]:
             continue
         hints = get_type_hints(tp)
         names += [
-            f"TEAMOPS_{f.name}_{sf.name}".upper() for sf in dataclasses.fields(tp) if get_origin(hints[sf.name]) is not dict
+            f"TEAMOPS_{f.name}_{sf.name}".upper()
+            for sf in dataclasses.fields(tp)
+            if get_origin(hints[sf.name]) is not dict
         ]
     return names
 
@@ -569,7 +571,7 @@ def _validate_clickup(cfg: Config, loader: _Loader) -> None:
         if target not in cfg.tasks.statuses:
             raise loader.fail(f"clickup.status_map.{source}", f"maps to {target!r}, which tasks.statuses lacks")
     if cu.docs_parent and not {"id", "type"} <= set(cu.docs_parent):
-        raise loader.fail("clickup.docs_parent", 'needs id and type, e.g. { id = 90120000, type = 4 }')
+        raise loader.fail("clickup.docs_parent", "needs id and type, e.g. { id = 90120000, type = 4 }")
     for role in cu.raci_fields:
         if role not in ("responsible", "accountable", "consulted", "informed"):
             raise loader.fail(f"clickup.raci_fields.{role}", "must be responsible, accountable, consulted or informed")

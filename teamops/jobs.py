@@ -20,6 +20,8 @@ from teamops.store.database import now_iso, transaction
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from teamops.store.reader import Reader
+
 
 def builtin_jobs(cfg: Config) -> dict[str, list[str]]:
     """The jobs every install has when the config defines none."""
@@ -188,7 +190,13 @@ def _finish(db: Database, sid: int, s: StepResult) -> None:
         )
 
 
-def history(db: Database, job: str | None, limit: int) -> list[dict[str, Any]]:
+def count_runs(db: Reader, job: str | None) -> int:
+    """Runs recorded (of one job, or all)."""
+    sql = "SELECT COUNT(*) FROM job_runs WHERE run_id IS NULL" + (" AND job = ?" if job else "")
+    return int(db.execute(sql, [job] if job else []).fetchone()[0])
+
+
+def history(db: Reader, job: str | None, limit: int) -> list[dict[str, Any]]:
     where, params = ["run_id IS NULL"], []
     if job:
         where.append("job = ?")
@@ -196,7 +204,7 @@ def history(db: Database, job: str | None, limit: int) -> list[dict[str, Any]]:
     runs = db.execute(
         f"SELECT id, job, status, started_at, seconds, error FROM job_runs WHERE {' AND '.join(where)} "
         "ORDER BY id DESC LIMIT ?",
-        [*params, limit],
+        [*params, limit or -1],
     ).fetchall()
     out = []
     for rid, name, status, started, seconds, error in runs:

@@ -177,10 +177,22 @@ def _finish(db: Database, row_id: int, status: str, error: str | None, dry_run: 
         )
 
 
+def count_outbox(db: Reader, status: str | None = None, kind: str | None = None) -> int:
+    """How many messages `list_outbox` would show without a limit."""
+    where, params = ["1 = 1"], []
+    if status:
+        where.append("status = ?")
+        params.append(status)
+    if kind:
+        where.append("kind = ?")
+        params.append(kind)
+    return int(db.execute(f"SELECT COUNT(*) FROM outbox WHERE {' AND '.join(where)}", params).fetchone()[0])
+
+
 def list_outbox(
     db: Reader, status: str | None = None, kind: str | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """The newest messages first, for `notify list`."""
+    """The newest messages first, for `notify list` (limit 0: all)."""
     where, params = ["1 = 1"], []
     if status:
         where.append("status = ?")
@@ -191,7 +203,7 @@ def list_outbox(
     rows = db.execute(
         "SELECT id, kind, idempotency_key, channel, status, attempts, created_at, sent_at, last_error, "
         f"payload FROM outbox WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
-        [*params, limit],
+        [*params, limit or -1],
     ).fetchall()
     return [
         {

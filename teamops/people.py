@@ -226,25 +226,32 @@ def list_people(db: Reader) -> list[dict[str, Any]]:
 
 
 def unmapped_authors(db: Reader) -> list[dict[str, Any]]:
-    """Commit authors that match nobody, most commits first, so the worst gaps show at the top."""
+    """Commit authors that match nobody, most commits first, so the worst gaps show at the top.
+
+    Counted as `kpi activity` counts them: one row per email, merges left out (`merges` says how
+    many there are besides), the latest name the author used.
+    """
     rows = db.execute(
         """
-        SELECT author_name, author_email, MAX(author_login), COUNT(*), MAX(authored_at)
-        FROM commits WHERE person_id IS NULL
-        GROUP BY author_email, author_name
-        ORDER BY COUNT(*) DESC, author_email
+        SELECT c.author_email, SUM(c.is_merge = 0), SUM(c.is_merge), MAX(c.author_login), MAX(c.authored_at),
+            (SELECT n.author_name FROM commits n WHERE n.person_id IS NULL AND n.author_email = c.author_email
+             ORDER BY n.authored_at DESC LIMIT 1)
+        FROM commits c WHERE c.person_id IS NULL
+        GROUP BY c.author_email
+        ORDER BY SUM(c.is_merge = 0) DESC, c.author_email
         """
     ).fetchall()
     return [
         {
             "source": "commits",
-            "name": n,
-            "email": e,
+            "name": name,
+            "email": email,
             "login": login,
-            "commits": c,
+            "commits": n,
+            "merges": merges,
             "last_seen": last,
         }
-        for n, e, login, c, last in rows
+        for email, n, merges, login, last, name in rows
     ]
 
 

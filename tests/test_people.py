@@ -45,6 +45,37 @@ def test_unmapped_lists_authors_with_counts(cli, synced):
     assert all(r["commits"] == 1 for r in data)
 
 
+def test_unmapped_counts_agree_with_activity_and_emails_are_never_cut(cli, make_repo, tmp_path, monkeypatch):
+    from teamops.cli.output import Output
+
+    repo = make_repo()
+    bot = ("dependabot-preview[bot]", "27856297+dependabot-preview[bot]@users.noreply.github.com")
+    repo.commit("bump", {"a": "1\n"}, author=bot)
+    repo.git("checkout", "-q", "-b", "side")
+    repo.commit("bump 2", {"b": "1\n"}, author=bot)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "--no-edit", "side", env={"GIT_AUTHOR_NAME": bot[0], "GIT_AUTHOR_EMAIL": bot[1]})
+    for i in range(3):
+        repo.commit(f"c{i}", {f"f{i}": "1\n"}, author=(f"Person {i}", f"p{i}@a-rather-long-company-domain.example"))
+    db = str(tmp_path / "t.db")
+    cli("--db", db, "sync-commits", "--repo", str(repo.path))
+    unmapped = {r["email"]: r for r in json.loads(cli("--db", db, "people", "unmapped", "-f", "json").stdout)["rows"]}
+    activity = json.loads(cli("--db", db, "kpi", "activity", "-f", "json").stdout)["rows"]
+    assert {r["person"].split("<")[1].rstrip(">"): r["commits"] for r in activity} == {
+        e: r["commits"] for e, r in unmapped.items()
+    }
+    assert unmapped[bot[1]]["commits"] == 2 and unmapped[bot[1]]["merges"] == 1
+    # In an 80-column terminal every email is shown whole; optional columns make room.
+    monkeypatch.setattr(Output, "tty", property(lambda self: True))
+    table = cli("--db", db, "people", "unmapped", env={"COLUMNS": "80"}).stdout
+    for email in unmapped:
+        assert email in table
+    assert "…" not in table
+    limited = cli("--db", db, "people", "unmapped", "--limit", "2")
+    assert "… and 2 more (--limit 0 shows all)" in limited.stdout
+    assert len([line for line in limited.stdout.splitlines() if "@" in line]) == 2
+
+
 def test_adding_people_reattributes_stored_commits(cli, synced):
     res = cli("--db", synced, "people", "add", "alice", "--email", "ALICE@acme.io", "--github", "AliceL")
     assert res.exit_code == 0 and "2 commits attributed" in res.stderr
@@ -90,7 +121,7 @@ def test_edit_adds_and_removes_identities_and_remove_unmaps(cli, synced):
     assert "xav" not in people_commits(synced)
     cli("--db", synced, "people", "edit", "xav", "--email", "x@elsewhere.org", "--rename", "xavier")
     res = cli("--db", synced, "people", "remove", "xavier")
-    assert res.exit_code == 0 and "1 commits are unmapped now" in res.stderr
+    assert res.exit_code == 0 and "removed xavier (1 commit unmapped now)" in res.stderr
     assert people_commits(synced)["-"] == 4
 
 

@@ -166,7 +166,9 @@ def list_(ctx: typer.Context, fmt: FormatOpt = None) -> None:
 def history_(
     ctx: typer.Context,
     job: Annotated[str | None, typer.Option("--job", help="Only this job.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many runs, newest first.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, max=1_000_000, help="At most this many runs, newest first (0: all).")
+    ] = 20,
     fmt: FormatOpt = None,
 ) -> None:
     """Past runs with their steps, status, time and errors.
@@ -175,14 +177,16 @@ def history_(
     Example:
       teamops job history --job nightly --limit 5
     """
-    from teamops.jobs import history, mark_abandoned
+    from teamops.jobs import count_runs, history, mark_abandoned
 
     st = state(ctx)
     mark_abandoned(st.db)
+    rows = history(st.db, job, limit)
     st.output(fmt_value(fmt)).report(
         Report(
             name="job-history",
-            rows=history(st.db, job, limit),
+            rows=rows,
+            more=count_runs(st.db, job) - len(rows),
             columns=[
                 Column("run", "Run", numeric=True),
                 Column("job", "Job"),

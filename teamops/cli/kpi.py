@@ -6,7 +6,17 @@ from typing import Annotated, Any
 
 import typer
 
-from teamops.cli.options import FormatOpt, PersonOpt, RepoOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value, group_help
+from teamops.cli.options import (
+    FormatOpt,
+    LimitOpt,
+    PersonOpt,
+    RepoOpt,
+    SinceOpt,
+    TeamOpt,
+    UntilOpt,
+    fmt_value,
+    group_help,
+)
 from teamops.cli.output import Column, Output, Report, limited
 from teamops.cli.state import AppState, state
 from teamops.clock import now
@@ -19,9 +29,6 @@ app = typer.Typer(
 
 SprintOpt = Annotated[str | None, typer.Option("--sprint", help="A sprint (default: the active or last one).")]
 LastOpt = Annotated[str | None, typer.Option("--last", help="A window ending now: 7d, 4w, 3m (instead of --since).")]
-LimitOpt = Annotated[
-    int | None, typer.Option("--limit", min=0, max=1_000_000, help="Show at most N rows (0: all), then 'N more'.")
-]
 
 ACTIVITY_COLUMNS = [
     Column("person", "Person"),

@@ -168,7 +168,9 @@ def list_(
     ctx: typer.Context,
     status: Annotated[str | None, typer.Option("--status", help="pending, sent or failed.")] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="A message kind, e.g. eod_reminder.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many, newest first.")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, max=1_000_000, help="At most this many, newest first (0: all).")
+    ] = 50,
     fmt: FormatOpt = None,
 ) -> None:
     """Show queued, sent and failed messages, newest first.
@@ -178,15 +180,17 @@ def list_(
       teamops notify list --status failed
     """
     from teamops.errors import UsageError
-    from teamops.notify import list_outbox
+    from teamops.notify import count_outbox, list_outbox
 
     if status and status not in ("pending", "sent", "failed"):
         raise UsageError(f"--status must be pending, sent or failed, not {status!r}")
     st = state(ctx)
+    rows = list_outbox(st.reader, status, kind, limit)
     st.output(fmt_value(fmt)).report(
         Report(
             name="notify-list",
-            rows=list_outbox(st.reader, status, kind, limit),
+            rows=rows,
+            more=count_outbox(st.reader, status, kind) - len(rows),
             columns=[
                 Column("id", "#", numeric=True),
                 Column("kind", "Kind"),

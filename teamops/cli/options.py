@@ -32,6 +32,9 @@ UntilOpt = Annotated[
 PersonOpt = Annotated[str | None, typer.Option("--person", help="Only this person (handle).")]
 TeamOpt = Annotated[str | None, typer.Option("--team", help="Only people of this team.")]
 RepoOpt = Annotated[str | None, typer.Option("--repo", help="A local path or a GitHub owner/name.")]
+LimitOpt = Annotated[
+    int | None, typer.Option("--limit", min=0, max=1_000_000, help="Show at most N rows (0: all), then 'N more'.")
+]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would happen; change and send nothing.")]
 
 

@@ -6,9 +6,10 @@ from typing import Annotated
 
 import typer
 
-from teamops.cli.options import FormatOpt, fmt_value, group_help
-from teamops.cli.output import Column, Report
+from teamops.cli.options import FormatOpt, LimitOpt, fmt_value, group_help
+from teamops.cli.output import Column, Report, limited
 from teamops.cli.state import state
+from teamops.wording import count
 
 app = typer.Typer(
     help=group_help(
@@ -53,7 +54,7 @@ def add(
         "SELECT COUNT(*) FROM commits c JOIN people p ON p.id = c.person_id WHERE p.handle = ?",
         [handle],
     ).fetchone()[0]
-    st.output().message(f"added {handle} ({n:,} commits attributed)")
+    st.output().message(f"added {handle} ({count(n, 'commit')} attributed)")
 
 
 @app.command("edit")
@@ -114,11 +115,11 @@ def remove(
 
     st = state(ctx)
     n = remove_person(st.db, handle)
-    st.output().message(f"removed {handle} ({n:,} commits are unmapped now)")
+    st.output().message(f"removed {handle} ({count(n, 'commit')} unmapped now)")
 
 
 @app.command("list")
-def list_(ctx: typer.Context, fmt: FormatOpt = None) -> None:
+def list_(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) -> None:
     """Everyone, with identities and commit counts.
 
     \b
@@ -128,20 +129,22 @@ def list_(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     from teamops.people import list_people
 
     st = state(ctx)
+    rows, more = limited(list_people(st.reader), limit)
     st.output(fmt_value(fmt)).report(
         Report(
             name="people",
-            rows=list_people(st.reader),
+            rows=rows,
+            more=more,
             columns=[
                 Column("handle", "Handle"),
                 Column("name", "Name"),
                 Column("team", "Team"),
-                Column("lead", "Lead"),
-                Column("active", "Active"),
+                Column("lead", "Lead", drop=2),
+                Column("active", "Active", drop=3),
                 Column("emails", "Emails"),
                 Column("github", "GitHub"),
-                Column("clickup_id", "ClickUp"),
-                Column("timezone", "Timezone"),
+                Column("clickup_id", "ClickUp", drop=1),
+                Column("timezone", "Timezone", drop=4),
                 Column("commits", "Commits", numeric=True),
             ],
             empty="no people yet: add one with `teamops people add HANDLE --email ...`",
@@ -150,8 +153,8 @@ def list_(ctx: typer.Context, fmt: FormatOpt = None) -> None:
 
 
 @app.command("unmapped")
-def unmapped(ctx: typer.Context, fmt: FormatOpt = None) -> None:
-    """Commit authors that match nobody, with their commit counts.
+def unmapped(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) -> None:
+    """Commit authors and ClickUp users that match nobody, most commits first (merges left out, as in kpi activity).
 
     \b
     Example:
@@ -161,20 +164,22 @@ def unmapped(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     from teamops.people import unmapped_authors
 
     st = state(ctx)
+    rows, more = limited(unmapped_authors(st.reader) + unmapped_clickup_users(st.reader), limit)
     st.output(fmt_value(fmt)).report(
         Report(
             name="people-unmapped",
-            rows=unmapped_authors(st.reader) + unmapped_clickup_users(st.reader),
+            rows=rows,
+            more=more,
             columns=[
-                Column("source", "Source"),
+                Column("source", "Source", drop=3),
                 Column("name", "Name"),
                 Column("email", "Email"),
-                Column("login", "Login"),
+                Column("login", "Login", drop=2),
                 Column("commits", "Commits", numeric=True),
                 Column("tasks", "Tasks", numeric=True),
-                Column("last_seen", "Last seen", date=True),
+                Column("last_seen", "Last seen", date=True, drop=1),
             ],
             empty="every commit author is mapped to a person",
-            footer="map one: teamops people add HANDLE --email EMAIL (or --clickup-id ID, or people edit ...)",
+            footer="map one: teamops people add HANDLE --email EMAIL (or --clickup-id ID)",
         )
     )

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
-from teamops.cli.options import DryRunOpt, FormatOpt, fmt_value, group_help
-from teamops.cli.output import Column, Output, Report
+from teamops.cli.options import DryRunOpt, FormatOpt, LimitOpt, fmt_value, group_help
+from teamops.cli.output import Column, Output, Report, limited
 from teamops.cli.state import AppState, state
 from teamops.wording import count
 
@@ -168,6 +168,7 @@ def list_(
     ctx: typer.Context,
     person: PersonOpt = None,
     status: Annotated[str | None, typer.Option("--status", help="pending, done or dropped.")] = None,
+    limit: LimitOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
     """Mastery items, pending first by due date.
@@ -179,10 +180,12 @@ def list_(
     from teamops.mastery import items
 
     st = state(ctx)
+    rows, more = limited(items(st.reader, person, status), limit)
     st.output(fmt_value(fmt)).report(
         Report(
             name="mastery",
-            rows=items(st.reader, person, status),
+            rows=rows,
+            more=more,
             columns=[
                 Column("id", "#", numeric=True),
                 Column("person", "Person"),

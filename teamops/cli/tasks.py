@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from teamops.cli.notify import deliver
-from teamops.cli.options import FormatOpt, fmt_value, group_help
-from teamops.cli.output import Column, Report
+from teamops.cli.options import FormatOpt, LimitOpt, fmt_value, group_help
+from teamops.cli.output import Column, Report, limited
 from teamops.cli.state import state
 from teamops.wording import count
 
@@ -205,6 +205,7 @@ def list_(
     sprint: Annotated[str | None, typer.Option("--sprint", help="Only this sprint.")] = None,
     person: Annotated[str | None, typer.Option("--person", help="Only tasks where this person has a role.")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only tasks not done.")] = False,
+    limit: LimitOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
     """Tasks with status, points, sprint and owners.
@@ -216,10 +217,12 @@ def list_(
     from teamops.tasks import list_tasks
 
     st = state(ctx)
+    rows, more = limited(list_tasks(st.reader, st.config, status, sprint, person, open_only), limit)
     st.output(fmt_value(fmt)).report(
         Report(
             name="tasks",
-            rows=list_tasks(st.reader, st.config, status, sprint, person, open_only),
+            rows=rows,
+            more=more,
             columns=[
                 Column("id", "#", numeric=True),
                 Column("title", "Title", cut=True),
