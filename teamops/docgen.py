@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.config import Config
 from teamops.store.database import now_iso, transaction
+from teamops.wording import count, number
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -99,7 +100,8 @@ def gather(db: Database, cfg: Config, kind: str, title: str, since: str, until: 
 
 
 def _g(value: float | None) -> str:
-    return "0" if not value else f"{value:g}"
+    """Points and counts with thousands separators, as tables show them."""
+    return number(value or 0)
 
 
 def template(m: Material) -> str:
@@ -123,7 +125,7 @@ def template(m: Material) -> str:
         lines += ["| repository | area | commits | AI points | people |", "|---|---|---:|---:|---|"]
         for (repo, area), cs in sorted(areas.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             names = ", ".join(sorted({c["person"] for c in cs}))
-            lines.append(f"| {repo} | {area} | {len(cs)} | {_g(sum(c['ai_points'] or 0 for c in cs))} | {names} |")
+            lines.append(f"| {repo} | {area} | {len(cs):,} | {_g(sum(c['ai_points'] or 0 for c in cs))} | {names} |")
     else:
         lines.append("No commits in this range.")
     lines += ["", "## People", ""]
@@ -134,18 +136,18 @@ def template(m: Material) -> str:
         lines += ["| person | commits | AI points | +lines | -lines |", "|---|---:|---:|---:|---:|"]
         for who, cs in sorted(people.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             lines.append(
-                f"| {who} | {len(cs)} | {_g(sum(c['ai_points'] or 0 for c in cs))} | "
-                f"{sum(c['additions'] or 0 for c in cs)} | {sum(c['deletions'] or 0 for c in cs)} |"
+                f"| {who} | {len(cs):,} | {_g(sum(c['ai_points'] or 0 for c in cs))} | "
+                f"{sum(c['additions'] or 0 for c in cs):,} | {sum(c['deletions'] or 0 for c in cs):,} |"
             )
     else:
         lines.append("Nobody committed in this range.")
-    lines += ["", "## Tasks", "", f"**Done ({len(m.done)})**", ""]
+    lines += ["", "## Tasks", "", f"**Done ({len(m.done):,})**", ""]
     lines += [
         f"- {t['task']} {t['title']}" + (f" ({_g(t['points'])} points)" if t["points"] else "") for t in m.done
     ] or ["- none"]
-    lines += ["", f"**In progress ({len(m.in_progress)})**", ""]
+    lines += ["", f"**In progress ({len(m.in_progress):,})**", ""]
     lines += [f"- {t['task']} {t['title']}" for t in m.in_progress] or ["- none"]
-    lines += ["", f"**Blocked ({len(m.blocked)})**", ""]
+    lines += ["", f"**Blocked ({len(m.blocked):,})**", ""]
     lines += [
         f"- {t['task']} {t['title']}: {t['reason'] or 'no reason given'} (since {str(t['since'])[:10]})"
         for t in m.blocked
@@ -154,11 +156,11 @@ def template(m: Material) -> str:
         "",
         "## Numbers",
         "",
-        f"- {len(m.commits)} commits, +{sum(c['additions'] or 0 for c in m.commits)} / "
-        f"-{sum(c['deletions'] or 0 for c in m.commits)} lines, "
+        f"- {count(len(m.commits), 'commit')}, +{sum(c['additions'] or 0 for c in m.commits):,} / "
+        f"-{sum(c['deletions'] or 0 for c in m.commits):,} lines, "
         f"{_g(sum(c['ai_points'] or 0 for c in m.commits))} AI points",
-        f"- {len(m.done)} tasks done ({_g(sum(t['points'] or 0 for t in m.done))} points), "
-        f"{len(m.in_progress)} in progress, {len(m.blocked)} blocked",
+        f"- {count(len(m.done), 'task')} done ({_g(sum(t['points'] or 0 for t in m.done))} points), "
+        f"{len(m.in_progress):,} in progress, {len(m.blocked):,} blocked",
         "",
     ]
     return "\n".join(lines)

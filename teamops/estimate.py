@@ -346,7 +346,8 @@ def analyze_llm(
         for job in jobs:
             if isinstance(job, CommitToEstimate):
                 continue
-            est = max(job.prompt_tokens, 0) * price_in + client.max_output_tokens * price_out
+            # Rounded as shown, so the rows add up to the total printed.
+            est = round(max(job.prompt_tokens, 0) * price_in + client.max_output_tokens * price_out, 6)
             result.dry_run.append(
                 {
                     "repo": job.commit.repo,
@@ -354,11 +355,11 @@ def analyze_llm(
                     "subject": job.commit.message.split("\n", 1)[0][:72],
                     "tokens_in": max(job.prompt_tokens, 0),
                     "max_tokens_out": client.max_output_tokens,
-                    "est_cost_usd": round(est, 6),
+                    "est_cost_usd": est,
                 }
             )
             result.tokens_in += max(job.prompt_tokens, 0)
-            result.cost_usd += est
+            result.cost_usd = round(result.cost_usd + est, 6)
         return
 
     reserved: dict[Future[Any], float] = {}

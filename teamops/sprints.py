@@ -17,12 +17,13 @@ if TYPE_CHECKING:
 
 def sprint_row(db: Reader, name: str) -> dict[str, Any]:
     row = db.execute(
-        "SELECT id, name, start_date, end_date, status, started_at, closed_at, team FROM sprints WHERE name = ?",
+        "SELECT id, name, start_date, end_date, status, started_at, closed_at, team, start_event_id FROM sprints "
+        "WHERE name = ?",
         [name],
     ).fetchone()
     if row is None:
         raise InvalidInput(f"no sprint {name!r}", "see `teamops sprint list`")
-    keys = ("id", "name", "start_date", "end_date", "status", "started_at", "closed_at", "team")
+    keys = ("id", "name", "start_date", "end_date", "status", "started_at", "closed_at", "team", "start_event_id")
     return dict(zip(keys, row, strict=True))
 
 
@@ -58,7 +59,11 @@ def start_sprint(db: Database, name: str, at: str | None = None, estimated: bool
             "SELECT ?, id, points, ?, ? FROM tasks WHERE sprint_id = ? AND removed_at IS NULL",
             [sprint["id"], at, int(estimated), sprint["id"]],
         )
-        db.execute("UPDATE sprints SET status = 'active', started_at = ? WHERE id = ?", [at, sprint["id"]])
+        db.execute(
+            "UPDATE sprints SET status = 'active', started_at = ?, "
+            "start_event_id = (SELECT COALESCE(MAX(id), 0) FROM task_events) WHERE id = ?",
+            [at, sprint["id"]],
+        )
     return cur.rowcount
 
 
@@ -106,17 +111,27 @@ def scope_changes(db: Reader, name: str) -> list[dict[str, Any]]:
     if not sprint["started_at"]:
         return []
     end = sprint["closed_at"] or "9999"
+    # After the start: events recorded after it (exact within a second), else, for a sprint whose
+    # start was taken from ClickUp's dates, events dated after it.
+    after = "e.id > ?" if sprint["start_event_id"] is not None else "e.at > ?"
     rows = db.execute(
-        """
+        f"""
         SELECT e.at, t.id, t.title, e.field, e.old, e.new, e.actor FROM task_events e JOIN tasks t ON t.id = e.task_id
-        WHERE e.at > ? AND e.at <= ? AND (
+        WHERE {after} AND e.at <= ? AND (
             (e.field = 'sprint' AND (e.old = ? OR e.new = ?))
             OR (e.field = 'points' AND e.old IS NOT NULL AND (t.sprint_id = ? OR e.task_id IN
                 (SELECT task_id FROM sprint_tasks WHERE sprint_id = ?)))
         )
         ORDER BY e.id
         """,
-        [sprint["started_at"], end, name, name, sprint["id"], sprint["id"]],
+        [
+            sprint["start_event_id"] if sprint["start_event_id"] is not None else sprint["started_at"],
+            end,
+            name,
+            name,
+            sprint["id"],
+            sprint["id"],
+        ],
     ).fetchall()
     out = []
     for at, tid, title, fld, old, new, actor in rows:

@@ -240,6 +240,18 @@ def test_raci_check_gates_a_workflow(cli, team):
     assert cli("raci", "check", "--task", "99").exit_code == 5
 
 
+def test_a_task_added_to_a_started_sprint_is_a_scope_change_even_in_the_same_second(cli, team):
+    at = {"TEAMOPS_NOW": "2026-11-02T08:00:00Z"}
+    cli("sprint", "add", "S", "--start", "2026-11-02", "--end", "2026-11-13", env=at)
+    add(cli, "Planned", "-R", "bob", "-A", "alice", "--points", "3", "--sprint", "S", env=at)
+    assert cli("sprint", "start", "S", env=at).exit_code == 0
+    add(cli, "Late", "-R", "bob", "-A", "alice", "--points", "5", "--sprint", "S", env=at)
+    scope = json.loads(cli("sprint", "show", "S", "-f", "json", env=at).stdout)["rows"]
+    assert [(c["task"], c["change"]) for c in scope] == [("#2", "added")]
+    burndown = cli("kpi", "burndown", "--sprint", "S", env=at).stdout
+    assert "committed 3 points" in burndown and "scope: 2026-11-02 #2 added" in burndown and "None" not in burndown
+
+
 def test_sprint_commitment_and_scope_changes(cli, team):
     before = {"TEAMOPS_NOW": "2026-11-01T12:00:00Z"}
     cli("sprint", "add", "Sprint 7", "--start", "2026-11-02", "--end", "2026-11-13", env=before)

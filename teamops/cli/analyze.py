@@ -11,6 +11,7 @@ from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.dates import range_bounds
 from teamops.errors import ServiceError, UsageError
+from teamops.wording import count
 
 
 def analyze(
@@ -90,7 +91,7 @@ def analyze(
                     Column("sha", "Commit"),
                     Column("subject", "Subject", cut=True),
                     Column("tokens_in", "Tokens in", numeric=True),
-                    Column("est_cost_usd", "Est. USD", numeric=True),
+                    Column("est_cost_usd", "Est. USD", numeric=True, decimals=6),
                 ],
                 meta={
                     "model": opts.model,
@@ -104,8 +105,8 @@ def analyze(
             )
         )
         out.message(
-            f"dry run ({opts.model}): would estimate {len(result.dry_run):,} commits, "
-            f"~{result.tokens_in:,} input tokens, est. ${result.cost_usd:.4f} at most "
+            f"dry run ({opts.model}): would estimate {count(len(result.dry_run), 'commit')}, "
+            f"~{result.tokens_in:,} input tokens, est. ${result.cost_usd:.6f} at most "
             f"(budget ${opts.budget_usd:.2f}); {result.cached:,} cached; nothing was sent"
         )
         return

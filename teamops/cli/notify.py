@@ -68,9 +68,17 @@ def unrouted(cfg: Config, kinds: list[str]) -> list[str]:
     return sorted({k for k in kinds if not cfg.notify.routes.get(k)})
 
 
+# Messages someone waits for: when nobody would get one, say so (the rest only with -v).
+WAITED_FOR = {"task_blocked", "escalation", "job_failed"}
+
+
 def say_unrouted(out: Output, kinds: list[str]) -> None:
     for kind in kinds:
-        out.message(f"{kind}: no channel is routed ([notify.routes] {kind}), so nothing was queued")
+        line = f"{kind}: no channel is routed ([notify.routes] {kind}), so nothing was queued"
+        if kind in WAITED_FOR:
+            out.message(line)
+        else:
+            out.detail(line)
 
 
 def deliver(st: AppState, out: Output, messages: list[Any], no_send: bool) -> None:

@@ -457,3 +457,10 @@ def m013_activity_index_by_time(db: Database) -> None:
         "CREATE INDEX idx_commits_activity ON commits(person_id, author_email, is_merge, authored_at, author_day, "
         "additions, deletions, stats_missing, ai_points, ai_hours, author_name)"
     )
+
+
+@migration
+def m014_sprint_start_event(db: Database) -> None:
+    # The last task event before a sprint started: what came after is a scope change, even within
+    # the same second as the start.
+    db.execute("ALTER TABLE sprints ADD COLUMN start_event_id INTEGER")
