@@ -77,24 +77,21 @@ def gather(db: Database, cfg: Config, kind: str, title: str, since: str, until: 
                 "area": areas[0],
             }
         )
-    done = cfg.tasks.done_statuses
-    marks = ",".join("?" * len(done))
-    for tid, title_, pts, status, since_blocked, reason in db.execute(
-        f"""
-        SELECT id, title, points, status, blocked_since, blocked_reason FROM tasks
-        WHERE removed_at IS NULL AND (
-            (status IN ({marks}) AND done_at >= ? AND done_at < ?)
-            OR status NOT IN ({marks})
-        ) ORDER BY id
-        """,
-        [*done, since, until, *done],
-    ):
-        item = {"task": f"#{tid}", "title": title_, "points": pts}
-        if status in done:
-            m.done.append(item)
-        elif status in cfg.tasks.blocked_statuses:
-            m.blocked.append({**item, "since": since_blocked, "reason": reason})
-        elif status in cfg.tasks.active_statuses:
+    # Tasks as they were at the end of the period, from their history (not as they are today).
+    from teamops.tasks import tasks_as_of
+
+    t = cfg.tasks
+    for task in sorted(tasks_as_of(db, until), key=lambda x: x.task_id):
+        if task.removed or task.status is None:
+            continue
+        points = float(task.points) if task.points not in (None, "") else None
+        item = {"task": f"#{task.task_id}", "title": task.title, "points": points}
+        if task.status in t.done_statuses:
+            if task.status_since and task.status_since >= since:
+                m.done.append(item)
+        elif task.status in t.blocked_statuses:
+            m.blocked.append({**item, "since": task.status_since, "reason": task.blocked_reason})
+        elif task.status in t.active_statuses:
             m.in_progress.append(item)
     return m
 

@@ -129,8 +129,10 @@ def plan_eod(
         lines.append(commits_line + ".")
         if doing:
             lines.append("In progress: " + "; ".join(f"#{tid} {title}" for tid, title in doing[:10]) + ".")
+        # "Blocked for" as of the end of the day reported (today: now).
+        as_of = min(now, parse_iso(end))
         for tid, title, since, reason in stuck[:10]:
-            how_long = f"{_hours_since(since, now):.0f} h" if since else "a while"
+            how_long = f"{_hours_since(since, as_of):.0f} h" if since else "a while"
             lines.append(f"Blocked: #{tid} {title}, for {how_long}" + (f" ({reason})" if reason else "") + ".")
         for _, title, due_date in due[:10]:
             when = "overdue since" if due_date < local.isoformat() else "due"

@@ -406,3 +406,40 @@ def replay(db: Database, task_id: int, until: str | None = None) -> dict[str, st
         name = "title" if event["field"] == "created" else event["field"]
         state[name] = event["new"]
     return state
+
+
+@dataclass
+class TaskThen:
+    """A task as its events say it was at a moment: for documents about a past period."""
+
+    task_id: int
+    title: str
+    status: str | None = None
+    points: str | None = None
+    status_since: str | None = None
+    blocked_reason: str | None = None
+    removed: bool = False
+
+
+def tasks_as_of(db: Reader, until: str) -> list[TaskThen]:
+    """Every task created before `until`, replayed from its events up to then."""
+    tasks: dict[int, TaskThen] = {}
+    for tid, at, name, new in db.execute(
+        "SELECT task_id, at, field, new FROM task_events WHERE at < ? AND field IN "
+        "('created', 'title', 'status', 'points', 'blocked_reason', 'removed') ORDER BY id",
+        [until],
+    ):
+        task = tasks.setdefault(tid, TaskThen(tid, new or ""))
+        if name in ("created", "title"):
+            task.title = new or task.title
+        elif name == "status":
+            if new != task.status:
+                task.status_since = at
+            task.status = new
+        elif name == "points":
+            task.points = new
+        elif name == "blocked_reason":
+            task.blocked_reason = new
+        elif name == "removed":
+            task.removed = new is not None
+    return list(tasks.values())

@@ -64,12 +64,26 @@ def test_weekly_heuristic_document_has_the_outline(cli, week, isolated):
     assert "Outside the week" not in doc
     assert "- #1 Export invoices (3 points)" in doc and "- #2 Fix SSO: vendor keys (since 2026-11-20)" in doc
     assert "- 2 commits, +140 / -0 lines, 4 AI points" in doc
-    assert "gen-doc weekly (heuristic): 2 commits, 1 tasks done" in res.stderr
+    assert "gen-doc weekly (heuristic): 2 commits, 1 task done" in res.stderr
     again = cli("gen-doc", "weekly", env=NOW).stdout
     assert again == doc  # deterministic
     conn = sqlite3.connect(isolated / "teamops.db")
     assert conn.execute("SELECT COUNT(*), MIN(model) FROM docs").fetchone() == (2, "heuristic")
     conn.close()
+
+
+def test_a_past_week_shows_tasks_as_they_were_at_its_end(cli, week):
+    # After the week: the blocked task is unblocked and finished, the done one reopened and renamed.
+    later = {"TEAMOPS_NOW": "2026-11-24T09:00:00Z"}
+    cli("task", "unblock", "2", env=later)
+    cli("task", "done", "2", env=later)
+    cli("task", "update", "1", "--status", "in_progress", "--title", "Export invoices v2", env=later)
+    doc = cli("gen-doc", "weekly", env=NOW).stdout
+    assert "**Done (1)**\n\n- #1 Export invoices (3 points)" in doc
+    assert "**Blocked (1)**\n\n- #2 Fix SSO: vendor keys (since 2026-11-20)" in doc
+    assert "v2" not in doc
+    this_week = cli("gen-doc", "weekly", "--since", "2026-11-23", "--until", "2026-11-29", env=NOW).stdout
+    assert "**Done (1)**\n\n- #2 Fix SSO" in this_week and "**In progress (1)**\n\n- #1 Export invoices v2" in this_week
 
 
 def test_release_between_tags_and_out_file(cli, week, isolated):

@@ -130,6 +130,14 @@ def test_once_per_day_force_and_dry_run(cli, team, isolated):
     assert len(team.received) == before and len(outbox(isolated)) == 4
 
 
+def test_an_earlier_date_counts_blocked_hours_up_to_that_day(cli, team, isolated):
+    cli("task", "add", "Stuck", "-R", "anna", "-A", "anna", "--no-send", env=at("2026-11-23T08:00:00Z"))
+    cli("task", "block", "1", "--reason", "legal", "--no-send", env=at("2026-11-23T09:00:00Z"))
+    res = cli("remind", "eod", "--person", "anna", "--date", "2026-11-24", "--dry-run", env=at("2026-11-27T12:00:00Z"))
+    # The end of Tuesday the 24th in Berlin is 23:00 UTC: 38 h after the block, not the 99 h until now.
+    assert "Blocked: #1 Stuck, for 38 h (legal)." in res.stdout, res.stdout
+
+
 def test_a_reminder_queued_with_no_send_is_pending_not_sent(cli, team, isolated):
     queued = cli("remind", "eod", "--person", "anna", "--no-send", env=at("2026-11-25T16:30:00Z"))
     assert "1 queued (2 messages)" in queued.stderr and team.received == []

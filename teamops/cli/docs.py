@@ -13,6 +13,7 @@ import typer
 from teamops.cli.options import DryRunOpt
 from teamops.cli.state import AppState, state
 from teamops.errors import ConfigError, UsageError
+from teamops.wording import count
 
 
 def _bound(st: AppState, value: str, end: bool) -> str:
@@ -108,7 +109,10 @@ def gen_doc(
         Path(out_file).write_text(written.content, encoding="utf-8")
     elif not publish:
         out.stdout.write(written.content)
-    line = f"gen-doc {kind} ({written.model}): {len(material.commits)} commits, {len(material.done)} tasks done"
+    line = (
+        f"gen-doc {kind} ({written.model}): {count(len(material.commits), 'commit')}, "
+        f"{count(len(material.done), 'task')} done"
+    )
     if written.model != "heuristic":
         line += f"; {written.tokens_in:,} tokens in, {written.tokens_out:,} out, ${written.cost_usd:.4f}"
     out.message(line + (f"; written to {out_file}" if out_file else ""))
