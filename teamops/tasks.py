@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from teamops.config import Config
 from teamops.errors import Findings, InvalidInput
 from teamops.messages import Message
-from teamops.raci import ROLES, RoleHolder, holders_of, violations
+from teamops.raci import ROLE_NAMES, ROLES, RoleHolder, holders_of, violations
 from teamops.store.database import now_iso, transaction
 from teamops.wording import count
 
@@ -69,7 +69,10 @@ def _holders_for(db: Database, roles: dict[str, list[str]]) -> list[RoleHolder]:
         for handle in roles.get(role, []):
             row = db.execute("SELECT id, handle, active FROM people WHERE handle = ?", [handle]).fetchone()
             if row is None:
-                holders.append(RoleHolder(role, None, None, True, handle))
+                raise InvalidInput(
+                    f"no person with handle {handle!r} (given as {ROLE_NAMES[role]}): nothing was saved",
+                    "see `teamops people list`, or add them with `teamops people add`",
+                )
             else:
                 holders.append(RoleHolder(role, int(row[0]), row[1], bool(row[2])))
     return holders
@@ -347,7 +350,8 @@ def list_tasks(
     person: str | None = None,
     open_only: bool = False,
 ) -> list[dict[str, Any]]:
-    where, params = ["t.removed_at IS NULL"], []
+    where: list[str] = ["t.removed_at IS NULL"]
+    params: list[Any] = []
     if status:
         where.append("t.status = ?")
         params.append(status)
@@ -359,10 +363,10 @@ def list_tasks(
         where.append("s.name = ?")
         params.append(sprint)
     if person:
-        where.append(
-            "t.id IN (SELECT r.task_id FROM task_roles r JOIN people p ON p.id = r.person_id WHERE p.handle = ?)"
-        )
-        params.append(person)
+        from teamops.people import person_id
+
+        where.append("t.id IN (SELECT r.task_id FROM task_roles r WHERE r.person_id = ?)")
+        params.append(person_id(db, person))
     rows = db.execute(
         "SELECT t.id, t.key, t.title, t.status, t.points, s.name, t.due_date, t.blocked_since, t.source "
         f"FROM tasks t LEFT JOIN sprints s ON s.id = t.sprint_id WHERE {' AND '.join(where)} ORDER BY t.id",

@@ -88,15 +88,43 @@ def add(cli, *args, env=None):
 
 
 def test_refused_task_saves_nothing_and_lists_every_violation(cli, team):
-    res = add(cli, "Ownerless", "-R", "zed", "-R", "old")
+    res = add(cli, "Ownerless", "-R", "bob", "-R", "old")
     assert res.exit_code == 1
     assert res.stderr.strip() == (
-        "error: task refused, nothing was saved: 3 RACI violations: no Accountable person: exactly one is "
-        "required; Responsible 'zed' is not a known person; Responsible old is not active"
+        "error: task refused, nothing was saved: 2 RACI violations: no Accountable person: exactly one is "
+        "required; Responsible old is not active"
     )
     assert rows(team, "SELECT COUNT(*) FROM tasks")[0][0] == 0
     assert rows(team, "SELECT COUNT(*) FROM task_events")[0][0] == 0
     assert rows(team, "SELECT COUNT(*) FROM outbox")[0][0] == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["task", "add", "X", "-R", "zed", "-A", "alice", "--no-send"],
+        ["task", "update", "1", "-C", "zed"],
+        ["task", "list", "--person", "zed"],
+        ["kpi", "summary", "--person", "zed"],
+        ["kpi", "velocity", "--person", "zed"],
+        ["kpi", "efficiency", "--person", "zed"],
+        ["kpi", "cycle-time", "--person", "zed"],
+        ["kpi", "activity", "--person", "zed"],
+        ["remind", "eod", "--person", "zed"],
+        ["remind", "mastery", "--person", "zed"],
+        ["mastery", "list", "--person", "zed"],
+        ["mastery", "assign", "zed", "Learn"],
+        ["people", "edit", "zed", "--team", "x"],
+        ["people", "remove", "zed"],
+    ],
+)
+def test_an_unknown_person_is_exit_5_everywhere(cli, team, args):
+    add(cli, "Known", "-R", "bob", "-A", "alice")
+    before = rows(team, "SELECT COUNT(*) FROM task_events")[0][0]
+    res = cli(*args)
+    assert res.exit_code == 5, (args, res.output)
+    assert "'zed'" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert rows(team, "SELECT COUNT(*) FROM task_events")[0][0] == before
 
 
 def test_created_task_queues_task_created_and_records_events(cli, team):

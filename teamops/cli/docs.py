@@ -6,11 +6,11 @@ import os
 import subprocess
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from teamops.cli.options import DryRunOpt
+from teamops.cli.options import DryRunOpt, FormatOpt, fmt_value
 from teamops.cli.state import AppState, state
 from teamops.errors import ConfigError, UsageError
 from teamops.wording import count
@@ -50,6 +50,7 @@ def gen_doc(
     dry_run: DryRunOpt = False,
     model: Annotated[str | None, typer.Option("--model", help='"heuristic" or a litellm model.')] = None,
     no_send: Annotated[bool, typer.Option("--no-send", help="Queue doc_published, deliver later.")] = False,
+    fmt: FormatOpt = None,
 ) -> None:
     """Write a Markdown document from commits, estimates and tasks; store it; publish it to ClickUp.
 
@@ -62,7 +63,7 @@ def gen_doc(
     from teamops.docgen import gather, last_iso_week, store, write
 
     st = state(ctx)
-    out = st.output()
+    out = st.output(fmt_value(fmt))
     cfg = st.config
     if kind not in ("weekly", "release"):
         raise UsageError(f"gen-doc makes weekly or release documents, not {kind!r}")
@@ -87,11 +88,12 @@ def gen_doc(
     model = (model or cfg.ai.model).strip()
     db = st.db
     material = gather(db, cfg, kind, title, lo, hi, repo)
+    doc: dict[str, Any] = {"report": "gen-doc", "kind": kind, "title": title, "since": lo, "until": hi, "repo": repo}
     if dry_run and model != "heuristic":
         from teamops.docgen import budget_material
 
         text = budget_material(material, cfg.ai.max_diff_tokens)
-        out.stdout.write(text + "\n")
+        out.data({**doc, "model": model, "dry_run": True, "material": text}, text)
         out.message(f"dry run: would send ~{len(text) // 4:,} tokens of material to {model}; nothing was sent")
         return
     client = None
@@ -100,15 +102,14 @@ def gen_doc(
 
         client = llm_client(cfg, model, max_output_tokens=1500)
     written = write(material, model, client, cfg.ai.max_diff_tokens)
+    doc.update(model=written.model, commits=len(material.commits), tasks_done=len(material.done))
     if dry_run:
-        out.stdout.write(written.content)
+        out.data({**doc, "dry_run": True, "content": written.content}, written.content.rstrip("\n"))
         out.message("dry run: nothing was stored, published or sent")
         return
-    doc_id = store(db, material, written)
     if out_file:
-        Path(out_file).write_text(written.content, encoding="utf-8")
-    elif not publish:
-        out.stdout.write(written.content)
+        write_file(Path(out_file), written.content)
+    doc_id = store(db, material, written)
     line = (
         f"gen-doc {kind} ({written.model}): {count(len(material.commits), 'commit')}, "
         f"{count(len(material.done), 'task')} done"
@@ -116,11 +117,26 @@ def gen_doc(
     if written.model != "heuristic":
         line += f"; {written.tokens_in:,} tokens in, {written.tokens_out:,} out, ${written.cost_usd:.4f}"
     out.message(line + (f"; written to {out_file}" if out_file else ""))
-    if publish:
-        _publish(st, doc_id, title, written.content, no_send)
+    url = _publish(st, doc_id, title, written.content, no_send) if publish else None
+    if out.fmt == "json":
+        out.data({**doc, "id": doc_id, "out": out_file, "url": url, "content": written.content}, "")
+    elif not out_file and not publish:
+        out.stdout.write(written.content)
 
 
-def _publish(st: AppState, row_id: int, title: str, content: str, no_send: bool) -> None:
+def write_file(path: Path, content: str) -> None:
+    """Write a document where the user asked; a place that cannot be written is exit 3, nothing stored."""
+    from teamops.errors import ConfigError
+
+    try:
+        path.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write {path}: {exc.strerror or exc}", "nothing was stored; choose another --out"
+        ) from None
+
+
+def _publish(st: AppState, row_id: int, title: str, content: str, no_send: bool) -> str:
     from teamops.cli.notify import deliver
     from teamops.clients import clickup_client
     from teamops.integrations.clickup_docs import ClickUpDocs
@@ -171,6 +187,7 @@ def _publish(st: AppState, row_id: int, title: str, content: str, no_send: bool)
         url=url,
     )
     deliver(st, out, [msg], no_send)
+    return url
 
 
 def register(app: typer.Typer) -> None:
