@@ -113,6 +113,7 @@ class NotifyConfig:
     routes: dict[str, list[str]] = field(default_factory=dict)
     max_attempts: int = 5
     timeout_s: int = 10
+    lease_s: int = 120
 
 
 @dataclass
@@ -538,6 +539,8 @@ def _validate_notify(notify: NotifyConfig, loader: _Loader) -> None:
                 raise loader.fail(f"notify.routes.{kind}", f"names channel {target!r}, which [notify.channels] lacks")
     if notify.max_attempts < 1 or notify.timeout_s <= 0:
         raise loader.fail("notify", "max_attempts and timeout_s must be greater than 0")
+    if notify.lease_s < notify.timeout_s + 2:
+        raise loader.fail("notify.lease_s", f"must be at least timeout_s + 2 ({notify.timeout_s + 2}) seconds")
 
 
 def _validate_tasks(cfg: Config, loader: _Loader) -> None:

@@ -77,8 +77,80 @@ class SendResult:
     sent: int = 0
     failed: int = 0
     deferred: int = 0
+    skipped: int = 0  # held by another sender running at the same time
     previews: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+
+def sender_id() -> str:
+    """Who claims a message: this host and process, and a nonce for this delivery pass."""
+    import socket
+    import uuid
+
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class _Claims:
+    """The messages one delivery pass holds: claimed in one UPDATE each, renewed on every attempt."""
+
+    def __init__(self, db: Database, lease_s: float, clock: Callable[[], float]) -> None:
+        self.db, self.lease_s, self.clock = db, lease_s, clock
+        self.me = sender_id()
+        self.held: set[int] = set()
+
+    def take(self, row_id: int) -> bool:
+        """The message is ours until the lease ends, unless another sender holds a live claim on it."""
+        now = self.clock()
+        with transaction(self.db):
+            cur = self.db.execute(
+                "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id = ? AND status = 'pending' "
+                "AND (claimed_until IS NULL OR claimed_until < ?)",
+                [self.me, now + self.lease_s, row_id, now],
+            )
+        if cur.rowcount:
+            self.held.add(row_id)
+        return bool(cur.rowcount)
+
+    def attempt(self, row_id: int) -> int | None:
+        """Count an attempt and renew the lease, before the POST; None when the claim was lost."""
+        with transaction(self.db):
+            cur = self.db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, claimed_until = ? WHERE id = ? AND claimed_by = ? "
+                "AND status = 'pending'",
+                [self.clock() + self.lease_s, row_id, self.me],
+            )
+            row = self.db.execute("SELECT attempts FROM outbox WHERE id = ?", [row_id]).fetchone()
+        return int(row[0]) if cur.rowcount else None
+
+    def renew(self, row_id: int) -> None:
+        with transaction(self.db):
+            self.db.execute(
+                "UPDATE outbox SET claimed_until = ? WHERE id = ? AND claimed_by = ?",
+                [self.clock() + self.lease_s, row_id, self.me],
+            )
+
+    def finish(self, row_id: int, status: str, error: str | None, extra: dict[str, Any] | None = None) -> None:
+        """Record the outcome and give the claim up."""
+        sets = {"status": status, "claimed_by": None, "claimed_until": None, **(extra or {})}
+        with transaction(self.db):
+            self.db.execute(
+                f"UPDATE outbox SET {', '.join(f'{k} = ?' for k in sets)}, last_error = COALESCE(?, last_error), "
+                "sent_at = ? WHERE id = ? AND claimed_by = ?",
+                [*sets.values(), error, now_iso() if status == "sent" else None, row_id, self.me],
+            )
+        self.held.discard(row_id)
+
+    def release_all(self) -> None:
+        """An interrupted pass hands its claims back at once, so the next run need not wait for the lease."""
+        if not self.held:
+            return
+        with transaction(self.db):
+            for row_id in self.held:
+                self.db.execute(
+                    "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE id = ? AND claimed_by = ?",
+                    [row_id, self.me],
+                )
+        self.held.clear()
 
 
 def send_pending(
@@ -89,14 +161,21 @@ def send_pending(
     dry_run: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     post: Callable[..., Any] | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> SendResult:
-    """Deliver pending messages in order; retries with backoff, Retry-After honoured, 4xx final."""
+    """Deliver pending messages in order, each at most once however many senders run at once.
+
+    A message is claimed in one UPDATE before its POST; another sender skips it while the claim's
+    lease lasts. Retries with backoff, Retry-After honoured, 4xx final. A sender killed after a POST
+    and before recording it leaves a claim that expires: that one message is sent again, under the
+    same Idempotency-Key, so receivers can drop the repeat.
+    """
     from teamops.integrations import webhooks
 
     send = post or webhooks.post
     notify = cfg.notify
     result = SendResult()
-    sql = "SELECT id, kind, idempotency_key, channel, payload, attempts FROM outbox WHERE status = 'pending'"
+    sql = "SELECT id, kind, idempotency_key, channel, payload FROM outbox WHERE status = 'pending'"
     params: list[Any] = []
     if only_ids is not None:
         if not only_ids:
@@ -109,72 +188,69 @@ def send_pending(
     rows = db.execute(sql + " ORDER BY id", params).fetchall()
     channels: dict[str, Channel] = {}
     last_post: dict[str, float] = {}
-    for row_id, kind, key, channel_name, payload, attempts in rows:
-        msg = Message.from_json(json.loads(payload))
-        if channel_name not in notify.channels:
-            _finish(db, row_id, "failed", f"channel {channel_name!r} is no longer configured", dry_run)
-            result.failed += 1
-            continue
-        channel = channels.get(channel_name) or resolve_channel(notify, channel_name)
-        channels[channel_name] = channel
-        body = render(channel.kind, msg)
-        if dry_run:
-            result.previews.append(
-                {
-                    "id": row_id,
-                    "kind": kind,
-                    "key": key,
-                    "channel": channel_name,
-                    "channel_kind": channel.kind,
-                    "payload": body,
-                }
-            )
-            continue
-        while True:
-            pace = PACING_S.get(channel.kind, 0.0) - (time.monotonic() - last_post.get(channel_name, -1e9))
-            if pace > 0:
-                sleep(pace)
-            attempts += 1
-            with transaction(db):  # counted before the POST: a crash after it repeats at most this one
-                db.execute("UPDATE outbox SET attempts = ? WHERE id = ?", [attempts, row_id])
-            outcome = send(channel.kind, channel.url, body, f"{key}", secret=channel.secret, timeout_s=notify.timeout_s)
-            last_post[channel_name] = time.monotonic()
-            if outcome.ok:
-                _finish(db, row_id, "sent", None, False)
-                result.sent += 1
-                break
-            if outcome.permanent or attempts >= notify.max_attempts:
-                _finish(db, row_id, "failed", outcome.error, False)
-                result.failed += 1
-                result.errors.append(f"#{row_id} {channel_name}: {outcome.error}")
-                break
-            wait = outcome.retry_after if outcome.retry_after is not None else min(2.0 ** (attempts - 1), 30.0)
-            if wait > LONGEST_INLINE_WAIT_S:
+    claims = _Claims(db, notify.lease_s, clock)
+    longest_wait = min(LONGEST_INLINE_WAIT_S, notify.lease_s - notify.timeout_s - 1)
+    try:
+        for row_id, kind, key, channel_name, payload in rows:
+            msg = Message.from_json(json.loads(payload))
+            if channel_name not in notify.channels:
+                if not dry_run and claims.take(row_id):
+                    claims.finish(row_id, "failed", f"channel {channel_name!r} is no longer configured")
+                    result.failed += 1
+                continue
+            channel = channels.get(channel_name) or resolve_channel(notify, channel_name)
+            channels[channel_name] = channel
+            body = render(channel.kind, msg)
+            if dry_run:
+                result.previews.append(
+                    {
+                        "id": row_id,
+                        "kind": kind,
+                        "key": key,
+                        "channel": channel_name,
+                        "channel_kind": channel.kind,
+                        "payload": body,
+                    }
+                )
+                continue
+            if not claims.take(row_id):
+                result.skipped += 1  # another sender holds it (or just delivered it)
+                continue
+            while True:
+                pace = PACING_S.get(channel.kind, 0.0) - (time.monotonic() - last_post.get(channel_name, -1e9))
+                if pace > 0:
+                    sleep(pace)
+                # Counted and renewed before the POST: a crash after it repeats at most this one.
+                attempts = claims.attempt(row_id)
+                if attempts is None:
+                    break
+                outcome = send(channel.kind, channel.url, body, key, secret=channel.secret, timeout_s=notify.timeout_s)
+                last_post[channel_name] = time.monotonic()
+                if outcome.ok:
+                    claims.finish(row_id, "sent", None)
+                    result.sent += 1
+                    break
+                if outcome.permanent or attempts >= notify.max_attempts:
+                    claims.finish(row_id, "failed", outcome.error)
+                    result.failed += 1
+                    result.errors.append(f"#{row_id} {channel_name}: {outcome.error}")
+                    break
+                wait = outcome.retry_after if outcome.retry_after is not None else min(2.0 ** (attempts - 1), 30.0)
+                if wait > longest_wait:
+                    claims.finish(row_id, "pending", outcome.error, {"next_attempt_at": _later(wait)})
+                    result.deferred += 1
+                    break
                 with transaction(db):
-                    db.execute(
-                        "UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ?",
-                        [outcome.error, _later(wait), row_id],
-                    )
-                result.deferred += 1
-                break
-            with transaction(db):
-                db.execute("UPDATE outbox SET last_error = ? WHERE id = ?", [outcome.error, row_id])
-            sleep(wait)
+                    db.execute("UPDATE outbox SET last_error = ? WHERE id = ?", [outcome.error, row_id])
+                claims.renew(row_id)
+                sleep(wait)
+    finally:
+        claims.release_all()
     return result
 
 
 def _later(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds))
-
-
-def _finish(db: Database, row_id: int, status: str, error: str | None, dry_run: bool) -> None:
-    if dry_run:
-        return
-    with transaction(db):
-        db.execute(
-            "UPDATE outbox SET status = ?, last_error = COALESCE(?, last_error), sent_at = ? WHERE id = ?",
-            [status, error, now_iso() if status == "sent" else None, row_id],
-        )
 
 
 def count_outbox(db: Reader, status: str | None = None, kind: str | None = None) -> int:

@@ -464,3 +464,11 @@ def m014_sprint_start_event(db: Database) -> None:
     # The last task event before a sprint started: what came after is a scope change, even within
     # the same second as the start.
     db.execute("ALTER TABLE sprints ADD COLUMN start_event_id INTEGER")
+
+
+@migration
+def m015_outbox_claims(db: Database) -> None:
+    # A sender claims a message before its POST (who, and until when: a lease in epoch seconds),
+    # so overlapping senders never deliver it twice and a killed one's claims expire.
+    db.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN claimed_until REAL")

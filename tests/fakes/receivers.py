@@ -33,6 +33,7 @@ class FakeReceivers:
         self.received: list[Received] = []
         self.lock = threading.Lock()
         self.hang_s = 5.0
+        self.latency = 0.0  # seconds before each answer, so senders really overlap
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -71,6 +72,8 @@ class FakeReceivers:
                     fake.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                     queue = fake.script.get(style) or []
                     reply = queue.pop(0) if queue else NORMAL.get(style, (404, "no such hook", {}))
+                if fake.latency:
+                    time.sleep(fake.latency)
                 if reply == "hang":
                     time.sleep(fake.hang_s)
                     return
