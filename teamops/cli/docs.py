@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-import subprocess
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,20 +20,25 @@ def _bound(st: AppState, value: str, end: bool) -> str:
     runs from after one tag up to and including the next."""
     from datetime import timedelta
 
-    from teamops.dates import parse_moment, to_iso
+    from teamops.clock import parse_iso, to_iso
+    from teamops.dates import parse_moment
+    from teamops.errors import TeamopsError
+    from teamops.integrations.git_local import GitRepo, checked_ref
 
     try:
         return to_iso(parse_moment(value, end=end))
     except UsageError:
         pass
+    checked_ref(value)
     clones = [str(st.config.repo_path(r)) for r in st.config.repos if r.path]
     clones += [r[0] for r in st.db.execute("SELECT path FROM repos WHERE path IS NOT NULL ORDER BY id")]
     for clone in [*clones, os.getcwd()]:
-        out = subprocess.run(
-            ["git", "-C", clone, "log", "-1", "--format=%cI", value, "--"], capture_output=True, text=True, check=False
-        )
-        if out.returncode == 0 and out.stdout.strip():
-            return to_iso(datetime.fromisoformat(out.stdout.strip()) + timedelta(seconds=1))
+        try:
+            moment = GitRepo.open(Path(clone)).commit_time(value)
+        except TeamopsError:
+            continue
+        if moment:
+            return to_iso(parse_iso(moment) + timedelta(seconds=1))
     raise UsageError(f"{value!r} is neither a date nor a tag of a local clone")
 
 

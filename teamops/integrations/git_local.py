@@ -69,6 +69,23 @@ class GitError(TeamopsError):
     exit_code = 5
 
 
+NO_GIT = ("git is not installed or not on PATH", "install git (e.g. apt-get install git) and run again")
+SHA_RE = re.compile(r"^[0-9a-f]{4,64}$")
+
+
+def checked_ref(value: str) -> str:
+    """A branch, tag or revision from the user: never read by git as an option (`--output=FILE`)."""
+    if not value or value.startswith("-") or any(ch in value for ch in "\0\n\r") or len(value) > 1000:
+        raise InvalidInput(f"{value[:80]!r} is not a branch, tag or commit name")
+    return value
+
+
+def checked_sha(value: str) -> str:
+    if not SHA_RE.match(value):
+        raise InvalidInput(f"{value[:80]!r} is not a commit sha")
+    return value
+
+
 def parse_co_authors(message: str) -> list[tuple[str, str]]:
     """`Co-authored-by: Name <email>` trailers, as GitHub reads them."""
     if "uthored" not in message and "UTHORED" not in message:
@@ -128,7 +145,7 @@ class GitRepo:
                 check=False,
             )
         except FileNotFoundError:
-            raise GitError("git is not installed or not on PATH") from None
+            raise GitError(*NO_GIT) from None
         lines = out.stdout.splitlines()
         if not lines:
             raise InvalidInput(
@@ -140,15 +157,18 @@ class GitRepo:
         return cls(Path(lines[0]))  # an empty repository: no HEAD commit yet
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        out = subprocess.run(
-            ["git", "-C", str(self.root), *args],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            env=_git_env(),
-            check=False,
-        )
+        try:
+            out = subprocess.run(
+                ["git", "-C", str(self.root), *args],
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                env=_git_env(),
+                check=False,
+            )
+        except FileNotFoundError:
+            raise GitError(*NO_GIT) from None
         if check and out.returncode != 0:
             msg = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"
             raise GitError(f"git {args[0]} in {self.root}: {msg}")
@@ -158,17 +178,28 @@ class GitRepo:
         """The commit a branch or rev points at; None for an empty repository or unknown name."""
         if self._head and rev in ("HEAD", self._branch):
             return self._head
-        out = self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+        out = self._run(
+            "rev-parse", "--verify", "--quiet", "--end-of-options", f"{checked_ref(rev)}^{{commit}}", check=False
+        )
         return out.stdout.strip() or None if out.returncode == 0 else None
 
+    def commit_time(self, rev: str) -> str | None:
+        """The committer time of a tag, branch or commit (ISO with offset), or None when unknown."""
+        sha = self.resolve(rev)
+        if sha is None:
+            return None
+        out = self._run("log", "-1", "--format=%cI", "--end-of-options", sha, "--", check=False)
+        return out.stdout.strip() or None
+
     def has_commit(self, sha: str) -> bool:
-        out = self._run("cat-file", "-e", f"{sha}^{{commit}}", check=False)
+        out = self._run("cat-file", "-e", f"{checked_sha(sha)}^{{commit}}", check=False)
         return out.returncode == 0
 
     def present(self, shas: list[str]) -> set[str]:
         """Which of these commits the clone has, in one `git cat-file --batch-check`."""
         if not shas:
             return set()
+        shas = [checked_sha(sha) for sha in shas]
         out = subprocess.run(
             ["git", "-C", str(self.root), "cat-file", "--batch-check=%(objectname) %(objecttype)"],
             input="\n".join(shas) + "\n",
@@ -196,13 +227,14 @@ class GitRepo:
 
     def rev_list(self, include: str, exclude: Iterable[str] = (), **filters: str | None) -> list[str]:
         """Commits reachable from `include` and not from `exclude`, newest first."""
-        args = ["rev-list", *_date_filters(filters), include, *(f"^{e}" for e in exclude), "--"]
+        revs = [checked_ref(include), *(f"^{checked_sha(e)}" for e in exclude)]
+        args = ["rev-list", *_date_filters(filters), "--end-of-options", *revs, "--"]
         return self._run(*args).stdout.split()
 
     def count(self, include: str, exclude: Iterable[str] = (), **filters: str | None) -> int:
-        args = ["rev-list", "--count", *_date_filters(filters), include]
-        args += [f"^{e}" for e in exclude]
-        return int(self._run(*args, "--").stdout.strip() or 0)
+        revs = [checked_ref(include), *(f"^{checked_sha(e)}" for e in exclude)]
+        args = ["rev-list", "--count", *_date_filters(filters), "--end-of-options", *revs, "--"]
+        return int(self._run(*args).stdout.strip() or 0)
 
     def log(
         self,
@@ -235,15 +267,19 @@ class GitRepo:
             stdin_data = ("\n".join(shas) + "\n").encode()
         else:
             assert include is not None
-            args += [*_date_filters(filters), include, *(f"^{e}" for e in exclude)]
+            revs = [checked_ref(include), *(f"^{checked_sha(e)}" for e in exclude)]
+            args += [*_date_filters(filters), "--end-of-options", *revs]
         args.append("--")
-        proc = subprocess.Popen(
-            args,
-            stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=_git_env(),
-        )
+        try:
+            proc = subprocess.Popen(
+                args,
+                stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=_git_env(),
+            )
+        except FileNotFoundError:
+            raise GitError(*NO_GIT) from None
         assert proc.stdout is not None and proc.stderr is not None
         if stdin_data is not None and proc.stdin is not None:
             _feed_stdin(proc, stdin_data)
@@ -261,7 +297,17 @@ class GitRepo:
 
     def show_files(self, sha: str) -> list[tuple[str, str]]:
         """(path, patch) pairs of one commit, for estimators that read the diff itself."""
-        out = self._run("show", "--format=", "--patch", "-M", "--no-color", "--no-ext-diff", sha, "--").stdout
+        out = self._run(
+            "show",
+            "--format=",
+            "--patch",
+            "-M",
+            "--no-color",
+            "--no-ext-diff",
+            "--end-of-options",
+            checked_sha(sha),
+            "--",
+        ).stdout
         files: list[tuple[str, str]] = []
         for chunk in re.split(r"(?m)^diff --git ", out):
             if not chunk.strip():
