@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import types
@@ -285,6 +286,8 @@ class _Loader:
         if tp is float:
             if isinstance(raw, bool) or not isinstance(raw, int | float):
                 raise self.fail(key, f"must be a number, got {raw!r}")
+            if not math.isfinite(raw):
+                raise self.fail(key, f"must be a finite number, got {raw!r}")
             return float(raw)
         if tp is str:
             # ClickUp ids are often written as numbers; accept them as text.
@@ -329,7 +332,10 @@ def _parse_env_value(tp: Any, raw: str, var: str) -> Any:
         if tp is int:
             return int(raw)
         if tp is float:
-            return float(raw)
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError(raw)
+            return value
     except ValueError:
         raise ConfigError(f"environment variable {var} must be {_type_name(tp)}, got {raw!r}") from None
     return raw
@@ -367,6 +373,8 @@ def load_config(
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot be read: {exc}") from None
     loader = _Loader(str(path) if path else "configuration")
@@ -457,8 +465,44 @@ def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
         cfg.origins["store.path"] = "env"
 
 
+# The same bounds as the command-line options for the same settings; a value outside is exit 3.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "github.max_wait_s": (1, 86_400),
+    "github.timeout_s": (1, 600),
+    "github.max_retries": (0, 20),
+    "ai.concurrency": (1, 64),
+    "ai.timeout_s": (1, 3_600),
+    "ai.num_retries": (0, 10),
+    "ai.max_diff_tokens": (1, 1_000_000),
+    "ai.max_output_tokens": (1, 100_000),
+    "ai.budget_usd": (0, 1_000_000),
+    "ai.input_cost_per_mtok": (0, 10_000),
+    "ai.output_cost_per_mtok": (0, 10_000),
+    "notify.max_attempts": (1, 100),
+    "notify.timeout_s": (1, 600),
+    "notify.lease_s": (3, 86_400),
+    "clickup.full_every_hours": (0, 24 * 365),
+    "clickup.overlap_s": (0, 86_400),
+    "clickup.max_wait_s": (1, 86_400),
+    "clickup.timeout_s": (1, 600),
+    "raci.escalate_after_hours": (0, 100_000),
+    "raci.second_level_after_hours": (0, 100_000),
+    "kpi.velocity_sprints": (1, 100),
+}
+
+
+def _check_bounds(cfg: Config, loader: _Loader) -> None:
+    for key, (low, high) in BOUNDS.items():
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if not low <= value <= high:
+            where = f"TEAMOPS_{section}_{name}".upper() if cfg.origins.get(key) == "env" else key
+            raise loader.fail(where, f"must be from {low:g} to {high:,g}, got {value!r}")
+
+
 def _validate(cfg: Config, loader: _Loader) -> None:
     """Checks that go beyond types: shapes of names, required pairs, duplicates."""
+    _check_bounds(cfg, loader)
     for i, repo in enumerate(cfg.repos):
         key = f"repos[{i}]"
         if bool(repo.path) == bool(repo.github):

@@ -13,9 +13,24 @@ RELATIVE_RE = re.compile(r"^(\d+)\s*([hdwmy])$")
 UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 
 
+EARLIEST, LATEST = 1900, 2999  # years a date typed on the command line may name
+
+
 def parse_moment(value: str, *, end: bool = False, now: datetime | None = None) -> datetime:
     """A point in time; a bare date means its start, or the start of the next day when `end`."""
-    now = now or clock_now()
+    try:
+        moment = _parse_moment(value, end=end, now=now or clock_now())
+    except (OverflowError, ValueError):
+        moment = None
+    if moment is None or not EARLIEST <= moment.year <= LATEST:
+        raise UsageError(
+            f"cannot read {value[:60]!r} as a date between {EARLIEST} and {LATEST}",
+            "use YYYY-MM-DD, an ISO time, or 7d / 4w / 3m",
+        )
+    return moment
+
+
+def _parse_moment(value: str, *, end: bool, now: datetime) -> datetime | None:
     text = value.strip().lower()
     if text in ("today", "yesterday"):
         day = now.date() - timedelta(days=1 if text == "yesterday" else 0)
@@ -33,7 +48,7 @@ def parse_moment(value: str, *, end: bool = False, now: datetime | None = None) 
             return _day_bound(date.fromisoformat(text), end)
         return parse_iso(value.strip())
     except ValueError:
-        raise UsageError(f"cannot read {value!r} as a date", "use YYYY-MM-DD, an ISO time, or 7d / 4w / 3m") from None
+        return None
 
 
 def _day_bound(day: date, end: bool) -> datetime:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from teamops.config import Config
-from teamops.errors import LockHeld, UsageError
+from teamops.errors import ConfigError, LockHeld, UsageError
 from teamops.store.database import now_iso, transaction
 
 if TYPE_CHECKING:
@@ -36,25 +36,57 @@ def jobs_of(cfg: Config) -> dict[str, list[str]]:
     return {name: job.steps for name, job in cfg.jobs.items()} if cfg.jobs else builtin_jobs(cfg)
 
 
+HOLDER_BYTES = 256  # the holder's line, written in one pwrite so a reader never sees half of it
+
+
 @contextmanager
 def job_lock(db_path: Path, job: str, wait: bool) -> Iterator[None]:
     """An flock beside the database: released by the kernel when the process ends, so never stale."""
     lock_path = Path(f"{db_path}.lock")
-    handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole run
+    if not lock_path.parent.is_dir():
+        raise ConfigError(f"folder {lock_path.parent} does not exist", "create it or change --db")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the lock {lock_path}: {exc.strerror}",
+            "the database's folder must be writable; or choose another with --db",
+        ) from None
     try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another run"
-            raise LockHeld(f"{holder} holds the lock on {db_path}", "try later, or pass --wait") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"job {job!r} (pid {os.getpid()}, since {now_iso()})")
-        handle.flush()
+            raise LockHeld(f"{_holder(fd)} holds the lock on {db_path}", "try later, or pass --wait") from None
+        line = f"job {job!r} (pid {os.getpid()}, since {now_iso()})"
+        os.pwrite(fd, line.encode()[:HOLDER_BYTES].ljust(HOLDER_BYTES), 0)
         yield
     finally:
-        handle.close()
+        os.close(fd)
+
+
+def _holder(fd: int) -> str:
+    """Who holds the lock, as it wrote itself down; a holder that has only just taken it gets a moment."""
+    for _ in range(50):
+        text = os.pread(fd, HOLDER_BYTES, 0).decode("utf-8", "replace").strip()
+        if text:
+            return text
+        time.sleep(0.01)
+    return "another teamops run"
+
+
+def lock_is_free(db_path: Path) -> bool:
+    """No run holds the lock right now (so every run recorded as running was killed)."""
+    try:
+        fd = os.open(f"{db_path}.lock", os.O_RDWR)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
 
 
 @dataclass
@@ -75,17 +107,23 @@ class RunResult:
     seconds: float = 0.0
 
 
-def mark_abandoned(db: Database) -> int:
-    """Runs left 'running' by a process that was killed: recorded as interrupted."""
-    stale = [rid for rid, pid in db.execute("SELECT id, pid FROM job_runs WHERE status = 'running'") if not _alive(pid)]
+def mark_abandoned(db: Database, lock_held_elsewhere: bool = True) -> int:
+    """Runs left 'running' by a process that was killed, recorded as interrupted; returns how many runs.
+
+    While this process holds the job lock, or nobody does, no run can be going on: every run still
+    marked running was killed. Otherwise a run counts as killed when its process is gone.
+    """
+    rows = db.execute("SELECT id, pid FROM job_runs WHERE status = 'running' AND run_id IS NULL").fetchall()
+    stale = [rid for rid, pid in rows if not lock_held_elsewhere or not _alive(pid)]
     if stale:
+        marks = ",".join("?" * len(stale))
         with transaction(db):
-            for rid in stale:
-                db.execute(
-                    "UPDATE job_runs SET status = 'interrupted', error = COALESCE(error, 'the process ended without "
-                    "finishing (killed?)'), ended_at = COALESCE(ended_at, ?) WHERE id = ?",
-                    [now_iso(), rid],
-                )
+            db.execute(
+                "UPDATE job_runs SET status = 'interrupted', error = COALESCE(error, 'the process ended without "
+                f"finishing (killed?)'), ended_at = COALESCE(ended_at, ?) WHERE status = 'running' "
+                f"AND (id IN ({marks}) OR run_id IN ({marks}))",
+                [now_iso(), *stale, *stale],
+            )
     return len(stale)
 
 

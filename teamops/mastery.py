@@ -93,7 +93,7 @@ def items(db: Reader, handle: str | None = None, status: str | None = None) -> l
     if handle:
         where.append("m.person_id = ?")
         params.append(person_id(db, handle))
-    if status:
+    if status is not None:
         if status not in ("pending", "done", "dropped"):
             raise InvalidInput(f"--status must be pending, done or dropped, not {status!r}")
         where.append("m.status = ?")

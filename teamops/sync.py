@@ -229,7 +229,11 @@ def save_commits(
             writer.put(batch)
             progress(len(batch), None)
     finally:
-        # Whatever happens in the loop, batches already handed over are committed first.
+        # Whatever happens in the loop, batches already handed over are committed first, and the
+        # source (a git process and its reader) is stopped now rather than at interpreter exit.
+        close = getattr(commits, "close", None)
+        if close is not None:
+            close()
         writer.close()
     return total
 

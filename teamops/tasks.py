@@ -46,7 +46,9 @@ def event_text(value: Any) -> str | None:
 def task_ref(db: Reader, ref: str) -> int:
     """A task by `12`, `#12` or its key (`T-12`, a ClickUp id); unknown is invalid input (exit 5)."""
     text = ref.strip().lstrip("#")
-    if text.isdigit():
+    if text.isdigit() and len(text) > 18:  # past SQLite's 64-bit integers: no such task
+        row = None
+    elif text.isdigit():
         row = db.execute("SELECT id FROM tasks WHERE id = ?", [int(text)]).fetchone()
     else:
         row = db.execute("SELECT id FROM tasks WHERE key = ? OR external_id = ?", [text, text]).fetchone()
@@ -85,6 +87,12 @@ def _validate(cfg: Config, status: str, holders: list[RoleHolder], what: str) ->
     if problems:
         listed = "; ".join(message for _, message in problems)
         raise Findings(f"{what} refused, nothing was saved: {count(len(problems), 'RACI violation')}: {listed}")
+
+
+def _check_status(cfg: Config, status: str | None) -> None:
+    """A status given on the command line must be one of `[tasks] statuses`; an empty one is not."""
+    if status is not None and status not in cfg.tasks.statuses:
+        raise InvalidInput(f"unknown status {status!r}", f"statuses: {', '.join(cfg.tasks.statuses)}")
 
 
 def _check_numbers(change: TaskChange) -> None:
@@ -136,7 +144,8 @@ def add_task(db: Database, cfg: Config, title: str, change: TaskChange, actor: s
     if not title:
         raise InvalidInput("a task needs a title")
     _check_numbers(change)
-    status = change.status or cfg.tasks.default_status
+    _check_status(cfg, change.status)
+    status = change.status if change.status is not None else cfg.tasks.default_status
     holders = _holders_for(db, change.roles)
     _validate(cfg, status, holders, "task")
     sprint_id = _sprint_id(db, change.sprint) if change.sprint else None
@@ -244,6 +253,7 @@ def update_task(
 ) -> list[str]:
     """Apply a change after validating the result; returns the fields that changed."""
     _check_numbers(change)
+    _check_status(cfg, change.status)
     before = current(db, task_id)
     holders = holders_of(db, [task_id])[task_id]
     new_holders = [h for h in holders if h.role not in change.roles] + _holders_for(
@@ -352,7 +362,8 @@ def list_tasks(
 ) -> list[dict[str, Any]]:
     where: list[str] = ["t.removed_at IS NULL"]
     params: list[Any] = []
-    if status:
+    _check_status(cfg, status)
+    if status is not None:
         where.append("t.status = ?")
         params.append(status)
     if open_only:

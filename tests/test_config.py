@@ -132,7 +132,7 @@ def test_example_config_is_valid_and_documents_every_key(tmp_path):
         ('[[repos]]\npath = "."\ngithub = "a/b"\n', "repos[0] needs exactly one of"),
         ('[[repos]]\ngithub = "not a repo"\n', 'repos[0].github must look like "owner/name"'),
         ('[github]\napi_url = "api.github.com"\n', "github.api_url must be an http(s) URL"),
-        ("[github]\nmax_wait_s = 0\n", "github.max_wait_s must be greater than 0"),
+        ("[github]\nmax_wait_s = 0\n", "github.max_wait_s must be from 1 to 86,400, got 0"),
     ],
 )
 def test_github_config_errors(cli, isolated, toml, needle):

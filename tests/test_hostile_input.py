@@ -57,3 +57,247 @@ def test_git_missing_from_path_is_exit_5_with_the_fix(synced, isolated):
     assert res.stderr.strip() == (
         "error: git is not installed or not on PATH (install git (e.g. apt-get install git) and run again)"
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["task", "add", "X", "-R", "ann", "-A", "ann", "--points", "nan"],
+        ["task", "add", "X", "-R", "ann", "-A", "ann", "--points", "inf"],
+        ["task", "add", "X", "-R", "ann", "-A", "ann", "--estimate-hours", "1e309"],
+        ["task", "update", "1", "--spent-hours", "-inf"],
+        ["analyze", "--budget-usd", "nan"],
+        ["kpi", "activity", "--since", "99999999d"],
+        ["kpi", "activity", "--limit", "99999999999999999999"],
+        ["mastery", "done", "99999999999999999999999"],
+    ],
+)
+def test_numbers_out_of_range_are_usage_errors(cli, people_db, args):
+    before = dump(people_db)
+    res = cli(*args)
+    assert res.exit_code == 2, res.output
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.output
+    assert dump(people_db) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["task", "show", "99999999999999999999999"],
+        ["task", "done", "99999999999999999999999"],
+        ["task", "add", "X", "-R", "ann", "-A", "ann", "--status", ""],
+        ["task", "add", "X", "-R", "ann", "-A", "ann", "--status", "bogus"],
+        ["task", "update", "1", "--status", ""],
+        ["task", "list", "--status", ""],
+        ["notify", "list", "--status", ""],
+        ["mastery", "list", "--status", ""],
+    ],
+)
+def test_unknown_ids_and_statuses_are_invalid_input(cli, people_db, args):
+    before = dump(people_db)
+    res = cli(*args)
+    assert res.exit_code == 5, res.output
+    assert dump(people_db) == before
+    assert cli("task", "update", "1", "--title", "still editable").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("toml", "needle"),
+    [
+        ("[ai]\nconcurrency = 100000\n", "ai.concurrency must be from 1 to 64, got 100000"),
+        ("[ai]\nbudget_usd = nan\n", "ai.budget_usd must be a finite number"),
+        ("[ai]\nbudget_usd = inf\n", "ai.budget_usd must be a finite number"),
+        ("[notify]\nmax_attempts = 1000000\n", "notify.max_attempts must be from 1 to 100"),
+        ("x = " + "[" * 5000 + "]" * 5000 + "\n", "not valid TOML"),
+    ],
+)
+def test_config_values_have_the_command_lines_bounds(cli, isolated, toml, needle):
+    (isolated / "teamops.toml").write_text(toml, encoding="utf-8")
+    res = cli("config", "show")
+    assert res.exit_code == 3 and needle in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_environment_values_are_bounded_too(cli):
+    res = cli("config", "show", env={"TEAMOPS_AI_CONCURRENCY": "100000"})
+    assert res.exit_code == 3 and "TEAMOPS_AI_CONCURRENCY must be from 1 to 64" in res.stderr
+    res = cli("config", "show", env={"TEAMOPS_AI_BUDGET_USD": "nan"})
+    assert res.exit_code == 3 and "TEAMOPS_AI_BUDGET_USD must be a number" in res.stderr
+
+
+def test_a_deeply_nested_push_event_is_invalid_input(cli, isolated):
+    event = isolated / "event.json"
+    event.write_text('{"ref": "refs/heads/main", "commits": [], "repository": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    res = cli("sync-commits", "--event", str(event))
+    assert res.exit_code == 5 and "Traceback" not in res.output, res.output
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00binary\x00", b"KEY=va\x00lue\n"])
+def test_a_binary_env_file_is_named(cli, isolated, content):
+    (isolated / ".env").write_bytes(content)
+    res = cli("config", "show")
+    assert res.exit_code == 3 and ".env cannot be read as a .env file" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+COMMANDS = [
+    ["kpi"],
+    ["kpi", "activity"],
+    ["people", "list"],
+    ["people", "add", "zoe"],
+    ["sync-commits"],
+    ["task", "list"],
+    ["notify", "send"],
+    ["job", "run", "eod"],
+    ["job", "history"],
+    ["remind", "eod"],
+]
+
+
+@pytest.mark.parametrize("args", COMMANDS)
+def test_a_missing_database_folder_is_exit_3_for_every_command(cli, synced, tmp_path, args):
+    res = cli("--db", str(tmp_path / "no" / "such" / "team.db"), *args)
+    assert res.exit_code == 3, (args, res.output)
+    assert "does not exist" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere; the unprivileged case runs below")
+@pytest.mark.parametrize("args", COMMANDS)
+def test_a_read_only_location_is_exit_3(cli, synced, tmp_path, args):  # pragma: no cover - non-root only
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    res = cli("--db", str(ro / "team.db"), *args)
+    assert res.exit_code == 3, (args, res.output)
+
+
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.mark.parametrize("args", [["kpi"], ["people", "add", "zoe"], ["job", "run", "eod"], ["sync-commits"]])
+def test_a_read_only_location_is_exit_3_as_an_unprivileged_user(synced, tmp_path, args):
+    """Root ignores file permissions, so the check runs as `nobody` when the tests run as root."""
+    if os.geteuid() != 0:
+        pytest.skip("covered by test_a_read_only_location_is_exit_3")
+    if subprocess.run(["setpriv", "--help"], capture_output=True).returncode != 0:
+        pytest.skip("setpriv is not available")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    os.chmod(tmp_path, 0o755)
+    os.chmod(ro, 0o555)
+    work = tmp_path / "nobody-work"
+    work.mkdir()
+    os.chmod(work, 0o777)
+    env = {**os.environ, "HOME": str(work), "PYTHONDONTWRITEBYTECODE": "1"}
+    res = subprocess.run(
+        [*NOBODY, sys.executable, "-m", "teamops", "--db", str(ro / "team.db"), *args],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 3, res.stderr
+    assert res.stderr.startswith("error: ") and len(res.stderr.strip().splitlines()) == 1, res.stderr
+
+
+def test_a_damaged_database_is_exit_3_naming_the_file(cli, synced, isolated):
+    db = synced.path / "teamops.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    data = bytearray(db.read_bytes())
+    for offset in range(page, len(data), page):  # every page but the header's: nothing is readable
+        data[offset : offset + 64] = b"\xa5" * 64
+    db.write_bytes(bytes(data))
+    for args in (["kpi", "activity"], ["sync-commits"], ["people", "add", "zoe"]):
+        res = cli(*args)
+        assert res.exit_code == 3, (args, res.output)
+        assert "teamops.db" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture
+def people_db(cli, isolated):
+    assert cli("people", "add", "ann").exit_code == 0
+    assert cli("task", "add", "Ship", "-R", "ann", "-A", "ann", "--no-send").exit_code == 0
+    return isolated / "teamops.db"
+
+
+def dump(db: Path) -> list[str]:
+    conn = sqlite3.connect(db)
+    try:
+        return [line for line in conn.iterdump() if "sync_state" not in line]
+    finally:
+        conn.close()
+
+
+def full_disk_run(
+    args: list[str], db_dir: Path, size_kb: int, out: Path, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run teamops with its database on a tmpfs of `size_kb` (a private mount namespace), then copy the
+    files out: a real full disk, not a fake one."""
+    script = (
+        f'mount -t tmpfs -o size={size_kb}k tmpfs "{db_dir}" || exit 99\n'
+        f'{sys.executable} -m teamops --db "{db_dir}/t.db" {" ".join(args)}\n'
+        f'code=$?\ncp "{db_dir}"/t.db* "{out}"/ 2>/dev/null\nexit $code\n'
+    )
+    res = subprocess.run(
+        ["unshare", "--mount", "--map-root-user", "sh", "-c", script], cwd=cwd, capture_output=True, text=True
+    )
+    if res.returncode == 99 or "unshare failed" in res.stderr:
+        pytest.skip("no mount namespace here to make a small disk in")
+    return res
+
+
+def commit_rows(db: Path) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(
+            "SELECT sha, author_email, additions, deletions, files FROM commits ORDER BY sha"
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_an_error_and_the_next_run_completes_it(cli, tmp_path):
+    if subprocess.run(["unshare", "--version"], capture_output=True).returncode != 0:
+        pytest.skip("unshare is not available")
+    from tests.support.synth import build_repo
+
+    repo = build_repo(tmp_path / "big", 8_000)
+    small, out = tmp_path / "small", tmp_path / "out"
+    small.mkdir()
+    out.mkdir()
+    res = full_disk_run(["sync-commits", "--repo", str(repo)], small, 1200, out, tmp_path)
+    assert res.returncode == 3, res.stderr
+    assert res.stderr.strip().endswith("is full; nothing was lost, free space and run again"), res.stderr
+    assert "Fatal Python error" not in res.stderr and "Traceback" not in res.stderr
+    conn = sqlite3.connect(out / "t.db")
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    kept = conn.execute("SELECT COUNT(*) FROM commits").fetchone()[0]
+    conn.close()
+    assert kept < 8_000
+    # On free space the next run ends with exactly the rows of a clean run.
+    assert cli("--db", str(out / "t.db"), "sync-commits", "--repo", str(repo)).exit_code == 0
+    assert cli("--db", str(tmp_path / "clean.db"), "sync-commits", "--repo", str(repo)).exit_code == 0
+    assert commit_rows(out / "t.db") == commit_rows(tmp_path / "clean.db")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["job", "run", "eod"],
+        ["gen-doc", "weekly", "--out", "/dev/full"],
+        ["init", "--yes", "--force", "--config", "/dev/full"],
+    ],
+)
+def test_writing_to_a_full_device_is_exit_3(cli, people_db, isolated, args):
+    env = {"GITHUB_STEP_SUMMARY": "/dev/full"} if args[0] == "job" else {}
+    before = dump(people_db)
+    res = cli(*args, env=env)
+    assert res.exit_code == 3, res.output
+    assert "full" in res.stderr or "cannot" in res.stderr, res.stderr
+    assert "Traceback" not in res.output
+    if args[0] == "gen-doc":
+        assert dump(people_db) == before  # a document that could not be written is not stored

@@ -94,6 +94,15 @@ def test_second_run_exits_75_naming_the_running_job_or_waits(isolated):
         busy = teamops("job", "run", "eod", cwd=isolated)
         assert busy.returncode == 75
         assert "job 'nightly' (pid" in busy.stderr and "holds the lock" in busy.stderr
+    # The holder is named even when asked the instant it took the lock, again and again.
+    for _ in range(20):
+        starting = subprocess.Popen(
+            [sys.executable, "-m", "teamops", "job", "run", "eod", "--wait"], cwd=isolated, stderr=subprocess.PIPE
+        )
+        second = teamops("job", "run", "eod", cwd=isolated)
+        starting.communicate(timeout=60)
+        if second.returncode == 75:
+            assert "job 'eod' (pid" in second.stderr, second.stderr
     # with --wait the second run proceeds as soon as the lock is free
     holder = threading.Event()
 
@@ -142,6 +151,8 @@ def test_killed_run_leaves_no_stale_lock_and_is_recorded(tmp_path, sig):
         assert runs(db)[0] == ("backfill", None, "interrupted")
     again = teamops("job", "run", "backfill", cwd=work)
     assert again.returncode == 0, again.stderr
+    if sig == signal.SIGKILL:  # one killed run, however many of its steps were running
+        assert "1 earlier run had been killed: recorded as interrupted" in again.stderr
     statuses = [r for r in runs(db) if r[1] is None]
     assert statuses[0][2] == "interrupted" and statuses[-1][2] == "ok"
 

@@ -249,7 +249,7 @@ def test_cli_dry_run_list_and_test(cli, isolated, receivers):
     assert test.exit_code == 0 and "notify test chat: 1 sent" in test.stderr
     assert json.loads(receivers.of("discord")[-1].body)["content"] == "teamops test message"
     assert cli("notify", "test", "nope").exit_code == 3
-    assert cli("notify", "list", "--status", "bogus").exit_code == 2
+    assert cli("notify", "list", "--status", "bogus").exit_code == 5
 
 
 def test_failures_exit_4_and_never_show_the_url(cli, isolated, receivers):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from teamops.cli.options import DryRunOpt, FormatOpt, SinceOpt, UntilOpt, fmt_value
+from teamops.cli.options import DryRunOpt, FormatOpt, SinceOpt, UntilOpt, finite, fmt_value
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.dates import range_bounds
@@ -31,7 +31,10 @@ def analyze(
     reanalyze: Annotated[bool, typer.Option("--reanalyze", help="Estimate again even when cached.")] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Try commits that failed before.")] = False,
     budget_usd: Annotated[
-        float | None, typer.Option("--budget-usd", min=0, help="Stop before a call would pass this spend.")
+        float | None,
+        typer.Option(
+            "--budget-usd", min=0, max=1_000_000, callback=finite, help="Stop before a call would pass this spend."
+        ),
     ] = None,
     dry_run: DryRunOpt = False,
     fmt: FormatOpt = None,

@@ -119,18 +119,24 @@ class TeamopsGroup(TyperGroup):
             _traceback_if_asked(ctx)
             Output().error(str(exc))
             raise typer.Exit(exc.exit_code) from None
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
             _traceback_if_asked(ctx)
-            if "locked" in str(exc) or "busy" in str(exc):
-                Output().error("the database is busy with another teamops run; try again later")
-                raise typer.Exit(ExitCode.LOCKED) from None
-            Output().error(f"database error: {exc}")
-            raise typer.Exit(ExitCode.INTERNAL) from None
+            code, message = database_problem(exc, _db_name(ctx))
+            Output().error(message)
+            raise typer.Exit(code) from None
         except BrokenPipeError:
             # `teamops kpi | head`: the reader left; say nothing more and end like a piped tool.
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(ExitCode.BROKEN_PIPE) from None
+        except OSError as exc:
+            _traceback_if_asked(ctx)
+            Output().error(file_problem(exc))
+            raise typer.Exit(ExitCode.CONFIG) from None
+        except RecursionError:
+            _traceback_if_asked(ctx)
+            Output().error("the input is nested too deeply to read")
+            raise typer.Exit(ExitCode.INVALID_INPUT) from None
         except KeyboardInterrupt:
             Output().error("interrupted; everything already stored is kept")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
@@ -140,6 +146,37 @@ class TeamopsGroup(TyperGroup):
             _traceback_if_asked(ctx)
             Output().error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
             raise typer.Exit(ExitCode.INTERNAL) from None
+
+
+def _db_name(ctx: typer.Context) -> str:
+    obj = ctx.find_root().obj
+    if isinstance(obj, AppState) and obj._config is not None:
+        return str(obj._config.db_path())
+    return "the database"
+
+
+def database_problem(exc: sqlite3.DatabaseError, where: str) -> tuple[int, str]:
+    """SQLite's failures as a user can act on them; anything else is a bug (exit 70)."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return ExitCode.LOCKED, "the database is busy with another teamops run; try again later"
+    if "full" in text:
+        return ExitCode.CONFIG, f"the disk holding {where} is full; nothing was lost, free space and run again"
+    if "readonly" in text or "unable to open" in text or "read-only" in text:
+        return ExitCode.CONFIG, f"cannot write {where}: {text} (check the folder's permissions, or choose --db)"
+    if "malformed" in text or "not a database" in text or "corrupt" in text or "disk I/O" in text:
+        return ExitCode.CONFIG, f"{where} is damaged ({text}); restore it from a backup or start a new --db"
+    return ExitCode.INTERNAL, f"unexpected database error: {text} (run with --debug for the traceback)"
+
+
+def file_problem(exc: OSError) -> str:
+    """A file or folder teamops could not use, named, with what to do."""
+    import errno
+
+    where = exc.filename or "a file"
+    if exc.errno == errno.ENOSPC:
+        return f"the disk holding {where} is full; nothing was lost, free space and run again"
+    return f"cannot use {where}: {exc.strerror or exc}"
 
 
 def _traceback_if_asked(ctx: typer.Context) -> None:
@@ -196,7 +233,13 @@ def root(
     if os.path.isfile(env_file):
         from dotenv import load_dotenv
 
-        load_dotenv(env_file, override=False)
+        try:
+            load_dotenv(env_file, override=False)
+        except (UnicodeDecodeError, ValueError, OSError) as exc:
+            from teamops.errors import ConfigError
+
+            reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+            raise ConfigError(f"{env_file} cannot be read as a .env file: {reason}", "fix or remove it") from None
     st = state(ctx)
     st.db_flag, st.config_flag = db, config
     st.fmt = fmt.value if fmt else os.environ.get("TEAMOPS_FORMAT") or None

@@ -79,7 +79,7 @@ def run(
     db_path = cfg.db_path()
     with job_lock(db_path, name, wait):
         db = st.db
-        abandoned = mark_abandoned(db)
+        abandoned = mark_abandoned(db, lock_held_elsewhere=False)
         if abandoned:
             out.message(f"{count(abandoned, 'earlier run')} had been killed: recorded as interrupted")
         out.message(f"job {name}: {count(len(jobs[name]), 'step')}")
@@ -177,10 +177,10 @@ def history_(
     Example:
       teamops job history --job nightly --limit 5
     """
-    from teamops.jobs import count_runs, history, mark_abandoned
+    from teamops.jobs import count_runs, history, lock_is_free, mark_abandoned
 
     st = state(ctx)
-    mark_abandoned(st.db)
+    mark_abandoned(st.db, lock_held_elsewhere=not lock_is_free(st.config.db_path()))
     rows = history(st.db, job, limit)
     st.output(fmt_value(fmt)).report(
         Report(

@@ -187,11 +187,11 @@ def list_(
     Example:
       teamops notify list --status failed
     """
-    from teamops.errors import UsageError
+    from teamops.errors import InvalidInput
     from teamops.notify import count_outbox, list_outbox
 
-    if status and status not in ("pending", "sent", "failed"):
-        raise UsageError(f"--status must be pending, sent or failed, not {status!r}")
+    if status is not None and status not in ("pending", "sent", "failed"):
+        raise InvalidInput(f"--status must be pending, sent or failed, not {status!r}")
     st = state(ctx)
     rows = list_outbox(st.reader, status, kind, limit)
     st.output(fmt_value(fmt)).report(

@@ -38,6 +38,15 @@ LimitOpt = Annotated[
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would happen; change and send nothing.")]
 
 
+def finite(ctx: typer.Context, param: typer.CallbackParam, value: float | None) -> float | None:
+    """Numbers people type are finite: `nan`, `inf` and `1e309` are usage errors, not stored values."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number", ctx=ctx, param=param)
+    return value
+
+
 def fmt_value(fmt: Format | None) -> str | None:
     return fmt.value if fmt is not None else None
 

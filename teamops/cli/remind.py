@@ -202,7 +202,7 @@ def list_(
 
 
 @mastery_app.command("done")
-def done(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item number.")]) -> None:
+def done(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item number.", min=1, max=2**53)]) -> None:
     """Mark an item done; a recurring one comes back with its next due date.
 
     \b
@@ -217,7 +217,7 @@ def done(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item numb
 
 
 @mastery_app.command("drop")
-def drop(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item number.")]) -> None:
+def drop(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item number.", min=1, max=2**53)]) -> None:
     """Drop an item that no longer matters (kept in the history).
 
     \b

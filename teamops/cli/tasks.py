@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from teamops.cli.notify import deliver
-from teamops.cli.options import FormatOpt, LimitOpt, fmt_value, group_help
+from teamops.cli.options import FormatOpt, LimitOpt, finite, fmt_value, group_help
 from teamops.cli.output import Column, Report, limited
 from teamops.cli.state import state
 from teamops.wording import count
@@ -33,9 +33,16 @@ ResponsibleOpt = Annotated[Handles, typer.Option("--responsible", "-R", help="Re
 AccountableOpt = Annotated[Handles, typer.Option("--accountable", "-A", help="The Accountable person (one).")]
 ConsultedOpt = Annotated[Handles, typer.Option("--consulted", "-C", help="Consulted person (repeatable).")]
 InformedOpt = Annotated[Handles, typer.Option("--informed", "-I", help="Informed person (repeatable).")]
-PointsOpt = Annotated[float | None, typer.Option("--points", min=0, help="Story points.")]
-EstimateOpt = Annotated[float | None, typer.Option("--estimate-hours", min=0, help="Estimated hours.")]
-SpentOpt = Annotated[float | None, typer.Option("--spent-hours", min=0, help="Hours spent so far.")]
+PointsOpt = Annotated[
+    float | None, typer.Option("--points", min=0, max=1000, callback=finite, help="Story points (0-1000).")
+]
+EstimateOpt = Annotated[
+    float | None,
+    typer.Option("--estimate-hours", min=0, max=10_000, callback=finite, help="Estimated hours (0-10,000)."),
+]
+SpentOpt = Annotated[
+    float | None, typer.Option("--spent-hours", min=0, max=10_000, callback=finite, help="Hours spent so far.")
+]
 SprintOpt = Annotated[str | None, typer.Option("--sprint", help="Sprint name ('' to remove from its sprint).")]
 DueOpt = Annotated[str | None, typer.Option("--due", help="Due date, YYYY-MM-DD.")]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="A link (issue, doc, ClickUp task).")]

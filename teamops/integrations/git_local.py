@@ -284,14 +284,14 @@ class GitRepo:
         if stdin_data is not None and proc.stdin is not None:
             _feed_stdin(proc, stdin_data)
         try:
-            yield from parse_log_stream(_chunks(proc.stdout))
+            yield from parse_log_stream(_chunks(proc.stdout.fileno()))
         finally:
             if proc.poll() is None:
                 proc.kill()
-            proc.stdout.close()
+            code = proc.wait()
             err = proc.stderr.read().decode("utf-8", "replace").strip()
             proc.stderr.close()
-            code = proc.wait()
+            proc.stdout.close()
         if code not in (0, -9) and err:
             raise GitError(f"git log in {self.root}: {err.splitlines()[-1]}")
 
@@ -344,19 +344,23 @@ def _date_filters(filters: dict[str, str | None]) -> list[str]:
     return out
 
 
-def _chunks(stream: object) -> Iterator[bytes]:
-    """Raw output, drained by a thread so git never waits while we parse or write."""
+def _chunks(fd: int) -> Iterator[bytes]:
+    """Raw output, drained by a thread so git never waits while we parse or write.
+
+    The thread reads the file descriptor itself (os.read), never a buffered file object: a daemon
+    thread blocked inside a buffered read would hold its lock and abort the interpreter when the
+    process exits early (a full disk, an error in the writer).
+    """
     import queue
     import threading
 
     chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
-    read = stream.read  # type: ignore[attr-defined]
 
     def drain() -> None:
         try:
-            while chunk := read(CHUNK):
+            while chunk := os.read(fd, CHUNK):
                 chunks.put(chunk)
-        except (OSError, ValueError):  # the consumer closed the pipe early
+        except OSError:  # the consumer closed the pipe early
             pass
         finally:
             chunks.put(None)

@@ -91,6 +91,8 @@ def parse_push(body: bytes, event_name: str | None) -> PushEvent:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidInput(f"the event is not valid JSON ({type(exc).__name__})") from None
+    except RecursionError:
+        raise InvalidInput("the event is nested too deeply to be a push payload") from None
     if not isinstance(data, dict) or not {"ref", "commits", "repository"} <= set(data):
         raise InvalidInput(f"received {_describe(data)}, not a push payload")
     repository = data.get("repository")
