@@ -95,7 +95,7 @@ def test_second_run_exits_75_naming_the_running_job_or_waits(isolated):
         assert busy.returncode == 75
         assert "job 'nightly' (pid" in busy.stderr and "holds the lock" in busy.stderr
     # The holder is named even when asked the instant it took the lock, again and again.
-    for _ in range(20):
+    for _ in range(8):
         starting = subprocess.Popen(
             [sys.executable, "-m", "teamops", "job", "run", "eod", "--wait"], cwd=isolated, stderr=subprocess.PIPE
         )

@@ -99,7 +99,7 @@ def test_overlapping_senders_deliver_each_key_once(outbox, isolated):
 
 def test_a_killed_sender_loses_nothing(outbox, isolated):
     receivers, env = outbox
-    receivers.latency = 0.05
+    receivers.latency = 0.02
     first = teamops(["notify", "send"], isolated, env)
     deadline = time.monotonic() + 30
     while len(receivers.received) < 10 and time.monotonic() < deadline:
@@ -109,7 +109,7 @@ def test_a_killed_sender_loses_nothing(outbox, isolated):
     # Right away: the dead sender's claim on the message in flight is still live and is left alone.
     second = teamops(["notify", "send"], isolated, env)
     second.communicate(timeout=60)
-    time.sleep(4.5)  # the lease (lease_s = 4) runs out
+    time.sleep(4.2)  # the lease (lease_s = 4) runs out
     third = teamops(["notify", "send"], isolated, env)
     third.communicate(timeout=60)
     delivered = keys_delivered(receivers)
