@@ -64,7 +64,8 @@ def activity_report(st: AppState, win: Window, person: str | None, team: str | N
     notes = []
     unmapped = sum(1 for r in rows if not r["mapped"])
     if unmapped:
-        notes.append(f"{count(unmapped, 'author')} match nobody: see `teamops people unmapped`")
+        verb = "matches" if unmapped == 1 else "match"
+        notes.append(f"{count(unmapped, 'author')} {verb} nobody: see `teamops people unmapped`")
     not_estimated = sum(r["commits"] - r["estimated_commits"] for r in rows)
     if not_estimated:
         notes.append(f"{count(not_estimated, 'commit')} without an estimate yet: run `teamops analyze`")
