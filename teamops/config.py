@@ -414,6 +414,30 @@ OTHER_VARIABLES = (
 )
 
 
+@dataclass(frozen=True)
+class Runtime:
+    """What the TEAMOPS_* variables outside the file's keys decide for one run."""
+
+    fmt: str | None = None
+    quiet: bool = False
+    debug: bool = False
+    actor: str | None = None
+
+
+def read_runtime(env: Mapping[str, str]) -> Runtime:
+    """TEAMOPS_FORMAT, _QUIET, _DEBUG and _ACTOR; TEAMOPS_NOW pins the clock for the run."""
+    from teamops import clock
+
+    clock.pin(env.get("TEAMOPS_NOW"))
+    off = ("", "0", "false", "no", "off")
+    return Runtime(
+        fmt=env.get("TEAMOPS_FORMAT") or None,
+        quiet=env.get("TEAMOPS_QUIET", "").strip().lower() not in off,
+        debug=env.get("TEAMOPS_DEBUG", "").strip().lower() not in off,
+        actor=env.get("TEAMOPS_ACTOR") or None,
+    )
+
+
 def known_variables() -> list[str]:
     """Every TEAMOPS_* variable teamops reads."""
     names = list(OTHER_VARIABLES)

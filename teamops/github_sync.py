@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.errors import ServiceError
 from teamops.identities import IdentityResolver
-from teamops.integrations.git_local import CommitRecord, GitRepo
+from teamops.integrations.git_local import GitRepo
 from teamops.integrations.github_events import PushEvent
+from teamops.records import CommitRecord
 from teamops.store.database import now_iso, transaction
 from teamops.store.sync_state import SyncState, load_state, save_state
 from teamops.sync import (

@@ -13,14 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from teamops.clock import now_iso
 from teamops.config import Config
 from teamops.errors import ConfigError, LockHeld, UsageError
-from teamops.store.database import now_iso, transaction
+from teamops.store.jobs import (
+    running_runs,
+    save_interrupted,
+    save_run_end,
+    save_run_start,
+    save_step_end,
+    save_step_start,
+)
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
-
-    from teamops.store.reader import Reader
 
 
 def builtin_jobs(cfg: Config) -> dict[str, list[str]]:
@@ -113,17 +119,8 @@ def mark_abandoned(db: Database, lock_held_elsewhere: bool = True) -> int:
     While this process holds the job lock, or nobody does, no run can be going on: every run still
     marked running was killed. Otherwise a run counts as killed when its process is gone.
     """
-    rows = db.execute("SELECT id, pid FROM job_runs WHERE status = 'running' AND run_id IS NULL").fetchall()
-    stale = [rid for rid, pid in rows if not lock_held_elsewhere or not _alive(pid)]
-    if stale:
-        marks = ",".join("?" * len(stale))
-        with transaction(db):
-            db.execute(
-                "UPDATE job_runs SET status = 'interrupted', error = COALESCE(error, 'the process ended without "
-                f"finishing (killed?)'), ended_at = COALESCE(ended_at, ?) WHERE status = 'running' "
-                f"AND (id IN ({marks}) OR run_id IN ({marks}))",
-                [now_iso(), *stale, *stale],
-            )
+    stale = [rid for rid, pid in running_runs(db) if not lock_held_elsewhere or not _alive(pid)]
+    save_interrupted(db, stale)
     return len(stale)
 
 
@@ -154,110 +151,52 @@ def run_job(
 ) -> RunResult:
     """Run steps in order; a failed step stops the job unless continue_on_error. Exit 1 is a finding."""
     started = time.monotonic()
-    with transaction(db):
-        cur = db.execute(
-            "INSERT INTO job_runs (job, status, pid, started_at) VALUES (?, 'running', ?, ?)",
-            [job, os.getpid(), now_iso()],
-        )
-    run_id = int(cur.lastrowid or 0)
-    result = RunResult(job, run_id, "ok")
+    result = RunResult(job, save_run_start(db, job), "ok")
     previous = signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
         for position, step in enumerate(steps, 1):
-            try:
-                args = shlex.split(step)
-            except ValueError as exc:
-                raise UsageError(f"job {job!r}: step {step!r} cannot be read: {exc}") from None
-            t0 = time.monotonic()
-            with transaction(db):
-                sid = int(
-                    db.execute(
-                        "INSERT INTO job_runs (run_id, job, step, position, status, pid, started_at) "
-                        "VALUES (?, ?, ?, ?, 'running', ?, ?)",
-                        [run_id, job, step, position, os.getpid(), now_iso()],
-                    ).lastrowid
-                    or 0
-                )
-            try:
-                code, error = run_step(args)
-            except (KeyboardInterrupt, Interrupted):
-                _finish(db, sid, StepResult(step, "interrupted", 130, time.monotonic() - t0, "interrupted"))
-                result.steps.append(StepResult(step, "interrupted", 130, time.monotonic() - t0, "interrupted"))
+            step_result = _run_step(db, result, step, position, run_step)
+            result.steps.append(step_result)
+            if step_result.status == "interrupted":
                 result.status = "interrupted"
                 break
-            status = "ok" if code == 0 else ("findings" if code == 1 else "failed")
-            step_result = StepResult(step, status, code, time.monotonic() - t0, error)
-            _finish(db, sid, step_result)
-            result.steps.append(step_result)
             if on_step:
                 on_step(step_result)
-            if status == "failed":
+            if step_result.status == "failed":
                 result.status = "failed"
                 if not continue_on_error:
-                    for later in steps[position:]:
-                        result.steps.append(StepResult(later, "skipped", 0, 0.0))
+                    result.steps += [StepResult(later, "skipped", 0, 0.0) for later in steps[position:]]
                     break
     finally:
         signal.signal(signal.SIGTERM, previous)
         result.seconds = time.monotonic() - started
         failed = [s for s in result.steps if s.status in ("failed", "interrupted")]
-        with transaction(db):
-            db.execute(
-                "UPDATE job_runs SET status = ?, ended_at = ?, seconds = ?, error = ?, exit_code = ? WHERE id = ?",
-                [
-                    result.status,
-                    now_iso(),
-                    round(result.seconds, 3),
-                    "; ".join(f"{s.step}: {s.error or s.status}" for s in failed) or None,
-                    {"ok": 0, "failed": 1, "interrupted": 130}.get(result.status, 1),
-                    run_id,
-                ],
-            )
+        error = "; ".join(f"{s.step}: {s.error or s.status}" for s in failed) or None
+        save_run_end(db, result.run_id, result.status, result.seconds, error)
     return result
+
+
+def _run_step(
+    db: Database, run: RunResult, step: str, position: int, run_step: Callable[[list[str]], tuple[int, str | None]]
+) -> StepResult:
+    """One step, recorded before it starts and when it ends: exit 0 ok, 1 findings, else failed."""
+    try:
+        args = shlex.split(step)
+    except ValueError as exc:
+        raise UsageError(f"job {run.job!r}: step {step!r} cannot be read: {exc}") from None
+    t0 = time.monotonic()
+    step_id = save_step_start(db, run.run_id, run.job, step, position)
+    try:
+        code, error = run_step(args)
+    except (KeyboardInterrupt, Interrupted):
+        code, error = 130, "interrupted"
+        status = "interrupted"
+    else:
+        status = "ok" if code == 0 else ("findings" if code == 1 else "failed")
+    outcome = StepResult(step, status, code, time.monotonic() - t0, error)
+    save_step_end(db, step_id, status, code, error, outcome.seconds)
+    return outcome
 
 
 def _raise_interrupted(signum: int, frame: Any) -> None:
     raise Interrupted()
-
-
-def _finish(db: Database, sid: int, s: StepResult) -> None:
-    with transaction(db):
-        db.execute(
-            "UPDATE job_runs SET status = ?, exit_code = ?, error = ?, ended_at = ?, seconds = ? WHERE id = ?",
-            [s.status, s.exit_code, s.error, now_iso(), round(s.seconds, 3), sid],
-        )
-
-
-def count_runs(db: Reader, job: str | None) -> int:
-    """Runs recorded (of one job, or all)."""
-    sql = "SELECT COUNT(*) FROM job_runs WHERE run_id IS NULL" + (" AND job = ?" if job else "")
-    return int(db.execute(sql, [job] if job else []).fetchone()[0])
-
-
-def history(db: Reader, job: str | None, limit: int) -> list[dict[str, Any]]:
-    where, params = ["run_id IS NULL"], []
-    if job:
-        where.append("job = ?")
-        params.append(job)
-    runs = db.execute(
-        f"SELECT id, job, status, started_at, seconds, error FROM job_runs WHERE {' AND '.join(where)} "
-        "ORDER BY id DESC LIMIT ?",
-        [*params, limit or -1],
-    ).fetchall()
-    out = []
-    for rid, name, status, started, seconds, error in runs:
-        steps = db.execute(
-            "SELECT step, status, seconds FROM job_runs WHERE run_id = ? ORDER BY position", [rid]
-        ).fetchall()
-        out.append(
-            {
-                "run": rid,
-                "job": name,
-                "status": status,
-                "started_at": started,
-                "seconds": seconds,
-                "steps": [f"{s} ({st})" for s, st, _ in steps],
-                "error": error,
-            }
-        )
-    return out

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from teamops.errors import InvalidInput
 from teamops.identities import IdentityResolver
-from teamops.integrations.git_local import CommitRecord, GitRepo
+from teamops.integrations.git_local import GitRepo
+from teamops.records import CommitRecord
 from teamops.store.database import now_iso, transaction
 from teamops.store.sync_state import SyncState, load_state, save_state
 

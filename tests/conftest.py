@@ -27,6 +27,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
+    from teamops import clock
+
+    clock.pin(None)  # a moment pinned by an earlier test's run does not leak into this one
     return work
 
 

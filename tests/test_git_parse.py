@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from teamops.integrations.git_local import LOG_FORMAT, GitRepo, parse_co_authors, parse_log_stream
+from teamops.integrations.git_local import LOG_FORMAT, GitRepo, parse_log_stream
+from teamops.records import parse_co_authors
 from tests.conftest import GitBuilder
 
 

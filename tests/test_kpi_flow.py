@@ -167,8 +167,8 @@ def test_percentile_is_a_member_and_ordered(values, p):
 )
 def test_burndown_properties(tmp_path_factory, plan, length):
     """Never negative; the ideal line ends at 0; say/do = completed ÷ committed."""
-    import os
 
+    from teamops import clock
     from teamops.config import load_config
     from teamops.kpi.flow import burndown, sprint_velocity
     from teamops.sprints import add_sprint, start_sprint
@@ -177,9 +177,8 @@ def test_burndown_properties(tmp_path_factory, plan, length):
 
     db = open_database(tmp_path_factory.mktemp("prop") / "t.db")
     cfg = load_config(None, env={})
-    old = os.environ.get("TEAMOPS_NOW")
     try:
-        os.environ["TEAMOPS_NOW"] = "2026-11-01T12:00:00Z"
+        clock.pin("2026-11-01T12:00:00Z")
         db.execute("INSERT INTO people (handle, created_at, updated_at) VALUES ('p', 'x', 'x')")
         end = f"2026-11-{2 + length:02d}"
         add_sprint(db, "S", "2026-11-02", end)
@@ -187,7 +186,7 @@ def test_burndown_properties(tmp_path_factory, plan, length):
             add_task(db, cfg, f"t{i}", TaskChange(points=float(pts), sprint="S", roles={"R": ["p"], "A": ["p"]}), "x")
         start_sprint(db, "S", at="2026-11-02T00:00:00Z")
         for i, (day, action, pts) in enumerate(plan):
-            os.environ["TEAMOPS_NOW"] = f"2026-11-{2 + min(day, length):02d}T12:00:00Z"
+            clock.pin(f"2026-11-{2 + min(day, length):02d}T12:00:00Z")
             change = {
                 "done": TaskChange(status="done"),
                 "points": TaskChange(points=float(pts)),
@@ -195,7 +194,7 @@ def test_burndown_properties(tmp_path_factory, plan, length):
                 "none": TaskChange(),
             }[action]
             update_task(db, cfg, i + 1, change, "x")
-        os.environ["TEAMOPS_NOW"] = "2026-12-31T00:00:00Z"
+        clock.pin("2026-12-31T00:00:00Z")
         data = burndown(db, cfg, "S")
         assert all(d["remaining"] >= 0 and d["ideal"] >= 0 for d in data["days"])
         assert data["days"][-1]["ideal"] == 0 or data["working_days"] == 0
@@ -203,10 +202,7 @@ def test_burndown_properties(tmp_path_factory, plan, length):
         if row["committed"]:
             assert row["say_do"] == round(row["completed"] / row["committed"], 2)
     finally:
-        if old is None:
-            os.environ.pop("TEAMOPS_NOW", None)
-        else:
-            os.environ["TEAMOPS_NOW"] = old
+        clock.pin(None)
 
 
 def test_kpi_views_for_datasette(cli, sprint, isolated):

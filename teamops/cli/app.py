@@ -19,6 +19,7 @@ from teamops.cli.lazy import LazyCommands, lazy_group
 from teamops.cli.options import Format
 from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
+from teamops.config import read_runtime
 from teamops.errors import ExitCode, TeamopsError
 
 
@@ -33,7 +34,7 @@ def _debug_wanted(ctx: typer.Context) -> bool:
         return True
     if "--debug" in sys.argv[1:]:
         return True
-    return os.environ.get("TEAMOPS_DEBUG", "") not in ("", "0", "false", "no")
+    return read_runtime(os.environ).debug
 
 
 # Where each top-level command lives, in the order `--help` lists them: "module:app" names a Typer
@@ -241,9 +242,10 @@ def root(
             reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
             raise ConfigError(f"{env_file} cannot be read as a .env file: {reason}", "fix or remove it") from None
     st = state(ctx)
+    runtime = read_runtime(os.environ)
     st.db_flag, st.config_flag = db, config
-    st.fmt = fmt.value if fmt else os.environ.get("TEAMOPS_FORMAT") or None
-    st.quiet = quiet or os.environ.get("TEAMOPS_QUIET", "") not in ("", "0")
+    st.fmt = fmt.value if fmt else runtime.fmt
+    st.quiet = quiet or runtime.quiet
     st.verbose, st.debug = verbose, debug
     ctx.call_on_close(st.close)
 

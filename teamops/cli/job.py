@@ -177,11 +177,12 @@ def history_(
     Example:
       teamops job history --job nightly --limit 5
     """
-    from teamops.jobs import count_runs, history, lock_is_free, mark_abandoned
+    from teamops.jobs import lock_is_free, mark_abandoned
+    from teamops.store.jobs import count_runs, runs
 
     st = state(ctx)
     mark_abandoned(st.db, lock_held_elsewhere=not lock_is_free(st.config.db_path()))
-    rows = history(st.db, job, limit)
+    rows = runs(st.db, job, limit)
     st.output(fmt_value(fmt)).report(
         Report(
             name="job-history",

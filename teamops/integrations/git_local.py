@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from teamops.clock import iso_from_epoch
 from teamops.errors import InvalidInput, TeamopsError
+from teamops.records import CommitRecord, FileStat
 
 # Each commit starts with a token no path can equal (git paths never start with "/") and no message
 # can (%B always ends with a newline). Fields are NUL-separated and positional: nothing in a
@@ -18,49 +18,8 @@ from teamops.errors import InvalidInput, TeamopsError
 MARKER = b"/\x1e"
 LOG_FORMAT = "/%x1e%x00%H%x00%P%x00%aN%x00%aE%x00%at%x00%ad%x00%ct%x00%B"
 HEADER_FIELDS = 9
-CO_AUTHOR_RE = re.compile(r"^\s*co-authored-by:\s*(.*?)\s*<([^<>]*)>\s*$", re.I | re.M)
 GITHUB_REMOTE_RE = re.compile(r"^(?:https?://(?:[^@/]+@)?|ssh://git@|git@)github\.com[:/]([^/]+)/([^/]+?)(?:\.git)?/?$")
 CHUNK = 1 << 20
-
-
-@dataclass(slots=True)
-class FileStat:
-    """One file of a commit: lines added and deleted (0 for binary files), and its old path."""
-
-    path: str
-    additions: int
-    deletions: int
-    binary: bool = False
-    old_path: str | None = None
-
-
-@dataclass(slots=True)
-class CommitRecord:
-    """A commit as every source (git, GitHub, push events) normalises it."""
-
-    sha: str
-    parents: list[str]
-    author_name: str
-    author_email: str
-    authored_at: str
-    author_tz_offset: int
-    committed_at: str
-    message: str
-    files: list[FileStat] = field(default_factory=list)
-    author_login: str | None = None
-    stats_missing: bool = False
-    additions_total: int | None = None
-    deletions_total: int | None = None
-    files_total: int | None = None
-    files_known: bool = True
-
-    @property
-    def is_merge(self) -> bool:
-        return len(self.parents) > 1
-
-    @property
-    def co_authors(self) -> list[tuple[str, str]]:
-        return parse_co_authors(self.message)
 
 
 class GitError(TeamopsError):
@@ -84,27 +43,6 @@ def checked_sha(value: str) -> str:
     if not SHA_RE.match(value):
         raise InvalidInput(f"{value[:80]!r} is not a commit sha")
     return value
-
-
-def parse_co_authors(message: str) -> list[tuple[str, str]]:
-    """`Co-authored-by: Name <email>` trailers, as GitHub reads them."""
-    if "uthored" not in message and "UTHORED" not in message:
-        return []
-    return [(n, e.strip().lower()) for n, e in CO_AUTHOR_RE.findall(message) if e.strip()]
-
-
-_DAYS: dict[int, str] = {}
-
-
-def iso_utc(ts: int) -> str:
-    """Timestamps are stored as UTC ISO-8601 with a Z, which sorts and compares as text."""
-    day, secs = divmod(ts, 86400)
-    prefix = _DAYS.get(day)
-    if prefix is None:
-        y, m, d = time.gmtime(day * 86400)[:3]
-        prefix = _DAYS[day] = f"{y:04d}-{m:02d}-{d:02d}T"
-    hours, secs = divmod(secs, 3600)
-    return f"{prefix}{hours:02d}:{secs // 60:02d}:{secs % 60:02d}Z"
 
 
 def _offset_minutes(raw: str) -> int:
@@ -437,9 +375,9 @@ def _parse_tokens(tokens: list[bytes], start: int, stop: int) -> Iterator[Commit
             parents=parents.split(),
             author_name=name,
             author_email=email.lower(),
-            authored_at=iso_utc(int(at or 0)),
+            authored_at=iso_from_epoch(int(at or 0)),
             author_tz_offset=_offset_minutes(offset),
-            committed_at=iso_utc(int(ct or 0)),
+            committed_at=iso_from_epoch(int(ct or 0)),
             message=body.rstrip("\n"),
             files=files,
             additions_total=adds,

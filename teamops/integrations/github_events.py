@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from teamops.errors import InvalidInput
-from teamops.integrations.git_local import CommitRecord
+from teamops.records import CommitRecord
 
 
 @dataclass

@@ -1,0 +1,55 @@
+"""The normalised records every source produces: a commit (git, GitHub, push events) and its files."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+CO_AUTHOR_RE = re.compile(r"^\s*co-authored-by:\s*(.*?)\s*<([^<>]*)>\s*$", re.I | re.M)
+
+
+@dataclass(slots=True)
+class FileStat:
+    """One file of a commit: lines added and deleted (0 for binary files), and its old path."""
+
+    path: str
+    additions: int
+    deletions: int
+    binary: bool = False
+    old_path: str | None = None
+
+
+@dataclass(slots=True)
+class CommitRecord:
+    """A commit as every source (git, GitHub, push events) normalises it."""
+
+    sha: str
+    parents: list[str]
+    author_name: str
+    author_email: str
+    authored_at: str
+    author_tz_offset: int
+    committed_at: str
+    message: str
+    files: list[FileStat] = field(default_factory=list)
+    author_login: str | None = None
+    stats_missing: bool = False
+    additions_total: int | None = None
+    deletions_total: int | None = None
+    files_total: int | None = None
+    files_known: bool = True
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+    @property
+    def co_authors(self) -> list[tuple[str, str]]:
+        return parse_co_authors(self.message)
+
+
+def parse_co_authors(message: str) -> list[tuple[str, str]]:
+    """`Co-authored-by: Name <email>` trailers, as GitHub reads them."""
+    if "uthored" not in message and "UTHORED" not in message:
+        return []
+    return [(n, e.strip().lower()) for n, e in CO_AUTHOR_RE.findall(message) if e.strip()]
