@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from calendar import monthrange
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from teamops.errors import InvalidInput
 from teamops.people import person_id
-from teamops.store.database import now_iso, transaction
+from teamops.store.mastery import MasteryItem, item, save_done, save_dropped, save_item
+from teamops.store.mastery import items as list_items
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -42,67 +43,30 @@ def assign(db: Database, handle: str, title: str, due: str | None, notes: str | 
     due = _check_date(due)
     if every and not due:
         raise InvalidInput("a recurring item needs a first --due date")
-    pid = person_id(db, handle)
-    with transaction(db):
-        cur = db.execute(
-            "INSERT INTO mastery_items (person_id, title, notes, due_date, every, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [pid, title.strip(), notes, due, every, now_iso()],
-        )
-    return int(cur.lastrowid or 0)
+    return save_item(db, person_id(db, handle), title.strip(), due, notes, every)
 
 
-def _item(db: Database, item_id: int) -> tuple[Any, ...]:
-    row = db.execute(
-        "SELECT id, person_id, title, notes, due_date, every, status FROM mastery_items WHERE id = ?", [item_id]
-    ).fetchone()
-    if row is None:
+def _pending(db: Reader, item_id: int) -> MasteryItem:
+    found = item(db, item_id)
+    if found is None:
         raise InvalidInput(f"no mastery item #{item_id}", "see `teamops mastery list`")
-    return tuple(row)
+    if found.status != "pending":
+        raise InvalidInput(f"mastery item #{item_id} is {found.status}, not pending")
+    return found
 
 
 def complete(db: Database, item_id: int) -> int | None:
     """Mark done; a recurring item rolls forward as a new pending item. Returns the new item's id."""
-    _, pid, title, notes, due, every, status = _item(db, item_id)
-    if status != "pending":
-        raise InvalidInput(f"mastery item #{item_id} is {status}, not pending")
-    stamp = now_iso()
-    with transaction(db):
-        db.execute("UPDATE mastery_items SET status = 'done', done_at = ? WHERE id = ?", [stamp, item_id])
-        if every and due:
-            cur = db.execute(
-                "INSERT INTO mastery_items (person_id, title, notes, due_date, every, previous_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [pid, title, notes, next_due(due, every), every, item_id, stamp],
-            )
-            return int(cur.lastrowid or 0)
-    return None
+    done = _pending(db, item_id)
+    following = next_due(done.due, done.every) if done.every and done.due else None
+    return save_done(db, done, following)
 
 
 def drop(db: Database, item_id: int) -> None:
-    status = _item(db, item_id)[6]
-    if status != "pending":
-        raise InvalidInput(f"mastery item #{item_id} is {status}, not pending")
-    with transaction(db):
-        db.execute("UPDATE mastery_items SET status = 'dropped', dropped_at = ? WHERE id = ?", [now_iso(), item_id])
+    save_dropped(db, _pending(db, item_id).id)
 
 
-def items(db: Reader, handle: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
-    where: list[str] = ["1 = 1"]
-    params: list[Any] = []
-    if handle:
-        where.append("m.person_id = ?")
-        params.append(person_id(db, handle))
-    if status is not None:
-        if status not in ("pending", "done", "dropped"):
-            raise InvalidInput(f"--status must be pending, done or dropped, not {status!r}")
-        where.append("m.status = ?")
-        params.append(status)
-    rows = db.execute(
-        "SELECT m.id, p.handle, m.title, m.due_date, m.every, m.status, m.notes, m.done_at, m.previous_id "
-        f"FROM mastery_items m JOIN people p ON p.id = m.person_id WHERE {' AND '.join(where)} "
-        "ORDER BY m.status != 'pending', m.due_date IS NULL, m.due_date, m.id",
-        params,
-    ).fetchall()
-    keys = ("id", "person", "title", "due", "every", "status", "notes", "done_at", "previous")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
+def items(db: Reader, handle: str | None = None, status: str | None = None) -> list[MasteryItem]:
+    if status is not None and status not in ("pending", "done", "dropped"):
+        raise InvalidInput(f"--status must be pending, done or dropped, not {status!r}")
+    return list_items(db, person_id(db, handle) if handle else None, status)

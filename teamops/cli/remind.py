@@ -180,7 +180,7 @@ def list_(
     from teamops.mastery import items
 
     st = state(ctx)
-    rows, more = limited(items(st.reader, person, status), limit)
+    rows, more = limited([i.row() for i in items(st.reader, person, status)], limit)
     st.output(fmt_value(fmt)).report(
         Report(
             name="mastery",

@@ -193,9 +193,9 @@ def summarize(
     window = resolve(
         since, until, last, now, default_weeks=DEFAULT_WEEKS, latest_before=lambda m: latest_activity_before(db, m)
     )
-    first, last_commit = db.execute(
-        "SELECT MIN(authored_at), MAX(authored_at) FROM commits INDEXED BY idx_commits_authored"
-    ).fetchone()
+    # Two single-aggregate queries: each is one seek on the date index (MIN and MAX together scan it).
+    first = db.execute("SELECT MIN(authored_at) FROM commits").fetchone()[0]
+    last_commit = db.execute("SELECT MAX(authored_at) FROM commits").fetchone()[0]
     has_tasks = db.execute("SELECT 1 FROM tasks LIMIT 1").fetchone() is not None
     has_sprints = db.execute("SELECT 1 FROM sprints WHERE status != 'planned' LIMIT 1").fetchone() is not None
     rows = activity(db, ActivityFilter(window.since, window.until, person, team, None))
