@@ -10,14 +10,16 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from teamops.clock import now_iso
 from teamops.diff_budget import approx_tokens, budget_diff
 from teamops.heuristic import HEURISTIC_MODEL, HEURISTIC_VERSION, POINTS, estimate_row
-from teamops.store.database import now_iso, transaction
+from teamops.store.estimates import CommitToEstimate, EstimateRow, candidates, save_estimates
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from teamops.integrations.llm import LLMClient
+    from teamops.store.reader import Reader
 
 PROMPT_VERSION = "p1"
 SCHEMA: dict[str, Any] = {
@@ -44,22 +46,6 @@ REPAIR_PROMPT = (
     '{{"points": 0|1|2|3|5|8|13, "hours": 0-80, "confidence": 0-1, "rationale": "..."}}.'
 )
 Progress = Callable[[int, int | None], None]
-
-
-@dataclass
-class CommitToEstimate:
-    """A stored commit that has no estimate for this model and prompt version yet."""
-
-    commit_id: int
-    repo_id: int
-    repo: str
-    sha: str
-    message: str
-    is_merge: int
-    additions: int | None
-    deletions: int | None
-    files_changed: int | None
-    files: str | None
 
 
 @dataclass
@@ -105,42 +91,16 @@ def version_for(model: str) -> str:
     return HEURISTIC_VERSION if model == HEURISTIC_MODEL else PROMPT_VERSION
 
 
-def select_commits(db: Database, opts: AnalyzeOptions) -> tuple[list[CommitToEstimate], int]:
+def select_commits(db: Reader, opts: AnalyzeOptions) -> tuple[list[CommitToEstimate], int]:
     """Commits in range without an estimate for this model and version; plus how many already have one."""
-    where = ["1 = 1"]
-    params: list[Any] = []
-    if opts.since:
-        where.append("c.authored_at >= ?")
-        params.append(opts.since)
-    if opts.until:
-        where.append("c.authored_at < ?")
-        params.append(opts.until)
-    if opts.repo:
-        where.append("(r.name = ? OR r.path = ? OR r.github = ?)")
-        params += [opts.repo] * 3
-    version = version_for(opts.model)
     have = "e.id IS NOT NULL"
     if opts.reanalyze:
         have = "0"
     elif opts.retry_failed:
         have = "e.status = 'ok'"
-    sql = f"""
-        SELECT c.id, c.repo_id, r.name, c.sha, c.message, c.is_merge, c.additions, c.deletions,
-               c.files_changed, c.files, {have} AS cached
-        FROM commits c
-        JOIN repos r ON r.id = c.repo_id
-        LEFT JOIN estimates e
-            ON e.repo_id = c.repo_id AND e.sha = c.sha AND e.model = ? AND e.prompt_version = ?
-        WHERE {" AND ".join(where)}
-        ORDER BY c.authored_at DESC, c.id DESC
-    """
-    todo: list[CommitToEstimate] = []
-    cached = 0
-    for row in db.execute(sql, [opts.model, version, *params]):
-        if row[10]:
-            cached += 1
-            continue
-        todo.append(CommitToEstimate(*row[:10]))
+    todo, cached = candidates(
+        db, opts.model, version_for(opts.model), since=opts.since, until=opts.until, repo=opts.repo, cached_when=have
+    )
     if opts.limit is not None:
         # Merges are 0 by rule and cost nothing: the limit counts the commits that need work.
         kept, n = [], 0
@@ -154,37 +114,10 @@ def select_commits(db: Database, opts: AnalyzeOptions) -> tuple[list[CommitToEst
     return todo, cached
 
 
-INSERT_ESTIMATE = """
-INSERT INTO estimates (commit_id, repo_id, sha, model, prompt_version, status, points, hours, confidence,
-                       rationale, error, tokens_in, tokens_out, cost_usd, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (repo_id, sha, model, prompt_version) DO UPDATE SET
-    status = excluded.status, points = excluded.points, hours = excluded.hours,
-    confidence = excluded.confidence, rationale = excluded.rationale, error = excluded.error,
-    tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, cost_usd = excluded.cost_usd,
-    created_at = excluded.created_at
-"""
-
-
-CURRENT_ESTIMATE = """
-UPDATE commits SET (ai_points, ai_hours) = (
-    SELECT e.points, e.hours FROM estimates e WHERE e.commit_id = commits.id AND e.status = 'ok'
-    ORDER BY (e.model = 'heuristic'), e.id DESC LIMIT 1
-) WHERE id = ?
-"""
-
-
-def save_estimates(db: Database, rows: list[tuple[Any, ...]]) -> None:
-    """Store estimates and keep each commit's counting estimate (a model's over the heuristic's) beside it."""
-    with transaction(db):
-        db.conn.executemany(INSERT_ESTIMATE, rows)
-        db.conn.executemany(CURRENT_ESTIMATE, [(r[0],) for r in rows])
-
-
 def analyze_heuristic(db: Database, todo: list[CommitToEstimate], result: AnalyzeResult, progress: Progress) -> None:
     """The offline estimator: thousands of commits a second, written in batches."""
     now = now_iso()
-    batch: list[tuple[Any, ...]] = []
+    batch: list[EstimateRow] = []
     for c in todo:
         est = estimate_row(c.is_merge, c.additions, c.deletions, c.files_changed, c.files)
         if est is None:
@@ -192,7 +125,7 @@ def analyze_heuristic(db: Database, todo: list[CommitToEstimate], result: Analyz
             continue
         points, hours, why = est
         batch.append(
-            (
+            EstimateRow(
                 c.commit_id,
                 c.repo_id,
                 c.sha,
@@ -337,8 +270,24 @@ def analyze_llm(
         result.tokens_in += tin
         result.tokens_out += tout
         result.cost_usd += cost
-        row = (c.commit_id, c.repo_id, c.sha, opts.model, version, status, points, hours, confidence, why)
-        save_estimates(db, [(*row, error, tin, tout, cost, now_iso())])
+        row = EstimateRow(
+            c.commit_id,
+            c.repo_id,
+            c.sha,
+            opts.model,
+            version,
+            status,
+            points,
+            hours,
+            confidence,
+            why,
+            error,
+            tin,
+            tout,
+            cost,
+            now_iso(),
+        )
+        save_estimates(db, [row])
         progress(1, None)
 
     jobs = prepare_jobs(todo, diff_for, client.count_tokens, opts.max_diff_tokens, result)

@@ -6,8 +6,14 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from teamops.store.commits import save_attribution
+from teamops.store.people import identity_map
+from teamops.store.tasks import save_role_people
+
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+    from teamops.store.reader import Reader
 
 
 NOREPLY_RE = re.compile(r"^(?:\d+\+)?([^@]+)@users\.noreply\.github\.com$", re.I)
@@ -39,9 +45,9 @@ class IdentityResolver:
     names: dict[str, int]
 
     @classmethod
-    def load(cls, db: Database) -> IdentityResolver:
+    def load(cls, db: Reader) -> IdentityResolver:
         by_kind: dict[str, dict[str, int]] = {k: {} for k in KINDS}
-        for kind, value, pid in db.execute("SELECT kind, value, person_id FROM identities"):
+        for kind, value, pid in identity_map(db):
             by_kind[kind][value] = pid
         return cls(by_kind["email"], by_kind["github"], by_kind["name"])
 
@@ -62,41 +68,9 @@ def _name_key(name: str | None) -> str | None:
     return normalise("name", name) if name else None
 
 
-def reattribute_commits(db: Database) -> int:
-    """Recompute every commit's person after identities change; returns commits whose person moved."""
-    conn = db.conn
-    conn.create_function("teamops_noreply", 1, noreply_login, deterministic=True)
-    conn.create_function("teamops_name", 1, _name_key, deterministic=True)
-    cur = db.execute(
-        """
-        UPDATE commits SET person_id = m.pid
-        FROM (
-            SELECT c.id,
-                COALESCE(
-                    (SELECT person_id FROM identities WHERE kind = 'email' AND value = c.author_email),
-                    (SELECT person_id FROM identities
-                        WHERE kind = 'github' AND value = lower(c.author_login)),
-                    (SELECT person_id FROM identities
-                        WHERE kind = 'github' AND value = teamops_noreply(c.author_email)),
-                    (SELECT person_id FROM identities
-                        WHERE kind = 'name' AND value = teamops_name(c.author_name))
-                ) AS pid
-            FROM commits c
-        ) AS m
-        WHERE m.id = commits.id AND commits.person_id IS NOT m.pid
-        """
-    )
-    # Task roles held by ClickUp users nobody matched yet: resolve them once an identity appears.
-    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'task_roles'").fetchone():
-        db.execute(
-            """
-            UPDATE task_roles SET
-                person_id = (SELECT i.person_id FROM identities i
-                             WHERE i.kind = 'clickup' AND i.value = substr(task_roles.external_ref, 9)),
-                external_ref = NULL
-            WHERE person_id IS NULL AND external_ref LIKE 'clickup:%'
-              AND EXISTS (SELECT 1 FROM identities i
-                          WHERE i.kind = 'clickup' AND i.value = substr(task_roles.external_ref, 9))
-            """
-        )
-    return cur.rowcount
+def reattribute(db: Database) -> int:
+    """Recompute every commit's person after identities change, and resolve task roles held by
+    ClickUp users whom an identity now matches; returns the commits whose person moved."""
+    moved = save_attribution(db, noreply_login, _name_key)
+    save_role_people(db)
+    return moved

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.config import HANDLE_RE, PersonConfig, check_timezone
 from teamops.errors import ConfigError, InvalidInput, TeamopsError
-from teamops.identities import normalise, reattribute_commits
-from teamops.store.database import now_iso, transaction
+from teamops.identities import normalise, reattribute
+from teamops.store import people as store
+from teamops.store.commits import commit_counts, commits_of
+from teamops.store.database import transaction
 from teamops.store.reader import PEOPLE_STATE
 from teamops.store.sync_state import load_state, save_state
 
@@ -48,31 +50,24 @@ def _check_spec(spec: PersonSpec, error: type[TeamopsError] = InvalidInput) -> N
 
 def person_id(db: Reader, handle: str) -> int:
     """The id of a person by handle; an unknown handle is invalid input (exit 5)."""
-    row = db.execute("SELECT id FROM people WHERE handle = ?", [handle]).fetchone()
-    if row is None:
+    person = store.person_by_handle(db, handle)
+    if person is None:
         raise InvalidInput(f"no person with handle {handle!r}", "see `teamops people list`")
-    return int(row[0])
+    return person.id
 
 
 def _set_identity(db: Database, pid: int, kind: str, value: str, source: str, error: type[TeamopsError]) -> None:
     value = normalise(kind, value)
     if not value:
         return
-    row = db.execute(
-        "SELECT i.person_id, p.handle FROM identities i JOIN people p ON p.id = i.person_id "
-        "WHERE i.kind = ? AND i.value = ?",
-        [kind, value],
-    ).fetchone()
-    if row is not None:
-        if row[0] == pid:
+    owner = store.identity_owner(db, kind, value)
+    if owner is not None:
+        if owner[0] == pid:
             return
         if source == "auto":
             return  # two people share a display name: neither gets it as an identity
-        raise error(f"{kind} {value!r} already belongs to {row[1]!r}")
-    db.execute(
-        "INSERT INTO identities (person_id, kind, value, source) VALUES (?, ?, ?, ?)",
-        [pid, kind, value, source],
-    )
+        raise error(f"{kind} {value!r} already belongs to {owner[1]!r}")
+    store.save_identity(db, pid, kind, value, source)
 
 
 def _write_identities(db: Database, pid: int, spec: PersonSpec, source: str, error: type[TeamopsError]) -> None:
@@ -84,7 +79,7 @@ def _write_identities(db: Database, pid: int, spec: PersonSpec, source: str, err
         _set_identity(db, pid, "clickup", str(spec.clickup_id), source, error)
     for name in spec.names:
         _set_identity(db, pid, "name", name, source, error)
-    db.execute("DELETE FROM identities WHERE person_id = ? AND source = 'auto'", [pid])
+    store.delete_identities(db, pid, source="auto")
     if spec.name:
         _set_identity(db, pid, "name", spec.name, "auto", error)
 
@@ -93,27 +88,20 @@ def add_person(db: Database, spec: PersonSpec, source: str = "cli") -> int:
     """Create a person with identities and attribute their existing commits to them."""
     _check_spec(spec)
     with transaction(db):
-        if db.execute("SELECT 1 FROM people WHERE handle = ?", [spec.handle]).fetchone():
+        if store.person_by_handle(db, spec.handle):
             raise InvalidInput(f"{spec.handle!r} already exists", "use `teamops people edit`")
-        now = now_iso()
-        cur = db.execute(
-            "INSERT INTO people (handle, name, timezone, team, is_lead, active, source, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                spec.handle,
-                spec.name,
-                spec.timezone,
-                spec.team,
-                int(spec.lead),
-                int(spec.active),
-                source,
-                now,
-                now,
-            ],
+        pid = store.save_person(
+            db,
+            spec.handle,
+            name=spec.name,
+            timezone=spec.timezone,
+            team=spec.team,
+            lead=spec.lead,
+            active=spec.active,
+            source=source,
         )
-        pid = int(cur.lastrowid or 0)
         _write_identities(db, pid, spec, source, InvalidInput)
-        reattribute_commits(db)
+        reattribute(db)
     return pid
 
 
@@ -133,6 +121,20 @@ class PersonEdit:
     rename: str | None = None
 
 
+def _profile_changes(edit: PersonEdit) -> dict[str, Any]:
+    sets: dict[str, Any] = {}
+    for col, val in (("name", edit.name), ("timezone", edit.timezone), ("team", edit.team)):
+        if val is not None:
+            sets[col] = val or None
+    if edit.lead is not None:
+        sets["is_lead"] = int(edit.lead)
+    if edit.active is not None:
+        sets["active"] = int(edit.active)
+    if edit.rename:
+        sets["handle"] = edit.rename
+    return sets
+
+
 def edit_person(db: Database, handle: str, edit: PersonEdit) -> None:
     """Apply changes; identity changes re-attribute stored commits."""
     pid = person_id(db, handle)
@@ -144,115 +146,59 @@ def edit_person(db: Database, handle: str, edit: PersonEdit) -> None:
         if "@" not in email:
             raise InvalidInput(f"{email!r} is not an email address")
     with transaction(db):
-        sets: dict[str, Any] = {}
-        for col, val in (("name", edit.name), ("timezone", edit.timezone), ("team", edit.team)):
-            if val is not None:
-                sets[col] = val or None
-        if edit.lead is not None:
-            sets["is_lead"] = int(edit.lead)
-        if edit.active is not None:
-            sets["active"] = int(edit.active)
-        if edit.rename:
-            clash = db.execute("SELECT 1 FROM people WHERE handle = ? AND id != ?", [edit.rename, pid]).fetchone()
-            if clash:
-                raise InvalidInput(f"{edit.rename!r} already exists")
-            sets["handle"] = edit.rename
-        sets["updated_at"] = now_iso()
-        db.execute(
-            f"UPDATE people SET {', '.join(f'{c} = ?' for c in sets)} WHERE id = ?",
-            [*sets.values(), pid],
-        )
+        if edit.rename and store.handle_taken(db, edit.rename, other_than=pid):
+            raise InvalidInput(f"{edit.rename!r} already exists")
+        store.save_profile(db, pid, _profile_changes(edit))
         for email in edit.remove_emails:
-            db.execute(
-                "DELETE FROM identities WHERE person_id = ? AND kind = 'email' AND value = ?",
-                [pid, normalise("email", email)],
-            )
+            store.delete_identities(db, pid, kind="email", value=normalise("email", email))
         if edit.github is not None:
-            db.execute("DELETE FROM identities WHERE person_id = ? AND kind = 'github'", [pid])
+            store.delete_identities(db, pid, kind="github")
         if edit.clickup_id is not None:
-            db.execute("DELETE FROM identities WHERE person_id = ? AND kind = 'clickup'", [pid])
-        name = db.execute("SELECT name FROM people WHERE id = ?", [pid]).fetchone()[0]
+            store.delete_identities(db, pid, kind="clickup")
+        person = store.person_by_handle(db, edit.rename or handle)
         spec = PersonSpec(
             handle=edit.rename or handle,
-            name=name,
+            name=person.name if person else None,
             emails=edit.add_emails,
             github=edit.github or None,
             clickup_id=edit.clickup_id or None,
         )
         _write_identities(db, pid, spec, "cli", InvalidInput)
-        reattribute_commits(db)
+        reattribute(db)
 
 
 def remove_person(db: Database, handle: str) -> int:
     """Delete a person; their commits become unmapped again. Returns how many commits that was."""
     pid = person_id(db, handle)
     with transaction(db):
-        n = db.execute("SELECT COUNT(*) FROM commits WHERE person_id = ?", [pid]).fetchone()[0]
-        db.execute("DELETE FROM people WHERE id = ?", [pid])
-        reattribute_commits(db)
-    return int(n)
+        n = commits_of(db, pid)
+        store.delete_person(db, pid)
+        reattribute(db)
+    return n
 
 
 def list_people(db: Reader) -> list[dict[str, Any]]:
     """Every person with identities and commit count, for `people list`."""
-    idents: dict[int, dict[str, list[str]]] = {}
-    for pid, kind, value in db.execute(
-        "SELECT person_id, kind, value FROM identities WHERE source != 'auto' ORDER BY kind, value"
-    ):
-        idents.setdefault(pid, {}).setdefault(kind, []).append(value)
-    counts = dict(
-        db.execute("SELECT person_id, COUNT(*) FROM commits WHERE person_id IS NOT NULL GROUP BY 1").fetchall()
-    )
+    idents = store.identities_by_person(db)
+    counts = commit_counts(db)
     rows = []
-    for pid, handle, name, tz, team, lead, active in db.execute(
-        "SELECT id, handle, name, timezone, team, is_lead, active FROM people ORDER BY handle"
-    ):
-        ids = idents.get(pid, {})
+    for p in store.people(db):
+        ids = idents.get(p.id, {})
         rows.append(
             {
-                "handle": handle,
-                "name": name,
-                "team": team,
-                "lead": bool(lead),
-                "active": bool(active),
-                "timezone": tz,
+                "handle": p.handle,
+                "name": p.name,
+                "team": p.team,
+                "lead": p.lead,
+                "active": p.active,
+                "timezone": p.timezone,
                 "emails": ids.get("email", []),
                 "github": next(iter(ids.get("github", [])), None),
                 "clickup_id": next(iter(ids.get("clickup", [])), None),
-                "commits": counts.get(pid, 0),
+                "commits": counts.get(p.id, 0),
             }
         )
     return rows
-
-
-def unmapped_authors(db: Reader) -> list[dict[str, Any]]:
-    """Commit authors that match nobody, most commits first, so the worst gaps show at the top.
-
-    Counted as `kpi activity` counts them: one row per email, merges left out (`merges` says how
-    many there are besides), the latest name the author used.
-    """
-    rows = db.execute(
-        """
-        SELECT c.author_email, SUM(c.is_merge = 0), SUM(c.is_merge), MAX(c.author_login), MAX(c.authored_at),
-            (SELECT n.author_name FROM commits n WHERE n.person_id IS NULL AND n.author_email = c.author_email
-             ORDER BY n.authored_at DESC LIMIT 1)
-        FROM commits c WHERE c.person_id IS NULL
-        GROUP BY c.author_email
-        ORDER BY SUM(c.is_merge = 0) DESC, c.author_email
-        """
-    ).fetchall()
-    return [
-        {
-            "source": "commits",
-            "name": name,
-            "email": email,
-            "login": login,
-            "commits": n,
-            "merges": merges,
-            "last_seen": last,
-        }
-        for email, n, merges, login, last, name in rows
-    ]
 
 
 def people_digest(people: list[PersonConfig]) -> str:
@@ -267,32 +213,24 @@ def sync_config_people(db: Database, people: list[PersonConfig]) -> bool:
     if state.cursor == digest:
         return False
     with transaction(db):
-        now = now_iso()
         for i, p in enumerate(people):
             spec = PersonSpec(**asdict(p))  # the same fields: a [[people]] entry is a person spec
-            row = db.execute("SELECT id FROM people WHERE handle = ?", [p.handle]).fetchone()
-            values = [p.name, p.timezone, p.team, int(p.lead), int(p.active), now]
-            if row is None:
-                cur = db.execute(
-                    "INSERT INTO people (name, timezone, team, is_lead, active, updated_at, "
-                    "handle, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'config', ?)",
-                    [*values, p.handle, now],
-                )
-                pid = int(cur.lastrowid or 0)
-            else:
-                pid = int(row[0])
-                db.execute(
-                    "UPDATE people SET name = ?, timezone = ?, team = ?, is_lead = ?, active = ?, "
-                    "updated_at = ? WHERE id = ?",
-                    [*values, pid],
-                )
-            db.execute("DELETE FROM identities WHERE person_id = ? AND source = 'config'", [pid])
-
+            pid = store.save_person(
+                db,
+                p.handle,
+                name=p.name,
+                timezone=p.timezone,
+                team=p.team,
+                lead=p.lead,
+                active=p.active,
+                source="config",
+            )
+            store.delete_identities(db, pid, source="config")
             try:
                 _write_identities(db, pid, spec, "config", InvalidInput)
             except InvalidInput as exc:
                 raise ConfigError(f"people[{i}] ({p.handle}): {exc.message}") from None
-        reattribute_commits(db)
+        reattribute(db)
         state.cursor = digest
         save_state(db, state)
     return True

@@ -7,15 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from teamops.clock import parse_iso
 from teamops.config import Config, RaciConfig
 from teamops.messages import Message
+from teamops.store.database import transaction
+from teamops.store.outbox import save_message
+from teamops.store.people import leads, people, teams_of
+from teamops.store.tasks import ROLES, blocked, escalated, open_in, open_tasks, role_holders, save_escalation
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from teamops.store.reader import Reader
 
-ROLES = ("R", "A", "C", "I")
 ROLE_NAMES = {"R": "Responsible", "A": "Accountable", "C": "Consulted", "I": "Informed"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -90,30 +94,14 @@ def violations(status: str, holders: list[RoleHolder], rules: RaciConfig) -> lis
 def holders_of(db: Reader, task_ids: list[int]) -> dict[int, list[RoleHolder]]:
     """The role holders of tasks, with each person's handle and active flag."""
     out: dict[int, list[RoleHolder]] = {t: [] for t in task_ids}
-    if not task_ids:
-        return out
-    marks = ",".join("?" * len(task_ids))
-    for task_id, role, pid, handle, active, ext in db.execute(
-        "SELECT r.task_id, r.role, r.person_id, p.handle, p.active, r.external_ref FROM task_roles r "
-        f"LEFT JOIN people p ON p.id = r.person_id WHERE r.task_id IN ({marks}) ORDER BY r.id",
-        task_ids,
-    ):
+    for task_id, role, pid, handle, active, ext in role_holders(db, task_ids):
         out[task_id].append(RoleHolder(role, pid, handle, bool(active) if active is not None else True, ext))
     return out
 
 
-def open_tasks_sql(cfg: Config) -> tuple[str, list[str]]:
-    done = cfg.tasks.done_statuses
-    return f"removed_at IS NULL AND status NOT IN ({','.join('?' * len(done))})", list(done)
-
-
 def check_tasks(db: Reader, cfg: Config, task_id: int | None = None) -> list[RaciViolation]:
     """Violations of every open task (or of one task, open or not)."""
-    if task_id is not None:
-        rows = db.execute("SELECT id, key, title, status FROM tasks WHERE id = ?", [task_id]).fetchall()
-    else:
-        where, params = open_tasks_sql(cfg)
-        rows = db.execute(f"SELECT id, key, title, status FROM tasks WHERE {where} ORDER BY id", params).fetchall()
+    rows = open_tasks(db, cfg.tasks.done_statuses, task_id)
     holders = holders_of(db, [r[0] for r in rows])
     found: list[RaciViolation] = []
     for tid, key, title, status in rows:
@@ -153,18 +141,11 @@ class Escalation:
 
 def due_escalations(db: Reader, cfg: Config, now: datetime) -> list[Escalation]:
     """Escalations due for tasks blocked too long and not queued yet: each level once per blocking episode."""
-    from teamops.clock import parse_iso
-
     rules = cfg.raci
-    blocked = cfg.tasks.blocked_statuses
-    rows = db.execute(
-        "SELECT id, key, title, blocked_since, blocked_reason, url, team FROM tasks "
-        f"WHERE removed_at IS NULL AND blocked_since IS NOT NULL AND status IN ({','.join('?' * len(blocked))})",
-        blocked,
-    ).fetchall()
+    rows = blocked(db, cfg.tasks.blocked_statuses)
     holders = holders_of(db, [r[0] for r in rows])
-    leads = db.execute("SELECT handle, team FROM people WHERE is_lead = 1 AND active = 1 ORDER BY handle").fetchall()
-    done = {(t, e, lvl) for t, e, lvl in db.execute("SELECT task_id, episode, level FROM escalations")}
+    team_leads = leads(db)
+    done = escalated(db)
     due: list[Escalation] = []
     for tid, key, title, since, reason, url, team in rows:
         hours = blocked_hours(parse_iso(since), now, cfg.kpi.working_days if rules.working_hours_only else None)
@@ -177,8 +158,8 @@ def due_escalations(db: Reader, cfg: Config, now: datetime) -> list[Escalation]:
                 people = accountable
                 who = f"to {', '.join(accountable) or 'nobody (no Accountable person!)'}"
             else:
-                a_teams = _teams_of(db, accountable) | ({team} if team else set())
-                lead_handles = [h for h, t in leads if t in a_teams] or [h for h, _ in leads]
+                a_teams = teams_of(db, accountable) | ({team} if team else set())
+                lead_handles = [h for h, t in team_leads if t in a_teams] or [h for h, _ in team_leads]
                 people = sorted(set(lead_handles) | set(accountable))
                 leads_text = ", ".join(lead_handles) or "(none marked with --lead)"
                 who = f"to the {'lead' if len(lead_handles) == 1 else 'leads'} {leads_text}"
@@ -209,9 +190,6 @@ def queue_escalations(db: Database, cfg: Config, due: list[Escalation], now: dat
     Without a channel routed for escalations nothing is recorded, so they are queued once one is.
     Another process that queued the same escalation first wins: the unique keys make this a no-op.
     """
-    from teamops.notify import queue_rows
-    from teamops.store.database import transaction
-
     channels = cfg.notify.routes.get("escalation", [])
     if not channels:
         return []
@@ -219,45 +197,20 @@ def queue_escalations(db: Database, cfg: Config, due: list[Escalation], now: dat
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     with transaction(db):
         for esc in due:
-            cur = db.execute(
-                "INSERT INTO escalations (task_id, episode, level, hours, queued_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (task_id, episode, level) DO NOTHING",
-                [esc.task_id, esc.episode, esc.level, esc.hours, stamp],
-            )
-            if cur.rowcount:
-                ids += queue_rows(db, esc.message, channels)
+            if save_escalation(db, esc.task_id, esc.episode, esc.level, esc.hours, stamp):
+                ids += save_message(db, esc.message, channels)
     return ids
-
-
-def _teams_of(db: Reader, handles: list[str]) -> set[str]:
-    if not handles:
-        return set()
-    rows = db.execute(
-        f"SELECT team FROM people WHERE handle IN ({','.join('?' * len(handles))}) AND team IS NOT NULL",
-        handles,
-    )
-    return {r[0] for r in rows}
 
 
 def matrix(db: Reader, cfg: Config, sprint: str | None = None, team: str | None = None) -> dict[str, Any]:
     """People × open tasks with R/A/C/I letters, for a sprint or a team."""
-    where, params = open_tasks_sql(cfg)
-    if sprint:
-        where += " AND sprint_id = (SELECT id FROM sprints WHERE name = ?)"
-        params.append(sprint)
-    tasks = db.execute(f"SELECT id, title FROM tasks WHERE {where} ORDER BY id", params).fetchall()
+    tasks = open_in(db, cfg.tasks.done_statuses, sprint)
     holders = holders_of(db, [t[0] for t in tasks])
-    people_sql = "SELECT handle, team FROM people WHERE active = 1"
-    people_params: list[Any] = []
-    if team:
-        people_sql += " AND team = ?"
-        people_params.append(team)
-    people = [h for h, _ in db.execute(people_sql + " ORDER BY handle", people_params)]
     rows = []
-    for handle in people:
-        row: dict[str, Any] = {"person": handle}
+    for person in people(db, active=True, team=team):
+        row: dict[str, Any] = {"person": person.handle}
         for tid, _ in tasks:
-            letters = "".join(r for r in ROLES if any(h.role == r and h.handle == handle for h in holders[tid]))
+            letters = "".join(r for r in ROLES if any(h.role == r and h.handle == person.handle for h in holders[tid]))
             row[f"#{tid}"] = letters
         if team is None or any(row[f"#{tid}"] for tid, _ in tasks):
             rows.append(row)

@@ -11,9 +11,17 @@ from teamops.clock import parse_iso
 from teamops.config import WEEKDAYS, Config
 from teamops.errors import InvalidInput
 from teamops.messages import Message
+from teamops.store.commits import day_totals
+from teamops.store.mastery import due_by
+from teamops.store.mastery import items as mastery_items
+from teamops.store.outbox import statuses_of
+from teamops.store.people import people, person_by_handle
+from teamops.store.tasks import held_by
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+    from teamops.store.reader import Reader
 
 
 @dataclass
@@ -39,21 +47,14 @@ class Planned:
     channels: list[str] = field(default_factory=list)
 
 
-def recipients(db: Database, cfg: Config, handle: str | None, team: str | None) -> list[Recipient]:
+def recipients(db: Reader, cfg: Config, handle: str | None, team: str | None) -> list[Recipient]:
     """Active people (one by handle, or a team's); an unknown handle is invalid input (exit 5)."""
-    if handle and not db.execute("SELECT 1 FROM people WHERE handle = ?", [handle]).fetchone():
+    if handle and person_by_handle(db, handle) is None:
         raise InvalidInput(f"no person with handle {handle!r}", "see `teamops people list`")
-    where, params = ["active = 1"], []
-    if handle:
-        where.append("handle = ?")
-        params.append(handle)
-    if team:
-        where.append("team = ?")
-        params.append(team)
-    rows = db.execute(
-        f"SELECT id, handle, name, timezone, team FROM people WHERE {' AND '.join(where)} ORDER BY handle", params
-    ).fetchall()
-    return [Recipient(pid, h, n, tz or cfg.reminders.default_timezone, t) for pid, h, n, tz, t in rows]
+    return [
+        Recipient(p.id, p.handle, p.name, p.timezone or cfg.reminders.default_timezone, p.team)
+        for p in people(db, active=True, team=team, handle=handle)
+    ]
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[str, str]:
@@ -96,29 +97,11 @@ def plan_eod(
             plan.skipped = f"{local:%A} is not a working day"
             continue
         start, end = day_bounds(local, tz)
-        n, pts, adds, dels = db.execute(
-            "SELECT COUNT(*), SUM(ai_points), SUM(additions), SUM(deletions) FROM commits "
-            "WHERE person_id = ? AND is_merge = 0 AND authored_at >= ? AND authored_at < ?",
-            [p.id, start, end],
-        ).fetchone()
-        doing = db.execute(
-            f"SELECT DISTINCT t.id, t.title FROM tasks t JOIN task_roles r ON r.task_id = t.id "
-            f"WHERE r.person_id = ? AND r.role = 'R' AND t.removed_at IS NULL "
-            f"AND t.status IN ({','.join('?' * len(active))}) ORDER BY t.id",
-            [p.id, *active],
-        ).fetchall()
-        stuck = db.execute(
-            f"SELECT DISTINCT t.id, t.title, t.blocked_since, t.blocked_reason FROM tasks t "
-            f"JOIN task_roles r ON r.task_id = t.id WHERE r.person_id = ? AND r.role IN ('R', 'A') "
-            f"AND t.removed_at IS NULL AND t.status IN ({','.join('?' * len(blocked))}) ORDER BY t.blocked_since",
-            [p.id, *blocked],
-        ).fetchall()
+        n, pts, adds, dels = day_totals(db, p.id, start, end)
+        doing = [(r[0], r[1]) for r in held_by(db, p.id, ("R",), active)]
+        stuck = held_by(db, p.id, ("R", "A"), blocked)
         week_end = local + timedelta(days=6 - local.weekday())
-        due = db.execute(
-            "SELECT id, title, due_date FROM mastery_items WHERE person_id = ? AND status = 'pending' "
-            "AND due_date IS NOT NULL AND due_date <= ? ORDER BY due_date",
-            [p.id, week_end.isoformat()],
-        ).fetchall()
+        due = [(i.id, i.title, i.due) for i in due_by(db, p.id, week_end.isoformat())]
         if not (n or doing or stuck or due) and not cfg.reminders.send_when_empty:
             plan.skipped = "nothing to report ([reminders] send_when_empty = false)"
             continue
@@ -135,7 +118,7 @@ def plan_eod(
             how_long = f"{_hours_since(since, as_of):.0f} h" if since else "a while"
             lines.append(f"Blocked: #{tid} {title}, for {how_long}" + (f" ({reason})" if reason else "") + ".")
         for _, title, due_date in due[:10]:
-            when = "overdue since" if due_date < local.isoformat() else "due"
+            when = "overdue since" if (due_date or "") < local.isoformat() else "due"
             lines.append(f"Mastery: {title}, {when} {due_date}.")
         lines.append(cfg.reminders.checkin_prompt)
         key = f"eod:{p.handle}:{local.isoformat()}"
@@ -177,11 +160,7 @@ def plan_mastery(
         year, week, _ = local.isocalendar()
         plan = Planned(p.handle, local.isoformat(), p.timezone)
         plans.append(plan)
-        pending = db.execute(
-            "SELECT id, title, due_date, every FROM mastery_items WHERE person_id = ? AND status = 'pending' "
-            "ORDER BY due_date IS NULL, due_date, id",
-            [p.id],
-        ).fetchall()
+        pending = [(i.id, i.title, i.due, i.every) for i in mastery_items(db, p.id, "pending")]
         if not pending:
             plan.skipped = "no pending mastery items"
             continue
@@ -235,10 +214,7 @@ def queue_plans(db: Database, cfg: Config, plans: list[Planned]) -> tuple[list[i
 def _earlier(db: Database, msg: Message) -> str:
     """What became of the reminder queued earlier under the same key: sent, still pending, or failed."""
     period = "for this day" if msg.kind == "eod_reminder" else "this week"
-    statuses = {
-        status: sent_at
-        for status, sent_at in db.execute("SELECT status, sent_at FROM outbox WHERE idempotency_key = ?", [msg.key])
-    }
+    statuses = statuses_of(db, msg.key)
     if "pending" in statuses:
         return f"queued earlier {period} and still pending: `teamops notify send` delivers it"
     if "sent" in statuses:

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from teamops.clock import now_iso
 from teamops.config import Config
 from teamops.errors import Findings, InvalidInput
 from teamops.messages import Message
+from teamops.people import person_id
 from teamops.raci import ROLE_NAMES, ROLES, RoleHolder, holders_of, violations
-from teamops.store.database import now_iso, transaction
+from teamops.store import tasks as store
+from teamops.store.database import transaction
+from teamops.store.filters import Where
+from teamops.store.people import person_by_handle
+from teamops.store.sprints import sprint_by_name
+from teamops.store.tasks import FIELDS, Change, event_text
 from teamops.wording import count
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from teamops.store.reader import Reader
-
-FIELDS = ("title", "status", "points", "estimate_hours", "spent_hours", "sprint", "due_date", "url")
 
 
 @dataclass
@@ -35,48 +41,33 @@ class TaskChange:
     roles: dict[str, list[str]] = field(default_factory=dict)
 
 
-def event_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def task_ref(db: Reader, ref: str) -> int:
     """A task by `12`, `#12` or its key (`T-12`, a ClickUp id); unknown is invalid input (exit 5)."""
-    text = ref.strip().lstrip("#")
-    if text.isdigit() and len(text) > 18:  # past SQLite's 64-bit integers: no such task
-        row = None
-    elif text.isdigit():
-        row = db.execute("SELECT id FROM tasks WHERE id = ?", [int(text)]).fetchone()
-    else:
-        row = db.execute("SELECT id FROM tasks WHERE key = ? OR external_id = ?", [text, text]).fetchone()
-    if row is None:
+    found = store.task_id_for(db, ref)
+    if found is None:
         raise InvalidInput(f"no task {ref!r}", "see `teamops task list`")
-    return int(row[0])
+    return found
 
 
-def _sprint_id(db: Database, name: str) -> int:
-    row = db.execute("SELECT id FROM sprints WHERE name = ?", [name]).fetchone()
-    if row is None:
+def _sprint_id(db: Reader, name: str) -> int:
+    sprint = sprint_by_name(db, name)
+    if sprint is None:
         raise InvalidInput(f"no sprint {name!r}", "create it with `teamops sprint add`")
-    return int(row[0])
+    return int(sprint["id"])
 
 
-def _holders_for(db: Database, roles: dict[str, list[str]]) -> list[RoleHolder]:
-    """Role holders from handles; unknown handles stay as references so the rules can name them."""
+def _holders_for(db: Reader, roles: dict[str, list[str]]) -> list[RoleHolder]:
+    """Role holders from handles; an unknown handle is invalid input before any rule is checked."""
     holders: list[RoleHolder] = []
     for role in ROLES:
         for handle in roles.get(role, []):
-            row = db.execute("SELECT id, handle, active FROM people WHERE handle = ?", [handle]).fetchone()
-            if row is None:
+            person = person_by_handle(db, handle)
+            if person is None:
                 raise InvalidInput(
                     f"no person with handle {handle!r} (given as {ROLE_NAMES[role]}): nothing was saved",
                     "see `teamops people list`, or add them with `teamops people add`",
                 )
-            else:
-                holders.append(RoleHolder(role, int(row[0]), row[1], bool(row[2])))
+            holders.append(RoleHolder(role, person.id, person.handle, person.active))
     return holders
 
 
@@ -101,41 +92,41 @@ def _check_numbers(change: TaskChange) -> None:
         if value is not None and value < 0:
             raise InvalidInput(f"{name.replace('_', ' ')} must not be negative")
     if change.due_date:
-        from datetime import date
-
         try:
             date.fromisoformat(change.due_date)
         except ValueError:
             raise InvalidInput(f"due date {change.due_date!r} is not YYYY-MM-DD") from None
 
 
-def record_event(
-    db: Database,
-    task_id: int,
-    at: str,
-    actor: str | None,
-    name: str,
-    old: Any,
-    new: Any,
-    source: str = "local",
-) -> None:
-    db.execute(
-        "INSERT INTO task_events (task_id, at, actor, field, old, new, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [task_id, at, actor, name, event_text(old), event_text(new), source],
-    )
+def status_columns(cfg: Config, status: str, before: dict[str, Any] | None, at: str) -> dict[str, Any]:
+    """The columns a status implies: when work started, when it was done, since when it is blocked.
 
-
-def _write_roles(db: Database, task_id: int, role: str, holders: list[RoleHolder]) -> None:
-    db.execute("DELETE FROM task_roles WHERE task_id = ? AND role = ?", [task_id, role])
-    for h in holders:
-        db.execute(
-            "INSERT OR IGNORE INTO task_roles (task_id, role, person_id, external_ref) VALUES (?, ?, ?, ?)",
-            [task_id, role, h.person_id, h.external_ref],
-        )
+    Shared by local changes and ClickUp syncs (which then put ClickUp's own done time in).
+    """
+    t = cfg.tasks
+    cols: dict[str, Any] = {"done_at": at if status in t.done_statuses else None}
+    if status in t.active_statuses and not (before and before.get("started_at")):
+        cols["started_at"] = at
+    if status not in t.blocked_statuses:
+        cols["blocked_since"] = None
+    elif not (before and before.get("blocked_since")):
+        cols["blocked_since"] = at
+    return cols
 
 
 def _roles_text(holders: list[RoleHolder], role: str) -> str:
     return ",".join(sorted(h.label for h in holders if h.role == role))
+
+
+def _write_role(
+    db: Database, task_id: int, change: Change, role: str, old: list[RoleHolder], new: list[RoleHolder]
+) -> bool:
+    old_text, new_text = _roles_text(old, role), _roles_text(new, role)
+    if old_text == new_text:
+        return False
+    mine = [(h.person_id, h.external_ref) for h in new if h.role == role]
+    store.save_roles(db, task_id, change, role, mine, old_text or None, new_text or None)
+    return True
 
 
 def add_task(db: Database, cfg: Config, title: str, change: TaskChange, actor: str | None) -> tuple[int, Message]:
@@ -150,102 +141,51 @@ def add_task(db: Database, cfg: Config, title: str, change: TaskChange, actor: s
     _validate(cfg, status, holders, "task")
     sprint_id = _sprint_id(db, change.sprint) if change.sprint else None
     now = now_iso()
+    by = Change(now, actor)
+    fields = {
+        "title": title,
+        "status": status,
+        "points": change.points,
+        "estimate_hours": change.estimate_hours,
+        "spent_hours": change.spent_hours,
+        "sprint": change.sprint,
+        "due_date": change.due_date,
+        "url": change.url,
+    }
+    columns = {"sprint_id": sprint_id, "source": "local", **status_columns(cfg, status, None, now)}
     with transaction(db):
-        cur = db.execute(
-            "INSERT INTO tasks (key, title, status, points, estimate_hours, spent_hours, sprint_id, due_date, url, "
-            "source, created_at, updated_at, started_at, done_at, blocked_since) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'local', ?, ?, ?, ?, ?)",
-            [
-                f"new:{now}:{title[:20]}",
-                title,
-                status,
-                change.points,
-                change.estimate_hours,
-                change.spent_hours,
-                sprint_id,
-                change.due_date,
-                change.url,
-                now,
-                now,
-                now if status in cfg.tasks.active_statuses else None,
-                now if status in cfg.tasks.done_statuses else None,
-                now if status in cfg.tasks.blocked_statuses else None,
-            ],
-        )
-        task_id = int(cur.lastrowid or 0)
-        db.execute("UPDATE tasks SET key = ? WHERE id = ?", [f"T-{task_id}", task_id])
-        record_event(db, task_id, now, actor, "created", None, title)
-        for name, value in (
-            ("status", status),
-            ("points", change.points),
-            ("estimate_hours", change.estimate_hours),
-            ("spent_hours", change.spent_hours),
-            ("sprint", change.sprint),
-            ("due_date", change.due_date),
-            ("url", change.url),
-        ):
-            if value is not None:
-                record_event(db, task_id, now, actor, name, None, value)
+        task_id = store.save_new_task(db, by, f"new:{now}:{title[:20]}", fields, columns)
+        store.save_key(db, task_id, f"T-{task_id}")
         for role in ROLES:
-            mine = [h for h in holders if h.role == role]
-            if mine:
-                _write_roles(db, task_id, role, mine)
-                record_event(db, task_id, now, actor, f"role:{role}", None, _roles_text(holders, role))
+            _write_role(db, task_id, by, role, [], holders)
+    return task_id, _created_message(task_id, title, status, change, holders)
+
+
+def _created_message(task_id: int, title: str, status: str, change: TaskChange, holders: list[RoleHolder]) -> Message:
     responsible = _roles_text(holders, "R").replace(",", ", ")
     accountable = _roles_text(holders, "A")
-    msg = Message(
+    fields = {
+        "task": f"#{task_id}",
+        "status": status,
+        "responsible": responsible,
+        "accountable": accountable,
+        "points": event_text(change.points),
+        "sprint": change.sprint,
+        "due": change.due_date,
+    }
+    return Message(
         kind="task_created",
         key=f"task_created:T-{task_id}",
         title=f"New task #{task_id}: {title}",
         text=f"*{title}* — Responsible: {responsible}; Accountable: {accountable}.",
-        fields={
-            k: v
-            for k, v in {
-                "task": f"#{task_id}",
-                "status": status,
-                "responsible": responsible,
-                "accountable": accountable,
-                "points": event_text(change.points),
-                "sprint": change.sprint,
-                "due": change.due_date,
-            }.items()
-            if v
-        },
+        fields={k: v for k, v in fields.items() if v},
         url=change.url,
         people=sorted({h.label for h in holders if h.role in ("R", "A")}),
     )
-    return task_id, msg
 
 
 def current(db: Reader, task_id: int) -> dict[str, Any]:
-    row = db.execute(
-        "SELECT t.id, t.key, t.title, t.status, t.points, t.estimate_hours, t.spent_hours, s.name, t.due_date, "
-        "t.url, t.source, t.blocked_reason, t.blocked_since, t.started_at, t.done_at, t.created_at, t.updated_at, "
-        "t.removed_at, t.external_id FROM tasks t LEFT JOIN sprints s ON s.id = t.sprint_id WHERE t.id = ?",
-        [task_id],
-    ).fetchone()
-    keys = (
-        "id",
-        "key",
-        "title",
-        "status",
-        "points",
-        "estimate_hours",
-        "spent_hours",
-        "sprint",
-        "due_date",
-        "url",
-        "source",
-        "blocked_reason",
-        "blocked_since",
-        "started_at",
-        "done_at",
-        "created_at",
-        "updated_at",
-        "removed_at",
-        "external_id",
-    )
-    return dict(zip(keys, row, strict=True))
+    return store.snapshot(db, task_id)
 
 
 def update_task(
@@ -256,62 +196,34 @@ def update_task(
     _check_status(cfg, change.status)
     before = current(db, task_id)
     holders = holders_of(db, [task_id])[task_id]
-    new_holders = [h for h in holders if h.role not in change.roles] + _holders_for(
-        db, {r: v for r, v in change.roles.items()}
-    )
-    status = change.status or before["status"]
-    _validate(cfg, status, new_holders, f"change to #{task_id}")
-    sprint_id = None
-    if change.sprint:
-        sprint_id = _sprint_id(db, change.sprint)
+    new_holders = [h for h in holders if h.role not in change.roles] + _holders_for(db, change.roles)
+    _validate(cfg, change.status or before["status"], new_holders, f"change to #{task_id}")
+    given = {name: getattr(change, name) for name in FIELDS if getattr(change, name) is not None}
+    if "sprint" in given:
+        given["sprint"] = given["sprint"] or None
+    fields = [n for n in FIELDS if n in given and event_text(given[n]) != event_text(before[n])]
+    roles = [r for r in change.roles if _roles_text(holders, r) != _roles_text(new_holders, r)]
     now = now_iso()
-    changed: list[str] = []
+    by = Change(now, actor)
+    columns: dict[str, Any] = {}
+    if "sprint" in fields:
+        columns["sprint_id"] = _sprint_id(db, given["sprint"]) if given["sprint"] else None
+    blocked_now = "status" in fields and given["status"] in cfg.tasks.blocked_statuses
+    if "status" in fields:
+        columns.update(status_columns(cfg, given["status"], before, now))
+        if blocked_now:
+            columns["blocked_reason"] = reason
+        elif before["status"] in cfg.tasks.blocked_statuses:
+            columns["blocked_reason"] = None
+    if fields or roles:
+        columns["updated_at"] = now
     with transaction(db):
-        sets: dict[str, Any] = {}
-        for name in FIELDS:
-            value = getattr(change, name)
-            if value is None:
-                continue
-            old = before[name]
-            if name == "sprint":
-                new_value: Any = value or None
-                if new_value == old:
-                    continue
-                sets["sprint_id"] = sprint_id
-            else:
-                new_value = value
-                if event_text(new_value) == event_text(old):
-                    continue
-                sets[name] = new_value
-            record_event(db, task_id, now, actor, name, old, new_value)
-            changed.append(name)
-        if "status" in sets:
-            new = sets["status"]
-            if new in cfg.tasks.active_statuses and not before["started_at"]:
-                sets["started_at"] = now
-            sets["done_at"] = now if new in cfg.tasks.done_statuses else None
-            if new in cfg.tasks.blocked_statuses:
-                sets["blocked_since"] = now
-                sets["blocked_reason"] = reason
-                record_event(db, task_id, now, actor, "blocked_reason", before["blocked_reason"], reason)
-            elif before["status"] in cfg.tasks.blocked_statuses:
-                sets["blocked_since"] = None
-                sets["blocked_reason"] = None
-        for role in change.roles:
-            old_text = _roles_text(holders, role)
-            mine = [h for h in new_holders if h.role == role]
-            new_text = _roles_text(mine, role)
-            if old_text != new_text:
-                _write_roles(db, task_id, role, mine)
-                record_event(db, task_id, now, actor, f"role:{role}", old_text or None, new_text or None)
-                changed.append(f"role:{role}")
-        if sets or changed:
-            sets["updated_at"] = now
-            db.execute(
-                f"UPDATE tasks SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
-                [*sets.values(), task_id],
-            )
-    return changed
+        store.save_task_changes(db, task_id, by, before, {n: given[n] for n in fields}, columns)
+        if blocked_now:
+            store.save_event(db, task_id, by, "blocked_reason", before["blocked_reason"], reason)
+        for role in roles:
+            _write_role(db, task_id, by, role, holders, new_holders)
+    return [*fields, *(f"role:{r}" for r in roles)]
 
 
 def block_task(db: Database, cfg: Config, task_id: int, reason: str, actor: str | None) -> Message:
@@ -360,41 +272,21 @@ def list_tasks(
     person: str | None = None,
     open_only: bool = False,
 ) -> list[dict[str, Any]]:
-    where: list[str] = ["t.removed_at IS NULL"]
-    params: list[Any] = []
     _check_status(cfg, status)
-    if status is not None:
-        where.append("t.status = ?")
-        params.append(status)
+    where = Where("t.removed_at IS NULL").add("t.status = ?", status, when=status is not None)
     if open_only:
         done = cfg.tasks.done_statuses
-        where.append(f"t.status NOT IN ({','.join('?' * len(done))})")
-        params += done
-    if sprint:
-        where.append("s.name = ?")
-        params.append(sprint)
+        where.parts.append(f"t.status NOT IN ({','.join('?' * len(done))})")
+        where.params += done
+    where.add("s.name = ?", sprint, when=sprint)
     if person:
-        from teamops.people import person_id
-
-        where.append("t.id IN (SELECT r.task_id FROM task_roles r WHERE r.person_id = ?)")
-        params.append(person_id(db, person))
-    rows = db.execute(
-        "SELECT t.id, t.key, t.title, t.status, t.points, s.name, t.due_date, t.blocked_since, t.source "
-        f"FROM tasks t LEFT JOIN sprints s ON s.id = t.sprint_id WHERE {' AND '.join(where)} ORDER BY t.id",
-        params,
-    ).fetchall()
+        where.add("t.id IN (SELECT r.task_id FROM task_roles r WHERE r.person_id = ?)", person_id(db, person))
+    rows = store.list_rows(db, where)
     holders = holders_of(db, [r[0] for r in rows])
+    keys = ("id", "key", "title", "status", "points", "sprint", "due", "blocked_since", "source")
     return [
         {
-            "id": r[0],
-            "key": r[1],
-            "title": r[2],
-            "status": r[3],
-            "points": r[4],
-            "sprint": r[5],
-            "due": r[6],
-            "blocked_since": r[7],
-            "source": r[8],
+            **dict(zip(keys, r, strict=True)),
             "responsible": _roles_text(holders[r[0]], "R"),
             "accountable": _roles_text(holders[r[0]], "A"),
         }
@@ -403,16 +295,10 @@ def list_tasks(
 
 
 def history(db: Reader, task_id: int) -> list[dict[str, Any]]:
-    return [
-        {"at": at, "actor": actor, "field": f, "old": old, "new": new, "source": src}
-        for at, actor, f, old, new, src in db.execute(
-            "SELECT at, actor, field, old, new, source FROM task_events WHERE task_id = ? ORDER BY id",
-            [task_id],
-        )
-    ]
+    return store.events(db, task_id)
 
 
-def replay(db: Database, task_id: int, until: str | None = None) -> dict[str, str | None]:
+def replay(db: Reader, task_id: int, until: str | None = None) -> dict[str, str | None]:
     """The task's fields and roles as its events say they were (at `until`, or now)."""
     state: dict[str, str | None] = {}
     for event in history(db, task_id):
@@ -439,11 +325,8 @@ class TaskThen:
 def tasks_as_of(db: Reader, until: str) -> list[TaskThen]:
     """Every task created before `until`, replayed from its events up to then."""
     tasks: dict[int, TaskThen] = {}
-    for tid, at, name, new in db.execute(
-        "SELECT task_id, at, field, new FROM task_events WHERE at < ? AND field IN "
-        "('created', 'title', 'status', 'points', 'blocked_reason', 'removed') ORDER BY id",
-        [until],
-    ):
+    names = ("created", "title", "status", "points", "blocked_reason", "removed")
+    for tid, at, name, new in store.events_before(db, until, names):
         task = tasks.setdefault(tid, TaskThen(tid, new or ""))
         if name in ("created", "title"):
             task.title = new or task.title

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import vcr
 
-from teamops.github_sync import node_to_record
+from teamops.sync.github import node_to_record
 from teamops.integrations.github import GitHubClient
 
 CASSETTES = Path(__file__).parent / "cassettes"

@@ -283,8 +283,13 @@ def test_client_waits_for_429_reset_and_slows_down_before_zero():
 
 
 def test_real_task_json_fixtures_normalise(isolated):
-    from teamops.clickup_sync import _People, normalise_task
+    from teamops.integrations.clickup import ClickUpTask
     from teamops.store.database import open_database
+    from teamops.sync.clickup import _People, to_synced
+
+    def normalise_task(raw, cfg, people, sprints):
+        t = to_synced(ClickUpTask.parse(raw), cfg, people, sprints)
+        return {**t.fields, "roles": t.roles, "list_id": t.list_id}
 
     cfg = load_config(None, env={})
     cfg.clickup.raci_fields = {"responsible": "Assigned Reviewer", "accountable": "Drop Down", "informed": "Labels"}

@@ -78,7 +78,7 @@ def analyze(
 
     def diff_for(c):  # type: ignore[no-untyped-def]
         from teamops.clients import github_client
-        from teamops.github_sync import commit_diff
+        from teamops.sync.github import commit_diff
 
         return commit_diff(db, c.repo_id, c.sha, lambda: github_client(cfg))
 

@@ -41,7 +41,7 @@ def _debug_wanted(ctx: typer.Context) -> bool:
 # sub-app, "module:register" a function that adds top-level commands. Loaded on first use only.
 COMMANDS = {
     "sync-commits": "commits:register",
-    "sync-tasks": "commits:register",
+    "sync-tasks": "tasks:register",
     "analyze": "analyze:register",
     "gen-doc": "docs:register",
     "init": "setup:register",
@@ -49,7 +49,7 @@ COMMANDS = {
     "people": "people:app",
     "kpi": "kpi:app",
     "task": "tasks:app",
-    "sprint": "tasks:sprint_app",
+    "sprint": "sprints:app",
     "raci": "raci:app",
     "remind": "remind:app",
     "mastery": "remind:mastery_app",

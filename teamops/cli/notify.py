@@ -188,17 +188,17 @@ def list_(
       teamops notify list --status failed
     """
     from teamops.errors import InvalidInput
-    from teamops.notify import count_outbox, list_outbox
+    from teamops.store.outbox import count_messages, messages
 
     if status is not None and status not in ("pending", "sent", "failed"):
         raise InvalidInput(f"--status must be pending, sent or failed, not {status!r}")
     st = state(ctx)
-    rows = list_outbox(st.reader, status, kind, limit)
+    rows = messages(st.reader, status, kind, limit)
     st.output(fmt_value(fmt)).report(
         Report(
             name="notify-list",
             rows=rows,
-            more=count_outbox(st.reader, status, kind) - len(rows),
+            more=count_messages(st.reader, status, kind) - len(rows),
             columns=[
                 Column("id", "#", numeric=True),
                 Column("kind", "Kind"),

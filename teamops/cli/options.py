@@ -35,6 +35,13 @@ RepoOpt = Annotated[str | None, typer.Option("--repo", help="A local path or a G
 LimitOpt = Annotated[
     int | None, typer.Option("--limit", min=0, max=1_000_000, help="Show at most N rows (0: all), then 'N more'.")
 ]
+FullOpt = Annotated[
+    bool, typer.Option("--full", help="Re-read everything instead of stopping at what is already stored.")
+]
+NoSendOpt = Annotated[
+    bool, typer.Option("--no-send", help="Queue the notifications; deliver later with `notify send`.")
+]
+SprintOpt = Annotated[str | None, typer.Option("--sprint", help="A sprint by name (default: the active or last one).")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would happen; change and send nothing.")]
 
 

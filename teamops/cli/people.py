@@ -160,8 +160,8 @@ def unmapped(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) 
     Example:
       teamops people unmapped --limit 20
     """
-    from teamops.clickup_sync import unmapped_clickup_users
-    from teamops.people import unmapped_authors
+    from teamops.store.commits import unmapped_authors
+    from teamops.store.people import unmapped_clickup_users
 
     st = state(ctx)
     rows, more = limited(unmapped_authors(st.reader) + unmapped_clickup_users(st.reader), limit)

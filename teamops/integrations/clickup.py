@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -11,6 +13,76 @@ import httpx
 from teamops.errors import ServiceError
 
 PAGE_SIZE = 100
+
+
+def ms(value: Any) -> int | None:
+    """ClickUp times are milliseconds, as strings or numbers (or null)."""
+    if value is None or value == "":
+        return None
+    try:
+        return int(float(str(value)))
+    except (ValueError, OverflowError):
+        return None
+
+
+def number(value: Any) -> float | None:
+    """ClickUp numbers come as numbers or strings; anything else (or not finite) is no number."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        parsed = float(str(value))
+    except ValueError:
+        return None
+    return parsed if math.isfinite(parsed) else None
+
+
+@dataclass
+class ClickUpTask:
+    """A task as ClickUp's v2 API returns it, read into typed fields (times in ms)."""
+
+    id: str
+    name: str
+    status: str
+    status_type: str
+    points: float | None
+    time_estimate_ms: int | None
+    time_spent_ms: int | None
+    due_ms: int | None
+    created_ms: int | None
+    updated_ms: int
+    done_ms: int | None
+    list_id: str
+    parent: str | None
+    url: str | None
+    archived: bool
+    assignees: list[dict[str, Any]] = field(default_factory=list)
+    custom_fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # by lower-case name
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any]) -> ClickUpTask:
+        status: dict[str, Any] = raw["status"] if isinstance(raw.get("status"), dict) else {}
+        lst: dict[str, Any] = raw["list"] if isinstance(raw.get("list"), dict) else {}
+        fields: list[Any] = raw["custom_fields"] if isinstance(raw.get("custom_fields"), list) else []
+        assignees: list[Any] = raw["assignees"] if isinstance(raw.get("assignees"), list) else []
+        return cls(
+            id=str(raw["id"]),
+            name=str(raw.get("name") or "(untitled)"),
+            status=str(status.get("status") or "").strip(),
+            status_type=str(status.get("type") or "").lower(),
+            points=number(raw.get("points")),
+            time_estimate_ms=ms(raw.get("time_estimate")),
+            time_spent_ms=ms(raw.get("time_spent")),
+            due_ms=ms(raw.get("due_date")),
+            created_ms=ms(raw.get("date_created")),
+            updated_ms=ms(raw.get("date_updated")) or 0,
+            done_ms=ms(raw.get("date_done") or raw.get("date_closed")),
+            list_id=str(lst.get("id") or ""),
+            parent=str(raw["parent"]) if raw.get("parent") else None,
+            url=raw.get("url") if isinstance(raw.get("url"), str) else None,
+            archived=bool(raw.get("archived")),
+            assignees=[u for u in assignees if isinstance(u, dict)],
+            custom_fields={str(cf.get("name") or "").strip().lower(): cf for cf in fields if isinstance(cf, dict)},
+        )
 
 
 class ClickUpClient:

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from teamops.clock import iso_with_offset
 from teamops.errors import InvalidInput
 from teamops.records import CommitRecord
 
@@ -75,10 +76,8 @@ def _str(data: dict[str, Any], key: str, where: str = "") -> str:
 
 
 def _to_utc(value: str, where: str) -> tuple[str, int]:
-    from teamops.github_sync import iso_to_utc
-
     try:
-        return iso_to_utc(value)
+        return iso_with_offset(value)
     except (ValueError, TypeError, OverflowError):
         raise InvalidInput(f"push payload: {where}timestamp {value!r} is not an ISO time") from None
 

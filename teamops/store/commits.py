@@ -1,0 +1,379 @@
+"""The repos, commits and commits_fts tables, written only here: batches that land with their cursor."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from teamops.clock import now_iso
+from teamops.records import CommitRecord
+from teamops.store.database import transaction
+from teamops.store.sync_state import SyncState, save_state
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from teamops.store.reader import Reader
+
+BATCH_SIZE = 2000
+Progress = Callable[[int, int | None], None]
+PersonFor = Callable[[str | None, str | None, str | None], int | None]
+
+
+def _no_progress(advance: int, total: int | None) -> None:
+    return None
+
+
+# -- repos --------------------------------------------------------------------------------------------
+
+
+def save_repo(
+    db: Database,
+    key: str,
+    name: str,
+    kind: str,
+    path: str | None = None,
+    github: str | None = None,
+    default_branch: str | None = None,
+) -> int:
+    """The repos row for a source, created on first sight (a clone's path kept current)."""
+    row = db.execute("SELECT id FROM repos WHERE key = ?", [key]).fetchone()
+    if row:
+        if path:
+            db.execute("UPDATE repos SET path = ? WHERE id = ? AND path IS NOT ?", [path, row[0], path])
+        return int(row[0])
+    with transaction(db):
+        cur = db.execute(
+            "INSERT INTO repos (key, name, kind, path, github, default_branch, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [key, name, kind, path, github, default_branch, now_iso()],
+        )
+    return int(cur.lastrowid or 0)
+
+
+def repo_by_path(db: Reader, path: str) -> tuple[int, str] | None:
+    row = db.execute("SELECT id, name FROM repos WHERE path = ? ORDER BY id LIMIT 1", [path]).fetchone()
+    return (int(row[0]), str(row[1])) if row else None
+
+
+def repo_source(db: Reader, repo_id: int) -> tuple[str | None, str | None]:
+    """(local path, GitHub owner/name) of a repository."""
+    path, github = db.execute("SELECT path, github FROM repos WHERE id = ?", [repo_id]).fetchone()
+    return path, github
+
+
+def local_paths(db: Reader) -> list[str]:
+    return [r[0] for r in db.execute("SELECT path FROM repos WHERE path IS NOT NULL ORDER BY id")]
+
+
+def default_branch(db: Reader, repo_id: int) -> str | None:
+    return db.execute("SELECT default_branch FROM repos WHERE id = ?", [repo_id]).fetchone()[0]
+
+
+def save_default_branch(db: Database, repo_id: int, branch: str) -> None:
+    with transaction(db):
+        db.execute("UPDATE repos SET default_branch = ? WHERE id = ?", [branch, repo_id])
+
+
+# -- commits ------------------------------------------------------------------------------------------
+
+INSERT_COMMIT = """
+INSERT INTO commits (
+    repo_id, sha, author_name, author_email, author_login, person_id, authored_at,
+    author_tz_offset, committed_at, message, additions, deletions, files_changed, is_merge,
+    parents, co_authors, files, stats_missing, author_day
+) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+    date(?7, ?8 || ' minutes'))
+ON CONFLICT (repo_id, sha) DO UPDATE SET
+    parents = excluded.parents,
+    is_merge = excluded.is_merge,
+    additions = excluded.additions,
+    deletions = excluded.deletions,
+    files_changed = excluded.files_changed,
+    files = excluded.files,
+    author_login = COALESCE(commits.author_login, excluded.author_login),
+    stats_missing = 0
+WHERE commits.stats_missing = 1 AND excluded.stats_missing = 0
+"""
+
+
+def commit_row(repo_id: int, c: CommitRecord, person: int | None) -> tuple[object, ...]:
+    """A CommitRecord as the commits table stores it; merges carry no line counts."""
+    co = c.co_authors
+    if c.is_merge:
+        adds = dels = nfiles = None
+        files = None
+    elif c.stats_missing:
+        adds, dels, nfiles, files = None, None, c.files_total, None
+    else:
+        adds = c.additions_total
+        dels = c.deletions_total
+        if adds is None:
+            adds = sum(f.additions for f in c.files)
+            dels = sum(f.deletions for f in c.files)
+        nfiles = c.files_total
+        if nfiles is None and c.files_known:
+            nfiles = len(c.files)
+        files = (
+            json.dumps(
+                [
+                    [f.path, f.additions, f.deletions, 1] if f.binary else [f.path, f.additions, f.deletions]
+                    for f in c.files
+                ],
+                separators=(",", ":"),
+                ensure_ascii=False,
+            )
+            if c.files
+            else None
+        )
+    return (
+        repo_id,
+        c.sha,
+        c.author_name,
+        c.author_email,
+        c.author_login,
+        person,
+        c.authored_at,
+        c.author_tz_offset,
+        c.committed_at,
+        c.message,
+        adds,
+        dels,
+        nfiles,
+        int(c.is_merge),
+        " ".join(c.parents),
+        json.dumps(co, ensure_ascii=False) if co else None,
+        files,
+        int(c.stats_missing),
+    )
+
+
+def save_commit_rows(db: Database, rows: list[tuple[object, ...]], state: SyncState | None) -> None:
+    """One transaction: the rows, their full-text index entries, and the cursor after them."""
+    with transaction(db):
+        before = db.execute("SELECT COALESCE(MAX(id), 0) FROM commits").fetchone()[0]
+        db.conn.executemany(INSERT_COMMIT, rows)
+        db.execute("INSERT INTO commits_fts (rowid, message) SELECT id, message FROM commits WHERE id > ?", [before])
+        if state is not None:
+            if rows:
+                state.items += len(rows)
+                state.cursor = str(rows[-1][1])
+            save_state(db, state)
+
+
+class _BatchWriter:
+    """Writes batches on a second thread, so parsing the next batch overlaps SQLite's work."""
+
+    def __init__(self, db: Database, state: SyncState | None) -> None:
+        self.db = db
+        self.state = state
+        self.queue: queue.Queue[list[tuple[object, ...]] | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="teamops-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (rows := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    save_commit_rows(self.db, rows, self.state)
+                except BaseException as exc:  # re-raised in the caller's thread
+                    self.error = exc
+
+    def put(self, rows: list[tuple[object, ...]]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(rows)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def save_commits(
+    db: Database,
+    repo_id: int,
+    commits: Iterable[CommitRecord],
+    person_for: PersonFor,
+    state: SyncState | None = None,
+    progress: Progress = _no_progress,
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """Write commits in batches; each batch commits together with the state that produced it."""
+    total = 0
+    batch: list[tuple[object, ...]] = []
+    writer = _BatchWriter(db, state)
+    try:
+        for c in commits:
+            batch.append(commit_row(repo_id, c, person_for(c.author_email, c.author_login, c.author_name)))
+            total += 1
+            if len(batch) >= batch_size:
+                writer.put(batch)
+                progress(len(batch), None)
+                batch = []
+        if batch:
+            writer.put(batch)
+            progress(len(batch), None)
+    finally:
+        # Whatever happens in the loop, batches already handed over are committed first, and the
+        # source (a git process and its reader) is stopped now rather than at interpreter exit.
+        close = getattr(commits, "close", None)
+        if close is not None:
+            close()
+        writer.close()
+    return total
+
+
+def stored_shas(db: Reader, repo_id: int, candidates: list[str]) -> set[str]:
+    """Which of these commits are stored with line counts: a set difference instead of a re-walk.
+
+    Commits stored without counts (from a push event) do not count, so the next sync completes them.
+    """
+    done = "AND stats_missing = 0"
+    if len(candidates) > 5000:
+        rows = db.execute(f"SELECT sha FROM commits WHERE repo_id = ? {done}", [repo_id])
+        return {r[0] for r in rows}
+    found: set[str] = set()
+    for i in range(0, len(candidates), 500):
+        chunk = candidates[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(
+            r[0]
+            for r in db.execute(
+                f"SELECT sha FROM commits WHERE repo_id = ? {done} AND sha IN ({marks})", [repo_id, *chunk]
+            )
+        )
+    return found
+
+
+def has_commits(db: Reader, repo_id: int) -> bool:
+    return db.execute("SELECT 1 FROM commits WHERE repo_id = ? LIMIT 1", [repo_id]).fetchone() is not None
+
+
+def missing_parents(db: Reader, repo_id: int) -> list[str]:
+    """Parents of stored commits that are not stored: where an incremental walk stopped too early."""
+    have: set[str] = set()
+    wanted: set[str] = set()
+    for sha, parents in db.execute("SELECT sha, parents FROM commits WHERE repo_id = ?", [repo_id]):
+        have.add(sha)
+        if parents:
+            wanted.update(parents.split())
+    return sorted(wanted - have)
+
+
+def save_counting_estimates(db: Database, commit_ids: list[int]) -> None:
+    """Keep each commit's counting estimate (a model's over the heuristic's, then the newest) beside it.
+
+    Called inside the transaction that wrote the estimates.
+    """
+    db.conn.executemany(
+        """
+        UPDATE commits SET (ai_points, ai_hours) = (
+            SELECT e.points, e.hours FROM estimates e WHERE e.commit_id = commits.id AND e.status = 'ok'
+            ORDER BY (e.model = 'heuristic'), e.id DESC LIMIT 1
+        ) WHERE id = ?
+        """,
+        [(cid,) for cid in commit_ids],
+    )
+
+
+def save_attribution(db: Database, noreply: Callable[[str | None], str | None], name_key: Callable[[Any], Any]) -> int:
+    """Recompute every commit's person from the identities; returns how many commits moved."""
+    conn = db.conn
+    conn.create_function("teamops_noreply", 1, noreply, deterministic=True)
+    conn.create_function("teamops_name", 1, name_key, deterministic=True)
+    cur = db.execute(
+        """
+        UPDATE commits SET person_id = m.pid
+        FROM (
+            SELECT c.id,
+                COALESCE(
+                    (SELECT person_id FROM identities WHERE kind = 'email' AND value = c.author_email),
+                    (SELECT person_id FROM identities
+                        WHERE kind = 'github' AND value = lower(c.author_login)),
+                    (SELECT person_id FROM identities
+                        WHERE kind = 'github' AND value = teamops_noreply(c.author_email)),
+                    (SELECT person_id FROM identities
+                        WHERE kind = 'name' AND value = teamops_name(c.author_name))
+                ) AS pid
+            FROM commits c
+        ) AS m
+        WHERE m.id = commits.id AND commits.person_id IS NOT m.pid
+        """
+    )
+    return cur.rowcount
+
+
+def commits_of(db: Reader, person_id: int) -> int:
+    return int(db.execute("SELECT COUNT(*) FROM commits WHERE person_id = ?", [person_id]).fetchone()[0])
+
+
+def commit_counts(db: Reader) -> dict[int, int]:
+    """Commits per person (all of them, merges included)."""
+    return dict(db.execute("SELECT person_id, COUNT(*) FROM commits WHERE person_id IS NOT NULL GROUP BY 1").fetchall())
+
+
+def unmapped_authors(db: Reader) -> list[dict[str, Any]]:
+    """Commit authors that match nobody, most commits first, so the worst gaps show at the top.
+
+    Counted as `kpi activity` counts them: one row per email, merges left out (`merges` says how
+    many there are besides), the latest name the author used.
+    """
+    rows = db.execute(
+        """
+        SELECT c.author_email, SUM(c.is_merge = 0), SUM(c.is_merge), MAX(c.author_login), MAX(c.authored_at),
+            (SELECT n.author_name FROM commits n WHERE n.person_id IS NULL AND n.author_email = c.author_email
+             ORDER BY n.authored_at DESC LIMIT 1)
+        FROM commits c WHERE c.person_id IS NULL
+        GROUP BY c.author_email
+        ORDER BY SUM(c.is_merge = 0) DESC, c.author_email
+        """
+    ).fetchall()
+    return [
+        {
+            "source": "commits",
+            "name": name,
+            "email": email,
+            "login": login,
+            "commits": n,
+            "merges": merges,
+            "last_seen": last,
+        }
+        for email, n, merges, login, last, name in rows
+    ]
+
+
+def first_and_last(db: Reader) -> tuple[str | None, str | None]:
+    """The first and last commit time: two single-aggregate queries, each one seek on the date index."""
+    first = db.execute("SELECT MIN(authored_at) FROM commits").fetchone()[0]
+    last = db.execute("SELECT MAX(authored_at) FROM commits").fetchone()[0]
+    return first, last
+
+
+def latest_commit_before(db: Reader, moment: str) -> str | None:
+    """The newest non-merge commit time before a moment: one seek on the date index."""
+    row = db.execute(
+        "SELECT authored_at FROM commits INDEXED BY idx_commits_authored WHERE authored_at < ? AND is_merge = 0 "
+        "ORDER BY authored_at DESC LIMIT 1",
+        [moment],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def any_commit(db: Reader) -> bool:
+    return db.execute("SELECT 1 FROM commits LIMIT 1").fetchone() is not None
+
+
+def day_totals(db: Reader, person_id: int, start: str, end: str) -> tuple[int, float | None, int | None, int | None]:
+    """A person's non-merge commits in a UTC range: count, AI points, lines added and deleted."""
+    n, pts, adds, dels = db.execute(
+        "SELECT COUNT(*), SUM(ai_points), SUM(additions), SUM(deletions) FROM commits "
+        "WHERE person_id = ? AND is_merge = 0 AND authored_at >= ? AND authored_at < ?",
+        [person_id, start, end],
+    ).fetchone()
+    return int(n), pts, adds, dels

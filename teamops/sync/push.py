@@ -1,0 +1,127 @@
+"""A push event's commits: line counts from the checkout, else the API, else marked missing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from teamops.config import Config
+from teamops.errors import ConfigError, TeamopsError
+from teamops.identities import IdentityResolver
+from teamops.integrations.git_local import GitRepo
+from teamops.integrations.github_events import PushEvent, check_signature, parse_push
+from teamops.store.commits import save_commits
+from teamops.sync.github import github_repo_id, node_to_record
+from teamops.wording import count
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from teamops.integrations.github import GitHubClient
+
+
+@dataclass
+class EventResult:
+    """What ingesting one push event did, for the summary line."""
+
+    repo: str
+    ref: str
+    stored: int = 0
+    from_checkout: int = 0
+    from_api: int = 0
+    counts_missing: int = 0
+    skipped_not_distinct: int = 0
+    note: str = ""
+    requests: int = 0
+
+
+def ingest_push(
+    db: Database,
+    event: PushEvent,
+    checkout: GitRepo | None = None,
+    client: GitHubClient | None = None,
+) -> EventResult:
+    """Store a push's commits; line counts from the checkout, else the API, else marked missing."""
+    result = EventResult(repo=event.repo, ref=event.ref, skipped_not_distinct=event.skipped_not_distinct)
+    if event.deleted:
+        result.note = "a branch or tag deletion carries no commits"
+        return result
+    if event.is_tag:
+        result.note = "a tag push carries no commits"
+        return result
+    records = {c.sha: c for c in event.commits}
+    if checkout is not None and records:
+        present = checkout.present(list(records))
+        for local in checkout.log(shas=[sha for sha in records if sha in present]):
+            local.author_login = records[local.sha].author_login
+            records[local.sha] = local
+            result.from_checkout += 1
+    remaining = [sha for sha, rec in records.items() if rec.stats_missing]
+    if client is not None and remaining:
+        before = client.requests
+        nodes = client.commits_by_oid(event.repo, remaining)
+        result.requests = client.requests - before
+        for sha, node in nodes.items():
+            records[sha] = node_to_record(node)
+            result.from_api += 1
+    result.counts_missing = sum(1 for rec in records.values() if rec.stats_missing)
+    repo_id = github_repo_id(db, event.repo)
+    result.stored = save_commits(db, repo_id, list(records.values()), IdentityResolver.load(db).person_for)
+    return result
+
+
+def event_checkout(paths: list[str], workspace: str | None, full_name: str) -> GitRepo | None:
+    """The clone to read line counts from: a --repo PATH, $GITHUB_WORKSPACE, or the current folder
+    when its origin is the pushed repository."""
+    candidates = paths or ([workspace] if workspace else [])
+    for where in candidates:
+        return GitRepo.open(Path(where))
+    try:
+        here = GitRepo.open(Path.cwd())
+    except TeamopsError:
+        return None
+    return here if (here.github_name() or "").lower() == full_name.lower() else None
+
+
+def ingest_event(
+    db: Database,
+    cfg: Config,
+    body: bytes,
+    *,
+    event_name: str | None,
+    signature: str | None,
+    repo_args: list[str] | None,
+    env: Mapping[str, str],
+) -> tuple[PushEvent, EventResult]:
+    """A push payload verified (GITHUB_WEBHOOK_SECRET), parsed and stored, line counts filled where possible."""
+    from teamops.clients import github_client, secret
+    from teamops.sync.targets import resolve_repo_arg
+
+    key = secret("GITHUB_WEBHOOK_SECRET")
+    if signature and not key:
+        raise ConfigError("--signature was given but GITHUB_WEBHOOK_SECRET is not set, so it cannot be checked")
+    check_signature(key, body, signature)
+    push = parse_push(body, event_name or env.get("GITHUB_EVENT_NAME") or None)
+    paths = [where for kind, where in map(resolve_repo_arg, repo_args or []) if kind == "path"]
+    checkout = event_checkout(paths, env.get("GITHUB_WORKSPACE") or None, push.repo)
+    client = github_client(cfg, required=False) if push.commits else None
+    return push, ingest_push(db, push, checkout, client)
+
+
+def describe(push: PushEvent, result: EventResult) -> str:
+    """The line an ingested push ends with."""
+    where = f"{push.repo} ({push.branch or push.ref})"
+    if result.note:
+        return f"ingested push to {where}: 0 commits ({result.note})"
+    parts = []
+    if result.from_checkout:
+        parts.append(f"{result.from_checkout} line counts from the checkout")
+    if result.from_api:
+        parts.append(f"{result.from_api} from the API in {count(result.requests, 'request')}")
+    if result.counts_missing:
+        parts.append(f"{result.counts_missing} without line counts until the next sync")
+    if result.skipped_not_distinct:
+        parts.append(f"{result.skipped_not_distinct} not distinct, skipped")
+    return f"ingested push to {where}: {count(result.stored, 'commit')}" + (f" ({'; '.join(parts)})" if parts else "")

@@ -1,0 +1,19 @@
+"""What a commit sync did, for the summary line and the job history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class SyncResult:
+    """What one repository's sync did."""
+
+    repo: str
+    new: int = 0
+    branches: list[str] = field(default_factory=list)
+    unchanged: bool = True
+    seconds: float = 0.0
+    requests: int | None = None
+    rate_limit_remaining: int | None = None
+    details: list[str] = field(default_factory=list)
