@@ -9,7 +9,9 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from teamops.config import Config
-from teamops.store.database import now_iso, transaction
+from teamops.store.commit_stats import commits_for_doc
+from teamops.store.docs import save_doc
+from teamops.tasks import tasks_as_of
 from teamops.wording import count, number
 
 if TYPE_CHECKING:
@@ -50,19 +52,7 @@ def last_iso_week(today: date) -> tuple[str, str]:
 def gather(db: Database, cfg: Config, kind: str, title: str, since: str, until: str, repo: str | None) -> Material:
     """Commits (with area and AI points) and tasks done, in progress and blocked, for the range."""
     m = Material(title, kind, since, until, repo)
-    where, params = ["c.is_merge = 0", "c.authored_at >= ?", "c.authored_at < ?"], [since, until]
-    if repo:
-        where.append("c.repo_id IN (SELECT id FROM repos WHERE name = ? OR path = ? OR github = ?)")
-        params += [repo, repo, repo]
-    for name, sha, who, subject, pts, adds, dels, files in db.execute(
-        f"""
-        SELECT r.name, c.sha, COALESCE(p.handle, c.author_name), substr(c.message, 1, instr(c.message || char(10),
-               char(10)) - 1), c.ai_points, c.additions, c.deletions, c.files
-        FROM commits c JOIN repos r ON r.id = c.repo_id LEFT JOIN people p ON p.id = c.person_id
-        WHERE {" AND ".join(where)} ORDER BY c.authored_at
-        """,
-        params,
-    ):
+    for name, sha, who, subject, pts, adds, dels, files in commits_for_doc(db, since, until, repo):
         paths = [f[0] for f in json.loads(files)] if files else []
         areas = sorted({p.split("/", 1)[0] if "/" in p else "(root)" for p in paths}) or ["(unknown)"]
         m.commits.append(
@@ -78,8 +68,6 @@ def gather(db: Database, cfg: Config, kind: str, title: str, since: str, until: 
             }
         )
     # Tasks as they were at the end of the period, from their history (not as they are today).
-    from teamops.tasks import tasks_as_of
-
     t = cfg.tasks
     for task in sorted(tasks_as_of(db, until), key=lambda x: x.task_id):
         if task.removed or task.status is None:
@@ -208,22 +196,16 @@ def write(m: Material, model: str, client: LLMClient | None, max_tokens: int) ->
 
 
 def store(db: Database, m: Material, w: Written) -> int:
-    with transaction(db):
-        cur = db.execute(
-            "INSERT INTO docs (kind, title, range_since, range_until, repo, content, model, tokens_in, tokens_out, "
-            "cost_usd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                m.kind,
-                m.title,
-                m.since,
-                m.until,
-                m.repo,
-                w.content,
-                w.model,
-                w.tokens_in,
-                w.tokens_out,
-                w.cost_usd,
-                now_iso(),
-            ],
-        )
-    return int(cur.lastrowid or 0)
+    return save_doc(
+        db,
+        kind=m.kind,
+        title=m.title,
+        since=m.since,
+        until=m.until,
+        repo=m.repo,
+        content=w.content,
+        model=w.model,
+        tokens_in=w.tokens_in,
+        tokens_out=w.tokens_out,
+        cost_usd=w.cost_usd,
+    )

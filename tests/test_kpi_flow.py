@@ -170,7 +170,8 @@ def test_burndown_properties(tmp_path_factory, plan, length):
 
     from teamops import clock
     from teamops.config import load_config
-    from teamops.kpi.flow import burndown, sprint_velocity
+    from teamops.kpi.burndown import burndown
+    from teamops.kpi.velocity import sprint_velocity
     from teamops.sprints import add_sprint, start_sprint
     from teamops.store.database import open_database
     from teamops.tasks import TaskChange, add_task, update_task
@@ -195,12 +196,12 @@ def test_burndown_properties(tmp_path_factory, plan, length):
             }[action]
             update_task(db, cfg, i + 1, change, "x")
         clock.pin("2026-12-31T00:00:00Z")
-        data = burndown(db, cfg, "S")
-        assert all(d["remaining"] >= 0 and d["ideal"] >= 0 for d in data["days"])
-        assert data["days"][-1]["ideal"] == 0 or data["working_days"] == 0
-        row = sprint_velocity(db, cfg)["sprints"][0]
-        if row["committed"]:
-            assert row["say_do"] == round(row["completed"] / row["committed"], 2)
+        data = burndown(db, cfg, "S", clock.now())
+        assert all(d.remaining >= 0 and d.ideal >= 0 for d in data.days)
+        assert data.days[-1].ideal == 0 or data.working_days == 0
+        row = sprint_velocity(db, cfg, clock.now()).sprints[0]
+        if row.committed:
+            assert row.say_do == round(row.completed / row.committed, 2)
     finally:
         clock.pin(None)
 

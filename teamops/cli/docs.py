@@ -130,7 +130,6 @@ def gen_doc(
 
 def write_file(path: Path, content: str) -> None:
     """Write a document where the user asked; a place that cannot be written is exit 3, nothing stored."""
-    from teamops.errors import ConfigError
 
     try:
         path.write_text(content, encoding="utf-8")
@@ -142,56 +141,13 @@ def write_file(path: Path, content: str) -> None:
 
 def _publish(st: AppState, row_id: int, title: str, content: str, no_send: bool) -> str:
     from teamops.cli.notify import deliver
-    from teamops.clients import clickup_client
-    from teamops.integrations.clickup_docs import ClickUpDocs
-    from teamops.messages import Message
-    from teamops.store.database import now_iso, transaction
+    from teamops.publish import publish
 
-    cfg = st.config
-    cu = cfg.clickup
-    workspace = cu.docs_workspace_id or cu.team_id
-    if not workspace:
-        raise ConfigError("--publish needs [clickup] docs_workspace_id (or team_id)")
-    client = clickup_client(cfg, "publishing to ClickUp needs an API token")
-    docs = ClickUpDocs(client, workspace)
-    db = st.db
-    try:
-        known = db.execute(
-            "SELECT clickup_doc_id FROM docs WHERE clickup_doc_id IS NOT NULL ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        doc_id = known[0] if known and docs.doc_exists(known[0]) else None
-        doc_id = doc_id or docs.find_doc(cu.docs_name, cu.docs_parent) or docs.create_doc(cu.docs_name, cu.docs_parent)
-        page = db.execute(
-            "SELECT clickup_page_id FROM docs WHERE title = ? AND clickup_doc_id = ? AND clickup_page_id IS NOT NULL "
-            "ORDER BY id DESC LIMIT 1",
-            [title, doc_id],
-        ).fetchone()
-        action = "updated"
-        if page and docs.replace_page(doc_id, page[0], title, content):
-            page_id = page[0]
-        else:
-            page_id = docs.create_page(doc_id, title, content)
-            action = "created"
-    finally:
-        client.close()
-    url = docs.url(doc_id, page_id)
-    with transaction(db):
-        db.execute(
-            "UPDATE docs SET clickup_doc_id = ?, clickup_page_id = ?, url = ?, published_at = ? WHERE id = ?",
-            [doc_id, page_id, url, now_iso(), row_id],
-        )
     out = st.output()
-    out.message(f"published: {action} page {title!r} in ClickUp doc {cu.docs_name!r}: {url}")
-    msg = Message(
-        kind="doc_published",
-        key=f"doc_published:{doc_id}:{page_id}:{row_id}",
-        title=f"New: {title}",
-        text=f"*{title}* is {action} in {cu.docs_name}.",
-        fields={"doc": cu.docs_name},
-        url=url,
-    )
-    deliver(st, out, [msg], no_send)
-    return url
+    done = publish(st.db, st.config, row_id, title, content)
+    out.message(f"published: {done.action} page {title!r} in ClickUp doc {st.config.clickup.docs_name!r}: {done.url}")
+    deliver(st, out, [done.message], no_send)
+    return done.url
 
 
 def register(app: typer.Typer) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from teamops.cli.charts import mermaid, terminal_chart
 from teamops.cli.options import (
     FormatOpt,
     LimitOpt,
     PersonOpt,
     RepoOpt,
     SinceOpt,
+    SprintOpt,
     TeamOpt,
     UntilOpt,
     fmt_value,
@@ -20,14 +22,22 @@ from teamops.cli.options import (
 from teamops.cli.output import Column, Output, Report, limited
 from teamops.cli.state import AppState, state
 from teamops.clock import now
-from teamops.kpi.windows import LatestBefore, Window, resolve, suggest_last
+from teamops.kpi.activity import ActivityFilter, activity, check_filters, empty_hint, notes
+from teamops.kpi.burndown import Burndown, burndown
+from teamops.kpi.flow import TaskFilter, cycle_time, efficiency
+from teamops.kpi.summary import summarize
+from teamops.kpi.velocity import sprint_velocity, weekly_completed
+from teamops.kpi.windows import LatestBefore, Window, resolve
+from teamops.store.commit_stats import ai_points_by_week
+from teamops.store.commits import latest_commit_before
+from teamops.store.sprints import current_sprint
+from teamops.store.tasks import latest_done_before
 from teamops.wording import count, number, percent
 
 app = typer.Typer(
     help=group_help("KPI reports (default: summary).", "teamops kpi activity --last 4w"), invoke_without_command=True
 )
 
-SprintOpt = Annotated[str | None, typer.Option("--sprint", help="A sprint (default: the active or last one).")]
 LastOpt = Annotated[str | None, typer.Option("--last", help="A window ending now: 7d, 4w, 3m (instead of --since).")]
 
 ACTIVITY_COLUMNS = [
@@ -57,67 +67,17 @@ def window(
 
 
 def activity_report(st: AppState, win: Window, person: str | None, team: str | None, repo: str | None) -> Report:
-    from teamops.kpi.activity import ActivityFilter, activity
-
     flt = ActivityFilter(win.since, win.until, person, team, repo)
     rows = activity(st.reader, flt)
-    notes = []
-    unmapped = sum(1 for r in rows if not r["mapped"])
-    if unmapped:
-        verb = "matches" if unmapped == 1 else "match"
-        notes.append(f"{count(unmapped, 'author')} {verb} nobody: see `teamops people unmapped`")
-    not_estimated = sum(r["commits"] - r["estimated_commits"] for r in rows)
-    if not_estimated:
-        notes.append(f"{count(not_estimated, 'commit')} without an estimate yet: run `teamops analyze`")
     return Report(
         name="activity",
-        rows=rows,
+        rows=[r.row() for r in rows],
         columns=ACTIVITY_COLUMNS,
         title=f"Commit activity, {win.label} (merges left out)",
         meta={**win.meta(), "person": person, "team": team, "repo": repo},
-        empty="" if rows else empty_activity(st, flt, win),
-        footer="\n".join(notes) or None,
+        empty="" if rows else empty_hint(st.reader, flt, win, now()),
+        footer="\n".join(notes(rows)) or None,
     )
-
-
-def empty_activity(st: AppState, flt: Any, win: Window) -> str:
-    """Why a range shows no commits, and how to see the ones there are."""
-    from teamops.kpi.activity import history_span
-
-    span = history_span(st.reader, flt)
-    if not span.commits or not span.first or not span.last:
-        if flt.person or flt.team or flt.repo:
-            return "no commits match these filters"
-        return "no commits yet: run `teamops sync-commits`"
-    who = f" by {flt.person}" if flt.person else (f" of team {flt.team}" if flt.team else "")
-    hint = f"try --last {suggest_last(span.last, now())}"
-    return (
-        f"no commits{who} {win.phrase}; {count(span.commits, 'commit')}{who} stored, "
-        f"{span.first[:10]} to {span.last[:10]}: {hint}"
-    )
-
-
-def known_filters(st: AppState, person: str | None, team: str | None) -> None:
-    """An unknown --person (or a team nobody is in) is invalid input, not an empty report."""
-    from teamops.errors import InvalidInput
-
-    if person:
-        from teamops.people import person_id
-
-        person_id(st.reader, person)
-    if team and not st.reader.execute("SELECT 1 FROM people WHERE team = ? LIMIT 1", [team]).fetchone():
-        raise InvalidInput(f"no person is in team {team!r}", "see `teamops people list`")
-
-
-def latest_done(st: AppState) -> LatestBefore:
-    def latest(moment: str) -> str | None:
-        row = st.reader.execute(
-            "SELECT done_at FROM tasks INDEXED BY idx_tasks_done WHERE done_at < ? ORDER BY done_at DESC LIMIT 1",
-            [moment],
-        ).fetchone()
-        return row[0] if row else None
-
-    return latest
 
 
 @app.callback()
@@ -153,10 +113,28 @@ def activity_cmd(
     Example: teamops kpi activity --last 4w --format markdown
     """
     st = state(ctx)
-    known_filters(st, person, team)
+    check_filters(st.reader, person, team)
     report = activity_report(st, window(since, until, last), person, team, repo)
     report.rows, report.more = limited(report.rows, limit)
     st.output(fmt_value(fmt)).report(report)
+
+
+SPRINT_COLUMNS = [
+    Column("sprint", "Sprint"),
+    Column("start", "Start"),
+    Column("end", "End"),
+    Column("status", "Status"),
+    Column("committed", "Committed", numeric=True),
+    Column("completed", "Completed", numeric=True),
+    Column("say_do", "Say/do", numeric=True, percent=True),
+    Column("unpointed_done", "Unpointed done", numeric=True),
+]
+WEEK_COLUMNS = [
+    Column("week", "Week"),
+    Column("completed", "Completed", numeric=True),
+    Column("tasks_done", "Tasks done", numeric=True),
+    Column("unpointed_done", "Unpointed done", numeric=True),
+]
 
 
 @app.command("velocity")
@@ -173,53 +151,37 @@ def velocity_cmd(
 
     Example: teamops kpi velocity --format markdown
     """
-    from teamops.kpi.activity import latest_commit_before
-    from teamops.kpi.charts import mermaid, terminal_chart
-    from teamops.kpi.flow import TaskFilter, ai_points_by_week, sprint_velocity, weekly_completed
-
     st = state(ctx)
-    known_filters(st, person, team)
+    check_filters(st.reader, person, team)
     out = st.output(fmt_value(fmt))
     win = window(since, until, last)
-    data = sprint_velocity(st.reader, st.config, team)
+    vel = sprint_velocity(st.reader, st.config, now(), team)
     # AI points: the last 12 weeks (of activity) unless a range is given.
-    ai_win = (
-        win if win.since else window(None, until, None, 12, latest_before=lambda m: latest_commit_before(st.reader, m))
-    )
-    ai = ai_points_by_week(st.reader, ai_win.since, ai_win.until)
-    if data["sprints"]:
-        rows = data["sprints"]
-        columns = [
-            Column("sprint", "Sprint"),
-            Column("start", "Start"),
-            Column("end", "End"),
-            Column("status", "Status"),
-            Column("committed", "Committed", numeric=True),
-            Column("completed", "Completed", numeric=True),
-            Column("say_do", "Say/do", numeric=True, percent=True),
-            Column("unpointed_done", "Unpointed done", numeric=True),
-        ]
-        labels = [r["sprint"] for r in rows]
-        series = {"committed": [r["committed"] for r in rows], "completed": [r["completed"] for r in rows]}
+    ai_win = win if win.since else window(None, until, None, 12, lambda m: latest_commit_before(st.reader, m))
+    if vel.sprints:
+        rows = [s.row() for s in vel.sprints]
+        labels = [s.sprint for s in vel.sprints]
+        series: dict[str, list[float | None]] = {
+            "committed": [s.committed for s in vel.sprints],
+            "completed": [s.completed for s in vel.sprints],
+        }
         footer = (
-            f"velocity: {number(data['velocity'])} points "
-            f"(mean of the last {count(data['velocity_sprints'], 'finished sprint')})"
-            if data["velocity"] is not None
+            f"velocity: {number(vel.velocity)} points "
+            f"(mean of the last {count(vel.velocity_sprints, 'finished sprint')})"
+            if vel.velocity is not None
             else "velocity: n/a until a sprint has finished"
         )
-        title = "Velocity by sprint"
+        title, columns = "Velocity by sprint", SPRINT_COLUMNS
     else:
-        rows = weekly_completed(st.reader, st.config, TaskFilter(win.since, win.until, None, person, team))
-        columns = [
-            Column("week", "Week"),
-            Column("completed", "Completed", numeric=True),
-            Column("tasks_done", "Tasks done", numeric=True),
-            Column("unpointed_done", "Unpointed done", numeric=True),
-        ]
-        labels = [r["week"] for r in rows]
-        series = {"completed": [r["completed"] for r in rows]}
-        footer = "no sprints: completed points per ISO week"
-        title = f"Velocity by ISO week, {win.label}"
+        weeks = weekly_completed(st.reader, st.config, TaskFilter(win.since, win.until, None, person, team))
+        rows = [w.row() for w in weeks]
+        labels = [w.week for w in weeks]
+        series = {"completed": [w.completed for w in weeks]}
+        footer, title, columns = (
+            "no sprints: completed points per ISO week",
+            f"Velocity by ISO week, {win.label}",
+            WEEK_COLUMNS,
+        )
     report = Report(
         name="velocity",
         rows=rows,
@@ -227,12 +189,12 @@ def velocity_cmd(
         title=title,
         footer=footer,
         meta={
-            "velocity": data["velocity"],
-            "velocity_sprints": data["velocity_sprints"],
-            "mode": "sprints" if data["sprints"] else "weeks",
+            "velocity": vel.velocity,
+            "velocity_sprints": vel.velocity_sprints,
+            "mode": "sprints" if vel.sprints else "weeks",
             "ai_points_since": ai_win.since,
             "ai_points_until": ai_win.until,
-            "ai_points_by_week": ai,
+            "ai_points_by_week": ai_points_by_week(st.reader, ai_win.since, ai_win.until),
         },
         empty="no finished work yet: sprints or done tasks are needed",
     )
@@ -252,10 +214,6 @@ def burndown_cmd(ctx: typer.Context, sprint: SprintOpt = None, fmt: FormatOpt = 
 
     Example: teamops kpi burndown --sprint "Sprint 7" --format markdown
     """
-    from teamops.kpi.charts import mermaid, terminal_chart
-    from teamops.kpi.flow import burndown
-    from teamops.kpi.summary import current_sprint
-
     st = state(ctx)
     out = st.output(fmt_value(fmt))
     name = sprint or current_sprint(st.reader)
@@ -265,13 +223,11 @@ def burndown_cmd(ctx: typer.Context, sprint: SprintOpt = None, fmt: FormatOpt = 
             "no sprints yet: `teamops sprint add` (or ClickUp sprint folders) make a burndown",
         )
         return
-    data = burndown(st.reader, st.config, name)
-    days = data.pop("days")
-    scope = data.pop("scope_changes")
+    data = burndown(st.reader, st.config, name, now())
     report = Report(
         name="burndown",
-        rows=days,
-        title=f"Burndown: {name} ({data['start']} to {data['end']})",
+        rows=[d.row() for d in data.days],
+        title=f"Burndown: {name} ({data.start} to {data.end})",
         columns=[
             Column("date", "Day"),
             Column("working_day", "Working"),
@@ -280,11 +236,11 @@ def burndown_cmd(ctx: typer.Context, sprint: SprintOpt = None, fmt: FormatOpt = 
             Column("scope", "Scope", numeric=True),
             Column("unpointed_tasks", "Unpointed", numeric=True),
         ],
-        meta={**data, "scope_changes": scope},
-        footer=_burndown_footer(data, scope),
+        meta=data.meta(),
+        footer=burndown_footer(data),
     )
-    labels = [d["date"] for d in days]
-    series = {"remaining": [d["remaining"] for d in days], "ideal": [d["ideal"] for d in days]}
+    labels = [d.date for d in data.days]
+    series = {"remaining": [d.remaining for d in data.days], "ideal": [d.ideal for d in data.days]}
     if out.fmt == "markdown":
         out.stdout.write(out.markdown(report))
         out.stdout.write(mermaid(f"Burndown {name}", [label[5:] for label in labels], series) + "\n")
@@ -294,23 +250,22 @@ def burndown_cmd(ctx: typer.Context, sprint: SprintOpt = None, fmt: FormatOpt = 
         out.stdout.write(terminal_chart(f"Burndown: {name}", labels, series, out.color) + "\n")
 
 
-def scope_line(change: dict[str, Any]) -> str:
-    """`2026-11-05 #4 added`, `#2 re-estimated (5 → 8)`: no empty values shown."""
-    text = f"scope: {change['at'][:10]} {change['task']} {change['change']}"
-    if change["change"] == "re-estimated":
-        return f"{text} ({change['old'] or '-'} → {change['new'] or '-'})"
-    return text
-
-
-def _burndown_footer(data: dict[str, Any], scope: list[dict[str, Any]]) -> str:
-    lines = [f"committed {number(data['committed'])} points; {count(data['working_days_left'], 'working day')} left"]
-    if data["remaining"] is not None:
+def burndown_footer(data: Burndown) -> str:
+    lines = [f"committed {number(data.committed)} points; {count(data.working_days_left, 'working day')} left"]
+    if data.remaining is not None:
         lines.append(
-            f"as of {data['as_of']}: {number(data['remaining'])} remaining vs {number(data['ideal_now'])} ideal "
-            f"→ {data['trend']}"
+            f"as of {data.as_of}: {number(data.remaining)} remaining vs {number(data.ideal_now)} ideal → {data.trend}"
         )
-    lines += [scope_line(change) for change in scope]
+    for change in data.scope_changes:
+        line = f"scope: {change['at'][:10]} {change['task']} {change['change']}"
+        if change["change"] == "re-estimated":
+            line += f" ({change['old'] or '-'} → {change['new'] or '-'})"
+        lines.append(line)
     return "\n".join(lines)
+
+
+def latest_done(st: AppState) -> LatestBefore:
+    return lambda moment: latest_done_before(st.reader, moment)
 
 
 @app.command("efficiency")
@@ -331,13 +286,11 @@ def efficiency_cmd(
 
     Example: teamops kpi efficiency --last 4w --team web
     """
-    from teamops.kpi.flow import TaskFilter, efficiency
-
     st = state(ctx)
-    known_filters(st, person, team)
+    check_filters(st.reader, person, team)
     win = window(since, until, last, None if sprint else 12, latest_done(st))
     data = efficiency(st.reader, st.config, TaskFilter(win.since, win.until, sprint, person, team))
-    rows, more = limited(data.pop("rows"), limit)
+    rows, more = limited([r.row() for r in data.rows], limit)
     st.output(fmt_value(fmt)).report(
         Report(
             name="efficiency",
@@ -354,10 +307,9 @@ def efficiency_cmd(
                 Column("estimate_h", "Est. h", numeric=True, drop=1),
                 Column("spent_h", "Spent h", numeric=True, drop=1),
             ],
-            meta={**win.meta(), "sprint": sprint, "person": person, "team": team, **data},
-            footer=f"flow efficiency {percent(data['flow_efficiency'])} over "
-            f"{count(data['measured_tasks'], 'task')}; "
-            f"estimate accuracy (spent ÷ estimated) {number(data['estimate_accuracy'])}",
+            meta={**win.meta(), "sprint": sprint, "person": person, "team": team, **data.totals()},
+            footer=f"flow efficiency {percent(data.flow_efficiency)} over {count(data.measured_tasks, 'task')}; "
+            f"estimate accuracy (spent ÷ estimated) {number(data.estimate_accuracy)}",
             empty=f"no tasks finished {win.label}",
         )
     )
@@ -380,16 +332,14 @@ def cycle_time_cmd(
 
     Example: teamops kpi cycle-time --sprint "Sprint 7"
     """
-    from teamops.kpi.flow import TaskFilter, cycle_time
-
     st = state(ctx)
-    known_filters(st, person, team)
+    check_filters(st.reader, person, team)
     win = window(since, until, last, None if sprint else 12, latest_done(st))
     data = cycle_time(st.reader, st.config, TaskFilter(win.since, win.until, sprint, person, team))
     st.output(fmt_value(fmt)).report(
         Report(
             name="cycle-time",
-            rows=data["rows"],
+            rows=[r.row() for r in data.rows],
             title=f"Cycle and lead time (days) of tasks finished {win.label}",
             columns=[
                 Column("metric", "Metric"),
@@ -403,8 +353,8 @@ def cycle_time_cmd(
                 "sprint": sprint,
                 "person": person,
                 "team": team,
-                "tasks": data["tasks"],
-                "never_started": data["never_started"],
+                "tasks": data.tasks,
+                "never_started": data.never_started,
             },
         )
     )
@@ -441,9 +391,7 @@ def render_summary(
     person: str | None,
     team: str | None,
 ) -> None:
-    from teamops.kpi.summary import summarize
-
-    known_filters(st, person, team)
+    check_filters(st.reader, person, team)
     summary = summarize(
         st.reader, st.config, now(), since=since, until=until, last=last, sprint=sprint, person=person, team=team
     )
@@ -460,11 +408,10 @@ def render_summary(
         columns=[Column("metric", "Metric"), Column("value", "Value", cut=True)],
         footer=summary.note,
     )
-    if out.fmt == "csv":
-        out.report(facts)
-        return
     out.report(facts)
+    if out.fmt == "csv":
+        return
     act = activity_report(st, summary.window, person, team, None)
-    act.rows = summary.activity
-    if act.rows:
+    if summary.activity:
+        act.rows = [r.row() for r in summary.activity]
         out.report(act)

@@ -41,7 +41,7 @@ FullOpt = Annotated[
 NoSendOpt = Annotated[
     bool, typer.Option("--no-send", help="Queue the notifications; deliver later with `notify send`.")
 ]
-SprintOpt = Annotated[str | None, typer.Option("--sprint", help="A sprint by name (default: the active or last one).")]
+SprintOpt = Annotated[str | None, typer.Option("--sprint", help="A sprint (default: the active or last one).")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would happen; change and send nothing.")]
 
 

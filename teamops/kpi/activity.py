@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from teamops.errors import InvalidInput
+from teamops.kpi.windows import Window, suggest_last
 from teamops.people import person_id
+from teamops.store.commit_stats import activity_ends, activity_groups, commit_filter, span
+from teamops.store.filters import Where
+from teamops.store.people import handles_by_id, team_exists
+from teamops.wording import count
 
 if TYPE_CHECKING:
     from teamops.store.reader import Reader
@@ -23,27 +28,39 @@ class ActivityFilter:
     team: str | None = None
     repo: str | None = None
 
+    def where(self, db: Reader, *, timed: bool = True) -> Where:
+        pid = person_id(db, self.person) if self.person else None
+        if timed:
+            return commit_filter(self.since, self.until, pid, self.team, self.repo)
+        return commit_filter(None, None, pid, self.team, self.repo)
 
-def _filters(db: Reader, flt: ActivityFilter, *, timed: bool = True) -> tuple[list[str], list[Any]]:
-    """WHERE conditions for non-merge commits matching the filter (and its time range when `timed`)."""
-    where = ["c.is_merge = 0"]
-    params: list[Any] = []
-    if timed and flt.since:
-        where.append("c.authored_at >= ?")
-        params.append(flt.since)
-    if timed and flt.until:
-        where.append("c.authored_at < ?")
-        params.append(flt.until)
-    if flt.person:
-        where.append("c.person_id = ?")
-        params.append(person_id(db, flt.person))
-    if flt.team:
-        where.append("c.person_id IN (SELECT id FROM people WHERE team = ?)")
-        params.append(flt.team)
-    if flt.repo:
-        where.append("c.repo_id IN (SELECT id FROM repos WHERE name = ? OR path = ? OR github = ?)")
-        params += [flt.repo, flt.repo, flt.repo]
-    return where, params
+
+@dataclass
+class ActivityRow:
+    """One person's (or one unmapped author's) commits in the range, as the report shows them."""
+
+    person: str
+    mapped: bool
+    name: str | None
+    team: str | None
+    commits: int
+    additions: int
+    deletions: int
+    active_days: int
+    first_commit: str | None
+    last_commit: str | None
+    counts_missing: int
+    ai_points: float
+    ai_hours: float
+    estimated_commits: int
+
+    def row(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def who(self) -> str:
+        """How a person reads in a sentence: the handle, or an unmapped author's name."""
+        return self.person if self.mapped else str(self.name or self.person)
 
 
 @dataclass
@@ -57,89 +74,84 @@ class HistorySpan:
 
 def history_span(db: Reader, flt: ActivityFilter) -> HistorySpan:
     """Non-merge commits matching the filter's person, team and repo, and their first and last time."""
-    where, params = _filters(db, flt, timed=False)
-    n, first, last = db.execute(
-        f"SELECT COUNT(*), MIN(c.authored_at), MAX(c.authored_at) FROM commits c WHERE {' AND '.join(where)}",
-        params,
-    ).fetchone()
-    return HistorySpan(int(n), first, last)
+    return HistorySpan(*span(db, flt.where(db, timed=False)))
 
 
-def latest_commit_before(db: Reader, moment: str) -> str | None:
-    """The newest non-merge commit time before a moment: one seek on the date index."""
-    row = db.execute(
-        "SELECT authored_at FROM commits INDEXED BY idx_commits_authored WHERE authored_at < ? AND is_merge = 0 "
-        "ORDER BY authored_at DESC LIMIT 1",
-        [moment],
-    ).fetchone()
-    return row[0] if row else None
+def _row(handle: str | None, name: str | None, team: str | None, email: str | None, m: tuple[Any, ...]) -> ActivityRow:
+    n, adds, dels, days, missing, pts, hrs, est, first, last, author = m
+    return ActivityRow(
+        person=handle or f"(unmapped) {author} <{email}>",
+        mapped=handle is not None,
+        name=name or author,
+        team=team,
+        commits=n,
+        additions=adds,
+        deletions=dels,
+        active_days=days,
+        first_commit=first,
+        last_commit=last,
+        counts_missing=missing or 0,
+        ai_points=pts or 0,
+        ai_hours=round(hrs or 0.0, 1),
+        estimated_commits=est,
+    )
 
 
-def activity(db: Reader, flt: ActivityFilter) -> list[dict[str, Any]]:
+def activity(db: Reader, flt: ActivityFilter) -> list[ActivityRow]:
     """One row per person (and per unmapped author), merges left out, most commits first.
 
     Two aggregates — people, then unmapped authors — each reading the covering index in its own
     order, so a million commits take a fraction of a second.
     """
-    where, params = _filters(db, flt)
-    measures = """
-        COUNT(*), COALESCE(SUM(c.additions), 0), COALESCE(SUM(c.deletions), 0), COUNT(DISTINCT c.author_day),
-        SUM(c.stats_missing), SUM(c.ai_points), SUM(c.ai_hours), COUNT(c.ai_points)
-    """
-    cond = " AND ".join(where)
-    # A window reads its range from the date index; all of history reads the covering index.
-    source = "commits c INDEXED BY idx_commits_authored" if flt.since else "commits c"
-    people = {
-        pid: (handle, name, team) for pid, handle, name, team in db.execute("SELECT id, handle, name, team FROM people")
-    }
-    rows: list[dict[str, Any]] = []
-
-    def row(handle: str | None, name: str | None, team: str | None, email: str | None, m: tuple[Any, ...]) -> None:
-        n, adds, dels, days, missing, pts, hrs, est, first, last, author = m
-        rows.append(
-            {
-                "person": handle or f"(unmapped) {author} <{email}>",
-                "mapped": handle is not None,
-                "name": name or author,
-                "team": team,
-                "commits": n,
-                "additions": adds,
-                "deletions": dels,
-                "active_days": days,
-                "first_commit": first,
-                "last_commit": last,
-                "counts_missing": missing or 0,
-                "ai_points": pts or 0,
-                "ai_hours": round(hrs or 0.0, 1),
-                "estimated_commits": est,
-            }
-        )
-
-    def group(key: str, extra: str) -> dict[Any, list[Any]]:
-        return {
-            k: m
-            for k, *m in db.execute(
-                f"SELECT {key}, {measures} FROM {source} WHERE {cond} AND {extra} GROUP BY {key}", params
-            )
-        }
-
-    def ends(index: str, match: str, keys: list[Any]) -> Iterator[tuple[Any, str, str, str]]:
-        """First and last commit and latest name: index seeks per key, not work on every commit."""
-        one = f"FROM commits c INDEXED BY {index} WHERE {match} AND {cond}"
-        yield from db.execute(
-            f"SELECT ids.value, (SELECT MIN(c.authored_at) {one}), (SELECT MAX(c.authored_at) {one}), "
-            f"(SELECT c.author_name {one} ORDER BY c.authored_at DESC LIMIT 1) FROM json_each(?) ids",
-            [*params, *params, *params, json.dumps(keys)],
-        )
-
-    mapped = group("c.person_id", "c.person_id IS NOT NULL")
-    for pid, first, last, author in ends("idx_commits_person_authored", "c.person_id = ids.value", list(mapped)):
+    where = flt.where(db)
+    by_date = bool(flt.since)
+    people = handles_by_id(db)
+    rows: list[ActivityRow] = []
+    mapped = activity_groups(db, where, "c.person_id", "c.person_id IS NOT NULL", by_date)
+    for pid, first, last, author in activity_ends(
+        db, where, "idx_commits_person_authored", "c.person_id = ids.value", list(mapped)
+    ):
         handle, name, team = people.get(pid, (None, None, None))
-        row(handle or f"#{pid}", name, team, None, (*mapped[pid], first, last, author))
+        rows.append(_row(handle or f"#{pid}", name, team, None, (*mapped[pid], first, last, author)))
     if not flt.person and not flt.team:
-        unmapped = group("c.author_email", "c.person_id IS NULL")
+        unmapped = activity_groups(db, where, "c.author_email", "c.person_id IS NULL", by_date)
         by_email = "c.person_id IS NULL AND c.author_email = ids.value"
-        for email, first, last, author in ends("idx_commits_activity", by_email, list(unmapped)):
-            row(None, None, None, email, (*unmapped[email], first, last, author))
-    rows.sort(key=lambda r: (not r["mapped"], -r["commits"], r["person"]))
+        for email, first, last, author in activity_ends(db, where, "idx_commits_activity", by_email, list(unmapped)):
+            rows.append(_row(None, None, None, email, (*unmapped[email], first, last, author)))
+    rows.sort(key=lambda r: (not r.mapped, -r.commits, r.person))
     return rows
+
+
+def check_filters(db: Reader, person: str | None, team: str | None) -> None:
+    """An unknown --person (or a team nobody is in) is invalid input, not an empty report."""
+    if person:
+        person_id(db, person)
+    if team and not team_exists(db, team):
+        raise InvalidInput(f"no person is in team {team!r}", "see `teamops people list`")
+
+
+def notes(rows: list[ActivityRow]) -> list[str]:
+    """What a reader should know about the rows: authors nobody matches, commits without estimates."""
+    out = []
+    unmapped = sum(1 for r in rows if not r.mapped)
+    if unmapped:
+        verb = "matches" if unmapped == 1 else "match"
+        out.append(f"{count(unmapped, 'author')} {verb} nobody: see `teamops people unmapped`")
+    not_estimated = sum(r.commits - r.estimated_commits for r in rows)
+    if not_estimated:
+        out.append(f"{count(not_estimated, 'commit')} without an estimate yet: run `teamops analyze`")
+    return out
+
+
+def empty_hint(db: Reader, flt: ActivityFilter, win: Window, now: datetime) -> str:
+    """Why a range shows no commits, and how to see the ones there are."""
+    found = history_span(db, flt)
+    if not found.commits or not found.first or not found.last:
+        if flt.person or flt.team or flt.repo:
+            return "no commits match these filters"
+        return "no commits yet: run `teamops sync-commits`"
+    who = f" by {flt.person}" if flt.person else (f" of team {flt.team}" if flt.team else "")
+    return (
+        f"no commits{who} {win.phrase}; {count(found.commits, 'commit')}{who} stored, "
+        f"{found.first[:10]} to {found.last[:10]}: try --last {suggest_last(found.last, now)}"
+    )

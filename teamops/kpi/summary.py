@@ -7,9 +7,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from teamops.config import Config
-from teamops.kpi.activity import ActivityFilter, activity, latest_commit_before
-from teamops.kpi.flow import TaskFilter, burndown, cycle_time, efficiency, finished_tasks, sprint_velocity
+from teamops.kpi.activity import ActivityFilter, ActivityRow, activity
+from teamops.kpi.burndown import burndown
+from teamops.kpi.flow import TaskFilter, cycle_time, efficiency, finished_tasks
+from teamops.kpi.velocity import sprint_velocity
 from teamops.kpi.windows import Window, resolve
+from teamops.store.commits import first_and_last, latest_commit_before
+from teamops.store.sprints import any_started, current_sprint
+from teamops.store.tasks import any_task, latest_done_before
 from teamops.wording import count, number, percent
 
 if TYPE_CHECKING:
@@ -32,7 +37,7 @@ class Summary:
     has_sprints: bool
     first_commit: str | None
     last_commit: str | None
-    activity: list[dict[str, Any]]
+    activity: list[ActivityRow]
     sprint: dict[str, Any] | None = None
     velocity: dict[str, Any] = field(default_factory=dict)
     efficiency: dict[str, Any] = field(default_factory=dict)
@@ -45,13 +50,13 @@ class Summary:
     def totals(self) -> dict[str, Any]:
         rows = self.activity
         return {
-            "commits": sum(r["commits"] for r in rows),
+            "commits": sum(r.commits for r in rows),
             "people": len(rows),
-            "additions": sum(r["additions"] for r in rows),
-            "deletions": sum(r["deletions"] for r in rows),
-            "ai_points": round(sum(r["ai_points"] for r in rows), 2),
-            "ai_hours": round(sum(r["ai_hours"] for r in rows), 1),
-            "estimated_commits": sum(r["estimated_commits"] for r in rows),
+            "additions": sum(r.additions for r in rows),
+            "deletions": sum(r.deletions for r in rows),
+            "ai_points": round(sum(r.ai_points for r in rows), 2),
+            "ai_hours": round(sum(r.ai_hours for r in rows), 1),
+            "estimated_commits": sum(r.estimated_commits for r in rows),
         }
 
     def facts(self) -> list[tuple[str, str]]:
@@ -77,8 +82,8 @@ class Summary:
                 )
             else:
                 facts.append(("AI points", "no estimates yet: run `teamops analyze`"))
-            top = sorted(self.activity, key=lambda r: (-r["commits"], r["person"]))[:3]
-            facts.append(("top people", ", ".join(f"{_who(r)} {r['commits']:,}" for r in top)))
+            top = sorted(self.activity, key=lambda r: (-r.commits, r.person))[:3]
+            facts.append(("top people", ", ".join(f"{r.who} {r.commits:,}" for r in top)))
         else:
             facts.append(("commits", "none in this period"))
         if self.first_commit and self.last_commit:
@@ -148,33 +153,15 @@ class Summary:
             "velocity": self.velocity or None,
             "efficiency": self.efficiency or None,
             "cycle_time": self.cycle_time or None,
-            "activity": self.activity,
+            "activity": [r.row() for r in self.activity],
             "rows": [{"metric": k, "value": v} for k, v in self.facts()],
         }
 
 
-def _who(row: dict[str, Any]) -> str:
-    return str(row["person"]) if row["mapped"] else str(row["name"] or row["person"])
-
-
 def latest_activity_before(db: Reader, moment: str) -> str | None:
     """The latest commit or finished task before a moment: what a default window falls back to."""
-    candidates = [latest_commit_before(db, moment)]
-    row = db.execute(
-        "SELECT done_at FROM tasks INDEXED BY idx_tasks_done WHERE done_at < ? ORDER BY done_at DESC LIMIT 1", [moment]
-    ).fetchone()
-    candidates.append(row[0] if row else None)
-    found = [c for c in candidates if c]
+    found = [t for t in (latest_commit_before(db, moment), latest_done_before(db, moment)) if t]
     return max(found) if found else None
-
-
-def current_sprint(db: Reader) -> str | None:
-    """The active sprint, else the last closed one."""
-    row = (
-        db.execute("SELECT name FROM sprints WHERE status = 'active' ORDER BY start_date DESC LIMIT 1").fetchone()
-        or db.execute("SELECT name FROM sprints WHERE status = 'closed' ORDER BY end_date DESC LIMIT 1").fetchone()
-    )
-    return row[0] if row else None
 
 
 def summarize(
@@ -193,34 +180,34 @@ def summarize(
     window = resolve(
         since, until, last, now, default_weeks=DEFAULT_WEEKS, latest_before=lambda m: latest_activity_before(db, m)
     )
-    # Two single-aggregate queries: each is one seek on the date index (MIN and MAX together scan it).
-    first = db.execute("SELECT MIN(authored_at) FROM commits").fetchone()[0]
-    last_commit = db.execute("SELECT MAX(authored_at) FROM commits").fetchone()[0]
-    has_tasks = db.execute("SELECT 1 FROM tasks LIMIT 1").fetchone() is not None
-    has_sprints = db.execute("SELECT 1 FROM sprints WHERE status != 'planned' LIMIT 1").fetchone() is not None
+    first, last_commit = first_and_last(db)
+    has_tasks, has_sprints = any_task(db), any_started(db)
     rows = activity(db, ActivityFilter(window.since, window.until, person, team, None))
     summary = Summary(window, has_tasks, has_sprints, first, last_commit, rows)
     if has_sprints or sprint:
-        vel = sprint_velocity(db, cfg, team)
-        summary.velocity = {"points": vel["velocity"], "sprints": vel["velocity_sprints"]}
+        vel = sprint_velocity(db, cfg, now, team)
+        summary.velocity = {"points": vel.velocity, "sprints": vel.velocity_sprints}
         name = sprint or current_sprint(db)
         if name:
-            bd = burndown(db, cfg, name)
-            row = next((s for s in vel["sprints"] if s["sprint"] == name), None)
+            bd = burndown(db, cfg, name, now)
+            row = vel.sprint(name)
             summary.sprint = {
-                **{k: bd[k] for k in SPRINT_KEYS},
-                "completed": row["completed"] if row else 0.0,
-                "say_do": row["say_do"] if row else None,
-                "scope_changes": len(bd["scope_changes"]),
+                **{k: getattr(bd, k) for k in SPRINT_KEYS},
+                "completed": row.completed if row else 0.0,
+                "say_do": row.say_do if row else None,
+                "scope_changes": len(bd.scope_changes),
             }
     if has_tasks:
         flt = TaskFilter(window.since, window.until, None, person, team)
-        finished = finished_tasks(db, cfg, flt)
-        eff = efficiency(db, cfg, flt, finished)
-        summary.efficiency = {k: eff[k] for k in ("tasks", "flow_efficiency", "estimate_accuracy")}
-        cyc = cycle_time(db, cfg, flt, finished)
+        done = finished_tasks(db, cfg, flt)
+        eff = efficiency(db, cfg, flt, done)
+        summary.efficiency = {
+            "tasks": eff.tasks,
+            "flow_efficiency": eff.flow_efficiency,
+            "estimate_accuracy": eff.estimate_accuracy,
+        }
+        cyc = cycle_time(db, cfg, flt, done)
         summary.cycle_time = {
-            r["metric"]: {"median_days": r["median_days"], "p85_days": r["p85_days"], "tasks": r["tasks"]}
-            for r in cyc["rows"]
+            r.metric: {"median_days": r.median_days, "p85_days": r.p85_days, "tasks": r.tasks} for r in cyc.rows
         }
     return summary

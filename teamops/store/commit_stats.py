@@ -1,0 +1,92 @@
+"""Read-only aggregates over commits for the reports, shaped to run on the covering indexes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from teamops.store.filters import Where
+from teamops.store.views import iso_week
+
+if TYPE_CHECKING:
+    from teamops.store.reader import Reader
+
+MEASURES = """
+    COUNT(*), COALESCE(SUM(c.additions), 0), COALESCE(SUM(c.deletions), 0), COUNT(DISTINCT c.author_day),
+    SUM(c.stats_missing), SUM(c.ai_points), SUM(c.ai_hours), COUNT(c.ai_points)
+"""
+
+
+def commit_filter(
+    since: str | None, until: str | None, person_id: int | None, team: str | None, repo: str | None
+) -> Where:
+    """Non-merge commits in a UTC range, of a person, a team or a repository."""
+    return (
+        Where("c.is_merge = 0")
+        .add("c.authored_at >= ?", since, when=since)
+        .add("c.authored_at < ?", until, when=until)
+        .add("c.person_id = ?", person_id, when=person_id)
+        .add("c.person_id IN (SELECT id FROM people WHERE team = ?)", team, when=team)
+        .add(
+            "c.repo_id IN (SELECT id FROM repos WHERE name = ? OR path = ? OR github = ?)", repo, repo, repo, when=repo
+        )
+    )
+
+
+def span(db: Reader, where: Where) -> tuple[int, str | None, str | None]:
+    """How many commits match, and their first and last time."""
+    n, first, last = db.execute(
+        f"SELECT COUNT(*), MIN(c.authored_at), MAX(c.authored_at) FROM commits c WHERE {where.sql}", where.params
+    ).fetchone()
+    return int(n), first, last
+
+
+def activity_groups(db: Reader, where: Where, key: str, extra: str, by_date: bool) -> dict[Any, list[Any]]:
+    """Measures per person (key c.person_id) or per unmapped author (c.author_email).
+
+    A window reads its range from the date index; all of history reads the covering index.
+    """
+    source = "commits c INDEXED BY idx_commits_authored" if by_date else "commits c"
+    sql = f"SELECT {key}, {MEASURES} FROM {source} WHERE {where.sql} AND {extra} GROUP BY {key}"
+    return {k: m for k, *m in db.execute(sql, where.params)}
+
+
+def activity_ends(db: Reader, where: Where, index: str, match: str, keys: list[Any]) -> Iterator[tuple[Any, ...]]:
+    """(key, first commit, last commit, latest author name): index seeks per key, not work on every commit."""
+    one = f"FROM commits c INDEXED BY {index} WHERE {match} AND {where.sql}"
+    yield from db.execute(
+        f"SELECT ids.value, (SELECT MIN(c.authored_at) {one}), (SELECT MAX(c.authored_at) {one}), "
+        f"(SELECT c.author_name {one} ORDER BY c.authored_at DESC LIMIT 1) FROM json_each(?) ids",
+        [*where.params, *where.params, *where.params, json.dumps(keys)],
+    )
+
+
+def ai_points_by_week(db: Reader, since: str | None, until: str | None) -> list[dict[str, Any]]:
+    """AI points of commits per person per ISO week, from the estimates that count."""
+    where = Where("c.is_merge = 0", "c.ai_points IS NOT NULL")
+    where.add("c.authored_at >= ?", since, when=since).add("c.authored_at < ?", until, when=until)
+    rows = db.execute(
+        f"""
+        SELECT {iso_week("c.authored_at")} AS week,
+               COALESCE(p.handle, '(unmapped)'), SUM(c.ai_points), COUNT(c.ai_points)
+        FROM commits c LEFT JOIN people p ON p.id = c.person_id
+        WHERE {where.sql} GROUP BY week, 2 ORDER BY week, 2
+        """,
+        where.params,
+    ).fetchall()
+    return [{"week": w, "person": who, "ai_points": pts, "commits": n} for w, who, pts, n in rows]
+
+
+def commits_for_doc(db: Reader, since: str, until: str, repo: str | None) -> list[tuple[Any, ...]]:
+    """(repo, sha, person or author, subject, AI points, +lines, -lines, files) of a range's commits, in order."""
+    where = commit_filter(since, until, None, None, repo)
+    return db.execute(
+        f"""
+        SELECT r.name, c.sha, COALESCE(p.handle, c.author_name), substr(c.message, 1, instr(c.message || char(10),
+               char(10)) - 1), c.ai_points, c.additions, c.deletions, c.files
+        FROM commits c JOIN repos r ON r.id = c.repo_id LEFT JOIN people p ON p.id = c.person_id
+        WHERE {where.sql} ORDER BY c.authored_at
+        """,
+        where.params,
+    ).fetchall()
