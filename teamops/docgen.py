@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from teamops.clock import parse_iso, to_iso
 from teamops.config import Config
+from teamops.dates import parse_moment
+from teamops.errors import TeamopsError, UsageError
+from teamops.integrations.git_local import GitRepo, checked_ref
 from teamops.store.commit_stats import commits_for_doc
+from teamops.store.commits import local_paths
 from teamops.store.docs import save_doc
 from teamops.tasks import tasks_as_of
 from teamops.wording import count, number
@@ -18,6 +25,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from teamops.integrations.llm import LLMClient
+    from teamops.store.reader import Reader
 
 OUTLINE = ("Highlights", "Work by area", "People", "Tasks", "Numbers")
 SYSTEM = (
@@ -47,6 +55,50 @@ def last_iso_week(today: date) -> tuple[str, str]:
     """Monday to Sunday of the week before this one, as a UTC range (until exclusive)."""
     monday = today - timedelta(days=today.weekday() + 7)
     return f"{monday.isoformat()}T00:00:00Z", f"{(monday + timedelta(days=7)).isoformat()}T00:00:00Z"
+
+
+def period_bound(db: Reader, cfg: Config, value: str, end: bool) -> str:
+    """A date, an ISO time, or a git tag/ref of a local clone: just after its commit, so a release
+    runs from after one tag up to and including the next."""
+    try:
+        return to_iso(parse_moment(value, end=end))
+    except UsageError:
+        pass
+    checked_ref(value)
+    clones = [str(cfg.repo_path(r)) for r in cfg.repos if r.path] + local_paths(db) + [os.getcwd()]
+    for clone in clones:
+        try:
+            moment = GitRepo.open(Path(clone)).commit_time(value)
+        except TeamopsError:
+            continue
+        if moment:
+            return to_iso(parse_iso(moment) + timedelta(seconds=1))
+    raise UsageError(f"{value!r} is neither a date nor a tag of a local clone")
+
+
+def document_period(
+    db: Reader, cfg: Config, kind: str, since: str | None, until: str | None, title: str | None, now: datetime
+) -> tuple[str, str, str]:
+    """(since, until, title) of a document: weekly defaults to last ISO week, release notes need --since."""
+    if kind not in ("weekly", "release"):
+        raise UsageError(f"gen-doc makes weekly or release documents, not {kind!r}")
+    if kind == "weekly" and not since:
+        lo, hi = last_iso_week(now.date())
+        if until:
+            hi = period_bound(db, cfg, until, True)
+    else:
+        if not since:
+            raise UsageError("release notes need --since (a date or a tag)")
+        lo = period_bound(db, cfg, since, False)
+        hi = period_bound(db, cfg, until, True) if until else to_iso(now)
+    if not title:
+        year, week, _ = date.fromisoformat(lo[:10]).isocalendar()
+        title = (
+            f"Week {year}-W{week:02d} ({lo[:10]} to {hi[:10]})"
+            if kind == "weekly"
+            else f"Release notes {since} to {until or 'now'}"
+        )
+    return lo, hi, title
 
 
 def gather(db: Database, cfg: Config, kind: str, title: str, since: str, until: str, repo: str | None) -> Material:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from teamops.config import Config
 from teamops.errors import TeamopsError
+from teamops.store.database import counts
 from teamops.wording import count
 
 if TYPE_CHECKING:
@@ -56,8 +57,7 @@ def run_checks(cfg: Config, open_db: Callable[[], Reader], *, offline: bool) -> 
 
 
 def _database(cfg: Config, db: Reader) -> str:
-    n = db.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0]
-    commits = db.execute("SELECT COUNT(*) FROM commits").fetchone()[0]
+    n, commits = counts(db)
     return f"{cfg.db_path()} ({count(n, 'migration')}, {count(commits, 'commit')})"
 
 

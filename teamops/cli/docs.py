@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,33 +11,6 @@ from teamops.cli.options import DryRunOpt, FormatOpt, fmt_value
 from teamops.cli.state import AppState, state
 from teamops.errors import ConfigError, UsageError
 from teamops.wording import count
-
-
-def _bound(st: AppState, value: str, end: bool) -> str:
-    """A date, an ISO time, or a git tag/ref of a local clone: just after its commit, so a release
-    runs from after one tag up to and including the next."""
-    from datetime import timedelta
-
-    from teamops.clock import parse_iso, to_iso
-    from teamops.dates import parse_moment
-    from teamops.errors import TeamopsError
-    from teamops.integrations.git_local import GitRepo, checked_ref
-
-    try:
-        return to_iso(parse_moment(value, end=end))
-    except UsageError:
-        pass
-    checked_ref(value)
-    clones = [str(st.config.repo_path(r)) for r in st.config.repos if r.path]
-    clones += [r[0] for r in st.db.execute("SELECT path FROM repos WHERE path IS NOT NULL ORDER BY id")]
-    for clone in [*clones, os.getcwd()]:
-        try:
-            moment = GitRepo.open(Path(clone)).commit_time(value)
-        except TeamopsError:
-            continue
-        if moment:
-            return to_iso(parse_iso(moment) + timedelta(seconds=1))
-    raise UsageError(f"{value!r} is neither a date nor a tag of a local clone")
 
 
 def gen_doc(
@@ -64,31 +35,14 @@ def gen_doc(
       teamops gen-doc release --since v1.4.0 --until v1.5.0 --model openai/gpt-4o-mini --publish
     """
     from teamops.clock import now
-    from teamops.docgen import gather, last_iso_week, store, write
+    from teamops.docgen import document_period, gather, store, write
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
     cfg = st.config
     if kind not in ("weekly", "release"):
         raise UsageError(f"gen-doc makes weekly or release documents, not {kind!r}")
-    today = now().date()
-    if kind == "weekly" and not since:
-        lo, hi = last_iso_week(today)
-        if until:
-            hi = _bound(st, until, True)
-    else:
-        if not since:
-            raise UsageError("release notes need --since (a date or a tag)")
-        lo = _bound(st, since, False)
-        hi = _bound(st, until, True) if until else now().strftime("%Y-%m-%dT%H:%M:%SZ")
-    if not title:
-        first = date.fromisoformat(lo[:10])
-        year, week, _ = first.isocalendar()
-        title = (
-            f"Week {year}-W{week:02d} ({lo[:10]} to {hi[:10]})"
-            if kind == "weekly"
-            else f"Release notes {since} to {until or 'now'}"
-        )
+    lo, hi, title = document_period(st.db, cfg, kind, since, until, title, now())
     model = (model or cfg.ai.model).strip()
     db = st.db
     material = gather(db, cfg, kind, title, lo, hi, repo)

@@ -43,17 +43,15 @@ def add(
 
     Example: teamops people add alice --name "Alice Liddell" --email alice@acme.io --github alice
     """
-    from teamops.people import PersonSpec, add_person
+    from teamops.people import PersonSpec, add_person, person_id
+    from teamops.store.commits import commits_of
 
     st = state(ctx)
     add_person(
         st.db,
         PersonSpec(handle, name, list(email or []), github, clickup_id, timezone, team, lead),
     )
-    n = st.db.execute(
-        "SELECT COUNT(*) FROM commits c JOIN people p ON p.id = c.person_id WHERE p.handle = ?",
-        [handle],
-    ).fetchone()[0]
+    n = commits_of(st.db, person_id(st.db, handle))
     st.output().message(f"added {handle} ({count(n, 'commit')} attributed)")
 
 

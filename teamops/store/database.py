@@ -15,6 +15,8 @@ from teamops.store.views import VIEWS, view_sql
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from teamops.store.reader import Reader
+
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -109,3 +111,9 @@ def transaction(db: Database) -> Iterator[None]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def counts(db: Reader) -> tuple[int, int]:
+    """(migrations applied, commits stored), for `doctor`."""
+    migrations = int(db.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0])
+    return migrations, int(db.execute("SELECT COUNT(*) FROM commits").fetchone()[0])
