@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from teamops.clock import now_iso
 from teamops.config import Config
 from teamops.errors import ConfigError, LockHeld, UsageError
+from teamops.messages import Message
 from teamops.store.jobs import (
     running_runs,
     save_interrupted,
@@ -200,3 +201,29 @@ def _run_step(
 
 def _raise_interrupted(signum: int, frame: Any) -> None:
     raise Interrupted()
+
+
+def failure_message(result: RunResult) -> Message:
+    """The job_failed notification: which steps failed, and where to look."""
+    failed = [s.step for s in result.steps if s.status == "failed"]
+    return Message(
+        kind="job_failed",
+        key=f"job_failed:{result.job}:{result.run_id}",
+        title=f"teamops job {result.job} failed",
+        text=f"{'Step' if len(failed) == 1 else 'Steps'} failed: {', '.join(failed)}. "
+        f"See `teamops job history --job {result.job}`.",
+        fields={"job": result.job, "run": str(result.run_id), "failed": ", ".join(failed)},
+        severity="critical",
+    )
+
+
+def step_table(result: RunResult) -> str:
+    """The run as Markdown for a CI job summary: a heading and one row per step."""
+    lines = [
+        f"## teamops job `{result.job}`: {result.status} in {result.seconds:.1f} s",
+        "",
+        "| step | status | seconds |",
+        "|---|---|---:|",
+    ]
+    lines += [f"| `{s.step}` | {s.status} | {s.seconds:.1f} |" for s in result.steps]
+    return "\n".join(lines)

@@ -9,7 +9,8 @@ import typer
 
 from teamops.cli.options import DryRunOpt, FormatOpt, fmt_value
 from teamops.cli.state import AppState, state
-from teamops.errors import ConfigError, UsageError
+from teamops.cli.writing import write_file
+from teamops.errors import UsageError
 from teamops.wording import count
 
 
@@ -80,17 +81,6 @@ def gen_doc(
         out.data({**doc, "id": doc_id, "out": out_file, "url": url, "content": written.content}, "")
     elif not out_file and not publish:
         out.stdout.write(written.content)
-
-
-def write_file(path: Path, content: str) -> None:
-    """Write a document where the user asked; a place that cannot be written is exit 3, nothing stored."""
-
-    try:
-        path.write_text(content, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot write {path}: {exc.strerror or exc}", "nothing was stored; choose another --out"
-        ) from None
 
 
 def _publish(st: AppState, row_id: int, title: str, content: str, no_send: bool) -> str:

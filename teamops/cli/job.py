@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer._click.exceptions import ClickException
 
 from teamops.cli.options import FormatOpt, fmt_value, group_help
-from teamops.cli.output import Column, Report
+from teamops.cli.output import Column, Output, Report
 from teamops.cli.state import AppState, state
+from teamops.cli.writing import write_file
 from teamops.errors import ExitCode, Findings, UsageError
+from teamops.jobs import step_table
 from teamops.wording import count
 
 if TYPE_CHECKING:
@@ -24,12 +26,8 @@ app = typer.Typer(
 )
 
 
-def _invoke(st: AppState, args: list[str]) -> int:
-    """Run one teamops command line in this process; its exit code."""
-    import typer.main
-
-    from teamops.cli.app import app as root
-
+def _invoke(ctx: typer.Context, st: AppState, args: list[str]) -> int:
+    """Run one teamops command line in this process, through the root command itself; its exit code."""
     full: list[str] = []
     if st.db_flag:
         full += ["--db", st.db_flag]
@@ -37,16 +35,14 @@ def _invoke(st: AppState, args: list[str]) -> int:
         full += ["--config", st.config_flag]
     if st.quiet:
         full.append("--quiet")
-    command = typer.main.get_command(root)
+    root = ctx.find_root().command
     try:
-        code = command.main(args=[*full, *args], prog_name="teamops", standalone_mode=False)
+        code = root.main(args=[*full, *args], prog_name="teamops", standalone_mode=False)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
-    except Exception as exc:  # a usage error inside a step (unknown option, bad value)
-        if type(exc).__name__.endswith(("UsageError", "BadParameter", "NoSuchOption")) or hasattr(exc, "exit_code"):
-            st.output().error(str(exc))
-            return int(getattr(exc, "exit_code", ExitCode.USAGE) or ExitCode.USAGE)
-        raise
+    except ClickException as exc:  # a usage error inside a step (unknown option, bad value)
+        st.output().error(" ".join(exc.format_message().split()))
+        return int(exc.exit_code)
     return code if isinstance(code, int) else 0
 
 
@@ -67,8 +63,7 @@ def run(
       teamops job run eod --wait
     """
     from teamops.cli.notify import deliver
-    from teamops.jobs import job_lock, jobs_of, mark_abandoned, run_job
-    from teamops.messages import Message
+    from teamops.jobs import failure_message, job_lock, jobs_of, mark_abandoned, run_job
 
     st = state(ctx)
     out = st.output()
@@ -87,7 +82,7 @@ def run(
             db,
             name,
             jobs[name],
-            lambda args: (_invoke(st, args), None),
+            lambda args: (_invoke(ctx, st, args), None),
             continue_on_error=continue_on_error,
             on_step=lambda s: out.message(f"  {s.step}: {s.status} in {s.seconds:.1f} s"),
         )
@@ -96,22 +91,7 @@ def run(
             _step_summary(st, result, Path(os.environ["GITHUB_STEP_SUMMARY"]))
         if result.status == "failed":
             failed = [s.step for s in result.steps if s.status == "failed"]
-            deliver(
-                st,
-                out,
-                [
-                    Message(
-                        kind="job_failed",
-                        key=f"job_failed:{name}:{result.run_id}",
-                        title=f"teamops job {name} failed",
-                        text=f"{'Step' if len(failed) == 1 else 'Steps'} failed: {', '.join(failed)}. "
-                        f"See `teamops job history --job {name}`.",
-                        fields={"job": name, "run": str(result.run_id), "failed": ", ".join(failed)},
-                        severity="critical",
-                    )
-                ],
-                no_send=False,
-            )
+            deliver(st, out, [failure_message(result)], no_send=False)
             out.message(line)
             raise Findings(f"job {name} failed at: {', '.join(failed)}")
         out.message(line)
@@ -120,21 +100,14 @@ def run(
 
 
 def _step_summary(st: AppState, result: RunResult, path: Path) -> None:
-    """Append the run's steps and the KPI summary (with its charts) to the Actions job summary."""
-    steps = result.steps
-    lines = [
-        f"## teamops job `{result.job}`: {result.status} in {result.seconds:.1f} s",
-        "",
-        "| step | status | seconds |",
-        "|---|---|---:|",
-    ]
-    lines += [f"| `{s.step}` | {s.status} | {s.seconds:.1f} |" for s in steps]
+    """Append the run's steps, the KPI summary and the burndown (with their charts) to the job summary."""
+    from teamops.cli.kpi import render_burndown, render_summary
+
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
-        _invoke(st, ["kpi", "summary", "--format", "markdown"])
-        _invoke(st, ["kpi", "burndown", "--format", "markdown"])
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n\n" + buffer.getvalue() + "\n")
+    markdown = Output("markdown", quiet=True, stdout=buffer, stderr=io.StringIO())
+    render_summary(st, markdown, None, None, None, None, None, None)
+    render_burndown(st, markdown, None)
+    write_file(path, step_table(result) + "\n\n" + buffer.getvalue() + "\n", append=True)
 
 
 @app.command("list")

@@ -215,7 +215,11 @@ def burndown_cmd(ctx: typer.Context, sprint: SprintOpt = None, fmt: FormatOpt = 
     Example: teamops kpi burndown --sprint "Sprint 7" --format markdown
     """
     st = state(ctx)
-    out = st.output(fmt_value(fmt))
+    render_burndown(st, st.output(fmt_value(fmt)), sprint)
+
+
+def render_burndown(st: AppState, out: Output, sprint: str | None) -> None:
+    """The burndown of a sprint (default: the active or last one) in the output's format, with its chart."""
     name = sprint or current_sprint(st.reader)
     if name is None:
         out.data(
