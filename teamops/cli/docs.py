@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from teamops.cli.options import DryRunOpt, FormatOpt, fmt_value
+from teamops.cli.options import DryRunOpt, FormatOpt, NoSendOpt, fmt_value
 from teamops.cli.state import AppState, state
 from teamops.cli.writing import write_file
 from teamops.errors import UsageError
@@ -25,7 +25,7 @@ def gen_doc(
     publish: Annotated[bool, typer.Option("--publish", help="Create or update the ClickUp Docs page.")] = False,
     dry_run: DryRunOpt = False,
     model: Annotated[str | None, typer.Option("--model", help='"heuristic" or a litellm model.')] = None,
-    no_send: Annotated[bool, typer.Option("--no-send", help="Queue doc_published, deliver later.")] = False,
+    no_send: NoSendOpt = False,
     fmt: FormatOpt = None,
 ) -> None:
     """Write a Markdown document from commits, estimates and tasks; store it; publish it to ClickUp.

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from teamops.cli.options import FormatOpt, fmt_value, group_help
+from teamops.cli.options import FormatOpt, NoSendOpt, fmt_value, group_help
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.errors import Findings
@@ -26,7 +26,7 @@ def check(
     escalate: Annotated[
         bool, typer.Option("--escalate", help="Also queue escalations for tasks blocked too long.")
     ] = False,
-    no_send: Annotated[bool, typer.Option("--no-send", help="Queue escalations, deliver later.")] = False,
+    no_send: NoSendOpt = False,
     fmt: FormatOpt = None,
 ) -> None:
     """Report every RACI violation of open tasks; exit 1 when there is one, 0 when clean.

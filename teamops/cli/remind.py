@@ -6,26 +6,17 @@ from typing import Annotated, Any
 
 import typer
 
-from teamops.cli.options import DryRunOpt, FormatOpt, LimitOpt, fmt_value, group_help
-from teamops.cli.output import Column, Output, Report, limited
+from teamops.cli.options import DryRunOpt, FormatOpt, NoSendOpt, PersonOpt, fmt_value, group_help
+from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
 from teamops.wording import count
 
 app = typer.Typer(
     help=group_help("End-of-day and personal-mastery reminders.", "teamops remind eod --dry-run"), no_args_is_help=True
 )
-mastery_app = typer.Typer(
-    help=group_help(
-        "Personal-mastery items: growth goals per person.",
-        'teamops mastery assign alice "Read the RFC" --due 2026-12-01',
-    ),
-    no_args_is_help=True,
-)
 
-PersonOpt = Annotated[str | None, typer.Option("--person", help="Only this person.")]
 TeamOpt = Annotated[str | None, typer.Option("--team", help="Only this team (e.g. one cron line per timezone).")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Send again, under a new key.")]
-NoSendOpt = Annotated[bool, typer.Option("--no-send", help="Queue, but deliver later with `notify send`.")]
 
 
 def _finish(st: AppState, out: Output, plans: list[Any], what: str, dry_run: bool, no_send: bool) -> None:
@@ -139,93 +130,3 @@ def mastery_reminder(
     st = state(ctx)
     plans = plan_mastery(st.db, st.config, now(), handle=person, team=team, force=force)
     _finish(st, st.output(fmt_value(fmt)), plans, "mastery", dry_run, no_send)
-
-
-@mastery_app.command("assign")
-def assign(
-    ctx: typer.Context,
-    handle: Annotated[str, typer.Argument(help="Whose item.")],
-    title: Annotated[str, typer.Argument(help="What to learn or practise.")],
-    due: Annotated[str | None, typer.Option("--due", help="Due date, YYYY-MM-DD.")] = None,
-    notes: Annotated[str | None, typer.Option("--notes", help="Notes, links.")] = None,
-    every: Annotated[str | None, typer.Option("--every", help="Repeat: week or month.")] = None,
-) -> None:
-    """Give a person a mastery item (recurring ones roll forward when done).
-
-    \b
-    Example:
-      teamops mastery assign alice "Give a tech talk on caching" --due 2026-12-10
-    """
-    from teamops.mastery import assign as create
-
-    st = state(ctx)
-    item = create(st.db, handle, title, due, notes, every)
-    st.output().message(f"mastery item #{item} for {handle}" + (f", due {due}" if due else ""))
-
-
-@mastery_app.command("list")
-def list_(
-    ctx: typer.Context,
-    person: PersonOpt = None,
-    status: Annotated[str | None, typer.Option("--status", help="pending, done or dropped.")] = None,
-    limit: LimitOpt = None,
-    fmt: FormatOpt = None,
-) -> None:
-    """Mastery items, pending first by due date.
-
-    \b
-    Example:
-      teamops mastery list --person alice --status pending
-    """
-    from teamops.mastery import items
-
-    st = state(ctx)
-    rows, more = limited([i.row() for i in items(st.reader, person, status)], limit)
-    st.output(fmt_value(fmt)).report(
-        Report(
-            name="mastery",
-            rows=rows,
-            more=more,
-            columns=[
-                Column("id", "#", numeric=True),
-                Column("person", "Person"),
-                Column("title", "Title", cut=True),
-                Column("due", "Due"),
-                Column("every", "Every"),
-                Column("status", "Status"),
-                Column("done_at", "Done", date=True),
-            ],
-            meta={"person": person, "status": status},
-            empty="no mastery items: `teamops mastery assign HANDLE TITLE --due DATE`",
-        )
-    )
-
-
-@mastery_app.command("done")
-def done(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item number.", min=1, max=2**53)]) -> None:
-    """Mark an item done; a recurring one comes back with its next due date.
-
-    \b
-    Example:
-      teamops mastery done 3
-    """
-    from teamops.mastery import complete
-
-    st = state(ctx)
-    nxt = complete(st.db, item)
-    st.output().message(f"mastery item #{item} done" + (f"; next one is #{nxt}" if nxt else ""))
-
-
-@mastery_app.command("drop")
-def drop(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item number.", min=1, max=2**53)]) -> None:
-    """Drop an item that no longer matters (kept in the history).
-
-    \b
-    Example:
-      teamops mastery drop 3
-    """
-    from teamops.mastery import drop as remove
-
-    st = state(ctx)
-    remove(st.db, item)
-    st.output().message(f"mastery item #{item} dropped")

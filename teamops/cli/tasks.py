@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from teamops.cli.notify import deliver
-from teamops.cli.options import FormatOpt, FullOpt, LimitOpt, finite, fmt_value, group_help
+from teamops.cli.options import FormatOpt, FullOpt, LimitOpt, NoSendOpt, finite, fmt_value, group_help
 from teamops.cli.output import Column, Report, limited
 from teamops.cli.state import state
 from teamops.wording import count
@@ -42,7 +42,6 @@ SprintOpt = Annotated[str | None, typer.Option("--sprint", help="Sprint name (''
 DueOpt = Annotated[str | None, typer.Option("--due", help="Due date, YYYY-MM-DD.")]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="A link (issue, doc, ClickUp task).")]
 ByOpt = Annotated[str | None, typer.Option("--by", help="Who makes the change (default: $TEAMOPS_ACTOR or you).")]
-NoSendOpt = Annotated[bool, typer.Option("--no-send", help="Queue notifications but do not deliver them now.")]
 TaskArg = Annotated[str, typer.Argument(help="Task id (12 or #12) or key.")]
 
 
