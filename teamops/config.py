@@ -422,15 +422,14 @@ class Runtime:
     quiet: bool = False
     debug: bool = False
     actor: str | None = None
+    now: str | None = None  # TEAMOPS_NOW: the moment the run is replayed at
 
 
 def read_runtime(env: Mapping[str, str]) -> Runtime:
-    """TEAMOPS_FORMAT, _QUIET, _DEBUG and _ACTOR; TEAMOPS_NOW pins the clock for the run."""
-    from teamops import clock
-
-    clock.pin(env.get("TEAMOPS_NOW"))
+    """TEAMOPS_FORMAT, _QUIET, _DEBUG, _ACTOR and _NOW."""
     off = ("", "0", "false", "no", "off")
     return Runtime(
+        now=env.get("TEAMOPS_NOW") or None,
         fmt=env.get("TEAMOPS_FORMAT") or None,
         quiet=env.get("TEAMOPS_QUIET", "").strip().lower() not in off,
         debug=env.get("TEAMOPS_DEBUG", "").strip().lower() not in off,

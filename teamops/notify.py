@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from teamops.clients import secret as secret_of
 from teamops.clock import iso_after, now_iso
 from teamops.config import Config, NotifyConfig
 from teamops.errors import ConfigError
@@ -39,10 +39,10 @@ def resolve_channel(notify: NotifyConfig, name: str) -> Channel:
     if name not in notify.channels:
         raise ConfigError(f"no channel {name!r} in [notify.channels]", f"known: {', '.join(notify.channels) or 'none'}")
     ch = notify.channels[name]
-    url = ch.url or os.environ.get(ch.url_env, "").strip()
+    url = ch.url or secret_of(ch.url_env) or ""
     if not url:
         raise ConfigError(f"${ch.url_env} is not set: channel {name!r} has no URL")
-    secret = os.environ.get(ch.secret_env) if ch.secret_env else None
+    secret = secret_of(ch.secret_env) if ch.secret_env else None
     if ch.secret_env and not secret:
         raise ConfigError(f"${ch.secret_env} is not set: channel {name!r} signs its messages")
     return Channel(name, ch.kind, url, secret)

@@ -13,7 +13,7 @@ import typer
 import typer.main
 from typer.core import TyperGroup
 
-from teamops import __version__
+from teamops import __version__, clock
 from teamops.cli.global_options import finish
 from teamops.cli.lazy import LazyCommands, lazy_group
 from teamops.cli.options import Format
@@ -243,6 +243,7 @@ def root(
             raise ConfigError(f"{env_file} cannot be read as a .env file: {reason}", "fix or remove it") from None
     st = state(ctx)
     runtime = read_runtime(os.environ)
+    clock.pin(runtime.now)  # read once, for the whole run
     st.db_flag, st.config_flag = db, config
     st.fmt = fmt.value if fmt else runtime.fmt
     st.quiet = quiet or runtime.quiet

@@ -13,6 +13,7 @@ from teamops.cli.notify import deliver
 from teamops.cli.options import FormatOpt, FullOpt, LimitOpt, NoSendOpt, finite, fmt_value, group_help
 from teamops.cli.output import Column, Report, limited
 from teamops.cli.state import state
+from teamops.config import read_runtime
 from teamops.wording import count
 
 app = typer.Typer(
@@ -46,7 +47,7 @@ TaskArg = Annotated[str, typer.Argument(help="Task id (12 or #12) or key.")]
 
 
 def actor(by: str | None) -> str:
-    return by or os.environ.get("TEAMOPS_ACTOR") or getpass.getuser()
+    return by or read_runtime(os.environ).actor or getpass.getuser()
 
 
 def roles_from(r: Handles, a: Handles, c: Handles, i: Handles) -> dict[str, list[str]]:
