@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from teamops.clients import secret as secret_of
 from teamops.clock import iso_after, now_iso
 from teamops.config import Config, NotifyConfig
 from teamops.errors import ConfigError
+from teamops.integrations.http import RetryPolicy
 from teamops.integrations.webhooks import render
 from teamops.messages import Message
 from teamops.store.database import transaction
@@ -76,6 +78,7 @@ def send_pending(
     sleep: Callable[[float], None] = time.sleep,
     post: Callable[..., Any] | None = None,
     clock: Callable[[], float] = time.time,
+    jitter: Callable[[], float] = random.random,
 ) -> SendResult:
     """Deliver pending messages in order, each at most once however many senders run at once.
 
@@ -96,6 +99,7 @@ def send_pending(
     last_post: dict[str, float] = {}
     claims = Claims(db, notify.lease_s, clock)
     longest_wait = min(LONGEST_INLINE_WAIT_S, notify.lease_s - notify.timeout_s - 1)
+    policy = RetryPolicy("notify", attempts=notify.max_attempts, max_wait_s=longest_wait, sleep=sleep, jitter=jitter)
     try:
         for row_id, kind, key, channel_name, payload in rows:
             msg = Message.from_json(json.loads(payload))
@@ -141,14 +145,14 @@ def send_pending(
                     result.failed += 1
                     result.errors.append(f"#{row_id} {channel_name}: {outcome.error}")
                     break
-                wait = outcome.retry_after if outcome.retry_after is not None else min(2.0 ** (attempts - 1), 30.0)
+                wait = outcome.retry_after if outcome.retry_after is not None else policy.backoff(attempts)
                 if wait > longest_wait:
                     claims.finish(row_id, "pending", outcome.error, iso_after(wait))
                     result.deferred += 1
                     break
                 save_error(db, row_id, outcome.error)
                 claims.renew(row_id)
-                sleep(wait)
+                policy.wait(wait, key, outcome.error)
     finally:
         claims.release_all()
     return result

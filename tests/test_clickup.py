@@ -279,7 +279,7 @@ def test_client_waits_for_429_reset_and_slows_down_before_zero():
         fake.faults = ["500", "bad_json"]
         assert len(list(client.list_tasks("L1"))) == 1
         with pytest.raises(ServiceError, match="more than"):
-            ClickUpClient(fake.url, TOKEN, sleep=sleeps, max_wait_s=0.5)._wait(10, "x", "rate limit")
+            ClickUpClient(fake.url, TOKEN, sleep=sleeps, max_wait_s=0.5).policy.wait(10, "x", "rate limit")
 
 
 def test_real_task_json_fixtures_normalise(isolated):

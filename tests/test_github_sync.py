@@ -171,7 +171,7 @@ def test_client_waits_and_retries_each_fault(project, kind, on, expect_wait):
     with FakeGitHub({"acme/api": project.path}) as gh:
         gh.fail(kind, on=on, wait=30 if kind in ("secondary", "429") else 60)
         sleeper = Sleeper()
-        client = GitHubClient(gh.url, gh.token, sleep=sleeper, max_wait_s=900)
+        client = GitHubClient(gh.url, gh.token, sleep=sleeper, max_wait_s=900, jitter=lambda: 0.0)
         head, _ = client.branch_head("acme/api", "main", None)
         pages = list(client.history("acme/api", head))
         assert sum(len(p.nodes) for p in pages) == 4

@@ -161,7 +161,7 @@ def test_500_then_success_and_429_retry_after(setup, receivers):
     ]
     queue(db, cfg.notify, blocked())
     sleeps = Sleeps()
-    result = send_pending(db, cfg, sleep=sleeps)
+    result = send_pending(db, cfg, sleep=sleeps, jitter=lambda: 0.0)
     assert (result.sent, result.failed) == (4, 0)
     assert 1.0 in sleeps and 2.0 in sleeps  # backoff after the 500 and the 502
     assert 7.0 in sleeps and 0.25 in sleeps  # Slack's header, Discord's JSON

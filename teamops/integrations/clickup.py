@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 
 from teamops.errors import ServiceError
+from teamops.integrations.http import RetryPolicy, Verdict
 
 PAGE_SIZE = 100
 
@@ -99,15 +101,15 @@ class ClickUpClient:
         max_retries: int = 4,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], float] = time.time,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self.base = api_url.rstrip("/")
         self.token_env = token_env
         # ClickUp personal tokens go in the Authorization header as they are, without "Bearer".
         self._http = httpx.Client(headers={"Authorization": token, "User-Agent": "teamops"}, timeout=timeout_s)
-        self.max_wait_s = max_wait_s
-        self.max_retries = max_retries
-        self.sleep = sleep
-        self.now = now
+        self.policy = RetryPolicy(
+            "ClickUp", attempts=max_retries, max_wait_s=max_wait_s, sleep=sleep, now=now, jitter=jitter
+        )
         self.requests = 0
         self.remaining: int | None = None
         self.reset_at: float | None = None
@@ -132,41 +134,39 @@ class ClickUpClient:
         what: str = "a request",
     ) -> Any:
         """One call with retries; returns parsed JSON (None for an empty answer)."""
-        attempt = 0
-        while True:
-            attempt += 1
-            self._pace(what)
-            self.requests += 1
-            try:
-                response = self._http.request(method, f"{self.base}{path}", params=params, json=body)
-            except httpx.TimeoutException:
-                self._retry(attempt, what, "timeout")
-                continue
-            except httpx.HTTPError as exc:
-                self._retry(attempt, what, f"network error ({type(exc).__name__})")
-                continue
-            self._note(response.headers)
-            status = response.status_code
-            if status == 429:
-                wait = (self.reset_at - self.now() + 1) if self.reset_at else 60.0
-                self._wait(max(1.0, wait), what, "rate limit (429)")
-                self.remaining = None  # the window has reset
-                continue
-            if status >= 500:
-                self._retry(attempt, what, f"HTTP {status}")
-                continue
-            if status < 400 and not response.content:
-                return None
-            try:
-                data = response.json()
-            except ValueError:
-                if status < 400:
-                    self._retry(attempt, what, "an answer that is not valid JSON")
-                    continue
-                data = {}
-            if status >= 400:
-                raise self._error(status, data, what)
-            return data
+        return self.policy.run(lambda attempt: self._attempt(method, path, params, body, what), what)
+
+    def _attempt(
+        self, method: str, path: str, params: list[tuple[str, Any]] | None, body: Any, what: str
+    ) -> Verdict[Any]:
+        """One try, classified: done, wait for the rate-limit window, back off, or fail (raised)."""
+        self._pace(what)
+        self.requests += 1
+        try:
+            response = self._http.request(method, f"{self.base}{path}", params=params, json=body)
+        except httpx.TimeoutException:
+            return Verdict.again("timeout")
+        except httpx.HTTPError as exc:
+            return Verdict.again(f"network error ({type(exc).__name__})")
+        self._note(response.headers)
+        status = response.status_code
+        if status == 429:
+            wait = self.policy.until(self.reset_at) if self.reset_at else 60.0
+            self.remaining = None  # the window resets while we wait
+            return Verdict.again("rate limit (429)", wait)
+        if status >= 500:
+            return Verdict.again(f"HTTP {status}")
+        if status < 400 and not response.content:
+            return Verdict.done(None)
+        try:
+            data = response.json()
+        except ValueError:
+            if status < 400:
+                return Verdict.again("an answer that is not valid JSON")
+            data = {}
+        if status >= 400:
+            raise self._error(status, data, what)
+        return Verdict.done(data)
 
     def _error(self, status: int, data: Any, what: str) -> ServiceError:
         message = ""
@@ -201,27 +201,10 @@ class ClickUpClient:
     def _pace(self, what: str) -> None:
         """Slow down before the limit is hit, rather than after."""
         if self.remaining is not None and self.remaining <= 1 and self.reset_at:
-            wait = self.reset_at - self.now() + 1
+            wait = self.reset_at - self.policy.now() + 1
             if wait > 0:
-                self._wait(wait, what, "rate limit nearly used up")
+                self.policy.wait(wait, what, "rate limit nearly used up")
             self.remaining = None
-
-    def _retry(self, attempt: int, what: str, problem: str) -> None:
-        if attempt > self.max_retries:
-            raise ServiceError(
-                f"ClickUp failed {what} after {attempt} attempts: {problem}",
-                "everything fetched so far is stored; run again later",
-            )
-        self._wait(min(2.0 ** (attempt - 1), 30.0), what, problem)
-
-    def _wait(self, seconds: float, what: str, why: str) -> None:
-        if seconds > self.max_wait_s:
-            raise ServiceError(
-                f"ClickUp {why}: {what} would have to wait {seconds / 60:.0f} min, more than "
-                f"[clickup] max_wait_s = {self.max_wait_s:g} s",
-                "everything fetched so far is stored; run again later",
-            )
-        self.sleep(seconds)
 
     # -- API -------------------------------------------------------------------------------------
 

@@ -6,12 +6,14 @@ Imported only by the commands that reach GitHub: PyGithub costs ~0.2 s to import
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from teamops.errors import ServiceError
+from teamops.integrations.http import RetryPolicy, Verdict, retry_after
 
 COMMIT_FIELDS = """
             oid
@@ -70,6 +72,7 @@ class GitHubClient:
         max_retries: int = 5,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], float] = time.time,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         from github import Auth, Github
 
@@ -88,13 +91,15 @@ class GitHubClient:
             seconds_between_writes=None,
         )
         self._req = self._gh.requester
-        self.max_wait_s = max_wait_s
-        self.max_retries = max_retries
-        self.sleep = sleep
-        self.now = now
+        self.policy = RetryPolicy(
+            "GitHub", attempts=max_retries, max_wait_s=max_wait_s, sleep=sleep, now=now, jitter=jitter
+        )
         self.requests = 0
         self.rate_remaining: int | None = None
-        self.waited_s = 0.0
+
+    @property
+    def waited_s(self) -> float:
+        return self.policy.waited_s
 
     def __repr__(self) -> str:  # never show the token
         return f"GitHubClient({self.api_url!r})"
@@ -117,37 +122,49 @@ class GitHubClient:
         ok: tuple[int, ...] = (200,),
     ) -> tuple[int, dict[str, str], Any]:
         """One API call with retries; returns status, lower-cased headers and parsed JSON (or text)."""
+        return self.policy.run(lambda attempt: self._attempt(verb, url, params, headers, body, what, ok, attempt), what)
+
+    def _attempt(
+        self,
+        verb: str,
+        url: str,
+        params: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        body: Any,
+        what: str,
+        ok: tuple[int, ...],
+        attempt: int,
+    ) -> Verdict[tuple[int, dict[str, str], Any]]:
+        """One try, classified: done, wait for a rate limit, back off, or fail (raised)."""
         import requests
 
-        attempt = 0
-        while True:
-            attempt += 1
-            self.requests += 1
-            try:
-                status, raw_headers, output = self._req.requestJson(verb, url, params, headers, body)
-            except (requests.RequestException, ConnectionError, TimeoutError) as exc:
-                self._retry_or_fail(attempt, what, f"network error ({type(exc).__name__})")
-                continue
-            except ValueError:  # PyGithub could not read the answer's headers
-                self._retry_or_fail(attempt, what, "a malformed answer")
-                continue
-            hdrs = {k.lower(): v for k, v in (raw_headers or {}).items()}
-            self._note_rate(hdrs)
-            data, parsed = _parse(output)
-            if status in ok or status == 304:
-                if not parsed and status != 304 and not _is_text(hdrs):
-                    self._retry_or_fail(attempt, what, "an answer that is not valid JSON")
-                    continue
-                if isinstance(data, dict) and data.get("errors") and "graphql" in url:
-                    delay = self._graphql_delay(data, hdrs)
-                    if delay is not None:
-                        self._wait(delay, what, "GraphQL rate limit")
-                        continue
-                    raise ServiceError(f"GitHub refused {what}: {_graphql_message(data)}")
-                return status, hdrs, data
-            self._handle_error(status, hdrs, data, what, attempt)
+        self.requests += 1
+        try:
+            status, raw_headers, output = self._req.requestJson(verb, url, params, headers, body)
+        except (requests.RequestException, ConnectionError, TimeoutError) as exc:
+            return Verdict.again(f"network error ({type(exc).__name__})")
+        except ValueError:  # PyGithub could not read the answer's headers
+            return Verdict.again("a malformed answer")
+        hdrs = {k.lower(): v for k, v in (raw_headers or {}).items()}
+        self._note_rate(hdrs)
+        data, parsed = _parse(output)
+        if status in ok or status == 304:
+            if not parsed and status != 304 and not _is_text(hdrs):
+                return Verdict.again("an answer that is not valid JSON")
+            if isinstance(data, dict) and data.get("errors") and "graphql" in url:
+                if any(e.get("type") == "RATE_LIMITED" for e in data.get("errors", [])):
+                    return Verdict.again("GraphQL rate limit", self._reset_wait(hdrs))
+                raise ServiceError(f"GitHub refused {what}: {_graphql_message(data)}")
+            return Verdict.done((status, hdrs, data))
+        return self._classify_error(status, hdrs, data, what, attempt)
 
-    def _handle_error(self, status: int, hdrs: dict[str, str], data: Any, what: str, attempt: int) -> None:
+    def _reset_wait(self, hdrs: dict[str, str]) -> float:
+        reset = _int(hdrs.get("x-ratelimit-reset"))
+        return self.policy.until(reset) if reset else 60.0
+
+    def _classify_error(
+        self, status: int, hdrs: dict[str, str], data: Any, what: str, attempt: int
+    ) -> Verdict[tuple[int, dict[str, str], Any]]:
         message = data.get("message", "") if isinstance(data, dict) else ""
         if status == 401:
             raise ServiceError(
@@ -156,17 +173,13 @@ class GitHubClient:
             )
         if status in (403, 429):
             if hdrs.get("x-ratelimit-remaining") == "0":
-                reset = _int(hdrs.get("x-ratelimit-reset"))
-                delay = max(1.0, (reset - self.now()) + 1) if reset else 60.0
-                self._wait(delay, what, "primary rate limit")
-                return
-            retry_after = _int(hdrs.get("retry-after"))
-            if retry_after is not None:
-                self._wait(float(retry_after), what, "secondary rate limit")
-                return
+                return Verdict.again("primary rate limit", self._reset_wait(hdrs))
+            wait = retry_after(hdrs)
+            if wait is not None:
+                return Verdict.again("secondary rate limit", wait)
             if status == 429 or "secondary rate limit" in message.lower():
-                self._wait(60.0 * 2 ** min(attempt - 1, 4), what, "secondary rate limit")
-                return
+                # GitHub's advice without Retry-After: a minute, then longer each time.
+                return Verdict.again("secondary rate limit", 60.0 * 2 ** min(attempt - 1, 4))
             raise ServiceError(
                 f"GitHub refused {what} (403 {message or 'Forbidden'})",
                 f"the token in ${self.token_env} needs read access to Contents and Metadata",
@@ -177,34 +190,8 @@ class GitHubClient:
                 f"check the name, and that the token in ${self.token_env} can see the repository",
             )
         if status in SERVER_ERRORS:
-            self._retry_or_fail(attempt, what, f"HTTP {status}")
-            return
+            return Verdict.again(f"HTTP {status}")
         raise ServiceError(f"GitHub answered {what} with HTTP {status}: {message or 'no message'}")
-
-    def _graphql_delay(self, data: dict[str, Any], hdrs: dict[str, str]) -> float | None:
-        if not any(e.get("type") == "RATE_LIMITED" for e in data.get("errors", [])):
-            return None
-        reset = _int(hdrs.get("x-ratelimit-reset"))
-        return max(1.0, reset - self.now() + 1) if reset else 60.0
-
-    def _retry_or_fail(self, attempt: int, what: str, problem: str) -> None:
-        if attempt > self.max_retries:
-            raise ServiceError(
-                f"GitHub failed {what} after {attempt} attempts: {problem}",
-                "everything fetched so far is stored; run again later",
-            )
-        self._wait(min(2.0 ** (attempt - 1), 30.0), what, problem)
-
-    def _wait(self, seconds: float, what: str, why: str) -> None:
-        if seconds > self.max_wait_s:
-            resume = time.strftime("%H:%M UTC", time.gmtime(self.now() + seconds))
-            raise ServiceError(
-                f"GitHub {why}: {what} would have to wait {seconds / 60:.0f} min, "
-                f"more than [github] max_wait_s = {self.max_wait_s} s",
-                f"everything fetched so far is stored; run again after {resume}",
-            )
-        self.waited_s += seconds
-        self.sleep(seconds)
 
     def _note_rate(self, hdrs: dict[str, str]) -> None:
         remaining = _int(hdrs.get("x-ratelimit-remaining"))

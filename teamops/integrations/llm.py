@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from teamops.errors import ConfigError, ServiceError
+from teamops.integrations.http import RetryPolicy, Verdict
 
 _litellm: Any = None
 
@@ -100,6 +101,8 @@ class LLMClient:
         self.input_price = input_cost_per_mtok / 1e6
         self.output_price = output_cost_per_mtok / 1e6
         self.litellm = litellm_module()
+        # Retries are ours: litellm's own wrap every error into a bare Exception.
+        self.policy = RetryPolicy(model, attempts=num_retries, max_wait_s=600, base_s=0.5, cap_s=8.0, error=LLMError)
 
     def __repr__(self) -> str:  # never show the key
         return f"LLMClient({self.model!r}, api_base={self.api_base!r})"
@@ -165,8 +168,10 @@ class LLMClient:
 
     def _call_with_retries(self, kwargs: dict[str, Any]) -> Any:
         """litellm.completion with `num_retries` retries on 429, 5xx, timeouts and dropped connections."""
-        import time
+        return self.policy.run(lambda attempt: self._attempt(kwargs), "a completion")
 
+    def _attempt(self, kwargs: dict[str, Any]) -> Verdict[Any]:
+        """One call, classified: an answer, worth retrying, or a failure that retrying cannot fix."""
         litellm = self.litellm
         retryable = (
             litellm.RateLimitError,
@@ -175,27 +180,20 @@ class LLMClient:
             litellm.APIConnectionError,
             litellm.Timeout,
         )
-        attempt = 0
-        while True:
-            try:
-                return litellm.completion(**kwargs)
-            except litellm.AuthenticationError:
-                raise AuthError(
-                    f"{self.model} rejected the API key (401)", "check the variable [ai] api_key_env names"
-                ) from None
-            except retryable as exc:
-                if attempt >= self.num_retries:
-                    if isinstance(exc, litellm.Timeout):
-                        raise LLMError(f"{self.model} did not answer within {self.timeout_s:g} s") from None
-                    raise LLMError(_describe(self.model, exc, attempt + 1)) from None
-                attempt += 1
-                time.sleep(min(0.5 * 2 ** (attempt - 1), 8.0))
-            except Exception as exc:  # litellm maps provider errors to many classes; keep one line
-                raise LLMError(_describe(self.model, exc, attempt + 1)) from None
+        try:
+            return Verdict.done(litellm.completion(**kwargs))
+        except litellm.AuthenticationError:
+            raise AuthError(
+                f"{self.model} rejected the API key (401)", "check the variable [ai] api_key_env names"
+            ) from None
+        except retryable as exc:
+            if isinstance(exc, litellm.Timeout):
+                return Verdict.again(f"did not answer within {self.timeout_s:g} s")
+            return Verdict.again(_describe(exc))
+        except Exception as exc:  # litellm maps provider errors to many classes; keep one line
+            raise LLMError(f"{self.model} failed: {_describe(exc)}") from None
 
 
-def _describe(model: str, exc: BaseException, attempts: int) -> str:
+def _describe(exc: BaseException) -> str:
     status = getattr(exc, "status_code", None)
-    where = f" (HTTP {status})" if status else ""
-    tries = f" after {attempts} attempts" if attempts > 1 else ""
-    return f"{model} failed{tries}: {type(exc).__name__}{where}"
+    return f"{type(exc).__name__}" + (f" (HTTP {status})" if status else "")
