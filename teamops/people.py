@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.config import HANDLE_RE, PersonConfig, check_timezone
 from teamops.errors import ConfigError, InvalidInput, TeamopsError
+from teamops.handles import person_id
 from teamops.identities import normalise, reattribute
 from teamops.store import people as store
 from teamops.store.commits import commit_counts, commits_of
@@ -46,14 +47,6 @@ def _check_spec(spec: PersonSpec, error: type[TeamopsError] = InvalidInput) -> N
             raise error(f"{email!r} is not an email address")
     if spec.timezone:
         check_timezone(spec.timezone, lambda msg: error(f"timezone {msg}"))
-
-
-def person_id(db: Reader, handle: str) -> int:
-    """The id of a person by handle; an unknown handle is invalid input (exit 5)."""
-    person = store.person_by_handle(db, handle)
-    if person is None:
-        raise InvalidInput(f"no person with handle {handle!r}", "see `teamops people list`")
-    return person.id
 
 
 def _set_identity(db: Database, pid: int, kind: str, value: str, source: str, error: type[TeamopsError]) -> None:

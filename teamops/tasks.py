@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from teamops.clock import now_iso
 from teamops.config import Config
 from teamops.errors import Findings, InvalidInput
+from teamops.handles import person_id
 from teamops.messages import Message
-from teamops.people import person_id
 from teamops.raci import ROLE_NAMES, ROLES, RoleHolder, holders_of, violations
 from teamops.store import tasks as store
 from teamops.store.database import transaction

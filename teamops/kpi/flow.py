@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from teamops.config import Config
@@ -118,7 +118,7 @@ class EfficiencyRow:
     spent_h: float | None
 
     def row(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(vars(self))  # shallow: a report of thousands of rows stays fast
 
 
 @dataclass
@@ -134,7 +134,7 @@ class Efficiency:
     rows: list[EfficiencyRow] = field(default_factory=list)
 
     def totals(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = dict(vars(self))
         data.pop("rows")
         return data
 
@@ -188,7 +188,7 @@ class CycleRow:
     mean_days: float | None
 
     def row(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(vars(self))  # shallow: a report of thousands of rows stays fast
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso
@@ -31,7 +31,7 @@ class MasteryItem:
     person_id: int = 0
 
     def row(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = dict(vars(self))
         data.pop("person_id")
         return data
 
