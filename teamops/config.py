@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import os
 import re
@@ -11,8 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
 
 from teamops.errors import ConfigError
+from teamops.runtime import OTHER_VARIABLES
 
 CONFIG_ENV = "TEAMOPS_CONFIG"
 DB_ENV = "TEAMOPS_DB"
@@ -402,41 +405,6 @@ def _record_origins(data: Any, prefix: str, origins: dict[str, str]) -> None:
         origins[prefix] = "file"
 
 
-# Variables teamops reads besides TEAMOPS_<SECTION>_<KEY>.
-OTHER_VARIABLES = (
-    "TEAMOPS_CONFIG",
-    "TEAMOPS_DB",
-    "TEAMOPS_NOW",
-    "TEAMOPS_DEBUG",
-    "TEAMOPS_FORMAT",
-    "TEAMOPS_QUIET",
-    "TEAMOPS_ACTOR",
-)
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """What the TEAMOPS_* variables outside the file's keys decide for one run."""
-
-    fmt: str | None = None
-    quiet: bool = False
-    debug: bool = False
-    actor: str | None = None
-    now: str | None = None  # TEAMOPS_NOW: the moment the run is replayed at
-
-
-def read_runtime(env: Mapping[str, str]) -> Runtime:
-    """TEAMOPS_FORMAT, _QUIET, _DEBUG, _ACTOR and _NOW."""
-    off = ("", "0", "false", "no", "off")
-    return Runtime(
-        now=env.get("TEAMOPS_NOW") or None,
-        fmt=env.get("TEAMOPS_FORMAT") or None,
-        quiet=env.get("TEAMOPS_QUIET", "").strip().lower() not in off,
-        debug=env.get("TEAMOPS_DEBUG", "").strip().lower() not in off,
-        actor=env.get("TEAMOPS_ACTOR") or None,
-    )
-
-
 def known_variables() -> list[str]:
     """Every TEAMOPS_* variable teamops reads."""
     names = list(OTHER_VARIABLES)
@@ -458,7 +426,6 @@ def unknown_variables(env: Mapping[str, str]) -> list[str]:
     candidates = [v for v in env if v.startswith("TEAMOPS_") and v not in OTHER_VARIABLES]
     if not candidates:
         return []
-    import difflib
 
     known = known_variables()
     warnings = []
@@ -647,6 +614,14 @@ def _validate_clickup(cfg: Config, loader: _Loader) -> None:
             raise loader.fail(f"clickup.raci_fields.{role}", "must be responsible, accountable, consulted or informed")
 
 
+def people_digest(people: list[PersonConfig]) -> str:
+    """What `[[people]]` looked like when last upserted; an unchanged digest means nothing to write."""
+    import hashlib  # about 2 ms, and needed only when the file lists people
+    import json
+
+    return hashlib.sha256(json.dumps([dataclasses.asdict(p) for p in people], sort_keys=True).encode()).hexdigest()
+
+
 def check_timezone(name: str, fail: Any) -> None:
     """Timezones must be IANA names, since reminders depend on a person's local date."""
     if name == "UTC":
@@ -671,8 +646,6 @@ def redact(key: str, value: Any, env: Mapping[str, str]) -> Any:
     if leaf in SECRET_KEY_NAMES and value:
         return "***"
     if leaf == "url" and isinstance(value, str) and value:
-        from urllib.parse import urlsplit
-
         parts = urlsplit(value)
         return f"{parts.scheme}://{parts.hostname}/***" if parts.hostname else "***"
     return value

@@ -9,8 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from teamops.clients import clickup_client, github_client, model_key, secret
 from teamops.config import Config
-from teamops.errors import TeamopsError
+from teamops.errors import ConfigError, TeamopsError
+from teamops.integrations.git_local import GitError, GitRepo
+from teamops.integrations.llm import check_model
+from teamops.notify import resolve_channel
 from teamops.store.database import counts
 from teamops.wording import count
 
@@ -62,7 +66,6 @@ def _database(cfg: Config, db: Reader) -> str:
 
 
 def _git() -> str:
-    from teamops.integrations.git_local import GitError
 
     found = shutil.which("git")
     if not found:
@@ -71,19 +74,15 @@ def _git() -> str:
 
 
 def _local_repo(path: Path) -> str:
-    from teamops.integrations.git_local import GitRepo
 
     repo = GitRepo.open(path)
     return f"{repo.root} on {repo.current_branch()}"
 
 
 def _github_repo(cfg: Config, name: str, offline: bool) -> str:
-    from teamops.clients import github_client, secret
 
     if offline:
         if not secret(cfg.github.token_env):
-            from teamops.errors import ConfigError
-
             raise ConfigError(f"${cfg.github.token_env} is not set: GitHub needs a token")
         return f"{name} on {cfg.github.api_url} (token set; not contacted: --offline)"
     client = github_client(cfg)
@@ -94,7 +93,6 @@ def _github_repo(cfg: Config, name: str, offline: bool) -> str:
 
 
 def _clickup(cfg: Config, offline: bool) -> str:
-    from teamops.clients import clickup_client
 
     client = clickup_client(cfg)
     try:
@@ -105,8 +103,6 @@ def _clickup(cfg: Config, offline: bool) -> str:
         client.close()
     wanted = cfg.clickup.team_id or cfg.clickup.docs_workspace_id
     if wanted and wanted not in names:
-        from teamops.errors import ConfigError
-
         raise ConfigError(
             f"the token's user is not in workspace {wanted}",
             f"its workspaces: {', '.join(f'{k} ({v})' for k, v in names.items()) or 'none'}",
@@ -115,8 +111,6 @@ def _clickup(cfg: Config, offline: bool) -> str:
 
 
 def _model(cfg: Config) -> str:
-    from teamops.clients import model_key
-    from teamops.integrations.llm import check_model
 
     key_env, key = model_key(cfg)
     check_model(cfg.ai.model, cfg.ai.api_base, key, key_env)
@@ -124,7 +118,6 @@ def _model(cfg: Config) -> str:
 
 
 def _channel(cfg: Config, name: str) -> str:
-    from teamops.notify import resolve_channel
 
     channel = resolve_channel(cfg.notify, name)
     return f"{channel.kind}, URL set (`teamops notify test {name}` sends a message)"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from teamops.clock import now_iso
 from teamops.diff_budget import approx_tokens, budget_diff
 from teamops.heuristic import HEURISTIC_MODEL, HEURISTIC_VERSION, POINTS, estimate_row
+from teamops.integrations.llm import AuthError, LLMError
 from teamops.store.estimates import CommitToEstimate, EstimateRow, candidates, save_estimates
 
 if TYPE_CHECKING:
@@ -252,7 +253,6 @@ def analyze_llm(
     dry_run: bool = False,
 ) -> None:
     """Estimate with a model: a bounded pool, each answer stored as it arrives, budget checked first."""
-    from teamops.integrations.llm import AuthError
 
     price_in, price_out = client.prices()
     version = PROMPT_VERSION
@@ -354,7 +354,6 @@ def _collect(
     record: Callable[..., None],
     wait_for: str,
 ) -> None:
-    from teamops.integrations.llm import AuthError, LLMError
 
     done, _ = wait(list(reserved), return_when=wait_for)
     for future in done:

@@ -13,6 +13,7 @@ from teamops.clients import secret as secret_of
 from teamops.clock import iso_after, now_iso
 from teamops.config import Config, NotifyConfig
 from teamops.errors import ConfigError
+from teamops.integrations import webhooks
 from teamops.integrations.http import RetryPolicy
 from teamops.integrations.webhooks import render
 from teamops.messages import Message
@@ -87,7 +88,6 @@ def send_pending(
     and before recording it leaves a claim that expires: that one message is sent again, under the
     same Idempotency-Key, so receivers can drop the repeat.
     """
-    from teamops.integrations import webhooks
 
     send = post or webhooks.post
     notify = cfg.notify

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from teamops.config import HANDLE_RE, PersonConfig, check_timezone
+from teamops.config import HANDLE_RE, PersonConfig, check_timezone, people_digest
 from teamops.errors import ConfigError, InvalidInput, TeamopsError
 from teamops.handles import person_id
 from teamops.identities import normalise, reattribute
@@ -192,11 +190,6 @@ def list_people(db: Reader) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def people_digest(people: list[PersonConfig]) -> str:
-    """What `[[people]]` looked like when last upserted; unchanged digest, nothing to write."""
-    return hashlib.sha256(json.dumps([asdict(p) for p in people], sort_keys=True).encode()).hexdigest()
 
 
 def sync_config_people(db: Database, people: list[PersonConfig]) -> bool:

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from teamops.clock import parse_iso
 from teamops.config import WEEKDAYS, Config
 from teamops.errors import InvalidInput
+from teamops.integrations.webhooks import render
 from teamops.messages import Message
+from teamops.notify import queue
 from teamops.store.commits import day_totals
 from teamops.store.mastery import due_by
 from teamops.store.mastery import items as mastery_items
@@ -191,7 +193,6 @@ def plan_mastery(
 
 def queue_plans(db: Database, cfg: Config, plans: list[Planned]) -> tuple[list[int], int, int]:
     """Queue each planned reminder once under its key: new outbox ids, reminders queued, reminders already there."""
-    from teamops.notify import queue
 
     ids: list[int] = []
     repeats = queued = 0
@@ -223,7 +224,6 @@ def _earlier(db: Database, msg: Message) -> str:
 
 
 def preview(cfg: Config, plans: list[Planned]) -> list[dict[str, Any]]:
-    from teamops.integrations.webhooks import render
 
     out = []
     for plan in plans:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import vcr
 
-from teamops.sync.github import node_to_record
 from teamops.integrations.github import GitHubClient
+from teamops.sync.github import node_to_record
 
 CASSETTES = Path(__file__).parent / "cassettes"
 replay = vcr.VCR(

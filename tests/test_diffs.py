@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from teamops.errors import ServiceError
-from teamops.sync.github import commit_diff, github_repo_id
 from teamops.integrations.github import GitHubClient
 from teamops.store.database import open_database
 from teamops.sync.git import local_repo_row
+from teamops.sync.github import commit_diff, github_repo_id
 from tests.conftest import lines
 from tests.fakes.github import FakeGitHub
 

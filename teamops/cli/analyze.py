@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -9,8 +10,11 @@ import typer
 from teamops.cli.options import DryRunOpt, FormatOpt, SinceOpt, UntilOpt, finite, fmt_value
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
+from teamops.clients import github_client, llm_client
 from teamops.dates import range_bounds
 from teamops.errors import ServiceError, UsageError
+from teamops.estimate import AnalyzeOptions, run_analyze
+from teamops.sync.github import commit_diff
 from teamops.wording import count
 
 
@@ -48,7 +52,6 @@ def analyze(
       teamops analyze --model ollama/llama3 --api-base http://localhost:11434
       teamops analyze --model openai/qwen2.5 --api-base http://gpu-box:8000/v1 --limit 50
     """
-    from teamops.estimate import AnalyzeOptions, run_analyze
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
@@ -72,13 +75,10 @@ def analyze(
     db = st.db
 
     def client_factory():  # type: ignore[no-untyped-def]
-        from teamops.clients import llm_client
 
         return llm_client(cfg, opts.model, api_base)
 
     def diff_for(c):  # type: ignore[no-untyped-def]
-        from teamops.clients import github_client
-        from teamops.sync.github import commit_diff
 
         return commit_diff(db, c.repo_id, c.sha, lambda: github_client(cfg))
 
@@ -125,8 +125,6 @@ def analyze(
         line += f"; stopped at the ${opts.budget_usd:.2f} budget with {result.stopped_by_budget:,} left"
     out.message(line)
     if out.fmt == "json":
-        from dataclasses import asdict
-
         payload = asdict(result)
         payload.pop("dry_run")
         out.data({"report": "analyze", **payload}, "")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import importlib
 import os
 import sqlite3
 import sys
+import traceback
 from typing import Annotated, Any
 
 import typer
 import typer.main
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
+from typer.exceptions import Abort
 
 from teamops import __version__, clock
 from teamops.cli.global_options import finish
@@ -19,8 +23,8 @@ from teamops.cli.lazy import LazyCommands, lazy_group
 from teamops.cli.options import Format
 from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
-from teamops.config import read_runtime
-from teamops.errors import ExitCode, TeamopsError
+from teamops.errors import ConfigError, ExitCode, TeamopsError
+from teamops.runtime import read_runtime
 
 
 def _is_click_control(exc: BaseException) -> bool:
@@ -91,15 +95,13 @@ class TeamopsGroup(TyperGroup):
         **kwargs: Any,
     ) -> Any:
         """Usage errors as one line (`error: ...`, exit 2) instead of a framed panel."""
-        from typer._click.exceptions import ClickException, NoArgsIsHelpError
-        from typer.exceptions import Abort
 
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **kwargs)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **kwargs)
         except NoArgsIsHelpError as exc:  # `teamops kpi`-style groups without a command: their help
-            from typer import rich_utils
+            from typer import rich_utils  # rich's help renderer: heavy, and needed only here
 
             rich_utils.rich_format_error(exc)
             sys.exit(exc.exit_code)
@@ -172,7 +174,6 @@ def database_problem(exc: sqlite3.DatabaseError, where: str) -> tuple[int, str]:
 
 def file_problem(exc: OSError) -> str:
     """A file or folder teamops could not use, named, with what to do."""
-    import errno
 
     where = exc.filename or "a file"
     if exc.errno == errno.ENOSPC:
@@ -183,8 +184,6 @@ def file_problem(exc: OSError) -> str:
 def _traceback_if_asked(ctx: typer.Context) -> None:
     """--debug shows the traceback and changes nothing else: the exit code stays the documented one."""
     if _debug_wanted(ctx):
-        import traceback
-
         traceback.print_exc(file=sys.stderr)
 
 
@@ -237,8 +236,6 @@ def root(
         try:
             load_dotenv(env_file, override=False)
         except (UnicodeDecodeError, ValueError, OSError) as exc:
-            from teamops.errors import ConfigError
-
             reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
             raise ConfigError(f"{env_file} cannot be read as a .env file: {reason}", "fix or remove it") from None
     st = state(ctx)

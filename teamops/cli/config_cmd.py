@@ -9,6 +9,7 @@ import typer
 from teamops.cli.options import FormatOpt, fmt_value, group_help
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
+from teamops.config import flatten
 
 app = typer.Typer(help=group_help("Inspect the configuration.", "teamops config show"), no_args_is_help=True)
 
@@ -21,7 +22,6 @@ def show(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     Example:
       teamops config show -f json
     """
-    from teamops.config import flatten
 
     st = state(ctx)
     cfg = st.config

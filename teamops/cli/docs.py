@@ -7,10 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
+from teamops.cli.notify import deliver
 from teamops.cli.options import DryRunOpt, FormatOpt, NoSendOpt, fmt_value
 from teamops.cli.state import AppState, state
 from teamops.cli.writing import write_file
+from teamops.clients import llm_client
+from teamops.clock import now
+from teamops.docgen import budget_material, document_period, gather, store, write
 from teamops.errors import UsageError
+from teamops.publish import publish
 from teamops.wording import count
 
 
@@ -35,8 +40,6 @@ def gen_doc(
       teamops gen-doc weekly --out week.md
       teamops gen-doc release --since v1.4.0 --until v1.5.0 --model openai/gpt-4o-mini --publish
     """
-    from teamops.clock import now
-    from teamops.docgen import document_period, gather, store, write
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
@@ -49,16 +52,12 @@ def gen_doc(
     material = gather(db, cfg, kind, title, lo, hi, repo)
     doc: dict[str, Any] = {"report": "gen-doc", "kind": kind, "title": title, "since": lo, "until": hi, "repo": repo}
     if dry_run and model != "heuristic":
-        from teamops.docgen import budget_material
-
         text = budget_material(material, cfg.ai.max_diff_tokens)
         out.data({**doc, "model": model, "dry_run": True, "material": text}, text)
         out.message(f"dry run: would send ~{len(text) // 4:,} tokens of material to {model}; nothing was sent")
         return
     client = None
     if model != "heuristic":
-        from teamops.clients import llm_client
-
         client = llm_client(cfg, model, max_output_tokens=1500)
     written = write(material, model, client, cfg.ai.max_diff_tokens)
     doc.update(model=written.model, commits=len(material.commits), tasks_done=len(material.done))
@@ -84,8 +83,6 @@ def gen_doc(
 
 
 def _publish(st: AppState, row_id: int, title: str, content: str, no_send: bool) -> str:
-    from teamops.cli.notify import deliver
-    from teamops.publish import publish
 
     out = st.output()
     done = publish(st.db, st.config, row_id, title, content)

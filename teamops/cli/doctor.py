@@ -10,7 +10,8 @@ import typer
 from teamops.cli.options import FormatOpt, fmt_value
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
-from teamops.errors import Findings
+from teamops.doctor import Check, run_checks
+from teamops.errors import Findings, TeamopsError
 from teamops.wording import count
 
 
@@ -28,8 +29,6 @@ def doctor(
     Example:
       teamops doctor --offline     # config, database, git and repositories only
     """
-    from teamops.doctor import Check, run_checks
-    from teamops.errors import TeamopsError
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))

@@ -10,6 +10,8 @@ import typer
 
 from teamops.cli.state import state
 from teamops.errors import UsageError
+from teamops.integrations.git_local import GitRepo
+from teamops.store.database import open_database
 
 
 def render_config(db_path: str, repo_path: str | None, branch: str | None) -> str:
@@ -49,8 +51,6 @@ def init(
     Example:
       teamops init --yes            # defaults: ./teamops.db and the repository you stand in
     """
-    from teamops.integrations.git_local import GitRepo
-    from teamops.store.database import open_database
 
     st = state(ctx)
     out = st.output()

@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from typer._click.exceptions import ClickException
 
+from teamops.cli.notify import deliver
 from teamops.cli.options import FormatOpt, fmt_value, group_help
 from teamops.cli.output import Column, Output, Report
 from teamops.cli.state import AppState, state
 from teamops.cli.writing import write_file
 from teamops.errors import ExitCode, Findings, UsageError
-from teamops.jobs import step_table
+from teamops.jobs import failure_message, job_lock, jobs_of, lock_is_free, mark_abandoned, run_job, step_table
+from teamops.store.jobs import count_runs, runs
 from teamops.wording import count
 
 if TYPE_CHECKING:
@@ -62,8 +64,6 @@ def run(
       teamops job run nightly          # sync, estimate, check RACI and escalate, deliver notifications
       teamops job run eod --wait
     """
-    from teamops.cli.notify import deliver
-    from teamops.jobs import failure_message, job_lock, jobs_of, mark_abandoned, run_job
 
     st = state(ctx)
     out = st.output()
@@ -118,7 +118,6 @@ def list_(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     Example:
       teamops job list
     """
-    from teamops.jobs import jobs_of
 
     st = state(ctx)
     cfg = st.config
@@ -150,8 +149,6 @@ def history_(
     Example:
       teamops job history --job nightly --limit 5
     """
-    from teamops.jobs import lock_is_free, mark_abandoned
-    from teamops.store.jobs import count_runs, runs
 
     st = state(ctx)
     mark_abandoned(st.db, lock_held_elsewhere=not lock_is_free(st.config.db_path()))

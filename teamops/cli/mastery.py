@@ -9,6 +9,9 @@ import typer
 from teamops.cli.options import FormatOpt, LimitOpt, PersonOpt, fmt_value, group_help
 from teamops.cli.output import Column, Report, limited
 from teamops.cli.state import state
+from teamops.mastery import assign as create
+from teamops.mastery import complete, items
+from teamops.mastery import drop as remove
 
 app = typer.Typer(
     help=group_help(
@@ -34,7 +37,6 @@ def assign(
     Example:
       teamops mastery assign alice "Give a tech talk on caching" --due 2026-12-10
     """
-    from teamops.mastery import assign as create
 
     st = state(ctx)
     item = create(st.db, handle, title, due, notes, every)
@@ -55,7 +57,6 @@ def list_(
     Example:
       teamops mastery list --person alice --status pending
     """
-    from teamops.mastery import items
 
     st = state(ctx)
     rows, more = limited([i.row() for i in items(st.reader, person, status)], limit)
@@ -87,7 +88,6 @@ def done(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item numb
     Example:
       teamops mastery done 3
     """
-    from teamops.mastery import complete
 
     st = state(ctx)
     nxt = complete(st.db, item)
@@ -102,7 +102,6 @@ def drop(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item numb
     Example:
       teamops mastery drop 3
     """
-    from teamops.mastery import drop as remove
 
     st = state(ctx)
     remove(st.db, item)

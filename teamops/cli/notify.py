@@ -11,7 +11,12 @@ from teamops.cli.options import DryRunOpt, FormatOpt, fmt_value, group_help
 from teamops.cli.output import Column, Output, Report
 from teamops.cli.state import AppState, state
 from teamops.config import Config
-from teamops.errors import ServiceError
+from teamops.errors import InvalidInput, ServiceError
+from teamops.integrations.webhooks import render
+from teamops.messages import Message
+from teamops.notify import queue, queue_and_deliver, resolve_channel, send_pending
+from teamops.store.database import now_iso
+from teamops.store.outbox import count_messages, messages
 from teamops.wording import count
 
 app = typer.Typer(
@@ -83,7 +88,6 @@ def say_unrouted(out: Output, kinds: list[str]) -> None:
 
 def deliver(st: AppState, out: Output, messages: list[Any], no_send: bool) -> None:
     """Queue the command's notifications and deliver them, without failing the change itself."""
-    from teamops.notify import queue_and_deliver
 
     if not messages:
         return
@@ -109,7 +113,6 @@ def send(ctx: typer.Context, dry_run: DryRunOpt = False, fmt: FormatOpt = None) 
     Example:
       teamops notify send --dry-run      # see each payload first
     """
-    from teamops.notify import send_pending
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
@@ -134,9 +137,6 @@ def test(
     Example:
       teamops notify test team
     """
-    from teamops.messages import Message
-    from teamops.notify import queue, resolve_channel, send_pending
-    from teamops.store.database import now_iso
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
@@ -151,8 +151,6 @@ def test(
         fields={"channel": channel, "sent": stamp},
     )
     if dry_run:
-        from teamops.integrations.webhooks import render
-
         kind = cfg.notify.channels[channel].kind
         show_previews(
             out,
@@ -187,8 +185,6 @@ def list_(
     Example:
       teamops notify list --status failed
     """
-    from teamops.errors import InvalidInput
-    from teamops.store.outbox import count_messages, messages
 
     if status is not None and status not in ("pending", "sent", "failed"):
         raise InvalidInput(f"--status must be pending, sent or failed, not {status!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import Annotated
 
@@ -47,7 +48,6 @@ DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would happ
 
 def finite(ctx: typer.Context, param: typer.CallbackParam, value: float | None) -> float | None:
     """Numbers people type are finite: `nan`, `inf` and `1e309` are usage errors, not stored values."""
-    import math
 
     if value is not None and not math.isfinite(value):
         raise typer.BadParameter(f"{value} is not a finite number", ctx=ctx, param=param)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -11,6 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+from teamops.cli.table import render
 
 
 @dataclass
@@ -161,8 +164,6 @@ class Output:
                 payload["more"] = report.more
             self.stdout.write(to_json(payload) + "\n")
         elif self.fmt == "csv":
-            import csv
-
             buf = io.StringIO()
             writer = csv.writer(buf, lineterminator="\n")
             writer.writerow([c.key for c in report.columns])
@@ -194,7 +195,6 @@ class Output:
         return "\n".join(lines) + "\n\n"
 
     def _table(self, report: Report) -> None:
-        from teamops.cli.table import render
 
         if not report.rows:
             self.stdout.write(report.empty + "\n")

@@ -9,6 +9,9 @@ import typer
 from teamops.cli.options import FormatOpt, LimitOpt, fmt_value, group_help
 from teamops.cli.output import Column, Report, limited
 from teamops.cli.state import state
+from teamops.people import PersonEdit, PersonSpec, add_person, edit_person, list_people, person_id, remove_person
+from teamops.store.commits import commits_of, unmapped_authors
+from teamops.store.people import unmapped_clickup_users
 from teamops.wording import count
 
 app = typer.Typer(
@@ -43,8 +46,6 @@ def add(
 
     Example: teamops people add alice --name "Alice Liddell" --email alice@acme.io --github alice
     """
-    from teamops.people import PersonSpec, add_person, person_id
-    from teamops.store.commits import commits_of
 
     st = state(ctx)
     add_person(
@@ -76,7 +77,6 @@ def edit(
     Example:
       teamops people edit alice --email alice@old-laptop.local --team web
     """
-    from teamops.people import PersonEdit, edit_person
 
     st = state(ctx)
     edit_person(
@@ -109,7 +109,6 @@ def remove(
     Example:
       teamops people remove bob
     """
-    from teamops.people import remove_person
 
     st = state(ctx)
     n = remove_person(st.db, handle)
@@ -124,7 +123,6 @@ def list_(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) -> 
     Example:
       teamops people list -f csv > people.csv
     """
-    from teamops.people import list_people
 
     st = state(ctx)
     rows, more = limited(list_people(st.reader), limit)
@@ -158,8 +156,6 @@ def unmapped(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) 
     Example:
       teamops people unmapped --limit 20
     """
-    from teamops.store.commits import unmapped_authors
-    from teamops.store.people import unmapped_clickup_users
 
     st = state(ctx)
     rows, more = limited(unmapped_authors(st.reader) + unmapped_clickup_users(st.reader), limit)

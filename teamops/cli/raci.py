@@ -7,10 +7,16 @@ from typing import Annotated
 
 import typer
 
+from teamops.cli.notify import say_unrouted
 from teamops.cli.options import FormatOpt, NoSendOpt, fmt_value, group_help
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
+from teamops.clock import now
 from teamops.errors import Findings
+from teamops.notify import send_pending
+from teamops.raci import check_tasks, due_escalations, queue_escalations
+from teamops.raci import matrix as build
+from teamops.tasks import task_ref
 from teamops.wording import count
 
 app = typer.Typer(
@@ -35,11 +41,6 @@ def check(
     Example:
       teamops raci check --escalate      # nightly: report, and escalate blocked tasks
     """
-    from teamops.cli.notify import say_unrouted
-    from teamops.clock import now
-    from teamops.notify import send_pending
-    from teamops.raci import check_tasks, due_escalations, queue_escalations
-    from teamops.tasks import task_ref
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
@@ -94,7 +95,6 @@ def matrix(
     Example:
       teamops raci matrix --sprint "Sprint 7"
     """
-    from teamops.raci import matrix as build
 
     st = state(ctx)
     data = build(st.reader, st.config, sprint, team)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import typer
 
+from teamops.cli.notify import show_previews
 from teamops.cli.options import DryRunOpt, FormatOpt, NoSendOpt, PersonOpt, fmt_value, group_help
 from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
+from teamops.clock import now
+from teamops.errors import UsageError
+from teamops.notify import send_pending
+from teamops.reminders import plan_eod, plan_mastery, preview, queue_plans
 from teamops.wording import count
 
 app = typer.Typer(
@@ -20,9 +26,6 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Send again, under a new
 
 
 def _finish(st: AppState, out: Output, plans: list[Any], what: str, dry_run: bool, no_send: bool) -> None:
-    from teamops.cli.notify import show_previews
-    from teamops.notify import send_pending
-    from teamops.reminders import preview, queue_plans
 
     if dry_run:
         unrouted = [
@@ -91,11 +94,6 @@ def eod(
       CRON_TZ=Europe/Berlin
       30 17 * * 1-5  teamops remind eod --team platform
     """
-    from datetime import date
-
-    from teamops.clock import now
-    from teamops.errors import UsageError
-    from teamops.reminders import plan_eod
 
     st = state(ctx)
     local_day = None
@@ -124,8 +122,6 @@ def mastery_reminder(
     Example:
       teamops remind mastery --dry-run
     """
-    from teamops.clock import now
-    from teamops.reminders import plan_mastery
 
     st = state(ctx)
     plans = plan_mastery(st.db, st.config, now(), handle=person, team=team, force=force)

@@ -9,6 +9,7 @@ import typer
 from teamops.cli.options import FormatOpt, fmt_value, group_help
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
+from teamops.sprints import add_sprint, close_sprint, list_sprints, scope_changes, sprint_row, start_sprint
 from teamops.wording import count
 
 app = typer.Typer(
@@ -33,7 +34,6 @@ def sprint_add(
     Example:
       teamops sprint add "Sprint 7" --start 2026-11-02 --end 2026-11-13
     """
-    from teamops.sprints import add_sprint
 
     st = state(ctx)
     add_sprint(st.db, name, start, end, team)
@@ -48,7 +48,6 @@ def sprint_start(ctx: typer.Context, name: Annotated[str, typer.Argument(help="S
     Example:
       teamops sprint start "Sprint 7"
     """
-    from teamops.sprints import start_sprint
 
     st = state(ctx)
     n = start_sprint(st.db, name)
@@ -63,7 +62,6 @@ def sprint_close(ctx: typer.Context, name: Annotated[str, typer.Argument(help="S
     Example:
       teamops sprint close "Sprint 7"
     """
-    from teamops.sprints import close_sprint
 
     st = state(ctx)
     close_sprint(st.db, name)
@@ -78,7 +76,6 @@ def sprint_list(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     Example:
       teamops sprint list
     """
-    from teamops.sprints import list_sprints
 
     st = state(ctx)
     st.output(fmt_value(fmt)).report(
@@ -109,7 +106,6 @@ def sprint_show(
     Example:
       teamops sprint show "Sprint 7"
     """
-    from teamops.sprints import scope_changes, sprint_row
 
     st = state(ctx)
     sprint = sprint_row(st.reader, name)

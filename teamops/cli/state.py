@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from teamops.cli.output import Output
+from teamops.store.reader import open_reader
 
 if TYPE_CHECKING:
     import sqlite3
@@ -62,13 +63,11 @@ class AppState:
         if self._db is not None:
             return self._db
         if self._reader is None:
-            from teamops.store.reader import open_reader
+            from teamops.config import people_digest
 
             cfg = self.config
             digest = None
             if cfg.people:
-                from teamops.people import people_digest
-
                 digest = people_digest(cfg.people)
             self._reader = open_reader(cfg.db_path(), digest)
             if self._reader is None:

@@ -13,7 +13,21 @@ from teamops.cli.notify import deliver
 from teamops.cli.options import FormatOpt, FullOpt, LimitOpt, NoSendOpt, finite, fmt_value, group_help
 from teamops.cli.output import Column, Report, limited
 from teamops.cli.state import state
-from teamops.config import read_runtime
+from teamops.clients import clickup_client
+from teamops.raci import ROLE_NAMES, check_tasks, holders_of
+from teamops.runtime import read_runtime
+from teamops.sync.clickup import sync_clickup
+from teamops.tasks import (
+    TaskChange,
+    add_task,
+    block_task,
+    current,
+    history,
+    list_tasks,
+    task_ref,
+    unblock_task,
+    update_task,
+)
 from teamops.wording import count
 
 app = typer.Typer(
@@ -78,7 +92,6 @@ def add(
     Example:
       teamops task add "Export invoices as CSV" -R bob -A alice -C carol --points 3 --sprint "Sprint 7"
     """
-    from teamops.tasks import TaskChange, add_task
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
@@ -120,7 +133,6 @@ def update(
     Example:
       teamops task update 12 --status review -C carol --points 5
     """
-    from teamops.tasks import TaskChange, task_ref, update_task
 
     st = state(ctx)
     task_id = task_ref(st.db, task)
@@ -153,7 +165,6 @@ def block(
     Example:
       teamops task block 12 --reason "waiting for the vendor's API keys"
     """
-    from teamops.tasks import block_task, task_ref
 
     st = state(ctx)
     out = st.output()
@@ -176,7 +187,6 @@ def unblock(
     Example:
       teamops task unblock 12
     """
-    from teamops.tasks import task_ref, unblock_task
 
     st = state(ctx)
     task_id = task_ref(st.db, task)
@@ -192,7 +202,6 @@ def done(ctx: typer.Context, task: TaskArg, by: ByOpt = None) -> None:
     Example:
       teamops task done 12
     """
-    from teamops.tasks import TaskChange, task_ref, update_task
 
     st = state(ctx)
     task_id = task_ref(st.db, task)
@@ -216,7 +225,6 @@ def list_(
     Example:
       teamops task list --open --person bob
     """
-    from teamops.tasks import list_tasks
 
     st = state(ctx)
     rows, more = limited(list_tasks(st.reader, st.config, status, sprint, person, open_only), limit)
@@ -249,8 +257,6 @@ def show(ctx: typer.Context, task: TaskArg, fmt: FormatOpt = None) -> None:
     Example:
       teamops task show 12 -f json
     """
-    from teamops.raci import ROLE_NAMES, check_tasks, holders_of
-    from teamops.tasks import current, history, task_ref
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
@@ -317,8 +323,6 @@ def sync_tasks(
       teamops sync-tasks            # incremental: tasks updated since the last run
       teamops sync-tasks --full     # every task again
     """
-    from teamops.clients import clickup_client
-    from teamops.sync.clickup import sync_clickup
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import queue
 import re
 import subprocess
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -259,7 +261,6 @@ class GitRepo:
 
 def _feed_stdin(proc: subprocess.Popen[bytes], data: bytes) -> None:
     """Write shas from a thread so a large list cannot deadlock against git's output."""
-    import threading
 
     def feed() -> None:
         assert proc.stdin is not None
@@ -289,8 +290,6 @@ def _chunks(fd: int) -> Iterator[bytes]:
     thread blocked inside a buffered read would hold its lock and abort the interpreter when the
     process exits early (a full disk, an error in the writer).
     """
-    import queue
-    import threading
 
     chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
 

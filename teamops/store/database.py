@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from teamops.clock import now_iso as clock_now
 from teamops.errors import StoreError
 from teamops.store.migrations import MIGRATIONS
 from teamops.store.views import VIEWS, view_sql
@@ -22,7 +23,6 @@ BUSY_TIMEOUT_MS = 10_000
 
 def now_iso() -> str:
     """UTC now (or TEAMOPS_NOW), as stored everywhere in the database."""
-    from teamops.clock import now_iso as clock_now
 
     return clock_now()
 

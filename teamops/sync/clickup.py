@@ -12,7 +12,8 @@ from teamops.clock import date_from_ms, iso_from_ms, now_iso
 from teamops.config import Config
 from teamops.errors import ConfigError, ServiceError
 from teamops.identities import normalise
-from teamops.integrations.clickup import ClickUpTask, ms
+from teamops.integrations.clickup import ClickUpTask, ms, number
+from teamops.sprints import start_sprint
 from teamops.store import tasks as task_store
 from teamops.store.database import transaction
 from teamops.store.people import identity_map, people, save_clickup_users
@@ -170,8 +171,6 @@ def to_synced(t: ClickUpTask, cfg: Config, people: _People, sprints: dict[str, s
     cu = cfg.clickup
     points = t.points
     if cu.points_field:
-        from teamops.integrations.clickup import number
-
         cf = t.custom_fields.get(cu.points_field.lower())
         points = number(cf.get("value")) if cf else None
     roles: dict[str, list[Holder]] = {r: [] for r in ROLES}
@@ -292,7 +291,6 @@ def _sync_sprints(db: Database, client: ClickUpClient, cfg: Config, result: Clic
 
 def _sprint_lifecycle(db: Database, result: ClickUpResult) -> None:
     """Take the commitment at the first sync at or after a sprint's start; close it after its end."""
-    from teamops.sprints import start_sprint
 
     today = now_iso()[:10]
     for name, start, end, status in synced_sprints(db):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from teamops.clients import github_client, secret
 from teamops.config import Config
 from teamops.errors import ConfigError, TeamopsError
 from teamops.identities import IdentityResolver
@@ -14,6 +15,7 @@ from teamops.integrations.git_local import GitRepo
 from teamops.integrations.github_events import PushEvent, check_signature, parse_push
 from teamops.store.commits import save_commits
 from teamops.sync.github import github_repo_id, node_to_record
+from teamops.sync.targets import resolve_repo_arg
 from teamops.wording import count
 
 if TYPE_CHECKING:
@@ -96,8 +98,6 @@ def ingest_event(
     env: Mapping[str, str],
 ) -> tuple[PushEvent, EventResult]:
     """A push payload verified (GITHUB_WEBHOOK_SECRET), parsed and stored, line counts filled where possible."""
-    from teamops.clients import github_client, secret
-    from teamops.sync.targets import resolve_repo_arg
 
     key = secret("GITHUB_WEBHOOK_SECRET")
     if signature and not key:
