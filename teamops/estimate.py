@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso
 from teamops.diff_budget import approx_tokens, budget_diff
-from teamops.heuristic import HEURISTIC_MODEL, HEURISTIC_VERSION, POINTS, estimate_row
+from teamops.heuristic import HEURISTIC_MODEL, HEURISTIC_VERSION, MERGE_WHY, POINTS, estimate_row
 from teamops.integrations.llm import AuthError, LLMError
 from teamops.store.estimates import CommitToEstimate, EstimateRow, candidates, save_estimates
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from teamops.integrations.llm import LLMClient
     from teamops.store.reader import Reader
+
 
 PROMPT_VERSION = "p1"
 SCHEMA: dict[str, Any] = {
@@ -242,22 +243,17 @@ def prepare_jobs(
         yield _Job(c, messages, count(messages[0]["content"] + messages[1]["content"]))
 
 
-def analyze_llm(
-    db: Database,
-    client: LLMClient,
-    todo: list[CommitToEstimate],
-    opts: AnalyzeOptions,
-    result: AnalyzeResult,
-    diff_for: Callable[[CommitToEstimate], list[tuple[str, str]]],
-    progress: Progress,
-    dry_run: bool = False,
-) -> None:
-    """Estimate with a model: a bounded pool, each answer stored as it arrives, budget checked first."""
+@dataclass
+class _Recorder:
+    """Stores each answer as it arrives, so a crash or budget stop keeps what was paid for."""
 
-    price_in, price_out = client.prices()
-    version = PROMPT_VERSION
+    db: Database
+    opts: AnalyzeOptions
+    result: AnalyzeResult
+    progress: Progress
 
-    def record(c: CommitToEstimate, status: str, value: Any, tin: int, tout: int, cost: float) -> None:
+    def __call__(self, c: CommitToEstimate, status: str, value: Any, tin: int, tout: int, cost: float) -> None:
+        result = self.result
         if status == "ok":
             points, hours, confidence, why = value
             error = None
@@ -274,8 +270,8 @@ def analyze_llm(
             c.commit_id,
             c.repo_id,
             c.sha,
-            opts.model,
-            version,
+            self.opts.model,
+            PROMPT_VERSION,
             status,
             points,
             hours,
@@ -287,30 +283,49 @@ def analyze_llm(
             cost,
             now_iso(),
         )
-        save_estimates(db, [row])
-        progress(1, None)
+        save_estimates(self.db, [row])
+        self.progress(1, None)
 
+
+def _plan_dry_run(jobs: Iterable[_Job | CommitToEstimate], client: LLMClient, result: AnalyzeResult) -> None:
+    """What each prompt would cost at most, with no call made."""
+    price_in, price_out = client.prices()
+    for job in jobs:
+        if isinstance(job, CommitToEstimate):
+            continue
+        # Rounded as shown, so the rows add up to the total printed.
+        est = round(max(job.prompt_tokens, 0) * price_in + client.max_output_tokens * price_out, 6)
+        result.dry_run.append(
+            {
+                "repo": job.commit.repo,
+                "sha": job.commit.sha[:10],
+                "subject": job.commit.message.split("\n", 1)[0][:72],
+                "tokens_in": max(job.prompt_tokens, 0),
+                "max_tokens_out": client.max_output_tokens,
+                "est_cost_usd": est,
+            }
+        )
+        result.tokens_in += max(job.prompt_tokens, 0)
+        result.cost_usd = round(result.cost_usd + est, 6)
+
+
+def analyze_llm(
+    db: Database,
+    client: LLMClient,
+    todo: list[CommitToEstimate],
+    opts: AnalyzeOptions,
+    result: AnalyzeResult,
+    diff_for: Callable[[CommitToEstimate], list[tuple[str, str]]],
+    progress: Progress,
+    dry_run: bool = False,
+) -> None:
+    """Estimate with a model: a bounded pool, each answer stored as it arrives, budget checked first."""
     jobs = prepare_jobs(todo, diff_for, client.count_tokens, opts.max_diff_tokens, result)
     if dry_run:
-        for job in jobs:
-            if isinstance(job, CommitToEstimate):
-                continue
-            # Rounded as shown, so the rows add up to the total printed.
-            est = round(max(job.prompt_tokens, 0) * price_in + client.max_output_tokens * price_out, 6)
-            result.dry_run.append(
-                {
-                    "repo": job.commit.repo,
-                    "sha": job.commit.sha[:10],
-                    "subject": job.commit.message.split("\n", 1)[0][:72],
-                    "tokens_in": max(job.prompt_tokens, 0),
-                    "max_tokens_out": client.max_output_tokens,
-                    "est_cost_usd": est,
-                }
-            )
-            result.tokens_in += max(job.prompt_tokens, 0)
-            result.cost_usd = round(result.cost_usd + est, 6)
+        _plan_dry_run(jobs, client, result)
         return
-
+    price_in, price_out = client.prices()
+    record = _Recorder(db, opts, result, progress)
     reserved: dict[Future[Any], float] = {}
     owner: dict[Future[Any], CommitToEstimate] = {}
     stop_submitting = False
@@ -318,14 +333,7 @@ def analyze_llm(
         try:
             for job in jobs:
                 if isinstance(job, CommitToEstimate):
-                    record(
-                        job,
-                        "ok",
-                        (0, 0.0, 1.0, "merge commit: its work is counted in the commits it merges"),
-                        0,
-                        0,
-                        0.0,
-                    )
+                    record(job, "ok", (0, 0.0, 1.0, MERGE_WHY), 0, 0, 0.0)
                     continue
                 if job.prompt_tokens < 0:
                     record(job.commit, "failed", result.failures.pop(), 0, 0, 0.0)
@@ -354,7 +362,7 @@ def _collect(
     record: Callable[..., None],
     wait_for: str,
 ) -> None:
-
+    """Store the answers that are in, freeing their budget reservation."""
     done, _ = wait(list(reserved), return_when=wait_for)
     for future in done:
         reserved.pop(future)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 HEURISTIC_MODEL = "heuristic"
 HEURISTIC_VERSION = "h1"
+MERGE_WHY = "merge commit: its work is counted in the commits it merges"
 POINTS = (0, 1, 2, 3, 5, 8, 13)
 # size below each threshold gives the points beside it; 13 above the last
 POINT_THRESHOLDS = ((1.0, 0), (4.0, 1), (6.0, 2), (8.0, 3), (10.0, 5), (12.0, 8))
@@ -139,7 +140,7 @@ def estimate_row(
 ) -> tuple[int, float, str] | None:
     """(points, hours, rationale) for a stored commit; None when its line counts are not known yet."""
     if is_merge:
-        return 0, 0.0, "merge commit: its work is counted in the commits it merges"
+        return 0, 0.0, MERGE_WHY
     if additions is None:
         return None
     if files_json:

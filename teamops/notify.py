@@ -70,6 +70,54 @@ class SendResult:
     errors: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Sender:
+    """Posts one claimed message until it is sent, failed for good, or deferred past the lease."""
+
+    db: Database
+    notify: NotifyConfig
+    claims: Claims
+    policy: RetryPolicy
+    send: Callable[..., Any]
+    sleep: Callable[[float], None]
+    longest_wait: float
+    result: SendResult
+    last_post: dict[str, float] = field(default_factory=dict)
+
+    def deliver(self, row_id: int, channel_name: str, channel: Channel, body: Any, key: str) -> None:
+        claims, result = self.claims, self.result
+        while True:
+            since_last = time.monotonic() - self.last_post.get(channel_name, -1e9)
+            pace = PACING_S.get(channel.kind, 0.0) - since_last
+            if pace > 0:
+                self.sleep(pace)
+            # Counted and renewed before the POST: a crash after it repeats at most this one.
+            attempts = claims.attempt(row_id)
+            if attempts is None:
+                return
+            outcome = self.send(
+                channel.kind, channel.url, body, key, secret=channel.secret, timeout_s=self.notify.timeout_s
+            )
+            self.last_post[channel_name] = time.monotonic()
+            if outcome.ok:
+                claims.finish(row_id, "sent", None)
+                result.sent += 1
+                return
+            if outcome.permanent or attempts >= self.notify.max_attempts:
+                claims.finish(row_id, "failed", outcome.error)
+                result.failed += 1
+                result.errors.append(f"#{row_id} {channel_name}: {outcome.error}")
+                return
+            wait = outcome.retry_after if outcome.retry_after is not None else self.policy.backoff(attempts)
+            if wait > self.longest_wait:
+                claims.finish(row_id, "pending", outcome.error, iso_after(wait))
+                result.deferred += 1
+                return
+            save_error(self.db, row_id, outcome.error)
+            claims.renew(row_id)
+            self.policy.wait(wait, key, outcome.error)
+
+
 def send_pending(
     db: Database,
     cfg: Config,
@@ -96,10 +144,10 @@ def send_pending(
         return result
     rows = pending(db, only_ids, now_iso())
     channels: dict[str, Channel] = {}
-    last_post: dict[str, float] = {}
     claims = Claims(db, notify.lease_s, clock)
     longest_wait = min(LONGEST_INLINE_WAIT_S, notify.lease_s - notify.timeout_s - 1)
     policy = RetryPolicy("notify", attempts=notify.max_attempts, max_wait_s=longest_wait, sleep=sleep, jitter=jitter)
+    sender = _Sender(db, notify, claims, policy, send, sleep, longest_wait, result)
     try:
         for row_id, kind, key, channel_name, payload in rows:
             msg = Message.from_json(json.loads(payload))
@@ -126,33 +174,7 @@ def send_pending(
             if not claims.take(row_id):
                 result.skipped += 1  # another sender holds it (or just delivered it)
                 continue
-            while True:
-                pace = PACING_S.get(channel.kind, 0.0) - (time.monotonic() - last_post.get(channel_name, -1e9))
-                if pace > 0:
-                    sleep(pace)
-                # Counted and renewed before the POST: a crash after it repeats at most this one.
-                attempts = claims.attempt(row_id)
-                if attempts is None:
-                    break
-                outcome = send(channel.kind, channel.url, body, key, secret=channel.secret, timeout_s=notify.timeout_s)
-                last_post[channel_name] = time.monotonic()
-                if outcome.ok:
-                    claims.finish(row_id, "sent", None)
-                    result.sent += 1
-                    break
-                if outcome.permanent or attempts >= notify.max_attempts:
-                    claims.finish(row_id, "failed", outcome.error)
-                    result.failed += 1
-                    result.errors.append(f"#{row_id} {channel_name}: {outcome.error}")
-                    break
-                wait = outcome.retry_after if outcome.retry_after is not None else policy.backoff(attempts)
-                if wait > longest_wait:
-                    claims.finish(row_id, "pending", outcome.error, iso_after(wait))
-                    result.deferred += 1
-                    break
-                save_error(db, row_id, outcome.error)
-                claims.renew(row_id)
-                policy.wait(wait, key, outcome.error)
+            sender.deliver(row_id, channel_name, channel, body, key)
     finally:
         claims.release_all()
     return result

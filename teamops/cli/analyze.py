@@ -8,12 +8,12 @@ from typing import Annotated
 import typer
 
 from teamops.cli.options import DryRunOpt, FormatOpt, SinceOpt, UntilOpt, finite, fmt_value
-from teamops.cli.output import Column, Report
+from teamops.cli.output import Column, Output, Report
 from teamops.cli.state import state
 from teamops.clients import github_client, llm_client
 from teamops.dates import range_bounds
 from teamops.errors import ServiceError, UsageError
-from teamops.estimate import AnalyzeOptions, run_analyze
+from teamops.estimate import AnalyzeOptions, AnalyzeResult, run_analyze
 from teamops.sync.github import commit_diff
 from teamops.wording import count
 
@@ -85,34 +85,44 @@ def analyze(
     with out.progress(f"analyze {opts.model}") as progress:
         result = run_analyze(db, opts, client_factory, diff_for, progress, dry_run=dry_run)
     if dry_run:
-        out.report(
-            Report(
-                name="analyze-dry-run",
-                rows=result.dry_run,
-                columns=[
-                    Column("repo", "Repo"),
-                    Column("sha", "Commit"),
-                    Column("subject", "Subject", cut=True),
-                    Column("tokens_in", "Tokens in", numeric=True),
-                    Column("est_cost_usd", "Est. USD", numeric=True, decimals=6),
-                ],
-                meta={
-                    "model": opts.model,
-                    "commits": len(result.dry_run),
-                    "cached": result.cached,
-                    "tokens_in": result.tokens_in,
-                    "est_cost_usd": round(result.cost_usd, 6),
-                    "budget_usd": opts.budget_usd,
-                },
-                empty="nothing to estimate: every commit in range has an estimate for this model",
-            )
-        )
-        out.message(
-            f"dry run ({opts.model}): would estimate {count(len(result.dry_run), 'commit')}, "
-            f"~{result.tokens_in:,} input tokens, est. ${result.cost_usd:.6f} at most "
-            f"(budget ${opts.budget_usd:.2f}); {result.cached:,} cached; nothing was sent"
-        )
+        _show_dry_run(out, opts, result)
         return
+    _show_result(out, opts, result)
+
+
+def _show_dry_run(out: Output, opts: AnalyzeOptions, result: AnalyzeResult) -> None:
+    """What a run would send and cost, so a budget can be set before any token is spent."""
+    out.report(
+        Report(
+            name="analyze-dry-run",
+            rows=result.dry_run,
+            columns=[
+                Column("repo", "Repo"),
+                Column("sha", "Commit"),
+                Column("subject", "Subject", cut=True),
+                Column("tokens_in", "Tokens in", numeric=True),
+                Column("est_cost_usd", "Est. USD", numeric=True, decimals=6),
+            ],
+            meta={
+                "model": opts.model,
+                "commits": len(result.dry_run),
+                "cached": result.cached,
+                "tokens_in": result.tokens_in,
+                "est_cost_usd": round(result.cost_usd, 6),
+                "budget_usd": opts.budget_usd,
+            },
+            empty="nothing to estimate: every commit in range has an estimate for this model",
+        )
+    )
+    out.message(
+        f"dry run ({opts.model}): would estimate {count(len(result.dry_run), 'commit')}, "
+        f"~{result.tokens_in:,} input tokens, est. ${result.cost_usd:.6f} at most "
+        f"(budget ${opts.budget_usd:.2f}); {result.cached:,} cached; nothing was sent"
+    )
+
+
+def _show_result(out: Output, opts: AnalyzeOptions, result: AnalyzeResult) -> None:
+    """One summary line (and JSON); failures are exit 4 since everything else is stored."""
     for failure in result.failures[1:20]:
         out.detail(f"  failed {failure}")
     line = f"analyze ({opts.model}): {result.estimated:,} estimated, {result.cached:,} cached, {result.failed:,} failed"

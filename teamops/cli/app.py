@@ -29,7 +29,7 @@ from teamops.runtime import read_runtime
 
 def _is_click_control(exc: BaseException) -> bool:
     """Exit, Abort and usage errors belong to the CLI framework (Typer ships its own Click)."""
-    return any(k.__name__ in ("ClickException", "Exit", "Abort") for k in type(exc).__mro__)
+    return isinstance(exc, ClickException | typer.Exit | Abort)
 
 
 def _debug_wanted(ctx: typer.Context) -> bool:

@@ -194,8 +194,7 @@ def m005_outbox(db: Database) -> None:
     db.execute("CREATE INDEX idx_outbox_status ON outbox(status, next_attempt_at)")
 
 
-@migration
-def m006_tasks_sprints_raci(db: Database) -> None:
+def _m006_sprints_and_tasks(db: Database) -> None:
     db.execute(
         """
         CREATE TABLE sprints (
@@ -244,6 +243,9 @@ def m006_tasks_sprints_raci(db: Database) -> None:
     db.execute("CREATE INDEX idx_tasks_status ON tasks(status)")
     db.execute("CREATE INDEX idx_tasks_sprint ON tasks(sprint_id)")
     db.execute("CREATE INDEX idx_tasks_done ON tasks(done_at)")
+
+
+def _m006_roles_events_escalations(db: Database) -> None:
     db.execute(
         """
         CREATE TABLE task_roles (
@@ -299,6 +301,9 @@ def m006_tasks_sprints_raci(db: Database) -> None:
         )
         """
     )
+
+
+def _m006_task_search(db: Database) -> None:
     db.execute("CREATE VIRTUAL TABLE tasks_fts USING fts5(title, content='tasks', content_rowid='id')")
     db.execute(
         "CREATE TRIGGER tasks_ai AFTER INSERT ON tasks BEGIN "
@@ -313,6 +318,13 @@ def m006_tasks_sprints_raci(db: Database) -> None:
         "INSERT INTO tasks_fts (tasks_fts, rowid, title) VALUES ('delete', old.id, old.title); "
         "INSERT INTO tasks_fts (rowid, title) VALUES (new.id, new.title); END"
     )
+
+
+@migration
+def m006_tasks_sprints_raci(db: Database) -> None:
+    _m006_sprints_and_tasks(db)
+    _m006_roles_events_escalations(db)
+    _m006_task_search(db)
 
 
 @migration

@@ -1,0 +1,234 @@
+"""The settings teamops reads, as typed dataclasses with their defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CONFIG_ENV = "TEAMOPS_CONFIG"
+DB_ENV = "TEAMOPS_DB"
+DEFAULT_CONFIG_NAME = "teamops.toml"
+DEFAULT_DB_NAME = "teamops.db"
+GITHUB_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass
+class StoreConfig:
+    """Where the one SQLite file lives."""
+
+    path: str = DEFAULT_DB_NAME
+
+
+@dataclass
+class RepoConfig:
+    """One repository to pull commits from: a local clone (`path`) or GitHub (`github`)."""
+
+    path: str | None = None
+    github: str | None = None
+    branches: list[str] = field(default_factory=list)
+    name: str | None = None
+
+
+@dataclass
+class PersonConfig:
+    """A person and the identities that map commits and tasks to them."""
+
+    handle: str = ""
+    name: str | None = None
+    emails: list[str] = field(default_factory=list)
+    github: str | None = None
+    clickup_id: str | None = None
+    timezone: str | None = None
+    team: str | None = None
+    lead: bool = False
+    active: bool = True
+    names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GithubConfig:
+    """GitHub or GitHub Enterprise: where the API is and which variable holds the token."""
+
+    api_url: str = "https://api.github.com"
+    token_env: str = "GITHUB_TOKEN"
+    max_wait_s: int = 900
+    timeout_s: int = 30
+    max_retries: int = 5
+
+
+@dataclass
+class AiConfig:
+    """Which estimator `analyze` uses: the offline heuristic, or any litellm model."""
+
+    model: str = "heuristic"
+    api_base: str = ""
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = 4
+    timeout_s: int = 60
+    num_retries: int = 2
+    max_diff_tokens: int = 6000
+    max_output_tokens: int = 400
+    budget_usd: float = 5.0
+    input_cost_per_mtok: float = 0.0
+    output_cost_per_mtok: float = 0.0
+
+
+@dataclass
+class ChannelConfig:
+    """Where a notification channel delivers: a Make.com, Slack, Discord or generic webhook."""
+
+    kind: str = ""
+    url_env: str = ""
+    url: str = ""
+    secret_env: str = ""
+
+
+MESSAGE_KINDS = (
+    "task_created",
+    "task_blocked",
+    "escalation",
+    "eod_reminder",
+    "mastery_reminder",
+    "doc_published",
+    "job_failed",
+)
+CHANNEL_KINDS = ("make", "slack", "discord", "webhook")
+
+
+@dataclass
+class NotifyConfig:
+    """Channels, which message kinds go to which channels, and delivery limits."""
+
+    channels: dict[str, ChannelConfig] = field(default_factory=dict)
+    routes: dict[str, list[str]] = field(default_factory=dict)
+    max_attempts: int = 5
+    timeout_s: int = 10
+    lease_s: int = 120
+
+
+@dataclass
+class ClickUpConfig:
+    """Which ClickUp workspace and lists to mirror, and how their fields map onto tasks and RACI."""
+
+    api_url: str = "https://api.clickup.com/api"
+    token_env: str = "CLICKUP_TOKEN"
+    team_id: str = ""
+    list_ids: list[str] = field(default_factory=list)
+    sprint_folder_ids: list[str] = field(default_factory=list)
+    status_map: dict[str, str] = field(default_factory=dict)
+    raci_fields: dict[str, str] = field(
+        default_factory=lambda: {
+            "responsible": "Responsible",
+            "accountable": "Accountable",
+            "consulted": "Consulted",
+            "informed": "Informed",
+        }
+    )
+    points_field: str = ""
+    assignees_as_responsible: bool = True
+    time_in_status: bool = True
+    full_every_hours: float = 24.0
+    overlap_s: int = 300
+    max_wait_s: int = 900
+    timeout_s: int = 30
+    docs_workspace_id: str = ""
+    docs_parent: dict[str, str] = field(default_factory=dict)
+    docs_name: str = "Team updates"
+
+
+@dataclass
+class TasksConfig:
+    """The statuses tasks move through, and which of them mean active, blocked and done."""
+
+    statuses: list[str] = field(default_factory=lambda: ["todo", "in_progress", "review", "blocked", "done"])
+    active_statuses: list[str] = field(default_factory=lambda: ["in_progress"])
+    blocked_statuses: list[str] = field(default_factory=lambda: ["blocked"])
+    done_statuses: list[str] = field(default_factory=lambda: ["done"])
+    default_status: str = "todo"
+
+
+@dataclass
+class RaciConfig:
+    """RACI rules beyond the fixed ones, and when blocked tasks escalate."""
+
+    escalate_after_hours: float = 24.0
+    second_level_after_hours: float = 48.0
+    working_hours_only: bool = False
+    responsible_may_be_accountable: bool = True
+    required_roles: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class RemindersConfig:
+    """End-of-day and personal-mastery reminders: whose clock, what to ask, where to send."""
+
+    default_timezone: str = "UTC"
+    send_when_empty: bool = True
+    checkin_prompt: str = "What did you finish today, what is next, and is anything in your way?"
+    team_channels: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class JobConfig:
+    """A named job: teamops command lines run in order, in-process."""
+
+    steps: list[str] = field(default_factory=list)
+
+
+@dataclass
+class KpiConfig:
+    """How KPIs count time."""
+
+    working_days: list[str] = field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    velocity_sprints: int = 3
+
+
+@dataclass
+class Config:
+    """The effective configuration: defaults < file < environment < flags."""
+
+    store: StoreConfig = field(default_factory=StoreConfig)
+    repos: list[RepoConfig] = field(default_factory=list)
+    people: list[PersonConfig] = field(default_factory=list)
+    github: GithubConfig = field(default_factory=GithubConfig)
+    ai: AiConfig = field(default_factory=AiConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+    clickup: ClickUpConfig = field(default_factory=ClickUpConfig)
+    tasks: TasksConfig = field(default_factory=TasksConfig)
+    raci: RaciConfig = field(default_factory=RaciConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    jobs: dict[str, JobConfig] = field(default_factory=dict)
+    kpi: KpiConfig = field(default_factory=KpiConfig)
+    # Bookkeeping, not keys of the file.
+    file: Path | None = field(default=None, metadata={"internal": True})
+    origins: dict[str, str] = field(default_factory=dict, metadata={"internal": True})
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths in the file are relative to the file, so cron can run from anywhere."""
+        return self.file.parent if self.file else Path.cwd()
+
+    def db_path(self) -> Path:
+        """The database file, resolved against where its value came from."""
+        raw = Path(self.store.path).expanduser()
+        if raw.is_absolute() or self.origins.get("store.path") != "file":
+            return raw
+        return self.base_dir / raw
+
+    def repo_path(self, repo: RepoConfig) -> Path:
+        """A configured local repository path, resolved against the config file's folder."""
+        assert repo.path is not None
+        raw = Path(repo.path).expanduser()
+        return raw if raw.is_absolute() else self.base_dir / raw
+
+
+def people_digest(people: list[PersonConfig]) -> str:
+    """What `[[people]]` looked like when last upserted; an unchanged digest means nothing to write."""
+    import hashlib  # about 2 ms, and needed only when the file lists people
+    import json
+
+    return hashlib.sha256(json.dumps([dataclasses.asdict(p) for p in people], sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,189 @@
+"""Checks beyond types: bounds, shapes of names, required pairs, references between tables."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from teamops.config.schema import (
+    CHANNEL_KINDS,
+    GITHUB_REPO_RE,
+    HANDLE_RE,
+    MESSAGE_KINDS,
+    WEEKDAYS,
+    Config,
+    NotifyConfig,
+)
+
+if TYPE_CHECKING:
+    from teamops.config.load import Loader
+
+
+# The same bounds as the command-line options for the same settings; a value outside is exit 3.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "github.max_wait_s": (1, 86_400),
+    "github.timeout_s": (1, 600),
+    "github.max_retries": (0, 20),
+    "ai.concurrency": (1, 64),
+    "ai.timeout_s": (1, 3_600),
+    "ai.num_retries": (0, 10),
+    "ai.max_diff_tokens": (1, 1_000_000),
+    "ai.max_output_tokens": (1, 100_000),
+    "ai.budget_usd": (0, 1_000_000),
+    "ai.input_cost_per_mtok": (0, 10_000),
+    "ai.output_cost_per_mtok": (0, 10_000),
+    "notify.max_attempts": (1, 100),
+    "notify.timeout_s": (1, 600),
+    "notify.lease_s": (3, 86_400),
+    "clickup.full_every_hours": (0, 24 * 365),
+    "clickup.overlap_s": (0, 86_400),
+    "clickup.max_wait_s": (1, 86_400),
+    "clickup.timeout_s": (1, 600),
+    "raci.escalate_after_hours": (0, 100_000),
+    "raci.second_level_after_hours": (0, 100_000),
+    "kpi.velocity_sprints": (1, 100),
+}
+
+
+def _check_bounds(cfg: Config, loader: Loader) -> None:
+    for key, (low, high) in BOUNDS.items():
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if not low <= value <= high:
+            where = f"TEAMOPS_{section}_{name}".upper() if cfg.origins.get(key) == "env" else key
+            raise loader.fail(where, f"must be from {low:g} to {high:,g}, got {value!r}")
+
+
+def validate(cfg: Config, loader: Loader) -> None:
+    """Checks that go beyond types: shapes of names, required pairs, duplicates."""
+    _check_bounds(cfg, loader)
+    for i, repo in enumerate(cfg.repos):
+        key = f"repos[{i}]"
+        if bool(repo.path) == bool(repo.github):
+            raise loader.fail(key, 'needs exactly one of path = "DIR" or github = "owner/name"')
+        if repo.github and not GITHUB_REPO_RE.match(repo.github):
+            raise loader.fail(f"{key}.github", f'must look like "owner/name", got {repo.github!r}')
+    api = cfg.github.api_url
+    if not api.startswith(("https://", "http://")):
+        where = "TEAMOPS_GITHUB_API_URL" if cfg.origins.get("github.api_url") == "env" else "github.api_url"
+        raise loader.fail(where, f"must be an http(s) URL, got {api!r}")
+    for key in ("max_wait_s", "timeout_s"):
+        if getattr(cfg.github, key) <= 0:
+            raise loader.fail(f"github.{key}", "must be greater than 0")
+    seen: set[str] = set()
+    for i, person in enumerate(cfg.people):
+        key = f"people[{i}]"
+        if not person.handle:
+            raise loader.fail(f"{key}.handle", "is required")
+        if not HANDLE_RE.match(person.handle):
+            raise loader.fail(f"{key}.handle", "must be letters, digits, '.', '_' or '-' (at most 64)")
+        if person.handle.lower() in seen:
+            raise loader.fail(f"{key}.handle", f"{person.handle!r} appears twice")
+        seen.add(person.handle.lower())
+        if person.timezone:
+            check_timezone(person.timezone, lambda msg, k=key: loader.fail(f"{k}.timezone", msg))
+    ai = cfg.ai
+    for key in ("concurrency", "timeout_s", "max_diff_tokens", "max_output_tokens"):
+        if getattr(ai, key) <= 0:
+            raise loader.fail(f"ai.{key}", "must be greater than 0")
+    for key in ("budget_usd", "input_cost_per_mtok", "output_cost_per_mtok", "num_retries"):
+        if getattr(ai, key) < 0:
+            raise loader.fail(f"ai.{key}", "must not be negative")
+    if ai.api_base and not ai.api_base.startswith(("http://", "https://")):
+        raise loader.fail("ai.api_base", f"must be an http(s) URL, got {ai.api_base!r}")
+    if not ai.model.strip():
+        raise loader.fail("ai.model", 'must name a model ("heuristic" or a litellm model string)')
+    _validate_notify(cfg.notify, loader)
+    _validate_tasks(cfg, loader)
+    _validate_clickup(cfg, loader)
+    check_timezone(cfg.reminders.default_timezone, lambda msg: loader.fail("reminders.default_timezone", msg))
+    for team, channels in cfg.reminders.team_channels.items():
+        for name in channels:
+            if name not in cfg.notify.channels:
+                raise loader.fail(
+                    f"reminders.team_channels.{team}", f"names channel {name!r}, which [notify.channels] lacks"
+                )
+    for name, job in cfg.jobs.items():
+        if not job.steps:
+            raise loader.fail(f"jobs.{name}.steps", "must list at least one teamops command")
+        for step in job.steps:
+            if step.split()[:2] == ["job", "run"] or step.startswith("teamops "):
+                raise loader.fail(
+                    f"jobs.{name}.steps", f"{step!r}: give the command without 'teamops', and no 'job run'"
+                )
+    if cfg.kpi.velocity_sprints < 1:
+        raise loader.fail("kpi.velocity_sprints", "must be at least 1")
+    for day in cfg.kpi.working_days:
+        if day.lower() not in WEEKDAYS:
+            raise loader.fail("kpi.working_days", f"has {day!r}; use {', '.join(WEEKDAYS)}")
+
+
+def _validate_notify(notify: NotifyConfig, loader: Loader) -> None:
+    for name, ch in notify.channels.items():
+        key = f"notify.channels.{name}"
+        if ch.kind not in CHANNEL_KINDS:
+            raise loader.fail(f"{key}.kind", f"must be one of {', '.join(CHANNEL_KINDS)}, got {ch.kind!r}")
+        if bool(ch.url_env) == bool(ch.url):
+            raise loader.fail(key, "needs exactly one of url_env (the variable holding a secret URL) or url")
+        if ch.url and not ch.url.startswith(("https://", "http://")):
+            raise loader.fail(f"{key}.url", "must be an http(s) URL")
+        if ch.secret_env and ch.kind != "webhook":
+            raise loader.fail(f"{key}.secret_env", 'signs generic webhooks only (kind = "webhook")')
+    for kind, channels in notify.routes.items():
+        if kind not in MESSAGE_KINDS:
+            raise loader.fail(f"notify.routes.{kind}", f"is not a message kind ({', '.join(MESSAGE_KINDS)})")
+        for target in channels:
+            if target not in notify.channels:
+                raise loader.fail(f"notify.routes.{kind}", f"names channel {target!r}, which [notify.channels] lacks")
+    if notify.max_attempts < 1 or notify.timeout_s <= 0:
+        raise loader.fail("notify", "max_attempts and timeout_s must be greater than 0")
+    if notify.lease_s < notify.timeout_s + 2:
+        raise loader.fail("notify.lease_s", f"must be at least timeout_s + 2 ({notify.timeout_s + 2}) seconds")
+
+
+def _validate_tasks(cfg: Config, loader: Loader) -> None:
+    t = cfg.tasks
+    if not t.statuses or len(set(t.statuses)) != len(t.statuses):
+        raise loader.fail("tasks.statuses", "must list each status once")
+    for key in ("active_statuses", "blocked_statuses", "done_statuses"):
+        for status in getattr(t, key):
+            if status not in t.statuses:
+                raise loader.fail(f"tasks.{key}", f"names {status!r}, which tasks.statuses lacks")
+    if not t.done_statuses or not t.blocked_statuses:
+        raise loader.fail("tasks", "needs at least one done status and one blocked status")
+    if t.default_status not in t.statuses:
+        raise loader.fail("tasks.default_status", f"{t.default_status!r} is not in tasks.statuses")
+    r = cfg.raci
+    if r.escalate_after_hours <= 0 or r.second_level_after_hours <= r.escalate_after_hours:
+        raise loader.fail("raci", "needs 0 < escalate_after_hours < second_level_after_hours")
+    for status, roles in r.required_roles.items():
+        if status not in t.statuses:
+            raise loader.fail(f"raci.required_roles.{status}", "is not a status in tasks.statuses")
+        for role in roles:
+            if role not in ("R", "A", "C", "I"):
+                raise loader.fail(f"raci.required_roles.{status}", f"has {role!r}; roles are R, A, C, I")
+
+
+def _validate_clickup(cfg: Config, loader: Loader) -> None:
+    cu = cfg.clickup
+    if not cu.api_url.startswith(("https://", "http://")):
+        raise loader.fail("clickup.api_url", f"must be an http(s) URL, got {cu.api_url!r}")
+    for source, target in cu.status_map.items():
+        if target not in cfg.tasks.statuses:
+            raise loader.fail(f"clickup.status_map.{source}", f"maps to {target!r}, which tasks.statuses lacks")
+    if cu.docs_parent and not {"id", "type"} <= set(cu.docs_parent):
+        raise loader.fail("clickup.docs_parent", "needs id and type, e.g. { id = 90120000, type = 4 }")
+    for role in cu.raci_fields:
+        if role not in ("responsible", "accountable", "consulted", "informed"):
+            raise loader.fail(f"clickup.raci_fields.{role}", "must be responsible, accountable, consulted or informed")
+
+
+def check_timezone(name: str, fail: Any) -> None:
+    """Timezones must be IANA names, since reminders depend on a person's local date."""
+    if name == "UTC":
+        return  # the default; spares loading the timezone database on every run
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise fail(f"is not a known IANA timezone: {name!r} (e.g. Europe/Berlin)") from None
