@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from teamops.cli.app import app
+from tests.support.team import team  # noqa: F401  (shared by the task, sprint and RACI tests)
 
 
 @pytest.fixture(autouse=True)

@@ -17,11 +17,10 @@ import pytest
 import yaml
 
 from teamops.jobs import job_lock
+from tests.support.paths import FIXTURES, ROOT
 from tests.support.synth import build_repo
 
-ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def teamops(*args: str, cwd: Path, env: dict[str, str] | None = None, **kw):

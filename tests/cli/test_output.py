@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from tests.cli.test_app import all_commands
 from tests.fakes.clickup import TOKEN, FakeClickUp, make_task
 from tests.fakes.receivers import FakeReceivers
-from tests.test_cli import all_commands
 
 AT = "2026-11-06T12:00:00Z"
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.cli.test_app import all_commands
 from tests.conftest import run_cli
-from tests.test_cli import all_commands
 
 DOCUMENTED = {0, 1, 2, 3, 4, 5, 75}
 HOSTILE = [

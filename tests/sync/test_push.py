@@ -15,8 +15,9 @@ from teamops.errors import InvalidInput
 from teamops.integrations.github_events import check_signature, parse_push, signature_of
 from tests.conftest import lines
 from tests.fakes.github import FakeGitHub
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "github-webhooks"
+WEBHOOKS = FIXTURES / "github-webhooks"
 SECRET = "It's a Secret to Everybody"
 
 
@@ -147,9 +148,9 @@ def test_counts_missing_are_completed_by_the_next_sync(pushed, cli, tmp_path):
 
 def test_real_payloads_tags_deletions_and_new_branch(cli, tmp_path):
     db = str(tmp_path / "t.db")
-    tag = cli("--db", db, "sync-commits", "--event", str(FIXTURES / "push" / "payload.json"))
+    tag = cli("--db", db, "sync-commits", "--event", str(WEBHOOKS / "push" / "payload.json"))
     assert tag.exit_code == 0 and "0 commits" in tag.stderr
-    branch = cli("--db", db, "sync-commits", "--event", str(FIXTURES / "push" / "with-new-branch.payload.json"))
+    branch = cli("--db", db, "sync-commits", "--event", str(WEBHOOKS / "push" / "with-new-branch.payload.json"))
     assert branch.exit_code == 0 and "1 commit" in branch.stderr
     conn = sqlite3.connect(db)
     sha, login, email = conn.execute("SELECT sha, author_login, author_email FROM commits").fetchone()
@@ -161,7 +162,7 @@ def test_real_payloads_tags_deletions_and_new_branch(cli, tmp_path):
         db,
         "sync-commits",
         "--event",
-        str(FIXTURES / "push" / "with-no-username-committer.payload.json"),
+        str(WEBHOOKS / "push" / "with-no-username-committer.payload.json"),
     )
     assert nouser.exit_code == 0
 
@@ -184,13 +185,13 @@ def test_non_distinct_commits_are_skipped(pushed, cli, tmp_path):
 )
 def test_other_events_are_exit_5(cli, tmp_path, path, event_name, needle):
     env = {"GITHUB_EVENT_NAME": event_name} if event_name else None
-    res = cli("--db", str(tmp_path / "t.db"), "sync-commits", "--event", str(FIXTURES / path), env=env)
+    res = cli("--db", str(tmp_path / "t.db"), "sync-commits", "--event", str(WEBHOOKS / path), env=env)
     assert res.exit_code == 5 and needle in res.stderr
     assert res.stderr.count("\n") == 1
 
 
 def test_signature_required_when_secret_set_and_mismatch_stores_nothing(cli, tmp_path):
-    body = (FIXTURES / "push" / "with-new-branch.payload.json").read_bytes()
+    body = (WEBHOOKS / "push" / "with-new-branch.payload.json").read_bytes()
     event = tmp_path / "e.json"
     event.write_bytes(body)
     db = tmp_path / "t.db"

@@ -17,8 +17,9 @@ from teamops.config import load_config
 from teamops.errors import ServiceError
 from teamops.integrations.clickup import ClickUpClient
 from tests.fakes.clickup import TOKEN, FakeClickUp, make_task, user
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "clickup"
+CLICKUP = FIXTURES / "clickup"
 ALICE = user(81234, "Alice Liddell", "alice@acme.io")
 BOB = user(81235, "Bob Builder", "BOB@acme.io")
 STRANGER = user(99999, "Stranger", "who@elsewhere.org")
@@ -297,14 +298,14 @@ def test_real_task_json_fixtures_normalise(isolated):
     db.execute("INSERT INTO people (handle, name, created_at, updated_at) VALUES ('opt', 'Option 1', 'x', 'x')")
     db.execute("INSERT INTO identities (person_id, kind, value) VALUES (1, 'name', 'option 1')")
     people = _People(db)
-    spec = json.loads((FIXTURES / "spec-v2_GetTasks_example.json").read_text())["tasks"][0]
+    spec = json.loads((CLICKUP / "spec-v2_GetTasks_example.json").read_text())["tasks"][0]
     t = normalise_task(spec, cfg, people, {})
     assert (t["status"], t["points"], t["estimate_hours"], t["spent_hours"]) == ("in_progress", 3.0, 2.4, 2.0)
     assert t["roles"]["R"] == [(None, "clickup:2772463")]
-    real = json.loads((FIXTURES / "ykgoon-clickdown_real_task_format.json").read_text())
+    real = json.loads((CLICKUP / "ykgoon-clickdown_real_task_format.json").read_text())
     r = normalise_task(real, cfg, people, {})
     assert (r["status"], r["points"], r["estimate_hours"], r["list_id"]) == ("todo", None, None, "901610671319")
-    raw = json.loads((FIXTURES / "Stashchen-pyclickup_client_raw_task_1.json").read_text())
+    raw = json.loads((CLICKUP / "Stashchen-pyclickup_client_raw_task_1.json").read_text())
     raw.setdefault("status", {"status": "open", "type": "open"})
     shapes = normalise_task(raw, cfg, people, {})
     assert shapes["roles"]["A"] == [(1, "clickup-option:Option 1")]  # a drop-down option naming a person

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.paths import ROOT
+
 
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
@@ -104,7 +106,7 @@ def test_example_config_is_valid_and_documents_every_key(tmp_path):
 
     from teamops.config import Config, load_config
 
-    example = Path(__file__).parent.parent / "teamops.toml.example"
+    example = ROOT / "teamops.toml.example"
     cfg = load_config(str(example), env={})
     assert cfg.people[0].handle == "alice"
     text = example.read_text(encoding="utf-8")

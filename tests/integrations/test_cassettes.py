@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import vcr
 
 from teamops.integrations.github import GitHubClient
 from teamops.sync.github import node_to_record
+from tests.support.paths import CASSETTES
 
-CASSETTES = Path(__file__).parent / "cassettes"
 replay = vcr.VCR(
     cassette_library_dir=str(CASSETTES),
     record_mode="none",

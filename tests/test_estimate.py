@@ -14,6 +14,7 @@ from teamops.estimate import InvalidAnswer, parse_answer
 from teamops.heuristic import POINTS, classify, estimate_row, size_of
 from tests.conftest import lines
 from tests.fakes.openai import FakeOpenAI
+from tests.support.paths import FIXTURES
 
 MODEL = "openai/gpt-4o-mini"
 
@@ -90,7 +91,7 @@ def test_activity_shows_ai_points_and_hours(cli, synced):
 
 
 def test_commits_without_line_counts_wait(cli, tmp_path):
-    fixtures = Path(__file__).parent / "fixtures" / "github-webhooks" / "push"
+    fixtures = FIXTURES / "github-webhooks" / "push"
     db = str(tmp_path / "t.db")
     cli("--db", db, "sync-commits", "--event", str(fixtures / "with-new-branch.payload.json"))
     res = cli("--db", db, "analyze")
