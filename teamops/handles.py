@@ -1,11 +1,11 @@
-"""A person by the handle a user typed: one lookup, one message, for every command that takes a handle."""
+"""A person or team as a user typed it: one lookup, one message, for every command that takes one."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from teamops.errors import InvalidInput
-from teamops.store.people import person_by_handle
+from teamops.store.people import person_by_handle, team_exists
 
 if TYPE_CHECKING:
     from teamops.store.reader import Reader
@@ -17,3 +17,11 @@ def person_id(db: Reader, handle: str) -> int:
     if person is None:
         raise InvalidInput(f"no person with handle {handle!r}", "see `teamops people list`")
     return person.id
+
+
+def check_filters(db: Reader, person: str | None, team: str | None) -> None:
+    """An unknown --person (or a team nobody is in) is invalid input, not an empty report."""
+    if person:
+        person_id(db, person)
+    if team and not team_exists(db, team):
+        raise InvalidInput(f"no person is in team {team!r}", "see `teamops people list`")

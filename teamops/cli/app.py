@@ -76,7 +76,8 @@ def _load_command(name: str) -> Any:
     module_name, attr = COMMANDS[name].split(":")
     if attr == "register":
         return finish(_registered(module_name)[name])
-    return finish(lazy_group(getattr(importlib.import_module(f"teamops.cli.{module_name}"), attr), name))
+    module = importlib.import_module(f"teamops.cli.{module_name}")
+    return finish(lazy_group(getattr(module, attr), name, getattr(module, "LOCATED_COMMANDS", None)))
 
 
 class TeamopsGroup(TyperGroup):

@@ -101,7 +101,8 @@ def run(
 
 def _step_summary(st: AppState, result: RunResult, path: Path) -> None:
     """Append the run's steps, the KPI summary and the burndown (with their charts) to the job summary."""
-    from teamops.cli.kpi import render_burndown, render_summary
+    from teamops.cli.kpi.burndown import render_burndown
+    from teamops.cli.kpi.summary import render_summary
 
     buffer = io.StringIO()
     markdown = Output("markdown", quiet=True, stdout=buffer, stderr=io.StringIO())

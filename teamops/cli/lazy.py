@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 import typer
 import typer.main
 from typer.core import TyperGroup
+from typer.models import CommandInfo
 
 
 class LazyCommands(MutableMapping[str, Any]):
@@ -47,20 +49,31 @@ class LazyCommands(MutableMapping[str, Any]):
         return len(set(self._loaders) | set(self._built))
 
 
-def lazy_group(app: typer.Typer, name: str) -> TyperGroup:
-    """A Typer sub-app as a Click group whose commands are converted from their signatures on first use."""
+def lazy_group(app: typer.Typer, name: str, located: Mapping[str, str] | None = None) -> TyperGroup:
+    """A Typer sub-app as a Click group whose commands are converted from their signatures on first use.
+
+    `located` names commands kept in modules of their own ("name": "package.module:function"): such a
+    module is imported only when its command runs or help lists it.
+    """
     shell = copy.copy(app)
     shell.registered_commands = []
     group = typer.main.get_group(shell)
     group.name = name
+    build = functools.partial(
+        typer.main.get_command_from_info,
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        rich_markup_mode=app.rich_markup_mode,
+    )
     loaders: dict[str, Callable[[], Any]] = {}
     for info in app.registered_commands:
         command_name = info.name or typer.main.get_command_name(getattr(info.callback, "__name__", ""))
-        loaders[command_name] = functools.partial(
-            typer.main.get_command_from_info,
-            info,
-            pretty_exceptions_short=app.pretty_exceptions_short,
-            rich_markup_mode=app.rich_markup_mode,
-        )
+        loaders[command_name] = functools.partial(build, info)
+    for command_name, where in (located or {}).items():
+        loaders[command_name] = functools.partial(_build_located, build, command_name, where)
     group.commands = LazyCommands(loaders)
     return group
+
+
+def _build_located(build: Callable[[CommandInfo], Any], name: str, where: str) -> Any:
+    module_name, function = where.split(":")
+    return build(CommandInfo(name=name, callback=getattr(importlib.import_module(module_name), function)))

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from teamops.errors import InvalidInput
 from teamops.handles import person_id
 from teamops.kpi.windows import Window, suggest_last
 from teamops.store.commit_stats import activity_ends, activity_groups, commit_filter, span
 from teamops.store.filters import Where
-from teamops.store.people import handles_by_id, team_exists
+from teamops.store.people import handles_by_id
 from teamops.wording import count
 
 if TYPE_CHECKING:
@@ -120,14 +119,6 @@ def activity(db: Reader, flt: ActivityFilter) -> list[ActivityRow]:
             rows.append(_row(None, None, None, email, (*unmapped[email], first, last, author)))
     rows.sort(key=lambda r: (not r.mapped, -r.commits, r.person))
     return rows
-
-
-def check_filters(db: Reader, person: str | None, team: str | None) -> None:
-    """An unknown --person (or a team nobody is in) is invalid input, not an empty report."""
-    if person:
-        person_id(db, person)
-    if team and not team_exists(db, team):
-        raise InvalidInput(f"no person is in team {team!r}", "see `teamops people list`")
 
 
 def notes(rows: list[ActivityRow]) -> list[str]:

@@ -1,0 +1,65 @@
+"""`teamops kpi activity`: commits, lines, active days and AI estimates per person."""
+
+from __future__ import annotations
+
+import typer
+
+from teamops.cli.kpi.window import LastOpt, window
+from teamops.cli.options import FormatOpt, LimitOpt, PersonOpt, RepoOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
+from teamops.cli.output import Column, Report, limited
+from teamops.cli.state import AppState, state
+from teamops.clock import now
+from teamops.handles import check_filters
+from teamops.kpi.activity import ActivityFilter, activity, empty_hint, notes
+from teamops.kpi.windows import Window
+
+ACTIVITY_COLUMNS = [
+    Column("person", "Person"),
+    Column("team", "Team", drop=2),
+    Column("commits", "Commits", numeric=True),
+    Column("additions", "+Lines", numeric=True),
+    Column("deletions", "-Lines", numeric=True),
+    Column("active_days", "Days", numeric=True, drop=3),
+    Column("ai_points", "AI pts", numeric=True),
+    Column("ai_hours", "AI h", numeric=True, drop=4),
+    Column("first_commit", "First", date=True, drop=5),
+    Column("last_commit", "Last", date=True, drop=6),
+]
+
+
+def activity_report(st: AppState, win: Window, person: str | None, team: str | None, repo: str | None) -> Report:
+    flt = ActivityFilter(win.since, win.until, person, team, repo)
+    rows = activity(st.reader, flt)
+    return Report(
+        name="activity",
+        rows=[r.row() for r in rows],
+        columns=ACTIVITY_COLUMNS,
+        title=f"Commit activity, {win.label} (merges left out)",
+        meta={**win.meta(), "person": person, "team": team, "repo": repo},
+        empty="" if rows else empty_hint(st.reader, flt, win, now()),
+        footer="\n".join(notes(rows)) or None,
+    )
+
+
+def activity_cmd(
+    ctx: typer.Context,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    last: LastOpt = None,
+    person: PersonOpt = None,
+    team: TeamOpt = None,
+    repo: RepoOpt = None,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Per person: commits (no merges), lines added and deleted, active days, AI points and hours.
+
+    All of history unless a range is given.
+
+    Example: teamops kpi activity --last 4w --format markdown
+    """
+    st = state(ctx)
+    check_filters(st.reader, person, team)
+    report = activity_report(st, window(since, until, last), person, team, repo)
+    report.rows, report.more = limited(report.rows, limit)
+    st.output(fmt_value(fmt)).report(report)

@@ -1,0 +1,107 @@
+"""`teamops kpi velocity`: committed and completed points per sprint, or per ISO week."""
+
+from __future__ import annotations
+
+import typer
+
+from teamops.cli.charts import mermaid, terminal_chart
+from teamops.cli.kpi.window import LastOpt, window
+from teamops.cli.options import FormatOpt, PersonOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
+from teamops.cli.output import Column, Report
+from teamops.cli.state import state
+from teamops.clock import now
+from teamops.handles import check_filters
+from teamops.kpi.flow import TaskFilter
+from teamops.kpi.velocity import sprint_velocity, weekly_completed
+from teamops.store.commit_stats import ai_points_by_week
+from teamops.store.commits import latest_commit_before
+from teamops.wording import count, number
+
+SPRINT_COLUMNS = [
+    Column("sprint", "Sprint"),
+    Column("start", "Start"),
+    Column("end", "End"),
+    Column("status", "Status"),
+    Column("committed", "Committed", numeric=True),
+    Column("completed", "Completed", numeric=True),
+    Column("say_do", "Say/do", numeric=True, percent=True),
+    Column("unpointed_done", "Unpointed done", numeric=True),
+]
+
+
+WEEK_COLUMNS = [
+    Column("week", "Week"),
+    Column("completed", "Completed", numeric=True),
+    Column("tasks_done", "Tasks done", numeric=True),
+    Column("unpointed_done", "Unpointed done", numeric=True),
+]
+
+
+def velocity_cmd(
+    ctx: typer.Context,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    last: LastOpt = None,
+    team: TeamOpt = None,
+    person: PersonOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Committed vs completed points per sprint and the mean velocity; per ISO week without sprints.
+
+    Example: teamops kpi velocity --format markdown
+    """
+    st = state(ctx)
+    check_filters(st.reader, person, team)
+    out = st.output(fmt_value(fmt))
+    win = window(since, until, last)
+    vel = sprint_velocity(st.reader, st.config, now(), team)
+    # AI points: the last 12 weeks (of activity) unless a range is given.
+    ai_win = win if win.since else window(None, until, None, 12, lambda m: latest_commit_before(st.reader, m))
+    if vel.sprints:
+        rows = [s.row() for s in vel.sprints]
+        labels = [s.sprint for s in vel.sprints]
+        series: dict[str, list[float | None]] = {
+            "committed": [s.committed for s in vel.sprints],
+            "completed": [s.completed for s in vel.sprints],
+        }
+        footer = (
+            f"velocity: {number(vel.velocity)} points "
+            f"(mean of the last {count(vel.velocity_sprints, 'finished sprint')})"
+            if vel.velocity is not None
+            else "velocity: n/a until a sprint has finished"
+        )
+        title, columns = "Velocity by sprint", SPRINT_COLUMNS
+    else:
+        weeks = weekly_completed(st.reader, st.config, TaskFilter(win.since, win.until, None, person, team))
+        rows = [w.row() for w in weeks]
+        labels = [w.week for w in weeks]
+        series = {"completed": [w.completed for w in weeks]}
+        footer, title, columns = (
+            "no sprints: completed points per ISO week",
+            f"Velocity by ISO week, {win.label}",
+            WEEK_COLUMNS,
+        )
+    report = Report(
+        name="velocity",
+        rows=rows,
+        columns=columns,
+        title=title,
+        footer=footer,
+        meta={
+            "velocity": vel.velocity,
+            "velocity_sprints": vel.velocity_sprints,
+            "mode": "sprints" if vel.sprints else "weeks",
+            "ai_points_since": ai_win.since,
+            "ai_points_until": ai_win.until,
+            "ai_points_by_week": ai_points_by_week(st.reader, ai_win.since, ai_win.until),
+        },
+        empty="no finished work yet: sprints or done tasks are needed",
+    )
+    if out.fmt == "markdown" and rows:
+        out.stdout.write(out.markdown(report))
+        bars = {"committed": series["committed"]} if "committed" in series else {}
+        out.stdout.write(mermaid("Velocity", labels, {"completed": series["completed"]}, bars) + "\n")
+        return
+    out.report(report)
+    if out.fmt == "table" and rows:
+        out.stdout.write(terminal_chart("Velocity", labels, series, out.color) + "\n")
