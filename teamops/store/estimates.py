@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from teamops.store.commits import save_counting_estimates
 from teamops.store.database import transaction
@@ -15,9 +15,11 @@ if TYPE_CHECKING:
     from teamops.store.reader import Reader
 
 
-@dataclass
-class EstimateRow:
-    """One estimate as stored: an answer (ok) or the reason there is none (failed)."""
+class EstimateRow(NamedTuple):
+    """One estimate as stored: an answer (ok) or the reason there is none (failed).
+
+    A named tuple, in the columns' order, so a batch of 5,000 goes to executemany as it is.
+    """
 
     commit_id: int
     repo_id: int
@@ -67,7 +69,7 @@ ON CONFLICT (repo_id, sha, model, prompt_version) DO UPDATE SET
 def save_estimates(db: Database, rows: list[EstimateRow]) -> None:
     """Store estimates and keep each commit's counting estimate (a model's over the heuristic's) beside it."""
     with transaction(db):
-        db.conn.executemany(INSERT_ESTIMATE, [astuple(r) for r in rows])
+        db.conn.executemany(INSERT_ESTIMATE, rows)
         save_counting_estimates(db, [r.commit_id for r in rows])
 
 
