@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.handles import person_id
 from teamops.kpi.windows import Window, suggest_last
+from teamops.records import ReportRow
 from teamops.store.commit_stats import activity_ends, activity_groups, commit_filter, span
 from teamops.store.filters import Where
 from teamops.store.people import handles_by_id
@@ -35,7 +36,7 @@ class ActivityFilter:
 
 
 @dataclass
-class ActivityRow:
+class ActivityRow(ReportRow):
     """One person's (or one unmapped author's) commits in the range, as the report shows them."""
 
     person: str
@@ -52,9 +53,6 @@ class ActivityRow:
     ai_points: float
     ai_hours: float
     estimated_commits: int
-
-    def row(self) -> dict[str, Any]:
-        return dict(vars(self))  # shallow: a report of thousands of rows stays fast
 
     @property
     def who(self) -> str:

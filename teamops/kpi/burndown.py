@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.config import WEEKDAYS, Config
 from teamops.kpi.flow import rounded
+from teamops.records import ReportRow
 from teamops.sprints import scope_changes, sprint_row
 from teamops.store.task_stats import commitment, committed_tasks, sprint_events
 
@@ -85,7 +86,7 @@ class _SprintScope:
 
 
 @dataclass
-class BurndownDay:
+class BurndownDay(ReportRow):
     """The end of one day of the sprint; days still to come have no remaining, scope or unpointed."""
 
     date: str
@@ -94,9 +95,6 @@ class BurndownDay:
     ideal: float | None
     scope: float | None
     unpointed_tasks: int | None
-
-    def row(self) -> dict[str, Any]:
-        return dict(vars(self))  # shallow: a report of thousands of rows stays fast
 
 
 @dataclass

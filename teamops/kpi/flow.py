@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from teamops.config import Config
+from teamops.records import ReportRow
 from teamops.store.filters import Where
 from teamops.store.task_stats import finished, status_changes, status_minutes, task_filter
 
@@ -105,7 +106,7 @@ def status_hours_many(db: Reader, cfg: Config, tasks: list[dict[str, Any]]) -> d
 
 
 @dataclass
-class EfficiencyRow:
+class EfficiencyRow(ReportRow):
     """One finished task's time by kind of status, and its estimate against what it took."""
 
     task: str
@@ -116,9 +117,6 @@ class EfficiencyRow:
     flow_efficiency: float | None
     estimate_h: float | None
     spent_h: float | None
-
-    def row(self) -> dict[str, Any]:
-        return dict(vars(self))  # shallow: a report of thousands of rows stays fast
 
 
 @dataclass
@@ -178,7 +176,7 @@ def efficiency(db: Reader, cfg: Config, flt: TaskFilter, tasks: list[dict[str, A
 
 
 @dataclass
-class CycleRow:
+class CycleRow(ReportRow):
     """Median, 85th percentile and mean of one duration, in days."""
 
     metric: str
@@ -186,9 +184,6 @@ class CycleRow:
     median_days: float | None
     p85_days: float | None
     mean_days: float | None
-
-    def row(self) -> dict[str, Any]:
-        return dict(vars(self))  # shallow: a report of thousands of rows stays fast
 
 
 @dataclass

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from teamops.config import Config
 from teamops.kpi.flow import TaskFilter, rounded
+from teamops.records import ReportRow
 from teamops.store.task_stats import committed_by_sprint, done_by_sprint, started_sprints, weekly_done
 
 if TYPE_CHECKING:
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class SprintVelocity:
+class SprintVelocity(ReportRow):
     """One sprint's commitment and what was completed by its end (tasks added later included)."""
 
     sprint: str
@@ -28,9 +29,6 @@ class SprintVelocity:
     tasks_done: int
     unpointed_done: int
     commitment_estimated: bool
-
-    def row(self) -> dict[str, Any]:
-        return dict(vars(self))  # shallow: a report of thousands of rows stays fast
 
 
 @dataclass
@@ -46,16 +44,13 @@ class Velocity:
 
 
 @dataclass
-class WeekDone:
+class WeekDone(ReportRow):
     """Completed points of one ISO week (by done_at, UTC), for teams without sprints."""
 
     week: str
     completed: float
     tasks_done: int
     unpointed_done: int
-
-    def row(self) -> dict[str, Any]:
-        return dict(vars(self))  # shallow: a report of thousands of rows stays fast
 
 
 def sprint_velocity(db: Reader, cfg: Config, now: datetime, team: str | None = None) -> Velocity:
