@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from teamops.clock import now_iso
 from teamops.config import Config
 from teamops.errors import ConfigError, LockHeld, UsageError
-from teamops.messages import Message
+from teamops.messages import Message, code, data, rich
 from teamops.store.jobs import (
     running_runs,
     save_interrupted,
@@ -210,8 +210,13 @@ def failure_message(result: RunResult) -> Message:
         kind="job_failed",
         key=f"job_failed:{result.job}:{result.run_id}",
         title=f"teamops job {result.job} failed",
-        text=f"{'Step' if len(failed) == 1 else 'Steps'} failed: {', '.join(failed)}. "
-        f"See `teamops job history --job {result.job}`.",
+        body=rich(
+            f"{'Step' if len(failed) == 1 else 'Steps'} failed: ",
+            data(", ".join(failed)),
+            ". See ",
+            code(f"teamops job history --job {result.job}"),
+            ".",
+        ),
         fields={"job": result.job, "run": str(result.run_id), "failed": ", ".join(failed)},
         severity="critical",
     )

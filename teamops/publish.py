@@ -9,7 +9,7 @@ from teamops.clients import clickup_client
 from teamops.config import Config
 from teamops.errors import ConfigError
 from teamops.integrations.clickup_docs import ClickUpDocs
-from teamops.messages import Message
+from teamops.messages import Message, data, link, rich
 from teamops.store.docs import last_clickup_doc, page_of, save_published
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def publish(db: Database, cfg: Config, row_id: int, title: str, content: str) ->
         kind="doc_published",
         key=f"doc_published:{doc_id}:{page_id}:{row_id}",
         title=f"New: {title}",
-        text=f"*{title}* is {action} in {cu.docs_name}.",
+        body=rich(link(title, url), f" is {action} in ", data(cu.docs_name), "."),
         fields={"doc": cu.docs_name},
         url=url,
     )

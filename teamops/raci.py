@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.clock import parse_iso
 from teamops.config import Config, RaciConfig
-from teamops.messages import Message
+from teamops.messages import Message, data, link, rich
 from teamops.store.database import transaction
 from teamops.store.outbox import save_message
 from teamops.store.people import leads, people, teams_of
@@ -167,8 +167,14 @@ def due_escalations(db: Reader, cfg: Config, now: datetime) -> list[Escalation]:
                 kind="escalation",
                 key=f"escalation:{key}:{since}:{level}",
                 title=f"Escalation level {level}: #{tid} blocked for {hours:.0f} h",
-                text=f"*{title}* has been blocked since {since} ({hours:.0f} h): {reason or 'no reason given'}. "
-                f"Escalated {who}.",
+                body=rich(
+                    link(title, url),
+                    f" has been blocked since {since} ({hours:.0f} h): ",
+                    data(reason) if reason else "no reason given",
+                    ". Escalated ",
+                    data(who),
+                    ".",
+                ),
                 fields={
                     "task": f"#{tid}",
                     "level": str(level),

@@ -11,7 +11,7 @@ from teamops.clock import parse_iso
 from teamops.config import WEEKDAYS, Config
 from teamops.errors import InvalidInput
 from teamops.integrations.webhooks import render
-from teamops.messages import Message
+from teamops.messages import Message, code, data, lines, rich
 from teamops.notify import queue
 from teamops.store.commits import day_totals
 from teamops.store.mastery import due_by
@@ -107,22 +107,24 @@ def plan_eod(
         if not (n or doing or stuck or due) and not cfg.reminders.send_when_empty:
             plan.skipped = "nothing to report ([reminders] send_when_empty = false)"
             continue
-        lines = []
+        rows = []
         commits_line = f"{n} commit{'s' if n != 1 else ''} today" if n else "No commits today"
         if n:
             commits_line += f" (+{adds or 0}/-{dels or 0} lines" + (f", {pts:g} AI points)" if pts else ")")
-        lines.append(commits_line + ".")
+        rows.append(rich(commits_line + "."))
         if doing:
-            lines.append("In progress: " + "; ".join(f"#{tid} {title}" for tid, title in doing[:10]) + ".")
+            items = [part for tid, title in doing[:10] for part in ("; ", f"#{tid} ", data(title))][1:]
+            rows.append(rich("In progress: ", *items, "."))
         # "Blocked for" as of the end of the day reported (today: now).
         as_of = min(now, parse_iso(end))
         for tid, title, since, reason in stuck[:10]:
             how_long = f"{_hours_since(since, as_of):.0f} h" if since else "a while"
-            lines.append(f"Blocked: #{tid} {title}, for {how_long}" + (f" ({reason})" if reason else "") + ".")
+            why = (" (", data(reason), ")") if reason else ()
+            rows.append(rich(f"Blocked: #{tid} ", data(title), f", for {how_long}", *why, "."))
         for _, title, due_date in due[:10]:
             when = "overdue since" if (due_date or "") < local.isoformat() else "due"
-            lines.append(f"Mastery: {title}, {when} {due_date}.")
-        lines.append(cfg.reminders.checkin_prompt)
+            rows.append(rich("Mastery: ", data(title), f", {when} {due_date}."))
+        rows.append(rich(data(cfg.reminders.checkin_prompt)))
         key = f"eod:{p.handle}:{local.isoformat()}"
         if force:
             key += f":again:{now.strftime('%Y%m%dT%H%M%SZ')}"
@@ -130,7 +132,7 @@ def plan_eod(
             kind="eod_reminder",
             key=key,
             title=f"End of day, {p.name or p.handle} ({local:%a %d %b})",
-            text="\n".join(lines),
+            body=lines(*rows),
             fields={
                 "commits today": str(n),
                 "AI points": f"{pts or 0:g}",
@@ -169,12 +171,13 @@ def plan_mastery(
         today = local.isoformat()
         overdue = [r for r in pending if r[2] and r[2] < today]
         upcoming = [r for r in pending if not (r[2] and r[2] < today)]
-        lines = []
+        rows = []
         for item_id, title, due_date, every in [*overdue, *upcoming][:15]:
             label = "OVERDUE " if due_date and due_date < today else ""
             repeat = f", every {every}" if every else ""
             detail = f" (due {due_date}{repeat})" if due_date else (f" (every {every})" if every else "")
-            lines.append(f"{label}#{item_id} {title}{detail}")
+            rows.append(rich(f"{label}#{item_id} ", data(title), detail))
+        rows.append(rich("Mark progress with ", code("teamops mastery done ID"), "."))
         key = f"mastery:{p.handle}:{year}-W{week:02d}"
         if force:
             key += f":again:{now.strftime('%Y%m%dT%H%M%SZ')}"
@@ -182,7 +185,7 @@ def plan_mastery(
             kind="mastery_reminder",
             key=key,
             title=f"Your growth plan this week, {p.name or p.handle}",
-            text="\n".join(lines) + "\nMark progress with `teamops mastery done ID`.",
+            body=lines(*rows),
             fields={"pending": str(len(pending)), "overdue": str(len(overdue)), "week": f"{year}-W{week:02d}"},
             people=[p.handle],
             severity="warning" if overdue else "info",

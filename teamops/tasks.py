@@ -10,7 +10,7 @@ from teamops.clock import now_iso
 from teamops.config import Config
 from teamops.errors import Findings, InvalidInput
 from teamops.handles import person_id
-from teamops.messages import Message
+from teamops.messages import Message, data, link, rich
 from teamops.raci import ROLE_NAMES, ROLES, RoleHolder, holders_of, violations
 from teamops.store import tasks as store
 from teamops.store.database import transaction
@@ -177,7 +177,9 @@ def _created_message(task_id: int, title: str, status: str, change: TaskChange, 
         kind="task_created",
         key=f"task_created:T-{task_id}",
         title=f"New task #{task_id}: {title}",
-        text=f"*{title}* — Responsible: {responsible}; Accountable: {accountable}.",
+        body=rich(
+            link(title, change.url), " — Responsible: ", data(responsible), "; Accountable: ", data(accountable), "."
+        ),
         fields={k: v for k, v in fields.items() if v},
         url=change.url,
         people=sorted({h.label for h in holders if h.role in ("R", "A")}),
@@ -242,7 +244,7 @@ def block_task(db: Database, cfg: Config, task_id: int, reason: str, actor: str 
         kind="task_blocked",
         key=f"task_blocked:{after['key']}:{after['blocked_since']}",
         title=f"Task #{task_id} is blocked",
-        text=f"*{after['title']}* is blocked: {reason.strip()}",
+        body=rich(link(after["title"], after["url"]), " is blocked: ", data(reason.strip())),
         fields={
             "task": f"#{task_id}",
             "reason": reason.strip(),

@@ -74,7 +74,7 @@ def blocked(n: int = 1) -> Message:
         kind="task_blocked",
         key=f"blocked:T-{n}:1",
         title=f"Task #{n} is blocked",
-        text="Waiting for the API keys from the vendor.",
+        body="Waiting for the API keys from the vendor.",
         fields={"task": f"#{n}", "accountable": "alice"},
         url=f"https://app.clickup.com/t/{n}",
         people=["alice"],
@@ -129,7 +129,7 @@ def test_discord_and_slack_limits_hold_for_huge_messages():
         kind="eod_reminder",
         key="k",
         title="T" * 500,
-        text="x" * 10_000,
+        body="x" * 10_000,
         fields={f"field {i}": "v" * 3000 for i in range(40)},
     )
     discord = render("discord", msg)
@@ -193,7 +193,7 @@ def test_a_hanging_receiver_times_out_and_fails_after_max_attempts(setup, receiv
     cfg, db = setup
     receivers.hang_s = 3
     receivers.script["slack"] = ["hang", "hang", "hang"]
-    queue(db, cfg.notify, Message(kind="eod_reminder", key="eod:alice:2026-11-24", title="EOD", text="check in"))
+    queue(db, cfg.notify, Message(kind="eod_reminder", key="eod:alice:2026-11-24", title="EOD", body="check in"))
     result = send_pending(db, cfg, sleep=Sleeps())
     assert result.failed == 1
     assert db.execute("SELECT attempts, last_error FROM outbox").fetchone() == (3, "no answer within 1 s")
@@ -201,7 +201,7 @@ def test_a_hanging_receiver_times_out_and_fails_after_max_attempts(setup, receiv
 
 def test_a_crash_after_the_post_repeats_one_delivery_with_the_same_key(setup, receivers):
     cfg, db = setup
-    queue(db, cfg.notify, Message(kind="eod_reminder", key="eod:bob:2026-11-24", title="EOD", text="check in"))
+    queue(db, cfg.notify, Message(kind="eod_reminder", key="eod:bob:2026-11-24", title="EOD", body="check in"))
     from teamops.integrations import webhooks
 
     def post_then_die(*args, **kwargs):
@@ -221,7 +221,7 @@ def test_queued_messages_survive_a_kill_before_sending(cli, isolated, receivers)
     write_config(isolated)
     cfg = load_config(None, env=__import__("os").environ)
     db = open_database(isolated / "teamops.db")
-    queue(db, cfg.notify, Message(kind="escalation", key="esc:T-9:1", title="Escalation", text="blocked 30 h"))
+    queue(db, cfg.notify, Message(kind="escalation", key="esc:T-9:1", title="Escalation", body="blocked 30 h"))
     db.conn.close()  # the queuing process ends here, as if killed
     res = cli("notify", "send")
     assert res.exit_code == 0, res.output

@@ -13,7 +13,7 @@ from teamops.cli.state import AppState, state
 from teamops.config import Config
 from teamops.errors import InvalidInput, ServiceError
 from teamops.integrations.webhooks import render
-from teamops.messages import Message
+from teamops.messages import Message, rich, strong
 from teamops.notify import queue, queue_and_deliver, resolve_channel, send_pending
 from teamops.store.database import now_iso
 from teamops.store.outbox import count_messages, messages
@@ -147,7 +147,7 @@ def test(
         kind="test",
         key=f"test:{channel}:{stamp}",
         title="teamops test message",
-        text=f"If you can read this, channel *{channel}* works.",
+        body=rich("If you can read this, channel ", strong(channel), " works."),
         fields={"channel": channel, "sent": stamp},
     )
     if dry_run:

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from teamops.integrations.formatting import discord_escape, discord_markdown, safe_url, slack_escape, slack_mrkdwn
 from teamops.messages import Message
 
 if TYPE_CHECKING:
@@ -39,52 +40,11 @@ def _cut(text: str, limit: int) -> str:
 
 
 def render(kind: str, msg: Message) -> dict[str, Any]:
-    """The JSON body for a channel kind, within that service's documented limits."""
+    """The JSON body for a channel kind, within that service's documented limits and text rules."""
     if kind == "slack":
-        blocks: list[dict[str, Any]] = [
-            {"type": "header", "text": {"type": "plain_text", "text": _cut(msg.title, 150), "emoji": True}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": _cut(msg.text, 3000)}},
-        ]
-        if msg.fields:
-            blocks.append(
-                {
-                    "type": "section",
-                    "fields": [
-                        {"type": "mrkdwn", "text": _cut(f"*{k}*\n{v}", 2000)} for k, v in list(msg.fields.items())[:10]
-                    ],
-                }
-            )
-        if msg.url:
-            blocks.append(
-                {
-                    "type": "actions",
-                    "elements": [
-                        {
-                            "type": "button",
-                            "text": {"type": "plain_text", "text": "Open"},
-                            "url": msg.url[:3000],
-                        }
-                    ],
-                }
-            )
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"teamops · {msg.kind}"}]})
-        return {"text": _cut(f"{msg.title}: {msg.text}", 4000), "blocks": blocks}
+        return _slack(msg)
     if kind == "discord":
-        embed: dict[str, Any] = {
-            "title": _cut(msg.title, 256),
-            "description": _cut(msg.text, 4096),
-            "color": DISCORD_COLORS.get(msg.severity, DISCORD_COLORS["info"]),
-            "fields": [
-                {"name": _cut(k, 256), "value": _cut(v or "-", 1024), "inline": len(v) < 40}
-                for k, v in list(msg.fields.items())[:25]
-            ],
-            "footer": {"text": f"teamops · {msg.kind}"},
-        }
-        if msg.url:
-            embed["url"] = msg.url
-        _fit_embed(embed)
-        # Data from commits and tasks must never ping @everyone or a role.
-        return {"content": _cut(msg.title, 2000), "embeds": [embed], "allowed_mentions": {"parse": []}}
+        return _discord(msg)
     if kind == "make":
         return {
             "kind": msg.kind,
@@ -111,6 +71,46 @@ def render(kind: str, msg: Message) -> dict[str, Any]:
             "severity": msg.severity,
         },
     }
+
+
+def _slack(msg: Message) -> dict[str, Any]:
+    """Blocks and the fallback text, with every value from data escaped (Slack decodes the entities)."""
+    title, body = slack_escape(msg.title), slack_mrkdwn(msg.spans)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _cut(title, 150), "emoji": True}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": _cut(body, 3000)}},
+    ]
+    if msg.fields:
+        fields = [
+            {"type": "mrkdwn", "text": _cut(f"*{slack_escape(k)}*\n{slack_escape(v)}", 2000)}
+            for k, v in list(msg.fields.items())[:10]
+        ]
+        blocks.append({"type": "section", "fields": fields})
+    url = safe_url(msg.url)
+    if url and len(url) <= 3000:
+        button = {"type": "button", "text": {"type": "plain_text", "text": "Open"}, "url": url}
+        blocks.append({"type": "actions", "elements": [button]})
+    kind = slack_escape(msg.kind)
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"teamops · {kind}"}]})
+    return {"text": _cut(f"{title}: {body}", 4000), "blocks": blocks}
+
+
+def _discord(msg: Message) -> dict[str, Any]:
+    """One embed; data escaped so it never formats, links or mentions, and mentions disabled outright."""
+    embed: dict[str, Any] = {
+        "title": _cut(discord_escape(msg.title), 256),
+        "description": _cut(discord_markdown(msg.spans), 4096),
+        "color": DISCORD_COLORS.get(msg.severity, DISCORD_COLORS["info"]),
+        "fields": [
+            {"name": _cut(discord_escape(k), 256), "value": _cut(discord_escape(v) or "-", 1024), "inline": len(v) < 40}
+            for k, v in list(msg.fields.items())[:25]
+        ],
+        "footer": {"text": f"teamops · {msg.kind}"},
+    }
+    if url := safe_url(msg.url):
+        embed["url"] = url
+    _fit_embed(embed)
+    return {"content": _cut(discord_escape(msg.title), 2000), "embeds": [embed], "allowed_mentions": {"parse": []}}
 
 
 def _fit_embed(embed: dict[str, Any]) -> None:

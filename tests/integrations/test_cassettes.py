@@ -67,13 +67,17 @@ def test_openai_chat_completion_shape_through_litellm():
 
 def test_webhook_payload_shapes_are_exactly_the_recorded_ones():
     from teamops.integrations.webhooks import post, render
-    from teamops.messages import Message
+    from teamops.messages import Message, data, link, rich
 
     msg = Message(
         kind="task_blocked",
         key="blocked:T-42:1",
         title="Task #42 is blocked",
-        text="*Migrate billing exports* is blocked: waiting for the vendor's API keys.",
+        body=rich(
+            link("Migrate billing exports", "https://app.clickup.com/t/86a0xyz"),
+            " is blocked: ",
+            data("waiting for the vendor's API keys."),
+        ),
         fields={"task": "#42", "accountable": "alice", "responsible": "bob", "blocked for": "26 h"},
         url="https://app.clickup.com/t/86a0xyz",
         people=["alice", "bob"],
