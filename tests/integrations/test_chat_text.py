@@ -64,7 +64,7 @@ def hostile_team(cli, isolated, monkeypatch):
         (isolated / "teamops.toml").write_text(
             f'[clickup]\napi_url = "{clickup.url}"\nteam_id = "9012345"\ndocs_parent = {{ id = "9012", type = "4" }}\n'
             f"{channels}[notify.routes]\n{routes}"
-            '[notify]\nmax_attempts = 1\n[jobs.broken]\nsteps = ["sync-commits --repo \'/no/<!channel> [x](https://evil.example)\'"]\n',
+            "[notify]\nmax_attempts = 1\n[jobs.broken]\nsteps = [\"sync-commits --repo '/no/<!channel> [x](https://evil.example)'\"]\n",
             encoding="utf-8",
         )
         yield receivers
@@ -117,9 +117,7 @@ def test_links_teamops_makes_stay_links_with_escaped_labels():
     assert slack == f"<{url}|&lt;!here&gt; [x](https://evil.example) a|b> is blocked: &lt;@U1&gt;"
     assert slack_controls(slack) == [f"{url}|&lt;!here&gt; [x](https://evil.example) a|b"]
     discord = render("discord", msg)["embeds"][0]
-    assert discord["description"] == (
-        rf"[\<!here> \[x\]\(https://evil.example\) a\|b]({url}) is blocked: \<\@U1>"
-    )
+    assert discord["description"] == (rf"[\<!here> \[x\]\(https://evil.example\) a\|b]({url}) is blocked: \<\@U1>")
     assert discord_active(discord["description"]) == [rf"[\<!here> \[x\]\(https://evil.example\) a\|b]({url})"]
     assert discord["url"] == url
 
