@@ -172,6 +172,14 @@ def _validate_clickup(cfg: Config, loader: Loader) -> None:
             raise loader.fail(f"clickup.status_map.{source}", f"maps to {target!r}, which tasks.statuses lacks")
     if cu.docs_parent and not {"id", "type"} <= set(cu.docs_parent):
         raise loader.fail("clickup.docs_parent", "needs id and type, e.g. { id = 90120000, type = 4 }")
+    # ClickUp's ids are numbers (its spec types them so); anything else would land in a URL path.
+    ids = {"clickup.team_id": [cu.team_id] if cu.team_id else []}
+    ids |= {"clickup.list_ids": cu.list_ids, "clickup.sprint_folder_ids": cu.sprint_folder_ids}
+    ids["clickup.docs_parent"] = [str(cu.docs_parent.get(k, "0")) for k in ("id", "type")] if cu.docs_parent else []
+    for key, values in ids.items():
+        for value in values:
+            if not str(value).isdigit() or not str(value).isascii():
+                raise loader.fail(key, f"has {value!r}: ClickUp ids are numbers, e.g. 901234567")
     for role in cu.raci_fields:
         if role not in ("responsible", "accountable", "consulted", "informed"):
             raise loader.fail(f"clickup.raci_fields.{role}", "must be responsible, accountable, consulted or informed")

@@ -57,6 +57,7 @@ class ClickUpTask:
     parent: str | None
     url: str | None
     archived: bool
+    locations: list[str] = field(default_factory=list)  # other lists the task was added to (ClickUp Sprints)
     assignees: list[dict[str, Any]] = field(default_factory=list)
     custom_fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # by lower-case name
 
@@ -66,6 +67,7 @@ class ClickUpTask:
         lst: dict[str, Any] = raw["list"] if isinstance(raw.get("list"), dict) else {}
         fields: list[Any] = raw["custom_fields"] if isinstance(raw.get("custom_fields"), list) else []
         assignees: list[Any] = raw["assignees"] if isinstance(raw.get("assignees"), list) else []
+        locations: list[Any] = raw["locations"] if isinstance(raw.get("locations"), list) else []
         return cls(
             id=str(raw["id"]),
             name=str(raw.get("name") or "(untitled)"),
@@ -82,6 +84,7 @@ class ClickUpTask:
             parent=str(raw["parent"]) if raw.get("parent") else None,
             url=raw.get("url") if isinstance(raw.get("url"), str) else None,
             archived=bool(raw.get("archived")),
+            locations=[str(x["id"]) for x in locations if isinstance(x, dict) and x.get("id")],
             assignees=[u for u in assignees if isinstance(u, dict)],
             custom_fields={str(cf.get("name") or "").strip().lower(): cf for cf in fields if isinstance(cf, dict)},
         )
@@ -120,9 +123,15 @@ class ClickUpClient:
     def close(self) -> None:
         self._http.close()
 
-    def get(self, path: str, params: list[tuple[str, Any]] | None = None, what: str = "a request") -> Any:
+    def get(
+        self,
+        path: str,
+        params: list[tuple[str, Any]] | None = None,
+        what: str = "a request",
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         """GET with retries; returns parsed JSON."""
-        return self.request("GET", path, params=params, what=what)
+        return self.request("GET", path, params=params, what=what, headers=headers)
 
     def request(
         self,
@@ -132,18 +141,28 @@ class ClickUpClient:
         params: list[tuple[str, Any]] | None = None,
         body: Any = None,
         what: str = "a request",
+        headers: dict[str, str] | None = None,
     ) -> Any:
-        """One call with retries; returns parsed JSON (None for an empty answer)."""
-        return self.policy.run(lambda attempt: self._attempt(method, path, params, body, what), what)
+        """One call with retries; returns parsed JSON (None for an empty answer).
+
+        A body goes as JSON, with the `Content-Type: application/json` every ClickUp body requires.
+        """
+        return self.policy.run(lambda attempt: self._attempt(method, path, params, body, what, headers), what)
 
     def _attempt(
-        self, method: str, path: str, params: list[tuple[str, Any]] | None, body: Any, what: str
+        self,
+        method: str,
+        path: str,
+        params: list[tuple[str, Any]] | None,
+        body: Any,
+        what: str,
+        headers: dict[str, str] | None,
     ) -> Verdict[Any]:
         """One try, classified: done, wait for the rate-limit window, back off, or fail (raised)."""
         self._pace(what)
         self.requests += 1
         try:
-            response = self._http.request(method, f"{self.base}{path}", params=params, json=body)
+            response = self._http.request(method, f"{self.base}{path}", params=params, json=body, headers=headers)
         except httpx.TimeoutException:
             return Verdict.again("timeout")
         except httpx.HTTPError as exc:
@@ -211,14 +230,33 @@ class ClickUpClient:
     def list_tasks(
         self, list_id: str, start_page: int = 0, **filters: Any
     ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-        """(page number, tasks) for a list, 100 a page, until `last_page` (or a short page)."""
+        """(page number, tasks) for a list, 100 a page, until `last_page` (or a short page).
+
+        Filters are the spec's Get Tasks parameters: archived, include_closed, include_timl, subtasks, ...
+        """
         yield from self._pages(f"/v2/list/{list_id}/task", f"tasks of list {list_id}", start_page, filters)
 
     def team_tasks(
         self, team_id: str, start_page: int = 0, **filters: Any
     ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-        """Workspace-wide task search: no `last_page` there, so a short page ends it."""
+        """Workspace-wide task search (Get Filtered Team Tasks): no `last_page` there, so a short page ends it.
+
+        It has no `archived` parameter: archived tasks are read list by list (`workspace_lists`).
+        """
         yield from self._pages(f"/v2/team/{team_id}/task", f"tasks of workspace {team_id}", start_page, filters)
+
+    def workspace_lists(self, team_id: str) -> list[str]:
+        """Every list of a workspace: each space's folderless lists and each folder's lists."""
+        ids: list[str] = []
+        spaces = self.get(f"/v2/team/{team_id}/space", [("archived", "false")], f"spaces of workspace {team_id}")
+        for space in _items(spaces, "spaces"):
+            sid = str(space["id"])
+            loose = self.get(f"/v2/space/{sid}/list", [("archived", "false")], f"lists of space {sid}")
+            ids += [str(x["id"]) for x in _items(loose, "lists")]
+            folders = self.get(f"/v2/space/{sid}/folder", [("archived", "false")], f"folders of space {sid}")
+            for folder in _items(folders, "folders"):
+                ids += [str(x["id"]) for x in self.folder_lists(str(folder["id"]))]
+        return list(dict.fromkeys(ids))
 
     def _pages(
         self, path: str, what: str, page: int, filters: dict[str, Any]
@@ -247,14 +285,26 @@ class ClickUpClient:
 
     def folder_lists(self, folder_id: str) -> list[dict[str, Any]]:
         data = self.get(f"/v2/folder/{folder_id}/list", [("archived", "false")], f"lists of folder {folder_id}")
-        return list(data.get("lists") or []) if isinstance(data, dict) else []
+        return _items(data, "lists")
 
     def time_in_status(self, task_ids: list[str]) -> dict[str, Any]:
         """Bulk time in status, 100 task ids a call."""
         found: dict[str, Any] = {}
         for i in range(0, len(task_ids), 100):
             chunk = task_ids[i : i + 100]
-            data = self.get("/v2/task/bulk_time_in_status/task_ids", [("task_ids", t) for t in chunk], "time in status")
+            # The spec marks Content-Type as a required header here, GET though it is.
+            data = self.get(
+                "/v2/task/bulk_time_in_status/task_ids",
+                [("task_ids", t) for t in chunk],
+                "time in status",
+                headers={"Content-Type": "application/json"},
+            )
             if isinstance(data, dict):
                 found.update(data)
         return found
+
+
+def _items(data: Any, key: str) -> list[dict[str, Any]]:
+    """The objects with an id under `key` in an answer, whatever else it holds."""
+    items = data.get(key) if isinstance(data, dict) else None
+    return [x for x in items or [] if isinstance(x, dict) and x.get("id")]

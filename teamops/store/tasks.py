@@ -281,12 +281,13 @@ def held_by(db: Reader, person_id: int, roles: tuple[str, ...], statuses: list[s
     ).fetchall()
 
 
-def stale_synced(db: Reader, list_id: str, pass_id: str) -> list[int]:
-    """Synced tasks of a list that a full pass did not see: moved out or deleted."""
+def stale_synced(db: Reader, list_id: str | None, pass_id: str) -> list[int]:
+    """Synced tasks of a list (or of the whole workspace) that a full pass did not see: moved out or deleted."""
+    in_list = "AND list_id = ? " if list_id is not None else ""
     rows = db.execute(
-        "SELECT id FROM tasks WHERE source = 'clickup' AND list_id = ? AND removed_at IS NULL "
+        f"SELECT id FROM tasks WHERE source = 'clickup' {in_list}AND removed_at IS NULL "
         "AND (sync_pass IS NULL OR sync_pass != ?)",
-        [list_id, pass_id],
+        [list_id, pass_id] if list_id is not None else [pass_id],
     )
     return [int(r[0]) for r in rows]
 

@@ -187,7 +187,8 @@ def to_synced(t: ClickUpTask, cfg: Config, people: _People, sprints: dict[str, s
         "points": points,
         "estimate_hours": hours(t.time_estimate_ms),
         "spent_hours": hours(t.time_spent_ms),
-        "sprint": sprints.get(t.list_id),
+        # A task added to a sprint list keeps its home list; the sprint list is one of its locations.
+        "sprint": next((sprints[x] for x in (t.list_id, *t.locations) if x in sprints), None),
         "due_date": date_from_ms(t.due_ms),
         "url": t.url,
     }
@@ -353,20 +354,44 @@ def _start_pass(db: Database, cfg: Config, kind: str, target: str, state: SyncSt
 def _read_pages(db: Database, cfg: Config, client: ClickUpClient, run: _Pass, state: SyncState, ctx: _Context) -> None:
     """Every page of the pass, each stored in one transaction with the page to resume at."""
     filters: dict[str, Any] = {"include_closed": True, "subtasks": True, "date_updated_gt": run.since}
-    for archived in [False, True] if run.full else [False]:
-        pages = client.list_tasks if run.kind == "list" else client.team_tasks
-        for page, tasks in pages(run.target, start_page=run.page if not archived else 0, archived=archived, **filters):
-            with transaction(db):
-                for raw in tasks:
-                    if isinstance(raw, dict) and "id" in raw:
-                        ctx.save(db, cfg, ClickUpTask.parse(raw), run.pass_id, state)
-                if not archived:
-                    state.details["page"] = page + 1
-                state.requests_used = client.requests
-                state.rate_limit_remaining = client.remaining
-                save_state(db, state)
-            if ctx.progress:
-                ctx.progress(len(tasks), None)
+    if run.kind == "list":
+        # Tasks in several lists (ClickUp Sprints) are only listed with include_timl.
+        pages = client.list_tasks(run.target, start_page=run.page, archived=False, include_timl=True, **filters)
+    else:
+        pages = client.team_tasks(run.target, start_page=run.page, **filters)
+    for page, tasks in pages:
+        _store_page(db, cfg, client, run, state, ctx, tasks, page + 1)
+    if not run.full:
+        return
+    # Archived tasks, on full passes only: the list endpoint takes `archived`; the workspace one does not,
+    # so a workspace is read list by list for them.
+    for list_id in [run.target] if run.kind == "list" else client.workspace_lists(run.target):
+        for _, tasks in client.list_tasks(list_id, archived=True, **filters):
+            _store_page(db, cfg, client, run, state, ctx, tasks, None)
+
+
+def _store_page(
+    db: Database,
+    cfg: Config,
+    client: ClickUpClient,
+    run: _Pass,
+    state: SyncState,
+    ctx: _Context,
+    tasks: list[Any],
+    resume_at: int | None,
+) -> None:
+    """One page in one transaction, with the page to resume at (pages of archived tasks are read again)."""
+    with transaction(db):
+        for raw in tasks:
+            if isinstance(raw, dict) and "id" in raw:
+                ctx.save(db, cfg, ClickUpTask.parse(raw), run.pass_id, state)
+        if resume_at is not None:
+            state.details["page"] = resume_at
+        state.requests_used = client.requests
+        state.rate_limit_remaining = client.remaining
+        save_state(db, state)
+    if ctx.progress:
+        ctx.progress(len(tasks), None)
 
 
 @dataclass
@@ -395,12 +420,11 @@ def _end_pass(db: Database, run: _Pass, state: SyncState, result: ClickUpResult)
     """After a full pass over a list, its tasks not seen are gone; then the cursor moves on."""
     with transaction(db):
         if run.full:
-            if run.kind == "list":
-                for task_id in task_store.stale_synced(db, run.target, run.pass_id):
-                    task_store.save_removed(
-                        db, task_id, Change(now_iso(), BY_CLICKUP, "clickup"), "moved out of the list or deleted"
-                    )
-                    result.removed += 1
+            scope = run.target if run.kind == "list" else None
+            why = "moved out of the list or deleted" if scope else "deleted, or out of the token's reach"
+            for task_id in task_store.stale_synced(db, scope, run.pass_id):
+                task_store.save_removed(db, task_id, Change(now_iso(), BY_CLICKUP, "clickup"), why)
+                result.removed += 1
             state.details["last_full_ms"] = run.started_ms
         state.status = "complete"
         state.cursor = str(max(int(state.cursor or 0), int(state.details.get("max_updated") or 0)))

@@ -135,6 +135,9 @@ def test_example_config_is_valid_and_documents_every_key(tmp_path):
         ('[[repos]]\ngithub = "not a repo"\n', 'repos[0].github must look like "owner/name"'),
         ('[github]\napi_url = "api.github.com"\n', "github.api_url must be an http(s) URL"),
         ("[github]\nmax_wait_s = 0\n", "github.max_wait_s must be from 1 to 86,400, got 0"),
+        ('[clickup]\nlist_ids = ["L1"]\n', "clickup.list_ids has 'L1': ClickUp ids are numbers"),
+        ('[clickup]\nteam_id = "90/../1"\n', "clickup.team_id has '90/../1': ClickUp ids are numbers"),
+        ('[clickup]\nsprint_folder_ids = ["9?x=1"]\n', "clickup.sprint_folder_ids has '9?x=1'"),
     ],
 )
 def test_github_config_errors(cli, isolated, toml, needle):

@@ -1,4 +1,8 @@
-"""A fake ClickUp v2 API on 127.0.0.1, faithful to the spec's shapes and paging, misbehaving on demand."""
+"""A fake ClickUp API (v2 tasks, v3 Docs) on 127.0.0.1, faithful to the spec's shapes and paging, misbehaving on demand.
+
+Every request it receives is checked against ClickUp's own OpenAPI files (tests/specs/clickup): a request the
+spec does not allow fails the test that made it, when the fake closes.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.openapi import check
 
 TOKEN = "pk_81234_FAKETOKENFAKETOKEN"
 
@@ -101,6 +107,8 @@ def make_task(
 class FakeClickUp:
     def __init__(self) -> None:
         self.lists: dict[str, list[dict[str, Any]]] = {}
+        self.timl: dict[str, list[dict[str, Any]]] = {}  # list id -> tasks added to it from another home list
+        self.violations: list[str] = []
         self.folders: dict[str, list[dict[str, Any]]] = {}
         self.team_id = "9012345"
         self.status_times: dict[str, Any] | None = {}
@@ -125,6 +133,8 @@ class FakeClickUp:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+        if exc[0] is None:
+            assert not self.violations, "requests ClickUp's spec does not allow:\n" + "\n".join(self.violations)
 
     def paths(self) -> list[str]:
         return [p for p, _, _ in self.log]
@@ -152,9 +162,12 @@ class FakeClickUp:
                 if fake.latency:
                     time.sleep(fake.latency)
                 parts = urlsplit(self.path)
-                query = parse_qs(parts.query)
+                query = parse_qs(parts.query, keep_blank_values=True)
                 length = int(self.headers.get("Content-Length") or 0)
                 payload = json.loads(self.rfile.read(length) or b"null") if length else None
+                problems = check(method, parts.path.removeprefix("/api"), query, dict(self.headers), payload)
+                with fake.lock:
+                    fake.violations += problems
                 if "/v3/" in parts.path:
                     with fake.lock:
                         fake.bodies.append((method, parts.path, payload))
@@ -275,7 +288,10 @@ class FakeClickUp:
                 {},
             )
         if segments[:2] == ["v2", "list"] and len(segments) == 4 and segments[3] == "task":
-            tasks = self._filter(self.lists.get(segments[2]), q)
+            home = self.lists.get(segments[2])
+            if home is not None and q.get("include_timl", ["false"])[0] == "true":
+                home = home + self.timl.get(segments[2], [])
+            tasks = self._filter(home, q)
             if tasks is None:
                 return 404, {"err": "List not found", "ECODE": "ITEM_013"}, {}
             chunk = tasks[page * 100 : (page + 1) * 100]
@@ -283,9 +299,21 @@ class FakeClickUp:
         if segments[:2] == ["v2", "team"] and len(segments) == 4 and segments[3] == "task":
             if segments[2] != self.team_id:
                 return 401, {"err": "Team not authorized", "ECODE": "OAUTH_027"}, {}
+            # Get Filtered Team Tasks has no `archived` parameter: it lists tasks that are not archived.
             every = [t for tasks in self.lists.values() for t in tasks]
-            tasks = self._filter(every, q) or []
+            tasks = self._filter(every, {**q, "archived": ["false"]}) or []
             return 200, {"tasks": tasks[page * 100 : (page + 1) * 100]}, {}
+        if segments[:2] == ["v2", "team"] and segments[3:] == ["space"]:
+            return 200, {"spaces": [{"id": "90130000001", "name": "Space", "private": False, "archived": False}]}, {}
+        if segments[:3] == ["v2", "space", "90130000001"] and segments[3:] == ["folder"]:
+            folders = [
+                {"id": f, "name": f"Folder {f}", "archived": False, "lists": ls} for f, ls in self.folders.items()
+            ]
+            return 200, {"folders": folders}, {}
+        if segments[:3] == ["v2", "space", "90130000001"] and segments[3:] == ["list"]:
+            in_folders = {str(x["id"]) for ls in self.folders.values() for x in ls}
+            loose = [{"id": lid, "name": f"List {lid}"} for lid in self.lists if lid not in in_folders]
+            return 200, {"lists": loose}, {}
         if segments[:2] == ["v2", "folder"] and len(segments) == 4 and segments[3] == "list":
             return 200, {"lists": self.folders.get(segments[2], [])}, {}
         if segments[:3] == ["v2", "task", "bulk_time_in_status"]:

@@ -27,7 +27,7 @@ STRANGER = user(99999, "Stranger", "who@elsewhere.org")
 
 def config(folder: Path, fake: FakeClickUp, extra: str = "") -> None:
     (folder / "teamops.toml").write_text(
-        f'[clickup]\napi_url = "{fake.url}"\nteam_id = "9012345"\nlist_ids = ["L1"]\n'
+        f'[clickup]\napi_url = "{fake.url}"\nteam_id = "9012345"\nlist_ids = ["901200000001"]\n'
         f'status_map = {{ "in progress" = "in_progress", "waiting on vendor" = "blocked" }}\n{extra}',
         encoding="utf-8",
     )
@@ -50,11 +50,11 @@ def fake(isolated, monkeypatch):
 
 
 def seed(fake: FakeClickUp) -> None:
-    fake.lists["L1"] = [
+    fake.lists["901200000001"] = [
         make_task(
             "t1",
             "Export invoices",
-            "L1",
+            "901200000001",
             status="in progress",
             status_type="custom",
             points=3,
@@ -66,7 +66,7 @@ def seed(fake: FakeClickUp) -> None:
         make_task(
             "t2",
             "Fix SSO login",
-            "L1",
+            "901200000001",
             status="waiting on vendor",
             status_type="custom",
             points="5",
@@ -78,13 +78,15 @@ def seed(fake: FakeClickUp) -> None:
         make_task(
             "t3",
             "Old cleanup",
-            "L1",
+            "901200000001",
             status="complete",
             status_type="closed",
             points=1.0,
             raci={"Responsible": [ALICE], "Accountable": [ALICE]},
         ),
-        make_task("t4", "Subtask of export", "L1", parent="t1", raci={"Responsible": [BOB], "Accountable": [ALICE]}),
+        make_task(
+            "t4", "Subtask of export", "901200000001", parent="t1", raci={"Responsible": [BOB], "Accountable": [ALICE]}
+        ),
     ]
     fake.status_times = {
         "t1": {
@@ -143,10 +145,10 @@ def test_incremental_sync_records_status_changes_as_events(cli, fake, isolated):
     seed(fake)
     cli("sync-tasks")
     before = len(fake.log)
-    fake.lists["L1"][0] = make_task(
+    fake.lists["901200000001"][0] = make_task(
         "t1",
         "Export invoices",
-        "L1",
+        "901200000001",
         status="complete",
         status_type="closed",
         points=3,
@@ -168,33 +170,81 @@ def test_incremental_sync_records_status_changes_as_events(cli, fake, isolated):
 
 
 def test_paging_last_page_and_team_search(cli, fake, isolated):
-    fake.lists["L1"] = [make_task(f"p{i}", f"Task {i}", "L1") for i in range(250)]
+    fake.lists["901200000001"] = [make_task(f"p{i}", f"Task {i}", "901200000001") for i in range(250)]
     res = cli("sync-tasks")
     assert "250 added" in res.stderr
     pages = [
-        qy["page"][0] for path, qy, _ in fake.log if path == "/api/v2/list/L1/task" and qy.get("archived") == ["false"]
+        qy["page"][0]
+        for path, qy, _ in fake.log
+        if path == "/api/v2/list/901200000001/task" and qy.get("archived") == ["false"]
     ]
     assert pages == ["0", "1", "2"]
     config(isolated, fake, "")
     (isolated / "teamops.toml").write_text(
-        (isolated / "teamops.toml").read_text().replace('list_ids = ["L1"]', "list_ids = []"), encoding="utf-8"
+        (isolated / "teamops.toml").read_text().replace('list_ids = ["901200000001"]', "list_ids = []"),
+        encoding="utf-8",
     )
     fake.log.clear()
     res = cli("sync-tasks", "--full")
     assert res.exit_code == 0, res.output
-    team_pages = [
-        qy["page"][0]
-        for path, qy, _ in fake.log
-        if path == "/api/v2/team/9012345/task" and qy.get("archived") == ["false"]
+    team = [qy for path, qy, _ in fake.log if path == "/api/v2/team/9012345/task"]
+    assert [qy["page"][0] for qy in team] == ["0", "1", "2"]  # no last_page there: a short page ends it
+    assert not any("archived" in qy for qy in team)  # not a parameter of Get Filtered Team Tasks
+
+
+def test_a_workspace_sync_is_incremental_and_finds_archived_tasks_list_by_list(cli, fake, isolated):
+    config(isolated, fake, "")
+    toml = isolated / "teamops.toml"
+    toml.write_text(toml.read_text().replace('list_ids = ["901200000001"]', "list_ids = []"), encoding="utf-8")
+    fake.lists["901200000001"] = [make_task("w1", "Open", "901200000001", updated=1_795_000_000_000)]
+    fake.lists["901200000002"] = [make_task("w2", "Shelved", "901200000002", archived=True)]
+    first = cli("sync-tasks")
+    assert first.exit_code == 0 and "2 added" in first.stderr, first.output
+    assert ("/api/v2/list/901200000002/task", "true") in [(p, qy.get("archived", [""])[0]) for p, qy, _ in fake.log]
+    fake.log.clear()
+    fake.lists["901200000001"].append(make_task("w3", "New", "901200000001", updated=1_795_000_100_000))
+    second = cli("sync-tasks")
+    assert second.exit_code == 0 and "1 added" in second.stderr, second.output
+    team = [qy for path, qy, _ in fake.log if path == "/api/v2/team/9012345/task"]
+    assert [qy["date_updated_gt"] for qy in team] == [
+        [str(1_795_000_000_000 - 300_000)]
+    ]  # the cursor, less the overlap
+    assert not [p for p, _, _ in fake.log if "/space" in p or "/list/" in p]  # archived tasks: full passes only
+    fake.lists["901200000001"] = [t for t in fake.lists["901200000001"] if t["id"] != "w3"]
+    full = cli("sync-tasks", "--full")
+    assert "1 removed" in full.stderr, full.stderr
+    # An archived task is kept out of reports like a removed one; w3 is gone from ClickUp altogether.
+    assert q(isolated / "teamops.db", "SELECT key FROM tasks WHERE removed_at IS NOT NULL ORDER BY key") == [
+        ("cu:w2",),
+        ("cu:w3",),
     ]
-    assert team_pages == ["0", "1", "2"]  # no last_page there: a short page ends it
+
+
+def test_tasks_added_to_a_sprint_list_from_their_home_list_are_found(cli, fake, isolated):
+    config(isolated, fake, 'sprint_folder_ids = ["901100000009"]\n')
+    fake.folders["901100000009"] = [
+        {"id": "901200000004", "name": "Sprint 4", "start_date": "1794268800000", "due_date": "1795392000000"}
+    ]
+    fake.lists["901200000001"] = []
+    fake.lists["901200000004"] = []
+    visitor = make_task("v1", "Planned from the backlog", "901200000077", points=3)
+    visitor["locations"] = [{"id": "901200000004", "name": "Sprint 4"}]
+    fake.timl["901200000004"] = [visitor]
+    res = cli("sync-tasks", env={"TEAMOPS_NOW": "2026-11-04T09:00:00Z"})
+    assert res.exit_code == 0, res.output
+    rows = json.loads(cli("task", "list", "-f", "json").stdout)["rows"]
+    assert [(r["title"], r["sprint"]) for r in rows] == [("Planned from the backlog", "Sprint 4")]
+    sprint_reads = [qy for p, qy, _ in fake.log if p == "/api/v2/list/901200000004/task"]
+    assert sprint_reads and all(
+        qy.get("include_timl") == ["true"] for qy in sprint_reads if qy["archived"] == ["false"]
+    )
 
 
 def test_moved_deleted_and_archived_tasks_are_marked(cli, fake, isolated):
     seed(fake)
     cli("sync-tasks")
-    fake.lists["L1"] = [t for t in fake.lists["L1"] if t["id"] != "t3"]
-    fake.lists["L1"][1]["archived"] = True
+    fake.lists["901200000001"] = [t for t in fake.lists["901200000001"] if t["id"] != "t3"]
+    fake.lists["901200000001"][1]["archived"] = True
     res = cli("sync-tasks", "--full")
     assert "2 removed" in res.stderr or ("1 removed" in res.stderr and "1 changed" in res.stderr), res.stderr
     removed = q(isolated / "teamops.db", "SELECT key FROM tasks WHERE removed_at IS NOT NULL ORDER BY key")
@@ -203,22 +253,22 @@ def test_moved_deleted_and_archived_tasks_are_marked(cli, fake, isolated):
 
 
 def test_sprint_lists_dates_and_late_commitment(cli, fake, isolated):
-    config(isolated, fake, 'sprint_folder_ids = ["F9"]\n')
-    fake.folders["F9"] = [
+    config(isolated, fake, 'sprint_folder_ids = ["901100000009"]\n')
+    fake.folders["901100000009"] = [
         {
-            "id": "S3",
+            "id": "901200000003",
             "name": "Sprint 3 (11/2 - 11/15)",
             "start_date": None,
             "due_date": None,
             "date_created": "1793000000000",
         },
-        {"id": "S4", "name": "Sprint 4", "start_date": "1794268800000", "due_date": "1795392000000"},
+        {"id": "901200000004", "name": "Sprint 4", "start_date": "1794268800000", "due_date": "1795392000000"},
     ]
-    fake.lists["L1"] = []
-    fake.lists["S3"] = [
-        make_task("s1", "Sprint work", "S3", points=5, raci={"Responsible": [BOB], "Accountable": [ALICE]})
+    fake.lists["901200000001"] = []
+    fake.lists["901200000003"] = [
+        make_task("s1", "Sprint work", "901200000003", points=5, raci={"Responsible": [BOB], "Accountable": [ALICE]})
     ]
-    fake.lists["S4"] = []
+    fake.lists["901200000004"] = []
     res = cli("sync-tasks", env={"TEAMOPS_NOW": "2026-11-04T09:00:00Z"})
     assert res.exit_code == 0, res.output
     assert "sprint 'Sprint 3 (11/2 - 11/15)' started: commitment of 1 task taken now — an estimate" in res.stderr
@@ -266,19 +316,19 @@ class Sleeps(list):
 
 def test_client_waits_for_429_reset_and_slows_down_before_zero():
     with FakeClickUp() as fake:
-        fake.lists["L1"] = [make_task("a", "A", "L1")]
+        fake.lists["901200000001"] = [make_task("a", "A", "901200000001")]
         sleeps = Sleeps()
         client = ClickUpClient(fake.url, TOKEN, sleep=sleeps)
         fake.faults = ["429"]
-        pages = list(client.list_tasks("L1", archived=False, include_closed=True))
+        pages = list(client.list_tasks("901200000001", archived=False, include_closed=True))
         assert len(pages[0][1]) == 1 and len(sleeps) == 1 and 0 < sleeps[0] <= 3
         fake.remaining = 2  # the next answer says 1 left: pace before the one after
         fake.reset_in = 5
-        list(client.list_tasks("L1"))
-        list(client.list_tasks("L1"))
+        list(client.list_tasks("901200000001"))
+        list(client.list_tasks("901200000001"))
         assert len(sleeps) == 2 and 3 <= sleeps[1] <= 7
         fake.faults = ["500", "bad_json"]
-        assert len(list(client.list_tasks("L1"))) == 1
+        assert len(list(client.list_tasks("901200000001"))) == 1
         with pytest.raises(ServiceError, match="more than"):
             ClickUpClient(fake.url, TOKEN, sleep=sleeps, max_wait_s=0.5).policy.wait(10, "x", "rate limit")
 
@@ -315,8 +365,9 @@ def test_real_task_json_fixtures_normalise(isolated):
 @pytest.mark.slow
 def test_kill_mid_sync_then_resume_matches_clean_run(tmp_path):
     with FakeClickUp() as fake:
-        fake.lists["L1"] = [
-            make_task(f"k{i}", f"Task {i}", "L1", points=i % 8, updated=1_795_000_000_000 + i) for i in range(1200)
+        fake.lists["901200000001"] = [
+            make_task(f"k{i}", f"Task {i}", "901200000001", points=i % 8, updated=1_795_000_000_000 + i)
+            for i in range(1200)
         ]
         fake.latency = 0.15
         env = {**os.environ, "CLICKUP_TOKEN": TOKEN}
