@@ -83,6 +83,7 @@ class AnalyzeResult:
     stopped_by_budget: int = 0
     dry_run: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # estimates made on part of a commit, and why
 
 
 class InvalidAnswer(ValueError):
@@ -238,6 +239,8 @@ def prepare_jobs(
             result.failures.append(f"{c.sha[:10]}: {exc}")
             yield _Job(c, [], -1)
             continue
+        if cut := getattr(files, "cut", ""):
+            result.notes.append(f"{c.sha[:10]}: {cut}")
         diff = budget_diff(files, max_diff_tokens, approx_tokens)
         messages = build_messages(c, diff.text)
         yield _Job(c, messages, count(messages[0]["content"] + messages[1]["content"]))

@@ -125,6 +125,8 @@ def _show_result(out: Output, opts: AnalyzeOptions, result: AnalyzeResult) -> No
     """One summary line (and JSON); failures are exit 4 since everything else is stored."""
     for failure in result.failures[1:20]:
         out.detail(f"  failed {failure}")
+    for note in result.notes[:20]:
+        out.message(f"  estimated on part of {note}")
     line = f"analyze ({opts.model}): {result.estimated:,} estimated, {result.cached:,} cached, {result.failed:,} failed"
     if opts.model != "heuristic":
         line += f"; {result.tokens_in:,} tokens in, {result.tokens_out:,} out, ${result.cost_usd:.4f}"

@@ -47,6 +47,27 @@ query($owner: String!, $name: String!, $oid: GitObjectID!, $cursor: String,
 """
 )
 SERVER_ERRORS = (500, 502, 503, 504)
+LISTED_PAGES = 10  # get-a-commit pages its files 300 at a time, up to 3,000
+LISTED_FILES = 3000
+
+
+class CommitFiles(list[tuple[str, str]]):
+    """A commit's (path, patch) pairs, with what was left out when GitHub could not give them all."""
+
+    def __init__(self, pairs: list[tuple[str, str]], cut: str = "") -> None:
+        super().__init__(pairs)
+        self.cut = cut
+
+
+def split_diff(text: str) -> list[tuple[str, str]]:
+    """(path, patch) pairs from a unified diff (git's format, as the diff media type returns it)."""
+    pairs: list[tuple[str, str]] = []
+    for part in ("\n" + text).split("\ndiff --git ")[1:]:
+        head, _, rest = part.partition("\n")
+        path = head.rsplit(" b/", 1)[-1]
+        hunks = rest.split("\n@@", 1)
+        pairs.append((path, "@@" + hunks[1] if len(hunks) == 2 else ""))
+    return pairs
 
 
 @dataclass
@@ -297,23 +318,46 @@ class GitHubClient:
                     found[node["oid"]] = node
         return found
 
-    def commit_files(self, repo: str, sha: str, max_files: int = 3000) -> list[dict[str, Any]]:
-        """A commit's files with patches (REST get-commit: 300 files a page, up to 3,000)."""
+    def commit_files(self, repo: str, sha: str, total: int | None = None) -> CommitFiles:
+        """A commit's files with patches, all of them when GitHub can give them.
+
+        Get-a-commit lists 300 files a page (per_page is documented up to 100, so it is left out to
+        get GitHub's own 300), with Link pages up to 3,000 files. A commit with more (or exactly
+        3,000, when its total is unknown) is read again as a unified diff (the diff media type); when
+        GitHub cannot make that either, the listed files are used and the cut is said.
+        """
         files: list[dict[str, Any]] = []
         page = 1
-        while len(files) < max_files:
+        while True:
             _, hdrs, data = self.request(
                 "GET",
                 f"/repos/{repo}/commits/{sha}",
-                params={"per_page": 300, "page": page},
+                params={"page": page} if page > 1 else None,
                 what=f"commit {sha[:10]} of {repo}",
             )
             batch = data.get("files", []) if isinstance(data, dict) else []
-            files.extend(batch)
-            if 'rel="next"' not in hdrs.get("link", "") or not batch:
+            files.extend(f for f in batch if isinstance(f, dict))
+            if 'rel="next"' not in hdrs.get("link", "") or not batch or page >= LISTED_PAGES:
                 break
             page += 1
-        return files[:max_files]
+        pairs = [(str(f.get("filename") or ""), str(f.get("patch") or "")) for f in files]
+        if len(files) < LISTED_FILES or (total is not None and total <= len(files)):
+            return CommitFiles(pairs)
+        try:
+            _, _, data = self.request(
+                "GET",
+                f"/repos/{repo}/commits/{sha}",
+                headers={"Accept": "application/vnd.github.diff"},
+                what=f"the diff of commit {sha[:10]} of {repo}",
+            )
+        except ServiceError as exc:
+            of = f" of its {total:,}" if total else ""
+            return CommitFiles(pairs, f"GitHub lists {len(files):,}{of} files and gave no whole diff ({exc.message})")
+        text = data.get("data") if isinstance(data, dict) else data
+        whole = split_diff(str(text or ""))
+        if len(whole) <= len(pairs):
+            return CommitFiles(pairs)
+        return CommitFiles(whole)
 
 
 def _parse(output: Any) -> tuple[Any, bool]:

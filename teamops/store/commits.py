@@ -251,6 +251,12 @@ def stored_shas(db: Reader, repo_id: int, candidates: list[str]) -> set[str]:
     return found
 
 
+def files_total(db: Reader, repo_id: int, sha: str) -> int | None:
+    """How many files a commit changed, as its source counted them (None when not known)."""
+    row = db.execute("SELECT files_changed FROM commits WHERE repo_id = ? AND sha = ?", [repo_id, sha]).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
 def has_commits(db: Reader, repo_id: int) -> bool:
     return db.execute("SELECT 1 FROM commits WHERE repo_id = ? LIMIT 1", [repo_id]).fetchone() is not None
 

@@ -16,6 +16,7 @@ from teamops.records import CommitRecord
 from teamops.store.commits import (
     commit_row,
     default_branch,
+    files_total,
     missing_parents,
     repo_source,
     save_commit_rows,
@@ -231,5 +232,5 @@ def commit_diff(db: Reader, repo_id: int, sha: str, client_factory: Any = None) 
             return repo.show_files(sha)
     if github and client_factory is not None:
         client = client_factory()
-        return [(f.get("filename", ""), f.get("patch") or "") for f in client.commit_files(github, sha)]
+        return client.commit_files(github, sha, files_total(db, repo_id, sha))
     raise ServiceError(f"no source for the diff of {sha[:10]}: no local clone has it and GitHub is not configured")

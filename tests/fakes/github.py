@@ -3,6 +3,10 @@
 It paginates like GitHub, counts requests and rate limit, answers conditional requests with 304, and
 misbehaves on demand: primary and secondary rate limits, GraphQL RATE_LIMITED, 5xx, 401, bad JSON and
 connections dropped mid-response.
+
+It holds requests to GitHub's documents: every GraphQL document is validated against GitHub's public
+schema, and REST parameters must stay within the documented limits; what breaks them fails the test
+when the fake closes.
 """
 
 from __future__ import annotations
@@ -16,6 +20,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from tests.support.graphql_schema import problems as graphql_problems
+
+# Get-a-commit: files come 300 a page (per_page is documented up to 100), 3,000 at most in all.
+FILES_PAGE = 300
+FILES_LISTED = 3000
 
 
 @dataclass
@@ -79,6 +89,9 @@ class FakeGitHub:
         self._orders: dict[tuple[str, ...], list[str]] = {}
         self.latency = 0.0
         self.log: list[tuple[str, str, int]] = []
+        self.violations: list[str] = []
+        self._shown: dict[str, str] = {}  # git show of a commit, read once for all its pages
+        self.diff_unavailable = False  # the diff media type answers 406, as GitHub does for huge diffs
         self.remaining = 5000
         self.reset_at = int(time.time()) + 3600
         self.lock = threading.Lock()
@@ -94,6 +107,8 @@ class FakeGitHub:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+        if exc[0] is None:
+            assert not self.violations, "requests GitHub's documents do not allow:\n" + "\n".join(self.violations)
 
     def refresh(self, name: str) -> None:
         """Re-read a repository after new commits were made in it."""
@@ -260,14 +275,30 @@ class FakeGitHub:
             else:
                 self._send(h, 200, sha.encode(), {"ETag": etag})
             return
-        self._send_commit(h, repo, sha, int(params.get("page", 1)), int(params.get("per_page", 300)))
+        if "vnd.github.diff" in h.headers.get("Accept", ""):
+            if self.diff_unavailable:
+                self._send(h, 406, {"message": "Sorry, this diff is unavailable.", "status": "406"})
+                return
+            diff = subprocess.run(
+                ["git", "-C", str(repo.path), "show", "--format=", "--patch", sha, "--"],
+                capture_output=True,
+                text=True,
+            ).stdout
+            self._send(h, 200, diff.encode(), {"Content-Type": "application/vnd.github.diff; charset=utf-8"})
+            return
+        if "per_page" in params and not 1 <= int(params["per_page"]) <= 100:
+            self.violations.append(f"get-a-commit with per_page={params['per_page']}: documented up to 100")
+        per_page = int(params.get("per_page", FILES_PAGE))
+        self._send_commit(h, repo, sha, int(params.get("page", 1)), per_page)
 
     def _send_commit(self, h: BaseHTTPRequestHandler, repo: ServedRepo, sha: str, page: int, per_page: int) -> None:
-        show = subprocess.run(
-            ["git", "-C", str(repo.path), "show", "--format=", "--patch", "--numstat", sha, "--"],
-            capture_output=True,
-            text=True,
-        ).stdout
+        show = self._shown.get(sha)
+        if show is None:
+            show = self._shown[sha] = subprocess.run(
+                ["git", "-C", str(repo.path), "show", "--format=", "--patch", "--numstat", sha, "--"],
+                capture_output=True,
+                text=True,
+            ).stdout
         numstat, _, patch_text = show.partition("\ndiff --git ")
         patches = {}
         for part in ("diff --git " + patch_text).split("\ndiff --git "):
@@ -292,10 +323,11 @@ class FakeGitHub:
                 }
             )
         node = repo.commits[sha]
+        files = files[:FILES_LISTED]
         chunk = files[(page - 1) * per_page : page * per_page]
         headers = {}
         if page * per_page < len(files):
-            headers["Link"] = f'<{self.url}/repos/x/y/commits/{sha}?per_page={per_page}&page={page + 1}>; rel="next"'
+            headers["Link"] = f'<{self.url}/repos/x/y/commits/{sha}?page={page + 1}>; rel="next"'
         self._send(
             h,
             200,
@@ -328,6 +360,12 @@ class FakeGitHub:
 
     def _graphql(self, h: BaseHTTPRequestHandler, payload: dict[str, Any]) -> None:
         query, variables = payload.get("query", ""), payload.get("variables") or {}
+        found_problems = graphql_problems(query, variables)
+        if found_problems:
+            with self.lock:
+                self.violations += [f"GraphQL: {p}" for p in found_problems]
+            self._send(h, 200, {"errors": [{"message": p} for p in found_problems]})
+            return
         name = f"{variables.get('owner')}/{variables.get('name')}"
         if name not in self.repos:
             self._send(

@@ -35,8 +35,8 @@ def test_history_head_and_commit_files_from_githubs_shapes():
         assert (spaceghost.additions_total, spaceghost.deletions_total, spaceghost.files_total) == (1, 1, 1)
         assert client.rate_remaining == 4998
         files = client.commit_files("octocat/Hello-World", spaceghost.sha)
-        assert [(f["filename"], f["additions"], f["deletions"]) for f in files] == [("README", 1, 1)]
-        assert files[0]["patch"].startswith("@@ -1 +1 @@")
+        assert [path for path, _ in files] == ["README"] and files.cut == ""
+        assert files[0][1].startswith("@@ -1 +1 @@")
         assert client.requests == 4
 
 

@@ -253,3 +253,60 @@ def test_kill_mid_backfill_then_resume_matches_clean_run(tmp_path):
         resumed_pages = sum(1 for _, p, _ in gh.log if p == "/graphql") - pages_before
         assert resumed_pages <= math.ceil((3000 - partial) / 100) + 1  # resumed at the cursor
     assert commits_table(killed) == commits_table(clean)
+
+
+@pytest.fixture(scope="module")
+def huge_commits(tmp_path_factory):
+    """A repository whose commits change 350 and 3,200 files: more than one page, more than GitHub lists."""
+    path = tmp_path_factory.mktemp("huge") / "huge"
+    git = ["git", "-C", str(path), "-c", "user.name=Dev", "-c", "user.email=dev@acme.io"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+    shas = []
+    for n, count in (("a", 350), ("b", 3200)):
+        folder = path / n
+        folder.mkdir()
+        for i in range(count):
+            (folder / f"f{i}.txt").write_text(f"{n} {i}\n")
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run(
+            [*git, "commit", "-q", "-m", f"{count} files"], check=True, env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"}
+        )
+        shas.append(subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip())
+    return path, shas
+
+
+def test_a_commit_with_more_than_300_files_gets_them_all_without_per_page(huge_commits):
+    path, (medium, _) = huge_commits
+    with FakeGitHub({"acme/huge": path}) as gh:
+        client = GitHubClient(gh.url, TOKEN)
+        files = client.commit_files("acme/huge", medium, 350)
+        assert len(files) == 350 and files.cut == "" and files[0][1].startswith("@@")
+        pages = [p for _, p, _ in gh.log if f"/commits/{medium}" in p]
+        assert len(pages) == 2 and "per_page" not in "".join(pages)  # GitHub's own 300 a page
+
+
+def test_more_than_3000_files_come_from_the_diff_or_the_cut_is_said(huge_commits):
+    path, (_, huge) = huge_commits
+    with FakeGitHub({"acme/huge": path}) as gh:
+        client = GitHubClient(gh.url, TOKEN)
+        whole = client.commit_files("acme/huge", huge, 3200)
+        assert len(whole) == 3200 and whole.cut == ""  # the 10 listed pages, then the diff media type
+        assert sorted(p for p, _ in whole)[:2] == ["b/f0.txt", "b/f1.txt"] and whole[0][1].startswith("@@")
+        gh.diff_unavailable = True
+        listed = client.commit_files("acme/huge", huge, 3200)
+        assert len(listed) == 3000
+        assert listed.cut.startswith("GitHub lists 3,000 of its 3,200 files and gave no whole diff")
+
+
+def test_analyze_says_when_an_estimate_saw_only_part_of_a_commit(huge_commits, cli, tmp_path):
+    from tests.fakes.openai import FakeOpenAI
+
+    path, (_, huge) = huge_commits
+    db = str(tmp_path / "gh.db")
+    with FakeGitHub({"acme/huge": path}) as gh, FakeOpenAI() as llm:
+        assert cli("--db", db, "sync-commits", "--repo", "acme/huge", env=env_for(gh)).exit_code == 0
+        gh.diff_unavailable = True
+        env = {**env_for(gh), "OPENAI_API_KEY": llm.key}
+        res = cli("--db", db, "analyze", "--model", "openai/gpt-4o-mini", "--api-base", llm.url, env=env)
+        assert res.exit_code == 0, res.output
+        assert f"estimated on part of {huge[:10]}: GitHub lists 3,000 of its 3,200 files" in res.stderr
