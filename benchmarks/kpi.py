@@ -74,7 +74,7 @@ def build(db_path: Path, commits: int, tasks: int, events: int) -> None:
     conn.execute("BEGIN")
     people = 40
     conn.executemany(
-        "INSERT INTO people (id, handle, name, team, created_at, updated_at) VALUES (?, ?, ?, ?, 'x', 'x')",
+        "INSERT INTO people (id, handle, given_name, team, created_at, updated_at) VALUES (?, ?, ?, ?, 'x', 'x')",
         [(i, f"dev{i}", f"Developer {i}", f"team{i % 5}") for i in range(1, people + 1)],
     )
     conn.execute("INSERT INTO repos (id, key, name, kind, created_at) VALUES (1, 'git:bench', 'bench', 'git', 'x')")

@@ -1,74 +1,103 @@
-"""Charts where a picture beats a table: plotext in the terminal, Mermaid xychart-beta in Markdown."""
+"""Charts where a picture beats a table: plotext in the terminal, Mermaid xychart-beta in Markdown.
+
+Both draw the same thing: bars for what is counted per period (committed points, points remaining
+so far), lines for what is compared with them (completed points, the ideal burndown).
+"""
 
 from __future__ import annotations
 
+import math
 import re
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+Series = dict[str, list[float | None]]
+LINE_MARKERS = ["•", "+", "x"]
+
+
+def wanted(fmt: str, tty: bool, asked: bool | None) -> bool:
+    """A chart goes with a table on a terminal; piped output gets one only when asked (--chart)."""
+    return fmt == "table" and (tty if asked is None else asked)
+
+
+def _short(label: str) -> str:
+    """2026-11-03 → 11-03: dates stay readable at ten ticks to a line."""
+    return label[5:] if re.fullmatch(r"\d{4}-\d{2}-\d{2}", label) else label
 
 
 def terminal_chart(
-    title: str, labels: list[str], series: dict[str, list[float | None]], color: bool, width: int = 78, height: int = 16
+    title: str,
+    labels: list[str],
+    bars: Series | None,
+    lines: Series,
+    color: bool,
+    width: int = 78,
+    height: int = 16,
 ) -> str:
-    """A line chart as text; None values end a line (days still to come)."""
+    """Bars and lines as text, with the legend under the plot (plotext's own would cover the data).
+
+    A None value is a day still to come: no bar, and the line stops there.
+    """
     import plotext as plt
 
     plt.clf()
     plt.plotsize(width, height)
     plt.theme("clear")
     xs = list(range(1, len(labels) + 1))
-    markers = ["hd", "dot", "sd"]
-    top = 0.0
-    for i, (name, values) in enumerate(series.items()):
+    top = max([v for s in [*(bars or {}).values(), *lines.values()] for v in s if v is not None], default=0.0)
+    legend = []
+    for name, values in (bars or {}).items():
+        plt.bar(xs, [v or 0 for v in values], width=0.5, marker="sd")
+        legend.append(f"█ {name}")
+    for i, (name, values) in enumerate(lines.items()):
         points = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None]
         if points:
-            plt.plot([p[0] for p in points], [p[1] for p in points], label=name, marker=markers[i % 3])
-            top = max(top, max(p[1] for p in points))
-    step = max(1, len(labels) // 10)
-    plt.xticks(xs[::step], [label[5:] if len(label) == 10 else label for label in labels[::step]])
-    plt.ylim(0, max(top * 1.05, 1))
+            marker = LINE_MARKERS[i % len(LINE_MARKERS)]
+            plt.plot([p[0] for p in points], [p[1] for p in points], marker=marker)
+            legend.append(f"{marker} {name}")
+    shown = [_short(label) for label in labels]
+    widest = max((len(s) for s in shown), default=1)
+    step = max(1, math.ceil(len(labels) / max(2, (width - 10) // (widest + 2))))
+    plt.xticks(xs[::step], shown[::step])
+    plt.ylim(0, max(top * 1.1, 1))
     plt.title(title)
-    text = str(plt.build())
+    text = str(plt.build()).rstrip("\n") + "\n" + "   ".join(legend) + "\n"
     return text if color else ANSI.sub("", text)
 
 
-def mermaid(
-    title: str,
-    labels: list[str],
-    lines: dict[str, list[float | None]],
-    bars: dict[str, list[float | None]] | None = None,
-    y_label: str = "Points",
-) -> str:
-    """A Mermaid `xychart-beta` block: GitHub renders it in job summaries and READMEs."""
-    values = [v for series in [*lines.values(), *(bars or {}).values()] for v in series if v is not None]
-    top = max(values, default=1) or 1
-    quoted = ", ".join(f'"{label}"' for label in labels)
+def _quoted(text: str) -> str:
+    """A Mermaid string: it has no escape for a double quote, so one becomes a single quote."""
+    return '"' + re.sub(r"[\x00-\x1f]+", " ", text).replace('"', "'") + '"'
+
+
+def mermaid(title: str, labels: list[str], bars: Series | None, lines: Series, y_label: str = "Points") -> str:
+    """A Mermaid `xychart-beta` block (GitHub renders it in job summaries and READMEs).
+
+    Every series has exactly one value per x-axis label, as Mermaid needs (a short one renders NaN):
+    a bar still to come is 0, so no bar is drawn; a line must be known everywhere it is drawn.
+    """
+    for name, values in [*(bars or {}).items(), *lines.items()]:
+        if len(values) != len(labels):
+            raise ValueError(f"series {name!r} has {len(values)} values for {len(labels)} labels")
+    for name, values in lines.items():
+        if any(v is None for v in values):
+            raise ValueError(f"line {name!r} has unknown values: draw it as bars")
+    known = [v for s in [*(bars or {}).values(), *lines.values()] for v in s if v is not None]
+    top = max(known, default=1) or 1
     out = [
         "```mermaid",
         "xychart-beta",
-        f'    title "{title}"',
-        f"    x-axis [{quoted}]",
-        f'    y-axis "{y_label}" 0 --> {round(top * 1.1 + 0.5)}',
+        f"    title {_quoted(title)}",
+        f"    x-axis [{', '.join(_quoted(label) for label in labels)}]",
+        f"    y-axis {_quoted(y_label)} 0 --> {math.ceil(top * 1.1)}",
     ]
-    for series in (bars or {}).values():
-        out.append(f"    bar [{', '.join(_num(v) for v in _known(series))}]")
-    for series in lines.values():
-        out.append(f"    line [{', '.join(_num(v) for v in _known(series))}]")
-    legend = ", ".join([*(f"bars: {n}" for n in bars or {}), *(f"line {i + 1}: {n}" for i, n in enumerate(lines))])
-    out.append("```")
-    out.append(f"_{legend}_")
+    out += [f"    bar [{', '.join(_num(v) for v in values)}]" for values in (bars or {}).values()]
+    out += [f"    line [{', '.join(_num(v) for v in values)}]" for values in lines.values()]
+    legend = [f"bars: {n}" for n in bars or {}] + [f"line: {n}" for n in lines]
+    out += ["```", f"_{'; '.join(legend)}_"]
     return "\n".join(out) + "\n"
 
 
-def _known(series: list[float | None]) -> list[float | None]:
-    """Days still to come are left off the end, rather than drawn as zero."""
-    end = len(series)
-    while end and series[end - 1] is None:
-        end -= 1
-    return series[:end]
-
-
 def _num(value: float | None) -> str:
-    if value is None:
+    if value is None or not math.isfinite(value):
         return "0"
     return f"{value:g}"

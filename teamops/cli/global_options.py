@@ -54,7 +54,14 @@ def _options() -> list[TyperOption]:
 
 
 def finish(command: Any) -> Any:
-    """A built command made whole: global options added, help escaped; a group's children as they load."""
+    """A built command made whole: global options added, help escaped; a group's children as they load.
+
+    Once per command object: commands built once are shared by every run in a process, and escaping
+    twice would double the backslashes each time (in a long-lived process, without end).
+    """
+    if getattr(command, "_teamops_finished", False):
+        return command
+    command._teamops_finished = True
     taken = {opt for param in command.params for opt in getattr(param, "opts", [])}
     for option in _options():
         if not taken & set(option.opts):

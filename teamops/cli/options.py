@@ -43,6 +43,10 @@ NoSendOpt = Annotated[
     bool, typer.Option("--no-send", help="Queue the notifications; deliver later with `notify send`.")
 ]
 SprintOpt = Annotated[str | None, typer.Option("--sprint", help="A sprint (default: the active or last one).")]
+ChartOpt = Annotated[
+    bool | None,
+    typer.Option("--chart/--no-chart", help="Draw the chart under the table (default: only on a terminal)."),
+]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would happen; change and send nothing.")]
 
 

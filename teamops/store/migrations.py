@@ -19,6 +19,12 @@ def migration(fn: Migration) -> Migration:
     return fn
 
 
+def _search_index(db: Database, table: str, column: str) -> None:
+    """External-content FTS5, declared as sqlite-utils' enable_fts writes it: `content="table"` is how
+    Datasette finds a table's search. The rowid is the table's INTEGER PRIMARY KEY id."""
+    db.execute(f'CREATE VIRTUAL TABLE "{table}_fts" USING FTS5 ("{column}", content="{table}")')
+
+
 @migration
 def m001_people_and_identities(db: Database) -> None:
     db.execute(
@@ -119,10 +125,9 @@ def m002_repos_commits_sync_state(db: Database) -> None:
 
 @migration
 def m003_commit_message_search(db: Database) -> None:
-    # External-content FTS5 named the way Datasette detects. New rows are indexed in bulk by
-    # save_commits inside each batch's transaction (about 3x faster than a per-row trigger);
-    # deletes and message edits stay exact through triggers.
-    db.execute("CREATE VIRTUAL TABLE commits_fts USING fts5(message, content='commits', content_rowid='id')")
+    # New rows are indexed in bulk by save_commits inside each batch's transaction (about 3x faster
+    # than a per-row trigger); deletes and message edits stay exact through triggers.
+    _search_index(db, "commits", "message")
     db.execute(
         """
         CREATE TRIGGER commits_ad AFTER DELETE ON commits BEGIN
@@ -304,7 +309,7 @@ def _m006_roles_events_escalations(db: Database) -> None:
 
 
 def _m006_task_search(db: Database) -> None:
-    db.execute("CREATE VIRTUAL TABLE tasks_fts USING fts5(title, content='tasks', content_rowid='id')")
+    _search_index(db, "tasks", "title")
     db.execute(
         "CREATE TRIGGER tasks_ai AFTER INSERT ON tasks BEGIN "
         "INSERT INTO tasks_fts (rowid, title) VALUES (new.id, new.title); END"
@@ -484,3 +489,26 @@ def m015_outbox_claims(db: Database) -> None:
     # so overlapping senders never deliver it twice and a killed one's claims expire.
     db.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
     db.execute("ALTER TABLE outbox ADD COLUMN claimed_until REAL")
+
+
+@migration
+def m016_datasette_search_and_labels(db: Database) -> None:
+    # Search declared so Datasette sees it (older files said content='commits', which it does not
+    # detect): rebuilt from the content tables; the triggers on them stay.
+    for table, column in (("commits", "message"), ("tasks", "title")):
+        row = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", [f"{table}_fts"]).fetchone()
+        if row and f'content="{table}"' not in row[0]:
+            db.execute(f"DROP TABLE {table}_fts")
+            _search_index(db, table, column)
+            db.execute(f"INSERT INTO {table}_fts ({table}_fts) VALUES ('rebuild')")
+    # Datasette labels a foreign key with the target's `name` or `title` column: a person without a
+    # name shows their handle, a commit its subject line, a job run its job and step.
+    db.execute("ALTER TABLE people RENAME COLUMN name TO given_name")
+    db.execute("ALTER TABLE people ADD COLUMN name TEXT GENERATED ALWAYS AS (coalesce(given_name, handle)) VIRTUAL")
+    db.execute(
+        "ALTER TABLE commits ADD COLUMN title TEXT GENERATED ALWAYS AS "
+        "(substr(message, 1, instr(message || char(10), char(10)) - 1)) VIRTUAL"
+    )
+    db.execute(
+        "ALTER TABLE job_runs ADD COLUMN title TEXT GENERATED ALWAYS AS (job || coalesce(': ' || step, '')) VIRTUAL"
+    )

@@ -27,7 +27,7 @@ class PersonRow:
     active: bool
 
 
-SELECT = "SELECT id, handle, name, timezone, team, is_lead, active FROM people"
+SELECT = "SELECT id, handle, given_name, timezone, team, is_lead, active FROM people"
 
 
 def _person(row: Any) -> PersonRow:
@@ -84,12 +84,13 @@ def save_person(
     row = db.execute("SELECT id FROM people WHERE handle = ?", [handle]).fetchone()
     if row is not None:
         db.execute(
-            "UPDATE people SET name = ?, timezone = ?, team = ?, is_lead = ?, active = ?, updated_at = ? WHERE id = ?",
+            "UPDATE people SET given_name = ?, timezone = ?, team = ?, is_lead = ?, active = ?, updated_at = ? "
+            "WHERE id = ?",
             [*values, row[0]],
         )
         return int(row[0])
     cur = db.execute(
-        "INSERT INTO people (name, timezone, team, is_lead, active, updated_at, handle, source, created_at) "
+        "INSERT INTO people (given_name, timezone, team, is_lead, active, updated_at, handle, source, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [*values, handle, source, now],
     )
@@ -160,7 +161,7 @@ def identities_by_person(db: Reader) -> dict[int, dict[str, list[str]]]:
 
 def handles_by_id(db: Reader) -> dict[int, tuple[str, str | None, str | None]]:
     """id → (handle, name, team) of everyone."""
-    return {int(r[0]): (r[1], r[2], r[3]) for r in db.execute("SELECT id, handle, name, team FROM people")}
+    return {int(r[0]): (r[1], r[2], r[3]) for r in db.execute("SELECT id, handle, given_name, team FROM people")}
 
 
 # -- ClickUp users ------------------------------------------------------------------------------------

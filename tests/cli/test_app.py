@@ -257,3 +257,11 @@ def test_doctor_with_a_github_repository_and_clickup(cli, isolated, make_repo):
         cu.team_id = "111"
         wrong = cli("doctor", env=env)
         assert wrong.exit_code == 1 and "not in workspace 9012345" in wrong.stdout
+
+
+def test_help_stays_the_same_however_many_times_a_process_runs_commands(cli):
+    # Commands are built once per process and shared: their help must be escaped once, not per run.
+    first = cli("sync-tasks", "--help").stdout
+    for _ in range(10):
+        cli("sync-tasks", "--help")
+    assert cli("sync-tasks", "--help").stdout == first and "\\\\" not in first

@@ -99,12 +99,14 @@ def test_summary_and_formats(cli, sprint):
     assert data["sprint"]["say_do"] == 1.1 and data["sprint"]["scope_changes"] == 3
     assert data["cycle_time"]["cycle_time"]["median_days"] == 1.62
     md = cli("kpi", "burndown", "-f", "markdown", env=sprint).stdout
-    assert "```mermaid\nxychart-beta" in md and "line [10, 10, 7, 10, 13, 13, 13, 11, 11, 11, 3, 3]" in md
+    assert "```mermaid\nxychart-beta" in md and "bar [10, 10, 7, 10, 13, 13, 13, 11, 11, 11, 3, 3]" in md
     assert "line [9, 8, 7, 6, 5, 5, 5, 4, 3, 2, 1, 0]" in md
     vel_md = cli("kpi", "velocity", "-f", "markdown", env=sprint).stdout
     assert "bar [10]" in vel_md and "line [11]" in vel_md
-    table = cli("kpi", "burndown", env=sprint).stdout
-    assert "Burndown: S1" in table and "┤" in table  # the terminal chart
+    piped = cli("kpi", "burndown", env=sprint).stdout
+    assert "Burndown: S1" in piped and "┤" not in piped  # no chart when piped, unless asked for
+    table = cli("kpi", "burndown", "--chart", env=sprint).stdout
+    assert "┤" in table and "█ remaining   • ideal" in table  # the terminal chart, its legend below it
     csv_text = cli("kpi", "cycle-time", "-f", "csv", env=sprint).stdout
     assert csv_text.splitlines()[1] == "cycle_time,2,1.62,2.0,1.62"
     summary = cli("kpi", env=sprint)

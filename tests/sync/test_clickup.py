@@ -345,7 +345,7 @@ def test_real_task_json_fixtures_normalise(isolated):
     cfg = load_config(None, env={})
     cfg.clickup.raci_fields = {"responsible": "Assigned Reviewer", "accountable": "Drop Down", "informed": "Labels"}
     db = open_database(isolated / "t.db")
-    db.execute("INSERT INTO people (handle, name, created_at, updated_at) VALUES ('opt', 'Option 1', 'x', 'x')")
+    db.execute("INSERT INTO people (handle, given_name, created_at, updated_at) VALUES ('opt', 'Option 1', 'x', 'x')")
     db.execute("INSERT INTO identities (person_id, kind, value) VALUES (1, 'name', 'option 1')")
     people = _People(db)
     spec = json.loads((CLICKUP / "spec-v2_GetTasks_example.json").read_text())["tasks"][0]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from teamops.cli.charts import mermaid, terminal_chart
-from teamops.cli.options import FormatOpt, SprintOpt, fmt_value
+from teamops.cli.charts import Series, mermaid, terminal_chart, wanted
+from teamops.cli.options import ChartOpt, FormatOpt, SprintOpt, fmt_value
 from teamops.cli.output import Column, Output, Report
 from teamops.cli.state import AppState, state
 from teamops.clock import now
@@ -14,16 +14,16 @@ from teamops.store.sprints import current_sprint
 from teamops.wording import count, number
 
 
-def burndown_cmd(ctx: typer.Context, sprint: SprintOpt = None, fmt: FormatOpt = None) -> None:
+def burndown_cmd(ctx: typer.Context, sprint: SprintOpt = None, fmt: FormatOpt = None, chart: ChartOpt = None) -> None:
     """Remaining points per day of a sprint against the ideal line; scope changes listed.
 
     Example: teamops kpi burndown --sprint "Sprint 7" --format markdown
     """
     st = state(ctx)
-    render_burndown(st, st.output(fmt_value(fmt)), sprint)
+    render_burndown(st, st.output(fmt_value(fmt)), sprint, chart)
 
 
-def render_burndown(st: AppState, out: Output, sprint: str | None) -> None:
+def render_burndown(st: AppState, out: Output, sprint: str | None, chart: bool | None = None) -> None:
     """The burndown of a sprint (default: the active or last one) in the output's format, with its chart."""
     name = sprint or current_sprint(st.reader)
     if name is None:
@@ -49,14 +49,16 @@ def render_burndown(st: AppState, out: Output, sprint: str | None) -> None:
         footer=burndown_footer(data),
     )
     labels = [d.date for d in data.days]
-    series = {"remaining": [d.remaining for d in data.days], "ideal": [d.ideal for d in data.days]}
+    # Remaining as bars: days still to come have none (a line cannot have gaps in Mermaid).
+    bars = {"remaining": [d.remaining for d in data.days]}
+    lines: Series = {"ideal": [d.ideal or 0.0 for d in data.days]}
     if out.fmt == "markdown":
         out.stdout.write(out.markdown(report))
-        out.stdout.write(mermaid(f"Burndown {name}", [label[5:] for label in labels], series) + "\n")
+        out.stdout.write(mermaid(f"Burndown {name}", [label[5:] for label in labels], bars, lines) + "\n")
         return
     out.report(report)
-    if out.fmt == "table":
-        out.stdout.write(terminal_chart(f"Burndown: {name}", labels, series, out.color) + "\n")
+    if wanted(out.fmt, out.tty, chart):
+        out.stdout.write(terminal_chart(f"Burndown: {name}", labels, bars, lines, out.color) + "\n")
 
 
 def burndown_footer(data: Burndown) -> str:

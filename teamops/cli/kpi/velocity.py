@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from teamops.cli.charts import mermaid, terminal_chart
+from teamops.cli.charts import Series, mermaid, terminal_chart, wanted
 from teamops.cli.kpi.window import LastOpt, window
-from teamops.cli.options import FormatOpt, PersonOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
+from teamops.cli.options import ChartOpt, FormatOpt, PersonOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.clock import now
@@ -45,6 +45,7 @@ def velocity_cmd(
     team: TeamOpt = None,
     person: PersonOpt = None,
     fmt: FormatOpt = None,
+    chart: ChartOpt = None,
 ) -> None:
     """Committed vs completed points per sprint and the mean velocity; per ISO week without sprints.
 
@@ -97,11 +98,16 @@ def velocity_cmd(
         },
         empty="no finished work yet: sprints or done tasks are needed",
     )
+    # Sprints: committed as bars, completed as a line; weeks: completed as bars. The same in both charts.
+    lines: Series = {}
+    if "committed" in series:
+        bars, lines = {"committed": series["committed"]}, {"completed": [v or 0.0 for v in series["completed"]]}
+    else:
+        bars = {"completed": series["completed"]}
     if out.fmt == "markdown" and rows:
         out.stdout.write(out.markdown(report))
-        bars = {"committed": series["committed"]} if "committed" in series else {}
-        out.stdout.write(mermaid("Velocity", labels, {"completed": series["completed"]}, bars) + "\n")
+        out.stdout.write(mermaid("Velocity", labels, bars, lines) + "\n")
         return
     out.report(report)
-    if out.fmt == "table" and rows:
-        out.stdout.write(terminal_chart("Velocity", labels, series, out.color) + "\n")
+    if rows and wanted(out.fmt, out.tty, chart):
+        out.stdout.write(terminal_chart("Velocity", labels, bars, lines, out.color) + "\n")
