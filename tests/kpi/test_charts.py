@@ -58,12 +58,18 @@ def test_a_series_that_does_not_fit_the_labels_is_refused():
 
 def test_terminal_chart_legend_sits_under_the_plot_and_dates_are_short():
     labels = [f"2026-11-{d:02d}" for d in range(2, 16)]
-    text = terminal_chart("Burndown", labels, {"remaining": [8.0] * 6 + [None] * 8}, {"ideal": [8.0 - i * 0.6 for i in range(14)]}, color=False)
+    text = terminal_chart(
+        "Burndown",
+        labels,
+        {"remaining": [8.0] * 6 + [None] * 8},
+        {"ideal": [8.0 - i * 0.6 for i in range(14)]},
+        color=False,
+    )
     rows = text.rstrip("\n").splitlines()
     assert rows[-1] == "█ remaining   • ideal"  # below the plot, never over the data
     assert not any("remaining" in r or "ideal" in r for r in rows[:-1])
     axis = next(r for r in rows if "11-02" in r)
-    assert "2026-" not in axis and "11-14" in axis or "11-15" in axis
+    assert "2026-" not in axis and ("11-14" in axis or "11-15" in axis)
 
 
 def test_charts_only_on_a_terminal_unless_asked(cli, midway):

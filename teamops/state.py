@@ -1,0 +1,218 @@
+"""The database kept between CI runs: a snapshot on a git branch (durable) and in a cache folder (fast).
+
+Each save has a generation, one more than the state it started from. Restore takes the newest of the
+branch and the cache; save pushes only if the branch still holds the state this run restored
+(`--force-with-lease`), so a run never replaces a newer state with an older one.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from teamops.clock import now_iso
+from teamops.errors import ConfigError, InvalidInput, ServiceError
+
+SNAPSHOT = "teamops.db.gz"
+META = "state.json"
+GITHUB_FILE_LIMIT = 100 * 1024 * 1024  # GitHub refuses a pushed file over 100 MB
+
+
+@dataclass
+class StateMeta:
+    """What a saved state says about itself."""
+
+    generation: int
+    saved_at: str
+    sha256: str
+    bytes: int
+    run: str = ""
+
+
+@dataclass
+class Lease:
+    """What a restore found: the branch commit to push over, and the generation the run started from."""
+
+    branch_commit: str  # "" when the branch did not exist
+    generation: int
+    source: str  # "branch", "cache" or "new"
+
+
+def lease_path(db: Path) -> Path:
+    return db.with_name(db.name + ".state.json")
+
+
+def _git(
+    repo: Path, *args: str, input_bytes: bytes | None = None, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    proc = subprocess.run(["git", "-C", str(repo), *args], input=input_bytes, capture_output=True, env=env)
+    if check and proc.returncode != 0:
+        raise ServiceError(f"git {args[0]} failed: {proc.stderr.decode(errors='replace').strip()[:300]}")
+    return proc
+
+
+def _branch_state(repo: Path, remote: str, branch: str) -> tuple[str, StateMeta | None]:
+    """The branch's commit and state, fetched from the remote ('' and None when there is none yet)."""
+    fetched = _git(
+        repo,
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        "--depth=1",
+        remote,
+        f"+refs/heads/{branch}:refs/teamops/{branch}",
+        check=False,
+    )
+    if fetched.returncode != 0:
+        err = fetched.stderr.decode(errors="replace")
+        if "couldn't find remote ref" in err or "could not find remote ref" in err.lower():
+            return "", None
+        raise ServiceError(f"could not fetch the state branch {branch!r} from {remote}: {err.strip()[:300]}")
+    commit = _git(repo, "rev-parse", f"refs/teamops/{branch}").stdout.decode().strip()
+    meta = _git(repo, "show", f"refs/teamops/{branch}:{META}", check=False)
+    return commit, _meta(meta.stdout) if meta.returncode == 0 else None
+
+
+def _meta(raw: bytes) -> StateMeta | None:
+    try:
+        data = json.loads(raw)
+        return StateMeta(
+            int(data["generation"]),
+            str(data["saved_at"]),
+            str(data["sha256"]),
+            int(data["bytes"]),
+            str(data.get("run", "")),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _cache_state(cache: Path | None) -> StateMeta | None:
+    if cache is None or not (cache / META).is_file() or not (cache / SNAPSHOT).is_file():
+        return None
+    return _meta((cache / META).read_bytes())
+
+
+def _unpack(packed: bytes, meta: StateMeta, db: Path) -> None:
+    """Write a snapshot to the database path after checking it is the one its metadata names."""
+    if hashlib.sha256(packed).hexdigest() != meta.sha256:
+        raise InvalidInput(f"the saved state (generation {meta.generation}) does not match its checksum")
+    tmp = db.with_name(db.name + ".restoring")
+    tmp.write_bytes(gzip.decompress(packed))
+    conn = sqlite3.connect(tmp)
+    try:
+        ok = conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
+    if not ok:
+        tmp.unlink()
+        raise InvalidInput(f"the saved state (generation {meta.generation}) is not a sound SQLite file")
+    os.replace(tmp, db)
+
+
+def restore(db: Path, repo: Path, *, remote: str, branch: str, cache: Path | None, force: bool = False) -> Lease:
+    """Put the newest saved state at `db`: the branch's or the cache's, whichever has the higher generation."""
+    if db.exists() and not force:
+        raise ConfigError(f"{db} exists: restoring would replace it", "use --force to replace it with the saved state")
+    commit, on_branch = _branch_state(repo, remote, branch)
+    cached = _cache_state(cache)
+    # A tie goes to the cache: the same state, already on disk.
+    if cached is not None and (on_branch is None or cached.generation >= on_branch.generation):
+        assert cache is not None
+        _unpack((cache / SNAPSHOT).read_bytes(), cached, db)
+        lease = Lease(commit, cached.generation, "cache")
+    elif on_branch is not None:
+        packed = _git(repo, "show", f"refs/teamops/{branch}:{SNAPSHOT}").stdout
+        _unpack(packed, on_branch, db)
+        lease = Lease(commit, on_branch.generation, "branch")
+    else:
+        lease = Lease(commit, 0, "new")
+    lease_path(db).write_text(json.dumps(asdict(lease)), encoding="utf-8")
+    return lease
+
+
+def snapshot(db: Path) -> bytes:
+    """A consistent, compact copy of the database (a killed run's WAL is recovered first), gzipped."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "snapshot.db"
+        conn = sqlite3.connect(db)
+        try:
+            conn.execute("VACUUM INTO ?", [str(copy)])
+        finally:
+            conn.close()
+        return gzip.compress(copy.read_bytes(), compresslevel=6, mtime=0)
+
+
+def save(db: Path, repo: Path, *, remote: str, branch: str, cache: Path | None, push: bool = True) -> StateMeta:
+    """Save the database as the next generation: into the cache folder, then onto the branch if it is unchanged."""
+    if not db.exists():
+        raise ConfigError(f"{db} does not exist: nothing to save")
+    try:
+        lease = Lease(**json.loads(lease_path(db).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"no restore recorded for {db} ({type(exc).__name__})", "run `teamops state restore` first"
+        ) from None
+    packed = snapshot(db)
+    meta = StateMeta(
+        lease.generation + 1,
+        now_iso(),
+        hashlib.sha256(packed).hexdigest(),
+        len(packed),
+        os.environ.get("GITHUB_RUN_ID", ""),
+    )
+    meta_bytes = (json.dumps(asdict(meta), indent=2) + "\n").encode()
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / SNAPSHOT).write_bytes(packed)
+        (cache / META).write_bytes(meta_bytes)
+    if not push:
+        return meta
+    if len(packed) > GITHUB_FILE_LIMIT:
+        raise ServiceError(
+            f"the state is {len(packed) / 1e6:,.0f} MB compressed, over GitHub's 100 MB per file: not pushed",
+            "see docs/deploy.md (state size) for a release asset or a self-hosted runner instead",
+        )
+    blob = _git(repo, "hash-object", "-w", "--stdin", input_bytes=packed).stdout.decode().strip()
+    meta_blob = _git(repo, "hash-object", "-w", "--stdin", input_bytes=meta_bytes).stdout.decode().strip()
+    tree_text = f"100644 blob {blob}\t{SNAPSHOT}\n100644 blob {meta_blob}\t{META}\n".encode()
+    tree = _git(repo, "mktree", input_bytes=tree_text).stdout.decode().strip()
+    env = {
+        "GIT_AUTHOR_NAME": "teamops",
+        "GIT_AUTHOR_EMAIL": "teamops@localhost",
+        "GIT_COMMITTER_NAME": "teamops",
+        "GIT_COMMITTER_EMAIL": "teamops@localhost",
+    }
+    message = f"teamops state, generation {meta.generation}".encode()
+    commit = subprocess.run(
+        ["git", "-C", str(repo), "commit-tree", tree], input=message, capture_output=True, env={**os.environ, **env}
+    )
+    if commit.returncode != 0:
+        raise ServiceError(f"git commit-tree failed: {commit.stderr.decode(errors='replace').strip()[:300]}")
+    new = commit.stdout.decode().strip()
+    lease_ref = f"--force-with-lease=refs/heads/{branch}:{lease.branch_commit}"
+    pushed = _git(repo, "push", "--quiet", lease_ref, remote, f"{new}:refs/heads/{branch}", check=False)
+    if pushed.returncode != 0:
+        err = pushed.stderr.decode(errors="replace")
+        if "stale info" in err or "rejected" in err or "fetch first" in err:
+            raise ServiceError(
+                f"the state branch {branch!r} moved since this run restored it: a newer state was saved; "
+                f"this run's (generation {meta.generation}) was not pushed",
+                "runs that share the state must be in one concurrency group (see docs/deploy.md)",
+            )
+        raise ServiceError(f"could not push the state branch {branch!r}: {err.strip()[:300]}")
+    lease_path(db).write_text(json.dumps(asdict(Lease(new, meta.generation, lease.source))), encoding="utf-8")
+    return meta
+
+
+def describe(meta: StateMeta) -> str:
+    size = f"{meta.bytes / 1e6:,.1f} MB" if meta.bytes >= 1e6 else f"{max(1, round(meta.bytes / 1e3))} kB"
+    return f"generation {meta.generation}, {size} compressed, saved {meta.saved_at}"
