@@ -98,6 +98,10 @@ def plan_eod(
         if local.weekday() not in working:
             plan.skipped = f"{local:%A} is not a working day"
             continue
+        after = cfg.reminders.eod_after
+        if after and day is None and not force and f"{now.astimezone(tz):%H:%M}" < after:
+            plan.skipped = f"not {after} yet there ({now.astimezone(tz):%H:%M}); a later run sends it"
+            continue
         start, end = day_bounds(local, tz)
         n, pts, adds, dels = day_totals(db, p.id, start, end)
         doing = [(r[0], r[1]) for r in held_by(db, p.id, ("R",), active)]

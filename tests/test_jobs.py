@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -14,10 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from teamops.jobs import job_lock
-from tests.support.paths import FIXTURES, ROOT
 from tests.support.synth import build_repo
 
 BIN = Path(sys.executable).parent
@@ -168,74 +165,3 @@ def test_step_summary_is_appended(make_repo, isolated, cli, monkeypatch):
     assert text.startswith("# earlier content\n")
     assert "## teamops job `nightly`: ok" in text and "| `analyze` | ok |" in text
     assert "### Team summary" in text
-
-
-WORKFLOWS = sorted((ROOT / "jobs" / "github").glob("*.yml"))
-
-
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
-def test_workflows_pass_actionlint(path):
-    exe = shutil.which("actionlint", path=str(BIN)) or shutil.which("actionlint")
-    assert exe, "actionlint is part of the test extras"
-    res = subprocess.run([exe, "-no-color", str(path)], capture_output=True, text=True)
-    assert res.returncode == 0, res.stdout + res.stderr
-
-
-def test_push_workflow_run_steps_in_order(make_repo, tmp_path):
-    """Every `run:` of the push workflow, in order, as Actions would run it (but the install step)."""
-    repo = make_repo("checkout")
-    sha1 = repo.commit(
-        "Add export", {"src/export.py": "".join(f"{i}\n" for i in range(30))}, author=("Octo Cat", "octo@acme.io")
-    )
-    payload = json.loads((FIXTURES / "github-webhooks" / "push" / "with-new-branch.payload.json").read_text())
-    payload["commits"][0]["id"] = sha1
-    payload["head_commit"]["id"] = sha1
-    payload["after"] = sha1
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps(payload))
-    summary = tmp_path / "summary.md"
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_EVENT_NAME": "push",
-        "GITHUB_WORKSPACE": str(repo.path),
-        "GITHUB_STEP_SUMMARY": str(summary),
-        "GITHUB_TOKEN": "",
-        "OPENAI_API_KEY": "",
-    }
-    workflow = yaml.safe_load((ROOT / "jobs" / "github" / "teamops-push.yml").read_text())
-    ran = []
-    for step in workflow["jobs"]["ingest"]["steps"]:
-        script = step.get("run")
-        if not script or "pip install" in script:
-            continue
-        step_env = {k: ("" if "${{" in str(v) else str(v)) for k, v in (step.get("env") or {}).items()}
-        res = subprocess.run(
-            ["bash", "-e", "-c", script],
-            cwd=tmp_path,
-            env={**env, **step_env},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert res.returncode == 0, f"{step.get('name')}: {res.stderr}"
-        ran.append(step.get("name"))
-    assert ran == ["Ingest the push", "Estimate the new commits", "Job summary"]
-    conn = sqlite3.connect(tmp_path / "teamops.db")
-    assert conn.execute("SELECT sha, additions, stats_missing FROM commits").fetchall() == [(sha1, 30, 0)]
-    assert conn.execute("SELECT COUNT(*) FROM estimates").fetchone() == (1,)
-    conn.close()
-    assert "Commit activity" in summary.read_text()
-
-
-def test_nightly_workflow_and_systemd_units_call_real_commands():
-    nightly = yaml.safe_load((ROOT / "jobs" / "github" / "teamops-nightly.yml").read_text())
-    runs_ = [s["run"] for s in nightly["jobs"]["nightly"]["steps"] if "run" in s]
-    assert "teamops job run nightly --wait" in runs_
-    assert nightly["concurrency"]["group"] and nightly[True]["workflow_dispatch"]["inputs"]["since"] is not None
-    service = (ROOT / "jobs" / "systemd" / "teamops-nightly.service").read_text()
-    assert "ExecStart=/srv/teamops/.venv/bin/teamops job run nightly --wait" in service
-    assert "OnCalendar=" in (ROOT / "jobs" / "systemd" / "teamops-nightly.timer").read_text()
-    cron = (ROOT / "jobs" / "crontab.example").read_text()
-    assert "teamops --quiet job run nightly" in cron and "TZ=" in cron and "1-5" in cron

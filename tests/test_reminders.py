@@ -209,3 +209,21 @@ def test_edges(cli, team, isolated):
     toml.write_text(toml.read_text().replace("[reminders]\n", "[reminders]\nsend_when_empty = false\n"))
     res = cli("remind", "eod", "--person", "anna", env=at("2026-11-25T16:30:00Z"))
     assert "skipped, nothing to report" in res.stderr
+
+
+def test_eod_after_makes_an_hourly_schedule_right_in_every_zone(cli, team, isolated):
+    toml = isolated / "teamops.toml"
+    toml.write_text(toml.read_text() + 'eod_after = "17:30"\n', encoding="utf-8")  # inside [reminders]
+    # 16:00 UTC: 17:00 in Berlin (too early), 01:00 the next day in Tokyo (Thursday, also too early).
+    early = cli("remind", "eod", env=at("2026-11-25T16:00:00Z"))
+    assert "anna (2026-11-25, Europe/Berlin): skipped, not 17:30 yet there (17:00)" in early.stderr, early.stderr
+    # Each hour after that: Anna once at 16:30 UTC; Kenji once his Thursday reaches 17:30 (08:30 UTC).
+    for hour in ("16:30", "17:30", "18:30"):
+        cli("remind", "eod", env=at(f"2026-11-25T{hour}:00Z"))
+    for hour in ("07:30", "08:30", "09:30"):
+        cli("remind", "eod", env=at(f"2026-11-26T{hour}:00Z"))
+    keys = [k for _, k, ch, _ in outbox(isolated) if ch in ("team", "tokyo")]
+    assert keys == ["eod:anna:2026-11-25", "eod:kenji:2026-11-26"]
+    toml.write_text(toml.read_text().replace('eod_after = "17:30"', 'eod_after = "5pm"'), encoding="utf-8")
+    res = cli("remind", "eod")
+    assert res.exit_code == 3 and "reminders.eod_after must be a local time as HH:MM" in res.stderr

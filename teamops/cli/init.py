@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from teamops.store.database import open_database
 def render_config(db_path: str, repo_path: str | None, branch: str | None) -> str:
     """A small starting config: the store, one repository, and pointers to the example."""
     lines = [
-        "# teamops configuration; every key is documented in teamops.toml.example.",
+        "# teamops configuration; every key is documented in teamops.toml.example, written beside it.",
         "",
         "[store]",
         f'path = "{db_path}"',
@@ -73,9 +74,17 @@ def init(
         if repo_path:
             branch = typer.prompt("Branch", default=branch or "main") or None
     target.write_text(render_config(db_path, repo_path, branch), encoding="utf-8")
+    example = target.with_name("teamops.toml.example")
+    if not example.exists():  # the reference the new file points to, from the installed package
+        example.write_text(
+            files("teamops").joinpath("teamops.toml.example").read_text(encoding="utf-8"), encoding="utf-8"
+        )
     db_file = Path(db_path) if Path(db_path).is_absolute() else target.parent / db_path
     open_database(db_file).conn.close()
-    out.message(f"wrote {target} and created {db_file}; next: teamops sync-commits && teamops kpi")
+    nxt = "teamops sync-commits && teamops kpi"
+    if not repo_path:
+        nxt = f'add a [[repos]] entry to {target} (path = "..." or github = "owner/name"), then {nxt}'
+    out.message(f"wrote {target} and {example.name}, created {db_file}; next: {nxt}")
 
 
 def register(app: typer.Typer) -> None:

@@ -167,6 +167,8 @@ class RemindersConfig:
     """End-of-day and personal-mastery reminders: whose clock, what to ask, where to send."""
 
     default_timezone: str = "UTC"
+    # "HH:MM": no end-of-day reminder before this local time, so an hourly schedule suits every zone.
+    eod_after: str = ""
     send_when_empty: bool = True
     checkin_prompt: str = "What did you finish today, what is next, and is anything in your way?"
     team_channels: dict[str, list[str]] = field(default_factory=dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from teamops.config.schema import (
@@ -96,6 +97,9 @@ def validate(cfg: Config, loader: Loader) -> None:
     _validate_tasks(cfg, loader)
     _validate_clickup(cfg, loader)
     check_timezone(cfg.reminders.default_timezone, lambda msg: loader.fail("reminders.default_timezone", msg))
+    after = cfg.reminders.eod_after
+    if after and not (re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", after)):
+        raise loader.fail("reminders.eod_after", f'must be a local time as HH:MM (e.g. "17:30"), got {after!r}')
     for team, channels in cfg.reminders.team_channels.items():
         for name in channels:
             if name not in cfg.notify.channels:

@@ -152,6 +152,12 @@ class GitRepo:
             parts[0] for line in out.stdout.splitlines() if len(parts := line.split()) == 2 and parts[1] == "commit"
         }
 
+    def shallow_commits(self) -> int | None:
+        """How many commits a shallow clone has (None when the history is whole)."""
+        if self._run("rev-parse", "--is-shallow-repository", check=False).stdout.strip() != "true":
+            return None
+        return int(self._run("rev-list", "--count", "HEAD", check=False).stdout.strip() or 0)
+
     def current_branch(self) -> str:
         """The checked-out branch name, or HEAD when detached (as in CI checkouts)."""
         if self._branch:

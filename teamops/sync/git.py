@@ -15,6 +15,7 @@ from teamops.store.commits import BATCH_SIZE, has_commits, repo_by_path, save_co
 from teamops.store.database import transaction
 from teamops.store.sync_state import SyncState, load_state, save_state
 from teamops.sync.result import SyncResult
+from teamops.wording import count
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -52,7 +53,18 @@ def sync_git_repo(
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> SyncResult:
-    """Pull new commits of a local clone; unchanged branches cost one `git rev-parse`."""
+    """Pull new commits of a local clone; unchanged branches cost one `git rev-parse`.
+
+    A shallow clone is refused: its history ends at the graft, and syncing it would store only what
+    it has as if that were all.
+    """
+    shallow = repo.shallow_commits()
+    if shallow is not None:
+        raise InvalidInput(
+            f"{repo.root} is a shallow clone ({count(shallow, 'commit')}): a sync would store only those",
+            "fetch the whole history first: `git fetch --unshallow` (in GitHub Actions: actions/checkout "
+            "with `fetch-depth: 0`), or sync from the API with --repo owner/name",
+        )
     started = time.monotonic()
     repo_id, display = local_repo_row(db, repo, name)
     result = SyncResult(repo=display)

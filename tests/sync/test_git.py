@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 from pathlib import Path
 
 from tests.conftest import lines
@@ -239,3 +240,20 @@ def test_unchanged_repository_costs_one_git_call(make_repo, tmp_path):
     assert "up to date" in again.stderr
     calls = log.read_text().splitlines()
     assert len(calls) == 1 and " rev-parse " in f" {calls[0]} "
+
+
+def test_a_shallow_clone_is_refused_with_the_fix(cli, make_repo, tmp_path):
+    origin = make_repo("origin")
+    for i in range(3):
+        origin.commit(f"change {i}", {"a.txt": f"{i}\n"})
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth=1", f"file://{origin.path}", str(shallow)], check=True)
+    res = cli("sync-commits", "--repo", str(shallow))
+    assert res.exit_code == 5 and "is a shallow clone (1 commit): a sync would store only those" in res.stderr
+    assert "git fetch --unshallow" in res.stderr and "fetch-depth: 0" in res.stderr
+    db = Path.cwd() / "teamops.db"
+    if db.exists():  # nothing stored
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM commits").fetchone() == (0,)
+    subprocess.run(["git", "-C", str(shallow), "fetch", "-q", "--unshallow"], check=True)
+    assert "synced 3 new commits" in cli("sync-commits", "--repo", str(shallow)).stderr
