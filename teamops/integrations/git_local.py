@@ -65,11 +65,14 @@ def _git_env() -> dict[str, str]:
 class GitRepo:
     """A local clone, addressed by its top-level folder."""
 
-    def __init__(self, root: Path, branch: str | None = None, head: str | None = None) -> None:
+    def __init__(
+        self, root: Path, branch: str | None = None, head: str | None = None, shallow: bool | None = None
+    ) -> None:
         self.root = root
         # What one `rev-parse` at open time learned, so an unchanged repo costs a single git call.
         self._branch = branch
         self._head = head
+        self._shallow = shallow
 
     @classmethod
     def open(cls, path: Path) -> GitRepo:
@@ -78,7 +81,17 @@ class GitRepo:
             raise InvalidInput(f"{path} does not exist", "give --repo a folder inside a git clone")
         try:
             out = subprocess.run(
-                ["git", "-C", str(path), "rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD"],
+                [
+                    "git",
+                    "-C",
+                    str(path),
+                    "rev-parse",
+                    "--show-toplevel",
+                    "--is-shallow-repository",
+                    "HEAD",
+                    "--abbrev-ref",
+                    "HEAD",
+                ],
                 capture_output=True,
                 text=True,
                 env=_git_env(),
@@ -92,9 +105,10 @@ class GitRepo:
                 f"{path} is not a git repository",
                 "run teamops inside a clone, or pass --repo PATH or --repo owner/name",
             )
-        if out.returncode == 0 and len(lines) == 3:
-            return cls(Path(lines[0]), branch=lines[2], head=lines[1])
-        return cls(Path(lines[0]))  # an empty repository: no HEAD commit yet
+        shallow = lines[1] == "true" if len(lines) > 1 else None
+        if out.returncode == 0 and len(lines) == 4:
+            return cls(Path(lines[0]), branch=lines[3], head=lines[2], shallow=shallow)
+        return cls(Path(lines[0]), shallow=shallow)  # an empty repository: no HEAD commit yet
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         try:
@@ -154,7 +168,9 @@ class GitRepo:
 
     def shallow_commits(self) -> int | None:
         """How many commits a shallow clone has (None when the history is whole)."""
-        if self._run("rev-parse", "--is-shallow-repository", check=False).stdout.strip() != "true":
+        if self._shallow is None:
+            self._shallow = self._run("rev-parse", "--is-shallow-repository", check=False).stdout.strip() == "true"
+        if not self._shallow:
             return None
         return int(self._run("rev-list", "--count", "HEAD", check=False).stdout.strip() or 0)
 
