@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import tempfile
@@ -43,6 +44,23 @@ class Lease:
     branch_commit: str  # "" when the branch did not exist
     generation: int
     source: str  # "branch", "cache" or "new"
+
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$")
+
+
+def check_args(repo: Path, remote: str, branch: str, cache: Path | None) -> None:
+    """Names as git takes them, and paths without the bytes no file name may hold."""
+    for what, value in (("--branch", branch), ("--remote", remote)):
+        if not NAME_RE.match(value) or ".." in value or value.endswith((".lock", "/", ".")):
+            raise InvalidInput(f"{what} {value[:80]!r} is not a git branch or remote name")
+    for what, path in (("--repo", repo), ("--cache-dir", cache)):
+        if path is not None and "\0" in str(path):
+            raise InvalidInput(f"{what} {str(path)[:80]!r} is not a path")
+    if not (repo / ".git").exists() and _git(repo, "rev-parse", "--git-dir", check=False).returncode != 0:
+        raise InvalidInput(
+            f"{repo} is not a git checkout", "run in the checkout whose remote keeps the state, or pass --repo"
+        )
 
 
 def lease_path(db: Path) -> Path:
@@ -120,6 +138,7 @@ def _unpack(packed: bytes, meta: StateMeta, db: Path) -> None:
 
 def restore(db: Path, repo: Path, *, remote: str, branch: str, cache: Path | None, force: bool = False) -> Lease:
     """Put the newest saved state at `db`: the branch's or the cache's, whichever has the higher generation."""
+    check_args(repo, remote, branch, cache)
     if db.exists() and not force:
         raise ConfigError(f"{db} exists: restoring would replace it", "use --force to replace it with the saved state")
     commit, on_branch = _branch_state(repo, remote, branch)
@@ -153,6 +172,7 @@ def snapshot(db: Path) -> bytes:
 
 def save(db: Path, repo: Path, *, remote: str, branch: str, cache: Path | None, push: bool = True) -> StateMeta:
     """Save the database as the next generation: into the cache folder, then onto the branch if it is unchanged."""
+    check_args(repo, remote, branch, cache)
     if not db.exists():
         raise ConfigError(f"{db} does not exist: nothing to save")
     try:

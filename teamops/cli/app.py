@@ -60,6 +60,7 @@ COMMANDS = {
     "notify": "notify:app",
     "job": "job:app",
     "config": "config_cmd:app",
+    "deploy": "deploy:app",
     "state": "state_cmd:app",
 }
 

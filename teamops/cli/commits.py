@@ -18,6 +18,7 @@ from teamops.errors import InvalidInput
 from teamops.sync.push import describe, ingest_event
 from teamops.sync.result import SyncResult
 from teamops.sync.targets import sync_all, sync_targets
+from teamops.wording import count
 
 
 def summary_line(r: SyncResult) -> str:
@@ -30,10 +31,11 @@ def summary_line(r: SyncResult) -> str:
             extra += f", {r.rate_limit_remaining:,} left"
     if not r.branches:
         return f"{r.repo}: no commits yet (empty repository)"
+    deployed = f"; {count(r.deployments, 'deployment')} new or changed" if r.deployments else ""
     if r.unchanged:
-        return f"{where}: up to date, 0 new commits ({r.seconds:.1f} s{extra})"
+        return f"{where}: up to date, 0 new commits ({r.seconds:.1f} s{extra}){deployed}"
     noun = "commit" if r.new == 1 else "commits"
-    return f"synced {r.new:,} new {noun} from {where} in {r.seconds:.1f} s{extra and f' ({extra[2:]})'}"
+    return f"synced {r.new:,} new {noun} from {where} in {r.seconds:.1f} s{extra and f' ({extra[2:]})'}{deployed}"
 
 
 def sync_commits(
@@ -95,7 +97,7 @@ def sync_commits(
     targets = sync_targets(st.config, repo, branch)
     client = github_client(st.config) if any(t.kind == "github" for t in targets) else None
     results = []
-    for result in sync_all(st.db, targets, client, out.progress, since=lo, until=hi, full=full):
+    for result in sync_all(st.db, targets, client, out.progress, since=lo, until=hi, full=full, cfg=st.config):
         results.append(result)
         for line in result.details:
             out.detail(f"  {line}")

@@ -20,10 +20,11 @@ app = typer.Typer(
 
 BranchOpt = Annotated[str, typer.Option("--branch", help="The branch that holds the state (created on first save).")]
 RemoteOpt = Annotated[str, typer.Option("--remote", help="The git remote of that branch.")]
+# Plain strings, checked by teamops.state (a path type would stat a hostile value before any check).
 CacheOpt = Annotated[
-    Path | None, typer.Option("--cache-dir", help="A folder actions/cache keeps: restored from when it is newer.")
+    str | None, typer.Option("--cache-dir", help="A folder actions/cache keeps: restored from when it is newer.")
 ]
-RepoOpt = Annotated[Path, typer.Option("--repo", help="The git checkout whose remote holds the branch.")]
+RepoOpt = Annotated[str, typer.Option("--repo", help="The git checkout whose remote holds the branch.")]
 
 
 @app.command("restore")
@@ -32,7 +33,7 @@ def restore_cmd(
     branch: BranchOpt = "teamops-state",
     remote: RemoteOpt = "origin",
     cache_dir: CacheOpt = None,
-    repo: RepoOpt = Path("."),
+    repo: RepoOpt = ".",
     force: Annotated[bool, typer.Option("--force", help="Replace a database that is already there.")] = False,
 ) -> None:
     """Put the newest saved state in place of the database: the branch's or the cache's, whichever is newer.
@@ -48,7 +49,8 @@ def restore_cmd(
     st = state(ctx)
     out = st.output(None)
     db = st.config.db_path()
-    lease = saved.restore(db, repo, remote=remote, branch=branch, cache=cache_dir, force=force)
+    cache = Path(cache_dir) if cache_dir else None
+    lease = saved.restore(db, Path(repo), remote=remote, branch=branch, cache=cache, force=force)
     where = {"branch": f"the {branch!r} branch", "cache": f"the cache folder {cache_dir}", "new": ""}[lease.source]
     if lease.source == "new":
         out.message(f"no saved state on {branch!r} or in the cache: this run starts a new database")
@@ -62,7 +64,7 @@ def save_cmd(
     branch: BranchOpt = "teamops-state",
     remote: RemoteOpt = "origin",
     cache_dir: CacheOpt = None,
-    repo: RepoOpt = Path("."),
+    repo: RepoOpt = ".",
     no_push: Annotated[bool, typer.Option("--no-push", help="Only write the cache folder.")] = False,
 ) -> None:
     """Save the database as the next generation: to the cache folder, then to the branch if no newer state is there.
@@ -77,7 +79,8 @@ def save_cmd(
 
     st = state(ctx)
     out = st.output(None)
-    meta = saved.save(st.config.db_path(), repo, remote=remote, branch=branch, cache=cache_dir, push=not no_push)
+    cache = Path(cache_dir) if cache_dir else None
+    meta = saved.save(st.config.db_path(), Path(repo), remote=remote, branch=branch, cache=cache, push=not no_push)
     target = (
         "the cache folder" if no_push else f"the {branch!r} branch" + (" and the cache folder" if cache_dir else "")
     )

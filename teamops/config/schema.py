@@ -190,6 +190,20 @@ class KpiConfig:
 
 
 @dataclass
+class DoraConfig:
+    """What counts as a production deployment, and as its failure, for the delivery (DORA) metrics."""
+
+    # Release tags: version numbers such as v1.2.3 or 1.2; pre-releases (1.4rc1, v2.0.0-beta) do not match.
+    tag_pattern: str = r"^v?\d+(\.\d+)+$"
+    environment: str = "production"
+    # A deployment followed by another within this many hours is taken as failed (the second a hotfix).
+    hotfix_hours: float = 24.0
+    # Tasks whose title matches, or whose status is one of these, are incidents (opened → done: restore time).
+    incident_pattern: str = r"(?i)\b(incident|outage)\b"
+    incident_statuses: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Config:
     """The effective configuration: defaults < file < environment < flags."""
 
@@ -205,6 +219,7 @@ class Config:
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     jobs: dict[str, JobConfig] = field(default_factory=dict)
     kpi: KpiConfig = field(default_factory=KpiConfig)
+    dora: DoraConfig = field(default_factory=DoraConfig)
     # Bookkeeping, not keys of the file.
     file: Path | None = field(default=None, metadata={"internal": True})
     origins: dict[str, str] = field(default_factory=dict, metadata={"internal": True})

@@ -42,6 +42,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "raci.escalate_after_hours": (0, 100_000),
     "raci.second_level_after_hours": (0, 100_000),
     "kpi.velocity_sprints": (1, 100),
+    "dora.hotfix_hours": (0, 24 * 30),
 }
 
 
@@ -96,6 +97,11 @@ def validate(cfg: Config, loader: Loader) -> None:
     _validate_notify(cfg.notify, loader)
     _validate_tasks(cfg, loader)
     _validate_clickup(cfg, loader)
+    for key in ("tag_pattern", "incident_pattern"):
+        try:
+            re.compile(getattr(cfg.dora, key))
+        except re.error as exc:
+            raise loader.fail(f"dora.{key}", f"is not a regular expression ({exc})") from None
     check_timezone(cfg.reminders.default_timezone, lambda msg: loader.fail("reminders.default_timezone", msg))
     after = cfg.reminders.eod_after
     if after and not (re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", after)):

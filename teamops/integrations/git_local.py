@@ -110,10 +110,11 @@ class GitRepo:
             return cls(Path(lines[0]), branch=lines[3], head=lines[2], shallow=shallow)
         return cls(Path(lines[0]), shallow=shallow)  # an empty repository: no HEAD commit yet
 
-    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def _run(self, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         try:
             out = subprocess.run(
                 ["git", "-C", str(self.root), *args],
+                input=stdin,
                 capture_output=True,
                 text=True,
                 encoding="utf-8",
@@ -165,6 +166,43 @@ class GitRepo:
         return {
             parts[0] for line in out.stdout.splitlines() if len(parts := line.split()) == 2 and parts[1] == "commit"
         }
+
+    def release_tags(self) -> list[tuple[str, str, str]]:
+        """(tag, commit sha, ISO time) of every tag on a commit: an annotated tag's tagger date, else
+        the commit's committer date, each with its own UTC offset."""
+        fields = [
+            "refname:strip=2",
+            "objecttype",
+            "objectname",
+            "committerdate:iso-strict",
+            "*objecttype",
+            "*objectname",
+            "taggerdate:iso-strict",
+            "*committerdate:iso-strict",
+        ]
+        fmt = "%00".join(f"%({f})" for f in fields)
+        tags = []
+        for line in self._run("for-each-ref", f"--format={fmt}", "refs/tags").stdout.splitlines():
+            name, kind, obj, committed, target_kind, target, tagged, target_committed = (line.split("\0") + [""] * 8)[
+                :8
+            ]
+            if kind == "commit":
+                tags.append((name, obj, committed))
+            elif kind == "tag" and target_kind == "commit":
+                tags.append((name, target, tagged or target_committed))
+        return tags
+
+    def parents_between(self, include: list[str], exclude: list[str]) -> dict[str, list[str]]:
+        """Commit → parents for what `include` reaches and `exclude` does not, in one `git rev-list`."""
+        if not include:
+            return {}
+        lines = [checked_sha(s) for s in include] + [f"^{checked_sha(s)}" for s in exclude]
+        out = self._run("rev-list", "--parents", "--stdin", stdin="\n".join(lines) + "\n").stdout
+        graph: dict[str, list[str]] = {}
+        for line in out.splitlines():
+            sha, *parents = line.split()
+            graph[sha] = parents
+        return graph
 
     def shallow_commits(self) -> int | None:
         """How many commits a shallow clone has (None when the history is whole)."""

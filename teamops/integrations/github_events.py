@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from teamops.clock import iso_with_offset
@@ -26,6 +27,7 @@ class PushEvent:
     forced: bool
     commits: list[CommitRecord] = field(default_factory=list)
     skipped_not_distinct: int = 0
+    pushed_at: str = ""  # when the push happened (ISO, UTC), as the payload says
 
     @property
     def is_tag(self) -> bool:
@@ -111,6 +113,7 @@ def parse_push(body: bytes, event_name: str | None) -> PushEvent:
         created=bool(data.get("created")),
         deleted=bool(data.get("deleted")),
         forced=bool(data.get("forced")),
+        pushed_at=_pushed_at(repository.get("pushed_at")),
     )
     if event.deleted or event.is_tag:
         return event
@@ -145,3 +148,10 @@ def parse_push(body: bytes, event_name: str | None) -> PushEvent:
             )
         )
     return event
+
+
+def _pushed_at(value: Any) -> str:
+    """`repository.pushed_at` of a push payload: epoch seconds (an ISO string in other events)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 32503680000:
+        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ""

@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any
 from teamops.config import Config
 from teamops.kpi.activity import ActivityFilter, ActivityRow, activity
 from teamops.kpi.burndown import burndown
+from teamops.kpi.dora import Dora, dora, dora_line
 from teamops.kpi.flow import TaskFilter, cycle_time, efficiency, finished_tasks
 from teamops.kpi.velocity import sprint_velocity
 from teamops.kpi.windows import Window, resolve
 from teamops.store.commits import first_and_last, latest_commit_before
+from teamops.store.deployments import any_deployment
 from teamops.store.sprints import any_started, current_sprint
 from teamops.store.tasks import any_task, latest_done_before
 from teamops.wording import count, number, percent
@@ -42,6 +44,7 @@ class Summary:
     velocity: dict[str, Any] = field(default_factory=dict)
     efficiency: dict[str, Any] = field(default_factory=dict)
     cycle_time: dict[str, Any] = field(default_factory=dict)
+    delivery: Dora | None = None
 
     @property
     def empty(self) -> bool:
@@ -134,6 +137,8 @@ class Summary:
                     else "n/a"
                 )
                 facts.append((metric.replace("_", " "), value))
+        if self.delivery is not None:
+            facts.append(("delivery (DORA)", dora_line(self.delivery)))
         return facts
 
     @property
@@ -153,6 +158,7 @@ class Summary:
             "velocity": self.velocity or None,
             "efficiency": self.efficiency or None,
             "cycle_time": self.cycle_time or None,
+            "dora": self.delivery.meta() if self.delivery is not None else None,
             "activity": [r.row() for r in self.activity],
             "rows": [{"metric": k, "value": v} for k, v in self.facts()],
         }
@@ -210,4 +216,6 @@ def summarize(
         summary.cycle_time = {
             r.metric: {"median_days": r.median_days, "p85_days": r.p85_days, "tasks": r.tasks} for r in cyc.rows
         }
+    if any_deployment(db):
+        summary.delivery = dora(db, cfg, window.since or "0000", window.until or "9999-12-31T00:00:00Z")
     return summary

@@ -383,3 +383,12 @@ def day_totals(db: Reader, person_id: int, start: str, end: str) -> tuple[int, f
         [person_id, start, end],
     ).fetchone()
     return int(n), pts, adds, dels
+
+
+def find_repo(db: Reader, value: str) -> tuple[int, str] | None:
+    """A repository by its name, key, GitHub name or path: (id, name)."""
+    row = db.execute(
+        "SELECT id, name FROM repos WHERE name = ? OR key = ? OR key = ? OR github = ? OR path = ? ORDER BY id LIMIT 1",
+        [value, value, f"github:{value}", value, value],
+    ).fetchone()
+    return (int(row[0]), str(row[1])) if row else None

@@ -512,3 +512,38 @@ def m016_datasette_search_and_labels(db: Database) -> None:
     db.execute(
         "ALTER TABLE job_runs ADD COLUMN title TEXT GENERATED ALWAYS AS (job || coalesce(': ' || step, '')) VIRTUAL"
     )
+
+
+@migration
+def m017_deployments(db: Database) -> None:
+    # Production deployments from release tags, pushed tags, `deploy record` (and later sources), and
+    # the commits each one shipped first: lead times are read from here, never walked again.
+    db.execute(
+        """
+        CREATE TABLE deployments (
+            id INTEGER PRIMARY KEY,
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            name TEXT NOT NULL,
+            sha TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            deployed_at TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('success', 'failure')),
+            source TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            linked_sha TEXT,
+            UNIQUE (repo_id, source, name)
+        )
+        """
+    )
+    db.execute("CREATE INDEX deployments_by_time ON deployments (environment, deployed_at)")
+    db.execute(
+        """
+        CREATE TABLE deployment_commits (
+            deployment_id INTEGER NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            sha TEXT NOT NULL,
+            PRIMARY KEY (repo_id, sha)
+        )
+        """
+    )
+    db.execute("CREATE INDEX deployment_commits_by_deployment ON deployment_commits (deployment_id)")

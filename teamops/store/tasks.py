@@ -335,3 +335,15 @@ def save_escalation(db: Database, task_id: int, episode: str, level: int, hours:
         [task_id, episode, level, hours, at],
     )
     return bool(cur.rowcount)
+
+
+def tasks_created_between(
+    db: Reader, since: str | None, until: str | None
+) -> list[tuple[int, str, str, str, str | None]]:
+    """(id, title, status, created_at, done_at) of the tasks created in a range, for incident matching."""
+    rows = db.execute(
+        "SELECT id, title, status, created_at, done_at FROM tasks WHERE removed_at IS NULL "
+        "AND created_at >= ? AND created_at < ? ORDER BY created_at",
+        [since or "", until or "9999"],
+    )
+    return [(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]

@@ -67,7 +67,7 @@ def sync_git_repo(
         )
     started = time.monotonic()
     repo_id, display = local_repo_row(db, repo, name)
-    result = SyncResult(repo=display)
+    result = SyncResult(repo=display, repo_id=repo_id)
     filtered = bool(since or until)
     resolver = IdentityResolver.load(db)
     for branch in branches or [repo.current_branch()]:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from teamops.clients import github_client, secret
+from teamops.clock import now_iso
 from teamops.config import Config
 from teamops.errors import ConfigError, TeamopsError
 from teamops.identities import IdentityResolver
 from teamops.integrations.git_local import GitRepo
 from teamops.integrations.github_events import PushEvent, check_signature, parse_push
 from teamops.store.commits import save_commits
+from teamops.store.database import transaction
+from teamops.sync.deployments import record_deployment
 from teamops.sync.github import github_repo_id, node_to_record
 from teamops.sync.targets import resolve_repo_arg
 from teamops.wording import count
@@ -107,7 +111,31 @@ def ingest_event(
     paths = [where for kind, where in map(resolve_repo_arg, repo_args or []) if kind == "path"]
     checkout = event_checkout(paths, env.get("GITHUB_WORKSPACE") or None, push.repo)
     client = github_client(cfg, required=False) if push.commits else None
-    return push, ingest_push(db, push, checkout, client)
+    result = ingest_push(db, push, checkout, client)
+    if push.is_tag and not push.deleted:
+        result.note = _pushed_tag(db, cfg, push, checkout)
+    return push, result
+
+
+def _pushed_tag(db: Database, cfg: Config, push: PushEvent, checkout: GitRepo | None) -> str:
+    """A pushed release tag is a production deployment (a later tag sync of a clone refines its time)."""
+    tag = push.ref.removeprefix("refs/tags/")
+    if not re.search(cfg.dora.tag_pattern, tag) or len(push.after) != 40:
+        return f"a tag push ({tag} is not a release tag by [dora] tag_pattern)"
+    with transaction(db):
+        repo_id = github_repo_id(db, push.repo)
+    outcome, _ = record_deployment(
+        db,
+        repo_id,
+        checkout,
+        sha=push.after,
+        name=tag,
+        environment=cfg.dora.environment,
+        status="success",
+        at=push.pushed_at or now_iso(),
+        source="tag",
+    )
+    return f"a tag push carries no commits; deployment {tag} {outcome}"
 
 
 def describe(push: PushEvent, result: EventResult) -> str:

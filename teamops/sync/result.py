@@ -17,3 +17,5 @@ class SyncResult:
     requests: int | None = None
     rate_limit_remaining: int | None = None
     details: list[str] = field(default_factory=list)
+    repo_id: int | None = None
+    deployments: int = 0  # new or changed

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.config import Config
 from teamops.integrations.git_local import GitRepo
+from teamops.sync.deployments import sync_tags
 from teamops.sync.git import sync_git_repo
 from teamops.sync.github import sync_github_repo
 from teamops.sync.result import SyncResult
@@ -66,8 +67,10 @@ def sync_all(
     since: str | None,
     until: str | None,
     full: bool,
+    cfg: Config | None = None,
 ) -> Iterator[SyncResult]:
-    """Sync each target in turn, yielding its result as soon as it is done."""
+    """Sync each target in turn, yielding its result as soon as it is done; a clone's release tags
+    become deployments (with `cfg`)."""
     for target in targets:
         if target.kind == "github":
             assert client is not None
@@ -85,7 +88,7 @@ def sync_all(
             continue
         repo = GitRepo.open(Path(target.where))
         with progress_for(f"commits {repo.root.name}") as progress:
-            yield sync_git_repo(
+            result = sync_git_repo(
                 db,
                 repo,
                 target.branches or None,
@@ -95,3 +98,9 @@ def sync_all(
                 full=full,
                 progress=progress,
             )
+        if cfg is not None and result.repo_id is not None:
+            deployed = sync_tags(db, cfg, repo, result.repo_id)
+            if deployed is not None:
+                result.deployments = deployed.added + deployed.changed
+                result.details.append(deployed.line(result.repo))
+        yield result

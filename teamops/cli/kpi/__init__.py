@@ -19,6 +19,7 @@ LOCATED_COMMANDS = {
     "burndown": "teamops.cli.kpi.burndown:burndown_cmd",
     "efficiency": "teamops.cli.kpi.flow:efficiency_cmd",
     "cycle-time": "teamops.cli.kpi.flow:cycle_time_cmd",
+    "dora": "teamops.cli.kpi.dora:dora_cmd",
     "summary": "teamops.cli.kpi.summary:summary_cmd",
 }
 

@@ -1,0 +1,82 @@
+"""`teamops kpi dora`: deployment frequency, lead time for changes, change failure rate and time to restore."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated
+
+import typer
+
+from teamops.cli.charts import Series, mermaid, terminal_chart, wanted
+from teamops.cli.kpi.window import LastOpt, window
+from teamops.cli.options import ChartOpt, FormatOpt, SinceOpt, UntilOpt, fmt_value
+from teamops.cli.output import Column, Report
+from teamops.cli.state import state
+from teamops.errors import InvalidInput
+from teamops.kpi.dora import dora, dora_line
+from teamops.store.commits import find_repo
+from teamops.store.deployments import latest_deployment_before
+
+RepoOpt = Annotated[str | None, typer.Option("--repo", help="One repository (name, owner/name or path).")]
+EnvOpt = Annotated[str | None, typer.Option("--env", help="The environment (default: [dora] environment).")]
+
+
+def dora_cmd(
+    ctx: typer.Context,
+    repo: RepoOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    last: LastOpt = None,
+    env: EnvOpt = None,
+    fmt: FormatOpt = None,
+    chart: ChartOpt = None,
+) -> None:
+    """DORA's four keys for production deployments: how often, how fast, how often it breaks, how fast it heals.
+
+    The last 12 weeks (of deployments) unless a range is given. Deployments come from release tags
+    (`sync-commits`), pushed tags and `teamops deploy record`; see docs/kpi.md for each definition.
+
+    Example: teamops kpi dora --last 6m --format markdown
+    """
+    st = state(ctx)
+    out = st.output(fmt_value(fmt))
+    repo_id = None
+    if repo:
+        found = find_repo(st.reader, repo)
+        if found is None:
+            raise InvalidInput(
+                f"no repository {repo!r} is synced", "see `teamops sync-commits`; names are as it prints"
+            )
+        repo_id = found[0]
+    cfg = st.config if not env else replace(st.config, dora=replace(st.config.dora, environment=env))
+    win = window(since, until, last, 12, lambda m: latest_deployment_before(st.reader, m))
+    lo, hi = win.since or "0000", win.until or "9999-12-31T00:00:00Z"
+    data = dora(st.reader, cfg, lo, hi, repo_id)
+    report = Report(
+        name="dora",
+        rows=[r.row() for r in data.rows],
+        title=f"Delivery (DORA), {cfg.dora.environment}, {win.label}" + (f", {repo}" if repo else ""),
+        columns=[
+            Column("deployment", "Deployment"),
+            Column("deployed_at", "Deployed"),
+            Column("status", "Status"),
+            Column("commits", "Commits", numeric=True),
+            Column("median_lead_time_h", "Lead time h", numeric=True),
+            Column("failed", "Failed"),
+            Column("why", "Why", cut=True),
+        ],
+        meta={**win.meta(), "repo": repo, **data.meta(), "weeks": [w.row() for w in data.weeks]},
+        footer=dora_line(data) if data.rows else "",
+        empty=f"no {cfg.dora.environment} deployments {win.label}: release tags (sync-commits) or "
+        "`teamops deploy record` make them",
+    )
+    labels = [w.week for w in data.weeks]
+    bars: Series = {"deployments": [float(w.deployments) for w in data.weeks]}
+    lines: Series = {"failed": [float(w.failed) for w in data.weeks]}
+    if out.fmt == "markdown" and data.rows:
+        out.stdout.write(out.markdown(report))
+        out.stdout.write(mermaid("Deployments per week", labels, bars, lines, y_label="Deployments") + "\n")
+        return
+    out.report(report)
+    if data.rows and wanted(out.fmt, out.tty, chart):
+        out.stdout.write(terminal_chart("Deployments per week", labels, bars, lines, out.color) + "\n")

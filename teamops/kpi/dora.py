@@ -1,0 +1,246 @@
+"""Delivery metrics, DORA's four keys: deployment frequency, lead time, change failure rate, time to restore.
+
+Bands from the 2023 Accelerate State of DevOps Report (DORA, Google Cloud), its software delivery
+performance levels: a metric is in the best band whose threshold it meets; the overall band is
+the lowest of the four (a team is as fast as its slowest key).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from teamops.dates import parse_iso
+from teamops.kpi.flow import median, percentile, rounded
+from teamops.records import ReportRow
+from teamops.store.deployments import Deployment, deployments, lead_times, reverted_in, shipped_counts
+from teamops.store.tasks import tasks_created_between
+from teamops.wording import number, percent
+
+if TYPE_CHECKING:
+    from teamops.config import Config
+    from teamops.store.reader import Reader
+
+EDITION = "Accelerate State of DevOps Report 2023"
+BANDS = ("elite", "high", "medium", "low")
+# (elite, high, medium) thresholds; what misses medium is low.
+THRESHOLDS: dict[str, tuple[float, float, float]] = {
+    "deploys_per_week": (5.0, 1.0, 12 / 52),  # on demand (every working day), weekly, monthly: at least
+    "lead_time_hours": (24.0, 24.0 * 7, 24.0 * 30),  # a day, a week, a month: less than
+    "change_failure_rate": (0.05, 0.10, 0.15),  # at most
+    "time_to_restore_hours": (1.0, 24.0, 24.0 * 7),  # an hour, a day, a week: less than
+}
+
+
+MEETS = {
+    "deploys_per_week": lambda value, limit: value >= limit,
+    "lead_time_hours": lambda value, limit: value < limit,
+    "change_failure_rate": lambda value, limit: value <= limit,
+    "time_to_restore_hours": lambda value, limit: value < limit,
+}
+
+
+def band(metric: str, value: float | None) -> str | None:
+    """The best band whose threshold the value meets; low when it meets none."""
+    if value is None:
+        return None
+    meets = MEETS[metric]
+    return next((name for name, limit in zip(BANDS, THRESHOLDS[metric], strict=False) if meets(value, limit)), "low")
+
+
+@dataclass
+class DoraWeek(ReportRow):
+    week: str
+    deployments: int
+    failed: int
+    median_lead_time_h: float | None
+
+
+@dataclass
+class DoraDeployment(ReportRow):
+    deployment: str
+    repo_id: int
+    deployed_at: str
+    status: str
+    commits: int
+    median_lead_time_h: float | None
+    failed: bool
+    why: str
+
+
+@dataclass
+class Dora:
+    """The four keys over a window, with how each deployment counted."""
+
+    environment: str
+    deployments: int = 0
+    deploys_per_week: float | None = None
+    weeks_with_deployment: float | None = None
+    lead_time_median_h: float | None = None
+    lead_time_p85_h: float | None = None
+    commits_deployed: int = 0
+    change_failure_rate: float | None = None
+    failed: int = 0
+    time_to_restore_median_h: float | None = None
+    restores: int = 0
+    bands: dict[str, str | None] = field(default_factory=dict)
+    band: str | None = None
+    edition: str = EDITION
+    weeks: list[DoraWeek] = field(default_factory=list)
+    rows: list[DoraDeployment] = field(default_factory=list)
+
+    def meta(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k not in ("weeks", "rows")}
+
+
+def _week(stamp: str) -> str:
+    year, week, _ = parse_iso(stamp).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _hours(a: str, b: str) -> float:
+    return max(0.0, (parse_iso(b) - parse_iso(a)).total_seconds() / 3600)
+
+
+def _weeks_between(since: str, until: str) -> list[str]:
+    start, end = parse_iso(since), parse_iso(until)
+    weeks, day = [], start
+    while day < end:
+        weeks.append(_week(day.strftime("%Y-%m-%dT%H:%M:%SZ")))
+        day += timedelta(days=1)
+    return list(dict.fromkeys(weeks))
+
+
+def dora(db: Reader, cfg: Config, since: str, until: str, repo_id: int | None = None) -> Dora:
+    """The four keys for production deployments in [since, until) (see docs/kpi.md for each definition)."""
+    env = cfg.dora.environment
+    result = Dora(env)
+    deps = deployments(db, env, since, until, repo_id)
+    later = deployments(db, env, since, None, repo_id)  # to find what came after, past the window too
+    ok = [d for d in deps if d.status == "success"]
+    result.deployments = len(ok)
+    weeks = _weeks_between(since, until)
+    result.deploys_per_week = rounded(len(ok) / max(1, len(weeks)))
+    result.weeks_with_deployment = rounded(len({_week(d.deployed_at) for d in ok}) / max(1, len(weeks)))
+    leads = lead_times(db, [d.id for d in ok])
+    hours = [h for _, h in leads]
+    result.lead_time_median_h = rounded(median(hours))
+    result.lead_time_p85_h = rounded(percentile(hours, 85))
+    result.commits_deployed = len(hours)
+    why = _failures(db, cfg, deps, later, since, until)
+    result.failed = len(why)
+    result.change_failure_rate = rounded(len(why) / len(deps), 3) if deps else None
+    restores = _restores(db, cfg, deps, later, why, since, until)
+    result.restores = len(restores)
+    result.time_to_restore_median_h = rounded(median(restores))
+    result.bands = {
+        "deploys_per_week": band("deploys_per_week", result.deploys_per_week if deps else None),
+        "lead_time_hours": band("lead_time_hours", result.lead_time_median_h),
+        "change_failure_rate": band("change_failure_rate", result.change_failure_rate),
+        "time_to_restore_hours": band("time_to_restore_hours", result.time_to_restore_median_h),
+    }
+    known = [b for b in result.bands.values() if b]
+    result.band = max(known, key=BANDS.index) if known else None
+    by_dep: dict[int, list[float]] = {}
+    for dep_id, h in leads:
+        by_dep.setdefault(dep_id, []).append(h)
+    counts = shipped_counts(db, [d.id for d in deps])
+    result.rows = [
+        DoraDeployment(
+            d.name,
+            d.repo_id,
+            d.deployed_at,
+            d.status,
+            counts.get(d.id, 0),
+            rounded(median(by_dep.get(d.id, []))),
+            d.id in why,
+            why.get(d.id, ""),
+        )
+        for d in deps
+    ]
+    for week in weeks:
+        in_week = [d for d in deps if _week(d.deployed_at) == week]
+        week_hours = [h for d in in_week for h in by_dep.get(d.id, [])]
+        result.weeks.append(
+            DoraWeek(
+                week,
+                sum(1 for d in in_week if d.status == "success"),
+                sum(1 for d in in_week if d.id in why),
+                rounded(median(week_hours)),
+            )
+        )
+    return result
+
+
+def _next_success(d: Deployment, later: list[Deployment]) -> Deployment | None:
+    return next(
+        (n for n in later if n.repo_id == d.repo_id and n.status == "success" and n.deployed_at > d.deployed_at), None
+    )
+
+
+def _failures(
+    db: Reader, cfg: Config, deps: list[Deployment], later: list[Deployment], since: str, until: str
+) -> dict[int, str]:
+    """Deployment id → why it counts as failed: its status, a hotfix soon after, a revert, or an incident."""
+    why: dict[int, str] = {d.id: "deployment failed" for d in deps if d.status == "failure"}
+    window = timedelta(hours=cfg.dora.hotfix_hours)
+    for d in deps:
+        nxt = _next_success(d, later)
+        if d.status == "success" and nxt and parse_iso(nxt.deployed_at) - parse_iso(d.deployed_at) <= window:
+            why.setdefault(d.id, f"hotfix {nxt.name} within {cfg.dora.hotfix_hours:g} h")
+    for dep_id in reverted_in(db, [d.id for d in deps if d.status == "success"]):
+        why.setdefault(dep_id, "a commit it shipped was reverted")
+    for _, title, created, _ in _incidents(db, cfg, since, until):
+        before = [d for d in deps if d.deployed_at <= created]
+        if before:
+            why.setdefault(before[-1].id, f"incident: {title[:60]}")
+    return why
+
+
+def _incidents(db: Reader, cfg: Config, since: str, until: str) -> list[tuple[int, str, str, str | None]]:
+    pattern = re.compile(cfg.dora.incident_pattern) if cfg.dora.incident_pattern else None
+    statuses = set(cfg.dora.incident_statuses)
+    return [
+        (tid, title, created, done)
+        for tid, title, status, created, done in tasks_created_between(db, since, until)
+        if status in statuses or (pattern is not None and pattern.search(title or ""))
+    ]
+
+
+def _restores(
+    db: Reader,
+    cfg: Config,
+    deps: list[Deployment],
+    later: list[Deployment],
+    why: dict[int, str],
+    since: str,
+    until: str,
+) -> list[float]:
+    """Hours to restore: an incident from opened to done; a failed deployment to the next good one."""
+    hours = [_hours(created, done) for _, _, created, done in _incidents(db, cfg, since, until) if done]
+    incident_linked = {dep_id for dep_id, reason in why.items() if reason.startswith("incident")}
+    for d in deps:
+        if d.id in why and d.id not in incident_linked:
+            nxt = _next_success(d, later)
+            if nxt:
+                hours.append(_hours(d.deployed_at, nxt.deployed_at))
+    return hours
+
+
+def hours_text(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value < 48:
+        return f"{number(value)} h"
+    return f"{number(round(value / 24, 1))} d"
+
+
+def dora_line(d: Dora) -> str:
+    """The four keys on one line, with the band (the summary's DORA line)."""
+    return (
+        f"{number(d.deployments)} deployments ({number(d.deploys_per_week)}/week), lead time median "
+        f"{hours_text(d.lead_time_median_h)}, change failure rate {percent(d.change_failure_rate)}, time to restore "
+        f"{hours_text(d.time_to_restore_median_h)}" + (f": {d.band} ({d.edition})" if d.band else "")
+    )

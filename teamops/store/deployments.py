@@ -1,0 +1,212 @@
+"""The deployments and deployment_commits tables, written only here, and the reads the delivery metrics make."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from teamops.clock import now_iso
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from teamops.store.reader import Reader
+
+
+@dataclass
+class Deployment:
+    """A deployment as stored; `linked` when the commits it shipped first are recorded."""
+
+    id: int
+    repo_id: int
+    name: str
+    sha: str
+    environment: str
+    deployed_at: str
+    status: str
+    source: str
+    linked: bool
+
+
+REVERT = re.compile(r"This reverts commit ([0-9a-f]{40})")
+COLUMNS = "id, repo_id, name, sha, environment, deployed_at, status, source, linked_sha = sha"
+
+
+def _deployment(row: tuple[object, ...]) -> Deployment:
+    return Deployment(
+        int(row[0]),  # type: ignore[call-overload]
+        int(row[1]),  # type: ignore[call-overload]
+        str(row[2]),
+        str(row[3]),
+        str(row[4]),
+        str(row[5]),
+        str(row[6]),
+        str(row[7]),
+        bool(row[8]),
+    )
+
+
+def save_deployment(
+    db: Database, repo_id: int, name: str, sha: str, environment: str, deployed_at: str, status: str, source: str
+) -> str:
+    """Insert, or update a changed one ('added', 'changed' or 'same').
+
+    A moved tag or a deployment dated before others already linked unlinks everything from its time
+    on, so the commits each deployment shipped first stay right.
+    """
+    row = db.execute(
+        "SELECT id, sha, environment, deployed_at, status FROM deployments "
+        "WHERE repo_id = ? AND source = ? AND name = ?",
+        [repo_id, source, name],
+    ).fetchone()
+    if row and (row[1], row[2], row[3], row[4]) == (sha, environment, deployed_at, status):
+        return "same"
+    if row:
+        db.execute(
+            "UPDATE deployments SET sha = ?, environment = ?, deployed_at = ?, status = ? WHERE id = ?",
+            [sha, environment, deployed_at, status, row[0]],
+        )
+        _unlink_from(db, repo_id, min(row[3], deployed_at))
+        return "changed"
+    db.execute(
+        "INSERT INTO deployments (repo_id, name, sha, environment, deployed_at, status, source, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [repo_id, name, sha, environment, deployed_at, status, source, now_iso()],
+    )
+    later = db.execute(
+        "SELECT 1 FROM deployments WHERE repo_id = ? AND linked_sha IS NOT NULL AND deployed_at > ? LIMIT 1",
+        [repo_id, deployed_at],
+    ).fetchone()
+    if later:
+        _unlink_from(db, repo_id, deployed_at)
+    return "added"
+
+
+def remove_deployments(db: Database, repo_id: int, source: str, keep: set[str]) -> int:
+    """Deployments of a source that are gone (a deleted tag); what came after them is linked again."""
+    gone = [
+        (int(r[0]), str(r[1]), str(r[2]))
+        for r in db.execute(
+            "SELECT id, name, deployed_at FROM deployments WHERE repo_id = ? AND source = ?", [repo_id, source]
+        )
+        if r[1] not in keep
+    ]
+    for dep_id, _, at in gone:
+        _unlink_from(db, repo_id, at)
+        db.execute("DELETE FROM deployments WHERE id = ?", [dep_id])
+    return len(gone)
+
+
+def _unlink_from(db: Database, repo_id: int, moment: str) -> None:
+    ids = [
+        r[0] for r in db.execute("SELECT id FROM deployments WHERE repo_id = ? AND deployed_at >= ?", [repo_id, moment])
+    ]
+    for dep_id in ids:
+        db.execute("DELETE FROM deployment_commits WHERE deployment_id = ?", [dep_id])
+    db.execute("UPDATE deployments SET linked_sha = NULL WHERE repo_id = ? AND deployed_at >= ?", [repo_id, moment])
+
+
+def to_link(db: Reader, repo_id: int) -> list[Deployment]:
+    """Successful deployments whose first-shipped commits are not recorded yet, oldest first."""
+    rows = db.execute(
+        f"SELECT {COLUMNS} FROM deployments WHERE repo_id = ? AND status = 'success' "
+        "AND (linked_sha IS NULL OR linked_sha != sha) ORDER BY deployed_at, id",
+        [repo_id],
+    )
+    return [_deployment(r) for r in rows]
+
+
+def linked_tips(db: Reader, repo_id: int) -> list[str]:
+    """The commits of the deployments already linked: what they reach was shipped before."""
+    rows = db.execute("SELECT DISTINCT sha FROM deployments WHERE repo_id = ? AND linked_sha = sha", [repo_id])
+    return [r[0] for r in rows]
+
+
+def shipped(db: Reader, repo_id: int) -> set[str]:
+    return {r[0] for r in db.execute("SELECT sha FROM deployment_commits WHERE repo_id = ?", [repo_id])}
+
+
+def save_links(db: Database, deployment: Deployment, shas: list[str]) -> None:
+    """The commits a deployment shipped first, recorded with the sha they were computed for."""
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO deployment_commits (deployment_id, repo_id, sha) VALUES (?, ?, ?)",
+        [(deployment.id, deployment.repo_id, s) for s in shas],
+    )
+    db.execute("UPDATE deployments SET linked_sha = ? WHERE id = ?", [deployment.sha, deployment.id])
+
+
+def deployments(
+    db: Reader, environment: str, since: str | None, until: str | None, repo_id: int | None
+) -> list[Deployment]:
+    where = ["environment = ?"]
+    params: list[object] = [environment]
+    if since:
+        where.append("deployed_at >= ?")
+        params.append(since)
+    if until:
+        where.append("deployed_at < ?")
+        params.append(until)
+    if repo_id is not None:
+        where.append("repo_id = ?")
+        params.append(repo_id)
+    rows = db.execute(f"SELECT {COLUMNS} FROM deployments WHERE {' AND '.join(where)} ORDER BY deployed_at, id", params)
+    return [_deployment(r) for r in rows]
+
+
+def lead_times(db: Reader, deployment_ids: list[int]) -> list[tuple[int, float]]:
+    """(deployment id, hours from authored to deployed) for each non-merge commit those deployments shipped first."""
+    if not deployment_ids:
+        return []
+    marks = ",".join("?" * len(deployment_ids))
+    rows = db.execute(
+        "SELECT d.id, (julianday(d.deployed_at) - julianday(c.authored_at)) * 24 FROM deployment_commits dc "
+        "JOIN deployments d ON d.id = dc.deployment_id "
+        "JOIN commits c ON c.repo_id = dc.repo_id AND c.sha = dc.sha AND c.is_merge = 0 "
+        f"WHERE dc.deployment_id IN ({marks})",
+        deployment_ids,
+    )
+    return [(int(r[0]), max(0.0, float(r[1]))) for r in rows]
+
+
+def shipped_counts(db: Reader, deployment_ids: list[int]) -> dict[int, int]:
+    if not deployment_ids:
+        return {}
+    marks = ",".join("?" * len(deployment_ids))
+    rows = db.execute(
+        f"SELECT deployment_id, COUNT(*) FROM deployment_commits WHERE deployment_id IN ({marks}) "
+        "GROUP BY deployment_id",
+        deployment_ids,
+    )
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
+def reverted_in(db: Reader, deployment_ids: list[int]) -> set[int]:
+    """Deployments one of whose commits a later commit reverts ("This reverts commit <sha>", as git writes it)."""
+    if not deployment_ids:
+        return set()
+    reverted: set[tuple[int, str]] = set()
+    for repo_id, message in db.execute(
+        "SELECT repo_id, message FROM commits WHERE message LIKE '%This reverts commit %'"
+    ):
+        reverted |= {(int(repo_id), sha) for sha in REVERT.findall(message or "")}
+    wanted = set(deployment_ids)
+    found: set[int] = set()
+    for repo_id, sha in reverted:
+        row = db.execute(
+            "SELECT deployment_id FROM deployment_commits WHERE repo_id = ? AND sha = ?", [repo_id, sha]
+        ).fetchone()
+        if row and int(row[0]) in wanted:
+            found.add(int(row[0]))
+    return found
+
+
+def any_deployment(db: Reader) -> bool:
+    return db.execute("SELECT 1 FROM deployments LIMIT 1").fetchone() is not None
+
+
+def latest_deployment_before(db: Reader, moment: str) -> str | None:
+    row = db.execute(
+        "SELECT deployed_at FROM deployments WHERE deployed_at < ? ORDER BY deployed_at DESC LIMIT 1", [moment]
+    ).fetchone()
+    return row[0] if row else None

@@ -1,0 +1,164 @@
+"""Deployments from release tags and `deploy record`, and the commits each one shipped first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from teamops.errors import InvalidInput
+from teamops.store.database import transaction
+from teamops.store.deployments import (
+    linked_tips,
+    remove_deployments,
+    save_deployment,
+    save_links,
+    shipped,
+    to_link,
+)
+from teamops.store.sync_state import load_state, save_state
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from teamops.config import Config
+    from teamops.integrations.git_local import GitRepo
+    from teamops.store.reader import Reader
+
+Parents = Callable[[list[str], list[str]], dict[str, list[str]]]
+
+
+@dataclass
+class DeploymentSync:
+    """What a pass over a repository's deployments did."""
+
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    linked: int = 0
+    commits: int = 0
+    without_commits: list[str] = field(default_factory=list)
+
+    def line(self, repo: str) -> str:
+        text = f"deployments of {repo}: {self.added} new, {self.changed} changed, {self.removed} removed"
+        if self.linked:
+            text += f"; {self.linked} linked to the {self.commits:,} commits they shipped first"
+        if self.without_commits:
+            text += f"; no known commits for {', '.join(self.without_commits[:5])}"
+        return text
+
+
+def utc(stamp: str) -> str:
+    """An ISO time with any offset as UTC `...Z` (tag dates carry the tagger's own offset)."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{stamp!r} is not an ISO time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _tag_refs_signature(repo: GitRepo, pattern: str) -> str | None:
+    """When tags were last written (file times of refs/tags and packed-refs): unchanged means no git call."""
+    git_dir = repo.root / ".git"
+    if not git_dir.is_dir():
+        return None  # a worktree or submodule: always look
+    stamps = []
+    for path in (git_dir / "packed-refs", git_dir / "refs" / "tags"):
+        stamps.append(str(path.stat().st_mtime_ns) if path.exists() else "-")
+    return ":".join([*stamps, pattern])
+
+
+def sync_tags(db: Database, cfg: Config, repo: GitRepo, repo_id: int) -> DeploymentSync | None:
+    """Release tags as production deployments: matching `[dora] tag_pattern`, moved and deleted ones followed.
+
+    None when the tags have not changed since the last look (so an unchanged repository still costs
+    one git call).
+    """
+    state = load_state(db, f"tags:{repo_id}")
+    signature = _tag_refs_signature(repo, cfg.dora.tag_pattern)
+    if signature is not None and state.cursor == signature and not to_link(db, repo_id):
+        return None
+    pattern = re.compile(cfg.dora.tag_pattern)
+    result = DeploymentSync()
+    tags = [(name, sha, utc(at)) for name, sha, at in repo.release_tags() if pattern.search(name)]
+    with transaction(db):
+        for name, sha, at in tags:
+            outcome = save_deployment(db, repo_id, name, sha, cfg.dora.environment, at, "success", "tag")
+            if outcome != "same":
+                setattr(result, outcome, getattr(result, outcome) + 1)
+        result.removed = remove_deployments(db, repo_id, "tag", {name for name, _, _ in tags})
+    link_commits(db, repo_id, repo.parents_between, result)
+    with transaction(db):
+        state.cursor = signature
+        state.status = "complete"
+        save_state(db, state)
+    return result
+
+
+def stored_parents(db: Reader, repo_id: int) -> Parents:
+    """The commit graph from stored commits, for repositories synced through the API (no clone)."""
+
+    def parents(include: list[str], exclude: list[str]) -> dict[str, list[str]]:
+        graph = {
+            str(sha): (parents or "").split()
+            for sha, parents in db.execute("SELECT sha, parents FROM commits WHERE repo_id = ?", [repo_id])
+        }
+        seen = shipped(db, repo_id)
+        return {sha: ps for sha, ps in graph.items() if sha not in seen}
+
+    return parents
+
+
+def link_commits(db: Database, repo_id: int, parents_of: Parents, result: DeploymentSync) -> None:
+    """For each deployment not linked yet, oldest first: the commits it reaches that none before it did.
+
+    One ancestry pass for all of them (what they reach minus what linked deployments reach), then a
+    walk in time order; a deployment already linked is never walked again.
+    """
+    todo = to_link(db, repo_id)
+    if not todo:
+        return
+    graph = parents_of([d.sha for d in todo], linked_tips(db, repo_id))
+    taken: set[str] = set()
+    with transaction(db):
+        for deployment in todo:
+            mine: list[str] = []
+            stack = [deployment.sha]
+            while stack:
+                sha = stack.pop()
+                if sha in taken or sha not in graph:
+                    continue
+                taken.add(sha)
+                mine.append(sha)
+                stack.extend(graph[sha])
+            save_links(db, deployment, mine)
+            result.linked += 1
+            result.commits += len(mine)
+
+
+def record_deployment(
+    db: Database,
+    repo_id: int,
+    repo: GitRepo | None,
+    *,
+    sha: str,
+    name: str,
+    environment: str,
+    status: str,
+    at: str,
+    source: str = "record",
+) -> tuple[str, DeploymentSync]:
+    """One deployment from a deploy job (`teamops deploy record`), linked to what it shipped first.
+
+    With a clone, ancestry comes from git; without one, from the stored commits of the repository.
+    """
+    result = DeploymentSync()
+    with transaction(db):
+        outcome = save_deployment(db, repo_id, name, sha, environment, at, status, source)
+    parents = repo.parents_between if repo is not None else stored_parents(db, repo_id)
+    link_commits(db, repo_id, parents, result)
+    return outcome, result
