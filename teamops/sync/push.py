@@ -16,7 +16,6 @@ from teamops.identities import IdentityResolver
 from teamops.integrations.git_local import GitRepo
 from teamops.integrations.github_events import PushEvent, check_signature, parse_push
 from teamops.store.commits import save_commits
-from teamops.store.database import transaction
 from teamops.sync.deployments import record_deployment
 from teamops.sync.github import github_repo_id, node_to_record
 from teamops.sync.targets import resolve_repo_arg
@@ -122,8 +121,7 @@ def _pushed_tag(db: Database, cfg: Config, push: PushEvent, checkout: GitRepo | 
     tag = push.ref.removeprefix("refs/tags/")
     if not re.search(cfg.dora.tag_pattern, tag) or len(push.after) != 40:
         return f"a tag push ({tag} is not a release tag by [dora] tag_pattern)"
-    with transaction(db):
-        repo_id = github_repo_id(db, push.repo)
+    repo_id = github_repo_id(db, push.repo)
     outcome, _ = record_deployment(
         db,
         repo_id,

@@ -1,0 +1,232 @@
+"""Delivery metrics on real repositories, with git itself as the ground truth for what each deployment shipped."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from teamops.kpi.dora import band
+
+PATTERN = re.compile(r"^v?\d+(\.\d+)+$")
+WINDOW = ["--since", "2026-11-02", "--until", "2026-11-22"]
+
+
+def tag(repo, name: str, date: str, annotated: bool = False, force: bool = False, at: str = "HEAD") -> None:
+    env = {"GIT_COMMITTER_DATE": date, "GIT_COMMITTER_NAME": "Rel", "GIT_COMMITTER_EMAIL": "rel@acme.io"}
+    args = ["tag", *(["-f"] if force else []), *(["-a", "-m", name] if annotated else []), name, at]
+    repo.git(*args, env=env)
+
+
+def ground_truth(path: Path) -> dict[str, str]:
+    """Each non-merge commit → the earliest release tag (by its own date) that contains it, per `git tag --contains`."""
+    out = subprocess.run(
+        ["git", "-C", str(path), "for-each-ref", "--format=%(refname:strip=2) %(creatordate:unix)", "refs/tags"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    when = {name: int(ts) for name, ts in (line.split() for line in out.splitlines()) if PATTERN.search(name)}
+    shas = subprocess.run(
+        ["git", "-C", str(path), "rev-list", "--all", "--no-merges"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    first = {}
+    for sha in shas:
+        containing = subprocess.run(
+            ["git", "-C", str(path), "tag", "--contains", sha], capture_output=True, text=True, check=True
+        ).stdout.split()
+        released = [t for t in containing if t in when]
+        if released:
+            first[sha] = min(released, key=lambda t: (when[t], t))
+    return first
+
+
+def stored(db: Path) -> dict[str, str]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT dc.sha, d.name FROM deployment_commits dc JOIN deployments d ON d.id = dc.deployment_id "
+            "JOIN commits c ON c.sha = dc.sha AND c.is_merge = 0"
+        ).fetchall()
+    return dict(rows)
+
+
+@pytest.fixture
+def released(make_repo, cli, isolated):
+    """Releases on main and on a maintenance branch, a pre-release, a revert, a tag with no new commit."""
+    repo = make_repo()
+    c = {}
+    c[1] = repo.commit("one", {"a.py": "1\n"}, date="2026-11-02T10:00:00+00:00")
+    c[2] = repo.commit("two", {"a.py": "2\n"}, date="2026-11-03T10:00:00+00:00")
+    tag(repo, "v1.0", "2026-11-03T10:00:00+00:00")  # lightweight: the commit's own date
+    repo.git("checkout", "-q", "-b", "release-1.0")
+    c["m1"] = repo.commit("fix on 1.0", {"b.py": "fix\n"}, date="2026-11-03T20:00:00+00:00")
+    tag(repo, "v1.0.1", "2026-11-03T20:00:00+00:00")
+    repo.git("checkout", "-q", "main")
+    c[3] = repo.commit("three", {"c.py": "3\n"}, date="2026-11-05T10:00:00+00:00")
+    c[4] = repo.commit("four", {"d.py": "4\n"}, date="2026-11-06T10:00:00+00:00")
+    tag(repo, "v1.1", "2026-11-10T09:00:00+09:00", annotated=True)  # the tagger's own timezone
+    repo.commit(f'Revert "three"\n\nThis reverts commit {c[3]}.', {"c.py": ""}, date="2026-11-12T10:00:00+00:00")
+    c[5] = repo.commit("five", {"e.py": "5\n"}, date="2026-11-16T10:00:00+00:00")
+    tag(repo, "v2.0rc1", "2026-11-16T10:00:00+00:00")  # a pre-release: not a production deployment
+    c[6] = repo.commit("six", {"f.py": "6\n"}, date="2026-11-17T10:00:00+00:00")
+    tag(repo, "v2.0", "2026-11-17T10:00:00+00:00")
+    tag(repo, "v2.0.1", "2026-11-20T10:00:00+00:00", annotated=True)  # no new commit
+    res = cli("sync-commits", "--repo", str(repo.path), "--branch", "main", "--branch", "release-1.0")
+    assert res.exit_code == 0, res.output
+    return repo, c, isolated / "teamops.db"
+
+
+def test_each_deployment_shipped_exactly_what_git_says(released):
+    repo, _, db = released
+    assert stored(db) == ground_truth(repo.path)
+    with sqlite3.connect(db) as conn:
+        rows = dict(conn.execute("SELECT name, deployed_at FROM deployments").fetchall())
+    assert rows == {
+        "v1.0": "2026-11-03T10:00:00Z",
+        "v1.0.1": "2026-11-03T20:00:00Z",
+        "v1.1": "2026-11-10T00:00:00Z",  # 09:00 in +09:00
+        "v2.0": "2026-11-17T10:00:00Z",
+        "v2.0.1": "2026-11-20T10:00:00Z",
+    }
+
+
+def test_the_four_keys_of_the_worked_example(cli, released):
+    data = json.loads(cli("kpi", "dora", *WINDOW, "-f", "json").stdout)
+    assert data["report"] == "dora" and data["deployments"] == 5
+    assert data["deploys_per_week"] == 1.67 and data["weeks_with_deployment"] == 1.0
+    # lead times (h): v1.0 24, 0; v1.0.1 0; v1.1 110, 86; v2.0 127 (the revert), 24, 0; v2.0.1 none
+    assert (data["lead_time_median_h"], data["lead_time_p85_h"], data["commits_deployed"]) == (24.0, 110.0, 8)
+    why = {r["deployment"]: r["why"] for r in data["rows"] if r["failed"]}
+    assert why == {"v1.0": "hotfix v1.0.1 within 24 h", "v1.1": "a commit it shipped was reverted"}
+    assert data["change_failure_rate"] == 0.4
+    assert data["time_to_restore_median_h"] == 94.0  # 10 h (v1.0 → v1.0.1) and 178 h (v1.1 → v2.0)
+    assert data["bands"] == {
+        "deploys_per_week": "high",
+        "lead_time_hours": "high",
+        "change_failure_rate": "low",
+        "time_to_restore_hours": "medium",
+    }
+    assert data["band"] == "low" and data["edition"] == "Accelerate State of DevOps Report 2023"
+    assert [w["deployments"] for w in data["weeks"]] == [2, 1, 2]
+    md = cli("kpi", "dora", *WINDOW, "-f", "markdown").stdout
+    assert "xychart-beta" in md and "bar [2, 1, 2]" in md and "line [1, 1, 0]" in md
+    summary = cli("kpi", "summary", *WINDOW).stdout
+    assert "delivery (DORA)" in summary and "change failure rate 40%" in summary
+
+
+def test_a_retag_and_a_deleted_tag_are_followed_and_nothing_is_walked_twice(cli, released):
+    repo, c, db = released
+    again = cli("-v", "sync-commits", "--repo", str(repo.path), "--branch", "main", "--branch", "release-1.0")
+    assert "deployments of" not in again.stderr  # tags unchanged: not even looked at
+    tag(repo, "v2.0", "2026-11-18T10:00:00+00:00", force=True, at=c[5])  # moved back to five
+    repo.git("tag", "-d", "v1.0.1")
+    moved = cli("-v", "sync-commits", "--repo", str(repo.path), "--branch", "main", "--branch", "release-1.0")
+    assert "1 changed, 1 removed" in moved.stderr, moved.stderr
+    assert stored(db) == ground_truth(repo.path)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM deployments WHERE name = 'v1.0.1'").fetchone() == (0,)
+
+
+def test_a_commit_released_on_a_branch_first_counts_from_there(cli, make_repo, isolated):
+    repo = make_repo()
+    base = repo.commit("base", {"a": "0\n"}, date="2026-11-02T10:00:00+00:00")
+    tag(repo, "v1.0", "2026-11-02T10:00:00+00:00")
+    repo.git("checkout", "-q", "-b", "release-1")
+    fix = repo.commit("fix", {"b": "1\n"}, date="2026-11-03T10:00:00+00:00")
+    tag(repo, "v1.0.1", "2026-11-04T10:00:00+00:00")
+    repo.git("checkout", "-q", "main")
+    repo.merge("release-1", date="2026-11-06T10:00:00+00:00")
+    tag(repo, "v1.1", "2026-11-07T10:00:00+00:00")
+    cli("sync-commits", "--repo", str(repo.path), "--branch", "main")
+    assert stored(isolated / "teamops.db") == {base: "v1.0", fix: "v1.0.1"} == ground_truth(repo.path)
+
+
+def test_deploy_record_from_a_deploy_job_and_a_pushed_tag_without_known_commits(cli, make_repo, isolated, monkeypatch):
+    repo = make_repo()
+    repo.commit("one", {"a": "1\n"}, date="2026-11-02T10:00:00+00:00")
+    second = repo.commit("two", {"a": "2\n"}, date="2026-11-03T10:00:00+00:00")
+    monkeypatch.chdir(repo.path)
+    cli("sync-commits")
+    ok = cli("deploy", "record", "--sha", "HEAD~1", "--at", "2026-11-02T12:00:00+01:00")
+    assert ok.exit_code == 0 and "(success): added, 1 commits shipped first" in ok.stderr, ok.output
+    failed = cli("deploy", "record", "--sha", second, "--status", "failure", "--at", "2026-11-03T12:00:00Z")
+    assert failed.exit_code == 0
+    again = cli("deploy", "record", "--sha", "HEAD~1", "--at", "2026-11-02T11:00:00Z")
+    assert ": same" in again.stderr  # the same deployment recorded twice
+    bad = cli("deploy", "record", "--sha", "nope", "--status", "ok")
+    assert bad.exit_code == 5 and "--status must be success or failure" in bad.stderr
+    listed = json.loads(cli("deploy", "list", "-f", "json").stdout)["rows"]
+    assert [(r["status"], r["source"]) for r in listed] == [("success", "record"), ("failure", "record")]
+    data = json.loads(cli("kpi", "dora", *WINDOW, "-f", "json").stdout)
+    assert data["deployments"] == 1 and data["change_failure_rate"] == 0.5 and data["failed"] == 1
+    # A pushed release tag of a repository known only by its name: a deployment with no commits known.
+    event = isolated / "tag.json"
+    event.write_text(
+        json.dumps(
+            {
+                "ref": "refs/tags/v3.0",
+                "before": "0" * 40,
+                "after": "a" * 40,
+                "created": True,
+                "deleted": False,
+                "forced": False,
+                "commits": [],
+                "head_commit": None,
+                "repository": {"full_name": "acme/other", "pushed_at": 1795000000},
+            }
+        )
+    )
+    pushed = cli("sync-commits", "--event", str(event), "--event-name", "push")
+    assert pushed.exit_code == 0 and "deployment v3.0 added" in pushed.stderr, pushed.output
+    with sqlite3.connect(repo.path / "teamops.db") as conn:
+        assert conn.execute(
+            "SELECT deployed_at, (SELECT COUNT(*) FROM deployment_commits WHERE deployment_id = d.id) "
+            "FROM deployments d WHERE name = 'v3.0'"
+        ).fetchone() == ("2026-11-18T11:06:40Z", 0)
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "expected"),
+    [
+        ("deploys_per_week", 5, "elite"),
+        ("deploys_per_week", 1, "high"),
+        ("deploys_per_week", 0.25, "medium"),
+        ("deploys_per_week", 0.2, "low"),
+        ("lead_time_hours", 23.9, "elite"),
+        ("lead_time_hours", 24 * 7 - 1, "high"),
+        ("lead_time_hours", 24 * 29, "medium"),
+        ("lead_time_hours", 24 * 31, "low"),
+        ("change_failure_rate", 0.05, "elite"),
+        ("change_failure_rate", 0.15, "medium"),
+        ("change_failure_rate", 0.16, "low"),
+        ("time_to_restore_hours", 0.5, "elite"),
+        ("time_to_restore_hours", 23, "high"),
+        ("time_to_restore_hours", 100, "medium"),
+        ("time_to_restore_hours", 200, "low"),
+        ("lead_time_hours", None, None),
+    ],
+)
+def test_bands_of_the_2023_report(metric, value, expected):
+    assert band(metric, value) == expected
+
+
+def test_an_incident_task_fails_the_deployment_before_it_and_times_the_restore(cli, make_repo, isolated):
+    repo = make_repo()
+    repo.commit("one", {"a": "1\n"}, date="2026-11-02T10:00:00+00:00")
+    tag(repo, "v1.0", "2026-11-02T10:00:00+00:00")
+    repo.commit("two", {"a": "2\n"}, date="2026-11-09T10:00:00+00:00")
+    tag(repo, "v1.1", "2026-11-09T10:00:00+00:00")
+    cli("sync-commits", "--repo", str(repo.path))
+    cli("people", "add", "ann")
+    opened = {"TEAMOPS_NOW": "2026-11-10T08:00:00Z"}
+    cli("task", "add", "Incident: checkout down", "-R", "ann", "-A", "ann", "--no-send", env=opened)
+    cli("task", "add", "Write the changelog", "-R", "ann", "-A", "ann", "--no-send", env=opened)
+    cli("task", "update", "1", "--status", "done", env={"TEAMOPS_NOW": "2026-11-10T11:30:00Z"})
+    data = json.loads(cli("kpi", "dora", *WINDOW, "-f", "json").stdout)
+    why = {r["deployment"]: r["why"] for r in data["rows"] if r["failed"]}
+    assert why == {"v1.1": "incident: Incident: checkout down"}
+    assert data["change_failure_rate"] == 0.5 and data["time_to_restore_median_h"] == 3.5
