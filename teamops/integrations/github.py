@@ -46,6 +46,23 @@ query($owner: String!, $name: String!, $oid: GitObjectID!, $cursor: String,
 }
 """
 )
+# Releases and deployments, newest first, for the delivery metrics (fields GitHub has had for years).
+DELIVERY_QUERY = """
+query($owner: String!, $name: String!, $env: [String!], $releases: String, $deployments: String,
+      $withReleases: Boolean!, $withDeployments: Boolean!) {
+  repository(owner: $owner, name: $name) {
+    releases(first: 100, after: $releases, orderBy: {field: CREATED_AT, direction: DESC}) @include(if: $withReleases) {
+      pageInfo { hasNextPage endCursor }
+      nodes { tagName publishedAt createdAt isDraft isPrerelease tagCommit { oid } }
+    }
+    deployments(first: 100, after: $deployments, environments: $env, orderBy: {field: CREATED_AT, direction: DESC})
+      @include(if: $withDeployments) {
+      pageInfo { hasNextPage endCursor }
+      nodes { databaseId createdAt environment commitOid latestStatus { state createdAt } }
+    }
+  }
+}
+"""
 SERVER_ERRORS = (500, 502, 503, 504)
 LISTED_PAGES = 10  # get-a-commit pages its files 300 at a time, up to 3,000
 LISTED_FILES = 3000
@@ -316,6 +333,58 @@ class GitHubClient:
             for node in repo_data.values():
                 if isinstance(node, dict) and node.get("oid"):
                     found[node["oid"]] = node
+        return found
+
+    def changed(
+        self, path: str, etag: str | None, what: str, params: dict[str, Any] | None = None
+    ) -> tuple[bool, str | None]:
+        """Whether a listing changed since `etag` and has anything in it (a 304 is free: it does not count
+        against the rate limit)."""
+        headers = {"If-None-Match": etag} if etag else {}
+        query = {"per_page": 1, **(params or {})}
+        status, hdrs, data = self.request("GET", path, params=query, headers=headers, what=what)
+        return status != 304 and bool(data), hdrs.get("etag") or etag
+
+    def delivery(
+        self,
+        repo: str,
+        environment: str,
+        releases: bool,
+        deployments: bool,
+        stop: Callable[[str, dict[str, Any]], bool],
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Releases and deployments newest first, page by page until `stop(kind, node)` says the rest is known."""
+        owner, name = repo.split("/", 1)
+        found: dict[str, list[dict[str, Any]]] = {"releases": [], "deployments": []}
+        cursors: dict[str, str | None] = {"releases": None, "deployments": None}
+        wanted = {"releases": releases, "deployments": deployments}
+        while any(wanted.values()):
+            variables = {
+                "owner": owner,
+                "name": name,
+                "env": [environment],
+                "releases": cursors["releases"],
+                "deployments": cursors["deployments"],
+                "withReleases": wanted["releases"],
+                "withDeployments": wanted["deployments"],
+            }
+            _, _, data = self.request(
+                "POST",
+                self.graphql_url,
+                body={"query": DELIVERY_QUERY, "variables": variables},
+                what=f"the releases and deployments of {repo}",
+            )
+            repo_data = ((data or {}).get("data") or {}).get("repository") or {}
+            for kind in ("releases", "deployments"):
+                if not wanted[kind]:
+                    continue
+                page = repo_data.get(kind) or {}
+                nodes = [n for n in page.get("nodes") or [] if isinstance(n, dict)]
+                known = next((i for i, n in enumerate(nodes) if stop(kind, n)), None)
+                found[kind] += nodes if known is None else nodes[:known]
+                info = page.get("pageInfo") or {}
+                wanted[kind] = known is None and bool(info.get("hasNextPage"))
+                cursors[kind] = info.get("endCursor")
         return found
 
     def commit_files(self, repo: str, sha: str, total: int | None = None) -> CommitFiles:

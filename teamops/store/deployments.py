@@ -210,3 +210,7 @@ def latest_deployment_before(db: Reader, moment: str) -> str | None:
         "SELECT deployed_at FROM deployments WHERE deployed_at < ? ORDER BY deployed_at DESC LIMIT 1", [moment]
     ).fetchone()
     return row[0] if row else None
+
+
+def all_deployments(db: Reader, repo_id: int) -> list[Deployment]:
+    return [_deployment(r) for r in db.execute(f"SELECT {COLUMNS} FROM deployments WHERE repo_id = ?", [repo_id])]

@@ -6,10 +6,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from teamops.errors import InvalidInput
 from teamops.store.database import transaction
+from teamops.store.deployments import (
+    all_deployments as stored_deployments,
+)
 from teamops.store.deployments import (
     linked_tips,
     remove_deployments,
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 
     from teamops.config import Config
     from teamops.integrations.git_local import GitRepo
+    from teamops.integrations.github import GitHubClient
     from teamops.store.reader import Reader
 
 Parents = Callable[[list[str], list[str]], dict[str, list[str]]]
@@ -162,3 +166,73 @@ def record_deployment(
     parents = repo.parents_between if repo is not None else stored_parents(db, repo_id)
     link_commits(db, repo_id, parents, result)
     return outcome, result
+
+
+DEPLOYMENT_STATES = {"SUCCESS": "success", "INACTIVE": "success", "FAILURE": "failure", "ERROR": "failure"}
+
+
+def sync_github_delivery(
+    db: Database, cfg: Config, client: GitHubClient, full_name: str, repo_id: int
+) -> DeploymentSync | None:
+    """Releases (not drafts, not pre-releases) and production Deployments of a GitHub repository.
+
+    Two conditional requests say whether anything changed (free when not); only then one GraphQL
+    query reads the new ones, newest first, until it meets what is stored. None when nothing changed.
+    """
+    state = load_state(db, f"delivery:{repo_id}")
+    env = cfg.dora.environment
+    releases, rel_etag = client.changed(
+        f"/repos/{full_name}/releases", state.details.get("releases_etag"), f"the releases of {full_name}"
+    )
+    deploys, dep_etag = client.changed(
+        f"/repos/{full_name}/deployments",
+        state.details.get("deployments_etag"),
+        f"the deployments of {full_name}",
+        {"environment": env},
+    )
+    deploys = deploys or bool(state.details.get("pending"))  # a status may have moved on since
+    if not (releases or deploys):
+        if (rel_etag, dep_etag) != (state.details.get("releases_etag"), state.details.get("deployments_etag")):
+            with transaction(db):
+                state.details.update({"releases_etag": rel_etag, "deployments_etag": dep_etag})
+                save_state(db, state)
+        return None
+    known = {(d.source, d.name): d for d in stored_deployments(db, repo_id)}
+
+    def stop(kind: str, node: dict[str, Any]) -> bool:
+        if kind == "releases":
+            old = known.get(("release", str(node.get("tagName"))))
+            return old is not None and old.sha == ((node.get("tagCommit") or {}).get("oid"))
+        old = known.get(("deployment", f"deployment {node.get('databaseId')}"))
+        return old is not None and (node.get("latestStatus") or {}).get("state") in DEPLOYMENT_STATES
+
+    found = client.delivery(full_name, env, releases, deploys, stop)
+    result = DeploymentSync()
+    pending = False
+    with transaction(db):
+        for node in found["releases"]:
+            sha = (node.get("tagCommit") or {}).get("oid")
+            if node.get("isDraft") or node.get("isPrerelease") or not sha:
+                continue
+            at = utc(str(node.get("publishedAt") or node.get("createdAt")))
+            outcome = save_deployment(db, repo_id, str(node["tagName"]), sha, env, at, "success", "release")
+            _count(result, outcome)
+        for node in found["deployments"]:
+            latest = node.get("latestStatus") or {}
+            status = DEPLOYMENT_STATES.get(str(latest.get("state") or ""))
+            if status is None or not node.get("commitOid"):
+                pending = True  # queued or in progress: read again next time
+                continue
+            at = utc(str(latest.get("createdAt") or node.get("createdAt")))
+            name = f"deployment {node.get('databaseId')}"
+            _count(result, save_deployment(db, repo_id, name, str(node["commitOid"]), env, at, status, "deployment"))
+        state.details.update({"releases_etag": rel_etag, "deployments_etag": dep_etag, "pending": pending})
+        state.status = "complete"
+        save_state(db, state)
+    link_commits(db, repo_id, stored_parents(db, repo_id), result)
+    return result
+
+
+def _count(result: DeploymentSync, outcome: str) -> None:
+    if outcome != "same":
+        setattr(result, outcome, getattr(result, outcome) + 1)

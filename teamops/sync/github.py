@@ -102,7 +102,7 @@ def sync_github_repo(
     started = time.monotonic()
     first_request = client.requests
     repo_id = github_repo_id(db, full_name)
-    result = SyncResult(repo=full_name)
+    result = SyncResult(repo=full_name, repo_id=repo_id)
     if not branches:
         known = default_branch(db, repo_id)
         if not known:

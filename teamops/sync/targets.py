@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.config import Config
 from teamops.integrations.git_local import GitRepo
-from teamops.sync.deployments import sync_tags
+from teamops.sync.deployments import sync_github_delivery, sync_tags
 from teamops.sync.git import sync_git_repo
 from teamops.sync.github import sync_github_repo
 from teamops.sync.result import SyncResult
@@ -75,7 +75,7 @@ def sync_all(
         if target.kind == "github":
             assert client is not None
             with progress_for(f"commits {target.where}") as progress:
-                yield sync_github_repo(
+                result = sync_github_repo(
                     db,
                     client,
                     target.where,
@@ -85,6 +85,15 @@ def sync_all(
                     full=full,
                     progress=progress,
                 )
+            if cfg is not None and result.repo_id is not None:
+                before = client.requests
+                delivered = sync_github_delivery(db, cfg, client, target.where, result.repo_id)
+                result.requests = (result.requests or 0) + client.requests - before
+                result.rate_limit_remaining = client.rate_remaining
+                if delivered is not None:
+                    result.deployments = delivered.added + delivered.changed
+                    result.details.append(delivered.line(result.repo))
+            yield result
             continue
         repo = GitRepo.open(Path(target.where))
         with progress_for(f"commits {repo.root.name}") as progress:

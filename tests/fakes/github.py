@@ -44,6 +44,9 @@ class ServedRepo:
     path: Path
     commits: dict[str, dict[str, Any]] = field(default_factory=dict)
     default_branch: str = "main"
+    # GraphQL Release and Deployment nodes, newest first, as the delivery query reads them
+    releases: list[dict[str, Any]] = field(default_factory=list)
+    deployments: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load_commits(path: Path) -> dict[str, dict[str, Any]]:
@@ -251,6 +254,18 @@ class FakeGitHub:
         path, _, query = h.path.partition("?")
         params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
         path = re.sub(r"^/api/v3", "", path)
+        listing = re.match(r"^/repos/([^/]+/[^/]+)/(releases|deployments)$", path)
+        if listing and listing.group(1) in self.repos:
+            served = self.repos[listing.group(1)]
+            items = served.releases if listing.group(2) == "releases" else served.deployments
+            if listing.group(2) == "deployments" and "environment" in params:
+                items = [d for d in items if d.get("environment") == params["environment"]]
+            etag = '"' + str(abs(hash(json.dumps(items, sort_keys=True)))) + '"'
+            if h.headers.get("If-None-Match") == etag:
+                self._send(h, 304, None, {"ETag": etag})
+            else:
+                self._send(h, 200, items[: int(params.get("per_page", 30))], {"ETag": etag})
+            return
         m = re.match(r"^/repos/([^/]+/[^/]+)(?:/commits/([^/]+))?$", path)
         if not m or m.group(1) not in self.repos:
             self._send(h, 404, {"message": "Not Found"})
@@ -424,6 +439,21 @@ class FakeGitHub:
                     }
                 },
             )
+            return
+        if "releases(" in query or "deployments(" in query:
+            out: dict[str, Any] = {}
+            for kind, items in (("releases", repo.releases), ("deployments", repo.deployments)):
+                if not variables.get("withReleases" if kind == "releases" else "withDeployments"):
+                    continue
+                if kind == "deployments":
+                    items = [d for d in items if d.get("environment") in (variables.get("env") or [])]
+                start = int(variables.get(kind) or 0)
+                page = items[start : start + 100]
+                out[kind] = {
+                    "pageInfo": {"hasNextPage": start + 100 < len(items), "endCursor": str(start + len(page))},
+                    "nodes": page,
+                }
+            self._send(h, 200, {"data": {"repository": out}})
             return
         found = {}
         for alias, oid in re.findall(r'(c\d+): object\(oid: "([0-9a-f]+)"\)', query):

@@ -56,7 +56,7 @@ def test_github_rows_match_a_local_sync_of_the_same_repository(project, cli, tmp
         res = cli("--db", str(gh_db), "sync-commits", "--repo", "acme/api", env=env_for(gh))
         assert res.exit_code == 0, res.output
         assert "synced 4 new commits from acme/api (main)" in res.stderr
-        assert "3 requests" in res.stderr  # default branch, head, one history page
+        assert "5 requests" in res.stderr  # default branch, head, one history page, the release and deployment lists
     assert commits_table(gh_db) == commits_table(local_db)
     conn = sqlite3.connect(gh_db)
     assert conn.execute("SELECT author_login FROM commits WHERE message = 'feature work'").fetchone() == ("bobby",)
@@ -76,11 +76,12 @@ def test_requests_used_and_a_no_change_rerun(tmp_path, cli):
     with FakeGitHub({"acme/big": repo}) as gh:
         db = str(tmp_path / "t.db")
         assert cli("--db", db, "sync-commits", "--repo", "acme/big", env=env_for(gh)).exit_code == 0
-        assert gh.counted() <= math.ceil(1000 / 100) + 3
+        assert gh.counted() <= math.ceil(1000 / 100) + 5  # and the release and deployment listings
         before = len(gh.log)
         res = cli("--db", db, "sync-commits", "--repo", "acme/big", env=env_for(gh))
         assert "up to date, 0 new commits" in res.stderr
-        assert len(gh.log) - before == 1 and gh.log[-1][2] == 304  # one conditional request, free
+        rerun = gh.log[before:]  # the head, the releases, the deployments: conditional requests, all free
+        assert len(rerun) == 3 and all(status == 304 for _, _, status in rerun)
         conn = sqlite3.connect(db)
         used, left = conn.execute(
             "SELECT requests_used, rate_limit_remaining FROM sync_state WHERE source LIKE 'github:%'"
@@ -310,3 +311,75 @@ def test_analyze_says_when_an_estimate_saw_only_part_of_a_commit(huge_commits, c
         res = cli("--db", db, "analyze", "--model", "openai/gpt-4o-mini", "--api-base", llm.url, env=env)
         assert res.exit_code == 0, res.output
         assert f"estimated on part of {huge[:10]}: GitHub lists 3,000 of its 3,200 files" in res.stderr
+
+
+def test_releases_and_deployments_come_through_the_api_incrementally(project, cli, tmp_path):
+    shas = subprocess.run(
+        ["git", "-C", str(project.path), "rev-list", "--first-parent", "--reverse", "main"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()  # init, main work, the merge
+    db = str(tmp_path / "gh.db")
+    with FakeGitHub({"acme/api": project.path}) as gh:
+        served = gh.repos["acme/api"]
+        served.releases = [
+            {
+                "tagName": "v2.0.0-rc1",
+                "publishedAt": "2026-10-04T12:00:00Z",
+                "createdAt": "2026-10-04T12:00:00Z",
+                "isDraft": False,
+                "isPrerelease": True,
+                "tagCommit": {"oid": shas[2]},
+            },
+            {
+                "tagName": "v1.0.0",
+                "publishedAt": "2026-10-01T12:00:00+02:00",
+                "createdAt": "2026-10-01T09:00:00Z",
+                "isDraft": False,
+                "isPrerelease": False,
+                "tagCommit": {"oid": shas[0]},
+            },
+        ]
+        served.deployments = [
+            {
+                "databaseId": 7,
+                "createdAt": "2026-10-04T10:00:00Z",
+                "environment": "production",
+                "commitOid": shas[2],
+                "latestStatus": {"state": "IN_PROGRESS", "createdAt": "2026-10-04T10:00:00Z"},
+            },
+            {
+                "databaseId": 5,
+                "createdAt": "2026-10-03T10:00:00Z",
+                "environment": "staging",
+                "commitOid": shas[1],
+                "latestStatus": {"state": "SUCCESS", "createdAt": "2026-10-03T10:05:00Z"},
+            },
+        ]
+        first = cli("--db", db, "-v", "sync-commits", "--repo", "acme/api", env=env_for(gh))
+        assert first.exit_code == 0 and "deployments of acme/api: 1 new" in first.stderr, first.output
+        assert gh.violations == []
+        # the deployment in progress finishes: read again, though the listing did not change
+        served.deployments[0]["latestStatus"] = {"state": "SUCCESS", "createdAt": "2026-10-04T10:30:00Z"}
+        second = cli("--db", db, "-v", "sync-commits", "--repo", "acme/api", env=env_for(gh))
+        assert "deployments of acme/api: 1 new" in second.stderr, second.output
+        before = len(gh.log)
+        third = cli("--db", db, "sync-commits", "--repo", "acme/api", env=env_for(gh))
+        assert third.exit_code == 0 and all(status == 304 for _, _, status in gh.log[before:])
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT name, sha, deployed_at, source FROM deployments ORDER BY deployed_at").fetchall()
+    assert rows == [
+        ("v1.0.0", shas[0], "2026-10-01T10:00:00Z", "release"),  # published at 12:00 in +02:00
+        ("deployment 7", shas[2], "2026-10-04T10:30:00Z", "deployment"),
+    ]
+    shipped = dict(
+        conn.execute(
+            "SELECT dc.sha, d.name FROM deployment_commits dc JOIN deployments d ON d.id = dc.deployment_id"
+        ).fetchall()
+    )
+    everything = subprocess.run(
+        ["git", "-C", str(project.path), "rev-list", "main"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert shipped == {sha: ("v1.0.0" if sha == shas[0] else "deployment 7") for sha in everything}
+    conn.close()
