@@ -448,10 +448,10 @@ class FakeGitHub:
                 if kind == "deployments":
                     items = [d for d in items if d.get("environment") in (variables.get("env") or [])]
                 start = int(variables.get(kind) or 0)
-                page = items[start : start + 100]
+                nodes = items[start : start + 100]
                 out[kind] = {
-                    "pageInfo": {"hasNextPage": start + 100 < len(items), "endCursor": str(start + len(page))},
-                    "nodes": page,
+                    "pageInfo": {"hasNextPage": start + 100 < len(items), "endCursor": str(start + len(nodes))},
+                    "nodes": nodes,
                 }
             self._send(h, 200, {"data": {"repository": out}})
             return
