@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from teamops.clock import now_iso
 from teamops.dates import parse_iso
 from teamops.kpi.flow import median, percentile, rounded
 from teamops.records import ReportRow
@@ -105,19 +106,28 @@ def _hours(a: str, b: str) -> float:
 
 
 def _weeks_between(since: str, until: str) -> list[str]:
+    """The ISO weeks a window touches, a step of a week at a time (plus its last day)."""
     start, end = parse_iso(since), parse_iso(until)
     weeks, day = [], start
     while day < end:
-        weeks.append(_week(day.strftime("%Y-%m-%dT%H:%M:%SZ")))
-        day += timedelta(days=1)
+        year, week, _ = day.isocalendar()
+        weeks.append(f"{year}-W{week:02d}")
+        day += timedelta(days=7)
+    year, week, _ = (end - timedelta(seconds=1)).isocalendar()
+    weeks.append(f"{year}-W{week:02d}")
     return list(dict.fromkeys(weeks))
 
 
-def dora(db: Reader, cfg: Config, since: str, until: str, repo_id: int | None = None) -> Dora:
-    """The four keys for production deployments in [since, until) (see docs/kpi.md for each definition)."""
+def dora(db: Reader, cfg: Config, since: str | None, until: str | None, repo_id: int | None = None) -> Dora:
+    """The four keys for production deployments in [since, until) (see docs/kpi.md for each definition).
+
+    An open start is the first deployment; an open end is now.
+    """
     env = cfg.dora.environment
     result = Dora(env)
     deps = deployments(db, env, since, until, repo_id)
+    until = until or now_iso()
+    since = since or (deps[0].deployed_at if deps else until)
     later = deployments(db, env, since, None, repo_id)  # to find what came after, past the window too
     ok = [d for d in deps if d.status == "success"]
     result.deployments = len(ok)
@@ -160,8 +170,11 @@ def dora(db: Reader, cfg: Config, since: str, until: str, repo_id: int | None = 
         )
         for d in deps
     ]
+    by_week: dict[str, list[Deployment]] = {}
+    for d in deps:
+        by_week.setdefault(_week(d.deployed_at), []).append(d)
     for week in weeks:
-        in_week = [d for d in deps if _week(d.deployed_at) == week]
+        in_week = by_week.get(week, [])
         week_hours = [h for d in in_week for h in by_dep.get(d.id, [])]
         result.weeks.append(
             DoraWeek(

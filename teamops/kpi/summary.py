@@ -217,5 +217,5 @@ def summarize(
             r.metric: {"median_days": r.median_days, "p85_days": r.p85_days, "tasks": r.tasks} for r in cyc.rows
         }
     if any_deployment(db):
-        summary.delivery = dora(db, cfg, window.since or "0000", window.until or "9999-12-31T00:00:00Z")
+        summary.delivery = dora(db, cfg, window.since, window.until)
     return summary

@@ -50,8 +50,7 @@ def dora_cmd(
         repo_id = found[0]
     cfg = st.config if not env else replace(st.config, dora=replace(st.config.dora, environment=env))
     win = window(since, until, last, 12, lambda m: latest_deployment_before(st.reader, m))
-    lo, hi = win.since or "0000", win.until or "9999-12-31T00:00:00Z"
-    data = dora(st.reader, cfg, lo, hi, repo_id)
+    data = dora(st.reader, cfg, win.since, win.until, repo_id)
     report = Report(
         name="dora",
         rows=[r.row() for r in data.rows],
