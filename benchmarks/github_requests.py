@@ -5,7 +5,8 @@ Run from the repository root:  python -m benchmarks.github_requests [--sizes 100
 For N commits with line counts it prints the requests teamops used, beside what the REST API needs
 (one list request per 100 commits plus one get-commit request per commit, since only get-commit
 carries line counts), and the requests a no-change re-run uses.
-Targets: <= ceil(N/100) + 3 requests for N commits; a no-change re-run <= 2 requests.
+Targets: <= ceil(N/100) + 3 requests for N commits, plus the two listings (releases, deployments)
+the delivery metrics read; a no-change re-run <= 2 counted requests (304s are free at GitHub).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds the fake server waits per request")
     opts = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="teamops-ghbench-"))
-    print(f"{'commits':>8} {'teamops':>8} {'target':>7} {'REST':>7} {'re-run':>7} {'time':>7}")
+    print(f"{'commits':>8} {'teamops':>8} {'target':>7} {'REST':>7} {'re-run':>7} {'counted':>8} {'time':>7}")
     try:
         for n in opts.sizes:
             repo = work / f"r{n}"
@@ -54,9 +55,10 @@ def main() -> None:
                 first = len(gh.log)
                 subprocess.run(args, env=env, check=True)
                 rerun = len(gh.log) - first
+                counted = sum(1 for _, _, status in gh.log[first:] if status != 304)
             rest = math.ceil(n / 100) + n
-            target = math.ceil(n / 100) + 3
-            print(f"{n:>8,} {first:>8,} {target:>7,} {rest:>7,} {rerun:>7} {took:>6.1f}s")
+            target = math.ceil(n / 100) + 3 + 2
+            print(f"{n:>8,} {first:>8,} {target:>7,} {rest:>7,} {rerun:>7} {counted:>8} {took:>6.1f}s")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

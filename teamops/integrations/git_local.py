@@ -200,8 +200,8 @@ class GitRepo:
         out = self._run("rev-list", "--parents", "--stdin", stdin="\n".join(lines) + "\n").stdout
         graph: dict[str, list[str]] = {}
         for line in out.splitlines():
-            sha, *parents = line.split()
-            graph[sha] = parents
+            sha, _, parents = line.partition(" ")
+            graph[sha] = parents.split()
         return graph
 
     def shallow_commits(self) -> int | None:

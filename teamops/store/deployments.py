@@ -127,13 +127,14 @@ def shipped(db: Reader, repo_id: int) -> set[str]:
     return {r[0] for r in db.execute("SELECT sha FROM deployment_commits WHERE repo_id = ?", [repo_id])}
 
 
-def save_links(db: Database, deployment: Deployment, shas: list[str]) -> None:
-    """The commits a deployment shipped first, recorded with the sha they were computed for."""
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO deployment_commits (deployment_id, repo_id, sha) VALUES (?, ?, ?)",
-        [(deployment.id, deployment.repo_id, s) for s in shas],
-    )
-    db.execute("UPDATE deployments SET linked_sha = ? WHERE id = ?", [deployment.sha, deployment.id])
+def save_links(db: Database, links: list[tuple[Deployment, list[str]]]) -> None:
+    """The commits deployments shipped first, each deployment marked with the sha they were computed for.
+
+    One batch in key order: the table is keyed by (repo, sha), so sorted inserts stay cheap.
+    """
+    rows = sorted((d.repo_id, sha, d.id) for d, shas in links for sha in shas)
+    db.conn.executemany("INSERT OR IGNORE INTO deployment_commits (repo_id, sha, deployment_id) VALUES (?, ?, ?)", rows)
+    db.conn.executemany("UPDATE deployments SET linked_sha = ? WHERE id = ?", [(d.sha, d.id) for d, _ in links])
 
 
 def deployments(

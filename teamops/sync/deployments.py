@@ -89,9 +89,17 @@ def sync_tags(db: Database, cfg: Config, repo: GitRepo, repo_id: int) -> Deploym
     pattern = re.compile(cfg.dora.tag_pattern)
     result = DeploymentSync()
     tags = [(name, sha, utc(at)) for name, sha, at in repo.release_tags() if pattern.search(name)]
+    env = cfg.dora.environment
+    stored = {
+        d.name: (d.sha, d.environment, d.deployed_at, d.status)
+        for d in stored_deployments(db, repo_id)
+        if d.source == "tag"
+    }
     with transaction(db):
         for name, sha, at in tags:
-            outcome = save_deployment(db, repo_id, name, sha, cfg.dora.environment, at, "success", "tag")
+            if stored.get(name) == (sha, env, at, "success"):
+                continue
+            outcome = save_deployment(db, repo_id, name, sha, env, at, "success", "tag")
             if outcome != "same":
                 setattr(result, outcome, getattr(result, outcome) + 1)
         result.removed = remove_deployments(db, repo_id, "tag", {name for name, _, _ in tags})
@@ -128,20 +136,27 @@ def link_commits(db: Database, repo_id: int, parents_of: Parents, result: Deploy
         return
     graph = parents_of([d.sha for d in todo], linked_tips(db, repo_id))
     taken: set[str] = set()
+    links = []
+    parents_of_sha = graph.get
+    for deployment in todo:
+        mine: list[str] = []
+        stack = [deployment.sha]
+        pop, push, keep = stack.pop, stack.extend, mine.append
+        while stack:
+            sha = pop()
+            if sha in taken:
+                continue
+            parents = parents_of_sha(sha)
+            if parents is None:
+                continue
+            taken.add(sha)
+            keep(sha)
+            push(parents)
+        links.append((deployment, mine))
+        result.linked += 1
+        result.commits += len(mine)
     with transaction(db):
-        for deployment in todo:
-            mine: list[str] = []
-            stack = [deployment.sha]
-            while stack:
-                sha = stack.pop()
-                if sha in taken or sha not in graph:
-                    continue
-                taken.add(sha)
-                mine.append(sha)
-                stack.extend(graph[sha])
-            save_links(db, deployment, mine)
-            result.linked += 1
-            result.commits += len(mine)
+        save_links(db, links)
 
 
 def record_deployment(
