@@ -16,7 +16,14 @@ from teamops.clock import now_iso
 from teamops.dates import parse_iso
 from teamops.kpi.flow import median, percentile, rounded
 from teamops.records import ReportRow
-from teamops.store.deployments import Deployment, deployments, lead_times, reverted_in, shipped_counts
+from teamops.store.deployments import (
+    Deployment,
+    deployments,
+    lead_times,
+    reverted_in,
+    shipped_counts,
+    shipping_work_of,
+)
 from teamops.store.tasks import tasks_created_between
 from teamops.wording import number, percent
 
@@ -87,6 +94,7 @@ class Dora:
     time_to_restore_median_h: float | None = None
     restores: int = 0
     bands: dict[str, str | None] = field(default_factory=dict)
+    repos: list[dict[str, Any]] = field(default_factory=list)  # the same keys per repository
     band: str | None = None
     edition: str = EDITION
     weeks: list[DoraWeek] = field(default_factory=list)
@@ -118,14 +126,25 @@ def _weeks_between(since: str, until: str) -> list[str]:
     return list(dict.fromkeys(weeks))
 
 
-def dora(db: Reader, cfg: Config, since: str | None, until: str | None, repo_id: int | None = None) -> Dora:
+def dora(
+    db: Reader,
+    cfg: Config,
+    since: str | None,
+    until: str | None,
+    repo_id: int | None = None,
+    people: set[int] | None = None,
+) -> Dora:
     """The four keys for production deployments in [since, until) (see docs/kpi.md for each definition).
 
-    An open start is the first deployment; an open end is now.
+    An open start is the first deployment; an open end is now. With `people` (a team), only the
+    deployments that shipped their work, and the lead times of their commits.
     """
     env = cfg.dora.environment
     result = Dora(env)
     deps = deployments(db, env, since, until, repo_id)
+    if people is not None:
+        theirs = shipping_work_of(db, [d.id for d in deps], people)
+        deps = [d for d in deps if d.id in theirs]
     until = until or now_iso()
     since = since or (deps[0].deployed_at if deps else until)
     later = deployments(db, env, since, None, repo_id)  # to find what came after, past the window too
@@ -134,7 +153,7 @@ def dora(db: Reader, cfg: Config, since: str | None, until: str | None, repo_id:
     weeks = _weeks_between(since, until)
     result.deploys_per_week = rounded(len(ok) / max(1, len(weeks)))
     result.weeks_with_deployment = rounded(len({_week(d.deployed_at) for d in ok}) / max(1, len(weeks)))
-    leads = lead_times(db, [d.id for d in ok])
+    leads = lead_times(db, [d.id for d in ok], people)
     hours = [h for _, h in leads]
     result.lead_time_median_h = rounded(median(hours))
     result.lead_time_p85_h = rounded(percentile(hours, 85))
@@ -170,6 +189,18 @@ def dora(db: Reader, cfg: Config, since: str | None, until: str | None, repo_id:
         )
         for d in deps
     ]
+    for rid in sorted({d.repo_id for d in deps}):
+        mine = [d for d in deps if d.repo_id == rid]
+        mine_hours = [h for d in mine for h in by_dep.get(d.id, [])]
+        result.repos.append(
+            {
+                "repo_id": rid,
+                "deployments": sum(1 for d in mine if d.status == "success"),
+                "failed": sum(1 for d in mine if d.id in why),
+                "lead_time_median_h": rounded(median(mine_hours)),
+                "change_failure_rate": rounded(sum(1 for d in mine if d.id in why) / len(mine), 3),
+            }
+        )
     by_week: dict[str, list[Deployment]] = {}
     for d in deps:
         by_week.setdefault(_week(d.deployed_at), []).append(d)

@@ -155,17 +155,19 @@ def deployments(
     return [_deployment(r) for r in rows]
 
 
-def lead_times(db: Reader, deployment_ids: list[int]) -> list[tuple[int, float]]:
-    """(deployment id, hours from authored to deployed) for each non-merge commit those deployments shipped first."""
+def lead_times(db: Reader, deployment_ids: list[int], people: set[int] | None = None) -> list[tuple[int, float]]:
+    """(deployment id, hours from authored to deployed) for each non-merge commit those deployments shipped
+    first (only those by `people`, when given)."""
     if not deployment_ids:
         return []
     marks = ",".join("?" * len(deployment_ids))
+    by = f" AND c.person_id IN ({','.join('?' * len(people))})" if people else ""
     rows = db.execute(
         "SELECT d.id, (julianday(d.deployed_at) - julianday(c.authored_at)) * 24 FROM deployment_commits dc "
         "JOIN deployments d ON d.id = dc.deployment_id "
         "JOIN commits c ON c.repo_id = dc.repo_id AND c.sha = dc.sha AND c.is_merge = 0 "
-        f"WHERE dc.deployment_id IN ({marks})",
-        deployment_ids,
+        f"WHERE dc.deployment_id IN ({marks}){by}",
+        [*deployment_ids, *sorted(people or [])],
     )
     return [(int(r[0]), max(0.0, float(r[1]))) for r in rows]
 
@@ -215,3 +217,17 @@ def latest_deployment_before(db: Reader, moment: str) -> str | None:
 
 def all_deployments(db: Reader, repo_id: int) -> list[Deployment]:
     return [_deployment(r) for r in db.execute(f"SELECT {COLUMNS} FROM deployments WHERE repo_id = ?", [repo_id])]
+
+
+def shipping_work_of(db: Reader, deployment_ids: list[int], people: set[int]) -> set[int]:
+    """The deployments that shipped at least one commit by these people."""
+    if not deployment_ids or not people:
+        return set()
+    marks, who = ",".join("?" * len(deployment_ids)), ",".join("?" * len(people))
+    rows = db.execute(
+        "SELECT DISTINCT dc.deployment_id FROM deployment_commits dc "
+        "JOIN commits c ON c.repo_id = dc.repo_id AND c.sha = dc.sha "
+        f"WHERE dc.deployment_id IN ({marks}) AND c.person_id IN ({who})",
+        [*deployment_ids, *sorted(people)],
+    )
+    return {int(r[0]) for r in rows}

@@ -230,3 +230,23 @@ def test_an_incident_task_fails_the_deployment_before_it_and_times_the_restore(c
     why = {r["deployment"]: r["why"] for r in data["rows"] if r["failed"]}
     assert why == {"v1.1": "incident: Incident: checkout down"}
     assert data["change_failure_rate"] == 0.5 and data["time_to_restore_median_h"] == 3.5
+
+
+def test_per_team_and_per_repository(cli, make_repo, isolated):
+    api, web = make_repo("api"), make_repo("web")
+    api.commit("api work", {"a": "1\n"}, author=("Ann", "ann@acme.io"), date="2026-11-02T10:00:00+00:00")
+    tag(api, "v1.0", "2026-11-03T10:00:00+00:00", annotated=True)
+    web.commit("web work", {"w": "1\n"}, author=("Wes", "wes@acme.io"), date="2026-11-02T10:00:00+00:00")
+    tag(web, "v0.9", "2026-11-04T10:00:00+00:00", annotated=True)
+    cli("people", "add", "ann", "--email", "ann@acme.io", "--team", "core")
+    cli("people", "add", "wes", "--email", "wes@acme.io", "--team", "front")
+    cli("sync-commits", "--repo", str(api.path), "--repo", str(web.path))
+    every = json.loads(cli("kpi", "dora", *WINDOW, "-f", "json").stdout)
+    assert every["deployments"] == 2 and [r["deployments"] for r in every["repos"]] == [1, 1]
+    core = json.loads(cli("kpi", "dora", *WINDOW, "--team", "core", "-f", "json").stdout)
+    assert [r["deployment"] for r in core["rows"]] == ["v1.0"] and core["lead_time_median_h"] == 24.0
+    web_only = json.loads(cli("kpi", "dora", *WINDOW, "--repo", "web", "-f", "json").stdout)
+    assert [r["deployment"] for r in web_only["rows"]] == ["v0.9"] and web_only["lead_time_median_h"] == 48.0
+    unknown = cli("kpi", "dora", "--team", "nope")
+    assert unknown.exit_code == 5
+    assert cli("kpi", "dora", "--repo", "nope").exit_code == 5

@@ -9,13 +9,15 @@ import typer
 
 from teamops.cli.charts import Series, mermaid, terminal_chart, wanted
 from teamops.cli.kpi.window import LastOpt, window
-from teamops.cli.options import ChartOpt, FormatOpt, SinceOpt, UntilOpt, fmt_value
+from teamops.cli.options import ChartOpt, FormatOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.errors import InvalidInput
+from teamops.handles import check_filters
 from teamops.kpi.dora import dora, dora_line
 from teamops.store.commits import find_repo
 from teamops.store.deployments import latest_deployment_before
+from teamops.store.people import people as people_of
 
 RepoOpt = Annotated[str | None, typer.Option("--repo", help="One repository (name, owner/name or path).")]
 EnvOpt = Annotated[str | None, typer.Option("--env", help="The environment (default: [dora] environment).")]
@@ -28,6 +30,7 @@ def dora_cmd(
     until: UntilOpt = None,
     last: LastOpt = None,
     env: EnvOpt = None,
+    team: TeamOpt = None,
     fmt: FormatOpt = None,
     chart: ChartOpt = None,
 ) -> None:
@@ -39,7 +42,9 @@ def dora_cmd(
     Example: teamops kpi dora --last 6m --format markdown
     """
     st = state(ctx)
+    check_filters(st.reader, None, team)
     out = st.output(fmt_value(fmt))
+    members = {p.id for p in people_of(st.reader, team=team)} if team else None
     repo_id = None
     if repo:
         found = find_repo(st.reader, repo)
@@ -50,11 +55,13 @@ def dora_cmd(
         repo_id = found[0]
     cfg = st.config if not env else replace(st.config, dora=replace(st.config.dora, environment=env))
     win = window(since, until, last, 12, lambda m: latest_deployment_before(st.reader, m))
-    data = dora(st.reader, cfg, win.since, win.until, repo_id)
+    data = dora(st.reader, cfg, win.since, win.until, repo_id, members)
     report = Report(
         name="dora",
         rows=[r.row() for r in data.rows],
-        title=f"Delivery (DORA), {cfg.dora.environment}, {win.label}" + (f", {repo}" if repo else ""),
+        title=f"Delivery (DORA), {cfg.dora.environment}, {win.label}"
+        + (f", {repo}" if repo else "")
+        + (f", team {team}" if team else ""),
         columns=[
             Column("deployment", "Deployment"),
             Column("deployed_at", "Deployed"),
@@ -64,7 +71,7 @@ def dora_cmd(
             Column("failed", "Failed"),
             Column("why", "Why", cut=True),
         ],
-        meta={**win.meta(), "repo": repo, **data.meta(), "weeks": [w.row() for w in data.weeks]},
+        meta={**win.meta(), "repo": repo, "team": team, **data.meta(), "weeks": [w.row() for w in data.weeks]},
         footer=dora_line(data) if data.rows else "",
         empty=f"no {cfg.dora.environment} deployments {win.label}: release tags (sync-commits) or "
         "`teamops deploy record` make them",
