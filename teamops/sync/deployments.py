@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -43,14 +43,11 @@ class DeploymentSync:
     removed: int = 0
     linked: int = 0
     commits: int = 0
-    without_commits: list[str] = field(default_factory=list)
 
     def line(self, repo: str) -> str:
         text = f"deployments of {repo}: {self.added} new, {self.changed} changed, {self.removed} removed"
         if self.linked:
             text += f"; {self.linked} linked to the {self.commits:,} commits they shipped first"
-        if self.without_commits:
-            text += f"; no known commits for {', '.join(self.without_commits[:5])}"
         return text
 
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from teamops.config.schema import MESSAGE_KINDS
 from teamops.integrations.formatting import discord_escape, safe_url, slack_escape
 from teamops.integrations.webhooks import render
 from teamops.messages import Message, data, link, rich
@@ -49,18 +50,7 @@ def hostile_team(cli, isolated, monkeypatch):
             monkeypatch.setenv(f"{kind.upper()}_URL", receivers.url("hook" if kind == "webhook" else kind))
             channels += f'[notify.channels.{kind}]\nkind = "{kind}"\nurl_env = "{kind.upper()}_URL"\n'
         every = ", ".join(f'"{k}"' for k in KINDS)
-        routes = "".join(
-            f"{m} = [{every}]\n"
-            for m in (
-                "task_created",
-                "task_blocked",
-                "escalation",
-                "eod_reminder",
-                "mastery_reminder",
-                "doc_published",
-                "job_failed",
-            )
-        )
+        routes = "".join(f"{m} = [{every}]\n" for m in MESSAGE_KINDS if m != "test")
         (isolated / "teamops.toml").write_text(
             f'[clickup]\napi_url = "{clickup.url}"\nteam_id = "9012345"\ndocs_parent = {{ id = "9012", type = "4" }}\n'
             f"{channels}[notify.routes]\n{routes}"
