@@ -113,10 +113,13 @@ def run_action(workflow: Path, work: Path, env: dict[str, str]) -> list[subproce
         cond = s.get("if", "")
         if failed and "always()" not in cond:
             continue
-        if "inputs.save-state == 'true'" in cond and inputs["save-state"] != "true":
+        if any(f"inputs.{k} == 'true'" in cond and inputs[k] != "true" for k in ("save-state", "summary")):
             continue
+        outputs = dict(line.split("=", 1) for line in out.read_text().splitlines()) if out.exists() else {}
+        values = {f"inputs.{k}": str(v) for k, v in inputs.items()}
+        values["steps.save.outputs.generation"] = outputs.get("generation", "")
         step_env = {
-            k: re.sub(r"\$\{\{ inputs\.([\w-]+) \}\}", lambda m: str(inputs[m[1]]), str(v))
+            k: re.sub(r"\$\{\{ ([\w.-]+) \}\}", lambda m, known=values: known.get(m[1], ""), str(v))
             for k, v in (s.get("env") or {}).items()
         }
         res = subprocess.run(
@@ -171,11 +174,12 @@ def test_the_on_push_workflow_through_the_action_twice(make_repo, tmp_path):
             if run == 2:
                 shutil.copytree(tmp_path / "run1" / ".teamops-state", work / ".teamops-state", dirs_exist_ok=True)
             results = run_action(ROOT / "jobs" / "github" / "teamops-on-push.yml", work, env)
-            assert [r.returncode for r in results] == [0, 0, 0], [r.stderr for r in results]
+            assert [r.returncode for r in results] == [0, 0, 0, 0], [r.stderr for r in results]
             summaries.append((results, summary.read_text()))
         first, second = summaries
         assert "no saved state" in first[0][0].stderr and "synced 1 new commit from acme/api" in first[0][1].stderr
         assert "saved generation 1" in first[0][2].stderr and "Commit activity" in first[1]
+        assert "- `teamops analyze`" in first[1] and "State: generation 1 saved" in first[1]
         assert "restored generation 1 from the cache folder" in second[0][0].stderr
         assert "acme/api (main): up to date" in second[0][1].stderr and "saved generation 2" in second[0][2].stderr
     state = json.loads(
