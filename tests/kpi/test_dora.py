@@ -250,3 +250,12 @@ def test_per_team_and_per_repository(cli, make_repo, isolated):
     unknown = cli("kpi", "dora", "--team", "nope")
     assert unknown.exit_code == 5
     assert cli("kpi", "dora", "--repo", "nope").exit_code == 5
+
+
+def test_a_long_window_charts_months_not_hundreds_of_weeks(cli, released):
+    from tests.support.mermaid import blocks, parse_xychart
+
+    md = cli("kpi", "dora", "--since", "2026-01-01", "--until", "2026-11-28", "-f", "markdown").stdout
+    (chart,) = [parse_xychart(b) for b in blocks(md)]
+    assert chart.title == "Deployments per month" and chart.labels[0] == "2026-01" and chart.labels[-1] == "2026-11"
+    assert chart.bars == [[0.0] * 10 + [5.0]] and chart.lines == [[0.0] * 10 + [2.0]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -14,11 +15,12 @@ from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.errors import InvalidInput
 from teamops.handles import check_filters
-from teamops.kpi.dora import dora, dora_line
+from teamops.kpi.dora import Dora, dora, dora_line
 from teamops.store.commits import find_repo
 from teamops.store.deployments import latest_deployment_before
 from teamops.store.people import people as people_of
 
+WEEKS_IN_A_CHART = 26
 RepoOpt = Annotated[str | None, typer.Option("--repo", help="One repository (name, owner/name or path).")]
 EnvOpt = Annotated[str | None, typer.Option("--env", help="The environment (default: [dora] environment).")]
 
@@ -76,13 +78,38 @@ def dora_cmd(
         empty=f"no {cfg.dora.environment} deployments {win.label}: release tags (sync-commits) or "
         "`teamops deploy record` make them",
     )
-    labels = [w.week for w in data.weeks]
-    bars: Series = {"deployments": [float(w.deployments) for w in data.weeks]}
-    lines: Series = {"failed": [float(w.failed) for w in data.weeks]}
+    period, labels, bars, lines = trend(data)
+    title = f"Deployments per {period}"
     if out.fmt == "markdown" and data.rows:
         out.stdout.write(out.markdown(report))
-        out.stdout.write(mermaid("Deployments per week", labels, bars, lines, y_label="Deployments") + "\n")
+        out.stdout.write(mermaid(title, labels, bars, lines, y_label="Deployments") + "\n")
         return
     out.report(report)
     if data.rows and wanted(out.fmt, out.tty, chart):
-        out.stdout.write(terminal_chart("Deployments per week", labels, bars, lines, out.color) + "\n")
+        out.stdout.write(terminal_chart(title, labels, bars, lines, out.color) + "\n")
+
+
+def trend(data: Dora) -> tuple[str, list[str], Series, Series]:
+    """The chart's periods: ISO weeks, or months when there are more than 26 weeks (still readable)."""
+    if len(data.weeks) <= WEEKS_IN_A_CHART:
+        labels = [w.week for w in data.weeks]
+        return (
+            "week",
+            labels,
+            {"deployments": [float(w.deployments) for w in data.weeks]},
+            {"failed": [float(w.failed) for w in data.weeks]},
+        )
+    months: dict[str, list[float]] = {}
+    for w in data.weeks:
+        year, week = w.week.split("-W")
+        month = date.fromisocalendar(int(year), int(week), 4).strftime("%Y-%m")  # a week is its Thursday's
+        totals = months.setdefault(month, [0.0, 0.0])
+        totals[0] += w.deployments
+        totals[1] += w.failed
+    labels = list(months)
+    return (
+        "month",
+        labels,
+        {"deployments": [v[0] for v in months.values()]},
+        {"failed": [v[1] for v in months.values()]},
+    )
