@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shlex
 import signal
 import time
@@ -66,19 +67,38 @@ def job_lock(db_path: Path, job: str, wait: bool) -> Iterator[None]:
             raise LockHeld(f"{_holder(fd)} holds the lock on {db_path}", "try later, or pass --wait") from None
         line = f"job {job!r} (pid {os.getpid()}, since {now_iso()})"
         os.pwrite(fd, line.encode()[:HOLDER_BYTES].ljust(HOLDER_BYTES), 0)
-        yield
+        try:
+            yield
+        finally:
+            # Still holding it: the next holder's contenders must not read this run as theirs.
+            os.pwrite(fd, b" " * HOLDER_BYTES, 0)
     finally:
         os.close(fd)
 
 
 def _holder(fd: int) -> str:
-    """Who holds the lock, as it wrote itself down; a holder that has only just taken it gets a moment."""
+    """Who holds the lock, as it wrote itself down; a holder that has only just taken it gets a moment
+    (an empty line, or one left by a run that was killed, is not the holder yet)."""
     for _ in range(50):
         text = os.pread(fd, HOLDER_BYTES, 0).decode("utf-8", "replace").strip()
-        if text:
+        if text and _holder_running(text):
             return text
         time.sleep(0.01)
     return "another teamops run"
+
+
+def _holder_running(holder: str) -> bool:
+    """The process a holder line names still exists (a killed run leaves its line behind)."""
+    match = re.search(r"\(pid (\d+)", holder)
+    if not match:
+        return True
+    try:
+        os.kill(int(match[1]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def lock_is_free(db_path: Path) -> bool:

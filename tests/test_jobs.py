@@ -165,3 +165,14 @@ def test_step_summary_is_appended(make_repo, isolated, cli, monkeypatch):
     assert text.startswith("# earlier content\n")
     assert "## teamops job `nightly`: ok" in text and "| `analyze` | ok |" in text
     assert "### Team summary" in text
+
+
+def test_a_released_or_killed_holder_is_never_named(isolated):
+    from teamops.jobs import _holder_running
+
+    db = isolated / "teamops.db"
+    with job_lock(db, "nightly", wait=False):
+        assert b"job 'nightly' (pid" in Path(f"{db}.lock").read_bytes()
+    assert Path(f"{db}.lock").read_bytes().strip() == b""  # the next holder's contenders read nothing stale
+    assert not _holder_running("job 'ghost' (pid 999999999, since 2026-11-02T09:00:00Z)")
+    assert _holder_running(f"job 'eod' (pid {os.getpid()}, since 2026-11-02T09:00:00Z)")
