@@ -1,10 +1,11 @@
-"""A person or team as a user typed it: one lookup, one message, for every command that takes one."""
+"""A person, team or repository as a user typed it: one lookup, one message, for every command that takes one."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from teamops.errors import InvalidInput
+from teamops.store.commits import find_repo
 from teamops.store.people import person_by_handle, team_exists
 
 if TYPE_CHECKING:
@@ -25,3 +26,11 @@ def check_filters(db: Reader, person: str | None, team: str | None) -> None:
         person_id(db, person)
     if team and not team_exists(db, team):
         raise InvalidInput(f"no person is in team {team!r}", "see `teamops people list`")
+
+
+def repo_of(db: Reader, value: str) -> tuple[int, str]:
+    """(id, name) of a synced repository by name, owner/name or path; an unknown one is invalid input."""
+    found = find_repo(db, value)
+    if found is None:
+        raise InvalidInput(f"no repository {value!r} is synced", "sync it first: teamops sync-commits --repo ...")
+    return found

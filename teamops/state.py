@@ -68,10 +68,10 @@ def lease_path(db: Path) -> Path:
 
 
 def _git(
-    repo: Path, *args: str, input_bytes: bytes | None = None, check: bool = True
+    repo: Path, *args: str, input_bytes: bytes | None = None, check: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-    proc = subprocess.run(["git", "-C", str(repo), *args], input=input_bytes, capture_output=True, env=env)
+    full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})}
+    proc = subprocess.run(["git", "-C", str(repo), *args], input=input_bytes, capture_output=True, env=full_env)
     if check and proc.returncode != 0:
         raise ServiceError(f"git {args[0]} failed: {proc.stderr.decode(errors='replace').strip()[:300]}")
     return proc
@@ -212,12 +212,7 @@ def save(db: Path, repo: Path, *, remote: str, branch: str, cache: Path | None, 
         "GIT_COMMITTER_EMAIL": "teamops@localhost",
     }
     message = f"teamops state, generation {meta.generation}".encode()
-    commit = subprocess.run(
-        ["git", "-C", str(repo), "commit-tree", tree], input=message, capture_output=True, env={**os.environ, **env}
-    )
-    if commit.returncode != 0:
-        raise ServiceError(f"git commit-tree failed: {commit.stderr.decode(errors='replace').strip()[:300]}")
-    new = commit.stdout.decode().strip()
+    new = _git(repo, "commit-tree", tree, input_bytes=message, env=env).stdout.decode().strip()
     lease_ref = f"--force-with-lease=refs/heads/{branch}:{lease.branch_commit}"
     pushed = _git(repo, "push", "--quiet", lease_ref, remote, f"{new}:refs/heads/{branch}", check=False)
     if pushed.returncode != 0:

@@ -12,8 +12,8 @@ from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.clock import now_iso
 from teamops.errors import InvalidInput
+from teamops.handles import repo_of
 from teamops.integrations.git_local import SHA_RE, GitRepo
-from teamops.store.commits import find_repo
 from teamops.store.deployments import deployments
 from teamops.sync.deployments import record_deployment, utc
 from teamops.sync.git import local_repo_row
@@ -53,10 +53,7 @@ def record_cmd(
         raise InvalidInput(f"--status must be success or failure, got {status!r}")
     clone: GitRepo | None = None
     if repo:
-        found = find_repo(st.reader, repo)
-        if found is None:
-            raise InvalidInput(f"no repository {repo!r} is synced", "sync it first: teamops sync-commits --repo ...")
-        repo_id, label = found
+        repo_id, label = repo_of(st.reader, repo)
     else:
         clone = GitRepo.open(Path.cwd())
         repo_id, label = local_repo_row(st.db, clone)

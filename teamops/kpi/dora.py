@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from teamops.store.reader import Reader
 
 EDITION = "Accelerate State of DevOps Report 2023"
+INCIDENT = "incident: "  # how a failure that an incident task explains is worded
+Incident = tuple[int, str, str, str | None]  # task id, title, created, done
 BANDS = ("elite", "high", "medium", "low")
 # (elite, high, medium) thresholds; what misses medium is low.
 THRESHOLDS: dict[str, tuple[float, float, float]] = {
@@ -158,10 +160,11 @@ def dora(
     result.lead_time_median_h = rounded(median(hours))
     result.lead_time_p85_h = rounded(percentile(hours, 85))
     result.commits_deployed = len(hours)
-    why = _failures(db, cfg, deps, later, since, until)
+    incidents = _incidents(db, cfg, since, until)
+    why = _failures(db, cfg, deps, later, incidents)
     result.failed = len(why)
     result.change_failure_rate = rounded(len(why) / len(deps), 3) if deps else None
-    restores = _restores(db, cfg, deps, later, why, since, until)
+    restores = _restores(deps, later, why, incidents)
     result.restores = len(restores)
     result.time_to_restore_median_h = rounded(median(restores))
     result.bands = {
@@ -225,7 +228,7 @@ def _next_success(d: Deployment, later: list[Deployment]) -> Deployment | None:
 
 
 def _failures(
-    db: Reader, cfg: Config, deps: list[Deployment], later: list[Deployment], since: str, until: str
+    db: Reader, cfg: Config, deps: list[Deployment], later: list[Deployment], incidents: list[Incident]
 ) -> dict[int, str]:
     """Deployment id → why it counts as failed: its status, a hotfix soon after, a revert, or an incident."""
     why: dict[int, str] = {d.id: "deployment failed" for d in deps if d.status == "failure"}
@@ -236,14 +239,14 @@ def _failures(
             why.setdefault(d.id, f"hotfix {nxt.name} within {cfg.dora.hotfix_hours:g} h")
     for dep_id in reverted_in(db, [d.id for d in deps if d.status == "success"]):
         why.setdefault(dep_id, "a commit it shipped was reverted")
-    for _, title, created, _ in _incidents(db, cfg, since, until):
+    for _, title, created, _ in incidents:
         before = [d for d in deps if d.deployed_at <= created]
         if before:
-            why.setdefault(before[-1].id, f"incident: {title[:60]}")
+            why.setdefault(before[-1].id, f"{INCIDENT}{title[:60]}")
     return why
 
 
-def _incidents(db: Reader, cfg: Config, since: str, until: str) -> list[tuple[int, str, str, str | None]]:
+def _incidents(db: Reader, cfg: Config, since: str, until: str) -> list[Incident]:
     pattern = re.compile(cfg.dora.incident_pattern) if cfg.dora.incident_pattern else None
     statuses = set(cfg.dora.incident_statuses)
     return [
@@ -254,17 +257,12 @@ def _incidents(db: Reader, cfg: Config, since: str, until: str) -> list[tuple[in
 
 
 def _restores(
-    db: Reader,
-    cfg: Config,
-    deps: list[Deployment],
-    later: list[Deployment],
-    why: dict[int, str],
-    since: str,
-    until: str,
+    deps: list[Deployment], later: list[Deployment], why: dict[int, str], incidents: list[Incident]
 ) -> list[float]:
-    """Hours to restore: an incident from opened to done; a failed deployment to the next good one."""
-    hours = [_hours(created, done) for _, _, created, done in _incidents(db, cfg, since, until) if done]
-    incident_linked = {dep_id for dep_id, reason in why.items() if reason.startswith("incident")}
+    """Hours to restore: an incident from opened to done; a failed deployment (not one an incident
+    already times) to the next good one."""
+    hours = [_hours(created, done) for _, _, created, done in incidents if done]
+    incident_linked = {dep_id for dep_id, reason in why.items() if reason.startswith(INCIDENT)}
     for d in deps:
         if d.id in why and d.id not in incident_linked:
             nxt = _next_success(d, later)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from teamops.clock import now_iso
+from teamops.store.filters import Where
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -140,18 +141,13 @@ def save_links(db: Database, links: list[tuple[Deployment, list[str]]]) -> None:
 def deployments(
     db: Reader, environment: str, since: str | None, until: str | None, repo_id: int | None
 ) -> list[Deployment]:
-    where = ["environment = ?"]
-    params: list[object] = [environment]
-    if since:
-        where.append("deployed_at >= ?")
-        params.append(since)
-    if until:
-        where.append("deployed_at < ?")
-        params.append(until)
-    if repo_id is not None:
-        where.append("repo_id = ?")
-        params.append(repo_id)
-    rows = db.execute(f"SELECT {COLUMNS} FROM deployments WHERE {' AND '.join(where)} ORDER BY deployed_at, id", params)
+    where = (
+        Where("environment = ?").add("deployed_at >= ?", since, when=since).add("deployed_at < ?", until, when=until)
+    )
+    where.add("repo_id = ?", repo_id, when=repo_id is not None)
+    rows = db.execute(
+        f"SELECT {COLUMNS} FROM deployments WHERE {where.sql} ORDER BY deployed_at, id", [environment, *where.params]
+    )
     return [_deployment(r) for r in rows]
 
 
@@ -160,26 +156,24 @@ def lead_times(db: Reader, deployment_ids: list[int], people: set[int] | None = 
     first (only those by `people`, when given)."""
     if not deployment_ids:
         return []
-    marks = ",".join("?" * len(deployment_ids))
-    by = f" AND c.person_id IN ({','.join('?' * len(people))})" if people else ""
+    where = Where().within("dc.deployment_id", deployment_ids)
+    if people:
+        where.within("c.person_id", sorted(people))
     rows = db.execute(
         "SELECT d.id, (julianday(d.deployed_at) - julianday(c.authored_at)) * 24 FROM deployment_commits dc "
         "JOIN deployments d ON d.id = dc.deployment_id "
         "JOIN commits c ON c.repo_id = dc.repo_id AND c.sha = dc.sha AND c.is_merge = 0 "
-        f"WHERE dc.deployment_id IN ({marks}){by}",
-        [*deployment_ids, *sorted(people or [])],
+        f"WHERE {where.sql}",
+        where.params,
     )
     return [(int(r[0]), max(0.0, float(r[1]))) for r in rows]
 
 
 def shipped_counts(db: Reader, deployment_ids: list[int]) -> dict[int, int]:
-    if not deployment_ids:
-        return {}
-    marks = ",".join("?" * len(deployment_ids))
+    where = Where().within("deployment_id", deployment_ids)
     rows = db.execute(
-        f"SELECT deployment_id, COUNT(*) FROM deployment_commits WHERE deployment_id IN ({marks}) "
-        "GROUP BY deployment_id",
-        deployment_ids,
+        f"SELECT deployment_id, COUNT(*) FROM deployment_commits WHERE {where.sql} GROUP BY deployment_id",
+        where.params,
     )
     return {int(r[0]): int(r[1]) for r in rows}
 
@@ -221,13 +215,10 @@ def all_deployments(db: Reader, repo_id: int) -> list[Deployment]:
 
 def shipping_work_of(db: Reader, deployment_ids: list[int], people: set[int]) -> set[int]:
     """The deployments that shipped at least one commit by these people."""
-    if not deployment_ids or not people:
-        return set()
-    marks, who = ",".join("?" * len(deployment_ids)), ",".join("?" * len(people))
+    where = Where().within("dc.deployment_id", deployment_ids).within("c.person_id", sorted(people))
     rows = db.execute(
         "SELECT DISTINCT dc.deployment_id FROM deployment_commits dc "
-        "JOIN commits c ON c.repo_id = dc.repo_id AND c.sha = dc.sha "
-        f"WHERE dc.deployment_id IN ({marks}) AND c.person_id IN ({who})",
-        [*deployment_ids, *sorted(people)],
+        f"JOIN commits c ON c.repo_id = dc.repo_id AND c.sha = dc.sha WHERE {where.sql}",
+        where.params,
     )
     return {int(r[0]) for r in rows}

@@ -96,9 +96,7 @@ def sync_tags(db: Database, cfg: Config, repo: GitRepo, repo_id: int) -> Deploym
         for name, sha, at in tags:
             if stored.get(name) == (sha, env, at, "success"):
                 continue
-            outcome = save_deployment(db, repo_id, name, sha, env, at, "success", "tag")
-            if outcome != "same":
-                setattr(result, outcome, getattr(result, outcome) + 1)
+            _count(result, save_deployment(db, repo_id, name, sha, env, at, "success", "tag"))
         result.removed = remove_deployments(db, repo_id, "tag", {name for name, _, _ in tags})
     link_commits(db, repo_id, repo.parents_between, result)
     with transaction(db):

@@ -13,10 +13,8 @@ from teamops.cli.kpi.window import LastOpt, window
 from teamops.cli.options import ChartOpt, FormatOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
-from teamops.errors import InvalidInput
-from teamops.handles import check_filters
+from teamops.handles import check_filters, repo_of
 from teamops.kpi.dora import Dora, dora, dora_line
-from teamops.store.commits import find_repo
 from teamops.store.deployments import latest_deployment_before
 from teamops.store.people import people as people_of
 
@@ -47,14 +45,7 @@ def dora_cmd(
     check_filters(st.reader, None, team)
     out = st.output(fmt_value(fmt))
     members = {p.id for p in people_of(st.reader, team=team)} if team else None
-    repo_id = None
-    if repo:
-        found = find_repo(st.reader, repo)
-        if found is None:
-            raise InvalidInput(
-                f"no repository {repo!r} is synced", "see `teamops sync-commits`; names are as it prints"
-            )
-        repo_id = found[0]
+    repo_id = repo_of(st.reader, repo)[0] if repo else None
     cfg = st.config if not env else replace(st.config, dora=replace(st.config.dora, environment=env))
     win = window(since, until, last, 12, lambda m: latest_deployment_before(st.reader, m))
     data = dora(st.reader, cfg, win.since, win.until, repo_id, members)
