@@ -196,8 +196,11 @@ class DoraConfig:
     # Release tags: version numbers such as v1.2.3 or 1.2; pre-releases (1.4rc1, v2.0.0-beta) do not match.
     tag_pattern: str = r"^v?\d+(\.\d+)+$"
     environment: str = "production"
-    # A deployment followed by another within this many hours is taken as failed (the second a hotfix).
+    # A deployment is failed when a patch release of its own line that contains it follows within this many hours.
     hotfix_hours: float = 24.0
+    # Its first group names a deployment's release line; empty: a version number's all but last part
+    # (2.3.1 and 2.3 are the line 2.3, a shorter version padded with zeros to three numbers).
+    release_line: str = ""
     # Tasks whose title matches, or whose status is one of these, are incidents (opened → done: restore time).
     incident_pattern: str = r"(?i)\b(incident|outage)\b"
     incident_statuses: list[str] = field(default_factory=list)

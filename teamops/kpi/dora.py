@@ -18,6 +18,7 @@ from teamops.kpi.flow import median, percentile, rounded
 from teamops.records import ReportRow
 from teamops.store.deployments import (
     Deployment,
+    contains,
     deployments,
     lead_times,
     reverted_in,
@@ -161,10 +162,10 @@ def dora(
     result.lead_time_p85_h = rounded(percentile(hours, 85))
     result.commits_deployed = len(hours)
     incidents = _incidents(db, cfg, since, until)
-    why = _failures(db, cfg, deps, later, incidents)
+    why, fixes = _failures(db, cfg, deps, later, incidents)
     result.failed = len(why)
     result.change_failure_rate = rounded(len(why) / len(deps), 3) if deps else None
-    restores = _restores(deps, later, why, incidents)
+    restores = _restores(deps, later, why, fixes, incidents)
     result.restores = len(restores)
     result.time_to_restore_median_h = rounded(median(restores))
     result.bands = {
@@ -227,23 +228,64 @@ def _next_success(d: Deployment, later: list[Deployment]) -> Deployment | None:
     )
 
 
+VERSION = re.compile(r"(\d+(?:\.\d+)*)")
+
+
+def release_line(name: str, pattern: str = "") -> str | None:
+    """The release line a deployment's name belongs to: the pattern's first group, or by default all
+    but the last number of its version (padded to three numbers: 2.3 and 2.3.1 are both line 2.3)."""
+    if pattern:
+        match = re.search(pattern, name)
+        return match.group(1) if match and match.group(1) is not None else None
+    match = VERSION.search(name)
+    if not match:
+        return None
+    numbers = [str(int(n)) for n in match.group(1).split(".")]
+    numbers += ["0"] * (3 - len(numbers))
+    return ".".join(numbers[:-1])
+
+
+def hotfix_of(db: Reader, cfg: Config, d: Deployment, later: list[Deployment]) -> Deployment | None:
+    """The first later deployment that is d's hotfix: a patch release of the same line, within the
+    window, whose commit has d's in its history. A next feature release or another line never is."""
+    line = release_line(d.name, cfg.dora.release_line)
+    if line is None:
+        return None
+    limit = parse_iso(d.deployed_at) + timedelta(hours=cfg.dora.hotfix_hours)
+    for n in later:
+        if n.repo_id != d.repo_id or n.status != "success" or n.deployed_at <= d.deployed_at:
+            continue
+        if parse_iso(n.deployed_at) > limit:
+            break
+        if release_line(n.name, cfg.dora.release_line) == line and contains(db, n, d):
+            return n
+    return None
+
+
 def _failures(
     db: Reader, cfg: Config, deps: list[Deployment], later: list[Deployment], incidents: list[Incident]
-) -> dict[int, str]:
-    """Deployment id → why it counts as failed: its status, a hotfix soon after, a revert, or an incident."""
+) -> tuple[dict[int, str], dict[int, Deployment]]:
+    """Deployment id → why it counts as failed (its status, a hotfix of its line soon after, a revert,
+    or an incident), and the hotfixes that restored them."""
     why: dict[int, str] = {d.id: "deployment failed" for d in deps if d.status == "failure"}
-    window = timedelta(hours=cfg.dora.hotfix_hours)
+    fixes: dict[int, Deployment] = {}
     for d in deps:
-        nxt = _next_success(d, later)
-        if d.status == "success" and nxt and parse_iso(nxt.deployed_at) - parse_iso(d.deployed_at) <= window:
-            why.setdefault(d.id, f"hotfix {nxt.name} within {cfg.dora.hotfix_hours:g} h")
-    for dep_id in reverted_in(db, [d.id for d in deps if d.status == "success"]):
-        why.setdefault(dep_id, "a commit it shipped was reverted")
+        fix = hotfix_of(db, cfg, d, later) if d.status == "success" else None
+        if fix is not None:
+            fixes[d.id] = fix
+            hours = _hours(d.deployed_at, fix.deployed_at)
+            why.setdefault(d.id, f"hotfix {fix.name} after {hours_text(rounded(hours))} (same line, contains it)")
+    by_id = {n.id: n for n in later}
+    for dep_id, fixed_by in reverted_in(db, [d.id for d in deps if d.status == "success"]).items():
+        if dep_id not in why:
+            why[dep_id] = "a commit it shipped was reverted"
+            if fixed_by is not None and fixed_by in by_id:
+                fixes[dep_id] = by_id[fixed_by]
     for _, title, created, _ in incidents:
         before = [d for d in deps if d.deployed_at <= created]
         if before:
             why.setdefault(before[-1].id, f"{INCIDENT}{title[:60]}")
-    return why
+    return why, fixes
 
 
 def _incidents(db: Reader, cfg: Config, since: str, until: str) -> list[Incident]:
@@ -257,15 +299,19 @@ def _incidents(db: Reader, cfg: Config, since: str, until: str) -> list[Incident
 
 
 def _restores(
-    deps: list[Deployment], later: list[Deployment], why: dict[int, str], incidents: list[Incident]
+    deps: list[Deployment],
+    later: list[Deployment],
+    why: dict[int, str],
+    fixes: dict[int, Deployment],
+    incidents: list[Incident],
 ) -> list[float]:
     """Hours to restore: an incident from opened to done; a failed deployment (not one an incident
-    already times) to the next good one."""
+    already times) to its hotfix or the deployment that shipped its revert, else to the next good one."""
     hours = [_hours(created, done) for _, _, created, done in incidents if done]
     incident_linked = {dep_id for dep_id, reason in why.items() if reason.startswith(INCIDENT)}
     for d in deps:
         if d.id in why and d.id not in incident_linked:
-            nxt = _next_success(d, later)
+            nxt = fixes.get(d.id) or _next_success(d, later)
             if nxt:
                 hours.append(_hours(d.deployed_at, nxt.deployed_at))
     return hours

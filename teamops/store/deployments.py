@@ -169,6 +169,41 @@ def lead_times(db: Reader, deployment_ids: list[int], people: set[int] | None = 
     return [(int(r[0]), max(0.0, float(r[1]))) for r in rows]
 
 
+def contains(db: Reader, later: Deployment, earlier: Deployment) -> bool:
+    """Whether `later`'s commit has `earlier`'s in its history, from the stored graph and links.
+
+    Only the commits that deployments from the one that first shipped `earlier` up to `later` shipped
+    first are walked: anything shipped before that cannot reach a commit shipped first after it.
+    """
+    if later.sha == earlier.sha:
+        return True
+    first = db.execute(
+        "SELECT d.deployed_at FROM deployment_commits dc JOIN deployments d ON d.id = dc.deployment_id "
+        "WHERE dc.repo_id = ? AND dc.sha = ?",
+        [earlier.repo_id, earlier.sha],
+    ).fetchone()
+    if first is None:
+        return False
+    graph = {
+        str(sha): (parents or "").split()
+        for sha, parents in db.execute(
+            "SELECT c.sha, c.parents FROM deployment_commits dc JOIN deployments d ON d.id = dc.deployment_id "
+            "JOIN commits c ON c.repo_id = dc.repo_id AND c.sha = dc.sha "
+            "WHERE dc.repo_id = ? AND d.deployed_at >= ? AND d.deployed_at <= ?",
+            [later.repo_id, first[0], later.deployed_at],
+        )
+    }
+    seen, todo = {later.sha}, [later.sha]
+    while todo:
+        for parent in graph.get(todo.pop(), ()):
+            if parent == earlier.sha:
+                return True
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return False
+
+
 def shipped_counts(db: Reader, deployment_ids: list[int]) -> dict[int, int]:
     where = Where().within("deployment_id", deployment_ids)
     rows = db.execute(
@@ -178,23 +213,28 @@ def shipped_counts(db: Reader, deployment_ids: list[int]) -> dict[int, int]:
     return {int(r[0]): int(r[1]) for r in rows}
 
 
-def reverted_in(db: Reader, deployment_ids: list[int]) -> set[int]:
-    """Deployments one of whose commits a later commit reverts ("This reverts commit <sha>", as git writes it)."""
+def reverted_in(db: Reader, deployment_ids: list[int]) -> dict[int, int | None]:
+    """Deployments one of whose commits a later commit reverts ("This reverts commit <sha>", as git
+    writes it) → the deployment that first shipped the revert (None while none has)."""
     if not deployment_ids:
-        return set()
-    reverted: set[tuple[int, str]] = set()
-    for repo_id, message in db.execute(
-        "SELECT repo_id, message FROM commits WHERE message LIKE '%This reverts commit %'"
+        return {}
+    reverts: list[tuple[int, str, str]] = []
+    for repo_id, sha, message in db.execute(
+        "SELECT repo_id, sha, message FROM commits WHERE message LIKE '%This reverts commit %'"
     ):
-        reverted |= {(int(repo_id), sha) for sha in REVERT.findall(message or "")}
+        reverts += [(int(repo_id), reverted, str(sha)) for reverted in REVERT.findall(message or "")]
     wanted = set(deployment_ids)
-    found: set[int] = set()
-    for repo_id, sha in reverted:
+    found: dict[int, int | None] = {}
+    for repo_id, reverted, revert in sorted(reverts):
         row = db.execute(
-            "SELECT deployment_id FROM deployment_commits WHERE repo_id = ? AND sha = ?", [repo_id, sha]
+            "SELECT deployment_id FROM deployment_commits WHERE repo_id = ? AND sha = ?", [repo_id, reverted]
         ).fetchone()
         if row and int(row[0]) in wanted:
-            found.add(int(row[0]))
+            fixed = db.execute(
+                "SELECT deployment_id FROM deployment_commits WHERE repo_id = ? AND sha = ?", [repo_id, revert]
+            ).fetchone()
+            if found.get(int(row[0])) is None:
+                found[int(row[0])] = int(fixed[0]) if fixed else None
     return found
 
 

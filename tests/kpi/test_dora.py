@@ -101,7 +101,7 @@ def test_the_four_keys_of_the_worked_example(cli, released):
     # lead times (h): v1.0 24, 0; v1.0.1 0; v1.1 110, 86; v2.0 127 (the revert), 24, 0; v2.0.1 none
     assert (data["lead_time_median_h"], data["lead_time_p85_h"], data["commits_deployed"]) == (24.0, 110.0, 8)
     why = {r["deployment"]: r["why"] for r in data["rows"] if r["failed"]}
-    assert why == {"v1.0": "hotfix v1.0.1 within 24 h", "v1.1": "a commit it shipped was reverted"}
+    assert why == {"v1.0": "hotfix v1.0.1 after 10 h (same line, contains it)", "v1.1": "a commit it shipped was reverted"}
     assert data["change_failure_rate"] == 0.4
     assert data["time_to_restore_median_h"] == 94.0  # 10 h (v1.0 → v1.0.1) and 178 h (v1.1 → v2.0)
     assert data["bands"] == {
@@ -259,3 +259,69 @@ def test_a_long_window_charts_months_not_hundreds_of_weeks(cli, released):
     (chart,) = [parse_xychart(b) for b in blocks(md)]
     assert chart.title == "Deployments per month" and chart.labels[0] == "2026-01" and chart.labels[-1] == "2026-11"
     assert chart.bars == [[0.0] * 10 + [5.0]] and chart.lines == [[0.0] * 10 + [2.0]]
+
+
+def is_ancestor(path: Path, a: str, b: str) -> bool:
+    return subprocess.run(["git", "-C", str(path), "merge-base", "--is-ancestor", a, b], check=False).returncode == 0
+
+
+@pytest.fixture
+def two_lines(make_repo, cli, isolated):
+    """Two maintained lines (1.0 on a branch, 1.1 then 2.0 on main) releasing within hours of each other."""
+    repo = make_repo()
+    repo.commit("one", {"a.py": "1\n"}, date="2026-11-02T08:00:00+00:00")
+    tag(repo, "v1.0.0", "2026-11-02T10:00:00+00:00", annotated=True)
+    repo.git("checkout", "-q", "-b", "release-1.0")
+    repo.commit("fix for 1.0", {"b.py": "fix\n"}, date="2026-11-02T13:00:00+00:00")
+    repo.git("checkout", "-q", "main")
+    two = repo.commit("two", {"c.py": "2\n"}, date="2026-11-02T11:00:00+00:00")
+    tag(repo, "v1.1.0", "2026-11-02T12:00:00+00:00", annotated=True)  # the next feature release, 2 h later
+    tag(repo, "v1.0.1", "2026-11-02T14:00:00+00:00", annotated=True, at="release-1.0")  # 1.0's hotfix
+    repo.git("checkout", "-q", "-b", "side", "v1.1.0")
+    repo.commit("side work", {"s.py": "s\n"}, date="2026-11-05T09:00:00+00:00")
+    repo.git("checkout", "-q", "main")
+    repo.commit("three", {"d.py": "3\n"}, date="2026-11-05T09:00:00+00:00")
+    tag(repo, "v2.0.0", "2026-11-05T10:00:00+00:00", annotated=True)
+    # Same line, within the window, but cut from a commit before 2.0.0: not its hotfix.
+    tag(repo, "v2.0.1", "2026-11-05T12:00:00+00:00", annotated=True, at="side")
+    repo.commit(f'Revert "two"\n\nThis reverts commit {two}.', {"c.py": ""}, date="2026-11-09T09:00:00+00:00")
+    tag(repo, "v2.1.0", "2026-11-09T10:00:00+00:00", annotated=True)
+    res = cli("sync-commits", "--repo", str(repo.path), "--branch", "main", "--branch", "release-1.0", "--branch", "side")
+    assert res.exit_code == 0, res.output
+    return repo
+
+
+def test_only_a_patch_release_of_the_same_line_that_contains_it_is_a_hotfix(cli, two_lines):
+    data = json.loads(cli("kpi", "dora", *WINDOW, "-f", "json").stdout)
+    why = {r["deployment"]: r["why"] for r in data["rows"] if r["failed"]}
+    assert why == {
+        "v1.0.0": "hotfix v1.0.1 after 4 h (same line, contains it)",
+        "v1.1.0": "a commit it shipped was reverted",  # not failed by 1.0.1 (another line) nor by 2.0.0
+    }
+    # git agrees on the ancestry each verdict rests on
+    assert is_ancestor(two_lines.path, "v1.0.0", "v1.0.1") and is_ancestor(two_lines.path, "v1.0.0", "v1.1.0")
+    assert not is_ancestor(two_lines.path, "v2.0.0", "v2.0.1")
+    assert data["change_failure_rate"] == round(2 / 6, 3)
+    # v1.0.0 restored by its hotfix (4 h); v1.1.0 by v2.1.0, which shipped the revert (166 h)
+    assert data["restores"] == 2 and data["time_to_restore_median_h"] == 85.0
+
+
+def test_the_release_line_can_be_configured(cli, two_lines, isolated):
+    # Lines named by the major number alone: 1.1.0 now shares 1.0.0's line and contains it.
+    (isolated / "teamops.toml").write_text("[dora]\nrelease_line = '^v?(\\d+)\\.'\n")
+    data = json.loads(cli("kpi", "dora", *WINDOW, "-f", "json").stdout)
+    why = {r["deployment"]: r["why"] for r in data["rows"] if r["failed"]}
+    assert why["v1.0.0"] == "hotfix v1.1.0 after 2 h (same line, contains it)"
+    (isolated / "teamops.toml").write_text("[dora]\nrelease_line = '^v?\\d+'\n")
+    bad = cli("kpi", "dora", *WINDOW)
+    assert bad.exit_code == 3 and "dora.release_line" in bad.stderr and "Traceback" not in bad.output
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [("2.3.1", "2.3"), ("v2.3", "2.3"), ("2.3.0", "2.3"), ("v10", "10.0"), ("1.2.3.4", "1.2.3"), ("deploy-abc", None)],
+)
+def test_release_lines_of_version_names(name, line):
+    from teamops.kpi.dora import release_line
+
+    assert release_line(name) == line
