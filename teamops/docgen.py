@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import parse_iso, to_iso
 from teamops.config import Config
 from teamops.dates import parse_moment
-from teamops.errors import TeamopsError, UsageError
-from teamops.integrations.git_local import GitRepo, checked_ref
+from teamops.errors import UsageError
+from teamops.releases import ReleaseRange, release_range, split_range
 from teamops.store.commit_stats import commits_for_doc
-from teamops.store.commits import local_paths
 from teamops.store.docs import save_doc
 from teamops.tasks import tasks_as_of
-from teamops.wording import count, number
+from teamops.wording import count, number, quantity
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -49,6 +46,8 @@ class Material:
     done: list[dict[str, Any]] = field(default_factory=list)
     in_progress: list[dict[str, Any]] = field(default_factory=list)
     blocked: list[dict[str, Any]] = field(default_factory=list)
+    span: str | None = None  # release notes by ancestry: "A..B"
+    missing: int = 0  # commits of that range not synced
 
 
 def last_iso_week(today: date) -> tuple[str, str]:
@@ -57,54 +56,95 @@ def last_iso_week(today: date) -> tuple[str, str]:
     return f"{monday.isoformat()}T00:00:00Z", f"{(monday + timedelta(days=7)).isoformat()}T00:00:00Z"
 
 
-def period_bound(db: Reader, cfg: Config, value: str, end: bool) -> str:
-    """A date, an ISO time, or a git tag/ref of a local clone: just after its commit, so a release
-    runs from after one tag up to and including the next."""
+def _is_moment(value: str | None) -> bool:
+    if value is None:
+        return True
     try:
-        return to_iso(parse_moment(value, end=end))
+        parse_moment(value)
     except UsageError:
-        pass
-    checked_ref(value)
-    clones = [str(cfg.repo_path(r)) for r in cfg.repos if r.path] + local_paths(db) + [os.getcwd()]
-    for clone in clones:
-        try:
-            moment = GitRepo.open(Path(clone)).commit_time(value)
-        except TeamopsError:
-            continue
-        if moment:
-            return to_iso(parse_iso(moment) + timedelta(seconds=1))
-    raise UsageError(f"{value!r} is neither a date nor a tag of a local clone")
+        return False
+    return True
+
+
+@dataclass
+class Period:
+    """What a document covers: a UTC range (until exclusive), and for release notes the commits by ancestry."""
+
+    since: str
+    until: str
+    title: str
+    release: ReleaseRange | None = None
 
 
 def document_period(
-    db: Reader, cfg: Config, kind: str, since: str | None, until: str | None, title: str | None, now: datetime
-) -> tuple[str, str, str]:
-    """(since, until, title) of a document: weekly defaults to last ISO week, release notes need --since."""
+    db: Reader,
+    cfg: Config,
+    kind: str,
+    since: str | None,
+    until: str | None,
+    title: str | None,
+    now: datetime,
+    span: str | None = None,
+    repo: str | None = None,
+) -> Period:
+    """Weekly: the last ISO week unless dates are given. Release notes: `git log --no-merges A..B` for
+    tags or commits (B alone follows the release tag before it), or a range of dates."""
     if kind not in ("weekly", "release"):
         raise UsageError(f"gen-doc makes weekly or release documents, not {kind!r}")
+    if span is not None:
+        if kind != "release":
+            raise UsageError("a range A..B is for release notes: teamops gen-doc release A..B")
+        if since or until:
+            raise UsageError("give the release as A..B or with --since/--until, not both")
+        since, until = split_range(span)
+    if kind == "release" and (span is not None or not _is_moment(since) or not _is_moment(until)):
+        if until is None:
+            until = "HEAD"
+        rng = release_range(db, cfg, since, until, repo)
+        lo = rng.since and to_iso(parse_iso(rng.since) + timedelta(seconds=1))
+        hi = to_iso(parse_iso(rng.until) + timedelta(seconds=1)) if rng.until else to_iso(now)
+        first = db.execute("SELECT MIN(authored_at) FROM commits WHERE repo_id = ?", [rng.repo_id]).fetchone()[0]
+        name = f"{rng.since_ref}..{rng.until_ref}" if rng.since_ref else rng.until_ref
+        return Period(lo or first or hi, hi, title or f"Release notes {name}", rng)
     if kind == "weekly" and not since:
         lo, hi = last_iso_week(now.date())
         if until:
-            hi = period_bound(db, cfg, until, True)
+            hi = to_iso(parse_moment(until, end=True))
     else:
         if not since:
-            raise UsageError("release notes need --since (a date or a tag)")
-        lo = period_bound(db, cfg, since, False)
-        hi = period_bound(db, cfg, until, True) if until else to_iso(now)
+            raise UsageError(
+                "release notes need a release: gen-doc release v1.2 (since the tag before it), A..B, or --since DATE"
+            )
+        lo = to_iso(parse_moment(since))
+        hi = to_iso(parse_moment(until, end=True)) if until else to_iso(now)
     if not title:
         year, week, _ = date.fromisoformat(lo[:10]).isocalendar()
         title = (
-            f"Week {year}-W{week:02d} ({lo[:10]} to {hi[:10]})"
+            f"Week {year}-W{week:02d} ({inclusive(lo, hi)})"
             if kind == "weekly"
-            else f"Release notes {since} to {until or 'now'}"
+            else f"Release notes {inclusive(lo, hi)}"
         )
-    return lo, hi, title
+    return Period(lo, hi, title)
 
 
-def gather(db: Database, cfg: Config, kind: str, title: str, since: str, until: str, repo: str | None) -> Material:
-    """Commits (with area and AI points) and tasks done, in progress and blocked, for the range."""
-    m = Material(title, kind, since, until, repo)
-    for name, sha, who, subject, pts, adds, dels, files in commits_for_doc(db, since, until, repo):
+def inclusive(since: str, until: str) -> str:
+    """A UTC range as the inclusive dates a reader expects: Monday 00:00 to next Monday 00:00 is Mon to Sun."""
+    last = parse_iso(until) - timedelta(seconds=1)
+    first = since[:10]
+    return first if last.date().isoformat() <= first else f"{first} to {last.date().isoformat()}"
+
+
+def gather(db: Database, cfg: Config, kind: str, period: Period, repo: str | None) -> Material:
+    """Commits (with area and AI points) and tasks done, in progress and blocked, for the period."""
+    since, until, rng = period.since, period.until, period.release
+    m = Material(period.title, kind, since, until, rng.repo if rng else repo)
+    if rng is not None:
+        m.span = f"{rng.since_ref}..{rng.until_ref}" if rng.since_ref else f"{rng.until_ref} (its whole history)"
+        rows = commits_for_doc(db, None, None, None, shas=rng.shas, repo_id=rng.repo_id)
+        m.missing = len(rng.shas) - len(rows)
+    else:
+        rows = commits_for_doc(db, since, until, repo)
+    for name, sha, who, subject, pts, adds, dels, files in rows:
         paths = [f[0] for f in json.loads(files)] if files else []
         areas = sorted({p.split("/", 1)[0] if "/" in p else "(root)" for p in paths}) or ["(unknown)"]
         m.commits.append(
@@ -146,14 +186,16 @@ def template(m: Material) -> str:
     lines = [
         f"# {m.title}",
         "",
-        f"_{m.since[:10]} to {m.until[:10]} (until exclusive)" + (f", repository {m.repo}" if m.repo else "") + "_",
+        (f"_Commits in `git log --no-merges {m.span}`" if m.span else f"_{inclusive(m.since, m.until)}")
+        + (f", repository {m.repo}" if m.repo else "")
+        + "_",
         "",
     ]
     notable = sorted((c for c in m.commits if c["ai_points"]), key=lambda c: (-c["ai_points"], c["sha"]))[:5]
     lines += ["## Highlights", ""]
-    lines += [f"- {c['subject']} ({c['repo']}, {c['person']}, {_g(c['ai_points'])} points)" for c in notable] or [
-        "- No estimated changes in this range."
-    ]
+    lines += [
+        f"- {c['subject']} ({c['repo']}, {c['person']}, {quantity(c['ai_points'], 'point')})" for c in notable
+    ] or ["- No estimated changes in this range."]
     lines += ["", "## Work by area", ""]
     areas: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for c in m.commits:
@@ -180,7 +222,7 @@ def template(m: Material) -> str:
         lines.append("Nobody committed in this range.")
     lines += ["", "## Tasks", "", f"**Done ({len(m.done):,})**", ""]
     lines += [
-        f"- {t['task']} {t['title']}" + (f" ({_g(t['points'])} points)" if t["points"] else "") for t in m.done
+        f"- {t['task']} {t['title']}" + (f" ({quantity(t['points'], 'point')})" if t["points"] else "") for t in m.done
     ] or ["- none"]
     lines += ["", f"**In progress ({len(m.in_progress):,})**", ""]
     lines += [f"- {t['task']} {t['title']}" for t in m.in_progress] or ["- none"]
@@ -195,8 +237,8 @@ def template(m: Material) -> str:
         "",
         f"- {count(len(m.commits), 'commit')}, +{sum(c['additions'] or 0 for c in m.commits):,} / "
         f"-{sum(c['deletions'] or 0 for c in m.commits):,} lines, "
-        f"{_g(sum(c['ai_points'] or 0 for c in m.commits))} AI points",
-        f"- {count(len(m.done), 'task')} done ({_g(sum(t['points'] or 0 for t in m.done))} points), "
+        f"{quantity(sum(c['ai_points'] or 0 for c in m.commits), 'AI point')}",
+        f"- {count(len(m.done), 'task')} done ({quantity(sum(t['points'] or 0 for t in m.done), 'point')}), "
         f"{len(m.in_progress):,} in progress, {len(m.blocked):,} blocked",
         "",
     ]

@@ -9,6 +9,12 @@ def count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n:,} {word}"
 
 
+def quantity(value: float | None, singular: str, plural: str | None = None) -> str:
+    """`1 point`, `1.5 points`, `0 points`: a measured amount with its unit agreeing."""
+    word = singular if value == 1 else (plural or singular + "s")
+    return f"{number(value or 0)} {word}"
+
+
 def number(value: float | int | None) -> str:
     """A quantity with thousands separators and no trailing zeros; `n/a` when unknown."""
     if value is None:

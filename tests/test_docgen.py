@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 
 import pytest
@@ -57,7 +58,7 @@ def test_weekly_heuristic_document_has_the_outline(cli, week, isolated):
     res = cli("gen-doc", "weekly", env=NOW)
     assert res.exit_code == 0, res.output
     doc = res.stdout
-    assert doc.startswith("# Week 2026-W47 (2026-11-16 to 2026-11-23)")
+    assert doc.startswith("# Week 2026-W47 (2026-11-16 to 2026-11-22)\n\n_2026-11-16 to 2026-11-22_")
     headings = [line for line in doc.splitlines() if line.startswith("## ")]
     assert headings == ["## Highlights", "## Work by area", "## People", "## Tasks", "## Numbers"]
     assert "| repo | billing | 1 | 3 | ann |" in doc and "| repo | docs | 1 | 1 | ben |" in doc
@@ -94,10 +95,81 @@ def test_release_between_tags_and_out_file(cli, week, isolated):
     )
     assert res.exit_code == 0, res.output
     text = (isolated / "notes.md").read_text()
-    assert text.startswith("# Release notes v1.0 to v1.1") and "Document the export" in text
+    assert text.startswith("# Release notes v1.0..v1.1") and "Document the export" in text
     assert cli("gen-doc", "release").exit_code == 2
     assert cli("gen-doc", "release", "--since", "no-such-tag").exit_code == 2
     assert cli("gen-doc", "monthly").exit_code == 2
+
+
+def released_shas(doc: dict) -> set[str]:
+    return {c["sha"] for c in json.loads(doc["material"])["commits"]}
+
+
+def git_log(repo, span: str) -> set[str]:
+    return {sha[:10] for sha in repo.git("log", "--no-merges", "--format=%H", span).split()}
+
+
+@pytest.fixture
+def two_lines(cli, make_repo):
+    """Releases on main and on a maintenance line, a merge of the line back into main, and work on no tag."""
+    repo = make_repo()
+    repo.commit("first", {"a.py": "1\n"}, date="2026-11-02T10:00:00+00:00")
+    repo.git("tag", "1.0.0")
+    repo.git("checkout", "-q", "-b", "stable")
+    repo.commit("fix on stable", {"b.py": "1\n"}, date="2026-11-03T10:00:00+00:00")
+    repo.git("tag", "1.0.1")
+    repo.git("checkout", "-q", "main")
+    repo.commit("feature", {"c.py": "1\n"}, date="2026-11-02T12:00:00+00:00")  # older than the fix
+    repo.merge("stable", date="2026-11-04T10:00:00+00:00")
+    repo.commit("second feature", {"d.py": "1\n"}, date="2026-11-05T10:00:00+00:00")
+    repo.git("tag", "1.1.0")
+    repo.git("checkout", "-q", "-b", "later")
+    repo.commit("on no tag yet", {"e.py": "1\n"}, date="2026-11-04T12:00:00+00:00")  # inside the dates, not the tags
+    repo.git("checkout", "-q", "main")
+    repo.commit("after the release", {"f.py": "1\n"}, date="2026-11-06T10:00:00+00:00")
+    res = cli("sync-commits", "--repo", str(repo.path), "--branch", "main", "--branch", "stable", "--branch", "later")
+    assert res.exit_code == 0, res.output
+    assert cli("analyze").exit_code == 0
+    return repo
+
+
+@pytest.mark.parametrize(
+    ("args", "span"),
+    [
+        (["1.0.1..1.1.0"], "1.0.1..1.1.0"),
+        (["--since", "1.0.0", "--until", "1.1.0"], "1.0.0..1.1.0"),
+        (["1.1.0"], "1.0.1..1.1.0"),  # the release tag before it, by date, in its history
+        (["1.0.1"], "1.0.0..1.0.1"),
+        (["1.0.0"], "1.0.0"),  # no tag before it: its whole history
+        (["1.1.0..main"], "1.1.0..main"),
+    ],
+)
+def test_release_notes_hold_exactly_what_git_log_lists(cli, two_lines, args, span):
+    res = cli("gen-doc", "release", *args, "--dry-run", "--model", "openai/x", "-f", "json", env=NOW)
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert released_shas(doc) == git_log(two_lines, span) != set()
+    notes = cli("gen-doc", "release", *args, env=NOW).stdout
+    subjects = {line for line in two_lines.git("log", "--no-merges", "--format=%s", span).splitlines()}
+    highlights = notes.split("## Highlights")[1].split("## Work by area")[0]
+    assert {line[2:].split(" (")[0] for line in highlights.strip().splitlines()} <= subjects
+    assert "on no tag yet" not in notes
+    assert f"git log --no-merges {span}" in notes or span == "1.0.0" and "1.0.0 (its whole history)" in notes
+
+
+def test_release_notes_from_the_stored_graph_when_the_clone_is_gone(cli, two_lines):
+    expected = git_log(two_lines, "1.0.1..1.1.0")
+    shutil.rmtree(two_lines.path)
+    res = cli("gen-doc", "release", "1.1.0", "--dry-run", "--model", "openai/x", "-f", "json", env=NOW)
+    assert res.exit_code == 0, res.output
+    assert released_shas(json.loads(res.stdout)) == expected
+
+
+def test_bad_releases_are_one_line_and_exit_2(cli, two_lines):
+    for args in (["nope"], ["1.0.0..nope"], ["..1.0.0"], ["1.0.0..1.1.0", "--since", "1.0.0"]):
+        res = cli("gen-doc", "release", *args, env=NOW)
+        assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "Traceback" not in res.output, (args, res.output)
+    assert cli("gen-doc", "weekly", "1.0.0..1.1.0", env=NOW).exit_code == 2
 
 
 def test_dry_run_stores_and_sends_nothing(cli, week, isolated):
@@ -138,7 +210,7 @@ def test_publish_twice_updates_one_page_and_recreates_deleted(cli, week, isolate
         )
         first = cli("gen-doc", "weekly", "--publish", "--no-send", env=NOW)
         assert first.exit_code == 0, first.output
-        assert "published: created page 'Week 2026-W47 (2026-11-16 to 2026-11-23)'" in first.stderr
+        assert "published: created page 'Week 2026-W47 (2026-11-16 to 2026-11-22)'" in first.stderr
         assert list(fake.docs) == ["doc1"] and fake.docs["doc1"]["parent"] == {"id": "90120000", "type": 4}
         second = cli("gen-doc", "weekly", "--publish", "--no-send", env=NOW)
         assert "published: updated page" in second.stderr

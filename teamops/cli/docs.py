@@ -22,6 +22,13 @@ from teamops.wording import count
 def gen_doc(
     ctx: typer.Context,
     kind: Annotated[str, typer.Argument(help="weekly (the last ISO week by default) or release.")] = "weekly",
+    span: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[RELEASE]",
+            help="Release notes: A..B (git log --no-merges A..B), or a tag B (from the release tag before it).",
+        ),
+    ] = None,
     since: Annotated[str | None, typer.Option("--since", help="Start: a date or, for release notes, a tag.")] = None,
     until: Annotated[str | None, typer.Option("--until", help="End: a date or a tag (default: now).")] = None,
     repo: Annotated[str | None, typer.Option("--repo", help="Only this repository.")] = None,
@@ -38,7 +45,8 @@ def gen_doc(
     \b
     Examples:
       teamops gen-doc weekly --out week.md
-      teamops gen-doc release --since v1.4.0 --until v1.5.0 --model openai/gpt-4o-mini --publish
+      teamops gen-doc release v1.4.0..v1.5.0
+      teamops gen-doc release v1.5.0 --model openai/gpt-4o-mini --publish
     """
 
     st = state(ctx)
@@ -46,10 +54,16 @@ def gen_doc(
     cfg = st.config
     if kind not in ("weekly", "release"):
         raise UsageError(f"gen-doc makes weekly or release documents, not {kind!r}")
-    lo, hi, title = document_period(st.db, cfg, kind, since, until, title, now())
+    period = document_period(st.db, cfg, kind, since, until, title, now(), span, repo)
+    lo, hi, title = period.since, period.until, period.title
     model = (model or cfg.ai.model).strip()
     db = st.db
-    material = gather(db, cfg, kind, title, lo, hi, repo)
+    material = gather(db, cfg, kind, period, repo)
+    if material.missing:
+        out.message(
+            f"warning: {count(material.missing, 'commit')} of {material.span} not synced: "
+            "sync the branches that hold them (teamops sync-commits --branch ...)"
+        )
     doc: dict[str, Any] = {"report": "gen-doc", "kind": kind, "title": title, "since": lo, "until": hi, "repo": repo}
     if dry_run and model != "heuristic":
         text = budget_material(material, cfg.ai.max_diff_tokens)

@@ -103,7 +103,9 @@ def validate(cfg: Config, loader: Loader) -> None:
         except re.error as exc:
             raise loader.fail(f"dora.{key}", f"is not a regular expression ({exc})") from None
         if key == "release_line" and cfg.dora.release_line and compiled.groups < 1:
-            raise loader.fail("dora.release_line", "needs a group that captures the release line, e.g. '^v?(\\d+\\.\\d+)'")
+            raise loader.fail(
+                "dora.release_line", "needs a group that captures the release line, e.g. '^v?(\\d+\\.\\d+)'"
+            )
     check_timezone(cfg.reminders.default_timezone, lambda msg: loader.fail("reminders.default_timezone", msg))
     after = cfg.reminders.eod_after
     if after and not (re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", after)):

@@ -204,6 +204,15 @@ class GitRepo:
             graph[sha] = parents.split()
         return graph
 
+    def tags_merged_into(self, sha: str) -> set[str]:
+        """The tags whose commits `sha` has in its history (itself included)."""
+        return set(self._run("tag", "--merged", checked_sha(sha)).stdout.split())
+
+    def non_merges_between(self, include: str, exclude: str | None) -> list[str]:
+        """`git rev-list --no-merges include ^exclude`: exactly what `git log --no-merges A..B` lists."""
+        revs = [checked_sha(include), *([f"^{checked_sha(exclude)}"] if exclude else [])]
+        return self._run("rev-list", "--no-merges", "--end-of-options", *revs, "--").stdout.split()
+
     def shallow_commits(self) -> int | None:
         """How many commits a shallow clone has (None when the history is whole)."""
         if self._shallow is None:

@@ -78,9 +78,19 @@ def ai_points_by_week(db: Reader, since: str | None, until: str | None) -> list[
     return [{"week": w, "person": who, "ai_points": pts, "commits": n} for w, who, pts, n in rows]
 
 
-def commits_for_doc(db: Reader, since: str, until: str, repo: str | None) -> list[tuple[Any, ...]]:
-    """(repo, sha, person or author, subject, AI points, +lines, -lines, files) of a range's commits, in order."""
+def commits_for_doc(
+    db: Reader,
+    since: str | None,
+    until: str | None,
+    repo: str | None,
+    shas: list[str] | None = None,
+    repo_id: int | None = None,
+) -> list[tuple[Any, ...]]:
+    """(repo, sha, person or author, subject, AI points, +lines, -lines, files) of a range's commits, in
+    order: by time, or exactly these commits of one repository."""
     where = commit_filter(since, until, None, None, repo)
+    if shas is not None:
+        where.add("c.repo_id = ?", repo_id).add("c.sha IN (SELECT value FROM json_each(?))", json.dumps(shas))
     return db.execute(
         f"""
         SELECT r.name, c.sha, COALESCE(p.handle, c.author_name), substr(c.message, 1, instr(c.message || char(10),

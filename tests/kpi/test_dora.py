@@ -101,7 +101,10 @@ def test_the_four_keys_of_the_worked_example(cli, released):
     # lead times (h): v1.0 24, 0; v1.0.1 0; v1.1 110, 86; v2.0 127 (the revert), 24, 0; v2.0.1 none
     assert (data["lead_time_median_h"], data["lead_time_p85_h"], data["commits_deployed"]) == (24.0, 110.0, 8)
     why = {r["deployment"]: r["why"] for r in data["rows"] if r["failed"]}
-    assert why == {"v1.0": "hotfix v1.0.1 after 10 h (same line, contains it)", "v1.1": "a commit it shipped was reverted"}
+    assert why == {
+        "v1.0": "hotfix v1.0.1 after 10 h (same line, contains it)",
+        "v1.1": "a commit it shipped was reverted",
+    }
     assert data["change_failure_rate"] == 0.4
     assert data["time_to_restore_median_h"] == 94.0  # 10 h (v1.0 → v1.0.1) and 178 h (v1.1 → v2.0)
     assert data["bands"] == {
@@ -286,7 +289,9 @@ def two_lines(make_repo, cli, isolated):
     tag(repo, "v2.0.1", "2026-11-05T12:00:00+00:00", annotated=True, at="side")
     repo.commit(f'Revert "two"\n\nThis reverts commit {two}.', {"c.py": ""}, date="2026-11-09T09:00:00+00:00")
     tag(repo, "v2.1.0", "2026-11-09T10:00:00+00:00", annotated=True)
-    res = cli("sync-commits", "--repo", str(repo.path), "--branch", "main", "--branch", "release-1.0", "--branch", "side")
+    res = cli(
+        "sync-commits", "--repo", str(repo.path), "--branch", "main", "--branch", "release-1.0", "--branch", "side"
+    )
     assert res.exit_code == 0, res.output
     return repo
 
