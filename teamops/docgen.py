@@ -139,7 +139,7 @@ def gather(db: Database, cfg: Config, kind: str, period: Period, repo: str | Non
     since, until, rng = period.since, period.until, period.release
     m = Material(period.title, kind, since, until, rng.repo if rng else repo)
     if rng is not None:
-        m.span = f"{rng.since_ref}..{rng.until_ref}" if rng.since_ref else f"{rng.until_ref} (its whole history)"
+        m.span = f"{rng.since_ref}..{rng.until_ref}" if rng.since_ref else rng.until_ref
         rows = commits_for_doc(db, None, None, None, shas=rng.shas, repo_id=rng.repo_id)
         m.missing = len(rng.shas) - len(rows)
     else:
@@ -187,6 +187,7 @@ def template(m: Material) -> str:
         f"# {m.title}",
         "",
         (f"_Commits in `git log --no-merges {m.span}`" if m.span else f"_{inclusive(m.since, m.until)}")
+        + (" (its whole history)" if m.span and ".." not in m.span else "")
         + (f", repository {m.repo}" if m.repo else "")
         + "_",
         "",
