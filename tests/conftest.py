@@ -14,6 +14,17 @@ from teamops.cli.app import app
 from tests.support.team import team  # noqa: F401  (shared by the task, sprint and RACI tests)
 
 
+# Tests that time or kill real processes run one after another on one worker, so two of them never
+# compete for the same core while the rest of the suite spreads over the others.
+TIMED_MODULES = {"test_notify_overlap.py", "test_jobs.py", "test_state.py", "test_resume.py"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in TIMED_MODULES or item.get_closest_marker("slow") or item.get_closest_marker("timed"):
+            item.add_marker(pytest.mark.xdist_group("timed"))
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test runs in its own folder with no teamops, GitHub or git settings leaking in."""

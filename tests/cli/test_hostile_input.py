@@ -171,26 +171,30 @@ def test_a_read_only_location_is_exit_3(cli, synced, tmp_path, args):  # pragma:
     assert res.exit_code == 3, (args, res.output)
 
 
-NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+# Root without the capabilities that bypass file permissions: it obeys them as their owner does, and
+# still reads the checkout and its virtual environment wherever they sit (a user such as `nobody`
+# cannot when CI clones into a folder only root may enter).
+UNPRIVILEGED = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"]
 
 
 @pytest.mark.parametrize("args", [["kpi"], ["people", "add", "zoe"], ["job", "run", "eod"], ["sync-commits"]])
 def test_a_read_only_location_is_exit_3_as_an_unprivileged_user(synced, tmp_path, args):
-    """Root ignores file permissions, so the check runs as `nobody` when the tests run as root."""
+    """Root ignores file permissions, so the check runs without that power when the tests run as root."""
     if os.geteuid() != 0:
         pytest.skip("covered by test_a_read_only_location_is_exit_3")
-    if subprocess.run(["setpriv", "--help"], capture_output=True).returncode != 0:
-        pytest.skip("setpriv is not available")
+    probe = subprocess.run([*UNPRIVILEGED, "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("setpriv cannot drop capabilities here")
     ro = tmp_path / "ro"
     ro.mkdir()
     os.chmod(tmp_path, 0o755)
     os.chmod(ro, 0o555)
-    work = tmp_path / "nobody-work"
+    work = tmp_path / "unprivileged-work"
     work.mkdir()
     os.chmod(work, 0o777)
     env = {**os.environ, "HOME": str(work), "PYTHONDONTWRITEBYTECODE": "1"}
     res = subprocess.run(
-        [*NOBODY, sys.executable, "-m", "teamops", "--db", str(ro / "team.db"), *args],
+        [*UNPRIVILEGED, sys.executable, "-m", "teamops", "--db", str(ro / "team.db"), *args],
         cwd=work,
         env=env,
         capture_output=True,

@@ -96,6 +96,11 @@ class FakeGitHub:
         self._shown: dict[str, str] = {}  # git show of a commit, read once for all its pages
         self.diff_unavailable = False  # the diff media type answers 406, as GitHub does for huge diffs
         self.remaining = 5000
+        # Hold every GraphQL request after the first `hold_after` until `release` is set: a test
+        # can kill a client at a known point instead of racing it.
+        self.hold_after: int | None = None
+        self.release = threading.Event()
+        self.graphql_seen = 0
         self.reset_at = int(time.time()) + 3600
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -142,7 +147,11 @@ class FakeGitHub:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                fake._serve(self, "POST", self.rfile.read(length))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the client died mid-request: a real server never sees it
+                    self.close_connection = True
+                    return
+                fake._serve(self, "POST", body)
 
         return Handler
 
@@ -198,6 +207,11 @@ class FakeGitHub:
         if fault and self._misbehave(h, fault):
             return
         if kind == "graphql":
+            with self.lock:
+                self.graphql_seen += 1
+                held = self.hold_after is not None and self.graphql_seen > self.hold_after
+            if held:
+                self.release.wait(120)
             self._graphql(h, json.loads(body or b"{}"))
         else:
             self._rest(h)
