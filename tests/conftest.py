@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from teamops.cli.app import app
 from tests.support.team import team  # noqa: F401  (shared by the task, sprint and RACI tests)
 
-
 # Tests that time or kill real processes run one after another on one worker, so two of them never
 # compete for the same core while the rest of the suite spreads over the others.
 TIMED_MODULES = {"test_notify_overlap.py", "test_jobs.py", "test_state.py", "test_resume.py"}
