@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import os
 import re
 import sqlite3
 import subprocess
 import tempfile
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from teamops.clock import now_iso
 from teamops.errors import ConfigError, InvalidInput, ServiceError
+from teamops.store.trusted import check_schema
 
 SNAPSHOT = "teamops.db.gz"
 META = "state.json"
 GITHUB_FILE_LIMIT = 100 * 1024 * 1024  # GitHub refuses a pushed file over 100 MB
+CHUNK = 1 << 20
+BRANCH_FIX = "look at it (git show {remote}/{branch}:state.json); to start over, delete the branch"
 
 
 @dataclass
@@ -44,6 +49,7 @@ class Lease:
     branch_commit: str  # "" when the branch did not exist
     generation: int
     source: str  # "branch", "cache" or "new"
+    note: str = ""  # what was passed over (an unreadable cache), said to the user
 
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$")
@@ -78,7 +84,11 @@ def _git(
 
 
 def _branch_state(repo: Path, remote: str, branch: str) -> tuple[str, StateMeta | None]:
-    """The branch's commit and state, fetched from the remote ('' and None when there is none yet)."""
+    """The branch's commit and state, fetched from the remote ('' and None when there is no branch yet).
+
+    A branch that exists but whose state cannot be read is an error, never "no state": the next save
+    would otherwise start again at generation 1 over everything the branch holds.
+    """
     fetched = _git(
         repo,
         "fetch",
@@ -95,65 +105,127 @@ def _branch_state(repo: Path, remote: str, branch: str) -> tuple[str, StateMeta 
             return "", None
         raise ServiceError(f"could not fetch the state branch {branch!r} from {remote}: {err.strip()[:300]}")
     commit = _git(repo, "rev-parse", f"refs/teamops/{branch}").stdout.decode().strip()
-    meta = _git(repo, "show", f"refs/teamops/{branch}:{META}", check=False)
-    return commit, _meta(meta.stdout) if meta.returncode == 0 else None
+    shown = _git(repo, "show", f"refs/teamops/{branch}:{META}", check=False)
+    meta = _meta(shown.stdout) if shown.returncode == 0 else None
+    if meta is None:
+        raise InvalidInput(
+            f"the state branch {branch!r} has no readable {META}: refused (a new database would replace it)",
+            BRANCH_FIX.format(remote=remote, branch=branch),
+        )
+    return commit, meta
 
 
 def _meta(raw: bytes) -> StateMeta | None:
     try:
-        data = json.loads(raw)
-        return StateMeta(
+        data = json.loads(raw[:65536])
+        meta = StateMeta(
             int(data["generation"]),
             str(data["saved_at"]),
             str(data["sha256"]),
             int(data["bytes"]),
             str(data.get("run", "")),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
+    return meta if meta.generation >= 1 and re.fullmatch(r"[0-9a-f]{64}", meta.sha256) else None
 
 
-def _cache_state(cache: Path | None) -> StateMeta | None:
+def _cache_state(cache: Path | None) -> tuple[StateMeta | None, str]:
+    """The cache's state, or None and why it was passed over (the branch is the durable copy)."""
     if cache is None or not (cache / META).is_file() or not (cache / SNAPSHOT).is_file():
-        return None
-    return _meta((cache / META).read_bytes())
+        return None, ""
+    meta = _meta((cache / META).read_bytes()[:65536])
+    return meta, "" if meta else f"the cache's {META} is unreadable"
 
 
-def _unpack(packed: bytes, meta: StateMeta, db: Path) -> None:
-    """Write a snapshot to the database path after checking it is the one its metadata names."""
+def _unpack(packed: bytes, meta: StateMeta, db: Path, limit: int) -> None:
+    """Write a snapshot to the database path after checking it is the one its metadata names, that it
+    expands to at most `limit` bytes, is a sound SQLite file, and holds only teamops's own schema."""
+    what = f"the saved state (generation {meta.generation})"
     if hashlib.sha256(packed).hexdigest() != meta.sha256:
-        raise InvalidInput(f"the saved state (generation {meta.generation}) does not match its checksum")
+        raise InvalidInput(f"{what} does not match its checksum")
     tmp = db.with_name(db.name + ".restoring")
-    tmp.write_bytes(gzip.decompress(packed))
-    conn = sqlite3.connect(tmp)
+    done = False
     try:
-        ok = conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        size = 0
+        with gzip.GzipFile(fileobj=io.BytesIO(packed)) as src, tmp.open("wb") as dst:
+            while chunk := src.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise InvalidInput(
+                        f"{what} expands past {limit / 2**20:,.0f} MiB: refused",
+                        "raise [store] state_max_mb if the database really is that large",
+                    )
+                dst.write(chunk)
+        if size == 0:
+            raise InvalidInput(f"{what} is empty: refused")
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA trusted_schema = OFF")
+            if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise InvalidInput(f"{what} is not a sound SQLite file")
+            check_schema(conn, what)
+        finally:
+            conn.close()
+        done = True
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InvalidInput(f"{what} is not a readable gzip file ({type(exc).__name__}: truncated or corrupt)") from None
+    except sqlite3.DatabaseError as exc:
+        raise InvalidInput(f"{what} is not a sound SQLite file ({exc})") from None
     finally:
-        conn.close()
-    if not ok:
-        tmp.unlink()
-        raise InvalidInput(f"the saved state (generation {meta.generation}) is not a sound SQLite file")
+        if not done:
+            tmp.unlink(missing_ok=True)
+    for stale in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)  # another database's log must never be replayed into this one
     os.replace(tmp, db)
 
 
-def restore(db: Path, repo: Path, *, remote: str, branch: str, cache: Path | None, force: bool = False) -> Lease:
+def restore(
+    db: Path,
+    repo: Path,
+    *,
+    remote: str,
+    branch: str,
+    cache: Path | None,
+    force: bool = False,
+    limit: int = 4096 * 2**20,
+) -> Lease:
     """Put the newest saved state at `db`: the branch's or the cache's, whichever has the higher generation."""
     check_args(repo, remote, branch, cache)
     if db.exists() and not force:
         raise ConfigError(f"{db} exists: restoring would replace it", "use --force to replace it with the saved state")
     commit, on_branch = _branch_state(repo, remote, branch)
-    cached = _cache_state(cache)
+    cached, note = _cache_state(cache)
+    if cached is None and note and on_branch is None:
+        raise InvalidInput(f"{note} and there is no state branch: refused", "look at the cache folder, or empty it")
+    lease: Lease | None = None
     # A tie goes to the cache: the same state, already on disk.
     if cached is not None and (on_branch is None or cached.generation >= on_branch.generation):
         assert cache is not None
-        _unpack((cache / SNAPSHOT).read_bytes(), cached, db)
-        lease = Lease(commit, cached.generation, "cache")
-    elif on_branch is not None:
-        packed = _git(repo, "show", f"refs/teamops/{branch}:{SNAPSHOT}").stdout
-        _unpack(packed, on_branch, db)
+        try:
+            if (cache / SNAPSHOT).stat().st_size > limit:
+                raise InvalidInput(f"the cache's {SNAPSHOT} is larger than {limit / 2**20:,.0f} MiB: refused")
+            _unpack((cache / SNAPSHOT).read_bytes(), cached, db, limit)
+            lease = Lease(commit, cached.generation, "cache")
+        except InvalidInput as exc:
+            if on_branch is None:
+                raise
+            note = f"the cache was passed over: {exc}"
+    if lease is None and on_branch is not None:
+        size = _git(repo, "cat-file", "-s", f"refs/teamops/{branch}:{SNAPSHOT}", check=False)
+        if size.returncode == 0 and int(size.stdout.strip() or 0) > limit:
+            raise InvalidInput(f"the state branch's {SNAPSHOT} is larger than {limit / 2**20:,.0f} MiB: refused")
+        packed = _git(repo, "show", f"refs/teamops/{branch}:{SNAPSHOT}", check=False)
+        if packed.returncode != 0:
+            raise InvalidInput(
+                f"the state branch {branch!r} has no {SNAPSHOT}: refused",
+                BRANCH_FIX.format(remote=remote, branch=branch),
+            )
+        _unpack(packed.stdout, on_branch, db, limit)
         lease = Lease(commit, on_branch.generation, "branch")
-    else:
+    if lease is None:
         lease = Lease(commit, 0, "new")
+    lease.note = note
     lease_path(db).write_text(json.dumps(asdict(lease)), encoding="utf-8")
     return lease
 
@@ -164,6 +236,7 @@ def snapshot(db: Path) -> bytes:
         copy = Path(tmp) / "snapshot.db"
         conn = sqlite3.connect(db)
         try:
+            conn.execute("PRAGMA trusted_schema = OFF")
             conn.execute("VACUUM INTO ?", [str(copy)])
         finally:
             conn.close()
@@ -181,6 +254,14 @@ def save(db: Path, repo: Path, *, remote: str, branch: str, cache: Path | None, 
         raise ConfigError(
             f"no restore recorded for {db} ({type(exc).__name__})", "run `teamops state restore` first"
         ) from None
+    if push:
+        _, on_branch = _branch_state(repo, remote, branch)
+        if on_branch is not None and on_branch.generation > lease.generation:
+            raise ServiceError(
+                f"the state branch {branch!r} holds generation {on_branch.generation}, newer than the "
+                f"{lease.generation} this run restored: nothing was saved",
+                "runs that share the state must be in one concurrency group (see docs/deploy.md)",
+            )
     packed = snapshot(db)
     meta = StateMeta(
         lease.generation + 1,

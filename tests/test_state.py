@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -141,7 +143,7 @@ def test_an_older_run_never_replaces_a_newer_state(ci):
     runner.teamops(a, "people", "add", "bob")
     assert runner.save(a).returncode == 0 and runner.generation_on_branch() == 2
     late = runner.save(b)
-    assert late.returncode == 4 and "moved since this run restored it" in late.stderr, late.stderr
+    assert late.returncode == 4 and "holds generation 2, newer than the 1 this run restored" in late.stderr, late.stderr
     assert runner.generation_on_branch() == 2
     work = runner.checkout()
     shutil.rmtree(runner.cache, ignore_errors=True)
@@ -197,3 +199,206 @@ def test_restore_refuses_to_replace_a_database_and_save_needs_a_restore(ci):
     runner.teamops(work, "people", "add", "ann")
     res = runner.save(work)
     assert res.returncode == 3 and "run `teamops state restore` first" in res.stderr
+
+
+def put_state(runner: Runner, packed: bytes | None, meta: bytes | None) -> None:
+    """A state commit made by hand on the origin's branch: what a broken or hostile writer could leave there."""
+    origin = str(runner.origin)
+    entries = []
+    for name, data in (("teamops.db.gz", packed), ("state.json", meta)):
+        if data is not None:
+            blob = (
+                subprocess.run(
+                    ["git", "--git-dir", origin, "hash-object", "-w", "--stdin"],
+                    input=data,
+                    capture_output=True,
+                    check=True,
+                )
+                .stdout.decode()
+                .strip()
+            )
+            entries.append(f"100644 blob {blob}\t{name}\n")
+    tree = (
+        subprocess.run(
+            ["git", "--git-dir", origin, "mktree"], input="".join(entries).encode(), capture_output=True, check=True
+        )
+        .stdout.decode()
+        .strip()
+    )
+    env = {**runner.env, "GIT_AUTHOR_NAME": "x", "GIT_AUTHOR_EMAIL": "x@x", "GIT_COMMITTER_NAME": "x"}
+    env["GIT_COMMITTER_EMAIL"] = "x@x"
+    commit = (
+        subprocess.run(
+            ["git", "--git-dir", origin, "commit-tree", tree, "-m", "by hand"], env=env, capture_output=True, check=True
+        )
+        .stdout.decode()
+        .strip()
+    )
+    git(runner.origin, "update-ref", f"refs/heads/{BRANCH}", commit)
+
+
+def meta_for(packed: bytes, generation: int = 41) -> bytes:
+    import hashlib
+
+    return json.dumps(
+        {
+            "generation": generation,
+            "saved_at": "2026-11-01T00:00:00Z",
+            "sha256": hashlib.sha256(packed).hexdigest(),
+            "bytes": len(packed),
+        }
+    ).encode()
+
+
+def a_teamops_db(runner: Runner, *statements: str) -> bytes:
+    """A real teamops database (one person), altered by `statements`, as the bytes of a file."""
+    work = runner.root / f"made{runner.runs}"
+    runner.runs += 1
+    work.mkdir()
+    assert runner.teamops(work, "people", "add", "ann").returncode == 0
+    copy = work / "copy.db"
+    with sqlite3.connect(work / "teamops.db") as conn:
+        conn.execute("VACUUM INTO ?", [str(copy)])
+    conn = sqlite3.connect(copy)
+    for sql in statements:
+        conn.execute(sql)
+    conn.commit()
+    conn.close()
+    return copy.read_bytes()
+
+
+def refused(runner: Runner, work: Path, *args: str) -> str:
+    res = runner.teamops(work, "state", "restore", "--cache-dir", str(runner.cache), *args)
+    assert res.returncode == 5, (res.returncode, res.stderr)
+    assert (
+        res.stderr.startswith("error: ") and len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+    )
+    assert not (work / "teamops.db").exists()
+    assert not list(work.glob("*.restoring")), list(work.iterdir())
+    return res.stderr
+
+
+def test_an_unreadable_state_on_the_branch_is_refused_never_replaced(ci):
+    runner, _ = ci
+    work = runner.checkout()
+    runner.restore(work)
+    runner.teamops(work, "people", "add", "ann")
+    assert runner.save(work).returncode == 0
+    shutil.rmtree(runner.cache)
+    good = subprocess.run(
+        ["git", "--git-dir", str(runner.origin), "show", f"{BRANCH}:teamops.db.gz"], capture_output=True, check=True
+    ).stdout
+    for meta in (b"{not json", b'{"generation": "x"}', None):
+        put_state(runner, good, meta)
+        err = refused(runner, runner.checkout())
+        assert "has no readable state.json" in err and "delete the branch" in err
+    put_state(runner, None, meta_for(good))
+    assert "has no teamops.db.gz" in refused(runner, runner.checkout())
+    # A run that restored before the branch went bad saves nothing over it.
+    put_state(runner, good, meta_for(good, 1))
+    work = runner.checkout()
+    runner.restore(work)
+    put_state(runner, good, b"garbage")
+    res = runner.save(work)
+    assert res.returncode == 5 and "has no readable state.json" in res.stderr
+    # A save never pushes a lower generation than the branch holds, whatever its restore saw.
+    put_state(runner, good, meta_for(good, 41))
+    lease = work / "teamops.db.state.json"
+    lease.write_text(
+        json.dumps({"branch_commit": git(runner.origin, "rev-parse", BRANCH), "generation": 0, "source": "new"})
+    )
+    res = runner.save(work)
+    assert res.returncode == 4 and "holds generation 41" in res.stderr, res.stderr
+    assert runner.generation_on_branch() == 41
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda db: gzip.compress(db)[:-200], "not a readable gzip file"),
+        (lambda db: gzip.compress(db)[: len(gzip.compress(db)) // 2], "not a readable gzip file"),
+        (lambda db: b"\x1f\x8b" + os.urandom(4000), "not a readable gzip file"),
+        (lambda db: gzip.compress(b""), "is empty"),
+        (lambda db: gzip.compress(db[:4096] + b"\xa5" * (len(db) - 4096)), "not a sound SQLite file"),
+        (lambda db: gzip.compress(b"SQLite format 3\x00" + b"\x00" * 100), "not a sound SQLite file"),
+    ],
+    ids=["truncated", "half", "garbage", "empty", "damaged", "header-only"],
+)
+def test_a_broken_snapshot_is_refused_and_leaves_nothing(ci, make, says):
+    runner, _ = ci
+    packed = make(a_teamops_db(runner))
+    put_state(runner, packed, meta_for(packed))
+    assert says in refused(runner, runner.checkout())
+
+
+@pytest.mark.parametrize(
+    ("statements", "name"),
+    [
+        (["CREATE TRIGGER evil AFTER INSERT ON outbox BEGIN DELETE FROM people; END"], "evil"),
+        (["CREATE TABLE extra (x)"], "extra"),
+        (["CREATE VIEW spy AS SELECT * FROM people"], "spy"),
+        (["CREATE INDEX odd ON people (handle, id)"], "odd"),
+        (  # a trigger of teamops's own name that does something else
+            [
+                "DROP TRIGGER commits_ad",
+                "CREATE TRIGGER commits_ad AFTER DELETE ON commits BEGIN DELETE FROM people; END",
+            ],
+            "commits_ad",
+        ),
+        (["DROP TABLE _migrations"], "no migrations recorded"),
+    ],
+    ids=["trigger", "table", "view", "index", "replaced-trigger", "not-teamops"],
+)
+def test_a_snapshot_with_a_schema_teamops_does_not_create_is_refused(ci, statements, name):
+    runner, _ = ci
+    packed = gzip.compress(a_teamops_db(runner, *statements))
+    put_state(runner, packed, meta_for(packed))
+    assert name in refused(runner, runner.checkout())
+
+
+def test_decompression_is_bounded_in_size_and_memory(ci):
+    runner, _ = ci
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip framing
+    zeros = b"\0" * (1 << 20)
+    packed = b"".join(comp.compress(zeros) for _ in range(512)) + comp.flush()  # 512 MiB from ~0.5 MB
+    put_state(runner, packed, meta_for(packed))
+    work = runner.checkout()
+    with (work / "teamops.toml").open("a", encoding="utf-8") as f:
+        f.write("\n[store]\nstate_max_mb = 64\n")
+    probe = (
+        "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(r.stderr, file=sys.stderr)"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", probe, sys.executable, "-m", "teamops", "state", "restore"],
+        cwd=work,
+        env=runner.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    code, peak_kb = map(int, res.stdout.split())
+    assert code == 5 and "expands past 64 MiB" in res.stderr, res.stderr
+    assert peak_kb < 200 * 1024, f"{peak_kb / 1024:.0f} MB"
+    assert not (work / "teamops.db").exists() and not list(work.glob("*.restoring"))
+
+
+def test_an_unreadable_cache_falls_back_to_the_branch(ci):
+    runner, _ = ci
+    work = runner.checkout()
+    runner.restore(work)
+    runner.teamops(work, "people", "add", "ann")
+    assert runner.save(work).returncode == 0
+    (runner.cache / "teamops.db.gz").write_bytes(b"\x1f\x8bnot really")
+    work = runner.checkout()
+    out = runner.restore(work)
+    assert (
+        "warning: the cache was passed over" in out and "restored generation 1 from the 'teamops-state' branch" in out
+    )
+    shutil.rmtree(work)
+    shutil.rmtree(runner.cache)
+    runner.cache.mkdir()
+    (runner.cache / "state.json").write_text("{")
+    (runner.cache / "teamops.db.gz").write_bytes(b"")
+    git(runner.origin, "update-ref", "-d", f"refs/heads/{BRANCH}")
+    assert "the cache's state.json is unreadable" in refused(runner, runner.checkout())

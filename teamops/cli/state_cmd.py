@@ -38,7 +38,9 @@ def restore_cmd(
 ) -> None:
     """Put the newest saved state in place of the database: the branch's or the cache's, whichever is newer.
 
-    With neither, the run starts a new database. Nothing is changed on the branch.
+    With neither, the run starts a new database. A branch or cache whose state cannot be read, is
+    larger than [store] state_max_mb or holds a schema teamops does not create is refused (exit 5);
+    an unreadable cache falls back to the branch. Nothing is changed on the branch.
 
     \b
     Example:
@@ -50,7 +52,10 @@ def restore_cmd(
     out = st.output(None)
     db = st.config.db_path()
     cache = Path(cache_dir) if cache_dir else None
-    lease = saved.restore(db, Path(repo), remote=remote, branch=branch, cache=cache, force=force)
+    limit = st.config.store.state_max_mb * 2**20
+    lease = saved.restore(db, Path(repo), remote=remote, branch=branch, cache=cache, force=force, limit=limit)
+    if lease.note:
+        out.message(f"warning: {lease.note}")
     where = {"branch": f"the {branch!r} branch", "cache": f"the cache folder {cache_dir}", "new": ""}[lease.source]
     if lease.source == "new":
         out.message(f"no saved state on {branch!r} or in the cache: this run starts a new database")

@@ -21,6 +21,8 @@ class StoreConfig:
     """Where the one SQLite file lives."""
 
     path: str = DEFAULT_DB_NAME
+    # The most a restored state (`teamops state restore`) may expand to; a larger one is refused.
+    state_max_mb: int = 4096
 
 
 @dataclass

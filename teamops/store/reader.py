@@ -30,6 +30,7 @@ def open_reader(path: Path, people_digest: str | None = None) -> sqlite3.Connect
         return None
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     try:
+        conn.execute("PRAGMA trusted_schema = OFF")
         if _current(conn, people_digest):
             conn.execute("PRAGMA query_only = ON")
             return conn
