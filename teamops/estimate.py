@@ -8,18 +8,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from teamops.clock import now_iso
 from teamops.diff_budget import approx_tokens, budget_diff
 from teamops.heuristic import HEURISTIC_MODEL, HEURISTIC_VERSION, MERGE_WHY, POINTS, estimate_row
-from teamops.integrations.llm import AuthError, LLMError
+from teamops.integrations.llm import AuthError, LLMClient, LLMError
 from teamops.store.estimates import CommitToEstimate, EstimateRow, candidates, save_estimates
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from teamops.integrations.llm import LLMClient
     from teamops.store.reader import Reader
 
 
@@ -221,6 +220,9 @@ def _estimate_one(client: LLMClient, job: _Job) -> tuple[str, Any, int, int, flo
         return "failed", f"invalid answer twice: {exc}", tin, tout, cost
 
 
+DIFF_BATCH = 200
+
+
 def prepare_jobs(
     todo: list[CommitToEstimate],
     diff_for: Callable[[CommitToEstimate], list[tuple[str, str]]],
@@ -228,8 +230,15 @@ def prepare_jobs(
     max_diff_tokens: int,
     result: AnalyzeResult,
 ) -> Iterator[_Job | CommitToEstimate]:
-    """Jobs with their prompts; merges come back as commits to record without a call."""
-    for c in todo:
+    """Jobs with their prompts; merges come back as commits to record without a call.
+
+    A reader with `prefetch` gets each batch of commits first, so a clone answers in one call per batch.
+    """
+    prefetch = getattr(diff_for, "prefetch", None)
+    for i, c in enumerate(todo):
+        if prefetch is not None and i % DIFF_BATCH == 0:
+            batch = [x for x in todo[i : i + DIFF_BATCH] if not x.is_merge]
+            prefetch(batch, [x for x in todo[i + DIFF_BATCH : i + 2 * DIFF_BATCH] if not x.is_merge])
         if c.is_merge:
             yield c
             continue
@@ -290,7 +299,17 @@ class _Recorder:
         self.progress(1, None)
 
 
-def _plan_dry_run(jobs: Iterable[_Job | CommitToEstimate], client: LLMClient, result: AnalyzeResult) -> None:
+class Pricing(Protocol):
+    """What pricing a run needs of a model client (a dry run's needs no key and no litellm)."""
+
+    max_output_tokens: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def prices(self) -> tuple[float, float]: ...
+
+
+def _plan_dry_run(jobs: Iterable[_Job | CommitToEstimate], client: Pricing, result: AnalyzeResult) -> None:
     """What each prompt would cost at most, with no call made."""
     price_in, price_out = client.prices()
     for job in jobs:
@@ -314,7 +333,7 @@ def _plan_dry_run(jobs: Iterable[_Job | CommitToEstimate], client: LLMClient, re
 
 def analyze_llm(
     db: Database,
-    client: LLMClient,
+    client: LLMClient | Pricing,
     todo: list[CommitToEstimate],
     opts: AnalyzeOptions,
     result: AnalyzeResult,
@@ -327,6 +346,7 @@ def analyze_llm(
     if dry_run:
         _plan_dry_run(jobs, client, result)
         return
+    assert isinstance(client, LLMClient), "a model run needs a model client"
     price_in, price_out = client.prices()
     record = _Recorder(db, opts, result, progress)
     reserved: dict[Future[Any], float] = {}
@@ -383,7 +403,7 @@ def _collect(
 def run_analyze(
     db: Database,
     opts: AnalyzeOptions,
-    client_factory: Callable[[], LLMClient] | None = None,
+    client_factory: Callable[[], LLMClient | Pricing] | None = None,
     diff_for: Callable[[CommitToEstimate], list[tuple[str, str]]] | None = None,
     progress: Progress | None = None,
     dry_run: bool = False,

@@ -14,7 +14,7 @@ from teamops.clients import github_client, llm_client
 from teamops.dates import range_bounds
 from teamops.errors import ServiceError, UsageError
 from teamops.estimate import AnalyzeOptions, AnalyzeResult, run_analyze
-from teamops.sync.github import commit_diff
+from teamops.sync.diffs import DiffReader
 from teamops.wording import count
 
 
@@ -75,15 +75,19 @@ def analyze(
     db = st.db
 
     def client_factory():  # type: ignore[no-untyped-def]
+        if dry_run:  # prices and tokens from litellm's bundled files: no key, no network, no litellm import
+            from teamops.integrations.model_prices import PricingClient
 
+            return PricingClient(opts.model, ai.max_output_tokens, ai.input_cost_per_mtok, ai.output_cost_per_mtok)
         return llm_client(cfg, opts.model, api_base)
 
-    def diff_for(c):  # type: ignore[no-untyped-def]
-
-        return commit_diff(db, c.repo_id, c.sha, lambda: github_client(cfg))
+    diff_for = DiffReader(db, lambda: github_client(cfg))
 
     with out.progress(f"analyze {opts.model}") as progress:
-        result = run_analyze(db, opts, client_factory, diff_for, progress, dry_run=dry_run)
+        try:
+            result = run_analyze(db, opts, client_factory, diff_for, progress, dry_run=dry_run)
+        finally:
+            diff_for.close()
     if dry_run:
         _show_dry_run(out, opts, result)
         return

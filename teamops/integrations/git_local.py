@@ -306,26 +306,27 @@ class GitRepo:
 
     def show_files(self, sha: str) -> list[tuple[str, str]]:
         """(path, patch) pairs of one commit, for estimators that read the diff itself."""
-        out = self._run(
-            "show",
-            "--format=",
-            "--patch",
-            "-M",
-            "--no-color",
-            "--no-ext-diff",
-            "--end-of-options",
-            checked_sha(sha),
-            "--",
-        ).stdout
-        files: list[tuple[str, str]] = []
-        for chunk in re.split(r"(?m)^diff --git ", out):
-            if not chunk.strip():
-                continue
-            header = chunk.split("\n", 1)[0]
-            match = re.match(r'"?a/(.*?)"? "?b/(.*?)"?$', header)
-            path = match.group(2) if match else header
-            files.append((path, "diff --git " + chunk))
-        return files
+        return self.show_many([sha]).get(sha, [])
+
+    def show_many(self, shas: list[str]) -> dict[str, list[tuple[str, str]]]:
+        """(path, patch) pairs of each commit, from one `git show` for all of them."""
+        if not shas:
+            return {}
+        args = ["show", "--format=%x00%x00%H", "--patch", "-M", "--no-color", "--no-ext-diff", "--end-of-options"]
+        out = self._run(*args, *(checked_sha(s) for s in shas), "--").stdout
+        found: dict[str, list[tuple[str, str]]] = {}
+        for part in out.split("\0\0")[1:]:
+            sha, _, body = part.partition("\n")
+            files: list[tuple[str, str]] = []
+            for chunk in re.split(r"(?m)^diff --git ", body):
+                if not chunk.strip():
+                    continue
+                header = chunk.split("\n", 1)[0]
+                match = re.match(r'"?a/(.*?)"? "?b/(.*?)"?$', header)
+                path = match.group(2) if match else header
+                files.append((path, "diff --git " + chunk))
+            found[sha.strip()] = files
+        return found
 
 
 def _feed_stdin(proc: subprocess.Popen[bytes], data: bytes) -> None:

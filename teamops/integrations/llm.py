@@ -42,18 +42,27 @@ def check_model(model: str, api_base: str, api_key: str | None, key_env: str | N
             "name it as provider/model, e.g. openai/gpt-4o-mini or ollama/llama3; see docs/analyze.md",
         ) from None
     if key_env:
-        if not api_key:
+        if not (api_key or "").strip():
+            state = "is set but empty" if key_env in os.environ else "is not set"
             raise ConfigError(
-                f"{model} needs an API key: ${key_env} ([ai] api_key_env) is not set",
+                f"{model} needs an API key: ${key_env} ([ai] api_key_env) {state}",
                 "export it before the run; a local server that needs no key takes any value",
             )
         return
-    env = litellm.validate_environment(model=model, api_base=api_base or None)
+    # A variable set to nothing counts as missing: litellm would send an empty key and fail later.
+    empty = {name: value for name, value in os.environ.items() if not value.strip()}
+    for name in empty:
+        del os.environ[name]
+    try:
+        env = litellm.validate_environment(model=model, api_base=api_base or None)
+    finally:
+        os.environ.update(empty)
     missing = [str(name) for name in env.get("missing_keys") or []]
     if missing and not env.get("keys_in_environment"):
         names = " or ".join(f"${name}" for name in missing)
+        state = "is set but empty" if any(name in empty for name in missing) else "is not set"
         raise ConfigError(
-            f"{model} needs {'an API key' if 'KEY' in names else 'a setting'}: {names} is not set",
+            f"{model} needs {'an API key' if 'KEY' in names else 'a setting'}: {names} {state}",
             "export it before the run (a local server that needs no key takes any value), "
             "or name another variable with [ai] api_key_env",
         )
