@@ -61,8 +61,8 @@ def run_checks(cfg: Config, open_db: Callable[[], Reader], *, offline: bool) -> 
 
 
 def _database(cfg: Config, db: Reader) -> str:
-    n, commits = counts(db)
-    return f"{cfg.db_path()} ({count(n, 'migration')}, {count(commits, 'commit')})"
+    n, commits, merges = counts(db)
+    return f"{cfg.db_path()} ({count(n, 'migration')}, {count(commits, 'commit')}, {count(merges, 'merge')})"
 
 
 def _git() -> str:

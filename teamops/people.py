@@ -186,7 +186,9 @@ def list_people(db: Reader) -> list[dict[str, Any]]:
                 "emails": ids.get("email", []),
                 "github": next(iter(ids.get("github", [])), None),
                 "clickup_id": next(iter(ids.get("clickup", [])), None),
-                "commits": counts.get(p.id, 0),
+                "commits": counts.get(p.id, (0, 0, None))[0],
+                "merges": counts.get(p.id, (0, 0, None))[1],
+                "last_commit": counts.get(p.id, (0, 0, None))[2],
             }
         )
     return rows

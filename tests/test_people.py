@@ -115,6 +115,8 @@ def test_edit_adds_and_removes_identities_and_remove_unmaps(cli, synced):
             "github": None,
             "clickup_id": None,
             "commits": 1,
+            "merges": 0,
+            "last_commit": "2026-11-02T10:00:00Z",
         }
     ]
     cli("--db", synced, "people", "edit", "xav", "--remove-email", "x@elsewhere.org")
@@ -169,3 +171,42 @@ def test_config_identity_conflict_is_a_config_error(cli, synced, isolated):
     )
     res = cli("people", "list")
     assert res.exit_code == 3 and "people[0] (eve)" in res.stderr and "already belongs" in res.stderr
+
+
+def test_one_persons_commits_read_the_same_in_every_command(cli, make_repo, isolated):
+    """Merges are never commits: git's own count (`git rev-list --no-merges --author`) everywhere."""
+    repo = make_repo()
+    ann = ("Ann", "ann@acme.io")
+    repo.commit("one", {"a.py": "1\n"}, author=ann, date="2026-11-16T10:00:00+00:00")
+    repo.git("checkout", "-q", "-b", "side")
+    repo.commit("two", {"b.py": "2\n"}, author=ann, date="2026-11-17T10:00:00+00:00")
+    repo.git("checkout", "-q", "main")
+    repo.commit("three", {"c.py": "3\n"}, author=ann, date="2026-11-18T10:00:00+00:00")
+    env = {"GIT_AUTHOR_NAME": "Ann", "GIT_AUTHOR_EMAIL": "ann@acme.io", "GIT_AUTHOR_DATE": "2026-11-19T10:00:00+00:00"}
+    env |= {
+        "GIT_COMMITTER_NAME": "Ann",
+        "GIT_COMMITTER_EMAIL": "ann@acme.io",
+        "GIT_COMMITTER_DATE": "2026-11-19T10:00:00+00:00",
+    }
+    repo.git("merge", "-q", "--no-ff", "--no-edit", "side", env=env)
+    repo.git("tag", "v1.0.0")
+    commits = len(repo.git("rev-list", "--no-merges", "--author=ann@acme.io", "HEAD").split())
+    merges = len(repo.git("rev-list", "--merges", "--author=ann@acme.io", "HEAD").split())
+    assert (commits, merges) == (3, 1)
+    now = {"TEAMOPS_NOW": "2026-11-25T10:00:00Z"}
+    cli("sync-commits", "--repo", str(repo.path), env=now)
+    row = json.loads(cli("people", "unmapped", "-f", "json").stdout)["rows"][0]
+    assert (row["commits"], row["merges"], row["last_seen"][:10]) == (commits, merges, "2026-11-18")
+    added = cli("people", "add", "ann", "--email", "ann@acme.io")
+    assert f"({commits} commits attributed)" in added.stderr
+    person = json.loads(cli("people", "list", "-f", "json").stdout)["rows"][0]
+    assert (person["commits"], person["merges"], person["last_commit"][:10]) == (commits, merges, "2026-11-18")
+    activity = json.loads(cli("kpi", "activity", "--since", "2026-11-01", "-f", "json", env=now).stdout)["rows"]
+    assert [r["commits"] for r in activity] == [commits]
+    dora = json.loads(cli("kpi", "dora", "--since", "2026-11-01", "-f", "json", env=now).stdout)["rows"]
+    assert [(r["commits"], r["merges"]) for r in dora] == [(commits, merges)]
+    assert f"{commits} commits, {merges} merge)" in cli("doctor", "--offline").stdout
+    doc = cli("gen-doc", "weekly", "--since", "2026-11-16", "--until", "2026-11-22", env=now).stdout
+    assert f"| ann | {commits} |" in doc and f"- {commits} commits," in doc
+    summary = json.loads(cli("kpi", "summary", "--since", "2026-11-01", "-f", "json", env=now).stdout)
+    assert summary["totals"]["commits"] == commits, summary

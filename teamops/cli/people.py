@@ -142,6 +142,7 @@ def list_(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) -> 
                 Column("clickup_id", "ClickUp", drop=1),
                 Column("timezone", "Timezone", drop=4),
                 Column("commits", "Commits", numeric=True),
+                Column("merges", "Merges", numeric=True, drop=5),
             ],
             empty="no people yet: add one with `teamops people add HANDLE --email ...`",
         )
@@ -170,6 +171,7 @@ def unmapped(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) 
                 Column("email", "Email"),
                 Column("login", "Login", drop=2),
                 Column("commits", "Commits", numeric=True),
+                Column("merges", "Merges", numeric=True, drop=4),
                 Column("tasks", "Tasks", numeric=True),
                 Column("last_seen", "Last seen", date=True, drop=1),
             ],

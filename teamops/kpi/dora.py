@@ -76,6 +76,7 @@ class DoraDeployment(ReportRow):
     deployed_at: str
     status: str
     commits: int
+    merges: int
     median_lead_time_h: float | None
     failed: bool
     why: str
@@ -186,7 +187,8 @@ def dora(
             d.repo_id,
             d.deployed_at,
             d.status,
-            counts.get(d.id, 0),
+            counts.get(d.id, (0, 0))[0],
+            counts.get(d.id, (0, 0))[1],
             rounded(median(by_dep.get(d.id, []))),
             d.id in why,
             why.get(d.id, ""),

@@ -316,12 +316,18 @@ def save_attribution(db: Database, noreply: Callable[[str | None], str | None], 
 
 
 def commits_of(db: Reader, person_id: int) -> int:
-    return int(db.execute("SELECT COUNT(*) FROM commits WHERE person_id = ?", [person_id]).fetchone()[0])
+    """A person's commits, merges left out (one definition everywhere: docs/kpi.md)."""
+    row = db.execute("SELECT COUNT(*) FROM commits WHERE person_id = ? AND is_merge = 0", [person_id]).fetchone()
+    return int(row[0])
 
 
-def commit_counts(db: Reader) -> dict[int, int]:
-    """Commits per person (all of them, merges included)."""
-    return dict(db.execute("SELECT person_id, COUNT(*) FROM commits WHERE person_id IS NOT NULL GROUP BY 1").fetchall())
+def commit_counts(db: Reader) -> dict[int, tuple[int, int, str | None]]:
+    """Per person: (commits, merges, last commit time), merges apart as everywhere."""
+    rows = db.execute(
+        "SELECT person_id, SUM(is_merge = 0), SUM(is_merge), MAX(CASE WHEN is_merge = 0 THEN authored_at END) "
+        "FROM commits WHERE person_id IS NOT NULL GROUP BY 1"
+    ).fetchall()
+    return {int(pid): (int(n), int(m), last) for pid, n, m, last in rows}
 
 
 def unmapped_authors(db: Reader) -> list[dict[str, Any]]:
@@ -332,7 +338,8 @@ def unmapped_authors(db: Reader) -> list[dict[str, Any]]:
     """
     rows = db.execute(
         """
-        SELECT c.author_email, SUM(c.is_merge = 0), SUM(c.is_merge), MAX(c.author_login), MAX(c.authored_at),
+        SELECT c.author_email, SUM(c.is_merge = 0), SUM(c.is_merge), MAX(c.author_login),
+            MAX(CASE WHEN c.is_merge = 0 THEN c.authored_at END),
             (SELECT n.author_name FROM commits n WHERE n.person_id IS NULL AND n.author_email = c.author_email
              ORDER BY n.authored_at DESC LIMIT 1)
         FROM commits c WHERE c.person_id IS NULL

@@ -116,7 +116,10 @@ def transaction(db: Database) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
-def counts(db: Reader) -> tuple[int, int]:
-    """(migrations applied, commits stored), for `doctor`."""
+def counts(db: Reader) -> tuple[int, int, int]:
+    """(migrations applied, commits, merges stored), for `doctor` and `init`."""
     migrations = int(db.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0])
-    return migrations, int(db.execute("SELECT COUNT(*) FROM commits").fetchone()[0])
+    n, merges = db.execute(
+        "SELECT COUNT(*) - COALESCE(SUM(is_merge), 0), COALESCE(SUM(is_merge), 0) FROM commits"
+    ).fetchone()
+    return migrations, int(n), int(merges)

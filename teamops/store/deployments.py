@@ -204,13 +204,16 @@ def contains(db: Reader, later: Deployment, earlier: Deployment) -> bool:
     return False
 
 
-def shipped_counts(db: Reader, deployment_ids: list[int]) -> dict[int, int]:
-    where = Where().within("deployment_id", deployment_ids)
+def shipped_counts(db: Reader, deployment_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per deployment: (commits, merges) it shipped first, merges apart as everywhere."""
+    where = Where().within("dc.deployment_id", deployment_ids)
     rows = db.execute(
-        f"SELECT deployment_id, COUNT(*) FROM deployment_commits WHERE {where.sql} GROUP BY deployment_id",
+        "SELECT dc.deployment_id, SUM(c.is_merge = 0), SUM(c.is_merge) FROM deployment_commits dc "
+        "JOIN commits c ON c.repo_id = dc.repo_id AND c.sha = dc.sha "
+        f"WHERE {where.sql} GROUP BY dc.deployment_id",
         where.params,
     )
-    return {int(r[0]): int(r[1]) for r in rows}
+    return {int(r[0]): (int(r[1] or 0), int(r[2] or 0)) for r in rows}
 
 
 def reverted_in(db: Reader, deployment_ids: list[int]) -> dict[int, int | None]:

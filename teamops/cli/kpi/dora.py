@@ -60,6 +60,7 @@ def dora_cmd(
             Column("deployed_at", "Deployed"),
             Column("status", "Status"),
             Column("commits", "Commits", numeric=True),
+            Column("merges", "Merges", numeric=True, drop=2),
             Column("median_lead_time_h", "Lead time h", numeric=True),
             Column("failed", "Failed"),
             Column("why", "Why", cut=True),
