@@ -27,3 +27,12 @@ def number(value: float | int | None) -> str:
 def percent(ratio: float | None) -> str:
     """A ratio as people say it: 0.8 → `80%`; `n/a` when unknown."""
     return "n/a" if ratio is None else f"{ratio * 100:.0f}%"
+
+
+def hours_text(value: float | None) -> str:
+    """A duration given in hours as people read it: hours under two days, else days (`5.3 h`, `61 d`)."""
+    if value is None:
+        return "n/a"
+    if value < 48:
+        return f"{number(value)} h"
+    return f"{number(round(value / 24, 1))} d"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from teamops.cli.table import render
+from teamops.wording import hours_text
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Column:
     drop: int = 0
     percent: bool = False
     decimals: int | None = None
+    hours: bool = False  # a value in hours, shown as the summary shows it: `5.3 h` under two days, else `61 d`
 
 
 @dataclass
@@ -77,6 +79,8 @@ def _shown(row: dict[str, Any], col: Column) -> str:
         return f"{value * 100:.0f}%"
     if col.decimals is not None and isinstance(value, int | float) and not isinstance(value, bool):
         return f"{value:,.{col.decimals}f}"
+    if col.hours and isinstance(value, int | float) and not isinstance(value, bool):
+        return hours_text(value)
     text = _cell(value)
     return text[:10] if col.date else text
 

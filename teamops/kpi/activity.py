@@ -49,6 +49,8 @@ class ActivityRow(ReportRow):
     active_days: int
     first_commit: str | None
     last_commit: str | None
+    first_day: str | None  # the author's own calendar day, as active days count them
+    last_day: str | None
     counts_missing: int
     ai_points: float
     ai_hours: float
@@ -75,7 +77,7 @@ def history_span(db: Reader, flt: ActivityFilter) -> HistorySpan:
 
 
 def _row(handle: str | None, name: str | None, team: str | None, email: str | None, m: tuple[Any, ...]) -> ActivityRow:
-    n, adds, dels, days, missing, pts, hrs, est, first, last, author = m
+    n, adds, dels, days, missing, pts, hrs, est, first, last, author, first_day, last_day = m
     return ActivityRow(
         person=handle or f"(unmapped) {author} <{email}>",
         mapped=handle is not None,
@@ -87,6 +89,8 @@ def _row(handle: str | None, name: str | None, team: str | None, email: str | No
         active_days=days,
         first_commit=first,
         last_commit=last,
+        first_day=first_day,
+        last_day=last_day,
         counts_missing=missing or 0,
         ai_points=pts or 0,
         ai_hours=round(hrs or 0.0, 1),
@@ -105,16 +109,14 @@ def activity(db: Reader, flt: ActivityFilter) -> list[ActivityRow]:
     people = handles_by_id(db)
     rows: list[ActivityRow] = []
     mapped = activity_groups(db, where, "c.person_id", "c.person_id IS NOT NULL", by_date)
-    for pid, first, last, author in activity_ends(
-        db, where, "idx_commits_person_authored", "c.person_id = ids.value", list(mapped)
-    ):
+    for pid, *ends in activity_ends(db, where, "idx_commits_person_authored", "c.person_id = ids.value", list(mapped)):
         handle, name, team = people.get(pid, (None, None, None))
-        rows.append(_row(handle or f"#{pid}", name, team, None, (*mapped[pid], first, last, author)))
+        rows.append(_row(handle or f"#{pid}", name, team, None, (*mapped[pid], *ends)))
     if not flt.person and not flt.team:
         unmapped = activity_groups(db, where, "c.author_email", "c.person_id IS NULL", by_date)
         by_email = "c.person_id IS NULL AND c.author_email = ids.value"
-        for email, first, last, author in activity_ends(db, where, "idx_commits_activity", by_email, list(unmapped)):
-            rows.append(_row(None, None, None, email, (*unmapped[email], first, last, author)))
+        for email, *ends in activity_ends(db, where, "idx_commits_activity", by_email, list(unmapped)):
+            rows.append(_row(None, None, None, email, (*unmapped[email], *ends)))
     rows.sort(key=lambda r: (not r.mapped, -r.commits, r.person))
     return rows
 

@@ -26,7 +26,7 @@ from teamops.store.deployments import (
     shipping_work_of,
 )
 from teamops.store.tasks import tasks_created_between
-from teamops.wording import number, percent
+from teamops.wording import count, hours_text, number, percent
 
 if TYPE_CHECKING:
     from teamops.config import Config
@@ -319,18 +319,10 @@ def _restores(
     return hours
 
 
-def hours_text(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if value < 48:
-        return f"{number(value)} h"
-    return f"{number(round(value / 24, 1))} d"
-
-
 def dora_line(d: Dora) -> str:
     """The four keys on one line, with the band (the summary's DORA line)."""
     return (
-        f"{number(d.deployments)} deployments ({number(d.deploys_per_week)}/week), lead time median "
+        f"{count(d.deployments, 'deployment')} ({number(d.deploys_per_week)}/week), lead time median "
         f"{hours_text(d.lead_time_median_h)}, change failure rate {percent(d.change_failure_rate)}, time to restore "
         f"{hours_text(d.time_to_restore_median_h)}" + (f": {d.band} ({d.edition})" if d.band else "")
     )

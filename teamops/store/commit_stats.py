@@ -53,12 +53,15 @@ def activity_groups(db: Reader, where: Where, key: str, extra: str, by_date: boo
 
 
 def activity_ends(db: Reader, where: Where, index: str, match: str, keys: list[Any]) -> Iterator[tuple[Any, ...]]:
-    """(key, first commit, last commit, latest author name): index seeks per key, not work on every commit."""
+    """(key, first commit, last commit, latest author name, the author's own day of the first and of the
+    last commit): index seeks per key, not work on every commit."""
     one = f"FROM commits c INDEXED BY {index} WHERE {match} AND {where.sql}"
     yield from db.execute(
         f"SELECT ids.value, (SELECT MIN(c.authored_at) {one}), (SELECT MAX(c.authored_at) {one}), "
-        f"(SELECT c.author_name {one} ORDER BY c.authored_at DESC LIMIT 1) FROM json_each(?) ids",
-        [*where.params, *where.params, *where.params, json.dumps(keys)],
+        f"(SELECT c.author_name {one} ORDER BY c.authored_at DESC LIMIT 1), "
+        f"(SELECT c.author_day {one} ORDER BY c.authored_at LIMIT 1), "
+        f"(SELECT c.author_day {one} ORDER BY c.authored_at DESC LIMIT 1) FROM json_each(?) ids",
+        [*where.params, *where.params, *where.params, *where.params, *where.params, json.dumps(keys)],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -53,6 +54,7 @@ def world(cli, isolated, make_repo, monkeypatch):
         repo = make_repo()
         repo.commit("feat", {"a.py": "1\n2\n"}, author=("Ann", "ann@acme.io"), date="2026-11-03T10:00:00+00:00")
         repo.commit("fix", {"a.py": "1\n"}, author=("Zed", "zed@else.io"), date="2026-11-04T10:00:00+00:00")
+        repo.git("tag", "v1.0.0")  # exactly one deployment
         assert cli("sync-commits", "--repo", str(repo.path)).exit_code == 0
         assert cli("people", "add", "ann", "--email", "ann@acme.io", "--timezone", "Europe/Berlin").exit_code == 0
         cli("sprint", "add", "S1", "--start", "2026-11-02", "--end", "2026-11-13", env={"TEAMOPS_NOW": "2026-11-01"})
@@ -93,3 +95,22 @@ def test_human_formats_never_show_none_or_nan(cli, world, fmt):
         res = cli(*path, *ARGS.get(name, []), "-f", fmt)
         for bad in ("None", "nan", "NaN"):
             assert bad not in res.stdout.replace("NaN-", ""), (name, fmt, res.stdout)
+
+
+ONE_PLURAL = re.compile(r"(?<![\d.,/-])\b1 ([a-z]+(?<!ss)(?<!us)s)\b")
+
+
+def test_no_command_says_1_with_a_plural(cli, world):
+    """`1 deployment`, `1 point`: every command's table, Markdown and messages, on data with one of each."""
+    found = []
+    for path, cmd in all_commands():
+        name = " ".join(path)
+        if not any("--format" in getattr(p, "opts", []) and not getattr(p, "hidden", False) for p in cmd.params):
+            continue
+        for fmt in ("table", "markdown"):
+            res = cli(*path, *ARGS.get(name, []), "-f", fmt)
+            found += [(name, fmt, m.group(0)) for m in ONE_PLURAL.finditer(res.stdout + res.stderr)]
+    for args in (["doctor", "--offline"], ["kpi"], ["gen-doc", "weekly", "--since", "2026-11-02"], ["people", "list"]):
+        res = cli(*args)
+        found += [(" ".join(args), "text", m.group(0)) for m in ONE_PLURAL.finditer(res.stdout + res.stderr)]
+    assert not found, found

@@ -101,3 +101,17 @@ def test_empty_database_is_friendly(cli, tmp_path):
     assert "nothing to report yet" in res.stdout
     activity = cli("--db", str(tmp_path / "new.db"), "kpi", "activity")
     assert activity.exit_code == 0 and activity.stdout == "no commits yet: run `teamops sync-commits`\n"
+
+
+def test_last_and_days_read_in_the_authors_own_timezone(cli, make_repo):
+    repo = make_repo()
+    ann = ("Ann", "ann@acme.io")
+    repo.commit("evening", {"a.py": "1\n"}, author=ann, date="2026-11-03T23:30:00-05:00")  # 04:30 UTC on the 4th
+    repo.commit("late", {"b.py": "1\n"}, author=ann, date="2026-11-03T23:50:00-05:00")
+    cli("sync-commits", "--repo", str(repo.path))
+    res = cli("kpi", "activity", "--since", "2026-11-01", "--until", "2026-11-10", "-f", "json")
+    row = json.loads(res.stdout)["rows"][0]
+    assert (row["active_days"], row["first_day"], row["last_day"]) == (1, "2026-11-03", "2026-11-03")
+    assert row["last_commit"] == "2026-11-04T04:50:00Z"  # JSON keeps the UTC time too
+    table = cli("kpi", "activity", "--since", "2026-11-01", "--until", "2026-11-10", env={"COLUMNS": "200"}).stdout
+    assert "2026-11-03" in table and "2026-11-04" not in table

@@ -22,8 +22,9 @@ ACTIVITY_COLUMNS = [
     Column("active_days", "Days", numeric=True, drop=3),
     Column("ai_points", "AI pts", numeric=True),
     Column("ai_hours", "AI h", numeric=True, drop=4),
-    Column("first_commit", "First", date=True, drop=5),
-    Column("last_commit", "Last", date=True, drop=6),
+    # Days count the author's own calendar days; First and Last are those days too (JSON: also the UTC times).
+    Column("first_day", "First", date=True, drop=5),
+    Column("last_day", "Last", date=True, drop=6),
 ]
 
 

@@ -61,7 +61,7 @@ def dora_cmd(
             Column("status", "Status"),
             Column("commits", "Commits", numeric=True),
             Column("merges", "Merges", numeric=True, drop=2),
-            Column("median_lead_time_h", "Lead time h", numeric=True),
+            Column("median_lead_time_h", "Lead time", numeric=True, hours=True),
             Column("failed", "Failed"),
             Column("why", "Why", cut=True),
         ],
