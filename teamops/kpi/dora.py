@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso
 from teamops.dates import parse_iso
 from teamops.kpi.flow import median, percentile, rounded
+from teamops.kpi.windows import Window, suggest_last
 from teamops.records import ReportRow
 from teamops.store.deployments import (
     Deployment,
     contains,
+    deployment_span,
     deployments,
     lead_times,
     reverted_in,
@@ -317,6 +319,18 @@ def _restores(
             if nxt:
                 hours.append(_hours(d.deployed_at, nxt.deployed_at))
     return hours
+
+
+def empty_hint(db: Reader, cfg: Config, win: Window, repo_id: int | None, now: datetime) -> str:
+    """Why a window shows no deployments, and a --last that reaches the ones there are."""
+    env = cfg.dora.environment
+    n, first, last = deployment_span(db, env, repo_id)
+    if not n or not first or not last:
+        return f"no {env} deployments yet: release tags (sync-commits) or `teamops deploy record` make them"
+    return (
+        f"no {env} deployments {win.phrase}; {count(n, 'deployment')} stored, {first[:10]} to {last[:10]}: "
+        f"try --last {suggest_last(last, now)}"
+    )
 
 
 def dora_line(d: Dora) -> str:

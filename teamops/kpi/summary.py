@@ -14,10 +14,10 @@ from teamops.kpi.flow import TaskFilter, cycle_time, efficiency, finished_tasks
 from teamops.kpi.velocity import sprint_velocity
 from teamops.kpi.windows import Window, resolve
 from teamops.store.commits import first_and_last, latest_commit_before
-from teamops.store.deployments import any_deployment
+from teamops.store.deployments import any_deployment, latest_deployment_before
 from teamops.store.sprints import any_started, current_sprint
 from teamops.store.tasks import any_task, latest_done_before
-from teamops.wording import count, number, percent
+from teamops.wording import count, number, percent, quantity
 
 if TYPE_CHECKING:
     from teamops.store.reader import Reader
@@ -45,6 +45,10 @@ class Summary:
     efficiency: dict[str, Any] = field(default_factory=dict)
     cycle_time: dict[str, Any] = field(default_factory=dict)
     delivery: Dora | None = None
+    # When the default window holds none of a kind that exists (old commits, a new task), that kind
+    # is shown over its own default window up to its latest item, and says so.
+    commit_window: Window | None = None
+    delivery_window: Window | None = None
 
     @property
     def empty(self) -> bool:
@@ -79,7 +83,7 @@ class Summary:
                 facts.append(
                     (
                         "AI points",
-                        f"{number(t['ai_points'])} points, {number(t['ai_hours'])} hours "
+                        f"{quantity(t['ai_points'], 'point')}, {quantity(t['ai_hours'], 'hour')} "
                         f"({t['estimated_commits']:,} of {count(t['commits'], 'commit')} estimated)",
                     )
                 )
@@ -89,6 +93,8 @@ class Summary:
             facts.append(("top people", ", ".join(f"{r.who} {r.commits:,}" for r in top)))
         else:
             facts.append(("commits", "none in this period"))
+        if self.commit_window is not None and t["commits"]:
+            facts.insert(1, ("commits period", f"{self.commit_window.label}, up to the latest commit (none since)"))
         if self.first_commit and self.last_commit:
             facts.append(("history", f"commits from {self.first_commit[:10]} to {self.last_commit[:10]}"))
         s = self.sprint
@@ -138,6 +144,8 @@ class Summary:
                 )
                 facts.append((metric.replace("_", " "), value))
         if self.delivery is not None:
+            if self.delivery_window is not None:
+                facts.append(("delivery period", f"{self.delivery_window.label}, up to the latest deployment"))
             facts.append(("delivery (DORA)", dora_line(self.delivery)))
         return facts
 
@@ -159,6 +167,8 @@ class Summary:
             "efficiency": self.efficiency or None,
             "cycle_time": self.cycle_time or None,
             "dora": self.delivery.meta() if self.delivery is not None else None,
+            "commit_window": self.commit_window.meta() if self.commit_window else None,
+            "delivery_window": self.delivery_window.meta() if self.delivery_window else None,
             "activity": [r.row() for r in self.activity],
             "rows": [{"metric": k, "value": v} for k, v in self.facts()],
         }
@@ -189,7 +199,16 @@ def summarize(
     first, last_commit = first_and_last(db)
     has_tasks, has_sprints = any_task(db), any_started(db)
     rows = activity(db, ActivityFilter(window.since, window.until, person, team, None))
-    summary = Summary(window, has_tasks, has_sprints, first, last_commit, rows)
+    default = since is None and until is None and last is None
+    commit_window = None
+    if default and not rows and first is not None:
+        own = resolve(
+            None, None, None, now, default_weeks=DEFAULT_WEEKS, latest_before=lambda m: latest_commit_before(db, m)
+        )
+        if own != window:
+            rows = activity(db, ActivityFilter(own.since, own.until, person, team, None))
+            commit_window = own if rows else None
+    summary = Summary(window, has_tasks, has_sprints, first, last_commit, rows, commit_window=commit_window)
     if has_sprints or sprint:
         vel = sprint_velocity(db, cfg, now, team)
         summary.velocity = {"points": vel.velocity, "sprints": vel.velocity_sprints}
@@ -218,4 +237,16 @@ def summarize(
         }
     if any_deployment(db):
         summary.delivery = dora(db, cfg, window.since, window.until)
+        if default and not summary.delivery.rows:
+            own = resolve(
+                None,
+                None,
+                None,
+                now,
+                default_weeks=DEFAULT_WEEKS,
+                latest_before=lambda m: latest_deployment_before(db, m),
+            )
+            delivery = dora(db, cfg, own.since, own.until)
+            if delivery.rows:
+                summary.delivery, summary.delivery_window = delivery, own
     return summary

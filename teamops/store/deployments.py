@@ -241,6 +241,16 @@ def reverted_in(db: Reader, deployment_ids: list[int]) -> dict[int, int | None]:
     return found
 
 
+def deployment_span(db: Reader, environment: str, repo_id: int | None) -> tuple[int, str | None, str | None]:
+    """How many deployments of an environment are stored (of one repository), and their first and last time."""
+    where = Where("environment = ?").add("repo_id = ?", repo_id, when=repo_id is not None)
+    n, first, last = db.execute(
+        f"SELECT COUNT(*), MIN(deployed_at), MAX(deployed_at) FROM deployments WHERE {where.sql}",
+        [environment, *where.params],
+    ).fetchone()
+    return int(n), first, last
+
+
 def any_deployment(db: Reader) -> bool:
     return db.execute("SELECT 1 FROM deployments LIMIT 1").fetchone() is not None
 

@@ -117,3 +117,41 @@ def test_efficiency_default_window_follows_the_last_finished_task(cli, isolated)
     assert data["until"] == "2025-03-05T00:00:00Z" and [r["task"] for r in data["rows"]] == ["#1"]
     cyc = json.loads(cli("kpi", "cycle-time", "-f", "json", env=PINNED).stdout)
     assert cyc["tasks"] == 1
+
+
+def test_a_single_new_task_does_not_hide_the_commit_history(cli, make_repo):
+    repo = make_repo()
+    for day in (3, 10, 20):
+        repo.commit(
+            f"work {day}",
+            {f"f{day}.py": "1\n"},
+            author=("Ann", "ann@acme.io"),
+            date=f"2026-03-{day:02d}T10:00:00+00:00",
+        )
+    repo.git("tag", "v1.0.0")
+    cli("sync-commits", "--repo", str(repo.path))
+    cli("people", "add", "ann", "--email", "ann@acme.io")
+    now = {"TEAMOPS_NOW": "2026-12-01T10:00:00Z"}
+    cli("task", "add", "Fresh", "-R", "ann", "-A", "ann", "--no-send", env={"TEAMOPS_NOW": "2026-11-30T10:00:00Z"})
+    cli("task", "done", "1", env={"TEAMOPS_NOW": "2026-11-30T12:00:00Z"})
+    data = json.loads(cli("kpi", "-f", "json", env=now).stdout)
+    assert data["since"][:10] == "2026-11-03"  # the default window follows the newest activity: the task
+    assert data["totals"]["commits"] == 3  # ...and the commits are shown over their own latest 4 weeks
+    assert data["commit_window"] == {"since": "2026-02-21T00:00:00Z", "until": "2026-03-21T00:00:00Z"}
+    assert data["dora"]["deployments"] == 1 and data["delivery_window"] is not None
+    table = cli("kpi", env=now).stdout
+    assert "up to the latest commit (none since)" in table and "3 commits by 1 person" in table
+    # A window asked for is kept as it is.
+    asked = json.loads(cli("kpi", "summary", "--last", "2w", "-f", "json", env=now).stdout)
+    assert asked["totals"]["commits"] == 0 and asked["commit_window"] is None
+
+
+def test_dora_on_an_old_history_suggests_a_window_that_holds_deployments(cli, make_repo):
+    repo = make_repo()
+    repo.commit("one", {"a.py": "1\n"}, date="2025-01-10T10:00:00+00:00")
+    repo.git("tag", "v1.0.0")
+    cli("sync-commits", "--repo", str(repo.path))
+    res = cli("kpi", "dora", "--last", "6m", env={"TEAMOPS_NOW": "2026-12-01T10:00:00Z"})
+    assert "1 deployment stored, 2025-01-10 to 2025-01-10: try --last 25m" in res.stdout + res.stderr, res.output
+    hinted = cli("kpi", "dora", "--last", "25m", "-f", "json", env={"TEAMOPS_NOW": "2026-12-01T10:00:00Z"})
+    assert json.loads(hinted.stdout)["deployments"] == 1

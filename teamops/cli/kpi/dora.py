@@ -13,8 +13,9 @@ from teamops.cli.kpi.window import LastOpt, window
 from teamops.cli.options import ChartOpt, FormatOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
+from teamops.clock import now
 from teamops.handles import check_filters, repo_of
-from teamops.kpi.dora import Dora, dora, dora_line
+from teamops.kpi.dora import Dora, dora, dora_line, empty_hint
 from teamops.store.deployments import latest_deployment_before
 from teamops.store.people import people as people_of
 
@@ -67,8 +68,7 @@ def dora_cmd(
         ],
         meta={**win.meta(), "repo": repo, "team": team, **data.meta(), "weeks": [w.row() for w in data.weeks]},
         footer=dora_line(data) if data.rows else "",
-        empty=f"no {cfg.dora.environment} deployments {win.label}: release tags (sync-commits) or "
-        "`teamops deploy record` make them",
+        empty=empty_hint(st.reader, cfg, win, repo_id, now()),
     )
     period, labels, bars, lines = trend(data)
     title = f"Deployments per {period}"
