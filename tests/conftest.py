@@ -28,7 +28,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test runs in its own folder with no teamops, GitHub or git settings leaking in."""
     for var in list(os.environ):
-        if var.startswith(("TEAMOPS_", "GITHUB_", "GIT_", "CLICKUP_", "OPENAI_")) or var in ("CI",):
+        # COLUMNS and LINES: pytest-xdist gives its workers the terminal's; output must not depend on it.
+        if var.startswith(("TEAMOPS_", "GITHUB_", "GIT_", "CLICKUP_", "OPENAI_")) or var in ("CI", "COLUMNS", "LINES"):
             monkeypatch.delenv(var, raising=False)
     home = tmp_path / "home"
     home.mkdir()

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from teamops.cli.table import render
+from teamops.cli.table import render, wrapped
 from teamops.wording import hours_text
 
 
@@ -34,6 +34,7 @@ class Column:
     drop: int = 0
     percent: bool = False
     decimals: int | None = None
+    wrap: bool = False  # long text goes on more lines at a narrow width (never cut)
     hours: bool = False  # a value in hours, shown as the summary shows it: `5.3 h` under two days, else `61 d`
 
 
@@ -155,6 +156,13 @@ class Output:
     def tty(self) -> bool:
         return hasattr(self.stdout, "isatty") and self.stdout.isatty()
 
+    def width(self) -> int | None:
+        """A terminal's width; piped, the width COLUMNS names, else none (a script reads every cell whole)."""
+        if self.tty:
+            return shutil.get_terminal_size().columns
+        columns = os.environ.get("COLUMNS", "").strip()
+        return int(columns) if columns.isdigit() and 20 <= int(columns) <= 10_000 else None
+
     @property
     def color(self) -> bool:
         """Bold headers and coloured charts: on a terminal, unless NO_COLOR is set."""
@@ -213,18 +221,21 @@ class Output:
                 [c.numeric for c in cols],
                 [[_shown(row, c) for c in cols] for row in report.rows],
                 title=report.title,
-                # A terminal's width is respected; piped output is read by people and scripts alike
-                # and never cut.
-                max_width=shutil.get_terminal_size().columns if self.tty else None,
+                max_width=self.width(),
                 bold=self.color,
                 cuttable=[c.cut for c in cols],
                 drop=[c.drop for c in cols],
+                wrap=[c.wrap for c in cols],
             )
         )
         if report.more:
             self.stdout.write(f"… and {report.more:,} more (--limit 0 shows all)\n")
         if report.footer:
-            self.stdout.write(report.footer + "\n")
+            width = self.width()
+            lines = report.footer.splitlines()
+            if width:
+                lines = [part for line in lines for part in (wrapped(line, width) if line else [""])]
+            self.stdout.write("\n".join(lines) + "\n")
 
     def data(self, payload: dict[str, Any], text: str) -> None:
         """A single result: JSON when asked, else one human line."""

@@ -167,8 +167,8 @@ def unmapped(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) 
             more=more,
             columns=[
                 Column("source", "Source", drop=3),
-                Column("name", "Name"),
-                Column("email", "Email"),
+                Column("name", "Name", wrap=True),
+                Column("email", "Email", wrap=True),
                 Column("login", "Login", drop=2),
                 Column("commits", "Commits", numeric=True),
                 Column("merges", "Merges", numeric=True, drop=4),

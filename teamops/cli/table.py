@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,20 @@ def fit(text: str, width: int) -> str:
     return "".join(out) + "…"
 
 
+def _words(text: str) -> list[str]:
+    """The pieces a wrapped cell may be broken into: words, and an email before its `@`."""
+    return text.replace("@", " @").split()
+
+
+def wrapped(text: str, width: int) -> list[str]:
+    """Text over as many lines as it takes at `width`, broken between words only (an email that is
+    longer than the width goes on two lines, before its `@`: never cut)."""
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+    if any(cells(line) > width and "@" in line for line in lines):
+        lines = textwrap.wrap(text.replace("@", " @"), width, break_long_words=False, break_on_hyphens=False)
+    return lines
+
+
 def pad(text: str, width: int, right: bool) -> str:
     gap = " " * (width - cells(text))
     return gap + text if right else text + gap
@@ -54,12 +69,23 @@ def layout(
     cuttable: Sequence[bool] | None = None,
     drop: Sequence[int] | None = None,
     max_width: int | None = None,
+    wrap: Sequence[bool] | None = None,
 ) -> Layout:
-    """Fit a table: shorten cuttable text (titles, messages) first, then leave out optional columns
-    (highest `drop` first). Names, emails and numbers are never cut: past that the table is wider."""
+    """Fit a table: shorten cuttable text (titles, messages) and narrow wrapping text (its words go
+    on more lines, never cut) first, then leave out optional columns (highest `drop` first). Names,
+    emails and numbers are never cut: past that the table is wider."""
     n = len(headers)
     cuttable = cuttable if cuttable is not None else [not num for num in numeric]
     drop = drop if drop is not None else [0] * n
+    wrap = wrap if wrap is not None else [False] * n
+    # A wrapping column keeps room for its longest word: an email or a name is never broken.
+    least = [
+        max([cells(h) for h in headers[i].split()] + [cells(w) for row in rows for w in _words(row[i])])
+        if wrap[i]
+        else MIN_SHRUNK
+        for i in range(n)
+    ]
+    cuttable = [c or w for c, w in zip(cuttable, wrap, strict=True)]
     full = [cells(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
@@ -76,11 +102,11 @@ def layout(
     if max_width:
         over = total() - max_width
         while over > 0:
-            shrinkable = [i for i in keep if cuttable[i] and widths[i] > MIN_SHRUNK]
+            shrinkable = [i for i in keep if cuttable[i] and widths[i] > least[i]]
             if not shrinkable:
                 break
             widest = max(shrinkable, key=lambda i: widths[i])
-            cut = min(over, widths[widest] - MIN_SHRUNK)
+            cut = min(over, widths[widest] - least[widest])
             widths[widest] -= cut
             over -= cut
         while total() > max_width:
@@ -107,9 +133,11 @@ def render(
     bold: bool = False,
     cuttable: list[bool] | None = None,
     drop: list[int] | None = None,
+    wrap: list[bool] | None = None,
 ) -> str:
     """Title, a header row, a rule and the rows, fitted to max_width (see `layout`)."""
-    fitted = layout(headers, rows, numeric=numeric, cuttable=cuttable, drop=drop, max_width=max_width)
+    fitted = layout(headers, rows, numeric=numeric, cuttable=cuttable, drop=drop, max_width=max_width, wrap=wrap)
+    wraps = wrap or [False] * len(headers)
     keep, widths = fitted.keep, fitted.widths
     right = [numeric[i] for i in keep]
     header = HEADER_SEP.join(pad(fit(headers[i], w), w, r) for i, w, r in zip(keep, widths, right, strict=True))
@@ -120,7 +148,17 @@ def render(
     lines.append(f"\x1b[1m{header}\x1b[0m" if bold else header)
     lines.append(RULE_SEP.join("━" * w for w in widths))
     for row in rows:
-        lines.append(BODY_SEP.join(pad(fit(row[i], w), w, r) for i, w, r in zip(keep, widths, right, strict=True)))
+        parts = [
+            wrapped(row[i], w) if wraps[i] and cells(row[i]) > w else [fit(row[i], w)]
+            for i, w in zip(keep, widths, strict=True)
+        ]
+        for k in range(max(len(p) for p in parts)):
+            lines.append(
+                BODY_SEP.join(
+                    pad(p[k] if k < len(p) else "", w, r) for p, w, r in zip(parts, widths, right, strict=True)
+                )
+            )
     if fitted.dropped:
-        lines.append(f"(left out to fit the terminal: {', '.join(fitted.dropped)}; -f csv shows every column)")
+        note = f"(left out to fit the terminal: {', '.join(fitted.dropped)}; -f csv shows every column)"
+        lines += wrapped(note, max_width) if max_width else [note]
     return "\n".join(line.rstrip() for line in lines) + "\n"

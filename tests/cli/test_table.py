@@ -50,3 +50,38 @@ def test_a_task_title_with_brackets_is_listed_whole(cli, tmp_path):
 def test_bold_header_in_a_terminal_carries_no_trailing_blanks():
     text = render(["Metric", "Value"], [False, False], [["velocity", "a long value"]], bold=True)
     assert text.splitlines()[0] == "\x1b[1mMetric   ┃ Value\x1b[0m"
+
+
+def test_piped_output_fits_the_columns_asked_for_and_never_cuts_an_email(cli, make_repo):
+    """COLUMNS=80 with stdout piped: every line fits, text wraps, columns drop, no email is cut."""
+    from rich.cells import cell_len
+
+    repo = make_repo()
+    authors = [
+        ("Maximilian Alexander Featherstonehaugh", "maximilian.featherstonehaugh@example-company.io"),
+        ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com"),
+        ("Zoë", "zoe@acme.io"),
+    ]
+    for i, author in enumerate(authors * 2):
+        repo.commit(
+            f"change {i}", {f"f{i}.py": "x\n" * (i + 1)}, author=author, date=f"2026-11-{i + 2:02d}T10:00:00+00:00"
+        )
+    repo.git("tag", "v1.0.0")
+    cli("sync-commits", "--repo", str(repo.path))
+    env = {"COLUMNS": "80", "TEAMOPS_NOW": "2026-11-20T10:00:00Z"}
+    for args in (["people", "unmapped"], ["kpi", "activity"], ["kpi", "dora"], ["kpi"]):
+        out = cli(*args, env=env).stdout
+        assert out.strip(), args
+        wide = [line for line in out.splitlines() if cell_len(line) > 80]
+        assert not wide, (args, wide)
+        assert "…" not in out, (args, out)
+        if args[0] == "people" or args[1:] == ["activity"]:
+            for _, email in authors:
+                local, domain = email.split("@")
+                assert email in out or (local in out and f"@{domain}" in out), (args, email, out)
+    summary = cli("kpi", env=env).stdout
+    words = " ".join(line.split("│", 1)[1].strip() for line in summary.splitlines() if "│" in line)
+    assert "change failure rate" in words and "(Accelerate State of DevOps Report 2023)" in words
+    # Piped without COLUMNS, nothing is fitted: scripts read whole lines.
+    whole = cli("kpi", "activity", env={"TEAMOPS_NOW": "2026-11-20T10:00:00Z"}).stdout
+    assert "<maximilian.featherstonehaugh@example-company.io>" in whole and "left out to fit" not in whole

@@ -14,17 +14,17 @@ from teamops.kpi.activity import ActivityFilter, activity, empty_hint, notes
 from teamops.kpi.windows import Window
 
 ACTIVITY_COLUMNS = [
-    Column("person", "Person"),
-    Column("team", "Team", drop=2),
+    Column("person", "Person", wrap=True),
+    Column("team", "Team", drop=3),
     Column("commits", "Commits", numeric=True),
-    Column("additions", "+Lines", numeric=True),
-    Column("deletions", "-Lines", numeric=True),
-    Column("active_days", "Days", numeric=True, drop=3),
-    Column("ai_points", "AI pts", numeric=True),
-    Column("ai_hours", "AI h", numeric=True, drop=4),
+    Column("additions", "+Lines", numeric=True, drop=4),
+    Column("deletions", "-Lines", numeric=True, drop=5),
+    Column("active_days", "Days", numeric=True, drop=6),
+    Column("ai_points", "AI pts", numeric=True, drop=1),
+    Column("ai_hours", "AI h", numeric=True, drop=7),
     # Days count the author's own calendar days; First and Last are those days too (JSON: also the UTC times).
-    Column("first_day", "First", date=True, drop=5),
-    Column("last_day", "Last", date=True, drop=6),
+    Column("first_day", "First", date=True, drop=9),
+    Column("last_day", "Last", date=True, drop=8),
 ]
 
 

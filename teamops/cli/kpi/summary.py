@@ -60,7 +60,7 @@ def render_summary(
         name="summary",
         rows=[{"metric": k, "value": v} for k, v in summary.facts()],
         title=f"Team summary, {summary.window.label}",
-        columns=[Column("metric", "Metric"), Column("value", "Value", cut=True)],
+        columns=[Column("metric", "Metric"), Column("value", "Value", wrap=True)],
         footer=summary.note,
     )
     out.report(facts)
