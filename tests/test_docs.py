@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.support.paths import ROOT
 
@@ -34,3 +36,35 @@ def test_lock_file_pins_everything_without_registry_urls():
     assert "://" not in lock and "--index-url" not in lock
     litellm = next(p for p in pins if p.startswith("litellm=="))
     assert litellm not in ("litellm==1.82.7", "litellm==1.82.8")
+
+
+def tour_lines() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## A five-minute tour", 1)[1].split("```sh\n", 1)[1].split("\n```", 1)[0]
+    lines = [line.split("  #", 1)[0].strip() for line in block.splitlines()]
+    return [line for line in lines if line and not line.startswith("cd ")]
+
+
+def test_every_line_of_the_readme_tour_works_offline_as_written(make_repo, tmp_path):
+    """Each line, as a shell runs it, in a clone with a release tag, no token, no key, no network."""
+    repo = make_repo()
+    for i in range(12):
+        author = ("Alice", "alice@acme.io") if i % 2 else ("Bob", "bob@acme.io")
+        repo.commit(
+            f"change {i}", {f"src/f{i}.py": "x\n" * (i + 1)}, author=author, date=f"2026-11-{i + 1:02d}T10:00:00+00:00"
+        )
+    repo.git("tag", "v1.2.0")
+    bin_dir = Path(sys.executable).parent
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TEAMOPS_", "GITHUB_", "OPENAI_", "GIT_")) and k != "COLUMNS"
+    }
+    proxy = "http://127.0.0.1:9"  # nothing listens: any attempt to reach the network fails at once
+    env |= {"PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", "HOME": str(tmp_path), "HTTPS_PROXY": proxy}
+    env |= {"HTTP_PROXY": proxy, "TEAMOPS_NOW": "2026-11-20T10:00:00Z", "GIT_CONFIG_NOSYSTEM": "1"}
+    assert len(tour_lines()) >= 15
+    for line in tour_lines():
+        res = subprocess.run(["bash", "-c", line], cwd=repo.path, env=env, capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, (line, res.stdout[-2000:], res.stderr[-2000:])
+        assert "Traceback" not in res.stderr or "--debug" in line, (line, res.stderr)
