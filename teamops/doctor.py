@@ -41,7 +41,7 @@ def run_checks(cfg: Config, open_db: Callable[[], Reader], *, offline: bool) -> 
         except TeamopsError as exc:
             checks.append(Check(name, False, str(exc)))
 
-    check("database", lambda: _database(cfg, open_db()))
+    check("database", lambda: _database(cfg, open_db))
     check("git", _git)
     for rc in cfg.repos:
         if rc.github:
@@ -60,8 +60,10 @@ def run_checks(cfg: Config, open_db: Callable[[], Reader], *, offline: bool) -> 
     return checks
 
 
-def _database(cfg: Config, db: Reader) -> str:
-    n, commits, merges = counts(db)
+def _database(cfg: Config, open_db: Callable[[], Reader]) -> str:
+    if not cfg.db_path().exists():
+        return f"{cfg.db_path()}: none yet (the first sync or `teamops init` creates it)"
+    n, commits, merges = counts(open_db())
     return f"{cfg.db_path()} ({count(n, 'migration')}, {count(commits, 'commit')}, {count(merges, 'merge')})"
 
 

@@ -39,7 +39,7 @@ def doctor(
     else:
         checks = [
             Check("config", True, str(cfg.file or "no file; defaults")),
-            *run_checks(cfg, lambda: st.db, offline=offline),
+            *run_checks(cfg, lambda: st.reader, offline=offline),
         ]
     out.report(
         Report(

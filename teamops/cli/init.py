@@ -12,7 +12,8 @@ import typer
 from teamops.cli.state import state
 from teamops.errors import UsageError
 from teamops.integrations.git_local import GitRepo
-from teamops.store.database import open_database
+from teamops.store.database import counts, open_database
+from teamops.wording import count
 
 
 def render_config(db_path: str, repo_path: str | None, branch: str | None) -> str:
@@ -80,11 +81,25 @@ def init(
             files("teamops").joinpath("teamops.toml.example").read_text(encoding="utf-8"), encoding="utf-8"
         )
     db_file = Path(db_path) if Path(db_path).is_absolute() else target.parent / db_path
-    open_database(db_file).conn.close()
+    existed = db_file.exists()
+    db = open_database(db_file)
+    try:
+        _, commits, merges = counts(db)
+        people = int(db.execute("SELECT COUNT(*) FROM people").fetchone()[0])
+    finally:
+        db.conn.close()
     nxt = "teamops sync-commits && teamops kpi"
     if not repo_path:
         nxt = f'add a [[repos]] entry to {target} (path = "..." or github = "owner/name"), then {nxt}'
-    out.message(f"wrote {target} and {example.name}, created {db_file}; next: {nxt}")
+    if existed:
+        what = f"kept the existing {db_file} ({count(commits, 'commit')}, {count(merges, 'merge')}, " + (
+            f"{count(people, 'person', 'people')})"
+        )
+    else:
+        what = f"created {db_file}"
+    out.message(f"wrote {target} and {example.name}, {what}; next: {nxt}")
+    if not existed:
+        st.ignore_hint(db_file)
 
 
 def register(app: typer.Typer) -> None:

@@ -152,13 +152,14 @@ def history_(
     """
 
     st = state(ctx)
-    mark_abandoned(st.db, lock_held_elsewhere=not lock_is_free(st.config.db_path()))
-    rows = runs(st.db, job, limit)
+    if st.config.db_path().exists():  # a history of nothing creates no database
+        mark_abandoned(st.db, lock_held_elsewhere=not lock_is_free(st.config.db_path()))
+    rows = runs(st.reader, job, limit)
     st.output(fmt_value(fmt)).report(
         Report(
             name="job-history",
             rows=rows,
-            more=count_runs(st.db, job) - len(rows),
+            more=count_runs(st.reader, job) - len(rows),
             columns=[
                 Column("run", "Run", numeric=True),
                 Column("job", "Job"),

@@ -44,8 +44,9 @@ def check(
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
-    task_id = task_ref(st.db, task) if task else None
-    found = check_tasks(st.db, st.config, task_id)
+    db = st.db if escalate else st.reader  # a check alone writes nothing, and creates no database
+    task_id = task_ref(db, task) if task else None
+    found = check_tasks(db, st.config, task_id)
     if escalate:
         moment = now()
         due = due_escalations(st.db, st.config, moment)

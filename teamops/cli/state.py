@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -52,7 +53,11 @@ class AppState:
             from teamops.store.database import open_database
 
             cfg = self.config
-            self._db = open_database(cfg.db_path())
+            path = cfg.db_path()
+            created = not path.exists()
+            self._db = open_database(path)
+            if created:
+                self.ignore_hint(path)
             if cfg.people:
                 sync_config_people(self._db, cfg.people)
         return self._db
@@ -66,6 +71,17 @@ class AppState:
             from teamops.config import people_digest
 
             cfg = self.config
+            if not cfg.db_path().exists() and cfg.db_path().parent.is_dir():
+                # A report never creates the database: it reads an empty one in memory instead
+                # (a missing folder is still an error: most likely a typo in --db).
+                from teamops.people import sync_config_people
+                from teamops.store.database import open_database
+
+                empty = open_database(":memory:")
+                if cfg.people:
+                    sync_config_people(empty, cfg.people)
+                self._reader = empty.conn
+                return self._reader
             digest = None
             if cfg.people:
                 digest = people_digest(cfg.people)
@@ -73,6 +89,17 @@ class AppState:
             if self._reader is None:
                 return self.db
         return self._reader
+
+    def ignore_hint(self, path: Path) -> None:
+        """A database just created inside a git clone: say how to keep it out of commits."""
+        from teamops.integrations.git_local import unignored_in_clone
+
+        clone = unignored_in_clone(path)
+        if clone is not None:
+            self.output().message(
+                f"hint: {path.name} is inside the git clone {clone}: add `{path.name}*` to .gitignore "
+                "(or .git/info/exclude) so it is never committed"
+            )
 
     def output(self, fmt: str | None = None) -> Output:
         """The renderer, with a command's own --format winning over the global one."""

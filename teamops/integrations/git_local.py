@@ -329,6 +329,30 @@ class GitRepo:
         return found
 
 
+def unignored_in_clone(path: Path) -> Path | None:
+    """The clone a file would sit in without git ignoring it (a database a `git add .` would commit), else None."""
+    folder = path.resolve().parent
+    try:
+        top = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            env=_git_env(),
+            check=False,
+        )
+        if top.returncode != 0 or not top.stdout.strip():
+            return None
+        ignored = subprocess.run(
+            ["git", "-C", str(folder), "check-ignore", "-q", "--", path.name],
+            capture_output=True,
+            env=_git_env(),
+            check=False,
+        )
+    except FileNotFoundError:
+        return None
+    return None if ignored.returncode == 0 else Path(top.stdout.strip())
+
+
 def _feed_stdin(proc: subprocess.Popen[bytes], data: bytes) -> None:
     """Write shas from a thread so a large list cannot deadlock against git's output."""
 

@@ -265,3 +265,18 @@ def test_help_stays_the_same_however_many_times_a_process_runs_commands(cli):
     for _ in range(10):
         cli("sync-tasks", "--help")
     assert cli("sync-tasks", "--help").stdout == first and "\\\\" not in first
+
+
+def test_init_keeps_an_existing_database_and_a_new_one_in_a_clone_gets_an_ignore_hint(cli, make_repo, monkeypatch):
+    repo = make_repo()
+    repo.commit("one", {"a.py": "1\n"})
+    monkeypatch.chdir(repo.path)
+    first = cli("sync-commits")
+    assert "hint: teamops.db is inside the git clone" in first.stderr and "teamops.db*" in first.stderr
+    assert "hint:" not in cli("sync-commits").stderr  # said once, when it was created
+    init = cli("init", "--yes")
+    assert "kept the existing teamops.db (1 commit, 0 merges, 0 people)" in init.stderr, init.stderr
+    (repo.path / ".gitignore").write_text("teamops.db*\n")
+    (repo.path / "teamops.db").unlink()
+    again = cli("init", "--yes", "--force")
+    assert "created teamops.db" in again.stderr and "hint:" not in again.stderr

@@ -114,3 +114,31 @@ def test_no_command_says_1_with_a_plural(cli, world):
         res = cli(*args)
         found += [(" ".join(args), "text", m.group(0)) for m in ONE_PLURAL.finditer(res.stdout + res.stderr)]
     assert not found, found
+
+
+WRITERS = {
+    "sync-commits",
+    "sync-tasks",
+    "analyze",
+    "task add",
+    "notify test",
+    "gen-doc",
+    "remind eod",
+    "remind mastery",
+    "init",
+    "notify send",
+}
+
+
+def test_read_only_commands_never_create_a_database(cli, isolated):
+    ran = []
+    for path, cmd in all_commands():
+        name = " ".join(path)
+        if name in WRITERS or not any("--format" in getattr(p, "opts", []) for p in cmd.params):
+            continue
+        res = cli(*path, *ARGS.get(name, []), "-f", "json")
+        assert "Traceback" not in res.output, (name, res.output)
+        assert not list(isolated.glob("teamops.db*")), name
+        ran.append(name)
+    assert len(ran) >= 20
+    assert cli("doctor", "--offline").exit_code in (0, 1) and not list(isolated.glob("teamops.db*"))
