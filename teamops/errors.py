@@ -56,6 +56,10 @@ class ServiceError(TeamopsError):
     exit_code = ExitCode.SERVICE
 
 
+class Refused(ServiceError):
+    """A service said no to one request (403 without a rate limit, 404): a permission or a name."""
+
+
 class InvalidInput(TeamopsError):
     """Input data is malformed: a payload, a signature, a file, a repository path."""
 

@@ -101,6 +101,8 @@ def sync_commits(
         results.append(result)
         for line in result.details:
             out.detail(f"  {line}")
+        for line in result.warnings:
+            out.message(line)
         out.message(summary_line(result))
     if out.fmt == "json":
         out.data({"report": "sync-commits", "repos": [asdict(r) for r in results]}, "")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from teamops.errors import ServiceError
+from teamops.errors import Refused, ServiceError
 from teamops.integrations.http import RetryPolicy, Verdict, retry_after
 
 COMMIT_FIELDS = """
@@ -218,12 +218,12 @@ class GitHubClient:
             if status == 429 or "secondary rate limit" in message.lower():
                 # GitHub's advice without Retry-After: a minute, then longer each time.
                 return Verdict.again("secondary rate limit", 60.0 * 2 ** min(attempt - 1, 4))
-            raise ServiceError(
+            raise Refused(
                 f"GitHub refused {what} (403 {message or 'Forbidden'})",
                 f"the token in ${self.token_env} needs read access to Contents and Metadata",
             )
         if status == 404:
-            raise ServiceError(
+            raise Refused(
                 f"GitHub found nothing for {what} (404)",
                 f"check the name, and that the token in ${self.token_env} can see the repository",
             )

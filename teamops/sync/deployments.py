@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from teamops.errors import InvalidInput
+from teamops.errors import InvalidInput, Refused
 from teamops.store.database import transaction
 from teamops.store.deployments import (
     all_deployments as stored_deployments,
@@ -43,6 +43,7 @@ class DeploymentSync:
     removed: int = 0
     linked: int = 0
     commits: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     def line(self, repo: str) -> str:
         text = f"deployments of {repo}: {self.added} new, {self.changed} changed, {self.removed} removed"
@@ -191,22 +192,32 @@ def sync_github_delivery(
     """
     state = load_state(db, f"delivery:{repo_id}")
     env = cfg.dora.environment
-    releases, rel_etag = client.changed(
-        f"/repos/{full_name}/releases", state.details.get("releases_etag"), f"the releases of {full_name}"
-    )
-    deploys, dep_etag = client.changed(
-        f"/repos/{full_name}/deployments",
-        state.details.get("deployments_etag"),
-        f"the deployments of {full_name}",
-        {"environment": env},
-    )
-    deploys = deploys or bool(state.details.get("pending"))  # a status may have moved on since
+    warnings: list[str] = []
+
+    def listing(kind: str, permission: str, params: dict[str, Any] | None = None) -> tuple[bool, str | None, bool]:
+        """(changed, etag, allowed): a refused listing (a fine-grained token without that permission)
+        leaves that kind out with a warning; the commits are synced all the same."""
+        try:
+            changed, etag = client.changed(
+                f"/repos/{full_name}/{kind}", state.details.get(f"{kind}_etag"), f"the {kind} of {full_name}", params
+            )
+        except Refused as exc:
+            warnings.append(
+                f"warning: {exc}: {kind} of {full_name} left out of the delivery metrics "
+                f"(the token needs the {permission} permission, read; see docs/github.md)"
+            )
+            return False, state.details.get(f"{kind}_etag"), False
+        return changed, etag, True
+
+    releases, rel_etag, _ = listing("releases", "Contents")
+    deploys, dep_etag, deploys_allowed = listing("deployments", "Deployments", {"environment": env})
+    deploys = deploys or (deploys_allowed and bool(state.details.get("pending")))  # a status may have moved on
     if not (releases or deploys):
         if (rel_etag, dep_etag) != (state.details.get("releases_etag"), state.details.get("deployments_etag")):
             with transaction(db):
                 state.details.update({"releases_etag": rel_etag, "deployments_etag": dep_etag})
                 save_state(db, state)
-        return None
+        return DeploymentSync(warnings=warnings) if warnings else None
     known = {(d.source, d.name): d for d in stored_deployments(db, repo_id)}
 
     def stop(kind: str, node: dict[str, Any]) -> bool:
@@ -217,7 +228,7 @@ def sync_github_delivery(
         return old is not None and (node.get("latestStatus") or {}).get("state") in DEPLOYMENT_STATES
 
     found = client.delivery(full_name, env, releases, deploys, stop)
-    result = DeploymentSync()
+    result = DeploymentSync(warnings=warnings)
     pending = False
     with transaction(db):
         for node in found["releases"]:

@@ -19,3 +19,4 @@ class SyncResult:
     details: list[str] = field(default_factory=list)
     repo_id: int | None = None
     deployments: int = 0  # new or changed
+    warnings: list[str] = field(default_factory=list)  # said even when quiet is not asked: something was left out

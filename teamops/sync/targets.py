@@ -93,6 +93,7 @@ def sync_all(
                 if delivered is not None:
                     result.deployments = delivered.added + delivered.changed
                     result.details.append(delivered.line(result.repo))
+                    result.warnings += delivered.warnings
             yield result
             continue
         repo = GitRepo.open(Path(target.where))

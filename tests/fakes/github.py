@@ -98,6 +98,7 @@ class FakeGitHub:
         self.remaining = 5000
         # Hold every GraphQL request after the first `hold_after` until `release` is set: a test
         # can kill a client at a known point instead of racing it.
+        self.refused: dict[str, int] = {}  # listing kind → status, as for a token without that permission
         self.hold_after: int | None = None
         self.release = threading.Event()
         self.graphql_seen = 0
@@ -269,6 +270,11 @@ class FakeGitHub:
         params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
         path = re.sub(r"^/api/v3", "", path)
         listing = re.match(r"^/repos/([^/]+/[^/]+)/(releases|deployments)$", path)
+        if listing and listing.group(2) in self.refused:
+            message = "Resource not accessible by personal access token"
+            status = self.refused[listing.group(2)]
+            self._send(h, status, {"message": message if status == 403 else "Not Found"})
+            return
         if listing and listing.group(1) in self.repos:
             served = self.repos[listing.group(1)]
             items = served.releases if listing.group(2) == "releases" else served.deployments

@@ -378,3 +378,46 @@ def test_releases_and_deployments_come_through_the_api_incrementally(project, cl
     ).stdout.split()
     assert shipped == {sha: ("v1.0.0" if sha == shas[0] else "deployment 7") for sha in everything}
     conn.close()
+
+
+@pytest.mark.parametrize(
+    ("refused", "status", "permission"), [("deployments", 403, "Deployments"), ("releases", 404, "Contents")]
+)
+def test_a_token_without_a_delivery_permission_still_syncs_the_commits(
+    project, cli, tmp_path, refused, status, permission
+):
+    shas = subprocess.run(
+        ["git", "-C", str(project.path), "rev-list", "--reverse", "main"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    db = str(tmp_path / "gh.db")
+    with FakeGitHub({"acme/api": project.path}) as gh:
+        served = gh.repos["acme/api"]
+        served.releases = [
+            {
+                "tagName": "v1.0.0",
+                "publishedAt": "2026-10-01T12:00:00Z",
+                "createdAt": "2026-10-01T12:00:00Z",
+                "isDraft": False,
+                "isPrerelease": False,
+                "tagCommit": {"oid": shas[0]},
+            }
+        ]
+        served.deployments = [
+            {
+                "databaseId": 9,
+                "createdAt": "2026-10-02T10:00:00Z",
+                "environment": "production",
+                "commitOid": shas[0],
+                "latestStatus": {"state": "SUCCESS", "createdAt": "2026-10-02T10:00:00Z"},
+            }
+        ]
+        gh.refused = {refused: status}
+        res = cli("--db", db, "sync-commits", "--repo", "acme/api", env=env_for(gh))
+        assert res.exit_code == 0, res.output
+        warnings = [line for line in res.stderr.splitlines() if line.startswith("warning:")]
+        assert len(warnings) == 1 and f"the {permission} permission" in warnings[0] and f"({status}" in warnings[0]
+        assert gh.violations == []
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM commits").fetchone()[0] == len(shas)
+    sources = {r[0] for r in conn.execute("SELECT source FROM deployments")}
+    assert sources == ({"release"} if refused == "deployments" else {"deployment"})
