@@ -15,6 +15,7 @@ class ExitCode:
     INTERNAL = 70
     LOCKED = 75
     INTERRUPTED = 130
+    TERMINATED = 143  # 128 + SIGTERM, as shells report a process SIGTERM ended
     BROKEN_PIPE = 141
 
 
@@ -54,6 +55,10 @@ class ServiceError(TeamopsError):
     """An external service failed after retries (auth, network, rate limit)."""
 
     exit_code = ExitCode.SERVICE
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: handled as Ctrl-C is (what is stored stays), reported with exit 143."""
 
 
 class Refused(ServiceError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -53,6 +54,10 @@ def analyze(
       teamops analyze --model openai/qwen2.5 --api-base http://gpu-box:8000/v1 --limit 50
     """
 
+    if api_base is not None:
+        parts = urlsplit(api_base.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in api_base.strip()):
+            raise UsageError(f"--api-base must be an http(s) URL such as http://localhost:11434, not {api_base[:80]!r}")
     st = state(ctx)
     out = st.output(fmt_value(fmt))
     cfg = st.config

@@ -6,6 +6,7 @@ import errno
 import functools
 import importlib
 import os
+import signal
 import sqlite3
 import sys
 import traceback
@@ -23,7 +24,7 @@ from teamops.cli.lazy import LazyCommands, lazy_group
 from teamops.cli.options import Format
 from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
-from teamops.errors import ConfigError, ExitCode, TeamopsError
+from teamops.errors import ConfigError, ExitCode, TeamopsError, Terminated
 from teamops.runtime import read_runtime
 
 
@@ -143,9 +144,10 @@ class TeamopsGroup(TyperGroup):
             _traceback_if_asked(ctx)
             Output().error("the input is nested too deeply to read")
             raise typer.Exit(ExitCode.INVALID_INPUT) from None
-        except KeyboardInterrupt:
-            Output().error("interrupted; everything already stored is kept")
-            raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except KeyboardInterrupt as exc:
+            terminated = isinstance(exc, Terminated)
+            Output().error(f"{'terminated' if terminated else 'interrupted'}; everything already stored is kept")
+            raise typer.Exit(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED) from None
         except Exception as exc:
             if _is_click_control(exc):
                 raise
@@ -237,6 +239,7 @@ def root(
         from dotenv import load_dotenv
 
         try:
+            _check_env_file(env_file)
             load_dotenv(env_file, override=False)
         except (UnicodeDecodeError, ValueError, OSError) as exc:
             reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
@@ -251,6 +254,29 @@ def root(
     ctx.call_on_close(st.close)
 
 
+# A .env holds a handful of settings; python-dotenv's parser (and its ${VAR} expansion) grows worse
+# than linearly, so a file past these bounds is refused instead of read for minutes.
+ENV_FILE_MAX_BYTES = 256 * 1024
+ENV_FILE_MAX_LINES = 2_000
+
+
+def _check_env_file(path: str) -> None:
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        lines = f.read(ENV_FILE_MAX_BYTES + 1).count(b"\n")
+    if size > ENV_FILE_MAX_BYTES or lines > ENV_FILE_MAX_LINES:
+        raise ConfigError(
+            f"{path} is too large for a .env file ({size:,} bytes, {lines:,}+ lines; at most "
+            f"{ENV_FILE_MAX_BYTES // 1024} KiB and {ENV_FILE_MAX_LINES:,} lines are read)",
+            "keep only settings and secrets in it",
+        )
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: SIGTERM (a CI cancel, systemd stop, kill) ends a run as Ctrl-C does."""
+    signal.signal(signal.SIGTERM, _terminated)
     app(prog_name="teamops")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -308,3 +310,52 @@ def test_writing_to_a_full_device_is_exit_3(cli, people_db, isolated, args):
     assert "Traceback" not in res.output
     if args[0] == "gen-doc":
         assert dump(people_db) == before  # a document that could not be written is not stored
+
+
+def test_a_huge_env_file_is_refused_at_once(cli, isolated):
+    (isolated / ".env").write_text("".join(f"K{i}=v{i}\n" for i in range(100_000)))
+    started = time.monotonic()
+    res = cli("people", "list")
+    assert time.monotonic() - started < 5
+    assert res.exit_code == 3 and "too large for a .env file" in res.stderr and len(res.stderr.splitlines()) == 1
+    (isolated / ".env").write_text("".join(f"K{i}=v{i}\n" for i in range(1_500)) + "TEAMOPS_FORMAT=json\n")
+    assert cli("people", "list").stdout.startswith("{")  # a file of settings is read as before
+
+
+@pytest.mark.parametrize("base", ["ftp://host/x", "localhost:11434", "http://", "http://a b", "--help"])
+def test_api_base_is_checked_before_any_work(cli, isolated, base):
+    res = cli("analyze", "--model", "openai/gpt-4o-mini", "--api-base", base)
+    assert res.exit_code == 2 and "--api-base must be an http(s) URL" in res.stderr, res.output
+    assert not (isolated / "teamops.db").exists()
+
+
+@pytest.mark.timed
+def test_sigterm_ends_a_run_like_ctrl_c_with_exit_143(tmp_path):
+    from tests.support.synth import build_repo
+
+    repo = build_repo(tmp_path / "big", 20_000)
+    db = tmp_path / "t.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "teamops", "--db", str(db), "sync-commits", "--repo", str(repo)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with sqlite3.connect(db, timeout=0.1) as conn:
+                if conn.execute("SELECT COUNT(*) FROM commits").fetchone()[0] > 0:
+                    break
+        except sqlite3.Error:
+            pass
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines()[-1] == "error: terminated; everything already stored is kept", err
+    assert "Traceback" not in err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        kept = conn.execute("SELECT COUNT(*) FROM commits").fetchone()[0]
+    assert 0 < kept < 20_000
