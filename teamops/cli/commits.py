@@ -82,10 +82,20 @@ def sync_commits(
     st = state(ctx)
     out = st.output(fmt_value(fmt))
     if event is not None:
+        cap = st.config.github.event_max_mb * 1_000_000
         try:
-            body = sys.stdin.buffer.read() if event == "-" else Path(event).read_bytes()
+            if event == "-":
+                body = sys.stdin.buffer.read(cap + 1)
+            else:
+                with Path(event).open("rb") as f:
+                    body = f.read(cap + 1)  # never more than the cap in memory, whatever the file holds
         except OSError as exc:
             raise InvalidInput(f"cannot read the event file {event}: {exc.strerror}") from None
+        if len(body) > cap:
+            raise InvalidInput(
+                f"the event file {event} is larger than {st.config.github.event_max_mb} MB: refused",
+                "GitHub's payloads are at most 25 MB; raise [github] event_max_mb if yours really are larger",
+            )
         push, pushed = ingest_event(
             st.db, st.config, body, event_name=event_name, signature=signature, repo_args=repo, env=os.environ
         )

@@ -60,6 +60,10 @@ class GithubConfig:
     max_wait_s: int = 900
     timeout_s: int = 30
     max_retries: int = 5
+    # The most a push event file (--event) may hold: GitHub caps webhook payloads at 25 MB and lists
+    # at most 2,048 commits in a push; anything larger was not written by GitHub.
+    event_max_mb: int = 25
+    event_max_commits: int = 2048
 
 
 @dataclass

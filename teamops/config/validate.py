@@ -97,6 +97,10 @@ def validate(cfg: Config, loader: Loader) -> None:
     _validate_notify(cfg.notify, loader)
     _validate_tasks(cfg, loader)
     _validate_clickup(cfg, loader)
+    if not 1 <= cfg.github.event_max_mb <= 1024:
+        raise loader.fail("github.event_max_mb", "must be between 1 and 1024 (MB)")
+    if not 1 <= cfg.github.event_max_commits <= 1_000_000:
+        raise loader.fail("github.event_max_commits", "must be between 1 and 1000000")
     if not 1 <= cfg.store.state_max_mb <= 1 << 20:
         raise loader.fail("store.state_max_mb", "must be between 1 and 1048576 (MiB)")
     for key in ("tag_pattern", "incident_pattern", "release_line"):

@@ -84,7 +84,7 @@ def _to_utc(value: str, where: str) -> tuple[str, int]:
         raise InvalidInput(f"push payload: {where}timestamp {value!r} is not an ISO time") from None
 
 
-def parse_push(body: bytes, event_name: str | None) -> PushEvent:
+def parse_push(body: bytes, event_name: str | None, max_commits: int = 2048) -> PushEvent:
     """A push event from raw bytes, or InvalidInput naming what was received instead."""
     if event_name and event_name != "push":
         raise InvalidInput(f"received a {event_name!r} event; only push events carry commits")
@@ -105,6 +105,11 @@ def parse_push(body: bytes, event_name: str | None) -> PushEvent:
     commits = data.get("commits")
     if not isinstance(commits, list):
         raise InvalidInput("push payload: commits must be a list")
+    if len(commits) > max_commits:
+        raise InvalidInput(
+            f"push payload: {len(commits):,} commits, more than the {max_commits:,} a push lists: refused",
+            "GitHub lists at most 2,048; raise [github] event_max_commits if yours really hold more",
+        )
     event = PushEvent(
         repo=full_name,
         ref=_str(data, "ref"),

@@ -106,7 +106,7 @@ def ingest_event(
     if signature and not key:
         raise ConfigError("--signature was given but GITHUB_WEBHOOK_SECRET is not set, so it cannot be checked")
     check_signature(key, body, signature)
-    push = parse_push(body, event_name or env.get("GITHUB_EVENT_NAME") or None)
+    push = parse_push(body, event_name or env.get("GITHUB_EVENT_NAME") or None, cfg.github.event_max_commits)
     paths = [where for kind, where in map(resolve_repo_arg, repo_args or []) if kind == "path"]
     checkout = event_checkout(paths, env.get("GITHUB_WORKSPACE") or None, push.repo)
     client = github_client(cfg, required=False) if push.commits else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -269,3 +271,35 @@ def test_malformed_commits_are_one_line_errors(commit):
         parse_push(body, "push")
     except InvalidInput as exc:
         assert "\n" not in str(exc)
+
+
+def test_an_event_past_its_size_or_commit_cap_is_refused_with_bounded_memory(cli, make_repo, isolated):
+    repo = make_repo()
+    sha = repo.commit("one", {"a.py": "1\n"})
+    payload = push_payload(repo, [sha])
+    payload["commits"] = payload["commits"] * 3000  # more than a push lists
+    many = isolated / "many.json"
+    many.write_text(json.dumps(payload))
+    res = cli("sync-commits", "--event", str(many), "--event-name", "push")
+    assert res.exit_code == 5 and "3,000 commits, more than the 2,048 a push lists" in res.stderr, res.output
+    (isolated / "teamops.toml").write_text("[github]\nevent_max_mb = 1\nevent_max_commits = 5000\n")
+    huge = isolated / "huge.json"
+    with huge.open("w") as f:  # 60 MB: a single read of it would be 60 MB in memory
+        f.write('{"ref": "refs/heads/main", "x": "' + "a" * 60_000_000 + '"}')
+    probe = (
+        "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(r.stderr, file=sys.stderr)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe, sys.executable, "-m", "teamops", "sync-commits", "--event", str(huge)],
+        cwd=isolated,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    code, peak_kb = map(int, run.stdout.split())
+    assert code == 5 and "larger than 1 MB: refused" in run.stderr, run.stderr
+    assert peak_kb < 120 * 1024, f"{peak_kb / 1024:.0f} MB"
+    (isolated / "teamops.toml").write_text("[github]\nevent_max_commits = 5000\n")
+    ok = cli("sync-commits", "--event", str(many), "--event-name", "push")
+    assert ok.exit_code == 0, ok.output  # within the raised cap
