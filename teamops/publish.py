@@ -15,6 +15,8 @@ from teamops.store.docs import last_clickup_doc, page_of, save_published
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from teamops.integrations.clickup import ClickUpClient
+
 
 @dataclass
 class Published:
@@ -25,13 +27,19 @@ class Published:
     message: Message
 
 
-def publish(db: Database, cfg: Config, row_id: int, title: str, content: str) -> Published:
-    """Create or update the page for `title` in the team's doc (found, else created)."""
+def check_publishing(cfg: Config) -> tuple[str, ClickUpClient]:
+    """The workspace and a client, or exit 3 before anything is written (or a model is paid)."""
     cu = cfg.clickup
     workspace = cu.docs_workspace_id or cu.team_id
     if not workspace:
-        raise ConfigError("--publish needs [clickup] docs_workspace_id (or team_id)")
-    client = clickup_client(cfg, "publishing to ClickUp needs an API token")
+        raise ConfigError("--publish needs [clickup] docs_workspace_id (or team_id)", "see docs/clickup.md")
+    return workspace, clickup_client(cfg, "publishing to ClickUp needs an API token")
+
+
+def publish(db: Database, cfg: Config, row_id: int, title: str, content: str) -> Published:
+    """Create or update the page for `title` in the team's doc (found, else created)."""
+    cu = cfg.clickup
+    workspace, client = check_publishing(cfg)
     docs = ClickUpDocs(client, workspace)
     try:
         known = last_clickup_doc(db)

@@ -235,3 +235,17 @@ def test_publish_twice_updates_one_page_and_recreates_deleted(cli, week, isolate
         monkeypatch.setenv("CLICKUP_TOKEN", "pk_bad")
         bad = cli("gen-doc", "weekly", "--publish", env=NOW)
         assert bad.exit_code == 4 and "rejected the token" in bad.stderr
+
+
+def test_publish_settings_are_checked_before_anything_is_written_or_paid_for(cli, week, isolated):
+    with FakeOpenAI() as fake:
+        env = {**NOW, "OPENAI_API_KEY": fake.key}
+        res = cli("gen-doc", "weekly", "--model", "openai/gpt-4o-mini", "--publish", env=env)
+        assert res.exit_code == 3 and "--publish needs [clickup] docs_workspace_id" in res.stderr, res.output
+        (isolated / "teamops.toml").write_text('[clickup]\nteam_id = "9012345"\n')
+        res = cli("gen-doc", "weekly", "--model", "openai/gpt-4o-mini", "--publish", env=env)
+        assert res.exit_code == 3 and "$CLICKUP_TOKEN is not set" in res.stderr, res.output
+        assert fake.requests == []
+    conn = sqlite3.connect(isolated / "teamops.db")
+    assert conn.execute("SELECT COUNT(*) FROM docs").fetchone() == (0,)
+    conn.close()

@@ -54,6 +54,10 @@ def gen_doc(
     cfg = st.config
     if kind not in ("weekly", "release"):
         raise UsageError(f"gen-doc makes weekly or release documents, not {kind!r}")
+    if publish and not dry_run:
+        from teamops.publish import check_publishing
+
+        check_publishing(cfg)  # before any work: a model is not paid for a document that cannot be published
     period = document_period(st.db, cfg, kind, since, until, title, now(), span, repo)
     lo, hi, title = period.since, period.until, period.title
     model = (model or cfg.ai.model).strip()
