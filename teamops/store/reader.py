@@ -6,10 +6,12 @@ report queries; a report only needs it when something has to be written first.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any, Protocol
 
+from teamops.errors import StoreError
 from teamops.store.database import BUSY_TIMEOUT_MS
 from teamops.store.migrations import MIGRATIONS
 from teamops.store.views import VIEWS, view_sql
@@ -28,7 +30,14 @@ def open_reader(path: Path, people_digest: str | None = None) -> sqlite3.Connect
     """A query-only connection, or None when the file needs migrating, its views or people refreshing."""
     if not path.is_file():
         return None
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    # A file (or folder) nobody may write, as a CI artifact or a read-only mount, is opened as it
+    # is: immutable, so SQLite needs no -shm or -wal beside it and never tries to write one.
+    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    if writable:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    else:
+        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
     try:
         conn.execute("PRAGMA trusted_schema = OFF")
         if _current(conn, people_digest):
@@ -37,6 +46,11 @@ def open_reader(path: Path, people_digest: str | None = None) -> sqlite3.Connect
     except sqlite3.DatabaseError:
         pass  # the full open explains what is wrong with the file
     conn.close()
+    if not writable:
+        raise StoreError(
+            f"{path} is read-only and must be upgraded or refreshed before it can be read",
+            "run any teamops command once where the file can be written (or copy it somewhere writable)",
+        )
     return None
 
 

@@ -359,3 +359,36 @@ def test_sigterm_ends_a_run_like_ctrl_c_with_exit_143(tmp_path):
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         kept = conn.execute("SELECT COUNT(*) FROM commits").fetchone()[0]
     assert 0 < kept < 20_000
+
+
+@pytest.mark.parametrize(
+    "args", [["kpi", "activity", "-f", "json"], ["people", "unmapped", "-f", "json"], ["kpi", "-f", "json"]]
+)
+def test_reports_read_a_database_nobody_may_write(cli, synced, tmp_path, args):
+    """A CI artifact or a read-only mount: reports read it as it is and write nothing beside it."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to drop the permission-bypassing capabilities (the file checks run as root)")
+    if subprocess.run([*UNPRIVILEGED, "true"], capture_output=True).returncode != 0:
+        pytest.skip("setpriv cannot drop capabilities here")
+    folder = tmp_path / "readonly"
+    folder.mkdir()
+    conn = sqlite3.connect(synced.path / "teamops.db")
+    conn.execute("VACUUM INTO ?", [str(folder / "teamops.db")])
+    conn.close()
+    copy = sqlite3.connect(folder / "teamops.db")
+    assert copy.execute("PRAGMA journal_mode = WAL").fetchone() == ("wal",)  # as teamops keeps it
+    copy.close()
+    expected = cli("--db", str(folder / "teamops.db"), *args, env={"TEAMOPS_NOW": "2026-11-20T10:00:00Z"}).stdout
+    os.chmod(folder / "teamops.db", 0o444)
+    os.chmod(folder, 0o555)
+    env = {**os.environ, "TEAMOPS_NOW": "2026-11-20T10:00:00Z"}
+    res = subprocess.run(
+        [*UNPRIVILEGED, sys.executable, "-m", "teamops", "--db", str(folder / "teamops.db"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    os.chmod(folder, 0o755)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == expected
+    assert sorted(p.name for p in folder.iterdir()) == ["teamops.db"]
