@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.receivers import FakeReceivers
+from tests.support.memory import run_measured
 from tests.support.synth import build_repo
 
 BRANCH = "teamops-state"
@@ -365,21 +366,9 @@ def test_decompression_is_bounded_in_size_and_memory(ci):
     work = runner.checkout()
     with (work / "teamops.toml").open("a", encoding="utf-8") as f:
         f.write("\n[store]\nstate_max_mb = 64\n")
-    probe = (
-        "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-        "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(r.stderr, file=sys.stderr)"
-    )
-    res = subprocess.run(
-        [sys.executable, "-c", probe, sys.executable, "-m", "teamops", "state", "restore"],
-        cwd=work,
-        env=runner.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    code, peak_kb = map(int, res.stdout.split())
-    assert code == 5 and "expands past 64 MiB" in res.stderr, res.stderr
-    assert peak_kb < 200 * 1024, f"{peak_kb / 1024:.0f} MB"
+    code, peak_mb, err = run_measured([sys.executable, "-m", "teamops", "state", "restore"], work, runner.env)
+    assert code == 5 and "expands past 64 MiB" in err, err
+    assert peak_mb < 200, f"{peak_mb:.0f} MB"
     assert not (work / "teamops.db").exists() and not list(work.glob("*.restoring"))
 
 

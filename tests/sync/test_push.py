@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from teamops.errors import InvalidInput
 from teamops.integrations.github_events import check_signature, parse_push, signature_of
 from tests.conftest import lines
 from tests.fakes.github import FakeGitHub
+from tests.support.memory import run_measured
 from tests.support.paths import FIXTURES
 
 WEBHOOKS = FIXTURES / "github-webhooks"
@@ -286,20 +286,9 @@ def test_an_event_past_its_size_or_commit_cap_is_refused_with_bounded_memory(cli
     huge = isolated / "huge.json"
     with huge.open("w") as f:  # 60 MB: a single read of it would be 60 MB in memory
         f.write('{"ref": "refs/heads/main", "x": "' + "a" * 60_000_000 + '"}')
-    probe = (
-        "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-        "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(r.stderr, file=sys.stderr)"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", probe, sys.executable, "-m", "teamops", "sync-commits", "--event", str(huge)],
-        cwd=isolated,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    code, peak_kb = map(int, run.stdout.split())
-    assert code == 5 and "larger than 1 MB: refused" in run.stderr, run.stderr
-    assert peak_kb < 120 * 1024, f"{peak_kb / 1024:.0f} MB"
+    code, peak_mb, err = run_measured([sys.executable, "-m", "teamops", "sync-commits", "--event", str(huge)], isolated)
+    assert code == 5 and "larger than 1 MB: refused" in err, err
+    assert peak_mb < 120, f"{peak_mb:.0f} MB"
     (isolated / "teamops.toml").write_text("[github]\nevent_max_commits = 5000\n")
     ok = cli("sync-commits", "--event", str(many), "--event-name", "push")
     assert ok.exit_code == 0, ok.output  # within the raised cap
