@@ -63,10 +63,10 @@ print(time.perf_counter() - start)
 
 
 def build(db_path: Path, commits: int, tasks: int, events: int) -> None:
-    """Create the schema with teamops itself, then fill it fast with executemany."""
-    subprocess.run(
-        [sys.executable, "-m", "teamops", "--db", str(db_path), "people", "list"], check=True, stdout=subprocess.DEVNULL
-    )
+    """Create the schema with teamops itself (reports no longer create a database), then fill it fast."""
+    from teamops.store.database import open_database
+
+    open_database(db_path).conn.close()
     rnd = random.Random(7)
     conn = sqlite3.connect(db_path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
