@@ -22,7 +22,8 @@ from teamops.wording import count
 
 
 def summary_line(r: SyncResult) -> str:
-    """The one line a sync ends with, e.g. `synced 1,204 new commits from acme/api in 3.1 s`."""
+    """The one line a sync ends with, e.g. `synced 1,204 new commits (incl. merges) from acme/api in 3.1 s`:
+    rows stored, so merges are counted here, and it says so (reports leave them out)."""
     where = f"{r.repo} ({', '.join(r.branches)})" if r.branches else r.repo
     extra = ""
     if r.requests is not None:
@@ -35,7 +36,10 @@ def summary_line(r: SyncResult) -> str:
     if r.unchanged:
         return f"{where}: up to date, 0 new commits ({r.seconds:.1f} s{extra}){deployed}"
     noun = "commit" if r.new == 1 else "commits"
-    return f"synced {r.new:,} new {noun} from {where} in {r.seconds:.1f} s{extra and f' ({extra[2:]})'}{deployed}"
+    return (
+        f"synced {r.new:,} new {noun} (incl. merges) from {where} in {r.seconds:.1f} s"
+        f"{extra and f' ({extra[2:]})'}{deployed}"
+    )
 
 
 def sync_commits(

@@ -42,7 +42,7 @@ def test_installed_script_runs_the_readme_flow(make_repo, isolated):
     exe = teamops_exe()
     sync = run([exe, "sync-commits"], cwd=repo.path)
     assert sync.returncode == 0, sync.stderr
-    assert "synced 1 new commit from repo (main)" in sync.stderr
+    assert "synced 1 new commit (incl. merges) from repo (main)" in sync.stderr
     # Whatever today's date: the commit is old news by then, and the summary still shows it.
     kpi = run([exe, "kpi"], cwd=repo.path)
     assert kpi.returncode == 0 and "Ana" in kpi.stdout

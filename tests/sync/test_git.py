@@ -35,7 +35,7 @@ def test_sync_in_current_repository_with_no_config(make_repo, cli, monkeypatch):
     monkeypatch.chdir(repo.path)
     res = cli("sync-commits")
     assert res.exit_code == 0, res.output
-    assert "synced 2 new commits from repo (main)" in res.stderr
+    assert "synced 2 new commits (incl. merges) from repo (main)" in res.stderr
     assert (repo.path / "teamops.db").exists()
     got = rows(
         repo.path / "teamops.db",
@@ -92,7 +92,7 @@ def test_second_sync_changes_nothing_and_new_commits_are_added(make_repo, cli, t
     assert snapshot(db) == first
     repo.commit("c5", {"f5.txt": lines(2)})
     res = cli("--db", str(db), "sync-commits", "--repo", str(repo.path))
-    assert "synced 1 new commit from" in res.stderr
+    assert "synced 1 new commit (incl. merges) from" in res.stderr
     assert len(snapshot(db)) == 6
     full = cli("--db", str(db), "sync-commits", "--repo", str(repo.path), "--full")
     assert "synced 0 new commits" in full.stderr
@@ -129,7 +129,7 @@ def test_config_repos_and_branches(make_repo, cli, isolated):
         encoding="utf-8",
     )
     res = cli("sync-commits")
-    assert "synced 2 new commits from site (release)" in res.stderr
+    assert "synced 2 new commits (incl. merges) from site (release)" in res.stderr
     assert len(rows(isolated / "teamops.db", "SELECT * FROM commits")) == 2
 
 

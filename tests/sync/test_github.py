@@ -55,7 +55,7 @@ def test_github_rows_match_a_local_sync_of_the_same_repository(project, cli, tmp
     with FakeGitHub({"acme/api": project.path}, logins={"bob@acme.io": "bobby"}) as gh:
         res = cli("--db", str(gh_db), "sync-commits", "--repo", "acme/api", env=env_for(gh))
         assert res.exit_code == 0, res.output
-        assert "synced 4 new commits from acme/api (main)" in res.stderr
+        assert "synced 4 new commits (incl. merges) from acme/api (main)" in res.stderr
         assert "5 requests" in res.stderr  # default branch, head, one history page, the release and deployment lists
     assert commits_table(gh_db) == commits_table(local_db)
     conn = sqlite3.connect(gh_db)
