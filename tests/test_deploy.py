@@ -177,7 +177,10 @@ def test_the_on_push_workflow_through_the_action_twice(make_repo, tmp_path):
             assert [r.returncode for r in results] == [0, 0, 0, 0], [r.stderr for r in results]
             summaries.append((results, summary.read_text()))
         first, second = summaries
-        assert "no saved state" in first[0][0].stderr and "synced 1 new commit (incl. merges) from acme/api" in first[0][1].stderr
+        assert (
+            "no saved state" in first[0][0].stderr
+            and "synced 1 new commit (incl. merges) from acme/api" in first[0][1].stderr
+        )
         assert "saved generation 1" in first[0][2].stderr and "Commit activity" in first[1]
         assert "- `teamops analyze`" in first[1] and "State: generation 1 saved" in first[1]
         assert "restored generation 1 from the cache folder" in second[0][0].stderr
