@@ -6,6 +6,7 @@ Run: python scripts/cli_reference.py          (rewrites docs/cli.md)
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,11 +16,32 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "cli.md"
 
 
-def help_text(path: list[str]) -> str:
+# Run in one child process with Typer's plain help (TYPER_USE_RICH is read when Typer is imported):
+# every command's --help, as the `teamops` script prints it, in one JSON object.
+CHILD = """
+import json, sys
+from typer.testing import CliRunner
+from teamops.cli.app import app
+runner = CliRunner()
+out = {}
+for line in sys.stdin.read().splitlines():
+    path = json.loads(line)
+    res = runner.invoke(app, [*path, "--help"], prog_name="teamops")
+    if res.exit_code != 0:
+        raise SystemExit(f"teamops {' '.join(path)} --help failed: {res.output}")
+    out[" ".join(path)] = res.stdout
+print(json.dumps(out))
+"""
+
+
+def help_texts(paths: list[list[str]]) -> dict[str, str]:
     env = {**os.environ, "TYPER_USE_RICH": "0", "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
-    args = [sys.executable, "-m", "teamops", *path, "--help"]
-    out = subprocess.run(args, capture_output=True, text=True, env=env, check=True)
-    return out.stdout.rstrip() + "\n"
+    lines = "\n".join(json.dumps(p) for p in paths)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD], input=lines, capture_output=True, text=True, env=env, check=True
+    )
+    texts: dict[str, str] = json.loads(out.stdout)
+    return {k: v.rstrip() + "\n" for k, v in texts.items()}
 
 
 def commands() -> list[list[str]]:
@@ -49,9 +71,11 @@ def render() -> str:
         "Generated from `teamops ... --help` by `python scripts/cli_reference.py`; do not edit by hand.",
         "",
     ]
-    for path in commands():
+    paths = commands()
+    texts = help_texts(paths)
+    for path in paths:
         title = " ".join(["teamops", *path])
-        parts += [f"## `{title}`", "", "```text", help_text(path).rstrip(), "```", ""]
+        parts += [f"## `{title}`", "", "```text", texts[" ".join(path)].rstrip(), "```", ""]
     return "\n".join(parts)
 
 

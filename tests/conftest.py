@@ -13,15 +13,17 @@ from typer.testing import CliRunner
 from teamops.cli.app import app
 from tests.support.team import team  # noqa: F401  (shared by the task, sprint and RACI tests)
 
-# Tests that time or kill real processes run one after another on one worker, so two of them never
-# compete for the same core while the rest of the suite spreads over the others.
+# Tests that time or kill real processes run one after another in two lanes (a worker each), so at
+# most two of them share the machine while the rest of the suite spreads over the other workers.
 TIMED_MODULES = {"test_notify_overlap.py", "test_jobs.py", "test_state.py", "test_resume.py"}
+LANE_A = {"test_state.py", "test_resume.py", "test_github.py", "test_clickup.py"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.name in TIMED_MODULES or item.get_closest_marker("slow") or item.get_closest_marker("timed"):
-            item.add_marker(pytest.mark.xdist_group("timed"))
+            lane = "a" if item.path.name in LANE_A else "b"
+            item.add_marker(pytest.mark.xdist_group(f"timed-{lane}"))
 
 
 @pytest.fixture(autouse=True)

@@ -45,9 +45,8 @@ def open_database(path: Path | str, *, create: bool = True) -> Database:
             check_same_thread=False,
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        # trusted_schema stays ON here: teamops's own search triggers write FTS5 tables, which SQLite
-        # allows only from a trusted schema. A file from elsewhere (a restored state) is checked to
-        # hold only teamops's own schema before it is ever opened this way (store/trusted.py).
+        # Triggers and views never call functions with side effects, whoever wrote the file.
+        conn.execute("PRAGMA trusted_schema = OFF")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
