@@ -105,8 +105,11 @@ def _branch_state(repo: Path, remote: str, branch: str) -> tuple[str, StateMeta 
             return "", None
         raise ServiceError(f"could not fetch the state branch {branch!r} from {remote}: {err.strip()[:300]}")
     commit = _git(repo, "rev-parse", f"refs/teamops/{branch}").stdout.decode().strip()
-    shown = _git(repo, "show", f"refs/teamops/{branch}:{META}", check=False)
-    meta = _meta(shown.stdout) if shown.returncode == 0 else None
+    size = _git(repo, "cat-file", "-s", f"refs/teamops/{branch}:{META}", check=False)
+    meta = None
+    if size.returncode == 0 and int(size.stdout.strip() or 0) <= 65536:  # a state.json is a few lines
+        shown = _git(repo, "show", f"refs/teamops/{branch}:{META}", check=False)
+        meta = _meta(shown.stdout) if shown.returncode == 0 else None
     if meta is None:
         raise InvalidInput(
             f"the state branch {branch!r} has no readable {META}: refused (a new database would replace it)",
@@ -134,7 +137,8 @@ def _cache_state(cache: Path | None) -> tuple[StateMeta | None, str]:
     """The cache's state, or None and why it was passed over (the branch is the durable copy)."""
     if cache is None or not (cache / META).is_file() or not (cache / SNAPSHOT).is_file():
         return None, ""
-    meta = _meta((cache / META).read_bytes()[:65536])
+    with (cache / META).open("rb") as f:
+        meta = _meta(f.read(65536))
     return meta, "" if meta else f"the cache's {META} is unreadable"
 
 
