@@ -17,6 +17,13 @@ from tests.support.team import team  # noqa: F401  (shared by the task, sprint a
 # most two of them share the machine while the rest of the suite spreads over the other workers.
 TIMED_MODULES = {"test_notify_overlap.py", "test_jobs.py", "test_state.py", "test_resume.py"}
 LANE_A = {"test_state.py", "test_resume.py", "test_github.py", "test_clickup.py"}
+# Tests that import litellm in their own process (3 s of CPU each time) share one worker, so it is
+# imported once per run rather than once per worker.
+LITELLM_MODULES = {"test_estimate.py", "test_cassettes.py", "test_model_offline.py"}
+LITELLM_TESTS = {
+    "test_analyze_says_when_an_estimate_saw_only_part_of_a_commit",
+    "test_model_writes_the_document_through_litellm",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -24,6 +31,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if item.path.name in TIMED_MODULES or item.get_closest_marker("slow") or item.get_closest_marker("timed"):
             lane = "a" if item.path.name in LANE_A else "b"
             item.add_marker(pytest.mark.xdist_group(f"timed-{lane}"))
+        elif item.path.name in LITELLM_MODULES or item.originalname in LITELLM_TESTS:
+            item.add_marker(pytest.mark.xdist_group("litellm"))
 
 
 @pytest.fixture(autouse=True)
