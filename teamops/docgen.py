@@ -12,8 +12,10 @@ from teamops.clock import parse_iso, to_iso
 from teamops.config import Config
 from teamops.dates import parse_moment
 from teamops.errors import UsageError
+from teamops.kpi.windows import last_day
 from teamops.releases import ReleaseRange, release_range, split_range
 from teamops.store.commit_stats import commits_for_doc
+from teamops.store.commits import first_commit_time
 from teamops.store.docs import save_doc
 from teamops.tasks import tasks_as_of
 from teamops.wording import count, number, quantity
@@ -103,7 +105,7 @@ def document_period(
         rng = release_range(db, cfg, since, until, repo)
         lo = rng.since and to_iso(parse_iso(rng.since) + timedelta(seconds=1))
         hi = to_iso(parse_iso(rng.until) + timedelta(seconds=1)) if rng.until else to_iso(now)
-        first = db.execute("SELECT MIN(authored_at) FROM commits WHERE repo_id = ?", [rng.repo_id]).fetchone()[0]
+        first = first_commit_time(db, rng.repo_id)
         name = f"{rng.since_ref}..{rng.until_ref}" if rng.since_ref else rng.until_ref
         return Period(lo or first or hi, hi, title or f"Release notes {name}", rng)
     if kind == "weekly" and not since:
@@ -129,9 +131,8 @@ def document_period(
 
 def inclusive(since: str, until: str) -> str:
     """A UTC range as the inclusive dates a reader expects: Monday 00:00 to next Monday 00:00 is Mon to Sun."""
-    last = parse_iso(until) - timedelta(seconds=1)
-    first = since[:10]
-    return first if last.date().isoformat() <= first else f"{first} to {last.date().isoformat()}"
+    first, last = since[:10], last_day(until)
+    return first if last <= first else f"{first} to {last}"
 
 
 def gather(db: Database, cfg: Config, kind: str, period: Period, repo: str | None) -> Material:

@@ -175,6 +175,7 @@ def list_people(db: Reader) -> list[dict[str, Any]]:
     rows = []
     for p in store.people(db):
         ids = idents.get(p.id, {})
+        commits, merges, last_commit = counts.get(p.id, (0, 0, None))
         rows.append(
             {
                 "handle": p.handle,
@@ -186,9 +187,9 @@ def list_people(db: Reader) -> list[dict[str, Any]]:
                 "emails": ids.get("email", []),
                 "github": next(iter(ids.get("github", [])), None),
                 "clickup_id": next(iter(ids.get("clickup", [])), None),
-                "commits": counts.get(p.id, (0, 0, None))[0],
-                "merges": counts.get(p.id, (0, 0, None))[1],
-                "last_commit": counts.get(p.id, (0, 0, None))[2],
+                "commits": commits,
+                "merges": merges,
+                "last_commit": last_commit,
             }
         )
     return rows

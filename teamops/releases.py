@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from teamops.clock import parse_iso
 from teamops.errors import TeamopsError, UsageError
 from teamops.integrations.git_local import GitRepo, checked_ref
-from teamops.store.commits import find_repo
+from teamops.store.commits import ancestors, commit_graph, find_repo, repos_with_paths
 from teamops.store.deployments import all_deployments
 
 if TYPE_CHECKING:
@@ -66,15 +66,12 @@ def release_range(db: Reader, cfg: Config, since: str | None, until: str, repo: 
 
 
 def _repositories(db: Reader, repo: str | None) -> list[tuple[int, str, str | None]]:
-    if repo is not None:
-        row = find_repo(db, repo)
-        if row is None:
-            raise UsageError(f"no repository {repo!r} is synced", "sync it first: teamops sync-commits --repo ...")
-        ids = [row[0]]
-    else:
-        ids = [int(r[0]) for r in db.execute("SELECT id FROM repos ORDER BY id")]
-    rows = [db.execute("SELECT id, name, path FROM repos WHERE id = ?", [i]).fetchone() for i in ids]
-    return [(int(r[0]), str(r[1]), r[2]) for r in rows]
+    if repo is None:
+        return repos_with_paths(db)
+    row = find_repo(db, repo)
+    if row is None:
+        raise UsageError(f"no repository {repo!r} is synced", "sync it first: teamops sync-commits --repo ...")
+    return repos_with_paths(db, row[0])
 
 
 def _from_clone(
@@ -119,31 +116,18 @@ def _previous_tag(git: GitRepo, cfg: Config, tip: str) -> str | None:
 
 def _from_store(db: Reader, cfg: Config, repo_id: int, name: str, since: str | None, until: str) -> ReleaseRange | None:
     """Tags known as deployments (GitHub Releases, synced tags) and full shas, over the stored commit graph."""
-    graph = {
-        str(sha): ((parents or "").split(), bool(merge), str(at))
-        for sha, parents, merge, at in db.execute(
-            "SELECT sha, parents, is_merge, committed_at FROM commits WHERE repo_id = ?", [repo_id]
-        )
-    }
+    graph = commit_graph(db, repo_id)
+    parents = {sha: node[0] for sha, node in graph.items()}
     tags = {d.name: d.sha for d in sorted(all_deployments(db, repo_id), key=lambda d: d.deployed_at)}
 
     def resolve(ref: str) -> str | None:
         sha = tags.get(ref) or (ref if ref in graph else None)
         return sha if sha in graph else None
 
-    def reach(sha: str) -> set[str]:
-        seen, todo = {sha}, [sha]
-        while todo:
-            for parent in graph.get(todo.pop(), ((), False, ""))[0]:
-                if parent not in seen:
-                    seen.add(parent)
-                    todo.append(parent)
-        return seen
-
     tip = resolve(until)
     if tip is None:
         return None
-    mine = reach(tip)
+    mine = ancestors(parents, tip)
     if since is None:
         pattern = re.compile(cfg.dora.tag_pattern)
         older = [t for t, sha in tags.items() if sha in mine and sha != tip and pattern.search(t)]
@@ -151,6 +135,6 @@ def _from_store(db: Reader, cfg: Config, repo_id: int, name: str, since: str | N
     base = resolve(since) if since else None
     if since and base is None:
         raise UsageError(f"{since!r} is not a tag or commit of {name}")
-    theirs = reach(base) if base else set()
+    theirs = ancestors(parents, base) if base else set()
     shas = sorted((s for s in mine - theirs if not graph[s][1]), key=lambda s: graph[s][2], reverse=True)
     return ReleaseRange(repo_id, name, since, until, shas, graph[base][2] if base else None, graph[tip][2])

@@ -28,6 +28,7 @@ SNAPSHOT = "teamops.db.gz"
 META = "state.json"
 GITHUB_FILE_LIMIT = 100 * 1024 * 1024  # GitHub refuses a pushed file over 100 MB
 CHUNK = 1 << 20
+META_MAX_BYTES = 65536  # a state.json is a few lines: more is not one teamops wrote
 BRANCH_FIX = "look at it (git show {remote}/{branch}:state.json); to start over, delete the branch"
 
 
@@ -107,7 +108,7 @@ def _branch_state(repo: Path, remote: str, branch: str) -> tuple[str, StateMeta 
     commit = _git(repo, "rev-parse", f"refs/teamops/{branch}").stdout.decode().strip()
     size = _git(repo, "cat-file", "-s", f"refs/teamops/{branch}:{META}", check=False)
     meta = None
-    if size.returncode == 0 and int(size.stdout.strip() or 0) <= 65536:  # a state.json is a few lines
+    if size.returncode == 0 and int(size.stdout.strip() or 0) <= META_MAX_BYTES:
         shown = _git(repo, "show", f"refs/teamops/{branch}:{META}", check=False)
         meta = _meta(shown.stdout) if shown.returncode == 0 else None
     if meta is None:
@@ -120,7 +121,7 @@ def _branch_state(repo: Path, remote: str, branch: str) -> tuple[str, StateMeta 
 
 def _meta(raw: bytes) -> StateMeta | None:
     try:
-        data = json.loads(raw[:65536])
+        data = json.loads(raw[:META_MAX_BYTES])
         meta = StateMeta(
             int(data["generation"]),
             str(data["saved_at"]),
@@ -138,7 +139,7 @@ def _cache_state(cache: Path | None) -> tuple[StateMeta | None, str]:
     if cache is None or not (cache / META).is_file() or not (cache / SNAPSHOT).is_file():
         return None, ""
     with (cache / META).open("rb") as f:
-        meta = _meta(f.read(65536))
+        meta = _meta(f.read(META_MAX_BYTES))
     return meta, "" if meta else f"the cache's {META} is unreadable"
 
 

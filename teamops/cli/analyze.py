@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Annotated
-from urllib.parse import urlsplit
 
 import typer
 
@@ -12,6 +11,7 @@ from teamops.cli.options import DryRunOpt, FormatOpt, SinceOpt, UntilOpt, finite
 from teamops.cli.output import Column, Output, Report
 from teamops.cli.state import state
 from teamops.clients import github_client, llm_client
+from teamops.config.validate import is_http_url
 from teamops.dates import range_bounds
 from teamops.errors import ServiceError, UsageError
 from teamops.estimate import AnalyzeOptions, AnalyzeResult, run_analyze
@@ -54,10 +54,8 @@ def analyze(
       teamops analyze --model openai/qwen2.5 --api-base http://gpu-box:8000/v1 --limit 50
     """
 
-    if api_base is not None:
-        parts = urlsplit(api_base.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in api_base.strip()):
-            raise UsageError(f"--api-base must be an http(s) URL such as http://localhost:11434, not {api_base[:80]!r}")
+    if api_base is not None and not is_http_url(api_base):
+        raise UsageError(f"--api-base must be an http(s) URL such as http://localhost:11434, not {api_base[:80]!r}")
     st = state(ctx)
     out = st.output(fmt_value(fmt))
     cfg = st.config

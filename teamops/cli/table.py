@@ -33,9 +33,9 @@ def fit(text: str, width: int) -> str:
     return "".join(out) + "…"
 
 
-def _words(text: str) -> list[str]:
-    """The pieces a wrapped cell may be broken into: words, and an email before its `@`."""
-    return text.replace("@", " @").split()
+def _at_breaks(text: str) -> str:
+    """An email may also break before its `@` (and only there)."""
+    return text.replace("@", " @")
 
 
 def wrapped(text: str, width: int) -> list[str]:
@@ -43,7 +43,7 @@ def wrapped(text: str, width: int) -> list[str]:
     longer than the width goes on two lines, before its `@`: never cut)."""
     lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
     if any(cells(line) > width and "@" in line for line in lines):
-        lines = textwrap.wrap(text.replace("@", " @"), width, break_long_words=False, break_on_hyphens=False)
+        lines = textwrap.wrap(_at_breaks(text), width, break_long_words=False, break_on_hyphens=False)
     return lines
 
 
@@ -80,7 +80,7 @@ def layout(
     wrap = wrap if wrap is not None else [False] * n
     # A wrapping column keeps room for its longest word: an email or a name is never broken.
     least = [
-        max([cells(h) for h in headers[i].split()] + [cells(w) for row in rows for w in _words(row[i])])
+        max([cells(h) for h in headers[i].split()] + [cells(w) for row in rows for w in _at_breaks(row[i]).split()])
         if wrap[i]
         else MIN_SHRUNK
         for i in range(n)

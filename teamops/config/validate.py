@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from teamops.config.schema import (
     CHANNEL_KINDS,
@@ -46,6 +47,12 @@ BOUNDS: dict[str, tuple[float, float]] = {
 }
 
 
+def is_http_url(value: str) -> bool:
+    """An http(s) URL with a host and no spaces: every base URL teamops is given (config or flag)."""
+    parts = urlsplit(value.strip())
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in value.strip())
+
+
 def _check_bounds(cfg: Config, loader: Loader) -> None:
     for key, (low, high) in BOUNDS.items():
         section, name = key.split(".")
@@ -65,7 +72,7 @@ def validate(cfg: Config, loader: Loader) -> None:
         if repo.github and not GITHUB_REPO_RE.match(repo.github):
             raise loader.fail(f"{key}.github", f'must look like "owner/name", got {repo.github!r}')
     api = cfg.github.api_url
-    if not api.startswith(("https://", "http://")):
+    if not is_http_url(api):
         where = "TEAMOPS_GITHUB_API_URL" if cfg.origins.get("github.api_url") == "env" else "github.api_url"
         raise loader.fail(where, f"must be an http(s) URL, got {api!r}")
     for key in ("max_wait_s", "timeout_s"):
@@ -90,7 +97,7 @@ def validate(cfg: Config, loader: Loader) -> None:
     for key in ("budget_usd", "input_cost_per_mtok", "output_cost_per_mtok", "num_retries"):
         if getattr(ai, key) < 0:
             raise loader.fail(f"ai.{key}", "must not be negative")
-    if ai.api_base and not ai.api_base.startswith(("http://", "https://")):
+    if ai.api_base and not is_http_url(ai.api_base):
         raise loader.fail("ai.api_base", f"must be an http(s) URL, got {ai.api_base!r}")
     if not ai.model.strip():
         raise loader.fail("ai.model", 'must name a model ("heuristic" or a litellm model string)')
@@ -144,7 +151,7 @@ def _validate_notify(notify: NotifyConfig, loader: Loader) -> None:
             raise loader.fail(f"{key}.kind", f"must be one of {', '.join(CHANNEL_KINDS)}, got {ch.kind!r}")
         if bool(ch.url_env) == bool(ch.url):
             raise loader.fail(key, "needs exactly one of url_env (the variable holding a secret URL) or url")
-        if ch.url and not ch.url.startswith(("https://", "http://")):
+        if ch.url and not is_http_url(ch.url):
             raise loader.fail(f"{key}.url", "must be an http(s) URL")
         if ch.secret_env and ch.kind != "webhook":
             raise loader.fail(f"{key}.secret_env", 'signs generic webhooks only (kind = "webhook")')
@@ -185,7 +192,7 @@ def _validate_tasks(cfg: Config, loader: Loader) -> None:
 
 def _validate_clickup(cfg: Config, loader: Loader) -> None:
     cu = cfg.clickup
-    if not cu.api_url.startswith(("https://", "http://")):
+    if not is_http_url(cu.api_url):
         raise loader.fail("clickup.api_url", f"must be an http(s) URL, got {cu.api_url!r}")
     for source, target in cu.status_map.items():
         if target not in cfg.tasks.statuses:

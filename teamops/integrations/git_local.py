@@ -331,26 +331,12 @@ class GitRepo:
 
 def unignored_in_clone(path: Path) -> Path | None:
     """The clone a file would sit in without git ignoring it (a database a `git add .` would commit), else None."""
-    folder = path.resolve().parent
     try:
-        top = subprocess.run(
-            ["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
-            capture_output=True,
-            text=True,
-            env=_git_env(),
-            check=False,
-        )
-        if top.returncode != 0 or not top.stdout.strip():
-            return None
-        ignored = subprocess.run(
-            ["git", "-C", str(folder), "check-ignore", "-q", "--", path.name],
-            capture_output=True,
-            env=_git_env(),
-            check=False,
-        )
-    except FileNotFoundError:
+        repo = GitRepo.open(path.resolve().parent)
+    except TeamopsError:
         return None
-    return None if ignored.returncode == 0 else Path(top.stdout.strip())
+    ignored = repo._run("check-ignore", "-q", "--", str(path.resolve()), check=False)
+    return None if ignored.returncode == 0 else repo.root
 
 
 def _feed_stdin(proc: subprocess.Popen[bytes], data: bytes) -> None:

@@ -27,11 +27,11 @@ class Window:
     def label(self) -> str:
         """`2026-11-03 to 2026-11-30`, `since 2026-01-01`, or `all history` (until is exclusive)."""
         if self.since and self.until:
-            return f"{self.since[:10]} to {_last_day(self.until)}"
+            return f"{self.since[:10]} to {last_day(self.until)}"
         if self.since:
             return f"since {self.since[:10]}"
         if self.until:
-            return f"until {_last_day(self.until)}"
+            return f"until {last_day(self.until)}"
         return "all history"
 
     @property
@@ -55,7 +55,7 @@ class Window:
         return {"since": self.since, "until": self.until}
 
 
-def _last_day(until: str) -> str:
+def last_day(until: str) -> str:
     """The last day a range covers: `until` is exclusive, so midnight means the day before."""
     moment = parse_iso(until)
     if (moment.hour, moment.minute, moment.second) == (0, 0, 0):

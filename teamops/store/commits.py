@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso
 from teamops.records import CommitRecord
 from teamops.store.database import transaction
+from teamops.store.filters import Where
 from teamops.store.sync_state import SyncState, save_state
 
 if TYPE_CHECKING:
@@ -63,6 +64,34 @@ def repo_source(db: Reader, repo_id: int) -> tuple[str | None, str | None]:
     """(local path, GitHub owner/name) of a repository."""
     path, github = db.execute("SELECT path, github FROM repos WHERE id = ?", [repo_id]).fetchone()
     return path, github
+
+
+def repos_with_paths(db: Reader, repo_id: int | None = None) -> list[tuple[int, str, str | None]]:
+    """(id, name, local path or None) of one repository, or of every one in the order they were added."""
+    where = Where().add("id = ?", repo_id, when=repo_id is not None)
+    rows = db.execute(f"SELECT id, name, path FROM repos WHERE {where.sql} ORDER BY id", where.params)
+    return [(int(r[0]), str(r[1]), r[2]) for r in rows]
+
+
+def commit_graph(db: Reader, repo_id: int) -> dict[str, tuple[list[str], bool, str]]:
+    """sha → (parents, is a merge, committer time) of a repository's stored commits."""
+    rows = db.execute("SELECT sha, parents, is_merge, committed_at FROM commits WHERE repo_id = ?", [repo_id])
+    return {str(sha): ((parents or "").split(), bool(merge), str(at)) for sha, parents, merge, at in rows}
+
+
+def ancestors(parents_of: Mapping[str, Sequence[str]], start: str) -> set[str]:
+    """`start` and every commit it reaches through `parents_of` (commits missing from it end the walk)."""
+    seen, todo = {start}, [start]
+    while todo:
+        for parent in parents_of.get(todo.pop(), ()):
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+def first_commit_time(db: Reader, repo_id: int) -> str | None:
+    return db.execute("SELECT MIN(authored_at) FROM commits WHERE repo_id = ?", [repo_id]).fetchone()[0]
 
 
 def local_paths(db: Reader) -> list[str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from teamops.clock import now_iso
+from teamops.store.commits import ancestors
 from teamops.store.filters import Where
 
 if TYPE_CHECKING:
@@ -193,15 +194,7 @@ def contains(db: Reader, later: Deployment, earlier: Deployment) -> bool:
             [later.repo_id, first[0], later.deployed_at],
         )
     }
-    seen, todo = {later.sha}, [later.sha]
-    while todo:
-        for parent in graph.get(todo.pop(), ()):
-            if parent == earlier.sha:
-                return True
-            if parent not in seen:
-                seen.add(parent)
-                todo.append(parent)
-    return False
+    return earlier.sha in ancestors(graph, later.sha)
 
 
 def shipped_counts(db: Reader, deployment_ids: list[int]) -> dict[int, tuple[int, int]]:

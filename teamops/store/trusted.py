@@ -47,8 +47,9 @@ def known_objects() -> frozenset[tuple[str, str, str]]:
 
 
 def check_schema(conn: sqlite3.Connection, what: str) -> None:
-    """Refuse any table, index, trigger or view that teamops's migrations do not create; drop the views."""
-    conn.execute("PRAGMA trusted_schema = OFF")
+    """Refuse any table, index, trigger or view that teamops's migrations do not create; drop the views.
+
+    The caller opens `conn` with trusted_schema = OFF."""
     known = known_objects()
     for kind, name, sql in sorted(_objects(conn)):
         if SQLITE_INTERNAL.match(name) or (kind, name, sql) in known:
@@ -57,8 +58,7 @@ def check_schema(conn: sqlite3.Connection, what: str) -> None:
             f"{what} holds a {kind} teamops does not create ({name[:60]!r}): refused",
             "restore a state that teamops saved, or start over by deleting the state branch",
         )
-    migrations = {n for (n,) in conn.execute("SELECT name FROM _migrations")} if _has_migrations(conn) else set()
-    if not migrations:
+    if not _has_migrations(conn) or conn.execute("SELECT 1 FROM _migrations LIMIT 1").fetchone() is None:
         raise InvalidInput(f"{what} is not a teamops database (no migrations recorded): refused")
     for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
         if name not in VIEWS:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from teamops.errors import InvalidInput, Refused
+from teamops.store.commits import commit_graph
 from teamops.store.database import transaction
 from teamops.store.deployments import (
     all_deployments as stored_deployments,
@@ -111,12 +112,8 @@ def stored_parents(db: Reader, repo_id: int) -> Parents:
     """The commit graph from stored commits, for repositories synced through the API (no clone)."""
 
     def parents(include: list[str], exclude: list[str]) -> dict[str, list[str]]:
-        graph = {
-            str(sha): (parents or "").split()
-            for sha, parents in db.execute("SELECT sha, parents FROM commits WHERE repo_id = ?", [repo_id])
-        }
         seen = shipped(db, repo_id)
-        return {sha: ps for sha, ps in graph.items() if sha not in seen}
+        return {sha: node[0] for sha, node in commit_graph(db, repo_id).items() if sha not in seen}
 
     return parents
 

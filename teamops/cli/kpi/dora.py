@@ -68,7 +68,7 @@ def dora_cmd(
         ],
         meta={**win.meta(), "repo": repo, "team": team, **data.meta(), "weeks": [w.row() for w in data.weeks]},
         footer=dora_line(data) if data.rows else "",
-        empty=empty_hint(st.reader, cfg, win, repo_id, now()),
+        empty="" if data.rows else empty_hint(st.reader, cfg, win, repo_id, now()),
     )
     period, labels, bars, lines = trend(data)
     title = f"Deployments per {period}"
