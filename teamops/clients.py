@@ -15,6 +15,7 @@ from teamops.errors import ConfigError
 if TYPE_CHECKING:
     from teamops.integrations.clickup import ClickUpClient
     from teamops.integrations.github import GitHubClient
+    from teamops.integrations.http import RateBudget
     from teamops.integrations.llm import LLMClient
 
 
@@ -24,7 +25,7 @@ def secret(var: str) -> str | None:
     return value or None
 
 
-def github_client(cfg: Config, required: bool = True) -> GitHubClient | None:
+def github_client(cfg: Config, required: bool = True, budget: RateBudget | None = None) -> GitHubClient | None:
     """A client with the token from the variable `[github] token_env` names; exit 3 when missing."""
     gh = cfg.github
     token = secret(gh.token_env)
@@ -44,6 +45,7 @@ def github_client(cfg: Config, required: bool = True) -> GitHubClient | None:
         timeout_s=gh.timeout_s,
         max_wait_s=gh.max_wait_s,
         max_retries=gh.max_retries,
+        budget=budget,
     )
 
 

@@ -12,6 +12,7 @@ from teamops.clock import parse_iso, to_iso
 from teamops.config import Config
 from teamops.dates import parse_moment
 from teamops.errors import UsageError
+from teamops.handles import repos_of
 from teamops.kpi.windows import last_day
 from teamops.releases import ReleaseRange, release_range, split_range
 from teamops.store.commit_stats import commits_for_doc
@@ -144,7 +145,7 @@ def gather(db: Database, cfg: Config, kind: str, period: Period, repo: str | Non
         rows = commits_for_doc(db, None, None, None, shas=rng.shas, repo_id=rng.repo_id)
         m.missing = len(rng.shas) - len(rows)
     else:
-        rows = commits_for_doc(db, since, until, repo)
+        rows = commits_for_doc(db, since, until, repos_of(db, [repo] if repo else None))
     for name, sha, who, subject, pts, adds, dels, files in rows:
         paths = [f[0] for f in json.loads(files)] if files else []
         areas = sorted({p.split("/", 1)[0] if "/" in p else "(root)" for p in paths}) or ["(unknown)"]

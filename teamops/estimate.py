@@ -56,7 +56,7 @@ class AnalyzeOptions:
     model: str = HEURISTIC_MODEL
     since: str | None = None
     until: str | None = None
-    repo: str | None = None
+    repo_ids: list[int] | None = None  # None: every repository
     limit: int | None = None
     reanalyze: bool = False
     retry_failed: bool = False
@@ -101,7 +101,13 @@ def select_commits(db: Reader, opts: AnalyzeOptions) -> tuple[list[CommitToEstim
     elif opts.retry_failed:
         have = "e.status = 'ok'"
     todo, cached = candidates(
-        db, opts.model, version_for(opts.model), since=opts.since, until=opts.until, repo=opts.repo, cached_when=have
+        db,
+        opts.model,
+        version_for(opts.model),
+        since=opts.since,
+        until=opts.until,
+        repo_ids=opts.repo_ids,
+        cached_when=have,
     )
     if opts.limit is not None:
         # Merges are 0 by rule and cost nothing: the limit counts the commits that need work.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from teamops.errors import InvalidInput
-from teamops.store.commits import find_repo
+from teamops.store.commits import find_repo, matching_repos
 from teamops.store.people import person_by_handle, team_exists
 
 if TYPE_CHECKING:
@@ -34,3 +34,20 @@ def repo_of(db: Reader, value: str) -> tuple[int, str]:
     if found is None:
         raise InvalidInput(f"no repository {value!r} is synced", "sync it first: teamops sync-commits --repo ...")
     return found
+
+
+def repos_of(db: Reader, values: list[str] | None) -> list[int] | None:
+    """Ids of the repositories `--repo` values name (each a name, owner/name, path or glob); None: all.
+    A value that names none is invalid input."""
+    if not values:
+        return None
+    ids: list[int] = []
+    for value in values:
+        found = matching_repos(db, value) if set("*?[") & set(value) else []
+        if not found:
+            one = find_repo(db, value)
+            found = [one[0]] if one else []
+        if not found:
+            raise InvalidInput(f"no synced repository matches {value!r}", "see `teamops doctor` for the synced ones")
+        ids += [i for i in found if i not in ids]
+    return ids

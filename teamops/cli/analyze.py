@@ -7,14 +7,15 @@ from typing import Annotated
 
 import typer
 
-from teamops.cli.options import DryRunOpt, FormatOpt, SinceOpt, UntilOpt, finite, fmt_value
+from teamops.cli.options import DryRunOpt, FormatOpt, ReposOpt, SinceOpt, UntilOpt, finite, fmt_value
 from teamops.cli.output import Column, Output, Report
 from teamops.cli.state import state
-from teamops.clients import github_client, llm_client
+from teamops.clients import llm_client
 from teamops.config.validate import is_http_url
 from teamops.dates import range_bounds
 from teamops.errors import ServiceError, UsageError
 from teamops.estimate import AnalyzeOptions, AnalyzeResult, run_analyze
+from teamops.handles import repos_of
 from teamops.sync.diffs import DiffReader
 from teamops.wording import count
 
@@ -32,7 +33,7 @@ def analyze(
     ] = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
-    repo: Annotated[str | None, typer.Option("--repo", help="Only this repository (name, path or owner/name).")] = None,
+    repo: ReposOpt = None,
     reanalyze: Annotated[bool, typer.Option("--reanalyze", help="Estimate again even when cached.")] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Try commits that failed before.")] = False,
     budget_usd: Annotated[
@@ -65,7 +66,7 @@ def analyze(
         model=(model or ai.model).strip(),
         since=lo,
         until=hi,
-        repo=repo,
+        repo_ids=repos_of(st.reader, repo),
         limit=limit,
         reanalyze=reanalyze,
         retry_failed=retry_failed,
@@ -84,7 +85,9 @@ def analyze(
             return PricingClient(opts.model, ai.max_output_tokens, ai.input_cost_per_mtok, ai.output_cost_per_mtok)
         return llm_client(cfg, opts.model, api_base)
 
-    diff_for = DiffReader(db, lambda: github_client(cfg))
+    from teamops.sync.targets import Sources
+
+    diff_for = DiffReader(db, Sources(cfg))
 
     with out.progress(f"analyze {opts.model}") as progress:
         try:

@@ -12,18 +12,20 @@ import typer
 
 from teamops.cli.options import FormatOpt, FullOpt, SinceOpt, UntilOpt, fmt_value
 from teamops.cli.state import state
-from teamops.clients import github_client
 from teamops.dates import range_bounds
-from teamops.errors import InvalidInput
+from teamops.errors import ExitCode, InvalidInput, TeamopsError
+from teamops.sources import SyncOptions
 from teamops.sync.push import describe, ingest_event
 from teamops.sync.result import SyncResult
-from teamops.sync.targets import sync_all, sync_targets
+from teamops.sync.targets import Sources, expand, sync_all, sync_targets
 from teamops.wording import count
 
 
 def summary_line(r: SyncResult) -> str:
     """The one line a sync ends with, e.g. `synced 1,204 new commits (incl. merges) from acme/api in 3.1 s`:
     rows stored, so merges are counted here, and it says so (reports leave them out)."""
+    if r.error:
+        return f"{r.repo}: failed: {r.error}"
     where = f"{r.repo} ({', '.join(r.branches)})" if r.branches else r.repo
     extra = ""
     if r.requests is not None:
@@ -48,7 +50,8 @@ def sync_commits(
         list[str] | None,
         typer.Option(
             "--repo",
-            help="A local path or a GitHub owner/name (repeatable); default: configured repos, else '.'",
+            help="A local path or a GitHub owner/name (repeatable; 'owner/*' and '../*' name many); "
+            "default: configured repos, else '.'",
         ),
     ] = None,
     branch: Annotated[
@@ -71,6 +74,12 @@ def sync_commits(
             "--signature", help="X-Hub-Signature-256 of the payload (required when GITHUB_WEBHOOK_SECRET is set)."
         ),
     ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", min=1, max=64, help="Repositories synced side by side (default: [github] concurrency)."
+        ),
+    ] = None,
     fmt: FormatOpt = None,
 ) -> None:
     """Pull commits with line counts into the database; incremental, idempotent and resumable.
@@ -80,6 +89,7 @@ def sync_commits(
       teamops sync-commits                       # the repository you stand in
       teamops sync-commits --repo ../website     # another clone
       teamops sync-commits --repo acme/api       # from GitHub ($GITHUB_TOKEN)
+      teamops sync-commits --repo 'acme/*'       # every repository of an organisation or user
       teamops sync-commits --since 2021-01-01    # a backfill window
       teamops sync-commits --event "$GITHUB_EVENT_PATH"   # a push, in GitHub Actions
     """
@@ -108,18 +118,65 @@ def sync_commits(
             out.data({"report": "sync-commits-event", **asdict(pushed)}, "")
         return
     lo, hi = range_bounds(since, until)
-    targets = sync_targets(st.config, repo, branch)
-    client = github_client(st.config) if any(t.kind == "github" for t in targets) else None
-    results = []
-    for result in sync_all(st.db, targets, client, out.progress, since=lo, until=hi, full=full, cfg=st.config):
-        results.append(result)
-        for line in result.details:
-            out.detail(f"  {line}")
-        for line in result.warnings:
-            out.message(line)
-        out.message(summary_line(result))
+    sources = Sources(st.config)
+    try:
+        targets = expand(st.db, sources, sync_targets(st.config, repo, branch))
+        if not targets:
+            raise InvalidInput("the repositories named match none", "check the patterns and their include/exclude")
+        opts = SyncOptions(st.config, lo, hi, full)
+        workers = concurrency or st.config.github.concurrency
+        results = []
+        with out.progress_board() as board:
+            for result in sync_all(st.db, targets, sources, board, opts, workers):
+                results.append(result)
+                for line in result.details:
+                    out.detail(f"  {line}")
+                for line in result.warnings:
+                    out.message(line)
+                out.message(summary_line(result))
+    finally:
+        sources.close()
+    failed = [r for r in results if r.error]
     if out.fmt == "json":
         out.data({"report": "sync-commits", "repos": [asdict(r) for r in results]}, "")
+    if len(results) > 1 and out.fmt != "json":
+        out.message(run_table(results, out.width()))
+    if failed:
+        raise RunFailed(
+            f"{len(failed)} of {count(len(results), 'repository')} failed: {', '.join(r.repo for r in failed[:5])}"
+            + (f" and {len(failed) - 5} more" if len(failed) > 5 else ""),
+            "the others were synced; run again to retry the failed ones (what they stored stays)",
+        )
+
+
+class RunFailed(TeamopsError):
+    """Some repositories of a run failed (each said why); the others were synced."""
+
+    exit_code = ExitCode.SERVICE
+
+
+def run_table(results: list[SyncResult], width: int | None = None) -> str:
+    """One line per repository of a run, in the order they finished: what each did, or why it failed."""
+    from teamops.cli.table import render
+
+    rows = [
+        [
+            r.repo,
+            "failed" if r.error else ("up to date" if r.unchanged else "synced"),
+            f"{r.new:,}",
+            "" if r.requests is None else f"{r.requests:,}",
+            f"{r.seconds:.1f}",
+            (r.error or "")[:120],
+        ]
+        for r in results
+    ]
+    total = sum(r.new for r in results)
+    done = sum(1 for r in results if not r.error)
+    headers = ["Repository", "Result", "New", "Requests", "Seconds", "Error"]
+    numeric = [False, False, True, True, True, False]
+    return render(headers, numeric, rows, max_width=width, wrap=[False] * 5 + [True]) + (
+        f"\n{done} of {count(len(results), 'repository')} synced, {total:,} new commits (incl. merges)"
+    )
 
 
 def register(app: typer.Typer) -> None:

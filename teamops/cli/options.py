@@ -33,6 +33,10 @@ UntilOpt = Annotated[
 PersonOpt = Annotated[str | None, typer.Option("--person", help="Only this person (handle).")]
 TeamOpt = Annotated[str | None, typer.Option("--team", help="Only people of this team.")]
 RepoOpt = Annotated[str | None, typer.Option("--repo", help="A local path or a GitHub owner/name.")]
+ReposOpt = Annotated[
+    list[str] | None,
+    typer.Option("--repo", help="Only these repositories (repeatable; names, owner/name, paths or globs: 'acme/*')."),
+]
 LimitOpt = Annotated[
     int | None, typer.Option("--limit", min=0, max=1_000_000, help="Show at most N rows (0: all), then 'N more'.")
 ]

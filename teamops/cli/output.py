@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -263,9 +263,15 @@ class Output:
     @contextmanager
     def progress(self, label: str) -> Iterator[Callable[[int, int | None], None] | None]:
         """A progress bar on a terminal; None (nothing to report to) in cron, CI or with --quiet."""
+        with self.progress_board() as board, board(label) as update:
+            yield update
+
+    @contextmanager
+    def progress_board(self) -> Iterator[Callable[[str], AbstractContextManager[Any]]]:
+        """One live board with a bar per task (repositories synced side by side); `board(label)` adds one."""
         show = not self.quiet and hasattr(self.stderr, "isatty") and self.stderr.isatty() and not _is_ci(os.environ)
         if not show:
-            yield None
+            yield lambda label: nullcontext(None)
             return
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -278,15 +284,23 @@ class Output:
             console=Console(file=self.stderr, highlight=False),
             transient=True,
         ) as bar:
-            task = bar.add_task(label, total=None)
 
-            def update(advance: int, total: int | None) -> None:
-                if total is not None:
-                    bar.update(task, total=total)
-                if advance:
-                    bar.advance(task, advance)
+            @contextmanager
+            def one(label: str) -> Iterator[Callable[[int, int | None], None]]:
+                task = bar.add_task(label, total=None)
 
-            yield update
+                def update(advance: int, total: int | None) -> None:
+                    if total is not None:
+                        bar.update(task, total=total)
+                    if advance:
+                        bar.advance(task, advance)
+
+                try:
+                    yield update
+                finally:
+                    bar.remove_task(task)
+
+            yield one
 
 
 def _md(text: str) -> str:

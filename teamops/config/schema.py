@@ -12,6 +12,8 @@ DB_ENV = "TEAMOPS_DB"
 DEFAULT_CONFIG_NAME = "teamops.toml"
 DEFAULT_DB_NAME = "teamops.db"
 GITHUB_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# A configured GitHub target: owner/name, or owner/glob for the owner's repositories.
+GITHUB_TARGET_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.*?!\[\]-]+$")
 HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -27,12 +29,17 @@ class StoreConfig:
 
 @dataclass
 class RepoConfig:
-    """One repository to pull commits from: a local clone (`path`) or GitHub (`github`)."""
+    """Repositories to pull commits from: a local clone (`path`, or a pattern such as "../*") or GitHub
+    (`github`: owner/name, or "owner/*" for every repository of an organisation or user)."""
 
     path: str | None = None
     github: str | None = None
     branches: list[str] = field(default_factory=list)
     name: str | None = None
+    include: list[str] = field(default_factory=list)  # of a pattern: only names matching one of these globs
+    exclude: list[str] = field(default_factory=list)  # of a pattern: names matching any of these left out
+    archived: bool = False  # of a pattern: archived repositories too
+    forks: bool = False  # of a pattern: forks too
 
 
 @dataclass
@@ -60,6 +67,8 @@ class GithubConfig:
     max_wait_s: int = 900
     timeout_s: int = 30
     max_retries: int = 5
+    # Repositories synced side by side in one run (any kind), under one rate budget per token.
+    concurrency: int = 4
     # The most a push event file (--event) may hold: GitHub caps webhook payloads at 25 MB and lists
     # at most 2,048 commits in a push; anything larger was not written by GitHub.
     event_max_mb: int = 25

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from teamops.config.schema import (
     CHANNEL_KINDS,
-    GITHUB_REPO_RE,
+    GITHUB_TARGET_RE,
     HANDLE_RE,
     MESSAGE_KINDS,
     WEEKDAYS,
@@ -69,8 +69,13 @@ def validate(cfg: Config, loader: Loader) -> None:
         key = f"repos[{i}]"
         if bool(repo.path) == bool(repo.github):
             raise loader.fail(key, 'needs exactly one of path = "DIR" or github = "owner/name"')
-        if repo.github and not GITHUB_REPO_RE.match(repo.github):
-            raise loader.fail(f"{key}.github", f'must look like "owner/name", got {repo.github!r}')
+        if repo.github and not GITHUB_TARGET_RE.match(repo.github):
+            raise loader.fail(f"{key}.github", f'must look like "owner/name" or "owner/*", got {repo.github!r}')
+        narrowed = repo.include or repo.exclude or repo.archived or repo.forks
+        if narrowed and not set("*?[") & set(repo.github or repo.path or ""):
+            raise loader.fail(key, 'include, exclude, archived and forks apply to a pattern ("owner/*", "../*")')
+    if not 1 <= cfg.github.concurrency <= 64:
+        raise loader.fail("github.concurrency", f"must be from 1 to 64, got {cfg.github.concurrency!r}")
     api = cfg.github.api_url
     if not is_http_url(api):
         where = "TEAMOPS_GITHUB_API_URL" if cfg.origins.get("github.api_url") == "env" else "github.api_url"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from teamops.errors import Refused, ServiceError
-from teamops.integrations.http import RetryPolicy, Verdict, retry_after
+from teamops.integrations.http import RateBudget, RetryPolicy, Verdict, retry_after
 
 COMMIT_FIELDS = """
             oid
@@ -63,6 +63,24 @@ query($owner: String!, $name: String!, $env: [String!], $releases: String, $depl
   }
 }
 """
+# An organisation's or user's own repositories, 100 a page, with what discovery filters on and the
+# size of each default branch (to balance shards).
+OWNER_QUERY = """
+query($login: String!, $cursor: String) {
+  repositoryOwner(login: $login) {
+    __typename
+    repositories(first: 100, after: $cursor, ownerAffiliations: [OWNER], orderBy: {field: NAME, direction: ASC}) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        nameWithOwner
+        isArchived
+        isFork
+        defaultBranchRef { name target { ... on Commit { history { totalCount } } } }
+      }
+    }
+  }
+}
+"""
 SERVER_ERRORS = (500, 502, 503, 504)
 LISTED_PAGES = 10  # get-a-commit pages its files 300 at a time, up to 3,000
 LISTED_FILES = 3000
@@ -96,6 +114,17 @@ class HistoryPage:
     has_next: bool
 
 
+@dataclass
+class OwnedRepo:
+    """One repository in an owner's listing."""
+
+    name: str  # owner/name
+    archived: bool
+    fork: bool
+    default_branch: str | None  # None: an empty repository
+    commits: int | None
+
+
 class GitHubClient:
     """Requests with GitHub's rate-limit rules applied: wait, back off, or stop with exit 4."""
 
@@ -111,6 +140,7 @@ class GitHubClient:
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
+        budget: RateBudget | None = None,
     ) -> None:
         from github import Auth, Github
 
@@ -134,6 +164,7 @@ class GitHubClient:
         )
         self.requests = 0
         self.rate_remaining: int | None = None
+        self.budget = budget or RateBudget(now=now)
 
     @property
     def waited_s(self) -> float:
@@ -160,7 +191,20 @@ class GitHubClient:
         ok: tuple[int, ...] = (200,),
     ) -> tuple[int, dict[str, str], Any]:
         """One API call with retries; returns status, lower-cased headers and parsed JSON (or text)."""
-        return self.policy.run(lambda attempt: self._attempt(verb, url, params, headers, body, what, ok, attempt), what)
+
+        def attempt(n: int) -> Verdict[tuple[int, dict[str, str], Any]]:
+            self._take_turn(what)
+            return self._attempt(verb, url, params, headers, body, what, ok, n)
+
+        return self.policy.run(attempt, what)
+
+    def _take_turn(self, what: str) -> None:
+        """Wait while the shared budget says so (another worker met a limit), within the same cap."""
+        while True:
+            wait, why = self.budget.turn(self)
+            if not wait:
+                return
+            self.policy.wait(wait, what, why)
 
     def _attempt(
         self,
@@ -191,7 +235,9 @@ class GitHubClient:
                 return Verdict.again("an answer that is not valid JSON")
             if isinstance(data, dict) and data.get("errors") and "graphql" in url:
                 if any(e.get("type") == "RATE_LIMITED" for e in data.get("errors", [])):
-                    return Verdict.again("GraphQL rate limit", self._reset_wait(hdrs))
+                    wait = self._reset_wait(hdrs)
+                    self.budget.pause(wait, self)
+                    return Verdict.again("GraphQL rate limit", wait)
                 raise ServiceError(f"GitHub refused {what}: {_graphql_message(data)}")
             return Verdict.done((status, hdrs, data))
         return self._classify_error(status, hdrs, data, what, attempt)
@@ -211,13 +257,15 @@ class GitHubClient:
             )
         if status in (403, 429):
             if hdrs.get("x-ratelimit-remaining") == "0":
-                return Verdict.again("primary rate limit", self._reset_wait(hdrs))
+                wait = self._reset_wait(hdrs)
+                self.budget.pause(wait, self)
+                return Verdict.again("primary rate limit", wait)
             wait = retry_after(hdrs)
+            if wait is None and (status == 429 or "secondary rate limit" in message.lower()):
+                wait = 60.0 * 2 ** min(attempt - 1, 4)  # GitHub's advice without Retry-After: a minute, then longer
             if wait is not None:
+                self.budget.pause(wait, self)  # every worker on this token holds, not only this one
                 return Verdict.again("secondary rate limit", wait)
-            if status == 429 or "secondary rate limit" in message.lower():
-                # GitHub's advice without Retry-After: a minute, then longer each time.
-                return Verdict.again("secondary rate limit", 60.0 * 2 ** min(attempt - 1, 4))
             raise Refused(
                 f"GitHub refused {what} (403 {message or 'Forbidden'})",
                 f"the token in ${self.token_env} needs read access to Contents and Metadata",
@@ -235,6 +283,8 @@ class GitHubClient:
         remaining = _int(hdrs.get("x-ratelimit-remaining"))
         if remaining is not None:
             self.rate_remaining = remaining
+            reset = _int(hdrs.get("x-ratelimit-reset"))
+            self.budget.note(remaining, float(reset) if reset is not None else None)
 
     # -- API -------------------------------------------------------------------------------------
 
@@ -306,6 +356,43 @@ class GitHubClient:
             if not page.has_next:
                 return
             cursor = page.end_cursor
+
+    def owner_repositories(self, owner: str) -> list[OwnedRepo]:
+        """Every repository an organisation or user owns, one request per 100."""
+        found: list[OwnedRepo] = []
+        cursor: str | None = None
+        while True:
+            _, _, data = self.request(
+                "POST",
+                self.graphql_url,
+                body={"query": OWNER_QUERY, "variables": {"login": owner, "cursor": cursor}},
+                what=f"the repositories of {owner}",
+            )
+            holder = ((data or {}).get("data") or {}).get("repositoryOwner")
+            if holder is None:
+                raise Refused(
+                    f"GitHub has no organisation or user {owner!r}",
+                    f"check the name, and that the token in ${self.token_env} can see it",
+                )
+            try:
+                page = holder["repositories"]
+                for node in page["nodes"] or []:
+                    branch = node.get("defaultBranchRef") or {}
+                    history = (branch.get("target") or {}).get("history") or {}
+                    found.append(
+                        OwnedRepo(
+                            str(node["nameWithOwner"]),
+                            bool(node.get("isArchived")),
+                            bool(node.get("isFork")),
+                            branch.get("name"),
+                            history.get("totalCount"),
+                        )
+                    )
+                if not page["pageInfo"]["hasNextPage"]:
+                    return found
+                cursor = page["pageInfo"]["endCursor"]
+            except (KeyError, TypeError) as exc:
+                raise ServiceError(f"GitHub answered the repositories of {owner} in an odd shape ({exc})") from None
 
     def commits_by_oid(self, repo: str, oids: list[str]) -> dict[str, dict[str, Any]]:
         """Commit nodes (same fields as history) for given shas, 50 in one GraphQL request."""

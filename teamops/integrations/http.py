@@ -117,3 +117,59 @@ def retry_after(headers: Mapping[str, Any]) -> float | None:
         return float(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+
+
+class RateBudget:
+    """One token's allowance, shared by every worker that uses it.
+
+    A limit any worker meets (a secondary limit, Retry-After, a spent primary limit) pauses all the
+    others until it ends (the one that met it waits through its own retry policy), and the remaining
+    count answers report is spent down locally between answers, so side-by-side workers wait for the
+    reset instead of running past the primary limit together.
+    """
+
+    def __init__(self, *, now: Callable[[], float] = time.time) -> None:
+        import threading
+
+        self.now = now
+        self._lock = threading.Lock()
+        self.paused_until = 0.0
+        self.paused_by: object = None
+        self.remaining: int | None = None
+        self.reset_at: float | None = None
+
+    def turn(self, me: object) -> tuple[float, str]:
+        """Take one request from the budget for worker `me`: (seconds to wait first, why); (0, "") to go now."""
+        with self._lock:
+            now = self.now()
+            if self.paused_until > now and self.paused_by is not me:
+                return self.paused_until - now, "rate limit (met by another worker)"
+            if self.reset_at is not None and now >= self.reset_at:
+                self.remaining, self.reset_at = None, None  # a new window: the next answer says how much
+            if self.remaining is not None and self.remaining <= 0 and self.reset_at is not None:
+                self._hold(self.reset_at - now + 1, None)
+                return self.paused_until - now, "primary rate limit (spent)"
+            if self.remaining is not None:
+                self.remaining -= 1
+            return 0.0, ""
+
+    def note(self, remaining: int | None, reset_epoch: float | None) -> None:
+        """What an answer said is left of the window, and when it resets."""
+        if remaining is None:
+            return
+        with self._lock:
+            if reset_epoch != self.reset_at or self.remaining is None:
+                self.remaining, self.reset_at = remaining, reset_epoch  # another window (or the first answer)
+            else:
+                self.remaining = min(self.remaining, remaining)
+
+    def pause(self, seconds: float, by: object = None) -> None:
+        """Hold every worker but `by` (which waits through its own policy) for this long from now."""
+        with self._lock:
+            self._hold(seconds, by)
+
+    def _hold(self, seconds: float, by: object) -> None:
+        until = self.now() + seconds
+        if until > self.paused_until:
+            self.paused_until, self.paused_by = until, by
+        self.remaining, self.reset_at = None, None  # after the pause, answers say what is left

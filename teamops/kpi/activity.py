@@ -20,19 +20,19 @@ if TYPE_CHECKING:
 
 @dataclass
 class ActivityFilter:
-    """Which commits count: a UTC range (since inclusive, until exclusive), person, team, repo."""
+    """Which commits count: a UTC range (since inclusive, until exclusive), person, team, repositories."""
 
     since: str | None = None
     until: str | None = None
     person: str | None = None
     team: str | None = None
-    repo: str | None = None
+    repos: list[int] | None = None  # None: all
 
     def where(self, db: Reader, *, timed: bool = True) -> Where:
         pid = person_id(db, self.person) if self.person else None
         if timed:
-            return commit_filter(self.since, self.until, pid, self.team, self.repo)
-        return commit_filter(None, None, pid, self.team, self.repo)
+            return commit_filter(self.since, self.until, pid, self.team, self.repos)
+        return commit_filter(None, None, pid, self.team, self.repos)
 
 
 @dataclass
@@ -138,7 +138,7 @@ def empty_hint(db: Reader, flt: ActivityFilter, win: Window, now: datetime) -> s
     """Why a range shows no commits, and how to see the ones there are."""
     found = history_span(db, flt)
     if not found.commits or not found.first or not found.last:
-        if flt.person or flt.team or flt.repo:
+        if flt.person or flt.team or flt.repos is not None:
             return "no commits match these filters"
         return "no commits yet: run `teamops sync-commits`"
     who = f" by {flt.person}" if flt.person else (f" of team {flt.team}" if flt.team else "")

@@ -137,7 +137,7 @@ def dora(
     cfg: Config,
     since: str | None,
     until: str | None,
-    repo_id: int | None = None,
+    repo_ids: list[int] | None = None,
     people: set[int] | None = None,
 ) -> Dora:
     """The four keys for production deployments in [since, until) (see docs/kpi.md for each definition).
@@ -147,13 +147,13 @@ def dora(
     """
     env = cfg.dora.environment
     result = Dora(env)
-    deps = deployments(db, env, since, until, repo_id)
+    deps = deployments(db, env, since, until, repo_ids)
     if people is not None:
         theirs = shipping_work_of(db, [d.id for d in deps], people)
         deps = [d for d in deps if d.id in theirs]
     until = until or now_iso()
     since = since or (deps[0].deployed_at if deps else until)
-    later = deployments(db, env, since, None, repo_id)  # to find what came after, past the window too
+    later = deployments(db, env, since, None, repo_ids)  # to find what came after, past the window too
     ok = [d for d in deps if d.status == "success"]
     result.deployments = len(ok)
     weeks = _weeks_between(since, until)
@@ -320,10 +320,10 @@ def _restores(
     return hours
 
 
-def empty_hint(db: Reader, cfg: Config, win: Window, repo_id: int | None, now: datetime) -> str:
+def empty_hint(db: Reader, cfg: Config, win: Window, repo_ids: list[int] | None, now: datetime) -> str:
     """Why a window shows no deployments, and a --last that reaches the ones there are."""
     env = cfg.dora.environment
-    n, first, last = deployment_span(db, env, repo_id)
+    n, first, last = deployment_span(db, env, repo_ids)
     if not n or not first or not last:
         return f"no {env} deployments yet: release tags (sync-commits) or `teamops deploy record` make them"
     return (

@@ -19,19 +19,17 @@ MEASURES = """
 
 
 def commit_filter(
-    since: str | None, until: str | None, person_id: int | None, team: str | None, repo: str | None
+    since: str | None, until: str | None, person_id: int | None, team: str | None, repo_ids: list[int] | None
 ) -> Where:
-    """Non-merge commits in a UTC range, of a person, a team or a repository."""
-    return (
+    """Non-merge commits in a UTC range, of a person, a team or some repositories (None: all)."""
+    where = (
         Where("c.is_merge = 0")
         .add("c.authored_at >= ?", since, when=since)
         .add("c.authored_at < ?", until, when=until)
         .add("c.person_id = ?", person_id, when=person_id)
         .add("c.person_id IN (SELECT id FROM people WHERE team = ?)", team, when=team)
-        .add(
-            "c.repo_id IN (SELECT id FROM repos WHERE name = ? OR path = ? OR github = ?)", repo, repo, repo, when=repo
-        )
     )
+    return where if repo_ids is None else where.within("c.repo_id", repo_ids)
 
 
 def span(db: Reader, where: Where) -> tuple[int, str | None, str | None]:
@@ -85,13 +83,13 @@ def commits_for_doc(
     db: Reader,
     since: str | None,
     until: str | None,
-    repo: str | None,
+    repo_ids: list[int] | None,
     shas: list[str] | None = None,
     repo_id: int | None = None,
 ) -> list[tuple[Any, ...]]:
     """(repo, sha, person or author, subject, AI points, +lines, -lines, files) of a range's commits, in
     order: by time, or exactly these commits of one repository."""
-    where = commit_filter(since, until, None, None, repo)
+    where = commit_filter(since, until, None, None, repo_ids)
     if shas is not None:
         where.add("c.repo_id = ?", repo_id).add("c.sha IN (SELECT value FROM json_each(?))", json.dumps(shas))
     return db.execute(

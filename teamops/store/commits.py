@@ -36,23 +36,51 @@ def save_repo(
     key: str,
     name: str,
     kind: str,
+    locator: str,
     path: str | None = None,
-    github: str | None = None,
     default_branch: str | None = None,
 ) -> int:
-    """The repos row for a source, created on first sight (a clone's path kept current)."""
-    row = db.execute("SELECT id FROM repos WHERE key = ?", [key]).fetchone()
+    """The repos row for a source, created on first sight (a clone's path kept current, a missing mark lifted)."""
+    row = db.execute("SELECT id, path, default_branch, missing_since FROM repos WHERE key = ?", [key]).fetchone()
     if row:
-        if path:
-            db.execute("UPDATE repos SET path = ? WHERE id = ? AND path IS NOT ?", [path, row[0], path])
+        stale = (path and row[1] != path) or (default_branch and not row[2]) or row[3] is not None
+        if stale:
+            with transaction(db):
+                db.execute(
+                    "UPDATE repos SET path = COALESCE(?, path), default_branch = COALESCE(default_branch, ?), "
+                    "missing_since = NULL, missing_reason = NULL WHERE id = ?",
+                    [path, default_branch, row[0]],
+                )
         return int(row[0])
     with transaction(db):
         cur = db.execute(
-            "INSERT INTO repos (key, name, kind, path, github, default_branch, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [key, name, kind, path, github, default_branch, now_iso()],
+            "INSERT INTO repos (key, name, kind, locator, path, default_branch, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            [key, name, kind, locator, path, default_branch, now_iso()],
         )
+        if not cur.rowcount:  # another worker made it a moment ago
+            return int(db.execute("SELECT id FROM repos WHERE key = ?", [key]).fetchone()[0])
     return int(cur.lastrowid or 0)
+
+
+def mark_missing(db: Database, repo_ids: Iterable[int], reason: str) -> int:
+    """Repositories their source no longer lists or lets us read: kept with their history, marked since when."""
+    ids = list(repo_ids)
+    if not ids:
+        return 0
+    with transaction(db):
+        cur = db.execute(
+            f"UPDATE repos SET missing_since = COALESCE(missing_since, ?), missing_reason = ? "
+            f"WHERE id IN ({','.join('?' * len(ids))})",
+            [now_iso(), reason, *ids],
+        )
+    return int(cur.rowcount)
+
+
+def repos_of_kind(db: Reader, kind: str) -> list[tuple[int, str, str | None]]:
+    """(id, locator, missing since) of every stored repository of a source kind."""
+    rows = db.execute("SELECT id, locator, missing_since FROM repos WHERE kind = ? ORDER BY id", [kind])
+    return [(int(r[0]), str(r[1] or ""), r[2]) for r in rows]
 
 
 def repo_by_path(db: Reader, path: str) -> tuple[int, str] | None:
@@ -60,10 +88,10 @@ def repo_by_path(db: Reader, path: str) -> tuple[int, str] | None:
     return (int(row[0]), str(row[1])) if row else None
 
 
-def repo_source(db: Reader, repo_id: int) -> tuple[str | None, str | None]:
-    """(local path, GitHub owner/name) of a repository."""
-    path, github = db.execute("SELECT path, github FROM repos WHERE id = ?", [repo_id]).fetchone()
-    return path, github
+def repo_source(db: Reader, repo_id: int) -> tuple[str, str, str | None]:
+    """(kind, locator, local clone path) of a repository."""
+    kind, locator, path = db.execute("SELECT kind, locator, path FROM repos WHERE id = ?", [repo_id]).fetchone()
+    return str(kind), str(locator or ""), path
 
 
 def repos_with_paths(db: Reader, repo_id: int | None = None) -> list[tuple[int, str, str | None]]:
@@ -102,7 +130,9 @@ def default_branch(db: Reader, repo_id: int) -> str | None:
     return db.execute("SELECT default_branch FROM repos WHERE id = ?", [repo_id]).fetchone()[0]
 
 
-def save_default_branch(db: Database, repo_id: int, branch: str) -> None:
+def save_default_branch(db: Database, repo_id: int, branch: str, only_if_unknown: bool = False) -> None:
+    if only_if_unknown and default_branch(db, repo_id):
+        return
     with transaction(db):
         db.execute("UPDATE repos SET default_branch = ? WHERE id = ?", [branch, repo_id])
 
@@ -421,10 +451,21 @@ def day_totals(db: Reader, person_id: int, start: str, end: str) -> tuple[int, f
     return int(n), pts, adds, dels
 
 
+def matching_repos(db: Reader, pattern: str) -> list[int]:
+    """Ids of the repositories whose name, locator or path matches a glob (case-insensitive)."""
+    rows = db.execute(
+        "SELECT id FROM repos WHERE lower(name) GLOB lower(?1) OR lower(locator) GLOB lower(?1) "
+        "OR lower(COALESCE(path, '')) GLOB lower(?1) ORDER BY id",
+        [pattern],
+    )
+    return [int(r[0]) for r in rows]
+
+
 def find_repo(db: Reader, value: str) -> tuple[int, str] | None:
-    """A repository by its name, key, GitHub name or path: (id, name)."""
+    """A repository by its name, key, locator (owner/name) or path: (id, name)."""
     row = db.execute(
-        "SELECT id, name FROM repos WHERE name = ? OR key = ? OR key = ? OR github = ? OR path = ? ORDER BY id LIMIT 1",
+        "SELECT id, name FROM repos WHERE name = ? OR key = ? OR key = ? OR locator = ? OR path = ? "
+        "ORDER BY id LIMIT 1",
         [value, value, f"github:{value}", value, value],
     ).fetchone()
     return (int(row[0]), str(row[1])) if row else None

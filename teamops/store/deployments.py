@@ -140,12 +140,13 @@ def save_links(db: Database, links: list[tuple[Deployment, list[str]]]) -> None:
 
 
 def deployments(
-    db: Reader, environment: str, since: str | None, until: str | None, repo_id: int | None
+    db: Reader, environment: str, since: str | None, until: str | None, repo_ids: list[int] | None
 ) -> list[Deployment]:
     where = (
         Where("environment = ?").add("deployed_at >= ?", since, when=since).add("deployed_at < ?", until, when=until)
     )
-    where.add("repo_id = ?", repo_id, when=repo_id is not None)
+    if repo_ids is not None:
+        where.within("repo_id", repo_ids)
     rows = db.execute(
         f"SELECT {COLUMNS} FROM deployments WHERE {where.sql} ORDER BY deployed_at, id", [environment, *where.params]
     )
@@ -234,9 +235,11 @@ def reverted_in(db: Reader, deployment_ids: list[int]) -> dict[int, int | None]:
     return found
 
 
-def deployment_span(db: Reader, environment: str, repo_id: int | None) -> tuple[int, str | None, str | None]:
-    """How many deployments of an environment are stored (of one repository), and their first and last time."""
-    where = Where("environment = ?").add("repo_id = ?", repo_id, when=repo_id is not None)
+def deployment_span(db: Reader, environment: str, repo_ids: list[int] | None) -> tuple[int, str | None, str | None]:
+    """How many deployments of an environment are stored (of some repositories), and their first and last time."""
+    where = Where("environment = ?")
+    if repo_ids is not None:
+        where.within("repo_id", repo_ids)
     n, first, last = db.execute(
         f"SELECT COUNT(*), MIN(deployed_at), MAX(deployed_at) FROM deployments WHERE {where.sql}",
         [environment, *where.params],

@@ -80,16 +80,13 @@ def candidates(
     *,
     since: str | None,
     until: str | None,
-    repo: str | None,
+    repo_ids: list[int] | None,
     cached_when: str,
 ) -> tuple[list[CommitToEstimate], int]:
     """Commits in range, newest first, and how many already have an estimate (`cached_when` is SQL over `e`)."""
-    where = (
-        Where()
-        .add("c.authored_at >= ?", since, when=since)
-        .add("c.authored_at < ?", until, when=until)
-        .add("(r.name = ? OR r.path = ? OR r.github = ?)", repo, repo, repo, when=repo)
-    )
+    where = Where().add("c.authored_at >= ?", since, when=since).add("c.authored_at < ?", until, when=until)
+    if repo_ids is not None:
+        where.within("c.repo_id", repo_ids)
     sql = f"""
         SELECT c.id, c.repo_id, r.name, c.sha, c.message, c.is_merge, c.additions, c.deletions,
                c.files_changed, c.files, {cached_when} AS cached

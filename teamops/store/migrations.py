@@ -560,3 +560,21 @@ def m018_search_kept_by_the_writers(db: Database) -> None:
     # nor rewrites a commit's message.
     for trigger in ("commits_ad", "commits_au", "tasks_ai", "tasks_ad", "tasks_au"):
         db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+
+
+@migration
+def m019_sources_as_kinds(db: Database) -> None:
+    # A repository's source is a registered kind (no CHECK: a new kind needs no migration) found by
+    # its `locator` (owner/name on GitHub, the clone's folder for git); `path` stays the local clone
+    # of either, when there is one. A repository that discovery no longer lists, or that its source
+    # refuses, is kept and marked: `missing_since` and why.
+    for (view,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
+        db.execute(f'DROP VIEW "{view}"')  # views are made again from their definitions on open
+    db.execute("ALTER TABLE repos ADD COLUMN source_kind TEXT NOT NULL DEFAULT ''")
+    db.execute("UPDATE repos SET source_kind = kind")
+    db.execute("ALTER TABLE repos DROP COLUMN kind")
+    db.execute("ALTER TABLE repos RENAME COLUMN source_kind TO kind")
+    db.execute("ALTER TABLE repos RENAME COLUMN github TO locator")
+    db.execute("UPDATE repos SET locator = path WHERE locator IS NULL")
+    db.execute("ALTER TABLE repos ADD COLUMN missing_since TEXT")
+    db.execute("ALTER TABLE repos ADD COLUMN missing_reason TEXT")

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from teamops.errors import ServiceError, TeamopsError
 from teamops.integrations.git_local import GitRepo
-from teamops.store.commits import files_total, repo_source
+from teamops.store.commits import repo_source
 
 if TYPE_CHECKING:
     from teamops.store.estimates import CommitToEstimate
     from teamops.store.reader import Reader
+    from teamops.sync.targets import Sources
 
 Files = list[tuple[str, str]]
 
@@ -21,9 +21,9 @@ Files = list[tuple[str, str]]
 class DiffReader:
     """`reader(commit)` → its (path, patch) pairs; `reader.prefetch(commits)` reads a batch of them at once."""
 
-    def __init__(self, db: Reader, github_factory: Callable[[], Any] | None = None) -> None:
+    def __init__(self, db: Reader, sources: Sources | None = None) -> None:
         self.db = db
-        self.github_factory = github_factory
+        self.sources = sources
         self._clones: dict[int, GitRepo | None] = {}
         self._ready: dict[tuple[int, str], Files] = {}
         self._pool: ThreadPoolExecutor | None = None
@@ -32,7 +32,7 @@ class DiffReader:
 
     def _clone(self, repo_id: int) -> GitRepo | None:
         if repo_id not in self._clones:
-            path, _ = repo_source(self.db, repo_id)
+            _, _, path = repo_source(self.db, repo_id)
             clone = None
             if path and Path(path).exists():
                 try:
@@ -82,11 +82,7 @@ class DiffReader:
         clone = self._clone(c.repo_id)
         if clone is not None and clone.present([c.sha]):
             return clone.show_files(c.sha)
-        _, github = repo_source(self.db, c.repo_id)
-        if github and self.github_factory is not None:
-            client = self.github_factory()
-            files: Files = client.commit_files(github, c.sha, files_total(self.db, c.repo_id, c.sha))
-            return files
-        raise ServiceError(
-            f"no source for the diff of {c.sha[:10]}: no local clone has it and GitHub is not configured"
-        )
+        kind, locator, _ = repo_source(self.db, c.repo_id)
+        if self.sources is None:
+            raise ServiceError(f"no source for the diff of {c.sha[:10]}: no local clone has it")
+        return self.sources.get(kind).diff(self.db, c.repo_id, locator, c.sha)

@@ -38,7 +38,7 @@ def local_repo_row(db: Database, repo: GitRepo, name: str | None = None) -> tupl
         key, display, kind = f"github:{gh.lower()}", gh, "github"
     else:
         key, display, kind = f"git:{path}", name or repo.root.name, "git"
-    return save_repo(db, key, display, kind, path=path, github=gh), display
+    return save_repo(db, key, display, kind, gh or path, path=path), display
 
 
 def sync_git_repo(
@@ -119,7 +119,7 @@ def _sync_branch(
     if first:
         # First sync: one streaming walk, no set difference needed; counting costs a second walk,
         # so only when someone watches a progress bar.
-        if progress is not None:
+        if progress is not None and getattr(progress, "shown", True):
             progress(0, repo.count(head, exclude, since=since, until=until))
         stream = repo.log(head, exclude, since=since, until=until)
     else:

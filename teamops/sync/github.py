@@ -5,20 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import iso_with_offset, now_iso
 from teamops.errors import ServiceError
 from teamops.identities import IdentityResolver
-from teamops.integrations.git_local import GitRepo
 from teamops.records import CommitRecord
 from teamops.store.commits import (
     commit_row,
     default_branch,
-    files_total,
     missing_parents,
-    repo_source,
     save_commit_rows,
     save_default_branch,
     save_repo,
@@ -32,7 +28,6 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from teamops.integrations.github import GitHubClient, HistoryPage
-    from teamops.store.reader import Reader
 
 MAX_ROOT_ROUNDS = 1000
 Progress = Callable[[int, int | None], None]
@@ -44,7 +39,7 @@ def _no_progress(advance: int, total: int | None) -> None:
 
 def github_repo_id(db: Database, full_name: str) -> int:
     """The repos row of owner/name, shared with a local clone whose origin is on github.com."""
-    return save_repo(db, f"github:{full_name.lower()}", full_name, "github", github=full_name)
+    return save_repo(db, f"github:{full_name.lower()}", full_name, "github", full_name)
 
 
 def node_to_record(node: dict[str, Any]) -> CommitRecord:
@@ -218,19 +213,3 @@ def _fresh_nodes(walk: _Walk, page: HistoryPage) -> tuple[list[CommitRecord], bo
             return fresh, True
         fresh.append(node_to_record(node))
     return fresh, False
-
-
-def commit_diff(db: Reader, repo_id: int, sha: str, client_factory: Any = None) -> list[tuple[str, str]]:
-    """A commit's (path, patch) pairs for estimators: `git show` for clones, REST for GitHub.
-
-    Diffs are read when needed and never stored whole in the database.
-    """
-    path, github = repo_source(db, repo_id)
-    if path and Path(path).exists():
-        repo = GitRepo.open(Path(path))
-        if repo.present([sha]):
-            return repo.show_files(sha)
-    if github and client_factory is not None:
-        client = client_factory()
-        return client.commit_files(github, sha, files_total(db, repo_id, sha))
-    raise ServiceError(f"no source for the diff of {sha[:10]}: no local clone has it and GitHub is not configured")

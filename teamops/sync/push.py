@@ -15,10 +15,10 @@ from teamops.errors import ConfigError, TeamopsError
 from teamops.identities import IdentityResolver
 from teamops.integrations.git_local import GitRepo
 from teamops.integrations.github_events import PushEvent, check_signature, parse_push
+from teamops.sources import parse_repo_arg
 from teamops.store.commits import save_commits
 from teamops.sync.deployments import record_deployment
 from teamops.sync.github import github_repo_id, node_to_record
-from teamops.sync.targets import resolve_repo_arg
 from teamops.wording import count
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def ingest_event(
         raise ConfigError("--signature was given but GITHUB_WEBHOOK_SECRET is not set, so it cannot be checked")
     check_signature(key, body, signature)
     push = parse_push(body, event_name or env.get("GITHUB_EVENT_NAME") or None, cfg.github.event_max_commits)
-    paths = [where for kind, where in map(resolve_repo_arg, repo_args or []) if kind == "path"]
+    paths = [t.locator for t in map(parse_repo_arg, repo_args or []) if t.kind == "git"]
     checkout = event_checkout(paths, env.get("GITHUB_WORKSPACE") or None, push.repo)
     client = github_client(cfg, required=False) if push.commits else None
     result = ingest_push(db, push, checkout, client)

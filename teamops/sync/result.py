@@ -20,3 +20,5 @@ class SyncResult:
     repo_id: int | None = None
     deployments: int = 0  # new or changed
     warnings: list[str] = field(default_factory=list)  # said even when quiet is not asked: something was left out
+    error: str | None = None  # this repository failed (the others of the run went on)
+    exit_code: int = 0

@@ -57,7 +57,9 @@ def test_filters(cli, team_db):
     assert {r["person"]: r["commits"] for r in window["rows"]} == {"alice": 1, "bob": 1}
     assert window["since"] == "2026-11-03T00:00:00Z" and window["until"] == "2026-11-06T00:00:00Z"
     assert report(cli, team_db, "--repo", "repo")["rows"]
-    assert report(cli, team_db, "--repo", "other")["rows"] == []
+    assert report(cli, team_db, "--repo", "re*", "--repo", "repo")["rows"]  # globs, repeatable, once each
+    res = cli("--db", team_db, "kpi", "activity", "--repo", "other")
+    assert res.exit_code == 5 and "no synced repository matches 'other'" in res.stderr
     unknown = cli("--db", team_db, "kpi", "activity", "--person", "ghost")
     assert unknown.exit_code == 5 and "no person with handle 'ghost'" in unknown.stderr
 

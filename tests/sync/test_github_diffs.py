@@ -1,16 +1,24 @@
-"""One function gives a commit's files and patches: `git show` for clones, REST for GitHub."""
+"""A commit's files and patches for estimators: `git show` for clones, else the repository's source (REST for GitHub)."""
 
 from __future__ import annotations
 
 import pytest
 
+from teamops.config import Config
 from teamops.errors import ServiceError
-from teamops.integrations.github import GitHubClient
 from teamops.store.database import open_database
+from teamops.store.estimates import CommitToEstimate
+from teamops.sync.diffs import DiffReader
 from teamops.sync.git import local_repo_row
-from teamops.sync.github import commit_diff, github_repo_id
+from teamops.sync.github import github_repo_id
+from teamops.sync.targets import Sources
 from tests.conftest import lines
 from tests.fakes.github import FakeGitHub
+
+
+def commit_diff(db, repo_id, sha, sources=None):
+    """What `analyze` reads for one commit."""
+    return DiffReader(db, sources)(CommitToEstimate(0, repo_id, "r", sha, "", False, 1, 1, 1, None))
 
 
 def test_local_diff_from_git_show(make_repo, tmp_path):
@@ -28,14 +36,17 @@ def test_local_diff_from_git_show(make_repo, tmp_path):
     assert db.execute("SELECT COUNT(*) FROM commits").fetchone()[0] == 0
 
 
-def test_github_diff_paginates_files_300_a_page(make_repo, tmp_path):
+def test_github_diff_paginates_files_300_a_page(make_repo, tmp_path, monkeypatch):
     repo = make_repo()
     repo.commit("base", {"keep.txt": "1\n"})
     sha = repo.commit("wide change", {f"gen/f{i:03d}.txt": f"{i}\n" for i in range(650)})
     db = open_database(tmp_path / "t.db")
     repo_id = github_repo_id(db, "acme/wide")
     with FakeGitHub({"acme/wide": repo.path}) as gh:
-        files = commit_diff(db, repo_id, sha, lambda: GitHubClient(gh.url, gh.token))
+        monkeypatch.setenv("GITHUB_TOKEN", gh.token)
+        cfg = Config()
+        cfg.github.api_url = gh.url
+        files = commit_diff(db, repo_id, sha, Sources(cfg))
         pages = [p for _, p, _ in gh.log if sha in p]
     assert len(files) == 650 and len(pages) == 3
     assert files[0][0] == "gen/f000.txt" and files[0][1].startswith("@@")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import typer
 
 from teamops.cli.kpi.window import LastOpt, window
-from teamops.cli.options import FormatOpt, LimitOpt, PersonOpt, RepoOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
+from teamops.cli.options import FormatOpt, LimitOpt, PersonOpt, ReposOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
 from teamops.cli.output import Column, Report, limited
 from teamops.cli.state import AppState, state
 from teamops.clock import now
-from teamops.handles import check_filters
+from teamops.handles import check_filters, repos_of
 from teamops.kpi.activity import ActivityFilter, activity, empty_hint, notes
 from teamops.kpi.windows import Window
 
@@ -28,8 +28,8 @@ ACTIVITY_COLUMNS = [
 ]
 
 
-def activity_report(st: AppState, win: Window, person: str | None, team: str | None, repo: str | None) -> Report:
-    flt = ActivityFilter(win.since, win.until, person, team, repo)
+def activity_report(st: AppState, win: Window, person: str | None, team: str | None, repo: list[str] | None) -> Report:
+    flt = ActivityFilter(win.since, win.until, person, team, repos_of(st.reader, repo))
     rows = activity(st.reader, flt)
     return Report(
         name="activity",
@@ -49,7 +49,7 @@ def activity_cmd(
     last: LastOpt = None,
     person: PersonOpt = None,
     team: TeamOpt = None,
-    repo: RepoOpt = None,
+    repo: ReposOpt = None,
     limit: LimitOpt = None,
     fmt: FormatOpt = None,
 ) -> None:

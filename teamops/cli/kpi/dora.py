@@ -10,23 +10,22 @@ import typer
 
 from teamops.cli.charts import Series, mermaid, terminal_chart, wanted
 from teamops.cli.kpi.window import LastOpt, window
-from teamops.cli.options import ChartOpt, FormatOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
+from teamops.cli.options import ChartOpt, FormatOpt, ReposOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
 from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.clock import now
-from teamops.handles import check_filters, repo_of
+from teamops.handles import check_filters, repos_of
 from teamops.kpi.dora import Dora, dora, dora_line, empty_hint
 from teamops.store.deployments import latest_deployment_before
 from teamops.store.people import people as people_of
 
 WEEKS_IN_A_CHART = 26
-RepoOpt = Annotated[str | None, typer.Option("--repo", help="One repository (name, owner/name or path).")]
 EnvOpt = Annotated[str | None, typer.Option("--env", help="The environment (default: [dora] environment).")]
 
 
 def dora_cmd(
     ctx: typer.Context,
-    repo: RepoOpt = None,
+    repo: ReposOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     last: LastOpt = None,
@@ -46,15 +45,15 @@ def dora_cmd(
     check_filters(st.reader, None, team)
     out = st.output(fmt_value(fmt))
     members = {p.id for p in people_of(st.reader, team=team)} if team else None
-    repo_id = repo_of(st.reader, repo)[0] if repo else None
+    repo_ids = repos_of(st.reader, repo)
     cfg = st.config if not env else replace(st.config, dora=replace(st.config.dora, environment=env))
     win = window(since, until, last, 12, lambda m: latest_deployment_before(st.reader, m))
-    data = dora(st.reader, cfg, win.since, win.until, repo_id, members)
+    data = dora(st.reader, cfg, win.since, win.until, repo_ids, members)
     report = Report(
         name="dora",
         rows=[r.row() for r in data.rows],
         title=f"Delivery (DORA), {cfg.dora.environment}, {win.label}"
-        + (f", {repo}" if repo else "")
+        + (f", {', '.join(repo)}" if repo else "")
         + (f", team {team}" if team else ""),
         columns=[
             Column("deployment", "Deployment"),
@@ -68,7 +67,7 @@ def dora_cmd(
         ],
         meta={**win.meta(), "repo": repo, "team": team, **data.meta(), "weeks": [w.row() for w in data.weeks]},
         footer=dora_line(data) if data.rows else "",
-        empty="" if data.rows else empty_hint(st.reader, cfg, win, repo_id, now()),
+        empty="" if data.rows else empty_hint(st.reader, cfg, win, repo_ids, now()),
     )
     period, labels, bars, lines = trend(data)
     title = f"Deployments per {period}"

@@ -1,0 +1,85 @@
+"""The `git` kind: a local clone, or a folder pattern (`../*`) of clones; release tags become deployments."""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from teamops.errors import ServiceError
+from teamops.sources import Files, Progress, SyncOptions, Target, register
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from teamops.config import Config
+    from teamops.store.reader import Reader
+    from teamops.sync.result import SyncResult
+
+
+@register
+class GitSource:
+    """Commits from `git log` of a clone on this machine; its path is the locator."""
+
+    kind: ClassVar[str] = "git"
+    config_key: ClassVar[str] = "path"
+    order: ClassVar[int] = 0  # an existing path wins over an owner/name that looks the same
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+
+    @classmethod
+    def claims(cls, value: str) -> bool:
+        path = Path(value).expanduser()
+        if path.exists() or value.startswith((".", "/", "~")):
+            return True
+        return value.count("/") != 1 or " " in value
+
+    @classmethod
+    def check(cls, value: str) -> str | None:
+        return None
+
+    @classmethod
+    def locate(cls, cfg: Config, value: str) -> str:
+        raw = Path(value).expanduser()
+        return str(raw if raw.is_absolute() else cfg.base_dir / raw)
+
+    def expand(self, db: Database, target: Target) -> list[Target]:
+        """Each folder a pattern matches that is a git clone (its own name checked against include/exclude)."""
+        if not target.pattern:
+            return [target]
+        found = []
+        for match in sorted(glob.glob(str(Path(target.locator).expanduser()))):
+            path = Path(match)
+            if (path / ".git").exists() and target.wanted(path.name):
+                found.append(target.member(str(path.resolve())))
+        return found
+
+    def sync(self, db: Database, target: Target, opts: SyncOptions, progress: Progress | None) -> SyncResult:
+        from teamops.integrations.git_local import GitRepo
+        from teamops.sync.deployments import sync_tags
+        from teamops.sync.git import sync_git_repo
+
+        repo = GitRepo.open(Path(target.locator))
+        result = sync_git_repo(
+            db,
+            repo,
+            target.branches or None,
+            name=target.name,
+            since=opts.since,
+            until=opts.until,
+            full=opts.full,
+            progress=progress,
+        )
+        if result.repo_id is not None:
+            deployed = sync_tags(db, opts.cfg, repo, result.repo_id)
+            if deployed is not None:
+                result.deployments = deployed.added + deployed.changed
+                result.details.append(deployed.line(result.repo))
+        return result
+
+    def diff(self, db: Reader, repo_id: int, locator: str, sha: str) -> Files:
+        raise ServiceError(f"the clone at {locator} no longer has commit {sha[:10]}")
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,142 @@
+"""The `github` kind: owner/name on GitHub or GitHub Enterprise, or `owner/*` for every repository an
+organisation or user owns; releases and deployments become deployments."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import threading
+from typing import TYPE_CHECKING, ClassVar
+
+from teamops.errors import Refused
+from teamops.sources import Files, Progress, SyncOptions, Target, register
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from teamops.config import Config
+    from teamops.integrations.github import GitHubClient
+    from teamops.store.reader import Reader
+    from teamops.sync.result import SyncResult
+
+REPO_ARG = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.*?!\[\]-]+$")
+
+
+@register
+class GitHubSource:
+    """Commits through GraphQL history pages; one client per worker thread, one rate budget for all."""
+
+    kind: ClassVar[str] = "github"
+    config_key: ClassVar[str] = "github"
+    order: ClassVar[int] = 1
+
+    def __init__(self, cfg: Config) -> None:
+        from teamops.integrations.http import RateBudget
+
+        self.cfg = cfg
+        self.budget = RateBudget()
+        self._local = threading.local()
+        self._clients: list[GitHubClient] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def claims(cls, value: str) -> bool:
+        return bool(REPO_ARG.match(value))
+
+    @classmethod
+    def check(cls, value: str) -> str | None:
+        return None if REPO_ARG.match(value) else f'must look like "owner/name" or "owner/*", got {value!r}'
+
+    @classmethod
+    def locate(cls, cfg: Config, value: str) -> str:
+        return value
+
+    def client(self) -> GitHubClient:
+        """This thread's client (PyGithub's requester keeps one connection and is not shared)."""
+        found: GitHubClient | None = getattr(self._local, "client", None)
+        if found is None:
+            from teamops.clients import github_client
+
+            found = github_client(self.cfg, budget=self.budget)
+            assert found is not None
+            self._local.client = found
+            with self._lock:
+                self._clients.append(found)
+        return found
+
+    @property
+    def requests(self) -> int:
+        with self._lock:
+            return sum(c.requests for c in self._clients)
+
+    def expand(self, db: Database, target: Target) -> list[Target]:
+        """An owner's repositories matching the pattern (archived and forks only when asked); those stored
+        before and no longer listed are marked missing, never deleted."""
+        if not target.pattern:
+            return [target]
+        from teamops.store.commits import mark_missing, repos_of_kind
+
+        owner, pattern = target.locator.split("/", 1)
+        listed = self.client().owner_repositories(owner)
+        names = {r.name.lower() for r in listed}
+        prefix = owner.lower() + "/"
+        gone = [
+            rid
+            for rid, locator, since in repos_of_kind(db, self.kind)
+            if locator.lower().startswith(prefix)
+            and fnmatch.fnmatchcase(locator.lower()[len(prefix) :], pattern.lower())
+            and locator.lower() not in names
+            and since is None
+        ]
+        mark_missing(db, gone, f"no longer listed by {owner}")
+        found = []
+        for r in listed:
+            short = r.name.split("/", 1)[1]
+            if not fnmatch.fnmatchcase(short.lower(), pattern.lower()) or not target.wanted(short):
+                continue
+            if (r.archived and not target.archived) or (r.fork and not target.forks) or r.default_branch is None:
+                continue
+            found.append(target.member(r.name, default_branch=r.default_branch, size=r.commits))
+        return found
+
+    def sync(self, db: Database, target: Target, opts: SyncOptions, progress: Progress | None) -> SyncResult:
+        from teamops.store.commits import mark_missing, save_default_branch
+        from teamops.sync.deployments import sync_github_delivery
+        from teamops.sync.github import github_repo_id, sync_github_repo
+
+        client = self.client()
+        repo_id = github_repo_id(db, target.locator)
+        if target.default_branch and not target.branches:
+            save_default_branch(db, repo_id, target.default_branch, only_if_unknown=True)
+        try:
+            result = sync_github_repo(
+                db,
+                client,
+                target.locator,
+                target.branches or None,
+                since=opts.since,
+                until=opts.until,
+                full=opts.full,
+                progress=progress,
+            )
+        except Refused as exc:
+            mark_missing(db, [repo_id], exc.message)
+            raise
+        before = client.requests
+        delivered = sync_github_delivery(db, opts.cfg, client, target.locator, repo_id)
+        result.requests = (result.requests or 0) + client.requests - before
+        result.rate_limit_remaining = client.rate_remaining
+        if delivered is not None:
+            result.deployments = delivered.added + delivered.changed
+            result.details.append(delivered.line(result.repo))
+            result.warnings += delivered.warnings
+        return result
+
+    def diff(self, db: Reader, repo_id: int, locator: str, sha: str) -> Files:
+        from teamops.store.commits import files_total
+
+        files: Files = self.client().commit_files(locator, sha, files_total(db, repo_id, sha))
+        return files
+
+    def close(self) -> None:
+        return None
