@@ -22,7 +22,7 @@ from pathlib import Path
 
 from teamops.clock import now_iso
 from teamops.errors import ConfigError, InvalidInput, ServiceError
-from teamops.store.trusted import check_schema
+from teamops.store.trusted import check_schema, check_sound
 
 SNAPSHOT = "teamops.db.gz"
 META = "state.json"
@@ -167,8 +167,7 @@ def _unpack(packed: bytes, meta: StateMeta, db: Path, limit: int) -> None:
         conn = sqlite3.connect(tmp, isolation_level=None)
         try:
             conn.execute("PRAGMA trusted_schema = OFF")
-            if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                raise InvalidInput(f"{what} is not a sound SQLite file")
+            check_sound(conn, what)
             check_schema(conn, what)
         finally:
             conn.close()

@@ -63,6 +63,8 @@ COMMANDS = {
     "config": "config_cmd:app",
     "deploy": "deploy:app",
     "state": "state_cmd:app",
+    "shard": "shard:app",
+    "merge": "shard:register",
 }
 
 

@@ -143,7 +143,8 @@ def sync_commits(
         out.message(run_table(results, out.width()))
     if failed:
         raise RunFailed(
-            f"{len(failed)} of {count(len(results), 'repository')} failed: {', '.join(r.repo for r in failed[:5])}"
+            f"{len(failed)} of {count(len(results), 'repository', 'repositories')} failed: "
+            + ", ".join(r.repo for r in failed[:5])
             + (f" and {len(failed) - 5} more" if len(failed) > 5 else ""),
             "the others were synced; run again to retry the failed ones (what they stored stays)",
         )
@@ -175,7 +176,7 @@ def run_table(results: list[SyncResult], width: int | None = None) -> str:
     headers = ["Repository", "Result", "New", "Requests", "Seconds", "Error"]
     numeric = [False, False, True, True, True, False]
     return render(headers, numeric, rows, max_width=width, wrap=[False] * 5 + [True]) + (
-        f"\n{done} of {count(len(results), 'repository')} synced, {total:,} new commits (incl. merges)"
+        f"\n{done} of {count(len(results), 'repository', 'repositories')} synced, {total:,} new commits (incl. merges)"
     )
 
 

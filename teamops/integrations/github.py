@@ -257,15 +257,15 @@ class GitHubClient:
             )
         if status in (403, 429):
             if hdrs.get("x-ratelimit-remaining") == "0":
-                wait = self._reset_wait(hdrs)
-                self.budget.pause(wait, self)
-                return Verdict.again("primary rate limit", wait)
-            wait = retry_after(hdrs)
-            if wait is None and (status == 429 or "secondary rate limit" in message.lower()):
-                wait = 60.0 * 2 ** min(attempt - 1, 4)  # GitHub's advice without Retry-After: a minute, then longer
-            if wait is not None:
-                self.budget.pause(wait, self)  # every worker on this token holds, not only this one
-                return Verdict.again("secondary rate limit", wait)
+                reset = self._reset_wait(hdrs)
+                self.budget.pause(reset, self)
+                return Verdict.again("primary rate limit", reset)
+            after = retry_after(hdrs)
+            if after is None and (status == 429 or "secondary rate limit" in message.lower()):
+                after = 60.0 * 2 ** min(attempt - 1, 4)  # GitHub's advice without Retry-After: a minute, then longer
+            if after is not None:
+                self.budget.pause(after, self)  # every worker on this token holds, not only this one
+                return Verdict.again("secondary rate limit", after)
             raise Refused(
                 f"GitHub refused {what} (403 {message or 'Forbidden'})",
                 f"the token in ${self.token_env} needs read access to Contents and Metadata",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from teamops.handles import person_id
 from teamops.kpi.windows import Window, suggest_last
 from teamops.records import ReportRow
-from teamops.store.commit_stats import activity_ends, activity_groups, commit_filter, span
+from teamops.store.commit_stats import activity_ends, activity_groups, commit_filter, repo_groups, span
 from teamops.store.filters import Where
 from teamops.store.people import handles_by_id
 from teamops.wording import count
@@ -118,6 +118,36 @@ def activity(db: Reader, flt: ActivityFilter) -> list[ActivityRow]:
         for email, *ends in activity_ends(db, where, "idx_commits_activity", by_email, list(unmapped)):
             rows.append(_row(None, None, None, email, (*unmapped[email], *ends)))
     rows.sort(key=lambda r: (not r.mapped, -r.commits, r.person))
+    return rows
+
+
+@dataclass
+class RepoActivityRow(ReportRow):
+    """One repository's commits in the range (merges left out)."""
+
+    repo: str
+    commits: int
+    additions: int
+    deletions: int
+    active_days: int  # distinct authors' own days with a commit
+    people: int  # people, and authors nobody matches
+    first_commit: str | None
+    last_commit: str | None
+    counts_missing: int
+    ai_points: float
+    ai_hours: float
+    estimated_commits: int
+
+
+def activity_by_repo(db: Reader, flt: ActivityFilter) -> list[RepoActivityRow]:
+    """One row per repository, most commits first: where the work of the filtered people went."""
+    rows = []
+    for name, n, adds, dels, days, missing, pts, hrs, est, people, first, last in repo_groups(db, flt.where(db)):
+        rows.append(
+            RepoActivityRow(
+                str(name), n, adds, dels, days, people, first, last, missing or 0, pts or 0, round(hrs or 0.0, 1), est
+            )
+        )
     return rows
 
 

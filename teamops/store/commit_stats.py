@@ -50,6 +50,19 @@ def activity_groups(db: Reader, where: Where, key: str, extra: str, by_date: boo
     return {k: m for k, *m in db.execute(sql, where.params)}
 
 
+def repo_groups(db: Reader, where: Where) -> list[tuple[Any, ...]]:
+    """Per repository: (name, the measures, people or authors, first and last commit), most commits first."""
+    return db.execute(
+        f"""
+        SELECT r.name, {MEASURES}, COUNT(DISTINCT COALESCE(CAST(c.person_id AS TEXT), c.author_email)),
+               MIN(c.authored_at), MAX(c.authored_at)
+        FROM commits c JOIN repos r ON r.id = c.repo_id
+        WHERE {where.sql} GROUP BY c.repo_id ORDER BY 2 DESC, r.name
+        """,
+        where.params,
+    ).fetchall()
+
+
 def activity_ends(db: Reader, where: Where, index: str, match: str, keys: list[Any]) -> Iterator[tuple[Any, ...]]:
     """(key, first commit, last commit, latest author name, the author's own day of the first and of the
     last commit): index seeks per key, not work on every commit."""

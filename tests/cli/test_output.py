@@ -25,7 +25,7 @@ ARGS: dict[str, list[str]] = {
     "kpi burndown": ["--sprint", "S1"],
 }
 # Results of an action rather than listings: one document without `rows` (docs/output.md).
-NO_ROWS = {"sync-commits", "sync-tasks", "analyze", "task add", "task show", "gen-doc"}
+NO_ROWS = {"merge", "sync-commits", "sync-tasks", "analyze", "task add", "task show", "gen-doc"}
 
 
 def strict(text: str) -> dict:
@@ -65,6 +65,9 @@ def world(cli, isolated, make_repo, monkeypatch):
         cli("mastery", "assign", "ann", "Read the RFC", "--due", "2026-11-10")
         cli("job", "run", "nightly")
         ARGS["sync-commits"] = ["--repo", str(repo.path)]
+        shard = isolated / "shard.db"
+        assert cli("--db", str(shard), "sync-commits", "--repo", str(repo.path)).exit_code == 0
+        ARGS["merge"] = [str(shard)]
         yield isolated
 
 
@@ -117,6 +120,7 @@ def test_no_command_says_1_with_a_plural(cli, world):
 
 
 WRITERS = {
+    "merge",
     "sync-commits",
     "sync-tasks",
     "analyze",

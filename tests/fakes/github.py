@@ -47,6 +47,8 @@ class ServedRepo:
     # GraphQL Release and Deployment nodes, newest first, as the delivery query reads them
     releases: list[dict[str, Any]] = field(default_factory=list)
     deployments: list[dict[str, Any]] = field(default_factory=list)
+    archived: bool = False
+    fork: bool = False
 
 
 def load_commits(path: Path) -> dict[str, dict[str, Any]]:
@@ -96,6 +98,12 @@ class FakeGitHub:
         self._shown: dict[str, str] = {}  # git show of a commit, read once for all its pages
         self.diff_unavailable = False  # the diff media type answers 406, as GitHub does for huge diffs
         self.remaining = 5000
+        # With `limit`, the primary limit is enforced as GitHub does: at 0, 403 until the window resets
+        # (`window` seconds long), then `limit` again.
+        self.limit: int | None = None
+        self.window = 3600
+        self.stamps: list[float] = []  # when each logged answer was sent (monotonic)
+        self.owners: dict[str, str] = {}  # login → "Organization" or "User"; owners of served repos are Users
         # Hold every GraphQL request after the first `hold_after` until `release` is set: a test
         # can kill a client at a known point instead of racing it.
         self.refused: dict[str, int] = {}  # listing kind → status, as for a token without that permission
@@ -168,6 +176,7 @@ class FakeGitHub:
             if counted and status != 304:
                 self.remaining = max(0, self.remaining - 1)
             self.log.append((h.command, h.path, status))
+            self.stamps.append(time.monotonic())
             remaining = self.remaining
         raw = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else b"")
         h.send_response(status)
@@ -204,6 +213,15 @@ class FakeGitHub:
             self._send(h, 401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
             return
         kind = "graphql" if h.path.startswith("/graphql") or h.path.startswith("/api/graphql") else "rest"
+        if self.limit is not None and self._spent():
+            self._send(
+                h,
+                403,
+                {"message": "API rate limit exceeded for user ID 1."},
+                {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(self.reset_at)},
+                counted=False,
+            )
+            return
         fault = self._fault_for(kind)
         if fault and self._misbehave(h, fault):
             return
@@ -216,6 +234,13 @@ class FakeGitHub:
             self._graphql(h, json.loads(body or b"{}"))
         else:
             self._rest(h)
+
+    def _spent(self) -> bool:
+        """Whether the primary limit is spent now (a new window starts when the old one ends)."""
+        with self.lock:
+            if time.time() >= self.reset_at:
+                self.remaining, self.reset_at = int(self.limit or 0), int(time.time()) + self.window
+            return self.remaining <= 0
 
     def _misbehave(self, h: BaseHTTPRequestHandler, fault: Fault) -> bool:
         reset = str(int(time.time()) + fault.wait)
@@ -401,6 +426,9 @@ class FakeGitHub:
                 self.violations += [f"GraphQL: {p}" for p in found_problems]
             self._send(h, 200, {"errors": [{"message": p} for p in found_problems]})
             return
+        if "repositoryOwner(" in query:
+            self._owner(h, str(variables.get("login")), variables.get("cursor"))
+            return
         name = f"{variables.get('owner')}/{variables.get('name')}"
         if name not in self.repos:
             self._send(
@@ -479,3 +507,43 @@ class FakeGitHub:
         for alias, oid in re.findall(r'(c\d+): object\(oid: "([0-9a-f]+)"\)', query):
             found[alias] = self._node(repo.commits[oid]) if oid in repo.commits else None
         self._send(h, 200, {"data": {"repository": found}})
+
+    def _owner(self, h: BaseHTTPRequestHandler, login: str, cursor: str | None) -> None:
+        """An owner's repositories by name, 100 a page, with their default branch's commit count."""
+        mine = sorted((n for n in self.repos if n.split("/")[0].lower() == login.lower()), key=str.lower)
+        if not mine and login not in self.owners:
+            self._send(
+                h,
+                200,
+                {
+                    "data": {"repositoryOwner": None},
+                    "errors": [{"type": "NOT_FOUND", "message": f"Could not resolve to a RepositoryOwner '{login}'."}],
+                },
+            )
+            return
+        start = int(cursor or 0)
+        page = mine[start : start + 100]
+        nodes = []
+        for name in page:
+            served = self.repos[name]
+            head = subprocess.run(
+                ["git", "-C", str(served.path), "rev-list", "--count", served.default_branch],
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            branch = {"name": served.default_branch, "target": {"history": {"totalCount": int(head)}}} if head else None
+            nodes.append(
+                {
+                    "nameWithOwner": name,
+                    "isArchived": served.archived,
+                    "isFork": served.fork,
+                    "defaultBranchRef": branch,
+                }
+            )
+        typename = self.owners.get(login, "User")
+        info = {"hasNextPage": start + 100 < len(mine), "endCursor": str(start + len(page))}
+        self._send(
+            h,
+            200,
+            {"data": {"repositoryOwner": {"__typename": typename, "repositories": {"pageInfo": info, "nodes": nodes}}}},
+        )

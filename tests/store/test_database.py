@@ -96,3 +96,42 @@ def test_reports_and_listings_write_nothing_to_a_current_database(tmp_path, cli)
     wal = path.with_name(path.name + "-wal")
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
     assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_repositories_of_an_older_file_become_kinds_with_locators(tmp_path):
+    """m019: (kind, github) → (kind, locator): a clone keeps its path as locator, a GitHub repository its
+    owner/name (and the clone it was also synced from); commits and their links stay."""
+    from sqlite_utils import Database
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    db = Database(conn)
+    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for name, fn in MIGRATIONS:
+        if name.startswith("m019"):
+            break
+        fn(db)
+        db.execute("INSERT INTO _migrations VALUES (?, '2026-01-01T00:00:00Z')", [name])
+    db.execute(
+        "INSERT INTO repos (id, key, name, kind, path, github, created_at) VALUES "
+        "(1, 'git:/src/site', 'site', 'git', '/src/site', NULL, 'x'), "
+        "(2, 'github:acme/api', 'acme/api', 'github', '/src/api', 'acme/api', 'x'), "
+        "(3, 'github:acme/web', 'acme/web', 'github', NULL, 'acme/web', 'x')"
+    )
+    db.execute(
+        "INSERT INTO commits (repo_id, sha, authored_at, committed_at) VALUES (2, 'a', '2026-01-01', '2026-01-01')"
+    )
+    conn.close()
+    db = open_database(path)
+    rows = db.execute("SELECT id, kind, locator, path, missing_since FROM repos ORDER BY id").fetchall()
+    assert rows == [
+        (1, "git", "/src/site", "/src/site", None),
+        (2, "github", "acme/api", "/src/api", None),
+        (3, "github", "acme/web", None, None),
+    ]
+    assert db.execute("SELECT repo_id FROM commits").fetchall() == [(2,)]
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert "commit_authors" in db.view_names()
+    # a kind no migration knows needs none: the column has no CHECK any more
+    db.execute("INSERT INTO repos (key, name, kind, locator, created_at) VALUES ('x:1', 'x', 'gitlab', 'g/x', 'x')")
+    db.conn.close()

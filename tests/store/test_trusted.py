@@ -36,3 +36,39 @@ def test_task_search_follows_new_and_renamed_tasks(cli, isolated):
     # FTS5 compares the index with the tasks table itself; a drift raises "database disk image is malformed".
     conn.execute("INSERT INTO tasks_fts (tasks_fts, rank) VALUES ('integrity-check', 1)")
     conn.close()
+
+
+def test_a_sound_file_with_deployment_links_passes_the_integrity_check(tmp_path):
+    """SQLite 3.40 reports NULLs in deployment_commits (a WITHOUT ROWID table) where there are none; a
+    report stands only when the NULL is really there."""
+    from teamops.errors import InvalidInput
+    from teamops.store.trusted import check_sound
+
+    db = open_database(tmp_path / "t.db")
+    db.execute("INSERT INTO repos (key, name, kind, locator, created_at) VALUES ('git:/r', 'r', 'git', '/r', 'x')")
+    db.execute(
+        "INSERT INTO deployments (repo_id, name, sha, environment, deployed_at, status, source, created_at) "
+        "VALUES (1, 'v1', 'a', 'production', '2026-01-01', 'success', 'tag', 'x')"
+    )
+    db.execute("INSERT INTO deployment_commits (deployment_id, repo_id, sha) VALUES (1, 1, 'a')")
+    check_sound(db.conn, "t.db")
+    db.conn.close()
+    damaged = tmp_path / "damaged.db"
+    conn = sqlite3.connect(tmp_path / "t.db")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'deployment_commits'").fetchone()[0]
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    data = bytearray((tmp_path / "t.db").read_bytes())
+    start = (root - 1) * size
+    data[start : start + 12] = b"\x0d\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"  # the links' page header, scribbled
+    damaged.write_bytes(bytes(data))
+    conn = sqlite3.connect(damaged)
+    try:
+        check_sound(conn, "damaged.db")
+    except (InvalidInput, sqlite3.DatabaseError):
+        pass
+    else:
+        raise AssertionError("a scribbled page passed the integrity check")
+    finally:
+        conn.close()

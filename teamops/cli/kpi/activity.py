@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from teamops.cli.kpi.window import LastOpt, window
@@ -9,8 +11,9 @@ from teamops.cli.options import FormatOpt, LimitOpt, PersonOpt, ReposOpt, SinceO
 from teamops.cli.output import Column, Report, limited
 from teamops.cli.state import AppState, state
 from teamops.clock import now
+from teamops.errors import UsageError
 from teamops.handles import check_filters, repos_of
-from teamops.kpi.activity import ActivityFilter, activity, empty_hint, notes
+from teamops.kpi.activity import ActivityFilter, activity, activity_by_repo, empty_hint, notes
 from teamops.kpi.windows import Window
 
 ACTIVITY_COLUMNS = [
@@ -28,8 +31,33 @@ ACTIVITY_COLUMNS = [
 ]
 
 
-def activity_report(st: AppState, win: Window, person: str | None, team: str | None, repo: list[str] | None) -> Report:
+REPO_COLUMNS = [
+    Column("repo", "Repository", wrap=True),
+    Column("commits", "Commits", numeric=True),
+    Column("additions", "+Lines", numeric=True, drop=4),
+    Column("deletions", "-Lines", numeric=True, drop=5),
+    Column("people", "People", numeric=True, drop=3),
+    Column("active_days", "Days", numeric=True, drop=6),
+    Column("ai_points", "AI pts", numeric=True, drop=1),
+    Column("first_commit", "First", date=True, drop=8),
+    Column("last_commit", "Last", date=True, drop=7),
+]
+
+
+def activity_report(
+    st: AppState, win: Window, person: str | None, team: str | None, repo: list[str] | None, by: str = "person"
+) -> Report:
     flt = ActivityFilter(win.since, win.until, person, team, repos_of(st.reader, repo))
+    if by == "repo":
+        per_repo = activity_by_repo(st.reader, flt)
+        return Report(
+            name="activity",
+            rows=[r.row() for r in per_repo],
+            columns=REPO_COLUMNS,
+            title=f"Commit activity by repository, {win.label} (merges left out)",
+            meta={**win.meta(), "by": "repo", "person": person, "team": team, "repo": repo},
+            empty="" if per_repo else empty_hint(st.reader, flt, win, now()),
+        )
     rows = activity(st.reader, flt)
     return Report(
         name="activity",
@@ -50,10 +78,11 @@ def activity_cmd(
     person: PersonOpt = None,
     team: TeamOpt = None,
     repo: ReposOpt = None,
+    by: Annotated[str, typer.Option("--by", help="One row per person (default) or per repo.")] = "person",
     limit: LimitOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """Per person: commits (no merges), lines added and deleted, active days, AI points and hours.
+    """Per person (or, --by repo, per repository): commits (no merges), lines, active days, AI points and hours.
 
     All of history unless a range is given.
 
@@ -61,6 +90,8 @@ def activity_cmd(
     """
     st = state(ctx)
     check_filters(st.reader, person, team)
-    report = activity_report(st, window(since, until, last), person, team, repo)
+    if by not in ("person", "repo"):
+        raise UsageError(f"--by takes person or repo, not {by!r}")
+    report = activity_report(st, window(since, until, last), person, team, repo, by)
     report.rows, report.more = limited(report.rows, limit)
     st.output(fmt_value(fmt)).report(report)

@@ -1,0 +1,300 @@
+"""A whole organisation: discovered, synced side by side under one rate budget, and as shards merged exactly."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.github import FakeGitHub
+
+# Columns that say when or at what cost a run happened, not what it stored.
+RUN_COLUMNS = {"created_at", "updated_at", "last_run_at", "last_success_at", "requests_used", "rate_limit_remaining"}
+
+
+def env_for(gh: FakeGitHub, **extra: str) -> dict[str, str]:
+    return {"GITHUB_TOKEN": gh.token, "TEAMOPS_GITHUB_API_URL": gh.url, **extra}
+
+
+@pytest.fixture
+def org(make_repo, tmp_path):
+    """acme: api (a merge and a release), web, docs, tools, an archived one and a fork; other/x beside it."""
+    repos = {}
+    for i, name in enumerate(["api", "web", "docs", "tools", "old", "forked"]):
+        r = make_repo(f"acme-{name}")
+        for n in range(2 + i):
+            who = ("Alice", "alice@acme.io") if n % 2 == 0 else ("Bob", "bob@acme.io")
+            r.commit(
+                f"{name} change {n}",
+                {f"{name}/f{n}.py": f"{n}\n" * (n + 1)},
+                author=who,
+                date=f"2026-10-{n + 1:02d}T10:00:00+00:00",
+            )
+        repos[f"acme/{name}"] = r
+    api = repos["acme/api"]
+    api.git("checkout", "-q", "-b", "topic")
+    api.commit("topic work", {"api/topic.py": "t\n"}, date="2026-10-10T10:00:00+00:00")
+    api.git("checkout", "-q", "main")
+    api.merge("topic", date="2026-10-11T10:00:00+00:00")
+    other = make_repo("other-x")
+    other.commit("elsewhere", {"x": "1\n"})
+    repos["other/x"] = other
+    config = tmp_path / "teamops.toml"
+    config.write_text('[[people]]\nhandle = "alice"\nemails = ["alice@acme.io"]\nteam = "core"\n')
+    return repos, config
+
+
+def serve(repos) -> FakeGitHub:
+    gh = FakeGitHub({name: r.path for name, r in repos.items()})
+    gh.owners["acme"] = "Organization"
+    gh.repos["acme/old"].archived = True
+    gh.repos["acme/forked"].fork = True
+    head = subprocess.run(
+        ["git", "-C", str(repos["acme/api"].path), "rev-parse", "main"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    gh.repos["acme/api"].releases = [
+        {
+            "tagName": "v1.0.0",
+            "publishedAt": "2026-10-12T12:00:00Z",
+            "createdAt": "2026-10-12T12:00:00Z",
+            "isDraft": False,
+            "isPrerelease": False,
+            "tagCommit": {"oid": head},
+        }
+    ]
+    return gh
+
+
+def rows_by_natural_key(path: Path) -> dict[str, list[tuple]]:
+    """Every table's rows with ids replaced by what they stand for (repository key, person handle, ...)."""
+    conn = sqlite3.connect(path)
+    try:
+        repo = dict(conn.execute("SELECT id, key FROM repos"))
+        person = dict(conn.execute("SELECT id, handle FROM people"))
+        deployment = dict(conn.execute("SELECT id, name FROM deployments"))
+        commit = dict(conn.execute("SELECT id, sha FROM commits"))
+        refs = {"repo_id": repo, "person_id": person, "deployment_id": deployment, "commit_id": commit}
+        out: dict[str, list[tuple]] = {}
+        tables = [
+            r[0]
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            if not r[0].startswith(("sqlite_", "_migrations")) and "_fts_" not in r[0]
+        ]
+        for table in tables:
+            if table.endswith("_fts"):
+                base = table[: -len("_fts")]
+                key = "sha" if base == "commits" else "id"
+                out[table] = sorted(
+                    conn.execute(f"SELECT b.{key}, f.rowid IS NOT NULL FROM {table} f JOIN {base} b ON b.id = f.rowid")
+                )
+                continue
+            cols = [
+                c[1] for c in conn.execute(f"PRAGMA table_info({table})") if c[1] != "id" and c[1] not in RUN_COLUMNS
+            ]
+            rows = []
+            for row in conn.execute(f"SELECT {', '.join(cols)} FROM {table}"):
+                shown = []
+                for col, value in zip(cols, row, strict=True):
+                    if col in refs:
+                        value = refs[col].get(value, value)
+                    if (
+                        table == "sync_state"
+                        and col == "source"
+                        and value.split(":")[0] in ("git", "github", "tags", "delivery")
+                    ):
+                        head, _, rest = value.partition(":")
+                        rid, _, tail = rest.partition(":")
+                        value = f"{head}:{repo[int(rid)]}:{tail}"
+                    shown.append(value)
+                rows.append(tuple(shown))
+            out[table] = sorted(rows, key=repr)
+        return out
+    finally:
+        conn.close()
+
+
+def test_an_organisation_in_one_process_equals_three_shards_merged(org, cli, tmp_path):
+    repos, config = org
+    one, merged = tmp_path / "one.db", tmp_path / "merged.db"
+    env = {"TEAMOPS_CONFIG": str(config)}
+    with serve(repos) as gh:
+        env.update(env_for(gh))
+        res = cli("--db", str(one), "sync-commits", "--repo", "acme/*", "--concurrency", "3", env=env)
+        assert res.exit_code == 0, res.output
+        # archived and forks left out, other owners untouched
+        assert "4 of 4 repositories synced" in res.stderr
+        assert "acme/old" not in res.stderr and "acme/forked" not in res.stderr and "other/x" not in res.stderr
+        one_process = gh.counted()
+        plan = cli("shard", "plan", "--shards", "3", "--repo", "acme/*", env=env)
+        assert plan.exit_code == 0, plan.output
+        matrix = json.loads(plan.stdout)["include"]
+        assert sorted(r for m in matrix for r in m["repos"].split()) == [
+            "acme/api",
+            "acme/docs",
+            "acme/tools",
+            "acme/web",
+        ]
+        assert len(matrix) == 3
+        shards = []
+        for entry in matrix:
+            shard = tmp_path / f"shard-{entry['shard']}.db"
+            args = [a for r in entry["repos"].split() for a in ("--repo", r)]
+            res = cli("--db", str(shard), "sync-commits", *args, env=env)
+            assert res.exit_code == 0, res.output
+            shards.append(str(shard))
+    # a listing, then per repository its head, one history page and the release and deployment lists
+    # (3 + pages), and one delivery query for the one repository that has a release
+    assert one_process == 1 + 4 * (3 + 1) + 1
+    res = cli("--db", str(merged), "merge", *shards, env={"TEAMOPS_CONFIG": str(config)})
+    assert res.exit_code == 0, res.output
+    want = rows_by_natural_key(one)
+    got = rows_by_natural_key(merged)
+    assert sum(len(v) for v in want.values()) > 40
+    assert want["commits"] and want["deployments"] and want["deployment_commits"]
+    assert got == want
+    for name in ("api", "web"):  # ground truth from git: every commit of the branch, once
+        count = int(repos[f"acme/{name}"].git("rev-list", "--count", "main"))
+        conn = sqlite3.connect(merged)
+        stored = conn.execute(
+            "SELECT COUNT(*) FROM commits c JOIN repos r ON r.id = c.repo_id WHERE r.locator = ?", [f"acme/{name}"]
+        ).fetchone()[0]
+        conn.close()
+        assert stored == count
+    # merging the same files again changes nothing
+    res = cli("--db", str(merged), "merge", *shards, "--format", "json", env={"TEAMOPS_CONFIG": str(config)})
+    assert res.exit_code == 0
+    assert all(r["commits"] == 0 and r["repos"] == 0 for r in json.loads(res.stdout)["rows"])
+    assert rows_by_natural_key(merged) == want
+
+
+def test_discovery_follows_the_owner_and_keeps_what_left(org, cli, tmp_path, make_repo):
+    repos, config = org
+    db = str(tmp_path / "t.db")
+    config.write_text(config.read_text() + '\n[[repos]]\ngithub = "acme/*"\nexclude = ["doc*"]\narchived = true\n')
+    env = {"TEAMOPS_CONFIG": str(config)}
+    with serve(repos) as gh:
+        env.update(env_for(gh))
+        res = cli("--db", db, "sync-commits", env=env)
+        assert res.exit_code == 0, res.output
+        assert "acme/old" in res.stderr and "acme/docs" not in res.stderr  # archived asked for; docs excluded
+        late = make_repo("acme-late")
+        late.commit("new repository", {"n": "1\n"})
+        from tests.fakes.github import ServedRepo, load_commits
+
+        gh.repos["acme/late"] = ServedRepo(late.path, load_commits(late.path))
+        del gh.repos["acme/web"]
+        res = cli("--db", db, "sync-commits", env=env)
+        assert res.exit_code == 0, res.output
+        assert "synced 1 new commit (incl. merges) from acme/late" in res.stderr
+    conn = sqlite3.connect(db)
+    marks = dict(conn.execute("SELECT locator, missing_reason FROM repos"))
+    kept = conn.execute(
+        "SELECT COUNT(*) FROM commits c JOIN repos r ON r.id = c.repo_id WHERE r.locator = 'acme/web'"
+    ).fetchone()[0]
+    conn.close()
+    assert marks["acme/web"] == "no longer listed by acme" and kept == 3
+    assert marks["acme/api"] is None and marks["acme/late"] is None
+
+
+def test_one_repository_failing_does_not_stop_the_others(org, cli, tmp_path):
+    repos, _ = org
+    db = str(tmp_path / "t.db")
+    with serve(repos) as gh:
+        res = cli(
+            "--db",
+            db,
+            "sync-commits",
+            "--repo",
+            "acme/api",
+            "--repo",
+            "acme/nope",
+            "--repo",
+            "acme/web",
+            env=env_for(gh),
+        )
+    assert res.exit_code == 4
+    assert "1 of 3 repositories failed: acme/nope" in res.stderr
+    assert "acme/nope: failed: GitHub found nothing" in res.stderr
+    assert "2 of 3 repositories synced" in res.stderr
+    conn = sqlite3.connect(db)
+    synced = {r[0] for r in conn.execute("SELECT DISTINCT r.locator FROM commits c JOIN repos r ON r.id = c.repo_id")}
+    conn.close()
+    assert synced == {"acme/api", "acme/web"}
+
+
+def test_a_secondary_limit_pauses_every_worker(org, cli, tmp_path):
+    repos, _ = org
+    with serve(repos) as gh:
+        gh.fail("secondary", on="graphql", wait=1)
+        gh.faults[0].after = 2
+        gh.latency = 0.05  # each worker's repository takes a few tenths of a second: they overlap the pause
+        res = cli(
+            "--db", str(tmp_path / "t.db"), "sync-commits", "--repo", "acme/*", "--concurrency", "4", env=env_for(gh)
+        )
+        assert res.exit_code == 0, res.output
+        limited = next(i for i, (_, _, status) in enumerate(gh.log) if status == 403)
+        met = gh.stamps[limited]
+        # requests already on their way when the limit was met are answered at once; after that, nobody
+        # asks again until Retry-After has passed
+        during = [s for s in gh.stamps[limited + 1 :] if met + 0.1 < s < met + 0.9]
+        after = [s for s in gh.stamps[limited + 1 :] if s >= met + 0.9]
+    assert during == [] and after
+
+
+def test_side_by_side_workers_wait_for_the_window_instead_of_passing_the_limit(org, cli, tmp_path):
+    repos, _ = org
+    with serve(repos) as gh:
+        gh.limit, gh.remaining, gh.reset_at, gh.window = 12, 8, int(time.time()) + 2, 60
+        res = cli(
+            "--db", str(tmp_path / "t.db"), "sync-commits", "--repo", "acme/*", "--concurrency", "4", env=env_for(gh)
+        )
+        assert res.exit_code == 0, res.output
+        assert [entry for entry in gh.log if entry[2] == 403] == []
+    assert "4 of 4 repositories synced" in res.stderr
+
+
+def test_local_clones_by_pattern(org, cli, tmp_path):
+    db = str(tmp_path / "t.db")
+    res = cli("--db", db, "sync-commits", "--repo", str(tmp_path / "acme-*"), "--concurrency", "2")
+    assert res.exit_code == 0, res.output
+    assert "6 of 6 repositories synced" in res.stderr
+    res = cli("--db", db, "kpi", "activity", "--by", "repo", "--format", "json")
+    assert res.exit_code == 0, res.output
+    repos, _ = org
+    rows = {r["repo"]: r["commits"] for r in json.loads(res.stdout)["rows"]}
+    truth = {
+        path.name: int(
+            subprocess.run(
+                ["git", "-C", str(path), "rev-list", "--count", "--no-merges", "HEAD"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        for path in (r.path for name, r in repos.items() if name.startswith("acme/"))
+    }
+    assert rows == truth
+    # the report covers what a glob names, and only that
+    res = cli("--db", db, "kpi", "activity", "--by", "repo", "--repo", "acme-[aw]*", "--format", "json")
+    assert sorted(r["repo"] for r in json.loads(res.stdout)["rows"]) == ["acme-api", "acme-web"]
+
+
+def test_merge_refuses_other_schemas_and_stores_nothing(tmp_path, cli):
+    from teamops.store.database import open_database
+
+    old = tmp_path / "old.db"
+    db = open_database(old)
+    db.execute("DELETE FROM _migrations WHERE name = (SELECT name FROM _migrations ORDER BY rowid DESC LIMIT 1)")
+    db.conn.close()
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all" * 100)
+    into = tmp_path / "into.db"
+    for bad, said in ((old, "not this teamops's schema"), (junk, "not a usable SQLite database")):
+        res = cli("--db", str(into), "merge", str(bad))
+        assert res.exit_code == 5 and said in res.stderr, res.output
+    res = cli("--db", str(into), "merge", str(tmp_path / "absent.db"))
+    assert res.exit_code == 5 and "no database file" in res.stderr
