@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from teamops.clock import iso_with_offset
 from teamops.errors import Refused, ServiceError
 from teamops.integrations.http import RateBudget, RetryPolicy, Verdict, retry_after
+from teamops.records import CommitRecord
 
 COMMIT_FIELDS = """
             oid
@@ -84,6 +86,31 @@ query($login: String!, $cursor: String) {
 SERVER_ERRORS = (500, 502, 503, 504)
 LISTED_PAGES = 10  # get-a-commit pages its files 300 at a time, up to 3,000
 LISTED_FILES = 3000
+
+
+def node_to_record(node: dict[str, Any]) -> CommitRecord:
+    """A GraphQL Commit node as a CommitRecord; merges keep no line counts, like git's."""
+    author = node.get("author") or {}
+    user = author.get("user") or {}
+    parents_obj = node.get("parents") or {}
+    parents = [p["oid"] for p in parents_obj.get("nodes") or []]
+    authored_at, offset = iso_with_offset(node.get("authoredDate") or node["committedDate"])
+    committed_at, _ = iso_with_offset(node["committedDate"])
+    return CommitRecord(
+        sha=node["oid"],
+        parents=parents,
+        author_name=author.get("name") or "",
+        author_email=(author.get("email") or "").lower(),
+        authored_at=authored_at,
+        author_tz_offset=offset,
+        committed_at=committed_at,
+        message=(node.get("message") or "").rstrip("\n"),
+        author_login=user.get("login"),
+        additions_total=node.get("additions"),
+        deletions_total=node.get("deletions"),
+        files_total=node.get("changedFilesIfAvailable"),
+        files_known=False,
+    )
 
 
 class CommitFiles(list[tuple[str, str]]):

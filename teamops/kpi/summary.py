@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from teamops.config import Config
-from teamops.kpi.activity import ActivityFilter, ActivityRow, activity
+from teamops.kpi.activity import ActivityFilter, ActivityRow, RepoActivityRow, activity, activity_by_repo
 from teamops.kpi.burndown import burndown
 from teamops.kpi.dora import Dora, dora, dora_line
 from teamops.kpi.flow import TaskFilter, cycle_time, efficiency, finished_tasks
@@ -27,6 +27,7 @@ FILL_THE_REST = (
     "For sprint, velocity, flow and cycle-time numbers, add tasks and sprints\n"
     "(teamops task add / sprint add) or sync them from ClickUp (teamops sync-tasks)."
 )
+REPO_LINES = 10  # repositories named one per line; the rest counted
 SPRINT_KEYS = ("sprint", "start", "end", "status", "committed", "remaining", "ideal_now", "trend", "working_days_left")
 
 
@@ -49,6 +50,7 @@ class Summary:
     # is shown over its own default window up to its latest item, and says so.
     commit_window: Window | None = None
     delivery_window: Window | None = None
+    repos: list[RepoActivityRow] = field(default_factory=list)  # when the commits span several repositories
 
     @property
     def empty(self) -> bool:
@@ -91,6 +93,24 @@ class Summary:
                 facts.append(("AI points", "no estimates yet: run `teamops analyze`"))
             top = sorted(self.activity, key=lambda r: (-r.commits, r.person))[:3]
             facts.append(("top people", ", ".join(f"{r.who} {r.commits:,}" for r in top)))
+            if len(self.repos) > 1:
+                for repo in self.repos[:REPO_LINES]:
+                    facts.append(
+                        (
+                            f"repo {repo.repo}",
+                            f"{count(repo.commits, 'commit')} by {count(repo.people, 'person', 'people')} "
+                            f"(+{repo.additions:,} / -{repo.deletions:,} lines)",
+                        )
+                    )
+                rest = self.repos[REPO_LINES:]
+                if rest:
+                    n = sum(r.commits for r in rest)
+                    facts.append(
+                        (
+                            "other repos",
+                            f"{len(rest):,} more with {count(n, 'commit')}: teamops kpi activity --by repo",
+                        )
+                    )
         else:
             facts.append(("commits", "none in this period"))
         if self.commit_window is not None and t["commits"]:
@@ -170,6 +190,7 @@ class Summary:
             "commit_window": self.commit_window.meta() if self.commit_window else None,
             "delivery_window": self.delivery_window.meta() if self.delivery_window else None,
             "activity": [r.row() for r in self.activity],
+            "repos": [r.row() for r in self.repos],
             "rows": [{"metric": k, "value": v} for k, v in self.facts()],
         }
 
@@ -191,6 +212,7 @@ def summarize(
     sprint: str | None = None,
     person: str | None = None,
     team: str | None = None,
+    repos: list[int] | None = None,
 ) -> Summary:
     """The summary of a window (default: the last 4 weeks, or the 4 weeks up to the latest activity)."""
     window = resolve(
@@ -198,7 +220,8 @@ def summarize(
     )
     first, last_commit = first_and_last(db)
     has_tasks, has_sprints = any_task(db), any_started(db)
-    rows = activity(db, ActivityFilter(window.since, window.until, person, team, None))
+    picked = ActivityFilter(window.since, window.until, person, team, repos)
+    rows = activity(db, picked)
     default = since is None and until is None and last is None
     commit_window = None
     if default and not rows and first is not None:
@@ -206,9 +229,12 @@ def summarize(
             None, None, None, now, default_weeks=DEFAULT_WEEKS, latest_before=lambda m: latest_commit_before(db, m)
         )
         if own != window:
-            rows = activity(db, ActivityFilter(own.since, own.until, person, team, None))
+            own_flt = ActivityFilter(own.since, own.until, person, team, repos)
+            rows = activity(db, own_flt)
             commit_window = own if rows else None
+            picked = own_flt if rows else picked
     summary = Summary(window, has_tasks, has_sprints, first, last_commit, rows, commit_window=commit_window)
+    summary.repos = activity_by_repo(db, picked) if rows else []
     if has_sprints or sprint:
         vel = sprint_velocity(db, cfg, now, team)
         summary.velocity = {"points": vel.velocity, "sprints": vel.velocity_sprints}
@@ -236,7 +262,7 @@ def summarize(
             r.metric: {"median_days": r.median_days, "p85_days": r.p85_days, "tasks": r.tasks} for r in cyc.rows
         }
     if any_deployment(db):
-        summary.delivery = dora(db, cfg, window.since, window.until)
+        summary.delivery = dora(db, cfg, window.since, window.until, repos)
         if default and not summary.delivery.rows:
             own = resolve(
                 None,
@@ -246,7 +272,7 @@ def summarize(
                 default_weeks=DEFAULT_WEEKS,
                 latest_before=lambda m: latest_deployment_before(db, m),
             )
-            delivery = dora(db, cfg, own.since, own.until)
+            delivery = dora(db, cfg, own.since, own.until, repos)
             if delivery.rows:
                 summary.delivery, summary.delivery_window = delivery, own
     return summary

@@ -95,8 +95,9 @@ class Source(Protocol):
     def locate(cls, cfg: Config, value: str) -> str:
         """A configured value as a locator (a path is resolved against the config file's folder)."""
 
-    def expand(self, db: Database, target: Target) -> list[Target]:
-        """The repositories a pattern names now (a plain target is itself); stored ones gone since are marked."""
+    def expand(self, db: Database | None, target: Target) -> list[Target]:
+        """The repositories a pattern names now (a plain target is itself); stored ones gone since are marked
+        (with a database: `doctor` only looks)."""
 
     def sync(self, db: Database, target: Target, opts: SyncOptions, progress: Progress | None) -> SyncResult:
         """Pull one repository's new commits and the source's other streams into the database."""

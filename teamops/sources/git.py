@@ -44,7 +44,7 @@ class GitSource:
         raw = Path(value).expanduser()
         return str(raw if raw.is_absolute() else cfg.base_dir / raw)
 
-    def expand(self, db: Database, target: Target) -> list[Target]:
+    def expand(self, db: Database | None, target: Target) -> list[Target]:
         """Each folder a pattern matches that is a git clone (its own name checked against include/exclude)."""
         if not target.pattern:
             return [target]

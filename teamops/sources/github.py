@@ -69,7 +69,7 @@ class GitHubSource:
         with self._lock:
             return sum(c.requests for c in self._clients)
 
-    def expand(self, db: Database, target: Target) -> list[Target]:
+    def expand(self, db: Database | None, target: Target) -> list[Target]:
         """An owner's repositories matching the pattern (archived and forks only when asked); those stored
         before and no longer listed are marked missing, never deleted."""
         if not target.pattern:
@@ -80,15 +80,16 @@ class GitHubSource:
         listed = self.client().owner_repositories(owner)
         names = {r.name.lower() for r in listed}
         prefix = owner.lower() + "/"
-        gone = [
-            rid
-            for rid, locator, since in repos_of_kind(db, self.kind)
-            if locator.lower().startswith(prefix)
-            and fnmatch.fnmatchcase(locator.lower()[len(prefix) :], pattern.lower())
-            and locator.lower() not in names
-            and since is None
-        ]
-        mark_missing(db, gone, f"no longer listed by {owner}")
+        if db is not None:
+            gone = [
+                rid
+                for rid, locator, since in repos_of_kind(db, self.kind)
+                if locator.lower().startswith(prefix)
+                and fnmatch.fnmatchcase(locator.lower()[len(prefix) :], pattern.lower())
+                and locator.lower() not in names
+                and since is None
+            ]
+            mark_missing(db, gone, f"no longer listed by {owner}")
         found = []
         for r in listed:
             short = r.name.split("/", 1)[1]

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from teamops.clock import iso_with_offset, now_iso
+from teamops.clock import now_iso
 from teamops.errors import ServiceError
 from teamops.identities import IdentityResolver
+from teamops.integrations.github import node_to_record
 from teamops.records import CommitRecord
 from teamops.store.commits import (
     commit_row,
@@ -40,31 +41,6 @@ def _no_progress(advance: int, total: int | None) -> None:
 def github_repo_id(db: Database, full_name: str) -> int:
     """The repos row of owner/name, shared with a local clone whose origin is on github.com."""
     return save_repo(db, f"github:{full_name.lower()}", full_name, "github", full_name)
-
-
-def node_to_record(node: dict[str, Any]) -> CommitRecord:
-    """A GraphQL Commit node as a CommitRecord; merges keep no line counts, like git's."""
-    author = node.get("author") or {}
-    user = author.get("user") or {}
-    parents_obj = node.get("parents") or {}
-    parents = [p["oid"] for p in parents_obj.get("nodes") or []]
-    authored_at, offset = iso_with_offset(node.get("authoredDate") or node["committedDate"])
-    committed_at, _ = iso_with_offset(node["committedDate"])
-    return CommitRecord(
-        sha=node["oid"],
-        parents=parents,
-        author_name=author.get("name") or "",
-        author_email=(author.get("email") or "").lower(),
-        authored_at=authored_at,
-        author_tz_offset=offset,
-        committed_at=committed_at,
-        message=(node.get("message") or "").rstrip("\n"),
-        author_login=user.get("login"),
-        additions_total=node.get("additions"),
-        deletions_total=node.get("deletions"),
-        files_total=node.get("changedFilesIfAvailable"),
-        files_known=False,
-    )
 
 
 @dataclass

@@ -14,11 +14,12 @@ from teamops.config import Config
 from teamops.errors import ConfigError, TeamopsError
 from teamops.identities import IdentityResolver
 from teamops.integrations.git_local import GitRepo
+from teamops.integrations.github import node_to_record
 from teamops.integrations.github_events import PushEvent, check_signature, parse_push
 from teamops.sources import parse_repo_arg
 from teamops.store.commits import save_commits
 from teamops.sync.deployments import record_deployment
-from teamops.sync.github import github_repo_id, node_to_record
+from teamops.sync.github import github_repo_id
 from teamops.wording import count
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ import pytest
 import vcr
 
 from teamops.integrations.github import GitHubClient
-from teamops.sync.github import node_to_record
+from teamops.integrations.github import node_to_record
 from tests.support.paths import CASSETTES
 
 replay = vcr.VCR(

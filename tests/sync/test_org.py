@@ -172,15 +172,18 @@ def test_an_organisation_in_one_process_equals_three_shards_merged(org, cli, tmp
 
 
 def test_discovery_follows_the_owner_and_keeps_what_left(org, cli, tmp_path, make_repo):
+    """GitHub Enterprise Server's paths; an archived repository asked for, a glob excluded; one added
+    later is synced, one gone is kept with its history and marked."""
     repos, config = org
     db = str(tmp_path / "t.db")
     config.write_text(config.read_text() + '\n[[repos]]\ngithub = "acme/*"\nexclude = ["doc*"]\narchived = true\n')
     env = {"TEAMOPS_CONFIG": str(config)}
     with serve(repos) as gh:
-        env.update(env_for(gh))
+        env.update(env_for(gh, TEAMOPS_GITHUB_API_URL=gh.url + "/api/v3"))  # as on GitHub Enterprise Server
         res = cli("--db", db, "sync-commits", env=env)
         assert res.exit_code == 0, res.output
         assert "acme/old" in res.stderr and "acme/docs" not in res.stderr  # archived asked for; docs excluded
+        assert {p.split("?")[0] for _, p, _ in gh.log} >= {"/api/graphql", "/api/v3/repos/acme/api/commits/main"}
         late = make_repo("acme-late")
         late.commit("new repository", {"n": "1\n"})
         from tests.fakes.github import ServedRepo, load_commits
@@ -298,3 +301,20 @@ def test_merge_refuses_other_schemas_and_stores_nothing(tmp_path, cli):
         assert res.exit_code == 5 and said in res.stderr, res.output
     res = cli("--db", str(into), "merge", str(tmp_path / "absent.db"))
     assert res.exit_code == 5 and "no database file" in res.stderr
+
+
+def test_the_summary_has_a_line_per_repository_then_the_rest_counted(make_repo, cli, tmp_path):
+    for i in range(12):
+        r = make_repo(f"svc-{i:02d}")
+        for n in range(i + 1):
+            r.commit(f"work {n}", {f"f{n}": f"{n}\n"}, date=f"2026-11-{n + 1:02d}T10:00:00+00:00")
+    db = str(tmp_path / "t.db")
+    assert cli("--db", db, "sync-commits", "--repo", str(tmp_path / "svc-*")).exit_code == 0
+    window = ("--since", "2026-11-01", "--until", "2026-11-30")
+    res = cli("--db", db, "kpi", "summary", *window, "--format", "markdown")
+    lines = [line for line in res.stdout.splitlines() if line.startswith("| repo ")]
+    assert lines[0].startswith("| repo svc-11 | 12 commits by 1 person")
+    assert len(lines) == 10 and "| repo svc-02 |" in lines[-1]
+    assert "| other repos | 2 more with 3 commits: teamops kpi activity --by repo |" in res.stdout
+    data = json.loads(cli("--db", db, "kpi", "summary", *window, "--format", "json", "--repo", "svc-0*").stdout)
+    assert data["totals"]["commits"] == sum(range(1, 11)) and len(data["repos"]) == 10

@@ -6,11 +6,11 @@ import typer
 
 from teamops.cli.kpi.activity import activity_report
 from teamops.cli.kpi.window import LastOpt
-from teamops.cli.options import FormatOpt, PersonOpt, SinceOpt, SprintOpt, TeamOpt, UntilOpt, fmt_value
+from teamops.cli.options import FormatOpt, PersonOpt, ReposOpt, SinceOpt, SprintOpt, TeamOpt, UntilOpt, fmt_value
 from teamops.cli.output import Column, Output, Report
 from teamops.cli.state import AppState, state
 from teamops.clock import now
-from teamops.handles import check_filters
+from teamops.handles import check_filters, repos_of
 from teamops.kpi.summary import summarize
 
 EMPTY = "nothing to report yet: run `teamops sync-commits`, and `teamops sync-tasks` or `teamops task add`"
@@ -24,6 +24,7 @@ def summary_cmd(
     last: LastOpt = None,
     person: PersonOpt = None,
     team: TeamOpt = None,
+    repo: ReposOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
     """One screen: commits, people and AI points, and the sprint, velocity, flow and cycle time when there are tasks.
@@ -33,7 +34,7 @@ def summary_cmd(
     Example: teamops kpi summary --last 2w --team web
     """
     st = state(ctx)
-    render_summary(st, st.output(fmt_value(fmt)), sprint, since, until, last, person, team)
+    render_summary(st, st.output(fmt_value(fmt)), sprint, since, until, last, person, team, repo)
 
 
 def render_summary(
@@ -45,10 +46,20 @@ def render_summary(
     last: str | None,
     person: str | None,
     team: str | None,
+    repo: list[str] | None = None,
 ) -> None:
     check_filters(st.reader, person, team)
     summary = summarize(
-        st.reader, st.config, now(), since=since, until=until, last=last, sprint=sprint, person=person, team=team
+        st.reader,
+        st.config,
+        now(),
+        since=since,
+        until=until,
+        last=last,
+        sprint=sprint,
+        person=person,
+        team=team,
+        repos=repos_of(st.reader, repo),
     )
     if summary.empty:
         out.data({"report": "summary", "empty": True, "rows": []}, EMPTY)
@@ -66,7 +77,7 @@ def render_summary(
     out.report(facts)
     if out.fmt == "csv":
         return
-    act = activity_report(st, summary.window, person, team, None)
+    act = activity_report(st, summary.window, person, team, repo)
     if summary.activity:
         act.rows = [r.row() for r in summary.activity]
         out.report(act)
