@@ -84,8 +84,8 @@ def teamops_step(workflow: dict) -> dict:
 def test_every_workflow_line_is_a_real_command(tmp_path):
     for path in WORKFLOWS:
         flow = yaml.safe_load(path.read_text())
-        (job,) = flow["jobs"].values()
-        for step in job["steps"]:
+        steps = [step for job in flow["jobs"].values() for step in job["steps"]]
+        for step in steps:
             if "teamops@" not in step.get("uses", ""):
                 continue
             for line in step["with"]["run"].splitlines():
@@ -113,7 +113,9 @@ def run_action(workflow: Path, work: Path, env: dict[str, str]) -> list[subproce
         cond = s.get("if", "")
         if failed and "always()" not in cond:
             continue
-        if any(f"inputs.{k} == 'true'" in cond and inputs[k] != "true" for k in ("save-state", "summary")):
+        if any(
+            f"inputs.{k} == 'true'" in cond and inputs[k] != "true" for k in ("restore-state", "save-state", "summary")
+        ):
             continue
         outputs = dict(line.split("=", 1) for line in out.read_text().splitlines()) if out.exists() else {}
         values = {f"inputs.{k}": str(v) for k, v in inputs.items()}

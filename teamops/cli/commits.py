@@ -142,12 +142,18 @@ def sync_commits(
     if len(results) > 1 and out.fmt != "json":
         out.message(run_table(results, out.width()))
     if failed:
-        raise RunFailed(
+        error = RunFailed(
             f"{len(failed)} of {count(len(results), 'repository', 'repositories')} failed: "
             + ", ".join(r.repo for r in failed[:5])
             + (f" and {len(failed) - 5} more" if len(failed) > 5 else ""),
-            "the others were synced; run again to retry the failed ones (what they stored stays)",
+            "the others were synced; run again to retry the failed ones (what they stored stays)"
+            if len(failed) < len(results)
+            else "each said why above; what they stored stays",
         )
+        codes = {r.exit_code for r in failed}
+        if len(codes) == 1:  # one cause for all (a missing token is exit 3 for one repository or twenty)
+            error.exit_code = codes.pop()
+        raise error
 
 
 class RunFailed(TeamopsError):

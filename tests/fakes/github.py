@@ -95,6 +95,7 @@ class FakeGitHub:
         self.latency = 0.0
         self.log: list[tuple[str, str, int]] = []
         self.violations: list[str] = []
+        self._counts: dict[str, str] = {}  # rev-list --count of a served branch
         self._shown: dict[str, str] = {}  # git show of a commit, read once for all its pages
         self.diff_unavailable = False  # the diff media type answers 406, as GitHub does for huge diffs
         self.remaining = 5000
@@ -131,6 +132,7 @@ class FakeGitHub:
         """Re-read a repository after new commits were made in it."""
         self.repos[name].commits = load_commits(self.repos[name].path)
         self._orders.clear()
+        self._counts.clear()
 
     def fail(self, kind: str, on: str = "any", times: int = 1, wait: int = 2) -> None:
         self.faults.append(Fault(kind, on, times, wait))
@@ -526,11 +528,14 @@ class FakeGitHub:
         nodes = []
         for name in page:
             served = self.repos[name]
-            head = subprocess.run(
-                ["git", "-C", str(served.path), "rev-list", "--count", served.default_branch],
-                capture_output=True,
-                text=True,
-            ).stdout.strip()
+            key = f"{served.path}:{served.default_branch}"
+            head = self._counts.get(key)
+            if head is None:
+                head = self._counts[key] = subprocess.run(
+                    ["git", "-C", str(served.path), "rev-list", "--count", served.default_branch],
+                    capture_output=True,
+                    text=True,
+                ).stdout.strip()
             branch = {"name": served.default_branch, "target": {"history": {"totalCount": int(head)}}} if head else None
             nodes.append(
                 {

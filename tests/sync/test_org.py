@@ -318,3 +318,11 @@ def test_the_summary_has_a_line_per_repository_then_the_rest_counted(make_repo, 
     assert "| other repos | 2 more with 3 commits: teamops kpi activity --by repo |" in res.stdout
     data = json.loads(cli("--db", db, "kpi", "summary", *window, "--format", "json", "--repo", "svc-0*").stdout)
     assert data["totals"]["commits"] == sum(range(1, 11)) and len(data["repos"]) == 10
+
+
+def test_without_a_token_every_github_repository_fails_as_a_config_error(org, cli, tmp_path):
+    res = cli("--db", str(tmp_path / "t.db"), "sync-commits", "--repo", "acme/api", "--repo", "acme/web")
+    assert res.exit_code == 3
+    for name in ("acme/api", "acme/web"):
+        assert f"{name}: failed: $GITHUB_TOKEN is not set" in res.stderr
+    assert "2 of 2 repositories failed" in res.stderr
