@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -163,27 +164,31 @@ class RunFailed(TeamopsError):
 
 
 def run_table(results: list[SyncResult], width: int | None = None) -> str:
-    """One line per repository of a run, in the order they finished: what each did, or why it failed."""
+    """One line per repository of a run, in the order they finished: what each did, or why it failed
+    (the requests and error columns only when some repository has one)."""
     from teamops.cli.table import render
 
-    rows = [
-        [
-            r.repo,
-            "failed" if r.error else ("up to date" if r.unchanged else "synced"),
-            f"{r.new:,}",
-            "" if r.requests is None else f"{r.requests:,}",
-            f"{r.seconds:.1f}",
-            (r.error or "")[:120],
-        ]
-        for r in results
+    columns: list[tuple[str, bool, bool, Callable[[SyncResult], str]]] = [
+        ("Repository", False, True, lambda r: r.repo),
+        ("Result", False, True, lambda r: "failed" if r.error else ("up to date" if r.unchanged else "synced")),
+        ("New", True, True, lambda r: f"{r.new:,}"),
+        ("Requests", True, any(r.requests is not None for r in results), lambda r: f"{r.requests or 0:,}"),
+        ("Seconds", True, True, lambda r: f"{r.seconds:.1f}"),
+        ("Error", False, any(r.error for r in results), lambda r: r.error or ""),
     ]
+    shown = [c for c in columns if c[2]]
+    rows = [[c[3](r) for c in shown] for r in results]
     total = sum(r.new for r in results)
     done = sum(1 for r in results if not r.error)
-    headers = ["Repository", "Result", "New", "Requests", "Seconds", "Error"]
-    numeric = [False, False, True, True, True, False]
-    return render(headers, numeric, rows, max_width=width, wrap=[False] * 5 + [True]) + (
-        f"\n{done} of {count(len(results), 'repository', 'repositories')} synced, {total:,} new commits (incl. merges)"
+    table = render(
+        [c[0] for c in shown],
+        [c[1] for c in shown],
+        rows,
+        max_width=width,
+        wrap=[c[0] == "Error" for c in shown],
     )
+    synced = f"{done} of {count(len(results), 'repository', 'repositories')} synced"
+    return f"{table}\n{synced}, {total:,} new commits (incl. merges)"
 
 
 def register(app: typer.Typer) -> None:

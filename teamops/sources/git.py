@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from teamops.errors import ServiceError
-from teamops.sources import Files, Progress, SyncOptions, Target, register
+from teamops.sources import Files, Progress, SyncOptions, Target, is_pattern, register
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -33,6 +33,8 @@ class GitSource:
         path = Path(value).expanduser()
         if path.exists() or value.startswith((".", "/", "~")):
             return True
+        if is_pattern(value) and glob.glob(str(path)):
+            return True  # folders here match it: `src/*` is clones, not an owner named src
         return value.count("/") != 1 or " " in value
 
     @classmethod
