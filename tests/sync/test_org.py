@@ -326,3 +326,14 @@ def test_without_a_token_every_github_repository_fails_as_a_config_error(org, cl
     for name in ("acme/api", "acme/web"):
         assert f"{name}: failed: $GITHUB_TOKEN is not set" in res.stderr
     assert "2 of 2 repositories failed" in res.stderr
+
+
+def test_a_repo_value_belongs_to_the_kind_that_claims_it(isolated):
+    from teamops.sources import parse_repo_arg
+
+    (isolated / "src" / "app" / ".git").mkdir(parents=True)
+    assert parse_repo_arg("src/*").kind == "git"  # folders here match: clones, not an owner named src
+    assert parse_repo_arg("acme/*").kind == "github"
+    assert parse_repo_arg("acme/api").kind == "github"
+    assert parse_repo_arg("src/app").kind == "git"  # an existing path wins over owner/name
+    assert parse_repo_arg("../*").kind == "git" and parse_repo_arg("site").kind == "git"
