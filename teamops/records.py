@@ -1,4 +1,5 @@
-"""The normalised records every source produces: a commit (git, GitHub, push events) and its files."""
+"""The normalised records every source produces: a commit (git, GitHub, push events) and its files, and
+a release or deployment a source reports."""
 
 from __future__ import annotations
 
@@ -61,3 +62,16 @@ def parse_co_authors(message: str) -> list[tuple[str, str]]:
     if "uthored" not in message and "UTHORED" not in message:
         return []
     return [(n, e.strip().lower()) for n, e in CO_AUTHOR_RE.findall(message) if e.strip()]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """A release or a deployment as a source reports it (GitHub's Release and Deployment nodes)."""
+
+    source: str  # "release" or "deployment"
+    name: str  # the tag, or "deployment <id>"
+    sha: str | None  # the commit it ships; None when the source does not say (yet)
+    at: str  # when: published (a release), or the latest status (a deployment); ISO with any offset
+    state: str | None = None  # a deployment's latest status (SUCCESS, FAILURE, IN_PROGRESS, ...)
+    draft: bool = False
+    prerelease: bool = False

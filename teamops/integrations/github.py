@@ -15,7 +15,7 @@ from typing import Any
 from teamops.clock import iso_with_offset
 from teamops.errors import Refused, ServiceError
 from teamops.integrations.http import RateBudget, RetryPolicy, Verdict, retry_after
-from teamops.records import CommitRecord
+from teamops.records import CommitRecord, DeliveryRecord
 
 COMMIT_FIELDS = """
             oid
@@ -110,6 +110,27 @@ def node_to_record(node: dict[str, Any]) -> CommitRecord:
         deletions_total=node.get("deletions"),
         files_total=node.get("changedFilesIfAvailable"),
         files_known=False,
+    )
+
+
+def delivery_record(kind: str, node: dict[str, Any]) -> DeliveryRecord:
+    """A GraphQL Release or Deployment node as a DeliveryRecord."""
+    if kind == "releases":
+        return DeliveryRecord(
+            "release",
+            str(node.get("tagName") or ""),
+            (node.get("tagCommit") or {}).get("oid"),
+            str(node.get("publishedAt") or node.get("createdAt") or ""),
+            draft=bool(node.get("isDraft")),
+            prerelease=bool(node.get("isPrerelease")),
+        )
+    latest = node.get("latestStatus") or {}
+    return DeliveryRecord(
+        "deployment",
+        f"deployment {node.get('databaseId')}",
+        node.get("commitOid"),
+        str(latest.get("createdAt") or node.get("createdAt") or ""),
+        state=str(latest.get("state") or "") or None,
     )
 
 
@@ -465,11 +486,11 @@ class GitHubClient:
         environment: str,
         releases: bool,
         deployments: bool,
-        stop: Callable[[str, dict[str, Any]], bool],
-    ) -> dict[str, list[dict[str, Any]]]:
-        """Releases and deployments newest first, page by page until `stop(kind, node)` says the rest is known."""
+        stop: Callable[[DeliveryRecord], bool],
+    ) -> list[DeliveryRecord]:
+        """Releases and deployments newest first, page by page until `stop(record)` says the rest is known."""
         owner, name = repo.split("/", 1)
-        found: dict[str, list[dict[str, Any]]] = {"releases": [], "deployments": []}
+        found: list[DeliveryRecord] = []
         cursors: dict[str, str | None] = {"releases": None, "deployments": None}
         wanted = {"releases": releases, "deployments": deployments}
         while any(wanted.values()):
@@ -493,9 +514,9 @@ class GitHubClient:
                 if not wanted[kind]:
                     continue
                 page = repo_data.get(kind) or {}
-                nodes = [n for n in page.get("nodes") or [] if isinstance(n, dict)]
-                known = next((i for i, n in enumerate(nodes) if stop(kind, n)), None)
-                found[kind] += nodes if known is None else nodes[:known]
+                records = [delivery_record(kind, n) for n in page.get("nodes") or [] if isinstance(n, dict)]
+                known = next((i for i, r in enumerate(records) if stop(r)), None)
+                found += records if known is None else records[:known]
                 info = page.get("pageInfo") or {}
                 wanted[kind] = known is None and bool(info.get("hasNextPage"))
                 cursors[kind] = info.get("endCursor")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from teamops.errors import InvalidInput, Refused
+from teamops.records import DeliveryRecord
 from teamops.store.commits import commit_graph
 from teamops.store.database import transaction
 from teamops.store.deployments import (
@@ -217,33 +218,29 @@ def sync_github_delivery(
         return DeploymentSync(warnings=warnings) if warnings else None
     known = {(d.source, d.name): d for d in stored_deployments(db, repo_id)}
 
-    def stop(kind: str, node: dict[str, Any]) -> bool:
-        if kind == "releases":
-            old = known.get(("release", str(node.get("tagName"))))
-            return old is not None and old.sha == ((node.get("tagCommit") or {}).get("oid"))
-        old = known.get(("deployment", f"deployment {node.get('databaseId')}"))
-        return old is not None and (node.get("latestStatus") or {}).get("state") in DEPLOYMENT_STATES
+    def stop(record: DeliveryRecord) -> bool:
+        old = known.get((record.source, record.name))
+        if record.source == "release":
+            return old is not None and old.sha == record.sha
+        return old is not None and record.state in DEPLOYMENT_STATES
 
     found = client.delivery(full_name, env, releases, deploys, stop)
     result = DeploymentSync(warnings=warnings)
     pending = False
     with transaction(db):
-        for node in found["releases"]:
-            sha = (node.get("tagCommit") or {}).get("oid")
-            if node.get("isDraft") or node.get("isPrerelease") or not sha:
-                continue
-            at = utc(str(node.get("publishedAt") or node.get("createdAt")))
-            outcome = save_deployment(db, repo_id, str(node["tagName"]), sha, env, at, "success", "release")
+        for record in found:
+            if record.source == "release":
+                if record.draft or record.prerelease or not record.sha:
+                    continue
+                status = "success"
+            else:
+                finished = DEPLOYMENT_STATES.get(record.state or "")
+                if finished is None or not record.sha:
+                    pending = True  # queued or in progress: read again next time
+                    continue
+                status = finished
+            outcome = save_deployment(db, repo_id, record.name, record.sha, env, utc(record.at), status, record.source)
             _count(result, outcome)
-        for node in found["deployments"]:
-            latest = node.get("latestStatus") or {}
-            status = DEPLOYMENT_STATES.get(str(latest.get("state") or ""))
-            if status is None or not node.get("commitOid"):
-                pending = True  # queued or in progress: read again next time
-                continue
-            at = utc(str(latest.get("createdAt") or node.get("createdAt")))
-            name = f"deployment {node.get('databaseId')}"
-            _count(result, save_deployment(db, repo_id, name, str(node["commitOid"]), env, at, status, "deployment"))
         state.details.update({"releases_etag": rel_etag, "deployments_etag": dep_etag, "pending": pending})
         state.status = "complete"
         save_state(db, state)
