@@ -49,16 +49,18 @@ def records(repo: int, n: int) -> list[CommitRecord]:
     return out
 
 
-def write(path: Path, shards: list[list[CommitRecord]]) -> float:
-    """Seconds to write these repositories' commits into a fresh file with the store's writer."""
+def write(path: Path, shards: list[list[CommitRecord]], first: int = 0) -> float:
+    """Seconds to write these repositories' commits (numbered from `first`) into a fresh file with the
+    store's writer."""
     db = open_database(path)
     start = time.perf_counter()
-    for i, commits in enumerate(shards):
+    for i, commits in enumerate(shards, start=first):
         repo_id = save_repo(db, f"github:bench/r{i}", f"bench/r{i}", "github", f"bench/r{i}")
         rows = [commit_row(repo_id, c, None) for c in commits]
         for k in range(0, len(rows), BATCH):
             save_commit_rows(db, rows[k : k + BATCH], None)
     took = time.perf_counter() - start
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.conn.close()
     return took
 
@@ -73,17 +75,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="teamops-mergebench-"))
     try:
         data = [records(i, opts.commits) for i in range(opts.shards)]
-        files = []
-        for i, commits in enumerate(data):
-            path = work / f"shard-{i}.db"
-            shard = open_database(path)
-            repo_id = save_repo(shard, f"github:bench/r{i}", f"bench/r{i}", "github", f"bench/r{i}")
-            rows = [commit_row(repo_id, c, None) for c in commits]
-            for k in range(0, len(rows), BATCH):
-                save_commit_rows(shard, rows[k : k + BATCH], None)
-            shard.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            shard.conn.close()
-            files.append(path)
+        files = [work / f"shard-{i}.db" for i in range(opts.shards)]
+        for i, (path, commits) in enumerate(zip(files, data, strict=True)):
+            write(path, [commits], first=i)
         floor = write(work / "one.db", data)
         into = open_database(work / "merged.db")
         start = time.perf_counter()

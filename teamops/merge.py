@@ -90,16 +90,23 @@ def _columns(db: Database, table: str, leave: tuple[str, ...] = ("id",)) -> list
     return [r[1] for r in rows if r[6] == 0 and r[1] not in leave]
 
 
+def _added(db: Database, table: str, sql: str) -> int:
+    """Rows one statement added to a table of the main file."""
+    before = db.execute(f"SELECT COUNT(*) FROM main.{table}").fetchone()[0]
+    db.execute(sql)
+    return int(db.execute(f"SELECT COUNT(*) FROM main.{table}").fetchone()[0] - before)
+
+
 def _merge(db: Database, result: Merged) -> None:
     ex = db.execute
     cols = _columns(db, "repos")
-    before = ex("SELECT COUNT(*) FROM main.repos").fetchone()[0]
-    ex(
+    result.repos = _added(
+        db,
+        "repos",
         f"INSERT INTO main.repos ({', '.join(cols)}) SELECT {', '.join(cols)} FROM shard.repos WHERE true "
         "ON CONFLICT (key) DO UPDATE SET default_branch = COALESCE(repos.default_branch, excluded.default_branch), "
-        "path = COALESCE(repos.path, excluded.path)"
+        "path = COALESCE(repos.path, excluded.path)",
     )
-    result.repos = ex("SELECT COUNT(*) FROM main.repos").fetchone()[0] - before
     ex("DROP TABLE IF EXISTS temp.repo_map")
     ex(
         "CREATE TEMP TABLE repo_map AS SELECT s.id AS src, m.id AS dst FROM shard.repos s "
@@ -123,13 +130,13 @@ def _merge(db: Database, result: Merged) -> None:
     result.commits = ex("SELECT COUNT(*) FROM main.commits WHERE id > ?", [top]).fetchone()[0]
 
     dcols = _columns(db, "deployments", ("id", "repo_id"))
-    before = ex("SELECT COUNT(*) FROM main.deployments").fetchone()[0]
-    ex(
+    result.deployments = _added(
+        db,
+        "deployments",
         f"INSERT INTO main.deployments (repo_id, {', '.join(dcols)}) "
         f"SELECT rm.dst, {', '.join('d.' + c for c in dcols)} FROM shard.deployments d "
-        "JOIN repo_map rm ON rm.src = d.repo_id WHERE true ON CONFLICT (repo_id, source, name) DO NOTHING"
+        "JOIN repo_map rm ON rm.src = d.repo_id WHERE true ON CONFLICT (repo_id, source, name) DO NOTHING",
     )
-    result.deployments = ex("SELECT COUNT(*) FROM main.deployments").fetchone()[0] - before
     ex(
         "INSERT OR IGNORE INTO main.deployment_commits (deployment_id, repo_id, sha) "
         "SELECT md.id, rm.dst, dc.sha FROM shard.deployment_commits dc "
@@ -139,13 +146,13 @@ def _merge(db: Database, result: Merged) -> None:
     )
 
     ecols = _columns(db, "estimates", ("id", "commit_id", "repo_id"))
-    before = ex("SELECT COUNT(*) FROM main.estimates").fetchone()[0]
-    ex(
+    result.estimates = _added(
+        db,
+        "estimates",
         f"INSERT OR IGNORE INTO main.estimates (commit_id, repo_id, {', '.join(ecols)}) "
         f"SELECT mc.id, rm.dst, {', '.join('e.' + c for c in ecols)} FROM shard.estimates e "
-        "JOIN repo_map rm ON rm.src = e.repo_id JOIN main.commits mc ON mc.repo_id = rm.dst AND mc.sha = e.sha"
+        "JOIN repo_map rm ON rm.src = e.repo_id JOIN main.commits mc ON mc.repo_id = rm.dst AND mc.sha = e.sha",
     )
-    result.estimates = ex("SELECT COUNT(*) FROM main.estimates").fetchone()[0] - before
 
     _merge_sync_state(db)
     for (table,) in ex(
