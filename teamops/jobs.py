@@ -37,7 +37,10 @@ def builtin_jobs(cfg: Config) -> dict[str, list[str]]:
     if cfg.clickup.list_ids or cfg.clickup.sprint_folder_ids or cfg.clickup.team_id:
         nightly.append("sync-tasks")
     nightly += ["analyze", "raci check --escalate", "notify send"]
-    return {"nightly": nightly, "eod": ["remind eod"], "weekly": ["remind mastery", "gen-doc weekly"]}
+    eod = ["remind eod"]
+    if cfg.notify.routes.get("review_reminder"):
+        eod.append("remind reviews")
+    return {"nightly": nightly, "eod": eod, "weekly": ["remind mastery", "gen-doc weekly"]}
 
 
 def jobs_of(cfg: Config) -> dict[str, list[str]]:

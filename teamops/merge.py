@@ -24,10 +24,24 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 # Tables a sync writes, which a merge copies; any other table with rows in a shard is left (and said).
-MERGED = ("repos", "commits", "commits_fts", "deployments", "deployment_commits", "sync_state", "estimates")
+MERGED = (
+    "repos",
+    "commits",
+    "commits_fts",
+    "deployments",
+    "deployment_commits",
+    "sync_state",
+    "estimates",
+    "pull_requests",
+    "pr_reviews",
+    "pr_review_requests",
+    "pr_commits",
+)
+# Pull-request tables keyed by repository and number (and what else makes a row unique).
+PULL_TABLES = ("pull_requests", "pr_reviews", "pr_review_requests", "pr_commits")
 KEPT_BY_PEOPLE = ("people", "identities")
-SYNC_KEY = re.compile(r"^([a-z_]+):(\d+)(:.*)?$")  # sync_state sources that name a repository by id
-BY_REPO = ("tags", "delivery")  # besides each source kind's own cursors
+SYNC_KEY = re.compile(r"^([a-z_-]+):(\d+)(:.*)?$")  # sync_state sources that name a repository by id
+BY_REPO = ("tags", "delivery", "pulls", "pulls-inferred")  # besides each source kind's own cursors
 
 
 @dataclass
@@ -154,6 +168,15 @@ def _merge(db: Database, result: Merged) -> None:
         "JOIN repo_map rm ON rm.src = e.repo_id JOIN main.commits mc ON mc.repo_id = rm.dst AND mc.sha = e.sha",
     )
 
+    for table in PULL_TABLES:
+        cols = _columns(db, table, ("id", "repo_id", "person_id"))
+        person = ", person_id" if table == "pull_requests" else ""
+        mapped = ", (SELECT dst FROM person_map WHERE src = t.person_id)" if person else ""
+        ex(
+            f"INSERT OR IGNORE INTO main.{table} (repo_id{person}, {', '.join(cols)}) "
+            f"SELECT rm.dst{mapped}, {', '.join('t.' + c for c in cols)} FROM shard.{table} t "
+            "JOIN repo_map rm ON rm.src = t.repo_id"
+        )
     _merge_sync_state(db)
     for (table,) in ex(
         "SELECT name FROM shard.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "

@@ -75,3 +75,54 @@ class DeliveryRecord:
     state: str | None = None  # a deployment's latest status (SUCCESS, FAILURE, IN_PROGRESS, ...)
     draft: bool = False
     prerelease: bool = False
+
+
+@dataclass(slots=True)
+class ReviewRecord:
+    """One submitted review of a pull request (a dismissed one keeps its place with state DISMISSED)."""
+
+    review_id: str  # GitHub's node id: the same from GraphQL and from webhooks
+    reviewer: str | None  # login; None for a deleted account ("ghost")
+    reviewer_kind: str  # "user", "bot" or "ghost"
+    state: str  # APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING
+    submitted_at: str | None
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """A reviewer asked for (a person or a team), when, and whether the request still waits."""
+
+    reviewer: str  # login, or "team:slug"
+    requested_at: str | None
+    pending: bool
+
+
+@dataclass(slots=True)
+class PullRecord:
+    """A pull request as a source reports it; lists left None are not known from this source."""
+
+    number: int
+    title: str
+    author: str | None  # login; None for a deleted account ("ghost")
+    author_kind: str  # "user", "bot" or "ghost"
+    state: str  # "open", "closed" or "merged"
+    draft: bool
+    created_at: str | None
+    updated_at: str | None = None
+    ready_at: str | None = None  # when it last became ready for review (created_at when opened ready)
+    merged_at: str | None = None
+    closed_at: str | None = None
+    base_branch: str | None = None
+    head_branch: str | None = None
+    head_repo: str | None = None  # owner/name the head branch lives in (a fork), when not the repository
+    additions: int | None = None
+    deletions: int | None = None
+    changed_files: int | None = None
+    commit_count: int | None = None
+    merge_commit_sha: str | None = None
+    labels: list[str] | None = None
+    first_commit_at: str | None = None
+    commits: list[str] | None = None  # head commits (oldest first), as far as the source lists them
+    reviews: list[ReviewRecord] | None = None
+    requests: list[RequestRecord] | None = None
+    inferred: bool = False  # read from a merge commit or a squash subject, not from GitHub

@@ -47,6 +47,7 @@ class Planned:
     message: Message | None = None
     skipped: str | None = None
     channels: list[str] = field(default_factory=list)
+    covers: list[tuple[int, int, str]] = field(default_factory=list)  # review nudges: (repo id, number, login)
 
 
 def recipients(db: Reader, cfg: Config, handle: str | None, team: str | None) -> list[Recipient]:

@@ -16,7 +16,8 @@ from teamops.cli.state import state
 from teamops.dates import range_bounds
 from teamops.errors import ExitCode, InvalidInput, TeamopsError
 from teamops.sources import SyncOptions
-from teamops.sync.push import describe, ingest_event
+from teamops.sync.pulls import PULL_EVENTS
+from teamops.sync.push import describe, ingest_event, ingest_pull_payload, is_pull_payload
 from teamops.sync.result import SyncResult
 from teamops.sync.targets import Sources, expand, sync_all, sync_targets
 from teamops.wording import count
@@ -64,7 +65,11 @@ def sync_commits(
     full: FullOpt = False,
     event: Annotated[
         str | None,
-        typer.Option("--event", help="Ingest a push event payload from FILE ('-' for stdin), e.g. $GITHUB_EVENT_PATH."),
+        typer.Option(
+            "--event",
+            help="Ingest a push, pull_request or pull_request_review payload from FILE ('-' for stdin), "
+            "e.g. $GITHUB_EVENT_PATH.",
+        ),
     ] = None,
     event_name: Annotated[
         str | None, typer.Option("--event-name", help="The event's name (default: $GITHUB_EVENT_NAME).")
@@ -111,6 +116,13 @@ def sync_commits(
                 f"the event file {event} is larger than {st.config.github.event_max_mb} MB: refused",
                 "GitHub's payloads are at most 25 MB; raise [github] event_max_mb if yours really are larger",
             )
+        name = event_name or os.environ.get("GITHUB_EVENT_NAME") or None
+        if name in PULL_EVENTS or (name is None and is_pull_payload(body)):
+            repo_name, record = ingest_pull_payload(st.db, body, name, signature)
+            out.message(f"ingested {name or 'pull_request'} for {repo_name} #{record.number}: {record.state}")
+            if out.fmt == "json":
+                out.data({"report": "sync-commits-event", "repo": repo_name, "number": record.number}, "")
+            return
         push, pushed = ingest_event(
             st.db, st.config, body, event_name=event_name, signature=signature, repo_args=repo, env=os.environ
         )

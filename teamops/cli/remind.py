@@ -18,14 +18,17 @@ from teamops.reminders import plan_eod, plan_mastery, preview, queue_plans
 from teamops.wording import count
 
 app = typer.Typer(
-    help=group_help("End-of-day and personal-mastery reminders.", "teamops remind eod --dry-run"), no_args_is_help=True
+    help=group_help("End-of-day, personal-mastery and review reminders.", "teamops remind eod --dry-run"),
+    no_args_is_help=True,
 )
 
 TeamOpt = Annotated[str | None, typer.Option("--team", help="Only this team (e.g. one cron line per timezone).")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Send again, under a new key.")]
 
 
-def _finish(st: AppState, out: Output, plans: list[Any], what: str, dry_run: bool, no_send: bool) -> None:
+def _finish(
+    st: AppState, out: Output, plans: list[Any], what: str, dry_run: bool, no_send: bool, queue: Any = queue_plans
+) -> None:
 
     if dry_run:
         unrouted = [
@@ -40,7 +43,7 @@ def _finish(st: AppState, out: Output, plans: list[Any], what: str, dry_run: boo
         shown = count(sum(p.message is not None for p in plans), "reminder")
         out.message(f"dry run: {shown} shown; nothing sent or recorded")
         return
-    ids, queued, repeats = queue_plans(st.db, st.config, plans)
+    ids, queued, repeats = queue(st.db, st.config, plans)
     for plan in plans:
         state_text = f"skipped, {plan.skipped}" if plan.skipped else "queued"
         out.message(f"{what} {plan.handle} ({plan.local_date}, {plan.timezone}): {state_text}")
@@ -126,3 +129,35 @@ def mastery_reminder(
     st = state(ctx)
     plans = plan_mastery(st.db, st.config, now(), handle=person, team=team, force=force)
     _finish(st, st.output(fmt_value(fmt)), plans, "mastery", dry_run, no_send)
+
+
+@app.command("reviews")
+def reviews_reminder(
+    ctx: typer.Context,
+    dry_run: DryRunOpt = False,
+    person: PersonOpt = None,
+    no_send: NoSendOpt = False,
+    fmt: FormatOpt = None,
+) -> None:
+    """Nudge each requested reviewer whose pull requests waited longer than [reviews] sla working hours
+    (in the reviewer's timezone): one message listing them, each pull request once per reviewer a day.
+
+    Reviewers are people with a github login (`teamops people add ... --github LOGIN`); the requests
+    come from `sync-commits` of GitHub repositories (or pull_request events).
+
+    \b
+    Example (hourly, every timezone at its own working hours):
+      5 * * * *  teamops remind reviews
+    """
+    from teamops.review_nudges import plan_reviews, queue_review_plans
+
+    st = state(ctx)
+    plans = plan_reviews(st.reader, st.config, now(), handle=person)
+    out = st.output(fmt_value(fmt))
+    if not plans:  # nothing to write: the database is not even opened for writing
+        out.data(
+            {"report": "remind-reviews", "queued": 0, "rows": []},
+            "reviews: no requested review has waited longer than [reviews] sla",
+        )
+        return
+    _finish(st, out, plans, "reviews", dry_run, no_send, queue_review_plans)

@@ -69,6 +69,9 @@ class GithubConfig:
     max_retries: int = 5
     # Repositories synced side by side in one run (any kind), under one rate budget per token.
     concurrency: int = 4
+    # Pull requests, their reviews and review requests with every sync (a free conditional request
+    # when none changed).
+    pulls: bool = True
     # The most a push event file (--event) may hold: GitHub caps webhook payloads at 25 MB and lists
     # at most 2,048 commits in a push; anything larger was not written by GitHub.
     event_max_mb: int = 25
@@ -110,6 +113,7 @@ MESSAGE_KINDS = (
     "mastery_reminder",
     "doc_published",
     "job_failed",
+    "review_reminder",
 )
 CHANNEL_KINDS = ("make", "slack", "discord", "webhook")
 
@@ -190,6 +194,17 @@ class RemindersConfig:
 
 
 @dataclass
+class ReviewsConfig:
+    """When a requested review has waited too long, counted in the reviewer's working hours."""
+
+    # Working hours a requested review may wait before `teamops remind reviews` nudges the reviewer.
+    sla: float = 8.0
+    # The working day, in the reviewer's own timezone, on [kpi] working_days.
+    work_starts: str = "09:00"
+    work_ends: str = "17:00"
+
+
+@dataclass
 class JobConfig:
     """A named job: teamops command lines run in order, in-process."""
 
@@ -235,6 +250,7 @@ class Config:
     tasks: TasksConfig = field(default_factory=TasksConfig)
     raci: RaciConfig = field(default_factory=RaciConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    reviews: ReviewsConfig = field(default_factory=ReviewsConfig)
     jobs: dict[str, JobConfig] = field(default_factory=dict)
     kpi: KpiConfig = field(default_factory=KpiConfig)
     dora: DoraConfig = field(default_factory=DoraConfig)

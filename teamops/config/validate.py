@@ -128,6 +128,15 @@ def validate(cfg: Config, loader: Loader) -> None:
     after = cfg.reminders.eod_after
     if after and not (re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", after)):
         raise loader.fail("reminders.eod_after", f'must be a local time as HH:MM (e.g. "17:30"), got {after!r}')
+    rv = cfg.reviews
+    for key in ("work_starts", "work_ends"):
+        value = getattr(rv, key)
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise loader.fail(f"reviews.{key}", f'must be a local time as HH:MM (e.g. "09:00"), got {value!r}')
+    if rv.work_starts >= rv.work_ends:
+        raise loader.fail("reviews.work_ends", "must be after reviews.work_starts")
+    if not 0 <= rv.sla <= 10_000:
+        raise loader.fail("reviews.sla", f"must be from 0 to 10,000 working hours, got {rv.sla!r}")
     for team, channels in cfg.reminders.team_channels.items():
         for name in channels:
             if name not in cfg.notify.channels:

@@ -15,7 +15,7 @@ from typing import Any
 from teamops.clock import iso_with_offset
 from teamops.errors import Refused, ServiceError
 from teamops.integrations.http import RateBudget, RetryPolicy, Verdict, retry_after
-from teamops.records import CommitRecord, DeliveryRecord
+from teamops.records import CommitRecord, DeliveryRecord, PullRecord, RequestRecord, ReviewRecord
 
 COMMIT_FIELDS = """
             oid
@@ -83,6 +83,69 @@ query($login: String!, $cursor: String) {
   }
 }
 """
+# Pull requests, most recently updated first, 50 a page, with their reviews, current review requests,
+# head commits and the timeline events that time them; a pull request with more reviews or events
+# than one page holds is read on (PULL_MORE_QUERY).
+PULL_PARTS = """
+        reviews(first: 100, after: $reviews) {
+          pageInfo { hasNextPage endCursor }
+          nodes { id state submittedAt author { __typename login } }
+        }
+        timelineItems(first: 100, after: $timeline,
+                      itemTypes: [READY_FOR_REVIEW_EVENT, CONVERT_TO_DRAFT_EVENT, REVIEW_REQUESTED_EVENT]) {
+          pageInfo { hasNextPage endCursor }
+          nodes {
+            __typename
+            ... on ReadyForReviewEvent { createdAt }
+            ... on ConvertToDraftEvent { createdAt }
+            ... on ReviewRequestedEvent {
+              createdAt
+              requestedReviewer { __typename ... on User { login } ... on Bot { login } ... on Team { slug } }
+            }
+          }
+        }
+"""
+PULL_FIELDS = (
+    """
+        number title state isDraft createdAt updatedAt mergedAt closedAt
+        additions deletions changedFiles baseRefName headRefName
+        headRepository { nameWithOwner }
+        author { __typename login }
+        mergeCommit { oid }
+        labels(first: 20) { nodes { name } }
+        commits(first: 100) { totalCount nodes { commit { oid authoredDate } } }
+        reviewRequests(first: 20) {
+          nodes { requestedReviewer { __typename ... on User { login } ... on Bot { login } ... on Team { slug } } }
+        }
+"""
+    + PULL_PARTS
+)
+PULLS_QUERY = (
+    """
+query($owner: String!, $name: String!, $cursor: String, $reviews: String, $timeline: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequests(first: 50, after: $cursor, orderBy: {field: UPDATED_AT, direction: DESC}) {
+      pageInfo { hasNextPage endCursor }
+      nodes {"""
+    + PULL_FIELDS
+    + """      }
+    }
+  }
+  rateLimit { remaining cost }
+}
+"""
+)
+PULL_MORE_QUERY = (
+    """
+query($owner: String!, $name: String!, $number: Int!, $reviews: String, $timeline: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {"""
+    + PULL_PARTS
+    + """    }
+  }
+}
+"""
+)
 SERVER_ERRORS = (500, 502, 503, 504)
 LISTED_PAGES = 10  # get-a-commit pages its files 300 at a time, up to 3,000
 LISTED_FILES = 3000
@@ -131,6 +194,80 @@ def delivery_record(kind: str, node: dict[str, Any]) -> DeliveryRecord:
         node.get("commitOid"),
         str(latest.get("createdAt") or node.get("createdAt") or ""),
         state=str(latest.get("state") or "") or None,
+    )
+
+
+@dataclass
+class PullPage:
+    """One page of pull requests and the cursor that continues it."""
+
+    pulls: list[PullRecord]
+    end_cursor: str | None
+    has_next: bool
+
+
+def _actor(actor: dict[str, Any] | None) -> tuple[str | None, str]:
+    """(login, kind) of an author: a deleted account is GitHub's "ghost" (no author at all)."""
+    if not actor or not actor.get("login"):
+        return None, "ghost"
+    kind = "bot" if actor.get("__typename") == "Bot" or str(actor["login"]).endswith("[bot]") else "user"
+    return str(actor["login"]), kind
+
+
+def _reviewer(node: dict[str, Any] | None) -> str | None:
+    if not node:
+        return None
+    if node.get("slug"):
+        return f"team:{node['slug']}"
+    return str(node["login"]) if node.get("login") else None
+
+
+def pull_record(node: dict[str, Any]) -> PullRecord:
+    """A GraphQL PullRequest node (with its reviews, requests, commits and timeline) as a PullRecord."""
+    author, kind = _actor(node.get("author"))
+    events = (node.get("timelineItems") or {}).get("nodes") or []
+    ready = [e["createdAt"] for e in events if e.get("__typename") == "ReadyForReviewEvent" and e.get("createdAt")]
+    asked: dict[str, str] = {}
+    for e in events:
+        who = _reviewer(e.get("requestedReviewer")) if e.get("__typename") == "ReviewRequestedEvent" else None
+        if who and e.get("createdAt"):
+            asked[who] = max(asked.get(who, ""), str(e["createdAt"]))  # the latest request of each reviewer
+    pending = (node.get("reviewRequests") or {}).get("nodes") or []
+    current = [who for who in (_reviewer(r.get("requestedReviewer")) for r in pending) if who]
+    requests = [RequestRecord(who, asked.get(who), who in current) for who in sorted(set(asked) | set(current))]
+    reviews = []
+    for r in (node.get("reviews") or {}).get("nodes") or []:
+        login, rkind = _actor(r.get("author"))
+        reviews.append(ReviewRecord(str(r.get("id")), login, rkind, str(r.get("state") or ""), r.get("submittedAt")))
+    commit_nodes = [c.get("commit") or {} for c in (node.get("commits") or {}).get("nodes") or []]
+    authored = [c["authoredDate"] for c in commit_nodes if c.get("authoredDate")]
+    head = (node.get("headRepository") or {}).get("nameWithOwner")
+    created = node.get("createdAt")
+    return PullRecord(
+        number=int(node["number"]),
+        title=str(node.get("title") or ""),
+        author=author,
+        author_kind=kind,
+        state=str(node.get("state") or "OPEN").lower(),
+        draft=bool(node.get("isDraft")),
+        created_at=created,
+        updated_at=node.get("updatedAt"),
+        ready_at=max(ready) if ready else created,
+        merged_at=node.get("mergedAt"),
+        closed_at=node.get("closedAt"),
+        base_branch=node.get("baseRefName"),
+        head_branch=node.get("headRefName"),
+        head_repo=head,
+        additions=node.get("additions"),
+        deletions=node.get("deletions"),
+        changed_files=node.get("changedFiles"),
+        commit_count=(node.get("commits") or {}).get("totalCount"),
+        merge_commit_sha=(node.get("mergeCommit") or {}).get("oid"),
+        labels=[str(n.get("name")) for n in (node.get("labels") or {}).get("nodes") or [] if n.get("name")],
+        first_commit_at=min(authored) if authored else None,
+        commits=[str(c["oid"]) for c in commit_nodes if c.get("oid")],
+        reviews=reviews,
+        requests=requests,
     )
 
 
@@ -441,6 +578,66 @@ class GitHubClient:
                 cursor = page["pageInfo"]["endCursor"]
             except (KeyError, TypeError) as exc:
                 raise ServiceError(f"GitHub answered the repositories of {owner} in an odd shape ({exc})") from None
+
+    def pull_requests(self, repo: str, cursor: str | None = None) -> Iterator[PullPage]:
+        """Pages of 50 pull requests, most recently updated first (continuing at `cursor`), as records."""
+        owner, name = repo.split("/", 1)
+        while True:
+            variables = {"owner": owner, "name": name, "cursor": cursor, "reviews": None, "timeline": None}
+            _, _, data = self.request(
+                "POST",
+                self.graphql_url,
+                body={"query": PULLS_QUERY, "variables": variables},
+                what=f"the pull requests of {repo}",
+            )
+            try:
+                repo_data = data["data"]["repository"]
+                if repo_data is None:
+                    raise Refused(
+                        f"GitHub has no repository {repo}", f"check the name and the token in ${self.token_env}"
+                    )
+                conn = repo_data["pullRequests"]
+                nodes = [n for n in conn["nodes"] or [] if isinstance(n, dict)]
+                info = conn["pageInfo"]
+            except (KeyError, TypeError) as exc:
+                raise ServiceError(f"GitHub answered the pull requests of {repo} in an odd shape ({exc})") from None
+            for node in nodes:
+                self._read_on(owner, name, node)
+            yield PullPage([pull_record(n) for n in nodes], info.get("endCursor"), bool(info.get("hasNextPage")))
+            if not info.get("hasNextPage"):
+                return
+            cursor = info.get("endCursor")
+
+    def _read_on(self, owner: str, name: str, node: dict[str, Any]) -> None:
+        """The reviews and timeline events past the first page of one pull request, added to its node."""
+        for _ in range(100):  # 10,000 reviews and events: beyond that, what was read is kept
+            pending = {
+                part: (node.get(part) or {}).get("pageInfo") or {}
+                for part in ("reviews", "timelineItems")
+                if ((node.get(part) or {}).get("pageInfo") or {}).get("hasNextPage")
+            }
+            if not pending:
+                return
+            variables = {
+                "owner": owner,
+                "name": name,
+                "number": node["number"],
+                "reviews": pending["reviews"]["endCursor"] if "reviews" in pending else None,
+                "timeline": pending["timelineItems"]["endCursor"] if "timelineItems" in pending else None,
+            }
+            _, _, data = self.request(
+                "POST",
+                self.graphql_url,
+                body={"query": PULL_MORE_QUERY, "variables": variables},
+                what=f"pull request #{node['number']} of {owner}/{name}",
+            )
+            more = (((data or {}).get("data") or {}).get("repository") or {}).get("pullRequest") or {}
+            for part in ("reviews", "timelineItems"):
+                if part in pending and isinstance(more.get(part), dict):
+                    node[part]["nodes"] = [*(node[part].get("nodes") or []), *(more[part].get("nodes") or [])]
+                    node[part]["pageInfo"] = more[part].get("pageInfo") or {}
+                elif part in pending:
+                    node[part]["pageInfo"] = {}
 
     def commits_by_oid(self, repo: str, oids: list[str]) -> dict[str, dict[str, Any]]:
         """Commit nodes (same fields as history) for given shas, 50 in one GraphQL request."""

@@ -11,10 +11,12 @@ from teamops.kpi.activity import ActivityFilter, ActivityRow, RepoActivityRow, a
 from teamops.kpi.burndown import burndown
 from teamops.kpi.dora import Dora, dora, dora_line
 from teamops.kpi.flow import TaskFilter, cycle_time, efficiency, finished_tasks
+from teamops.kpi.prs import PrFlow, pr_flow, summary_line
 from teamops.kpi.velocity import sprint_velocity
 from teamops.kpi.windows import Window, resolve
 from teamops.store.commits import first_and_last, latest_commit_before
 from teamops.store.deployments import any_deployment, latest_deployment_before
+from teamops.store.pulls import any_pull
 from teamops.store.sprints import any_started, current_sprint
 from teamops.store.tasks import any_task, latest_done_before
 from teamops.wording import count, number, percent, quantity
@@ -46,6 +48,7 @@ class Summary:
     efficiency: dict[str, Any] = field(default_factory=dict)
     cycle_time: dict[str, Any] = field(default_factory=dict)
     delivery: Dora | None = None
+    pulls: PrFlow | None = None
     # When the default window holds none of a kind that exists (old commits, a new task), that kind
     # is shown over its own default window up to its latest item, and says so.
     commit_window: Window | None = None
@@ -163,6 +166,8 @@ class Summary:
                     else "n/a"
                 )
                 facts.append((metric.replace("_", " "), value))
+        if self.pulls is not None:
+            facts.append(("pull requests", summary_line(self.pulls)))
         if self.delivery is not None:
             if self.delivery_window is not None:
                 facts.append(("delivery period", f"{self.delivery_window.label}, up to the latest deployment"))
@@ -187,6 +192,7 @@ class Summary:
             "efficiency": self.efficiency or None,
             "cycle_time": self.cycle_time or None,
             "dora": self.delivery.meta() if self.delivery is not None else None,
+            "pull_requests": self.pulls.meta() if self.pulls is not None else None,
             "commit_window": self.commit_window.meta() if self.commit_window else None,
             "delivery_window": self.delivery_window.meta() if self.delivery_window else None,
             "activity": [r.row() for r in self.activity],
@@ -261,6 +267,8 @@ def summarize(
         summary.cycle_time = {
             r.metric: {"median_days": r.median_days, "p85_days": r.p85_days, "tasks": r.tasks} for r in cyc.rows
         }
+    if any_pull(db):
+        summary.pulls = pr_flow(db, cfg, window.since, window.until, repos, None)
     if any_deployment(db):
         summary.delivery = dora(db, cfg, window.since, window.until, repos)
         if default and not summary.delivery.rows:

@@ -78,6 +78,12 @@ class GitSource:
             if deployed is not None:
                 result.deployments = deployed.added + deployed.changed
                 result.details.append(deployed.line(result.repo))
+            from teamops.sync.pulls import infer_pulls
+
+            inferred = infer_pulls(db, result.repo_id)
+            if inferred is not None:
+                result.pulls = inferred.inferred
+                result.details.append(inferred.line(result.repo))
         return result
 
     def diff(self, db: Reader, repo_id: int, locator: str, sha: str) -> Files:

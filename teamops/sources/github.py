@@ -125,12 +125,19 @@ class GitHubSource:
             raise
         before = client.requests
         delivered = sync_github_delivery(db, opts.cfg, client, target.locator, repo_id)
-        result.requests = (result.requests or 0) + client.requests - before
-        result.rate_limit_remaining = client.rate_remaining
         if delivered is not None:
             result.deployments = delivered.added + delivered.changed
             result.details.append(delivered.line(result.repo))
             result.warnings += delivered.warnings
+        if opts.cfg.github.pulls:
+            from teamops.sync.pulls import sync_github_pulls
+
+            pulled = sync_github_pulls(db, client, target.locator, repo_id)
+            if pulled is not None:
+                result.pulls = pulled.saved
+                result.details.append(pulled.line(result.repo))
+        result.requests = (result.requests or 0) + client.requests - before
+        result.rate_limit_remaining = client.rate_remaining
         return result
 
     def diff(self, db: Reader, repo_id: int, locator: str, sha: str) -> Files:

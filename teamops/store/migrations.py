@@ -578,3 +578,104 @@ def m019_sources_as_kinds(db: Database) -> None:
     db.execute("UPDATE repos SET locator = path WHERE locator IS NULL")
     db.execute("ALTER TABLE repos ADD COLUMN missing_since TEXT")
     db.execute("ALTER TABLE repos ADD COLUMN missing_reason TEXT")
+
+
+@migration
+def m020_pull_requests(db: Database) -> None:
+    # Pull requests, their reviews, review requests and head commits, from GitHub (GraphQL or webhook
+    # payloads) or inferred from a clone's merge commits and squash subjects (`source` = 'git',
+    # `inferred` = 1). The first review, first approval and first request are derived from the child
+    # tables by store/pulls.py, so every source computes them the same way.
+    db.execute(
+        """
+        CREATE TABLE pull_requests (
+            id INTEGER PRIMARY KEY,
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            number INTEGER NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            author TEXT,
+            author_kind TEXT NOT NULL DEFAULT 'user',
+            person_id INTEGER REFERENCES people(id) ON DELETE SET NULL,
+            state TEXT NOT NULL,
+            draft INTEGER NOT NULL DEFAULT 0,
+            base_branch TEXT,
+            head_branch TEXT,
+            head_repo TEXT,
+            created_at TEXT,
+            updated_at TEXT,
+            ready_at TEXT,
+            first_commit_at TEXT,
+            first_review_requested_at TEXT,
+            first_review_at TEXT,
+            approved_at TEXT,
+            merged_at TEXT,
+            closed_at TEXT,
+            additions INTEGER,
+            deletions INTEGER,
+            changed_files INTEGER,
+            commits INTEGER,
+            merge_commit_sha TEXT,
+            labels TEXT,
+            source TEXT NOT NULL,
+            inferred INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (repo_id, number)
+        )
+        """
+    )
+    db.execute("CREATE INDEX pull_requests_by_merge ON pull_requests (merged_at)")
+    db.execute("CREATE INDEX pull_requests_by_merge_commit ON pull_requests (repo_id, merge_commit_sha)")
+    db.execute(
+        """
+        CREATE TABLE pr_reviews (
+            id INTEGER PRIMARY KEY,
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            number INTEGER NOT NULL,
+            review_id TEXT NOT NULL,
+            reviewer TEXT,
+            reviewer_kind TEXT NOT NULL DEFAULT 'user',
+            state TEXT NOT NULL,
+            submitted_at TEXT,
+            UNIQUE (repo_id, number, review_id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX pr_reviews_by_time ON pr_reviews (submitted_at)")
+    db.execute(
+        """
+        CREATE TABLE pr_review_requests (
+            id INTEGER PRIMARY KEY,
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            number INTEGER NOT NULL,
+            reviewer TEXT NOT NULL,
+            requested_at TEXT,
+            pending INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (repo_id, number, reviewer)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE pr_commits (
+            id INTEGER PRIMARY KEY,
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            number INTEGER NOT NULL,
+            sha TEXT NOT NULL,
+            UNIQUE (repo_id, number, sha)
+        )
+        """
+    )
+    # Review nudges sent: one per pull request, reviewer and the reviewer's local day, written in the
+    # same transaction as the message that carries it.
+    db.execute(
+        """
+        CREATE TABLE review_nudges (
+            id INTEGER PRIMARY KEY,
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            number INTEGER NOT NULL,
+            reviewer TEXT NOT NULL,
+            day TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (repo_id, number, reviewer, day)
+        )
+        """
+    )

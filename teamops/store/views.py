@@ -80,6 +80,18 @@ FROM tasks t
 WHERE t.done_at IS NOT NULL AND t.removed_at IS NULL
 GROUP BY week
 """,
+    # Pull requests and their stages in hours (docs/kpi.md); inferred ones lack what needs the API.
+    "pr_flow": """
+SELECT r.name AS repo, p.number, p.title, COALESCE(pe.handle, p.author) AS author, p.state, p.draft,
+    p.created_at, p.ready_at, p.first_review_at, p.approved_at, p.merged_at,
+    ROUND((julianday(p.ready_at) - julianday(p.first_commit_at)) * 24, 1) AS coding_h,
+    ROUND((julianday(p.first_review_at) - julianday(COALESCE(p.ready_at, p.created_at))) * 24, 1) AS pickup_h,
+    ROUND((julianday(p.merged_at) - julianday(p.first_review_at)) * 24, 1) AS review_h,
+    p.additions + p.deletions AS lines, p.changed_files, p.inferred
+FROM pull_requests p
+JOIN repos r ON r.id = p.repo_id
+LEFT JOIN people pe ON pe.id = p.person_id
+""",
 }
 
 

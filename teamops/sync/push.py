@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 from teamops.clients import github_client, secret
 from teamops.clock import now_iso
 from teamops.config import Config
-from teamops.errors import ConfigError, TeamopsError
+from teamops.errors import ConfigError, InvalidInput, TeamopsError
 from teamops.identities import IdentityResolver
 from teamops.integrations.git_local import GitRepo
 from teamops.integrations.github import node_to_record
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from teamops.integrations.github import GitHubClient
+    from teamops.records import PullRecord
 
 
 @dataclass
@@ -135,6 +137,37 @@ def _pushed_tag(db: Database, cfg: Config, push: PushEvent, checkout: GitRepo | 
         source="tag",
     )
     return f"a tag push carries no commits; deployment {tag} {outcome}"
+
+
+def is_pull_payload(body: bytes) -> bool:
+    """Whether a payload without an event name is a pull request's (it has one, and no pushed commits)."""
+    if b'"pull_request"' not in body:
+        return False
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and "pull_request" in data and "commits" not in data
+
+
+def ingest_pull_payload(
+    db: Database, body: bytes, event_name: str | None, signature: str | None
+) -> tuple[str, PullRecord]:
+    """A pull_request or pull_request_review payload verified like a push, then stored (idempotently)."""
+    from teamops.sync.pulls import ingest_pull_event
+
+    key = secret("GITHUB_WEBHOOK_SECRET")
+    if signature and not key:
+        raise ConfigError("--signature was given but GITHUB_WEBHOOK_SECRET is not set, so it cannot be checked")
+    check_signature(key, body, signature)
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InvalidInput(f"the event is not valid JSON ({type(exc).__name__})") from None
+    if not isinstance(payload, dict):
+        raise InvalidInput(f"the event is a JSON {type(payload).__name__}, not a pull request payload")
+    event = event_name or ("pull_request_review" if "review" in payload else "pull_request")
+    return ingest_pull_event(db, event, payload)
 
 
 def describe(push: PushEvent, result: EventResult) -> str:

@@ -19,6 +19,7 @@ class SyncResult:
     details: list[str] = field(default_factory=list)
     repo_id: int | None = None
     deployments: int = 0  # new or changed
+    pulls: int = 0  # pull requests new or updated (or inferred from a clone)
     warnings: list[str] = field(default_factory=list)  # said even when quiet is not asked: something was left out
     error: str | None = None  # this repository failed (the others of the run went on)
     exit_code: int = 0

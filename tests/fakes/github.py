@@ -49,6 +49,8 @@ class ServedRepo:
     deployments: list[dict[str, Any]] = field(default_factory=list)
     archived: bool = False
     fork: bool = False
+    # GraphQL PullRequest nodes with every review, timeline item and commit (the fake pages them)
+    pulls: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load_commits(path: Path) -> dict[str, dict[str, Any]]:
@@ -296,7 +298,7 @@ class FakeGitHub:
         path, _, query = h.path.partition("?")
         params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
         path = re.sub(r"^/api/v3", "", path)
-        listing = re.match(r"^/repos/([^/]+/[^/]+)/(releases|deployments)$", path)
+        listing = re.match(r"^/repos/([^/]+/[^/]+)/(releases|deployments|pulls)$", path)
         if listing and listing.group(2) in self.refused:
             message = "Resource not accessible by personal access token"
             status = self.refused[listing.group(2)]
@@ -304,7 +306,14 @@ class FakeGitHub:
             return
         if listing and listing.group(1) in self.repos:
             served = self.repos[listing.group(1)]
-            items = served.releases if listing.group(2) == "releases" else served.deployments
+            items = {"releases": served.releases, "deployments": served.deployments, "pulls": served.pulls}[
+                listing.group(2)
+            ]
+            if listing.group(2) == "pulls":  # REST's shape needs only what changes the listing
+                items = [
+                    {"number": p["number"], "updated_at": p["updatedAt"], "state": p["state"]}
+                    for p in sorted(items, key=lambda p: p["updatedAt"], reverse=True)
+                ]
             if listing.group(2) == "deployments" and "environment" in params:
                 items = [d for d in items if d.get("environment") == params["environment"]]
             etag = '"' + str(abs(hash(json.dumps(items, sort_keys=True)))) + '"'
@@ -427,6 +436,9 @@ class FakeGitHub:
             with self.lock:
                 self.violations += [f"GraphQL: {p}" for p in found_problems]
             self._send(h, 200, {"errors": [{"message": p} for p in found_problems]})
+            return
+        if "pullRequests(" in query or "pullRequest(" in query:
+            self._pulls(h, query, variables)
             return
         if "repositoryOwner(" in query:
             self._owner(h, str(variables.get("login")), variables.get("cursor"))
@@ -552,3 +564,107 @@ class FakeGitHub:
             200,
             {"data": {"repositoryOwner": {"__typename": typename, "repositories": {"pageInfo": info, "nodes": nodes}}}},
         )
+
+    def _pulls(self, h: BaseHTTPRequestHandler, query: str, variables: dict[str, Any]) -> None:
+        """Pull requests by most recent update, 50 a page, their connections 100 at a time; or one by number."""
+        name = f"{variables.get('owner')}/{variables.get('name')}"
+        served = self.repos.get(name)
+        if served is None:
+            self._send(h, 200, {"data": {"repository": None}, "errors": [{"type": "NOT_FOUND", "message": name}]})
+            return
+        rate = {"remaining": self.remaining, "cost": 1}
+        if "pullRequests(" in query:
+            ordered = sorted(served.pulls, key=lambda p: p["updatedAt"], reverse=True)
+            start = int(variables.get("cursor") or 0)
+            page = ordered[start : start + 50]
+            conn = {
+                "pageInfo": {"hasNextPage": start + 50 < len(ordered), "endCursor": str(start + len(page))},
+                "nodes": [self._pull_page(p, None, None) for p in page],
+            }
+            self._send(h, 200, {"data": {"repository": {"pullRequests": conn}, "rateLimit": rate}})
+            return
+        node = next((p for p in served.pulls if p["number"] == variables.get("number")), None)
+        more = self._pull_page(node, variables.get("reviews"), variables.get("timeline")) if node else None
+        self._send(h, 200, {"data": {"repository": {"pullRequest": more}}})
+
+    @staticmethod
+    def _pull_page(node: dict[str, Any], reviews: str | None, timeline: str | None) -> dict[str, Any]:
+        out = dict(node)
+        for part, cursor in (("reviews", reviews), ("timelineItems", timeline)):
+            items = node.get(part, [])
+            start = int(cursor or 0)
+            out[part] = {
+                "pageInfo": {"hasNextPage": start + 100 < len(items), "endCursor": str(start + 100)},
+                "nodes": items[start : start + 100],
+            }
+        commits = node.get("commits", [])
+        out["commits"] = {"totalCount": len(commits), "nodes": [{"commit": c} for c in commits[:100]]}
+        out["reviewRequests"] = {"nodes": [{"requestedReviewer": r} for r in node.get("reviewRequests", [])]}
+        out["labels"] = {"nodes": [{"name": n} for n in node.get("labels", [])]}
+        return out
+
+
+def pull_node(
+    number: int,
+    *,
+    title: str = "",
+    author: str | None = "alice",
+    created: str,
+    updated: str | None = None,
+    state: str = "OPEN",
+    draft: bool = False,
+    merged: str | None = None,
+    merge_commit: str | None = None,
+    commits: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    reviews: list[tuple[str | None, str, str]] = (),  # type: ignore[assignment]  # (login, state, at)
+    requested: list[str] = (),  # type: ignore[assignment]  # logins (or "team:slug") still waited for
+    events: list[tuple[str, str, str | None]] = (),  # type: ignore[assignment]  # (type, at, reviewer)
+    head_repo: str | None = None,
+    additions: int = 10,
+    deletions: int = 2,
+    files: int = 1,
+) -> dict[str, Any]:
+    """A PullRequest node as GitHub's GraphQL gives it, lists whole (the fake pages them)."""
+
+    def reviewer(login: str) -> dict[str, Any]:
+        if login.startswith("team:"):
+            return {"__typename": "Team", "slug": login[5:]}
+        return {"__typename": "Bot" if login.endswith("[bot]") else "User", "login": login}
+
+    timeline = []
+    for kind, at, who in events:
+        item: dict[str, Any] = {"__typename": kind, "createdAt": at}
+        if kind == "ReviewRequestedEvent":
+            item["requestedReviewer"] = reviewer(who or "")
+        timeline.append(item)
+    return {
+        "number": number,
+        "title": title or f"Change {number}",
+        "state": state,
+        "isDraft": draft,
+        "createdAt": created,
+        "updatedAt": updated or merged or created,
+        "mergedAt": merged,
+        "closedAt": merged,
+        "additions": additions,
+        "deletions": deletions,
+        "changedFiles": files,
+        "baseRefName": "main",
+        "headRefName": f"topic-{number}",
+        "headRepository": {"nameWithOwner": head_repo} if head_repo else None,
+        "author": {"__typename": "User", "login": author} if author else None,
+        "mergeCommit": {"oid": merge_commit} if merge_commit else None,
+        "labels": [],
+        "commits": [{"oid": sha, "authoredDate": at} for sha, at in commits],
+        "reviews": [
+            {
+                "id": f"PRR_{number}_{i}",
+                "state": st,
+                "submittedAt": at,
+                "author": {"__typename": "User", "login": who} if who else None,
+            }
+            for i, (who, st, at) in enumerate(reviews)
+        ],
+        "reviewRequests": [reviewer(r) for r in requested],
+        "timelineItems": timeline,
+    }

@@ -104,7 +104,7 @@ def rows_by_natural_key(path: Path) -> dict[str, list[tuple]]:
                     if (
                         table == "sync_state"
                         and col == "source"
-                        and value.split(":")[0] in ("git", "github", "tags", "delivery")
+                        and value.split(":")[0] in ("git", "github", "tags", "delivery", "pulls", "pulls-inferred")
                     ):
                         head, _, rest = value.partition(":")
                         rid, _, tail = rest.partition(":")
@@ -146,9 +146,9 @@ def test_an_organisation_in_one_process_equals_three_shards_merged(org, cli, tmp
             res = cli("--db", str(shard), "sync-commits", *args, env=env)
             assert res.exit_code == 0, res.output
             shards.append(str(shard))
-    # a listing, then per repository its head, one history page and the release and deployment lists
-    # (3 + pages), and one delivery query for the one repository that has a release
-    assert one_process == 1 + 4 * (3 + 1) + 1
+    # a listing, then per repository its head, one history page and the release, deployment and pull
+    # request lists (4 + pages), and one delivery query for the one repository that has a release
+    assert one_process == 1 + 4 * (4 + 1) + 1
     res = cli("--db", str(merged), "merge", *shards, env={"TEAMOPS_CONFIG": str(config)})
     assert res.exit_code == 0, res.output
     want = rows_by_natural_key(one)

@@ -180,8 +180,6 @@ def test_non_distinct_commits_are_skipped(pushed, cli, tmp_path):
 @pytest.mark.parametrize(
     ("path", "event_name", "needle"),
     [
-        ("other/pull_request.opened.json", "pull_request", "received a 'pull_request' event"),
-        ("other/pull_request.opened.json", None, "received a pull_request event, not a push payload"),
         ("other/ping.json", None, "received a ping event, not a push payload"),
     ],
 )

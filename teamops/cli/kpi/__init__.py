@@ -20,6 +20,8 @@ LOCATED_COMMANDS = {
     "efficiency": "teamops.cli.kpi.flow:efficiency_cmd",
     "cycle-time": "teamops.cli.kpi.flow:cycle_time_cmd",
     "dora": "teamops.cli.kpi.dora:dora_cmd",
+    "prs": "teamops.cli.kpi.prs:prs_cmd",
+    "reviews": "teamops.cli.kpi.prs:reviews_cmd",
     "summary": "teamops.cli.kpi.summary:summary_cmd",
 }
 

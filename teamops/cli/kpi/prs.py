@@ -1,0 +1,150 @@
+"""`teamops kpi prs` and `teamops kpi reviews`: the flow of pull requests, and who reviews how much."""
+
+from __future__ import annotations
+
+import typer
+
+from teamops.cli.charts import Series, mermaid, terminal_chart, wanted
+from teamops.cli.kpi.window import LastOpt, window
+from teamops.cli.options import ChartOpt, FormatOpt, PersonOpt, ReposOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
+from teamops.cli.output import Column, Report
+from teamops.cli.state import state
+from teamops.handles import check_filters, person_id, repos_of
+from teamops.kpi.prs import STAGES, PrFlow, pr_flow, review_load
+from teamops.store.people import people as people_of
+from teamops.store.pulls import latest_merge_before
+from teamops.wording import count, hours_text, percent
+
+WEEK_COLUMNS = [
+    Column("week", "Week"),
+    Column("merged", "Merged", numeric=True),
+    Column("coding_median_h", "Coding", numeric=True, hours=True),
+    Column("coding_p85_h", "p85", numeric=True, hours=True, drop=4),
+    Column("pickup_median_h", "Pickup", numeric=True, hours=True),
+    Column("pickup_p85_h", "p85", numeric=True, hours=True, drop=5),
+    Column("review_median_h", "Review", numeric=True, hours=True),
+    Column("review_p85_h", "p85", numeric=True, hours=True, drop=6),
+    Column("deploy_median_h", "Deploy", numeric=True, hours=True, drop=2),
+    Column("deploy_p85_h", "p85", numeric=True, hours=True, drop=7),
+    Column("unreviewed", "No review", numeric=True, drop=3),
+    Column("median_lines", "Lines", numeric=True, drop=1),
+]
+STAGE_WORDS = {"coding": "coding", "pickup": "pickup", "review": "review", "deploy": "deploy"}
+
+
+def flow_line(flow: PrFlow) -> str:
+    """The overall figures in one line (the report's footer and the summary's pull-request line)."""
+    stages = ", ".join(
+        f"{STAGE_WORDS[s]} {hours_text(flow.medians[s])} (p85 {hours_text(flow.p85[s])})" for s in STAGES
+    )
+    sizes = ", ".join(f"{k} {v}" for k, v in flow.sizes.items())
+    text = f"{count(len(flow.rows), 'pull request')} merged; medians: {stages}"
+    if any(flow.sizes.values()):
+        text += f"; sizes (lines): {sizes}"
+    if flow.unreviewed_share is not None:
+        text += f"; {percent(flow.unreviewed_share)} merged without review"
+    if flow.inferred:
+        text += (
+            f"\n{count(flow.inferred, 'pull request')} inferred from merge commits and squash subjects: their "
+            "coding, pickup and review times need the GitHub API (sync with --repo owner/name)"
+        )
+    return text
+
+
+def prs_cmd(
+    ctx: typer.Context,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    last: LastOpt = None,
+    repo: ReposOpt = None,
+    team: TeamOpt = None,
+    person: PersonOpt = None,
+    fmt: FormatOpt = None,
+    chart: ChartOpt = None,
+) -> None:
+    """Pull-request flow per week: coding, pickup, review and deploy times (median and 85th percentile),
+    pull requests merged, their size and how many merged without a review.
+
+    The 12 weeks up to the latest merge unless a range is given; see docs/kpi.md for each stage.
+
+    Example: teamops kpi prs --last 3m --repo 'acme/*'
+    """
+    st = state(ctx)
+    check_filters(st.reader, person, team)
+    out = st.output(fmt_value(fmt))
+    members: set[int] | None = None
+    if team:
+        members = {p.id for p in people_of(st.reader, team=team)}
+    if person:
+        members = {person_id(st.reader, person)}
+    win = window(since, until, last, 12, lambda m: latest_merge_before(st.reader, m))
+    flow = pr_flow(st.reader, st.config, win.since, win.until, repos_of(st.reader, repo), members)
+    report = Report(
+        name="prs",
+        rows=[w.row() for w in flow.weeks],
+        columns=WEEK_COLUMNS,
+        title=f"Pull requests merged, {win.label}",
+        meta={
+            **win.meta(),
+            "repo": repo,
+            "team": team,
+            "person": person,
+            **flow.meta(),
+            "pulls": [r.row() for r in flow.rows],
+        },
+        footer=flow_line(flow) if flow.rows else "",
+        empty=""
+        if flow.rows
+        else "no pull request merged in this window: sync a GitHub repository "
+        "(teamops sync-commits --repo owner/name), or a clone with merge commits",
+    )
+    labels = [w.week for w in flow.weeks]
+    bars: Series = {"merged": [float(w.merged) for w in flow.weeks]}
+    lines: Series = {"median pickup (h)": [w.pickup_median_h for w in flow.weeks]}
+    if out.fmt == "markdown" and flow.rows:
+        out.stdout.write(out.markdown(report))
+        out.stdout.write(mermaid("Pull requests merged per week", labels, bars, lines, y_label="Merged") + "\n")
+        return
+    out.report(report)
+    if flow.rows and wanted(out.fmt, out.tty, chart):
+        out.stdout.write(terminal_chart("Pull requests merged per week", labels, bars, lines, out.color) + "\n")
+
+
+def reviews_cmd(
+    ctx: typer.Context,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    last: LastOpt = None,
+    repo: ReposOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Per person: reviews given on others' pull requests, how soon after being asked, approvals, and
+    pull requests of their own; then who reviews whom.
+
+    The 12 weeks up to the latest merge unless a range is given.
+
+    Example: teamops kpi reviews --last 4w --format markdown
+    """
+    st = state(ctx)
+    out = st.output(fmt_value(fmt))
+    win = window(since, until, last, 12, lambda m: latest_merge_before(st.reader, m))
+    load = review_load(st.reader, win.since, win.until, repos_of(st.reader, repo))
+    top = ", ".join(f"{p['reviewer']} → {p['author']} {p['reviews']}" for p in load.pairs[:5])
+    out.report(
+        Report(
+            name="reviews",
+            rows=[r.row() for r in load.rows],
+            columns=[
+                Column("person", "Person", wrap=True),
+                Column("reviews", "Reviews", numeric=True),
+                Column("pulls_reviewed", "PRs reviewed", numeric=True, drop=2),
+                Column("approvals", "Approvals", numeric=True, drop=3),
+                Column("first_review_median_h", "To first review", numeric=True, hours=True),
+                Column("authored", "PRs opened", numeric=True, drop=1),
+            ],
+            title=f"Reviews, {win.label}",
+            meta={**win.meta(), "repo": repo, "pairs": load.pairs},
+            footer=f"who reviews whom: {top}" if top else "",
+            empty="" if load.rows else "no reviews or pull requests in this window",
+        )
+    )
