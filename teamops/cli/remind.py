@@ -155,9 +155,8 @@ def reviews_reminder(
     plans = plan_reviews(st.reader, st.config, now(), handle=person)
     out = st.output(fmt_value(fmt))
     if not plans:  # nothing to write: the database is not even opened for writing
-        out.data(
-            {"report": "remind-reviews", "queued": 0, "rows": []},
-            "reviews: no requested review has waited longer than [reviews] sla",
-        )
+        out.message("reviews: no requested review has waited longer than [reviews] sla")
+        if out.fmt == "json":
+            out.data({"report": "remind-reviews", "queued": 0, "rows": []}, "")
         return
     _finish(st, out, plans, "reviews", dry_run, no_send, queue_review_plans)

@@ -29,6 +29,8 @@ PULL_COLUMNS = (
     "merge_commit_sha, labels, source, inferred"
 )
 _NAMES = [c.strip() for c in PULL_COLUMNS.split(",")]
+# Within the same second, a later state wins: open < closed < merged (a reopen comes with a newer time).
+_RANK = "(CASE {0}.state WHEN 'merged' THEN 2 WHEN 'closed' THEN 1 ELSE 0 END)"
 # A newer answer replaces what is stored; what it does not know (None) keeps the stored value. An
 # inferred row never replaces one GitHub gave, and an older payload never replaces a newer answer.
 UPSERT_PULL = f"""
@@ -38,7 +40,10 @@ ON CONFLICT (repo_id, number) DO UPDATE SET
     {", ".join(f"{c} = COALESCE(excluded.{c}, pull_requests.{c})" for c in _NAMES if c not in ("inferred",))},
     inferred = excluded.inferred
 WHERE excluded.inferred = 0
-    AND (pull_requests.inferred = 1 OR COALESCE(excluded.updated_at, '') >= COALESCE(pull_requests.updated_at, ''))
+    AND (pull_requests.inferred = 1
+        OR COALESCE(excluded.updated_at, '') > COALESCE(pull_requests.updated_at, '')
+        OR (COALESCE(excluded.updated_at, '') = COALESCE(pull_requests.updated_at, '')
+            AND {_RANK.format("excluded")} >= {_RANK.format("pull_requests")}))
 """
 INSERT_INFERRED = f"""
 INSERT INTO pull_requests (repo_id, number, {PULL_COLUMNS})
@@ -117,7 +122,9 @@ def save_pulls_in(db: Database, repo_id: int, pulls: list[PullRecord]) -> None:
                 "INSERT INTO pr_reviews (repo_id, number, review_id, reviewer, reviewer_kind, state, submitted_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo_id, number, review_id) DO UPDATE SET "
                 "state = excluded.state, submitted_at = COALESCE(excluded.submitted_at, pr_reviews.submitted_at), "
-                "reviewer = COALESCE(excluded.reviewer, pr_reviews.reviewer)",
+                "reviewer = COALESCE(excluded.reviewer, pr_reviews.reviewer) "
+                # a dismissed review stays dismissed, whatever an older payload says
+                "WHERE pr_reviews.state != 'DISMISSED' OR excluded.state = 'DISMISSED'",
                 [
                     (repo_id, p.number, r.review_id, r.reviewer, r.reviewer_kind, r.state, r.submitted_at)
                     for r in p.reviews
