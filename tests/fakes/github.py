@@ -16,6 +16,7 @@ import re
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -615,10 +616,10 @@ def pull_node(
     draft: bool = False,
     merged: str | None = None,
     merge_commit: str | None = None,
-    commits: list[tuple[str, str]] = (),  # type: ignore[assignment]
-    reviews: list[tuple[str | None, str, str]] = (),  # type: ignore[assignment]  # (login, state, at)
-    requested: list[str] = (),  # type: ignore[assignment]  # logins (or "team:slug") still waited for
-    events: list[tuple[str, str, str | None]] = (),  # type: ignore[assignment]  # (type, at, reviewer)
+    commits: Sequence[tuple[str, str]] = (),
+    reviews: Sequence[tuple[str | None, str, str]] = (),  # (login, state, at)
+    requested: Sequence[str] = (),  # logins (or "team:slug") still waited for
+    events: Sequence[tuple[str, str, str | None]] = (),  # (type, at, reviewer)
     head_repo: str | None = None,
     additions: int = 10,
     deletions: int = 2,

@@ -192,7 +192,7 @@ def test_pull_requests_from_github_and_their_stages(shop, cli, tmp_path):
 
 
 def test_a_force_push_replaces_the_head_commits_and_a_kill_resumes_exactly(shop, cli, tmp_path):
-    repo, nodes, release = shop
+    _, nodes, _ = shop
     many = [pull_node(n, created=z(10, 9), updated=f"2026-10-10T{n // 60:02d}:{n % 60:02d}:00Z") for n in range(5, 125)]
     # more reviews than one page holds: read on for that pull request alone
     many[0]["reviews"] = [
