@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import parse_iso
@@ -40,11 +39,6 @@ def size_class(lines: int | None) -> str | None:
     if lines is None:
         return None
     return next(name for name, top in SIZES if top is None or lines < top)
-
-
-def week_of(moment: str) -> str:
-    year, week, _ = date.fromisoformat(moment[:10]).isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 @dataclass
@@ -135,20 +129,19 @@ def _stage_values(r: PrRow) -> list[float | None]:
 
 
 def _row(p: PullFlow) -> PrRow:
-    reviewed = p.first_review_at is not None
     return PrRow(
         repo=p.repo,
         number=p.number,
         title=p.title,
         author=p.person or p.author or ("(inferred)" if p.inferred else "(ghost)"),
         merged_at=p.merged_at,
-        coding_h=rounded(hours(p.first_commit_at, p.ready_at), 1),
-        pickup_h=rounded(hours(p.ready_at, p.first_review_at), 1),
-        review_h=rounded(hours(p.first_review_at, p.merged_at), 1),
-        deploy_h=rounded(hours(p.merged_at, p.deployed_at), 1),
+        coding_h=p.coding_h,
+        pickup_h=p.pickup_h,
+        review_h=p.review_h,
+        deploy_h=p.deploy_h,
         lines=p.size,
         size=size_class(p.size),
-        reviewed=reviewed,
+        reviewed=p.reviewed,
         inferred=p.inferred,
     )
 
@@ -162,7 +155,8 @@ def pr_flow(
     db: Reader, cfg: Config, since: str | None, until: str | None, repo_ids: list[int] | None, people: set[int] | None
 ) -> PrFlow:
     """Merged pull requests in [since, until) and their stages, overall and per ISO week."""
-    rows = [_row(p) for p in merged_pulls(db, since, until, repo_ids, people, cfg.dora.environment)]
+    pulls = merged_pulls(db, since, until, repo_ids, people, cfg.dora.environment)
+    rows = [_row(p) for p in pulls]
     flow = PrFlow(rows=rows)
     for stage in STAGES:
         flow.medians[stage], flow.p85[stage] = _spread(rows, stage)
@@ -172,8 +166,8 @@ def pr_flow(
     flow.sizes = {name: counts.get(name, 0) for name, _ in SIZES}
     flow.inferred = len(rows) - len(known)
     by_week: dict[str, list[PrRow]] = defaultdict(list)
-    for r in rows:
-        by_week[week_of(r.merged_at)].append(r)
+    for r, p in zip(rows, pulls, strict=True):
+        by_week[p.week].append(r)
     for week in sorted(by_week):
         mine = by_week[week]
         lines = [float(r.lines) for r in mine if r.lines is not None]

@@ -165,9 +165,9 @@ def any_pull(db: Reader) -> bool:
     return db.execute("SELECT 1 FROM pull_requests LIMIT 1").fetchone() is not None
 
 
-@dataclass
+@dataclass(slots=True)
 class PullFlow:
-    """A merged pull request's way to production, as the reports read it."""
+    """A merged pull request's way to production, its stages in hours (None: an end is unknown)."""
 
     repo: str
     number: int
@@ -175,14 +175,22 @@ class PullFlow:
     author: str | None
     person: str | None
     inferred: bool
-    first_commit_at: str | None
-    ready_at: str | None
-    first_review_at: str | None
-    approved_at: str | None
     merged_at: str
-    deployed_at: str | None
+    week: str
+    coding_h: float | None
+    pickup_h: float | None
+    review_h: float | None
+    deploy_h: float | None
     size: int | None
-    reviews: int
+    reviewed: bool
+
+
+def _hours(start: str, end: str) -> str:
+    """SQL: hours from one time to another, 0 when it ran backwards, NULL when either is unknown."""
+    return f"ROUND(MAX(0, (julianday({end}) - julianday({start})) * 24), 1)"
+
+
+READY = "COALESCE(p.ready_at, CASE WHEN p.inferred = 0 THEN p.created_at END)"
 
 
 def merged_pulls(
@@ -193,32 +201,33 @@ def merged_pulls(
     person_ids: Iterable[int] | None,
     environment: str,
 ) -> list[PullFlow]:
-    """Pull requests merged in [since, until), each with the first deployment that shipped its merge commit."""
+    """Pull requests merged in [since, until) with their stages; deploy ends at the first successful
+    deployment of the environment that shipped the merge commit. Time arithmetic runs in SQLite."""
+    from teamops.store.views import iso_week
+
     where = Where("p.merged_at IS NOT NULL").add("p.merged_at >= ?", since, when=since)
     where.add("p.merged_at < ?", until, when=until)
     if repo_ids is not None:
         where.within("p.repo_id", repo_ids)
     if person_ids is not None:
         where.within("p.person_id", list(person_ids))
+    deployed = (
+        "(SELECT MIN(d.deployed_at) FROM deployment_commits dc JOIN deployments d ON d.id = dc.deployment_id "
+        "WHERE dc.repo_id = p.repo_id AND dc.sha = p.merge_commit_sha AND d.environment = ? AND d.status = 'success')"
+    )
     rows = db.execute(
         f"""
-        SELECT r.name, p.number, p.title, p.author, pe.handle, p.inferred, p.first_commit_at,
-               COALESCE(p.ready_at, CASE WHEN p.inferred = 0 THEN p.created_at END), p.first_review_at,
-               p.approved_at, p.merged_at,
-               (SELECT MIN(d.deployed_at) FROM deployment_commits dc JOIN deployments d ON d.id = dc.deployment_id
-                 WHERE dc.repo_id = p.repo_id AND dc.sha = p.merge_commit_sha AND d.environment = ?
-                   AND d.status = 'success'),
-               p.additions + p.deletions,
-               (SELECT COUNT(*) FROM pr_reviews rv WHERE rv.repo_id = p.repo_id AND rv.number = p.number
-                 AND rv.state != 'PENDING' AND (rv.reviewer IS NULL OR p.author IS NULL
-                 OR lower(rv.reviewer) != lower(p.author)))
+        SELECT r.name, p.number, p.title, p.author, pe.handle, p.inferred, p.merged_at, {iso_week("p.merged_at")},
+               {_hours("p.first_commit_at", READY)}, {_hours(READY, "p.first_review_at")},
+               {_hours("p.first_review_at", "p.merged_at")}, {_hours("p.merged_at", deployed)},
+               p.additions + p.deletions, p.first_review_at IS NOT NULL
         FROM pull_requests p JOIN repos r ON r.id = p.repo_id LEFT JOIN people pe ON pe.id = p.person_id
         WHERE {where.sql} ORDER BY p.merged_at
         """,
         [environment, *where.params],
     ).fetchall()
     return [
-        PullFlow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13])
+        PullFlow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], r[9], r[10], r[11], r[12], bool(r[13]))
         for r in rows
     ]
 

@@ -79,6 +79,7 @@ def prs_cmd(
         members = {person_id(st.reader, person)}
     win = window(since, until, last, 12, lambda m: latest_merge_before(st.reader, m))
     flow = pr_flow(st.reader, st.config, win.since, win.until, repos_of(st.reader, repo), members)
+    each = {"pulls": [r.row() for r in flow.rows]} if out.fmt == "json" else {}  # each one, for scripts
     report = Report(
         name="prs",
         rows=[w.row() for w in flow.weeks],
@@ -90,7 +91,7 @@ def prs_cmd(
             "team": team,
             "person": person,
             **flow.meta(),
-            "pulls": [r.row() for r in flow.rows],
+            **each,
         },
         footer=flow_line(flow) if flow.rows else "",
         empty=""
