@@ -189,6 +189,8 @@ def test_pull_requests_from_github_and_their_stages(shop, cli, tmp_path):
     assert load["alice"]["authored"] == 2 and "(ghost)" in load
     summary = cli("--db", db, "kpi", "summary", "--since", "2026-10-01", "--until", "2026-10-31", "-f", "json")
     assert json.loads(summary.stdout)["pull_requests"]["merged"] == 3
+    dora = cli("--db", db, "kpi", "dora", "--since", "2026-10-01", "--until", "2026-10-31", "-f", "json")
+    assert json.loads(dora.stdout)["lead_time_stages_h"] == data["medians_h"]  # DORA's lead time, by stage
 
 
 def test_a_force_push_replaces_the_head_commits_and_a_kill_resumes_exactly(shop, cli, tmp_path):
@@ -315,6 +317,8 @@ def test_review_nudges_go_once_per_pull_request_and_reviewer_a_day(shop, cli, tm
     text = json.loads(messages[0][1])["text"]
     assert "acme/api #3 Rework everything, waiting 14 working hours" in text
     assert sql(db, "SELECT number, reviewer, day FROM review_nudges") == [(3, "bob", "2026-10-12")]
+    jobs = cli("--db", db, "job", "list", "-f", "json", env=base)
+    assert "remind reviews" in jobs.stdout  # the built-in eod job runs it once review_reminder is routed
     later = cli("--db", db, "remind", "reviews", "--no-send", env={**base, "TEAMOPS_NOW": "2026-10-12T16:00:00Z"})
     assert "nudged earlier today" in later.stderr
     cli("--db", db, "remind", "reviews", "--no-send", env={**base, "TEAMOPS_NOW": "2026-10-13T15:00:00Z"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,11 @@ from teamops.handles import check_filters, repos_of
 from teamops.kpi.dora import Dora, dora, dora_line, empty_hint
 from teamops.store.deployments import latest_deployment_before
 from teamops.store.people import people as people_of
+from teamops.wording import hours_text
+
+if TYPE_CHECKING:
+    from teamops.config import Config
+    from teamops.store.reader import Reader
 
 WEEKS_IN_A_CHART = 26
 EnvOpt = Annotated[str | None, typer.Option("--env", help="The environment (default: [dora] environment).")]
@@ -49,6 +54,7 @@ def dora_cmd(
     cfg = st.config if not env else replace(st.config, dora=replace(st.config.dora, environment=env))
     win = window(since, until, last, 12, lambda m: latest_deployment_before(st.reader, m))
     data = dora(st.reader, cfg, win.since, win.until, repo_ids, members)
+    stages = lead_time_stages(st.reader, cfg, win.since, win.until, repo_ids, members)
     report = Report(
         name="dora",
         rows=[r.row() for r in data.rows],
@@ -65,8 +71,15 @@ def dora_cmd(
             Column("failed", "Failed"),
             Column("why", "Why", wrap=True),
         ],
-        meta={**win.meta(), "repo": repo, "team": team, **data.meta(), "weeks": [w.row() for w in data.weeks]},
-        footer=dora_line(data) if data.rows else "",
+        meta={
+            **win.meta(),
+            "repo": repo,
+            "team": team,
+            **data.meta(),
+            "weeks": [w.row() for w in data.weeks],
+            "lead_time_stages_h": stages,
+        },
+        footer="\n".join(filter(None, [dora_line(data) if data.rows else "", stages_line(stages)])),
         empty="" if data.rows else empty_hint(st.reader, cfg, win, repo_ids, now()),
     )
     period, labels, bars, lines = trend(data)
@@ -104,3 +117,24 @@ def trend(data: Dora) -> tuple[str, list[str], Series, Series]:
         {"deployments": [v[0] for v in months.values()]},
         {"failed": [v[1] for v in months.values()]},
     )
+
+
+def lead_time_stages(
+    db: Reader, cfg: Config, since: str | None, until: str | None, repo_ids: list[int] | None, people: set[int] | None
+) -> dict[str, float | None] | None:
+    """Where the lead time goes, from the pull requests merged in the window (None without any from GitHub)."""
+    from teamops.kpi.prs import pr_flow
+    from teamops.store.pulls import any_pull
+
+    if not any_pull(db):
+        return None
+    flow = pr_flow(db, cfg, since, until, repo_ids, people)
+    return flow.medians if flow.rows and flow.inferred < len(flow.rows) else None
+
+
+def stages_line(stages: dict[str, float | None] | None) -> str:
+    """The lead time's stages as one footer line."""
+    if not stages:
+        return ""
+    parts = ", ".join(f"{name} {hours_text(value)}" for name, value in stages.items())
+    return f"lead time by stage (median of merged pull requests): {parts}; see teamops kpi prs"
