@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -12,11 +13,11 @@ from teamops.config import WEEKDAYS, Config
 from teamops.errors import InvalidInput
 from teamops.integrations.webhooks import render
 from teamops.messages import Message, code, data, lines, rich
-from teamops.notify import queue
 from teamops.store.commits import day_totals
+from teamops.store.database import transaction
 from teamops.store.mastery import due_by
 from teamops.store.mastery import items as mastery_items
-from teamops.store.outbox import statuses_of
+from teamops.store.outbox import save_message, statuses_of
 from teamops.store.people import people, person_by_handle
 from teamops.store.tasks import held_by
 
@@ -199,8 +200,16 @@ def plan_mastery(
     return plans
 
 
-def queue_plans(db: Database, cfg: Config, plans: list[Planned]) -> tuple[list[int], int, int]:
-    """Queue each planned reminder once under its key: new outbox ids, reminders queued, reminders already there."""
+Claim = Callable[["Database", Planned], str | None]
+
+
+def queue_plans(
+    db: Database, cfg: Config, plans: list[Planned], claim: Claim | None = None
+) -> tuple[list[int], int, int]:
+    """Queue each planned reminder once under its key: new outbox ids, reminders queued, reminders already there.
+
+    `claim`, inside each message's transaction, records what the message covers, or says why another
+    run already did (then nothing is queued)."""
 
     ids: list[int] = []
     repeats = queued = 0
@@ -208,9 +217,15 @@ def queue_plans(db: Database, cfg: Config, plans: list[Planned]) -> tuple[list[i
         if plan.message is None:
             continue
         if not plan.channels:
-            plan.skipped = "no channel routed for this reminder"
+            plan.skipped = f"no channel routed for {plan.message.kind}"
             continue
-        new = queue(db, cfg.notify, plan.message, channels=plan.channels)
+        with transaction(db):
+            taken = claim(db, plan) if claim is not None else None
+            new = [] if taken else save_message(db, plan.message, plan.channels)
+        if taken:
+            plan.skipped = taken
+            repeats += 1
+            continue
         if new:
             ids += new
             queued += 1

@@ -11,9 +11,7 @@ from zoneinfo import ZoneInfo
 from teamops.clock import parse_iso
 from teamops.config import WEEKDAYS, Config
 from teamops.messages import Message, code, data, lines, rich
-from teamops.reminders import Planned, _channels, recipients
-from teamops.store.database import transaction
-from teamops.store.outbox import save_message
+from teamops.reminders import Planned, _channels, queue_plans, recipients
 from teamops.store.pulls import Waiting, nudged, save_nudges, waiting_reviews
 from teamops.wording import count
 
@@ -102,27 +100,16 @@ def plan_reviews(db: Reader, cfg: Config, now: datetime, *, handle: str | None =
     return plans
 
 
+def claim_nudges(db: Database, plan: Planned) -> str | None:
+    """Record the pull requests a nudge names, inside its transaction; None, or why another run already did."""
+    reviewer = plan.covers[0][2]
+    done = nudged(db, plan.local_date, reviewer)
+    if any((repo_id, number) in done for repo_id, number, _ in plan.covers):
+        return "nudged earlier today (by another run)"
+    save_nudges(db, plan.local_date, reviewer, [(repo_id, number) for repo_id, number, _ in plan.covers])
+    return None
+
+
 def queue_review_plans(db: Database, cfg: Config, plans: list[Planned]) -> tuple[list[int], int, int]:
-    """Each nudge and the record of every pull request in it, in one transaction; a pull request another
-    run nudged today in the meantime leaves this plan for the next run. (new ids, queued, earlier)"""
-    ids: list[int] = []
-    queued = earlier = 0
-    for plan in plans:
-        if plan.message is None:
-            continue
-        if not plan.channels:
-            plan.skipped = "no channel routed for review_reminder"
-            continue
-        pulls = plan.covers
-        reviewer = pulls[0][2]
-        with transaction(db):
-            done = nudged(db, plan.local_date, reviewer)
-            if any((repo_id, number) in done for repo_id, number, _ in pulls):
-                plan.skipped = "nudged earlier today (by another run)"
-                earlier += 1
-                continue
-            save_nudges(db, plan.local_date, reviewer, [(repo_id, number) for repo_id, number, _ in pulls])
-            new = save_message(db, plan.message, plan.channels)
-        ids += new
-        queued += 1
-    return ids, queued, earlier
+    """Each nudge with the record of the pull requests it names, in one transaction (new ids, queued, earlier)."""
+    return queue_plans(db, cfg, plans, claim_nudges)
