@@ -227,6 +227,10 @@ def test_one_repository_failing_does_not_stop_the_others(org, cli, tmp_path):
     synced = {r[0] for r in conn.execute("SELECT DISTINCT r.locator FROM commits c JOIN repos r ON r.id = c.repo_id")}
     conn.close()
     assert synced == {"acme/api", "acme/web"}
+    conn = sqlite3.connect(db)
+    reason = conn.execute("SELECT missing_reason FROM repos WHERE locator = 'acme/nope'").fetchone()[0]
+    conn.close()
+    assert "GitHub found nothing" in reason and "(404)" in reason  # kept and marked, as a delisted one is
 
 
 def test_a_secondary_limit_pauses_every_worker(org, cli, tmp_path):
