@@ -346,3 +346,111 @@ def sync_tasks(
 
 def register(app: typer.Typer) -> None:
     app.command("sync-tasks")(sync_tasks)
+
+
+IMPORT_MAX_MB = 200  # a tracker's export of 100,000 tasks with descriptions is tens of MB
+
+
+@app.command("import")
+def import_cmd(
+    ctx: typer.Context,
+    file: Annotated[
+        str,
+        typer.Argument(help="A CSV file (Jira's export, or a plain sheet; '-' for stdin)."),
+    ],
+    mapping: Annotated[
+        list[str] | None, typer.Option("--map", help="A header onto a field, e.g. 'Estimate=points' (repeatable).")
+    ] = None,
+    status_map: Annotated[
+        list[str] | None, typer.Option("--status", help="A status name onto a status, e.g. 'Code Review=review'.")
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="What the keys belong to (default: jira for Jira's headers, else csv)."),
+    ] = None,
+    encoding: Annotated[str | None, typer.Option("--encoding", help="The file's encoding (default: UTF-8).")] = None,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Store the good rows when some are bad.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row; store nothing.")] = False,
+    by: ByOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Create or update tasks from another tracker's CSV, by their key; every row is checked first.
+
+    A bad row is one line with its row number, and nothing is stored unless --skip-bad. Importing the
+    same file again changes nothing; a changed row updates its task (with its history).
+
+    \b
+    Examples:
+      teamops task import jira-export.csv
+      teamops task import sheet.csv --map 'Estimate=points' --status 'Code Review=review'
+    """
+    import sys
+    from pathlib import Path
+
+    from teamops.errors import InvalidInput, UsageError
+    from teamops.task_import import decode, import_rows, parse_map, parse_statuses, read_rows
+
+    st = state(ctx)
+    out = st.output(fmt_value(fmt))
+    cap = IMPORT_MAX_MB * 1_000_000
+    if "\x00" in file:
+        raise UsageError(f"{file!r} is not a file name")
+    try:
+        if file == "-":
+            data = sys.stdin.buffer.read(cap + 1)
+        else:
+            with Path(file).open("rb") as f:
+                data = f.read(cap + 1)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc.strerror}") from None
+    if len(data) > cap:
+        raise InvalidInput(f"{file} is larger than {IMPORT_MAX_MB} MB: refused")
+    if source is not None and not source.replace("-", "").replace("_", "").isalnum():
+        raise UsageError(f"--source {source!r}: letters, digits, '-' and '_' only")
+    rows, bad, found = read_rows(
+        decode(data, encoding), st.config, parse_map(mapping or []), parse_statuses(status_map or [], st.config)
+    )
+    for line in bad[:50]:
+        out.message(line)
+    if len(bad) > 50:
+        out.message(f"... and {len(bad) - 50:,} more bad rows")
+    if bad and not skip_bad:
+        raise InvalidInput(
+            f"{count(len(bad), 'bad row')} of {len(rows) + len(bad):,}: nothing was stored",
+            "fix them, or store the good rows with --skip-bad",
+        )
+    if dry_run:
+        out.data(
+            {"report": "task-import", "dry_run": True, "rows": len(rows), "bad": len(bad)},
+            f"dry run: {count(len(rows), 'row')} would be imported, {len(bad):,} bad; nothing stored",
+        )
+        return
+    name = "stdin" if file == "-" else Path(file).name
+    result = import_rows(st.db, st.config, rows, source or found, name, actor(by))
+    notes = []
+    if result.unknown_sprints:
+        notes.append(
+            f"{count(len(result.unknown_sprints), 'sprint')} not in teamops (create them with teamops sprint add)"
+        )
+    if result.unmatched_assignees:
+        notes.append(
+            f"{count(len(result.unmatched_assignees), 'assignee')} not matched to anyone (see teamops people add)"
+        )
+    text = (
+        f"imported {count(result.rows, 'task')} from {name} as {result.source}: {result.added:,} new, "
+        f"{result.changed:,} changed, {result.same:,} unchanged"
+        + (f", {len(bad):,} bad rows left out" if bad else "")
+        + (f"; {'; '.join(notes)}" if notes else "")
+    )
+    out.data(
+        {
+            "report": "task-import",
+            "source": result.source,
+            "rows": result.rows,
+            "added": result.added,
+            "changed": result.changed,
+            "unchanged": result.same,
+            "bad": len(bad),
+        },
+        text,
+    )

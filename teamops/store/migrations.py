@@ -679,3 +679,10 @@ def m020_pull_requests(db: Database) -> None:
         )
         """
     )
+
+
+@migration
+def m021_task_description(db: Database) -> None:
+    # A task's description, kept for imported tasks (Jira's, a spreadsheet's): with the title, the text
+    # point suggestions learn from.
+    db.execute("ALTER TABLE tasks ADD COLUMN description TEXT")

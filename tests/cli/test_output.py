@@ -25,7 +25,7 @@ ARGS: dict[str, list[str]] = {
     "kpi burndown": ["--sprint", "S1"],
 }
 # Results of an action rather than listings: one document without `rows` (docs/output.md).
-NO_ROWS = {"merge", "sync-commits", "sync-tasks", "analyze", "task add", "task show", "gen-doc"}
+NO_ROWS = {"merge", "task import", "sync-commits", "sync-tasks", "analyze", "task add", "task show", "gen-doc"}
 
 
 def strict(text: str) -> dict:
@@ -68,6 +68,9 @@ def world(cli, isolated, make_repo, monkeypatch):
         shard = isolated / "shard.db"
         assert cli("--db", str(shard), "sync-commits", "--repo", str(repo.path)).exit_code == 0
         ARGS["merge"] = [str(shard)]
+        sheet = isolated / "sheet.csv"
+        sheet.write_text("key,title,points\nA-1,Write the guide,2\n")
+        ARGS["task import"] = [str(sheet)]
         yield isolated
 
 
@@ -121,6 +124,7 @@ def test_no_command_says_1_with_a_plural(cli, world):
 
 WRITERS = {
     "merge",
+    "task import",
     "sync-commits",
     "sync-tasks",
     "analyze",
