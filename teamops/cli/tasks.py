@@ -454,3 +454,60 @@ def import_cmd(
         },
         text,
     )
+
+
+@app.command("suggest")
+def suggest_cmd(
+    ctx: typer.Context,
+    tasks: Annotated[
+        list[str] | None, typer.Argument(help="Tasks by key or #id (default: every open one without points).")
+    ] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Suggest points from the team's own finished tasks: a value, a likely range and the three most
+    similar finished tasks as the reason.
+
+    With fewer than 30 finished tasks with points, the team's median. The model is chosen by its error
+    on the newest quarter of the history and kept until that history changes.
+
+    Example: teamops task suggest jira:SHOP-42 --format json
+    """
+    from teamops.suggest import as_json, describe, suggest
+
+    st = state(ctx)
+    out = st.output(fmt_value(fmt))
+    found, choice = suggest(st.db, st.config, tasks or [])
+    rows = [
+        {
+            "task": s.key,
+            "title": s.title,
+            "points": s.points,
+            "range": f"{s.low:g}–{s.high:g}",
+            "like": "; ".join(f"{x.key} ({x.points:g})" for x in s.similar),
+        }
+        for s in found
+    ]
+    out.report(
+        Report(
+            name="task-suggest",
+            rows=rows,
+            columns=[
+                Column("task", "Task"),
+                Column("title", "Title", cut=True),
+                Column("points", "Points", numeric=True),
+                Column("range", "Range", drop=2),
+                Column("like", "Most like", wrap=True, drop=1),
+            ],
+            title="Suggested points",
+            meta={
+                "method": choice.method,
+                "k": choice.k,
+                "history": choice.tasks,
+                "held_out_mae": choice.held_out_mae,
+                "median_mae": choice.median_mae,
+                "suggestions": [as_json(s) for s in found],
+            },
+            footer=describe(choice),
+            empty="no open task without points" if choice.tasks else "no finished task with points to learn from yet",
+        )
+    )

@@ -686,3 +686,23 @@ def m021_task_description(db: Database) -> None:
     # A task's description, kept for imported tasks (Jira's, a spreadsheet's): with the title, the text
     # point suggestions learn from.
     db.execute("ALTER TABLE tasks ADD COLUMN description TEXT")
+
+
+@migration
+def m022_point_models(db: Database) -> None:
+    # What point suggestions learned from a team's finished tasks: the method chosen by its error on
+    # the newest quarter held out, and a digest of the tasks, so it is chosen again only when they change.
+    db.execute(
+        """
+        CREATE TABLE point_models (
+            id INTEGER PRIMARY KEY,
+            method TEXT NOT NULL,
+            k INTEGER NOT NULL DEFAULT 0,
+            held_out_mae REAL,
+            median_mae REAL,
+            tasks INTEGER NOT NULL,
+            digest TEXT NOT NULL,
+            trained_at TEXT NOT NULL
+        )
+        """
+    )

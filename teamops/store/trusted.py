@@ -34,10 +34,10 @@ def _objects(conn: sqlite3.Connection) -> set[tuple[str, str, str]]:
 @cache
 def known_objects() -> frozenset[tuple[str, str, str]]:
     """Every (type, name, SQL) a database has after any prefix of the migrations: files of older versions pass."""
-    from sqlite_utils import Database
+    from teamops.store.database import database_class
 
     conn = sqlite3.connect(":memory:", isolation_level=None)
-    db = Database(conn)
+    db = database_class()(conn)
     db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     seen = _objects(conn)
     for _, fn in MIGRATIONS:

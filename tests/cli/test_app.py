@@ -13,7 +13,7 @@ import pytest
 
 from teamops import __version__
 
-HEAVY = ("litellm", "github")
+HEAVY = ("litellm", "github", "sklearn", "numpy")
 
 
 def teamops_exe() -> str:

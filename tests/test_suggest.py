@@ -1,0 +1,67 @@
+"""`teamops task suggest`: points from the team's own finished tasks, the model chosen by its error and kept
+until the history changes; the team's median below 30 finished tasks."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+
+def sheet(path, rows):
+    lines = ["key,title,description,points,status"] + [",".join(r) for r in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def history(n):
+    """Two kinds of work the text tells apart: schema migrations (8 points) and typo fixes (1 point)."""
+    rows = []
+    for i in range(n):
+        if i % 2:
+            rows.append((f"M-{i}", f"Database schema migration for table {i}", "migrate rows and indexes", "8", "done"))
+        else:
+            rows.append((f"T-{i}", f"Fix typo in help text {i}", "a spelling mistake", "1", "done"))
+    return rows
+
+
+def test_suggestions_follow_the_most_similar_finished_tasks(cli, tmp_path):
+    db = str(tmp_path / "t.db")
+    rows = [
+        *history(60),
+        ("N-1", "Fix typo in the README", "spelling", "", "todo"),
+        ("N-2", "Database schema migration for invoices", "new table", "", "todo"),
+    ]
+    assert cli("--db", db, "task", "import", sheet(tmp_path / "h.csv", rows)).exit_code == 0
+    res = cli("--db", db, "task", "suggest", "--format", "json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    got = {s["key"]: s for s in data["suggestions"]}
+    assert got["csv:N-1"]["points"] == 1.0 and got["csv:N-2"]["points"] == 8.0
+    assert data["method"] == "knn" and data["history"] == 60
+    assert data["held_out_mae"] < data["median_mae"]  # it earned its place against the median
+    assert all(x["title"].startswith("Fix typo") for x in got["csv:N-1"]["similar"])
+    assert len(got["csv:N-2"]["similar"]) == 3
+    table = cli("--db", db, "task", "suggest", "csv:N-1")
+    assert "learned from 60 finished tasks" in table.stdout
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM point_models").fetchone()[0] == 1  # chosen once, kept
+    conn.close()
+    cli("--db", db, "task", "import", sheet(tmp_path / "more.csv", [("X-1", "Fix typo again", "", "1", "done")]))
+    cli("--db", db, "task", "suggest")
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM point_models").fetchone()[0] == 2  # the history changed
+    conn.close()
+
+
+def test_below_thirty_finished_tasks_the_median_and_why(cli, tmp_path):
+    db = str(tmp_path / "t.db")
+    rows = [*history(9), ("N-1", "Something new", "", "", "todo")]
+    cli("--db", db, "task", "import", sheet(tmp_path / "h.csv", rows))
+    res = cli("--db", db, "task", "suggest")
+    assert "only 9 finished tasks with points (a model needs 30)" in res.stdout
+    data = json.loads(cli("--db", db, "task", "suggest", "--format", "json").stdout)
+    assert data["suggestions"][0]["points"] == 1.0 and data["method"] == "median"  # five 1s, four 8s
+    res = cli("--db", db, "task", "suggest", "nope")
+    assert res.exit_code == 5 and "no task 'nope'" in res.stderr
+    empty = cli("--db", str(tmp_path / "e.db"), "task", "suggest")
+    assert empty.exit_code == 0 and "no finished task with points" in empty.stdout
