@@ -80,6 +80,17 @@ def history(db: Reader, cfg: Config) -> list[tuple[str, str, str | None, float]]
     return [(str(k), str(t), d, float(p)) for k, t, d, p in rows]
 
 
+def finished_with_points(db: Reader, cfg: Config) -> int:
+    """How many finished tasks with points there are to learn from (one count, no model loaded)."""
+    done = cfg.tasks.done_statuses
+    row = db.execute(
+        f"SELECT COUNT(*) FROM tasks WHERE points IS NOT NULL AND removed_at IS NULL "
+        f"AND status IN ({','.join('?' * len(done))})",
+        done,
+    ).fetchone()
+    return int(row[0])
+
+
 def _digest(rows: list[tuple[str, str, str | None, float]]) -> str:
     h = hashlib.sha256()
     for key, title, desc, pts in rows:

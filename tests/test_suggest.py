@@ -43,6 +43,9 @@ def test_suggestions_follow_the_most_similar_finished_tasks(cli, tmp_path):
     assert len(got["csv:N-2"]["similar"]) == 3
     table = cli("--db", db, "task", "suggest", "csv:N-1")
     assert "learned from 60 finished tasks" in table.stdout
+    cli("--db", db, "people", "add", "ann")
+    added = cli("--db", db, "task", "add", "Fix typo in the footer", "-R", "ann", "-A", "ann", "--no-send")
+    assert "hint: the team's history suggests 1 point (1–1)" in added.stderr and "set them with" in added.stderr
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT COUNT(*) FROM point_models").fetchone()[0] == 1  # chosen once, kept
     conn.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -106,7 +106,29 @@ def add(
     )
     task_id, msg = add_task(st.db, st.config, title, change, actor(by))
     out.data({"report": "task-add", "id": task_id, "key": f"T-{task_id}"}, f"created task #{task_id}")
+    if points is None:
+        _points_hint(st, out, f"T-{task_id}")
     deliver(st, out, [msg], no_send)
+
+
+def _points_hint(st: Any, out: Any, key: str) -> None:
+    """A task added without points: what the team's history suggests (only once there is a history)."""
+    from teamops.suggest import MIN_HISTORY, finished_with_points
+
+    if finished_with_points(st.db, st.config) < MIN_HISTORY:
+        return
+    from teamops.suggest import suggest
+    from teamops.wording import quantity
+
+    found, _ = suggest(st.db, st.config, [key])
+    if found:
+        s = found[0]
+        like = ", ".join(x.key for x in s.similar)
+        out.message(
+            f"hint: the team's history suggests {quantity(s.points, 'point')} ({s.low:g}–{s.high:g})"
+            + (f", like {like}" if like else "")
+            + f"; set them with teamops task update {key.removeprefix('T-')} --points N"
+        )
 
 
 @app.command("update")
