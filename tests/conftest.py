@@ -19,7 +19,7 @@ TIMED_MODULES = {"test_notify_overlap.py", "test_jobs.py", "test_state.py", "tes
 LANE_A = {"test_state.py", "test_resume.py", "test_github.py", "test_clickup.py"}
 # Tests that import litellm in their own process (3 s of CPU each time) share one worker, so it is
 # imported once per run rather than once per worker.
-LITELLM_MODULES = {"test_estimate.py", "test_cassettes.py", "test_model_offline.py"}
+LITELLM_MODULES = {"test_estimate.py", "test_cassettes.py", "test_model_offline.py", "test_suggest_model.py"}
 LITELLM_TESTS = {
     "test_analyze_says_when_an_estimate_saw_only_part_of_a_commit",
     "test_model_writes_the_document_through_litellm",

@@ -484,6 +484,14 @@ def suggest_cmd(
     tasks: Annotated[
         list[str] | None, typer.Argument(help="Tasks by key or #id (default: every open one without points).")
     ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Ask a litellm model, shown the most similar finished tasks.")
+    ] = None,
+    api_base: Annotated[str | None, typer.Option("--api-base", help="An OpenAI-compatible server's URL.")] = None,
+    budget_usd: Annotated[
+        float | None, typer.Option("--budget-usd", min=0, help="Stop before spending more (default: [ai] budget_usd).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="With --model: what it would send and cost.")] = False,
     fmt: FormatOpt = None,
 ) -> None:
     """Suggest points from the team's own finished tasks: a value, a likely range and the three most
@@ -498,6 +506,9 @@ def suggest_cmd(
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
+    if model:
+        _suggest_with_model(st, out, tasks or [], model.strip(), api_base, budget_usd, dry_run)
+        return
     found, choice = suggest(st.db, st.config, tasks or [])
     rows = [
         {
@@ -531,5 +542,71 @@ def suggest_cmd(
             },
             footer=describe(choice),
             empty="no open task without points" if choice.tasks else "no finished task with points to learn from yet",
+        )
+    )
+
+
+def _suggest_with_model(
+    st: Any, out: Any, tasks: list[str], model: str, api_base: str | None, budget: float | None, dry_run: bool
+) -> None:
+    """`task suggest --model`: a model's points, each call priced and cached."""
+    from teamops.config.validate import is_http_url
+    from teamops.errors import UsageError
+    from teamops.integrations.model_prices import PricingClient
+    from teamops.suggest_model import suggest_with_model
+
+    if api_base and not is_http_url(api_base):
+        raise UsageError(f"--api-base must be an http(s) URL, got {api_base!r}")
+    ai = st.config.ai
+    pricing = PricingClient(model, ai.max_output_tokens, ai.input_cost_per_mtok, ai.output_cost_per_mtok)
+
+    def client() -> Any:
+        from teamops.clients import llm_client
+
+        return llm_client(st.config, model, api_base)
+
+    limit = ai.budget_usd if budget is None else budget
+    run = suggest_with_model(st.db, st.config, tasks, model, client, limit, pricing if dry_run else None)
+    if dry_run:
+        out.data(
+            {
+                "report": "task-suggest-dry-run",
+                "model": model,
+                "tokens_in": run.tokens_in,
+                "estimated_usd": run.estimated_usd,
+                "cached": run.cached,
+            },
+            f"dry run: {run.tokens_in:,} input tokens for {model}, about ${run.estimated_usd:.4f}; "
+            f"{run.cached:,} cached; nothing sent",
+        )
+        return
+    rows = [
+        {"task": s.key, "title": s.title, "points": s.points, "rationale": s.rationale, "cached": s.cached}
+        for s in run.suggestions
+    ]
+    meta = {
+        "model": model,
+        "calls": run.calls,
+        "cached": run.cached,
+        "tokens_in": run.tokens_in,
+        "tokens_out": run.tokens_out,
+        "cost_usd": round(run.cost_usd, 6),
+        "suggestions": [vars(s) for s in run.suggestions],
+    }
+    out.report(
+        Report(
+            name="task-suggest",
+            rows=rows,
+            columns=[
+                Column("task", "Task"),
+                Column("title", "Title", cut=True),
+                Column("points", "Points", numeric=True),
+                Column("rationale", "Why", wrap=True, drop=1),
+            ],
+            title=f"Suggested points ({model})",
+            meta=meta,
+            footer=f"{count(run.calls, 'call')}, {run.cached:,} cached, ${run.cost_usd:.4f}"
+            + (f"; {run.stopped}" if run.stopped else ""),
+            empty="no open task without points",
         )
     )

@@ -706,3 +706,27 @@ def m022_point_models(db: Database) -> None:
         )
         """
     )
+
+
+@migration
+def m023_task_suggestions(db: Database) -> None:
+    # Points a model suggested for a task, shown the team's most similar finished tasks: cached per
+    # task, model, prompt version and the examples shown (new examples, a new answer), with its cost.
+    db.execute(
+        """
+        CREATE TABLE task_suggestions (
+            id INTEGER PRIMARY KEY,
+            task_key TEXT NOT NULL,
+            model TEXT NOT NULL,
+            prompt_version TEXT NOT NULL,
+            examples TEXT NOT NULL,
+            points REAL NOT NULL,
+            rationale TEXT,
+            tokens_in INTEGER NOT NULL DEFAULT 0,
+            tokens_out INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            UNIQUE (task_key, model, prompt_version, examples)
+        )
+        """
+    )
