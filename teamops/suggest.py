@@ -240,11 +240,19 @@ def suggest(db: Database, cfg: Config, keys: list[str]) -> tuple[list[Suggestion
         quart = statistics.quantiles(pts, n=4) if len(pts) > 1 else [med, med, med]
         return [Suggestion(k, t, med, min(quart[0], med), max(quart[2], med), "median") for k, t, _ in todo], choice
     out = []
+    rows_of = []
     for (key, title, _), (value, low, high, near) in zip(
         todo, learner.predict([_text(t, d) for _, t, d in todo]), strict=True
     ):
         similar = [Similar(rows[j][0], rows[j][1], rows[j][3], round(s, 3)) for j, s in near]
         out.append(Suggestion(key, title, round(value, 1), round(low, 1), round(high, 1), choice.method, similar))
+        rows_of.append((key, f"history:{choice.method}", "h1", choice.digest, round(value, 1), now_iso()))
+    with transaction(db):  # what was suggested, for `kpi estimates` to hold against the points given later
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO task_suggestions (task_key, model, prompt_version, examples, points, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            rows_of,
+        )
     return out, choice
 
 

@@ -68,3 +68,57 @@ def test_below_thirty_finished_tasks_the_median_and_why(cli, tmp_path):
     assert res.exit_code == 5 and "no task 'nope'" in res.stderr
     empty = cli("--db", str(tmp_path / "e.db"), "task", "suggest")
     assert empty.exit_code == 0 and "no finished task with points" in empty.stdout
+
+
+def test_estimates_against_actuals_per_person_and_team(cli, make_repo, tmp_path):
+    """Two tasks with their time in progress; commits name them (#1 in a message, CU-ab12 in a branch merged
+    by a pull request); the heuristic's hours of those commits are held against that time."""
+    db = str(tmp_path / "t.db")
+    repo = make_repo()
+    repo.commit("start", {"a.py": "1\n"}, author=("Ann", "ann@x.io"), date="2026-10-01T09:00:00+00:00")
+    repo.commit(
+        "export: first part #1", {"e.py": "x\n" * 40}, author=("Ann", "ann@x.io"), date="2026-10-02T09:00:00+00:00"
+    )
+    repo.commit(
+        "export: tests for #1", {"t.py": "t\n" * 20}, author=("Ann", "ann@x.io"), date="2026-10-02T12:00:00+00:00"
+    )
+    repo.commit("Fix login (#7)", {"l.py": "l\n" * 5}, author=("Ann", "ann@x.io"), date="2026-10-03T09:00:00+00:00")
+    repo.commit(
+        "CU-ab12 cache headers", {"c.py": "c\n" * 8}, author=("Ann", "ann@x.io"), date="2026-10-04T09:00:00+00:00"
+    )
+    cli("--db", db, "people", "add", "ann", "--email", "ann@x.io", "--team", "web")
+    assert cli("--db", db, "sync-commits", "--repo", str(repo.path)).exit_code == 0
+    assert cli("--db", db, "analyze").exit_code == 0
+    at = lambda moment: {"TEAMOPS_NOW": moment}  # noqa: E731
+    cli(
+        "--db",
+        db,
+        "task",
+        "add",
+        "Export",
+        "-R",
+        "ann",
+        "-A",
+        "ann",
+        "--points",
+        "3",
+        "--no-send",
+        env=at("2026-10-01T08:00:00Z"),
+    )
+    cli("--db", db, "task", "update", "1", "--status", "in_progress", env=at("2026-10-02T08:00:00Z"))
+    cli("--db", db, "task", "update", "1", "--status", "done", env=at("2026-10-02T18:00:00Z"))
+    sheet_path = sheet(tmp_path / "cu.csv", [("ab12", "Cache headers", "", "1", "done")])
+    cli("--db", db, "task", "import", sheet_path, "--source", "cu", env=at("2026-10-04T10:00:00Z"))
+    res = cli("--db", db, "kpi", "estimates", "--since", "2026-10-01", "--until", "2026-10-31", "-f", "json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    tasks = {t["key"]: t for t in data["tasks"]}
+    assert tasks["T-1"]["commits"] == 2 and tasks["T-1"]["in_progress_h"] == 10.0  # (#7) is a pull request
+    assert tasks["cu:ab12"]["commits"] == 1
+    conn = sqlite3.connect(db)
+    truth = conn.execute("SELECT ROUND(SUM(ai_hours), 1) FROM commits WHERE message LIKE 'export:%'").fetchone()[0]
+    conn.close()
+    assert tasks["T-1"]["commit_hours"] == truth
+    ann = next(g for g in data["rows"] if g["group"] == "person" and g["name"] == "ann")
+    assert ann["tasks"] == 1 and ann["hours_ratio"] == round(truth / 10.0, 2)
+    assert any(g["group"] == "team" and g["name"] == "web" for g in data["rows"])

@@ -168,6 +168,11 @@ class TasksConfig:
     blocked_statuses: list[str] = field(default_factory=lambda: ["blocked"])
     done_statuses: list[str] = field(default_factory=lambda: ["done"])
     default_status: str = "todo"
+    # How a commit names a task (its message, or its pull request's branch or title): regular
+    # expressions whose first group is the task's key or tracker id (`kpi estimates`).
+    link_patterns: list[str] = field(
+        default_factory=lambda: [r"\bCU-([0-9a-z]+)\b", r"\b([A-Z][A-Z0-9]+-\d+)\b", r"(?<![\w&])#(\d+)\b"]
+    )
 
 
 @dataclass

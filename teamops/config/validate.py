@@ -193,6 +193,11 @@ def _validate_tasks(cfg: Config, loader: Loader) -> None:
         raise loader.fail("tasks", "needs at least one done status and one blocked status")
     if t.default_status not in t.statuses:
         raise loader.fail("tasks.default_status", f"{t.default_status!r} is not in tasks.statuses")
+    for pattern in t.link_patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise loader.fail("tasks.link_patterns", f"{pattern!r} is not a regular expression ({exc})") from None
     r = cfg.raci
     if r.escalate_after_hours <= 0 or r.second_level_after_hours <= r.escalate_after_hours:
         raise loader.fail("raci", "needs 0 < escalate_after_hours < second_level_after_hours")

@@ -22,6 +22,7 @@ LOCATED_COMMANDS = {
     "dora": "teamops.cli.kpi.dora:dora_cmd",
     "prs": "teamops.cli.kpi.prs:prs_cmd",
     "reviews": "teamops.cli.kpi.prs:reviews_cmd",
+    "estimates": "teamops.cli.kpi.estimates:estimates_cmd",
     "summary": "teamops.cli.kpi.summary:summary_cmd",
 }
 

@@ -1,0 +1,60 @@
+"""Read-only queries that put commits beside tasks: the texts that may name a task, and the tasks to compare."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from teamops.store.filters import Where
+
+if TYPE_CHECKING:
+    from teamops.store.reader import Reader
+
+
+def commit_texts(db: Reader) -> list[tuple[int, str, str, float | None]]:
+    """(repo id, sha, what may name a task: the message and its pull request's branch and title, AI hours)."""
+    rows = db.execute(
+        """
+        SELECT c.repo_id, c.sha,
+               c.message || COALESCE(char(10) || (SELECT group_concat(COALESCE(p.head_branch, '') || ' ' || p.title,
+                   char(10)) FROM pr_commits pc JOIN pull_requests p ON p.repo_id = pc.repo_id AND p.number = pc.number
+                   WHERE pc.repo_id = c.repo_id AND pc.sha = c.sha), ''),
+               c.ai_hours
+        FROM commits c WHERE c.is_merge = 0
+        """
+    ).fetchall()
+    return [(int(r), str(s), str(t), h) for r, s, t, h in rows]
+
+
+def task_refs(db: Reader) -> dict[str, int]:
+    """Every name a task answers to (its key, and its id in the tracker it came from) → its id."""
+    out: dict[str, int] = {}
+    for tid, key, ext in db.execute("SELECT id, key, external_id FROM tasks WHERE removed_at IS NULL"):
+        out[str(key).lower()] = int(tid)
+        if ext:
+            out.setdefault(str(ext).lower(), int(tid))
+    return out
+
+
+def finished_tasks(
+    db: Reader, done: list[str], since: str | None, until: str | None, person_id: int | None, team: str | None
+) -> list[dict[str, Any]]:
+    """Tasks done in [since, until), with their Responsible, points, the latest suggestion and time in progress."""
+    where = Where(f"t.status IN ({','.join('?' * len(done))})", "t.done_at IS NOT NULL", "t.removed_at IS NULL")
+    where.params.extend(done)
+    where.add("t.done_at >= ?", since, when=since).add("t.done_at < ?", until, when=until)
+    who = "(SELECT r.person_id FROM task_roles r WHERE r.task_id = t.id AND r.role = 'R' AND r.person_id IS NOT NULL)"
+    where.add(f"{who} = ?", person_id, when=person_id)
+    where.add(f"(SELECT team FROM people WHERE id = {who}) = ?", team, when=team)
+    rows = db.execute(
+        f"""
+        SELECT t.id, t.key, t.title, t.points,
+               (SELECT s.points FROM task_suggestions s WHERE s.task_key = t.key ORDER BY s.id DESC LIMIT 1),
+               ROUND((julianday(t.done_at) - julianday(t.started_at)) * 24, 1),
+               p.handle, p.team
+        FROM tasks t LEFT JOIN people p ON p.id = {who}
+        WHERE {where.sql} ORDER BY t.done_at
+        """,
+        where.params,
+    ).fetchall()
+    keys = ("id", "key", "title", "points", "suggested", "in_progress_h", "person", "team")
+    return [dict(zip(keys, r, strict=True)) for r in rows]
