@@ -63,6 +63,9 @@ class AnalyzeOptions:
     budget_usd: float = 5.0
     concurrency: int = 4
     max_diff_tokens: int = 6000
+    # The heuristic's hours from the team's own hours per point (finished tasks' time in progress),
+    # instead of from size alone, once there is such a history.
+    hours_per_point: float | None = None
 
 
 @dataclass
@@ -89,8 +92,11 @@ class InvalidAnswer(ValueError):
     """The model's answer is not a usable estimate."""
 
 
-def version_for(model: str) -> str:
-    return HEURISTIC_VERSION if model == HEURISTIC_MODEL else PROMPT_VERSION
+def version_for(model: str, hours_per_point: float | None = None) -> str:
+    """The cache key's version: a calibrated heuristic is another version (its hours differ)."""
+    if model != HEURISTIC_MODEL:
+        return PROMPT_VERSION
+    return f"{HEURISTIC_VERSION}-cal{hours_per_point:g}" if hours_per_point else HEURISTIC_VERSION
 
 
 def select_commits(db: Reader, opts: AnalyzeOptions) -> tuple[list[CommitToEstimate], int]:
@@ -103,7 +109,7 @@ def select_commits(db: Reader, opts: AnalyzeOptions) -> tuple[list[CommitToEstim
     todo, cached = candidates(
         db,
         opts.model,
-        version_for(opts.model),
+        version_for(opts.model, opts.hours_per_point),
         since=opts.since,
         until=opts.until,
         repo_ids=opts.repo_ids,
@@ -122,9 +128,16 @@ def select_commits(db: Reader, opts: AnalyzeOptions) -> tuple[list[CommitToEstim
     return todo, cached
 
 
-def analyze_heuristic(db: Database, todo: list[CommitToEstimate], result: AnalyzeResult, progress: Progress) -> None:
+def analyze_heuristic(
+    db: Database,
+    todo: list[CommitToEstimate],
+    result: AnalyzeResult,
+    progress: Progress,
+    hours_per_point: float | None = None,
+) -> None:
     """The offline estimator: thousands of commits a second, written in batches."""
     now = now_iso()
+    version = version_for(HEURISTIC_MODEL, hours_per_point)
     batch: list[EstimateRow] = []
     for c in todo:
         est = estimate_row(c.is_merge, c.additions, c.deletions, c.files_changed, c.files)
@@ -132,13 +145,16 @@ def analyze_heuristic(db: Database, todo: list[CommitToEstimate], result: Analyz
             result.waiting_for_counts += 1
             continue
         points, hours, why = est
+        if hours_per_point:
+            hours = round(points * hours_per_point, 1)
+            why += f"; hours at the team's own {hours_per_point:g} h a point"
         batch.append(
             EstimateRow(
                 c.commit_id,
                 c.repo_id,
                 c.sha,
                 HEURISTIC_MODEL,
-                HEURISTIC_VERSION,
+                version,
                 "ok",
                 points,
                 hours,
@@ -434,7 +450,7 @@ def run_analyze(
                 for c in todo
             ]
         else:
-            analyze_heuristic(db, todo, result, report)
+            analyze_heuristic(db, todo, result, report, opts.hours_per_point)
     elif todo:
         assert client_factory is not None and diff_for is not None
         analyze_llm(db, client_factory(), todo, opts, result, diff_for, report, dry_run)

@@ -122,3 +122,51 @@ def test_estimates_against_actuals_per_person_and_team(cli, make_repo, tmp_path)
     ann = next(g for g in data["rows"] if g["group"] == "person" and g["name"] == "ann")
     assert ann["tasks"] == 1 and ann["hours_ratio"] == round(truth / 10.0, 2)
     assert any(g["group"] == "team" and g["name"] == "web" for g in data["rows"])
+
+
+def test_the_heuristic_takes_the_teams_own_hours_per_point_once_there_is_a_history(cli, make_repo, tmp_path):
+    db = str(tmp_path / "t.db")
+    repo = make_repo()
+    repo.commit("small", {"a.py": "1\n" * 3})
+    repo.commit("bigger", {"b.py": "2\n" * 120})
+    cli("--db", db, "sync-commits", "--repo", str(repo.path))
+    cli("--db", db, "people", "add", "ann")
+    assert "h a point" not in cli("--db", db, "analyze").stderr  # no history yet: hours from size
+    for i in range(10):  # ten tasks of 2 points, each 8 hours in progress: 4 h a point
+        cli(
+            "--db",
+            db,
+            "task",
+            "add",
+            f"Task {i}",
+            "-R",
+            "ann",
+            "-A",
+            "ann",
+            "--points",
+            "2",
+            "--status",
+            "in_progress",
+            "--no-send",
+            env={"TEAMOPS_NOW": f"2026-10-{i + 1:02d}T09:00:00Z"},
+        )
+        cli(
+            "--db",
+            db,
+            "task",
+            "update",
+            str(i + 1),
+            "--status",
+            "done",
+            env={"TEAMOPS_NOW": f"2026-10-{i + 1:02d}T17:00:00Z"},
+        )
+    res = cli("--db", db, "analyze")
+    assert "analyze (heuristic, 4 h a point): 2 estimated" in res.stderr, res.output
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT points, hours FROM estimates WHERE prompt_version = 'h1-cal4'").fetchall()
+    conn.close()
+    assert len(rows) == 2 and all(hours == points * 4 for points, hours in rows)
+    data = json.loads(
+        cli("--db", db, "kpi", "estimates", "--since", "2026-10-01", "--until", "2026-11-01", "-f", "json").stdout
+    )
+    assert data["hours_per_point"] == 4.0 and data["calibrated_on"] == 10

@@ -77,6 +77,13 @@ def analyze(
     if not opts.model:
         raise UsageError("--model must name a model")
     db = st.db
+    if opts.model == "heuristic":
+        from teamops.kpi.estimates import team_hours_per_point
+
+        calibrated = team_hours_per_point(db, cfg)
+        if calibrated is not None:
+            opts.hours_per_point = calibrated[0]
+            out.detail(f"  hours at the team's own {calibrated[0]:g} h a point ({calibrated[1]:,} finished tasks)")
 
     def client_factory():  # type: ignore[no-untyped-def]
         if dry_run:  # prices and tokens from litellm's bundled files: no key, no network, no litellm import
@@ -137,7 +144,8 @@ def _show_result(out: Output, opts: AnalyzeOptions, result: AnalyzeResult) -> No
         out.detail(f"  failed {failure}")
     for note in result.notes[:20]:
         out.message(f"  estimated on part of {note}")
-    line = f"analyze ({opts.model}): {result.estimated:,} estimated, {result.cached:,} cached, {result.failed:,} failed"
+    model = opts.model + (f", {opts.hours_per_point:g} h a point" if opts.hours_per_point else "")
+    line = f"analyze ({model}): {result.estimated:,} estimated, {result.cached:,} cached, {result.failed:,} failed"
     if opts.model != "heuristic":
         line += f"; {result.tokens_in:,} tokens in, {result.tokens_out:,} out, ${result.cost_usd:.4f}"
     line += f"; {result.seconds:.1f} s"

@@ -509,7 +509,14 @@ def suggest_cmd(
     if model:
         _suggest_with_model(st, out, tasks or [], model.strip(), api_base, budget_usd, dry_run)
         return
-    found, choice = suggest(st.db, st.config, tasks or [])
+    from teamops.store.tasks import any_task
+    from teamops.suggest import Choice
+
+    if not tasks and not any_task(st.reader):  # nothing to learn from or suggest for: nothing opened for writing
+        found: list[Any] = []
+        choice = Choice("median")
+    else:
+        found, choice = suggest(st.db, st.config, tasks or [])
     rows = [
         {
             "task": s.key,

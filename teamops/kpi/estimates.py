@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.kpi.flow import median, rounded
 from teamops.records import ReportRow
-from teamops.store.task_links import commit_texts, finished_tasks, task_refs
+from teamops.store.task_links import commit_texts, finished_tasks, hours_per_point_samples, task_refs
 
 if TYPE_CHECKING:
     from teamops.config import Config
@@ -23,6 +23,15 @@ if TYPE_CHECKING:
 
 PULL_REFERENCE = re.compile(r"(?:\(#\d+\)|pull request #\d+)", re.I)
 MIN_CALIBRATION = 10  # finished tasks with points and a time in progress before hours per point is offered
+
+
+def team_hours_per_point(db: Reader, cfg: Config) -> tuple[float, int] | None:
+    """The team's own hours per point (median time in progress ÷ points of finished tasks), once there
+    are MIN_CALIBRATION of them; None before."""
+    samples = hours_per_point_samples(db, cfg.tasks.done_statuses)
+    if len(samples) < MIN_CALIBRATION:
+        return None
+    return round(float(median(samples) or 0.0), 1), len(samples)
 
 
 def linked_commits(db: Reader, cfg: Config) -> dict[int, list[float | None]]:
@@ -136,10 +145,9 @@ def estimates(
         if t.team:
             by[("team", t.team)].append(t)
     result.groups = [_group(kind, name, mine) for (kind, name), mine in sorted(by.items())]
-    per_point = [t.in_progress_h / t.points for t in result.tasks if t.points and t.in_progress_h]
-    if len(per_point) >= MIN_CALIBRATION:
-        result.hours_per_point = rounded(median(per_point), 1)
-        result.calibrated_on = len(per_point)
+    calibrated = team_hours_per_point(db, cfg)
+    if calibrated is not None:
+        result.hours_per_point, result.calibrated_on = calibrated
     implied = [t.commit_hours / t.points for t in result.tasks if t.points and t.commit_hours is not None]
     result.heuristic_hours_per_point = rounded(median(implied), 1) if implied else None
     return result

@@ -58,3 +58,14 @@ def finished_tasks(
     ).fetchall()
     keys = ("id", "key", "title", "points", "suggested", "in_progress_h", "person", "team")
     return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def hours_per_point_samples(db: Reader, done: list[str]) -> list[float]:
+    """Hours in progress (started → done) per point of each finished task that has both."""
+    rows = db.execute(
+        f"SELECT (julianday(done_at) - julianday(started_at)) * 24 / points FROM tasks "
+        f"WHERE status IN ({','.join('?' * len(done))}) AND points > 0 AND started_at IS NOT NULL "
+        f"AND done_at > started_at AND removed_at IS NULL",
+        done,
+    ).fetchall()
+    return [float(r[0]) for r in rows]

@@ -255,7 +255,8 @@ def test_a_secondary_limit_pauses_every_worker(org, cli, tmp_path):
 def test_side_by_side_workers_wait_for_the_window_instead_of_passing_the_limit(org, cli, tmp_path):
     repos, _ = org
     with serve(repos) as gh:
-        gh.limit, gh.remaining, gh.reset_at, gh.window = 12, 8, int(time.time()) + 2, 60
+        # 8 requests left in this window, 30 in the next (the sync needs about 25)
+        gh.limit, gh.remaining, gh.reset_at, gh.window = 30, 8, int(time.time()) + 2, 60
         res = cli(
             "--db", str(tmp_path / "t.db"), "sync-commits", "--repo", "acme/*", "--concurrency", "4", env=env_for(gh)
         )
