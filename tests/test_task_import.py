@@ -186,3 +186,16 @@ def test_many_rows_in_one_go(cli, tmp_path):
     res = cli("--db", str(tmp_path / "t.db"), "task", "import", str(tmp_path / "big.csv"))
     assert res.exit_code == 0 and "5,000 new" in res.stdout  # 100,000 rows: benchmarks/task_import.py
     assert len(tasks(str(tmp_path / "t.db"))) == 5_000
+
+
+def test_a_formula_from_a_file_is_text_again_in_csv_output(cli, tmp_path):
+    db = str(tmp_path / "t.db")
+    path = tmp_path / "f.csv"
+    path.write_text('key,title,points\nF-1,"=HYPERLINK(""http://evil"",""x"")",-1\nF-2,"-fix the build",2\n')
+    res = cli("--db", db, "task", "import", str(path))
+    assert res.exit_code == 5 and "points -1 is outside 0 to 10,000" in res.stderr
+    path.write_text('key,title,points\nF-1,"=HYPERLINK(""http://evil"",""x"")",1\nF-2,"-fix the build",2\n')
+    cli("--db", db, "task", "import", str(path))
+    out = cli("--db", db, "task", "list", "--format", "csv").stdout
+    assert "'=HYPERLINK" in out and "'-fix the build" in out
+    assert json.loads(cli("--db", db, "task", "list", "--format", "json").stdout)["rows"][0]["title"].startswith("=HYP")

@@ -99,7 +99,13 @@ def _plain(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list | tuple):
         return ";".join(_plain(v) for v in value)
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return "'" + value  # text that a spreadsheet would run as a formula stays text (OWASP's advice)
     return str(value)
+
+
+# A cell a spreadsheet reads as a formula when it starts with one of these (numbers are not strings here).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # Strict JSON: NaN or Infinity can never reach a consumer (the encoder refuses them).
