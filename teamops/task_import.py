@@ -94,7 +94,7 @@ def parse_map(pairs: list[str]) -> dict[str, str]:
 
 
 def parse_statuses(pairs: list[str], cfg: Config) -> dict[str, str]:
-    """`--status "Code Review=review"` pairs onto the configured statuses."""
+    """`--status "Code Review=review"` pairs onto the configured statuses (`=done`: rows with no status)."""
     out: dict[str, str] = {}
     for pair in pairs:
         name, sep, status = pair.rpartition("=")
@@ -161,10 +161,10 @@ def _moment(value: str, what: str) -> str:
 def _status(value: str, cfg: Config, statuses: dict[str, str]) -> str:
     t = cfg.tasks
     word = " ".join(value.strip().lower().split())
+    if word in statuses:  # `--status '=done'` names what rows without a status are
+        return statuses[word]
     if not word:
         return t.default_status
-    if word in statuses:
-        return statuses[word]
     if word in t.statuses:
         return word
     for words, target in (

@@ -199,3 +199,15 @@ def test_a_formula_from_a_file_is_text_again_in_csv_output(cli, tmp_path):
     out = cli("--db", db, "task", "list", "--format", "csv").stdout
     assert "'=HYPERLINK" in out and "'-fix the build" in out
     assert json.loads(cli("--db", db, "task", "list", "--format", "json").stdout)["rows"][0]["title"].startswith("=HYP")
+
+
+def test_rows_without_a_status_can_be_said_to_be_finished(cli, tmp_path):
+    db = str(tmp_path / "t.db")
+    path = tmp_path / "history.csv"
+    path.write_text("issuekey,title,storypoint\nM-1,Add metrics,2\nM-2,Fix shutdown,3\n")
+    args = ["--map", "issuekey=key", "--map", "storypoint=points"]
+    cli("--db", db, "task", "import", str(path), *args)
+    res = cli("--db", db, "task", "suggest")
+    assert "2 tasks have points but none is finished (done)" in res.stdout and "--status '=done'" in res.stdout
+    res = cli("--db", db, "task", "import", str(path), *args, "--status", "=done")
+    assert "2 changed" in res.stdout and {t[2] for t in tasks(db)} == {"done"}

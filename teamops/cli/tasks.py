@@ -548,7 +548,7 @@ def suggest_cmd(
                 "suggestions": [as_json(s) for s in found],
             },
             footer=describe(choice),
-            empty="no open task without points" if choice.tasks else "no finished task with points to learn from yet",
+            empty="no open task without points" if choice.tasks else _nothing_learned(st),
         )
     )
 
@@ -616,4 +616,16 @@ def _suggest_with_model(
             + (f"; {run.stopped}" if run.stopped else ""),
             empty="no open task without points",
         )
+    )
+
+
+def _nothing_learned(st: Any) -> str:
+    """Why there is no history to learn from: no tasks with points, or none of them finished."""
+    pointed = st.reader.execute("SELECT COUNT(*) FROM tasks WHERE points IS NOT NULL").fetchone()[0]
+    if not pointed:
+        return "no finished task with points to learn from yet (teamops task import brings a tracker's history)"
+    done = ", ".join(st.config.tasks.done_statuses)
+    return (
+        f"{pointed:,} tasks have points but none is finished ({done}); an import without a status column "
+        "can say they are: --status '=done'"
     )
