@@ -69,26 +69,26 @@ def _text(title: str, description: str | None) -> str:
     return f"{title}\n{(description or '')[:TEXT_CHARS]}"
 
 
+def _finished(cfg: Config) -> tuple[str, list[str]]:
+    """The WHERE of what suggestions learn from: finished tasks with points."""
+    done = cfg.tasks.done_statuses
+    return f"points IS NOT NULL AND removed_at IS NULL AND status IN ({','.join('?' * len(done))})", list(done)
+
+
 def history(db: Reader, cfg: Config) -> list[tuple[str, str, str | None, float]]:
     """Finished tasks with points, oldest first: (key, title, description, points)."""
-    done = cfg.tasks.done_statuses
+    where, params = _finished(cfg)
     rows = db.execute(
-        f"SELECT key, title, description, points FROM tasks WHERE points IS NOT NULL AND removed_at IS NULL "
-        f"AND status IN ({','.join('?' * len(done))}) ORDER BY COALESCE(done_at, created_at), id",
-        done,
+        f"SELECT key, title, description, points FROM tasks WHERE {where} ORDER BY COALESCE(done_at, created_at), id",
+        params,
     ).fetchall()
     return [(str(k), str(t), d, float(p)) for k, t, d, p in rows]
 
 
 def finished_with_points(db: Reader, cfg: Config) -> int:
     """How many finished tasks with points there are to learn from (one count, no model loaded)."""
-    done = cfg.tasks.done_statuses
-    row = db.execute(
-        f"SELECT COUNT(*) FROM tasks WHERE points IS NOT NULL AND removed_at IS NULL "
-        f"AND status IN ({','.join('?' * len(done))})",
-        done,
-    ).fetchone()
-    return int(row[0])
+    where, params = _finished(cfg)
+    return int(db.execute(f"SELECT COUNT(*) FROM tasks WHERE {where}", params).fetchone()[0])
 
 
 def _digest(rows: list[tuple[str, str, str | None, float]]) -> str:

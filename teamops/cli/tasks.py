@@ -478,6 +478,9 @@ def import_cmd(
     )
 
 
+SUGGESTED = [Column("task", "Task"), Column("title", "Title", cut=True), Column("points", "Points", numeric=True)]
+
+
 @app.command("suggest")
 def suggest_cmd(
     ctx: typer.Context,
@@ -532,9 +535,7 @@ def suggest_cmd(
             name="task-suggest",
             rows=rows,
             columns=[
-                Column("task", "Task"),
-                Column("title", "Title", cut=True),
-                Column("points", "Points", numeric=True),
+                *SUGGESTED,
                 Column("range", "Range", drop=2),
                 Column("like", "Most like", wrap=True, drop=1),
             ],
@@ -604,12 +605,7 @@ def _suggest_with_model(
         Report(
             name="task-suggest",
             rows=rows,
-            columns=[
-                Column("task", "Task"),
-                Column("title", "Title", cut=True),
-                Column("points", "Points", numeric=True),
-                Column("rationale", "Why", wrap=True, drop=1),
-            ],
+            columns=[*SUGGESTED, Column("rationale", "Why", wrap=True, drop=1)],
             title=f"Suggested points ({model})",
             meta=meta,
             footer=f"{count(run.calls, 'call')}, {run.cached:,} cached, ${run.cost_usd:.4f}"
