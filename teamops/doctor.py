@@ -16,7 +16,7 @@ from teamops.errors import ConfigError, TeamopsError
 from teamops.integrations.git_local import GitError, GitRepo
 from teamops.integrations.llm import check_model
 from teamops.notify import resolve_channel
-from teamops.sources import configured_target
+from teamops.sources import configured_target, is_pattern
 from teamops.store.database import counts
 from teamops.wording import count
 
@@ -46,8 +46,7 @@ def run_checks(cfg: Config, open_db: Callable[[], Reader], *, offline: bool) -> 
     check("database", lambda: _database(cfg, open_db))
     check("git", _git)
     for rc in cfg.repos:
-        pattern = set("*?[") & set(rc.github or rc.path or "")
-        if pattern and not (rc.github and offline):
+        if is_pattern(rc.github or rc.path or "") and not (rc.github and offline):
             check(f"repos {rc.github or rc.path}", functools.partial(_pattern, cfg, rc))
         elif rc.github:
             check(f"repo {rc.name or rc.github}", functools.partial(_github_repo, cfg, rc.github, offline))
@@ -90,12 +89,8 @@ def _pattern(cfg: Config, rc: RepoConfig) -> str:
     """What a pattern names now (GitHub: one listing of the owner), without syncing or marking anything."""
     from teamops.sync.targets import Sources
 
-    sources = Sources(cfg)
     target = configured_target(cfg, rc)
-    try:
-        found = sources.get(target.kind).expand(None, target)
-    finally:
-        sources.close()
+    found = Sources(cfg).get(target.kind).expand(None, target)
     if not found:
         raise ConfigError(f"{target.locator} names no repository", "check the pattern and its include/exclude")
     names = ", ".join(t.locator.rsplit("/", 1)[-1] for t in found[:5]) + (", ..." if len(found) > 5 else "")

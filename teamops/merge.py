@@ -23,6 +23,8 @@ from teamops.store.trusted import check_schema, check_sound
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+# Pull-request tables keyed by repository and number (and what else makes a row unique).
+PULL_TABLES = ("pull_requests", "pr_reviews", "pr_review_requests", "pr_commits")
 # Tables a sync writes, which a merge copies; any other table with rows in a shard is left (and said).
 MERGED = (
     "repos",
@@ -32,13 +34,8 @@ MERGED = (
     "deployment_commits",
     "sync_state",
     "estimates",
-    "pull_requests",
-    "pr_reviews",
-    "pr_review_requests",
-    "pr_commits",
+    *PULL_TABLES,
 )
-# Pull-request tables keyed by repository and number (and what else makes a row unique).
-PULL_TABLES = ("pull_requests", "pr_reviews", "pr_review_requests", "pr_commits")
 KEPT_BY_PEOPLE = ("people", "identities")
 SYNC_KEY = re.compile(r"^([a-z_-]+):(\d+)(:.*)?$")  # sync_state sources that name a repository by id
 BY_REPO = ("tags", "delivery", "pulls", "pulls-inferred")  # besides each source kind's own cursors

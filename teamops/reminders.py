@@ -69,7 +69,8 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[str, str]:
     return start.astimezone(ZoneInfo("UTC")).strftime(fmt), end.astimezone(ZoneInfo("UTC")).strftime(fmt)
 
 
-def _channels(cfg: Config, person: Recipient, kind: str) -> list[str]:
+def channels_for(cfg: Config, person: Recipient, kind: str) -> list[str]:
+    """A person's team's own channels when it has some, else the message kind's routes."""
     return cfg.reminders.team_channels.get(person.team or "", []) or cfg.notify.routes.get(kind, [])
 
 
@@ -149,7 +150,7 @@ def plan_eod(
             people=[p.handle],
             severity="warning" if stuck else "info",
         )
-        plan.channels = _channels(cfg, p, "eod_reminder")
+        plan.channels = channels_for(cfg, p, "eod_reminder")
     return plans
 
 
@@ -196,7 +197,7 @@ def plan_mastery(
             people=[p.handle],
             severity="warning" if overdue else "info",
         )
-        plan.channels = _channels(cfg, p, "mastery_reminder")
+        plan.channels = channels_for(cfg, p, "mastery_reminder")
     return plans
 
 

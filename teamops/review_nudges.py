@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from teamops.clock import parse_iso
 from teamops.config import WEEKDAYS, Config
 from teamops.messages import Message, code, data, lines, rich
-from teamops.reminders import Planned, _channels, queue_plans, recipients
+from teamops.reminders import Planned, channels_for, queue_plans, recipients
 from teamops.store.pulls import Waiting, nudged, save_nudges, waiting_reviews
 from teamops.wording import count
 
@@ -95,7 +95,7 @@ def plan_reviews(db: Reader, cfg: Config, now: datetime, *, handle: str | None =
             people=[person.handle],
             severity="warning",
         )
-        plan.channels = _channels(cfg, person, "review_reminder")
+        plan.channels = channels_for(cfg, person, "review_reminder")
         plan.covers = [(w.repo_id, w.number, w.reviewer) for w, _ in fresh]
     return plans
 

@@ -30,12 +30,11 @@ def size_of(db: Reader, target: Target) -> int:
     """Commits of a repository: what its listing said, else what is stored, else what a clone holds, else 1."""
     if target.size is not None:
         return max(1, target.size)
-    row = db.execute(
-        "SELECT COUNT(c.id) FROM repos r JOIN commits c ON c.repo_id = r.id WHERE r.kind = ? AND lower(r.locator) = ?",
-        [target.kind, target.locator.lower()],
-    ).fetchone()
-    if row and row[0]:
-        return int(row[0])
+    from teamops.store.commits import repo_commits
+
+    stored = repo_commits(db, target.kind, target.locator)
+    if stored:
+        return stored
     if target.kind == "git":
         from pathlib import Path
 

@@ -14,9 +14,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from teamops.clock import now_iso
 from teamops.errors import InvalidInput
-from teamops.store.database import transaction
+from teamops.store.suggestions import save_choice, save_suggestions, stored_choice
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -173,34 +172,16 @@ def choose(rows: list[tuple[str, str, str | None, float]]) -> Choice:
     return best
 
 
-def stored_choice(db: Reader, digest: str) -> Choice | None:
-    row = db.execute(
-        "SELECT method, k, held_out_mae, median_mae, tasks, digest FROM point_models WHERE digest = ? "
-        "ORDER BY id DESC LIMIT 1",
-        [digest],
-    ).fetchone()
-    return Choice(*row) if row else None
-
-
-def save_choice(db: Database, choice: Choice) -> None:
-    with transaction(db):
-        db.execute(
-            "INSERT INTO point_models (method, k, held_out_mae, median_mae, tasks, digest, trained_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [choice.method, choice.k, choice.held_out_mae, choice.median_mae, choice.tasks, choice.digest, now_iso()],
-        )
-
-
 def learned(db: Database, cfg: Config) -> tuple[Learner | None, Choice, list[tuple[str, str, str | None, float]]]:
     """The team's learner (None below MIN_HISTORY finished tasks), chosen again only when the history changed."""
     rows = history(db, cfg)
     if len(rows) < MIN_HISTORY:
         return None, Choice("median", tasks=len(rows)), rows
     digest = _digest(rows)
-    choice = stored_choice(db, digest)
-    if choice is None:
-        choice = choose(rows)
-        save_choice(db, choice)
+    stored = stored_choice(db, digest)
+    choice = Choice(*stored) if stored else choose(rows)
+    if stored is None:
+        save_choice(db, (choice.method, choice.k, choice.held_out_mae, choice.median_mae, choice.tasks, choice.digest))
     return Learner(choice, [_text(t, d) for _, t, d, _ in rows], [p for *_, p in rows]), choice, rows
 
 
@@ -240,19 +221,14 @@ def suggest(db: Database, cfg: Config, keys: list[str]) -> tuple[list[Suggestion
         quart = statistics.quantiles(pts, n=4) if len(pts) > 1 else [med, med, med]
         return [Suggestion(k, t, med, min(quart[0], med), max(quart[2], med), "median") for k, t, _ in todo], choice
     out = []
-    rows_of = []
     for (key, title, _), (value, low, high, near) in zip(
         todo, learner.predict([_text(t, d) for _, t, d in todo]), strict=True
     ):
         similar = [Similar(rows[j][0], rows[j][1], rows[j][3], round(s, 3)) for j, s in near]
         out.append(Suggestion(key, title, round(value, 1), round(low, 1), round(high, 1), choice.method, similar))
-        rows_of.append((key, f"history:{choice.method}", "h1", choice.digest, round(value, 1), now_iso()))
-    with transaction(db):  # what was suggested, for `kpi estimates` to hold against the points given later
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO task_suggestions (task_key, model, prompt_version, examples, points, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            rows_of,
-        )
+    # what was suggested, for `kpi estimates` to hold against the points given later
+    said = [(s.key, choice.digest, s.points, None, 0, 0, 0.0) for s in out]
+    save_suggestions(db, f"history:{choice.method}", "h1", said)
     return out, choice
 
 

@@ -9,9 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from teamops.clock import now_iso
 from teamops.errors import InvalidInput, ServiceError
-from teamops.store.database import transaction
+from teamops.store.suggestions import cached_suggestion, save_suggestions
 from teamops.suggest import Learner, _text, history, open_unpointed
 
 if TYPE_CHECKING:
@@ -109,15 +108,11 @@ def suggest_with_model(
     for (key, title, desc), (_, _, _, similar) in zip(todo, near, strict=True):
         examples = [(rows[j][1], rows[j][3]) for j, _ in similar] or [(t, p) for _, t, _, p in rows[-EXAMPLES:]]
         digest = hashlib.sha256(json.dumps(examples).encode()).hexdigest()[:16]
-        hit = db.execute(
-            "SELECT points, rationale FROM task_suggestions WHERE task_key = ? AND model = ? AND prompt_version = ? "
-            "AND examples = ?",
-            [key, model, PROMPT_VERSION, digest],
-        ).fetchone()
+        hit = cached_suggestion(db, key, model, PROMPT_VERSION, digest)
         shown = [t for t, _ in examples]
         if hit:
             run.cached += 1
-            run.suggestions.append(ModelSuggestion(key, title, float(hit[0]), str(hit[1] or ""), shown, True))
+            run.suggestions.append(ModelSuggestion(key, title, hit[0], hit[1], shown, True))
             continue
         messages = messages_for(title, desc, examples)
         if pricing is not None:
@@ -141,22 +136,7 @@ def suggest_with_model(
             raise ServiceError(
                 f"{model}: {exc.message}", "run again: answers are not cached until they parse"
             ) from None
-        with transaction(db):
-            db.execute(
-                "INSERT OR IGNORE INTO task_suggestions (task_key, model, prompt_version, examples, points, rationale, "
-                "tokens_in, tokens_out, cost_usd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    key,
-                    model,
-                    PROMPT_VERSION,
-                    digest,
-                    points,
-                    why,
-                    answer.tokens_in,
-                    answer.tokens_out,
-                    answer.cost_usd,
-                    now_iso(),
-                ],
-            )
+        row = (key, digest, points, why, answer.tokens_in, answer.tokens_out, answer.cost_usd)
+        save_suggestions(db, model, PROMPT_VERSION, [row])
         run.suggestions.append(ModelSuggestion(key, title, points, why, shown, False))
     return run

@@ -132,23 +132,20 @@ def sync_commits(
         return
     lo, hi = range_bounds(since, until)
     sources = Sources(st.config)
-    try:
-        targets = expand(st.db, sources, sync_targets(st.config, repo, branch))
-        if not targets:
-            raise InvalidInput("the repositories named match none", "check the patterns and their include/exclude")
-        opts = SyncOptions(st.config, lo, hi, full)
-        workers = concurrency or st.config.github.concurrency
-        results = []
-        with out.progress_board() as board:
-            for result in sync_all(st.db, targets, sources, board, opts, workers):
-                results.append(result)
-                for line in result.details:
-                    out.detail(f"  {line}")
-                for line in result.warnings:
-                    out.message(line)
-                out.message(summary_line(result))
-    finally:
-        sources.close()
+    targets = expand(st.db, sources, sync_targets(st.config, repo, branch))
+    if not targets:
+        raise InvalidInput("the repositories named match none", "check the patterns and their include/exclude")
+    opts = SyncOptions(st.config, lo, hi, full)
+    workers = concurrency or st.config.github.concurrency
+    results = []
+    with out.progress_board() as board:
+        for result in sync_all(st.db, targets, sources, board, opts, workers):
+            results.append(result)
+            for line in result.details:
+                out.detail(f"  {line}")
+            for line in result.warnings:
+                out.message(line)
+            out.message(summary_line(result))
     failed = [r for r in results if r.error]
     if out.fmt == "json":
         out.data({"report": "sync-commits", "repos": [asdict(r) for r in results]}, "")

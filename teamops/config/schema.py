@@ -12,6 +12,14 @@ DB_ENV = "TEAMOPS_DB"
 DEFAULT_CONFIG_NAME = "teamops.toml"
 DEFAULT_DB_NAME = "teamops.db"
 GITHUB_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+GLOB_CHARS = frozenset("*?[")
+
+
+def is_pattern(value: str) -> bool:
+    """Whether a repository value is a glob (`acme/*`, `../*`) that names many."""
+    return any(ch in GLOB_CHARS for ch in value)
+
+
 # A configured GitHub target: owner/name, or owner/glob for the owner's repositories.
 GITHUB_TARGET_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.*?!\[\]-]+$")
 HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

@@ -14,6 +14,7 @@ from teamops.config.schema import (
     WEEKDAYS,
     Config,
     NotifyConfig,
+    is_pattern,
 )
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def validate(cfg: Config, loader: Loader) -> None:
         if repo.github and not GITHUB_TARGET_RE.match(repo.github):
             raise loader.fail(f"{key}.github", f'must look like "owner/name" or "owner/*", got {repo.github!r}')
         narrowed = repo.include or repo.exclude or repo.archived or repo.forks
-        if narrowed and not set("*?[") & set(repo.github or repo.path or ""):
+        if narrowed and not is_pattern(repo.github or repo.path or ""):
             raise loader.fail(key, 'include, exclude, archived and forks apply to a pattern ("owner/*", "../*")')
     if not 1 <= cfg.github.concurrency <= 64:
         raise loader.fail("github.concurrency", f"must be from 1 to 64, got {cfg.github.concurrency!r}")

@@ -15,7 +15,7 @@ from typing import Any
 from teamops.clock import iso_with_offset
 from teamops.errors import Refused, ServiceError
 from teamops.integrations.http import RateBudget, RetryPolicy, Verdict, retry_after
-from teamops.records import CommitRecord, DeliveryRecord, PullRecord, RequestRecord, ReviewRecord
+from teamops.records import CommitRecord, DeliveryRecord, PullRecord, RequestRecord, ReviewRecord, account
 
 COMMIT_FIELDS = """
             oid
@@ -207,11 +207,9 @@ class PullPage:
 
 
 def _actor(actor: dict[str, Any] | None) -> tuple[str | None, str]:
-    """(login, kind) of an author: a deleted account is GitHub's "ghost" (no author at all)."""
-    if not actor or not actor.get("login"):
-        return None, "ghost"
-    kind = "bot" if actor.get("__typename") == "Bot" or str(actor["login"]).endswith("[bot]") else "user"
-    return str(actor["login"]), kind
+    """(login, kind) of a GraphQL author (None: a deleted account)."""
+    actor = actor or {}
+    return account(actor.get("login"), actor.get("__typename") == "Bot")
 
 
 def _reviewer(node: dict[str, Any] | None) -> str | None:

@@ -8,14 +8,12 @@ add one module here with a class decorated by `@register`; nothing else names it
 
 from __future__ import annotations
 
-import fnmatch
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
+from teamops.config.schema import is_pattern
 from teamops.errors import UsageError
 
 if TYPE_CHECKING:
@@ -28,11 +26,6 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int | None], None]
 Files = list[tuple[str, str]]
-GLOB_CHARS = frozenset("*?[")
-
-
-def is_pattern(value: str) -> bool:
-    return any(ch in GLOB_CHARS for ch in value)
 
 
 @dataclass
@@ -56,14 +49,16 @@ class Target:
 
     def wanted(self, short_name: str) -> bool:
         """Whether a discovered repository passes this pattern's include and exclude globs."""
+        import fnmatch
+
         name = short_name.lower()
         if self.include and not any(fnmatch.fnmatchcase(name, g.lower()) for g in self.include):
             return False
         return not any(fnmatch.fnmatchcase(name, g.lower()) for g in self.exclude)
 
-    def member(self, locator: str, branches: list[str] | None = None, **facts: object) -> Target:
-        """A repository this pattern found, with the pattern's branches unless it has its own."""
-        return Target(self.kind, locator, list(branches or self.branches), **facts)  # type: ignore[arg-type]
+    def member(self, locator: str, **facts: object) -> Target:
+        """A repository this pattern found, with the pattern's branches."""
+        return Target(self.kind, locator, list(self.branches), **facts)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -88,10 +83,6 @@ class Source(Protocol):
         """Whether a `--repo` value names a repository (or a pattern) of this kind."""
 
     @classmethod
-    def check(cls, value: str) -> str | None:
-        """What is wrong with a configured locator of this kind (None when fine)."""
-
-    @classmethod
     def locate(cls, cfg: Config, value: str) -> str:
         """A configured value as a locator (a path is resolved against the config file's folder)."""
 
@@ -104,9 +95,6 @@ class Source(Protocol):
 
     def diff(self, db: Reader, repo_id: int, locator: str, sha: str) -> Files:
         """A commit's (path, patch) pairs, read from the source when no local clone has it."""
-
-    def close(self) -> None:
-        """Let go of connections."""
 
 
 SourceType = type[Source]
@@ -121,6 +109,9 @@ def register(cls: SourceType) -> SourceType:
 
 @cache
 def _load() -> None:
+    import importlib
+    import pkgutil
+
     for module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{module.name}")
 

@@ -38,10 +38,6 @@ class GitSource:
         return value.count("/") != 1 or " " in value
 
     @classmethod
-    def check(cls, value: str) -> str | None:
-        return None
-
-    @classmethod
     def locate(cls, cfg: Config, value: str) -> str:
         raw = Path(value).expanduser()
         return str(raw if raw.is_absolute() else cfg.base_dir / raw)
@@ -88,6 +84,3 @@ class GitSource:
 
     def diff(self, db: Reader, repo_id: int, locator: str, sha: str) -> Files:
         raise ServiceError(f"the clone at {locator} no longer has commit {sha[:10]}")
-
-    def close(self) -> None:
-        return None

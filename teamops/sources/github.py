@@ -4,10 +4,10 @@ organisation or user owns; releases and deployments become deployments."""
 from __future__ import annotations
 
 import fnmatch
-import re
 import threading
 from typing import TYPE_CHECKING, ClassVar
 
+from teamops.config.schema import GITHUB_TARGET_RE
 from teamops.errors import Refused
 from teamops.sources import Files, Progress, SyncOptions, Target, register
 
@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from teamops.integrations.github import GitHubClient
     from teamops.store.reader import Reader
     from teamops.sync.result import SyncResult
-
-REPO_ARG = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.*?!\[\]-]+$")
 
 
 @register
@@ -41,11 +39,7 @@ class GitHubSource:
 
     @classmethod
     def claims(cls, value: str) -> bool:
-        return bool(REPO_ARG.match(value))
-
-    @classmethod
-    def check(cls, value: str) -> str | None:
-        return None if REPO_ARG.match(value) else f'must look like "owner/name" or "owner/*", got {value!r}'
+        return bool(GITHUB_TARGET_RE.match(value))
 
     @classmethod
     def locate(cls, cfg: Config, value: str) -> str:
@@ -145,6 +139,3 @@ class GitHubSource:
 
         files: Files = self.client().commit_files(locator, sha, files_total(db, repo_id, sha))
         return files
-
-    def close(self) -> None:
-        return None

@@ -83,6 +83,15 @@ def repos_of_kind(db: Reader, kind: str) -> list[tuple[int, str, str | None]]:
     return [(int(r[0]), str(r[1] or ""), r[2]) for r in rows]
 
 
+def repo_commits(db: Reader, kind: str, locator: str) -> int:
+    """Commits stored for a repository named by its kind and locator (0 when it is not synced)."""
+    row = db.execute(
+        "SELECT COUNT(c.id) FROM repos r JOIN commits c ON c.repo_id = r.id WHERE r.kind = ? AND lower(r.locator) = ?",
+        [kind, locator.lower()],
+    ).fetchone()
+    return int(row[0])
+
+
 def repo_by_path(db: Reader, path: str) -> tuple[int, str] | None:
     row = db.execute("SELECT id, name FROM repos WHERE path = ? ORDER BY id LIMIT 1", [path]).fetchone()
     return (int(row[0]), str(row[1])) if row else None

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso
 from teamops.errors import InvalidInput
-from teamops.records import PullRecord, RequestRecord, ReviewRecord
+from teamops.records import PullRecord, RequestRecord, ReviewRecord, account
 from teamops.store.database import transaction
 from teamops.store.pulls import known_numbers, save_pulls, save_pulls_in
 from teamops.store.sync_state import load_state, save_state
@@ -155,10 +155,9 @@ PULL_EVENTS = ("pull_request", "pull_request_review")
 
 
 def _login(user: Any) -> tuple[str | None, str]:
-    if not isinstance(user, dict) or not user.get("login"):
-        return None, "ghost"
-    kind = "bot" if user.get("type") == "Bot" or str(user["login"]).endswith("[bot]") else "user"
-    return str(user["login"]), kind
+    """(login, kind) of a webhook's user object (missing: a deleted account)."""
+    user = user if isinstance(user, dict) else {}
+    return account(user.get("login"), user.get("type") == "Bot")
 
 
 def _text(value: Any, limit: int = 1000) -> str | None:

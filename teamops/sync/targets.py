@@ -54,10 +54,6 @@ class Sources:
                 self._made[name] = kind(name)(self.cfg)  # type: ignore[call-arg]
             return self._made[name]
 
-    def close(self) -> None:
-        for source in self._made.values():
-            source.close()
-
 
 def expand(db: Database, sources: Sources, targets: list[Target]) -> list[Target]:
     """Patterns as the repositories they name now; each repository once, in the order first named."""
