@@ -26,6 +26,7 @@ LITELLM_TESTS = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.name in TIMED_MODULES or item.get_closest_marker("slow") or item.get_closest_marker("timed"):
