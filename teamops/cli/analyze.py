@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from teamops.cli.options import DryRunOpt, FormatOpt, ReposOpt, SinceOpt, UntilOpt, finite, fmt_value
-from teamops.cli.output import Column, Output, Report
+from teamops.cli.output import Output
 from teamops.cli.state import state
 from teamops.clients import llm_client
 from teamops.config.validate import is_http_url
@@ -16,6 +16,7 @@ from teamops.dates import range_bounds
 from teamops.errors import ServiceError, UsageError
 from teamops.estimate import AnalyzeOptions, AnalyzeResult, run_analyze
 from teamops.handles import repos_of
+from teamops.render.model import Column, Report
 from teamops.sync.diffs import DiffReader
 from teamops.wording import count
 

@@ -8,15 +8,36 @@ from __future__ import annotations
 
 import math
 import re
+from typing import TYPE_CHECKING
+
+from teamops.render.model import Chart, Series
+
+if TYPE_CHECKING:
+    from teamops.cli.output import Output
+    from teamops.render.model import Report
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-Series = dict[str, list[float | None]]
+
 LINE_MARKERS = ["•", "+", "x"]
 
 
 def wanted(fmt: str, tty: bool, asked: bool | None) -> bool:
     """A chart goes with a table on a terminal; piped output gets one only when asked (--chart)."""
     return fmt == "table" and (tty if asked is None else asked)
+
+
+def show(out: Output, report: Report, asked: bool | None) -> None:
+    """A report in the output's format, then its chart where the format has one (Markdown: Mermaid)."""
+    chart: Chart | None = report.chart if report.rows else None
+    if out.fmt == "markdown" and chart:
+        out.stdout.write(out.markdown(report))
+        labels = chart.mermaid_labels or chart.labels
+        title = chart.mermaid_title or chart.title
+        out.stdout.write(mermaid(title, labels, chart.bars, chart.lines, y_label=chart.y_label or "Points") + "\n")
+        return
+    out.report(report)
+    if chart and wanted(out.fmt, out.tty, asked):
+        out.stdout.write(terminal_chart(chart.title, chart.labels, chart.bars, chart.lines, out.color) + "\n")
 
 
 def _short(label: str) -> str:

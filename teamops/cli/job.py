@@ -12,11 +12,12 @@ from typer._click.exceptions import ClickException
 
 from teamops.cli.notify import deliver
 from teamops.cli.options import FormatOpt, fmt_value, group_help
-from teamops.cli.output import Column, Output, Report
+from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
 from teamops.cli.writing import write_file
 from teamops.errors import ExitCode, Findings, UsageError
 from teamops.jobs import failure_message, job_lock, jobs_of, lock_is_free, mark_abandoned, run_job, step_table
+from teamops.render.model import Column, Report
 from teamops.store.jobs import count_runs, runs
 from teamops.wording import count
 

@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 
 from teamops.cli.options import FormatOpt, LimitOpt, PersonOpt, fmt_value, group_help
-from teamops.cli.output import Column, Report, limited
 from teamops.cli.state import state
 from teamops.mastery import assign as create
 from teamops.mastery import complete, items
 from teamops.mastery import drop as remove
+from teamops.render.model import Column, Report, limited
 
 app = typer.Typer(
     help=group_help(

@@ -8,13 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from teamops.cli.options import DryRunOpt, FormatOpt, fmt_value, group_help
-from teamops.cli.output import Column, Output, Report
+from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
 from teamops.config import Config
 from teamops.errors import InvalidInput, ServiceError
 from teamops.integrations.webhooks import render
 from teamops.messages import Message, rich, strong
 from teamops.notify import queue, queue_and_deliver, resolve_channel, send_pending
+from teamops.render.model import Column, Report
 from teamops.store.database import now_iso
 from teamops.store.outbox import count_messages, messages
 from teamops.wording import count

@@ -10,85 +10,10 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from teamops.cli.table import render, wrapped
-from teamops.wording import hours_text
-
-
-@dataclass
-class Column:
-    """A column of a report: the row key, its header, and how people read its cells.
-
-    Text is shown whole unless `cut` (titles, messages: shortened with … to fit a terminal);
-    `drop` > 0 lets a narrow terminal leave the column out (highest first); `percent` shows a
-    ratio as 80% and `decimals` fixes the digits (tables and Markdown; JSON and CSV keep the value).
-    """
-
-    key: str
-    header: str
-    numeric: bool = False
-    date: bool = False
-    cut: bool = False
-    drop: int = 0
-    percent: bool = False
-    decimals: int | None = None
-    wrap: bool = False  # long text goes on more lines at a narrow width (never cut)
-    hours: bool = False  # a value in hours, shown as the summary shows it: `5.3 h` under two days, else `61 d`
-
-
-@dataclass
-class Report:
-    """Rows plus what a reader needs to interpret them; JSON carries `meta` beside the rows."""
-
-    name: str
-    rows: list[dict[str, Any]]
-    columns: list[Column]
-    title: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-    empty: str = "nothing to show"
-    footer: str | None = None
-    more: int = 0  # rows left out by --limit
-
-
-def limited(rows: list[dict[str, Any]], limit: int | None) -> tuple[list[dict[str, Any]], int]:
-    """The first `limit` rows (0 or None: all) and how many were left out."""
-    if not limit or len(rows) <= limit:
-        return rows, 0
-    return rows[:limit], len(rows) - limit
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, list | tuple):
-        return ", ".join(_cell(v) for v in value)
-    return str(value)
-
-
-def _shown(row: dict[str, Any], col: Column) -> str:
-    """A cell as people read it: dates shortened to the day, ratios as percentages."""
-    value = row.get(col.key)
-    if col.percent and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value * 100:.0f}%"
-    if col.decimals is not None and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:,.{col.decimals}f}"
-    if col.hours and isinstance(value, int | float) and not isinstance(value, bool):
-        return hours_text(value)
-    text = _cell(value)
-    return text[:10] if col.date else text
-
-
-def _filled(report: Report) -> list[Column]:
-    """The columns with something in them: an empty column only takes room."""
-    return [c for c in report.columns if any(row.get(c.key) not in (None, "", []) for row in report.rows)]
+from teamops.render.model import Report, filled, shown
 
 
 def _plain(value: Any) -> str:
@@ -200,11 +125,11 @@ class Output:
             lines += [f"### {report.title}", ""]
         if not report.rows:
             return "\n".join([*lines, f"_{_md(report.empty)}_", ""]) + "\n"
-        columns = _filled(report)
+        columns = filled(report)
         lines.append("| " + " | ".join(c.header for c in columns) + " |")
         lines.append("|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|")
         for row in report.rows:
-            cells = [_md(_shown(row, c)) for c in columns]
+            cells = [_md(shown(row, c)) for c in columns]
             lines.append("| " + " | ".join(cells) + " |")
         if report.more:
             lines += ["", f"… and {report.more:,} more (--limit 0 shows all)"]
@@ -217,7 +142,7 @@ class Output:
         if not report.rows:
             self.stdout.write(report.empty + "\n")
             return
-        cols = _filled(report)
+        cols = filled(report)
         if self._tables:
             self.stdout.write("\n")
         self._tables += 1
@@ -225,7 +150,7 @@ class Output:
             render(
                 [c.header for c in cols],
                 [c.numeric for c in cols],
-                [[_shown(row, c) for c in cols] for row in report.rows],
+                [[shown(row, c) for c in cols] for row in report.rows],
                 title=report.title,
                 max_width=self.width(),
                 bold=self.color,

@@ -9,13 +9,13 @@ import typer
 
 from teamops.cli.notify import say_unrouted
 from teamops.cli.options import FormatOpt, NoSendOpt, fmt_value, group_help
-from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.clock import now
 from teamops.errors import Findings
 from teamops.notify import send_pending
 from teamops.raci import check_tasks, due_escalations, queue_escalations
 from teamops.raci import matrix as build
+from teamops.render.model import Column, Report
 from teamops.tasks import task_ref
 from teamops.wording import count
 

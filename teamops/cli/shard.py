@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from teamops.cli.options import FormatOpt, fmt_value, group_help
-from teamops.cli.output import Column, Report
 from teamops.cli.state import state
+from teamops.render.model import Column, Report
 from teamops.wording import count
 
 app = typer.Typer(

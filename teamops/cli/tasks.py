@@ -11,10 +11,10 @@ import typer
 
 from teamops.cli.notify import deliver
 from teamops.cli.options import FormatOpt, FullOpt, LimitOpt, NoSendOpt, finite, fmt_value, group_help
-from teamops.cli.output import Column, Report, limited
 from teamops.cli.state import state
 from teamops.clients import clickup_client
 from teamops.raci import ROLE_NAMES, check_tasks, holders_of
+from teamops.render.model import Column, Report, limited
 from teamops.runtime import read_runtime
 from teamops.sync.clickup import sync_clickup
 from teamops.tasks import (

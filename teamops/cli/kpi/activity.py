@@ -8,13 +8,13 @@ import typer
 
 from teamops.cli.kpi.window import LastOpt, window
 from teamops.cli.options import FormatOpt, LimitOpt, PersonOpt, ReposOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
-from teamops.cli.output import Column, Report, limited
 from teamops.cli.state import AppState, state
 from teamops.clock import now
 from teamops.errors import UsageError
 from teamops.handles import check_filters, repos_of
 from teamops.kpi.activity import ActivityFilter, activity, activity_by_repo, empty_hint, notes
 from teamops.kpi.windows import Window
+from teamops.render.model import Column, Report, limited
 
 ACTIVITY_COLUMNS = [
     Column("person", "Person", wrap=True),

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from teamops.cli.charts import Series, mermaid, terminal_chart, wanted
+from teamops.cli.charts import show
 from teamops.cli.options import ChartOpt, FormatOpt, SprintOpt, fmt_value
-from teamops.cli.output import Column, Output, Report
+from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
 from teamops.clock import now
 from teamops.kpi.burndown import Burndown, burndown
+from teamops.render.model import Chart, Column, Report
 from teamops.store.sprints import current_sprint
 from teamops.wording import count, number
+
+if TYPE_CHECKING:
+    from teamops.config import Config
+    from teamops.store.reader import Reader
 
 
 def burndown_cmd(ctx: typer.Context, sprint: SprintOpt = None, fmt: FormatOpt = None, chart: ChartOpt = None) -> None:
@@ -32,8 +39,14 @@ def render_burndown(st: AppState, out: Output, sprint: str | None, chart: bool |
             "no sprints yet: `teamops sprint add` (or ClickUp sprint folders) make a burndown",
         )
         return
-    data = burndown(st.reader, st.config, name, now())
-    report = Report(
+    show(out, burndown_report(st.reader, st.config, name), chart)
+
+
+def burndown_report(db: Reader, cfg: Config, name: str) -> Report:
+    """A sprint's remaining points per day against the ideal line, drawn as bars and a line."""
+    data = burndown(db, cfg, name, now())
+    labels = [d.date for d in data.days]
+    return Report(
         name="burndown",
         rows=[d.row() for d in data.days],
         title=f"Burndown: {name} ({data.start} to {data.end})",
@@ -47,18 +60,16 @@ def render_burndown(st: AppState, out: Output, sprint: str | None, chart: bool |
         ],
         meta=data.meta(),
         footer=burndown_footer(data),
+        # Remaining as bars: days still to come have none (a line cannot have gaps in Mermaid).
+        chart=Chart(
+            f"Burndown: {name}",
+            labels,
+            {"remaining": [d.remaining for d in data.days]},
+            {"ideal": [d.ideal or 0.0 for d in data.days]},
+            mermaid_labels=[label[5:] for label in labels],
+            mermaid_title=f"Burndown {name}",
+        ),
     )
-    labels = [d.date for d in data.days]
-    # Remaining as bars: days still to come have none (a line cannot have gaps in Mermaid).
-    bars = {"remaining": [d.remaining for d in data.days]}
-    lines: Series = {"ideal": [d.ideal or 0.0 for d in data.days]}
-    if out.fmt == "markdown":
-        out.stdout.write(out.markdown(report))
-        out.stdout.write(mermaid(f"Burndown {name}", [label[5:] for label in labels], bars, lines) + "\n")
-        return
-    out.report(report)
-    if wanted(out.fmt, out.tty, chart):
-        out.stdout.write(terminal_chart(f"Burndown: {name}", labels, bars, lines, out.color) + "\n")
 
 
 def burndown_footer(data: Burndown) -> str:

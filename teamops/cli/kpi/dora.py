@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from teamops.cli.charts import Series, mermaid, terminal_chart, wanted
+from teamops.cli.charts import Series, show
 from teamops.cli.kpi.window import LastOpt, window
 from teamops.cli.options import ChartOpt, FormatOpt, ReposOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
-from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.clock import now
 from teamops.handles import check_filters, repos_of
 from teamops.kpi.dora import Dora, dora, dora_line, empty_hint
+from teamops.render.model import Chart, Column, Report
 from teamops.store.deployments import latest_deployment_before
 from teamops.store.people import people as people_of
 from teamops.wording import hours_text
@@ -48,14 +48,29 @@ def dora_cmd(
     """
     st = state(ctx)
     check_filters(st.reader, None, team)
-    out = st.output(fmt_value(fmt))
-    members = {p.id for p in people_of(st.reader, team=team)} if team else None
-    repo_ids = repos_of(st.reader, repo)
-    cfg = st.config if not env else replace(st.config, dora=replace(st.config.dora, environment=env))
-    win = window(since, until, last, 12, lambda m: latest_deployment_before(st.reader, m))
-    data = dora(st.reader, cfg, win.since, win.until, repo_ids, members)
-    stages = lead_time_stages(st.reader, cfg, win.since, win.until, repo_ids, members)
-    report = Report(
+    show(st.output(fmt_value(fmt)), dora_report(st.reader, st.config, since, until, last, env, team, repo), chart)
+
+
+def dora_report(
+    db: Reader,
+    cfg: Config,
+    since: str | None = None,
+    until: str | None = None,
+    last: str | None = None,
+    env: str | None = None,
+    team: str | None = None,
+    repo: list[str] | None = None,
+) -> Report:
+    """DORA's report: one row per deployment, the four keys in `meta`, deployments per period as its chart."""
+    members = {p.id for p in people_of(db, team=team)} if team else None
+    repo_ids = repos_of(db, repo)
+    if env:
+        cfg = replace(cfg, dora=replace(cfg.dora, environment=env))
+    win = window(since, until, last, 12, lambda m: latest_deployment_before(db, m))
+    data = dora(db, cfg, win.since, win.until, repo_ids, members)
+    stages = lead_time_stages(db, cfg, win.since, win.until, repo_ids, members)
+    period, labels, bars, lines = trend(data)
+    return Report(
         name="dora",
         rows=[r.row() for r in data.rows],
         title=f"Delivery (DORA), {cfg.dora.environment}, {win.label}"
@@ -80,17 +95,9 @@ def dora_cmd(
             "lead_time_stages_h": stages,
         },
         footer="\n".join(filter(None, [dora_line(data) if data.rows else "", stages_line(stages)])),
-        empty="" if data.rows else empty_hint(st.reader, cfg, win, repo_ids, now()),
+        empty="" if data.rows else empty_hint(db, cfg, win, repo_ids, now()),
+        chart=Chart(f"Deployments per {period}", labels, bars, lines, y_label="Deployments"),
     )
-    period, labels, bars, lines = trend(data)
-    title = f"Deployments per {period}"
-    if out.fmt == "markdown" and data.rows:
-        out.stdout.write(out.markdown(report))
-        out.stdout.write(mermaid(title, labels, bars, lines, y_label="Deployments") + "\n")
-        return
-    out.report(report)
-    if data.rows and wanted(out.fmt, out.tty, chart):
-        out.stdout.write(terminal_chart(title, labels, bars, lines, out.color) + "\n")
 
 
 def trend(data: Dora) -> tuple[str, list[str], Series, Series]:

@@ -6,10 +6,10 @@ import typer
 
 from teamops.cli.kpi.window import LastOpt, latest_done, window
 from teamops.cli.options import FormatOpt, PersonOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
-from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.handles import check_filters, person_id
 from teamops.kpi.estimates import MIN_CALIBRATION, estimates
+from teamops.render.model import Column, Report
 from teamops.wording import count
 
 

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from teamops.cli.charts import Series, mermaid, terminal_chart, wanted
+from teamops.cli.charts import Series, show
 from teamops.cli.kpi.window import LastOpt, window
 from teamops.cli.options import ChartOpt, FormatOpt, PersonOpt, ReposOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
-from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.handles import check_filters, person_id, repos_of
 from teamops.kpi.prs import STAGES, PrFlow, pr_flow, review_load
+from teamops.render.model import Chart, Column, Report
 from teamops.store.people import people as people_of
 from teamops.store.pulls import latest_merge_before
 from teamops.wording import count, hours_text, percent
+
+if TYPE_CHECKING:
+    from teamops.config import Config
+    from teamops.store.reader import Reader
 
 WEEK_COLUMNS = [
     Column("week", "Week"),
@@ -72,15 +78,31 @@ def prs_cmd(
     st = state(ctx)
     check_filters(st.reader, person, team)
     out = st.output(fmt_value(fmt))
+    show(out, prs_report(st.reader, st.config, since, until, last, repo, team, person, each=out.fmt == "json"), chart)
+
+
+def prs_report(
+    db: Reader,
+    cfg: Config,
+    since: str | None = None,
+    until: str | None = None,
+    last: str | None = None,
+    repo: list[str] | None = None,
+    team: str | None = None,
+    person: str | None = None,
+    each: bool = False,
+) -> Report:
+    """Pull-request flow per week, merged per week and the median pickup as its chart; `each` lists every one."""
     members: set[int] | None = None
     if team:
-        members = {p.id for p in people_of(st.reader, team=team)}
+        members = {p.id for p in people_of(db, team=team)}
     if person:
-        members = {person_id(st.reader, person)}
-    win = window(since, until, last, 12, lambda m: latest_merge_before(st.reader, m))
-    flow = pr_flow(st.reader, st.config, win.since, win.until, repos_of(st.reader, repo), members)
-    each = {"pulls": [r.row() for r in flow.rows]} if out.fmt == "json" else {}  # each one, for scripts
-    report = Report(
+        members = {person_id(db, person)}
+    win = window(since, until, last, 12, lambda m: latest_merge_before(db, m))
+    flow = pr_flow(db, cfg, win.since, win.until, repos_of(db, repo), members)
+    bars: Series = {"merged": [float(w.merged) for w in flow.weeks]}
+    lines: Series = {"median pickup (h)": [w.pickup_median_h for w in flow.weeks]}
+    return Report(
         name="prs",
         rows=[w.row() for w in flow.weeks],
         columns=WEEK_COLUMNS,
@@ -91,24 +113,15 @@ def prs_cmd(
             "team": team,
             "person": person,
             **flow.meta(),
-            **each,
+            **({"pulls": [r.row() for r in flow.rows]} if each else {}),  # each one, for scripts
         },
         footer=flow_line(flow) if flow.rows else "",
         empty=""
         if flow.rows
         else "no pull request merged in this window: sync a GitHub repository "
         "(teamops sync-commits --repo owner/name), or a clone with merge commits",
+        chart=Chart("Pull requests merged per week", [w.week for w in flow.weeks], bars, lines, y_label="Merged"),
     )
-    labels = [w.week for w in flow.weeks]
-    bars: Series = {"merged": [float(w.merged) for w in flow.weeks]}
-    lines: Series = {"median pickup (h)": [w.pickup_median_h for w in flow.weeks]}
-    if out.fmt == "markdown" and flow.rows:
-        out.stdout.write(out.markdown(report))
-        out.stdout.write(mermaid("Pull requests merged per week", labels, bars, lines, y_label="Merged") + "\n")
-        return
-    out.report(report)
-    if flow.rows and wanted(out.fmt, out.tty, chart):
-        out.stdout.write(terminal_chart("Pull requests merged per week", labels, bars, lines, out.color) + "\n")
 
 
 def reviews_cmd(

@@ -7,11 +7,12 @@ import typer
 from teamops.cli.kpi.activity import activity_report
 from teamops.cli.kpi.window import LastOpt
 from teamops.cli.options import FormatOpt, PersonOpt, ReposOpt, SinceOpt, SprintOpt, TeamOpt, UntilOpt, fmt_value
-from teamops.cli.output import Column, Output, Report
+from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
 from teamops.clock import now
 from teamops.handles import check_filters, repos_of
 from teamops.kpi.summary import summarize
+from teamops.render.model import Column, Report
 
 EMPTY = "nothing to report yet: run `teamops sync-commits`, and `teamops sync-tasks` or `teamops task add`"
 

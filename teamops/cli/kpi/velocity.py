@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from teamops.cli.charts import Series, mermaid, terminal_chart, wanted
+from teamops.cli.charts import Series, show
 from teamops.cli.kpi.window import LastOpt, window
 from teamops.cli.options import ChartOpt, FormatOpt, PersonOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
-from teamops.cli.output import Column, Report
 from teamops.cli.state import state
 from teamops.clock import now
 from teamops.handles import check_filters
 from teamops.kpi.flow import TaskFilter
 from teamops.kpi.velocity import sprint_velocity, weekly_completed
+from teamops.render.model import Chart, Column, Report
 from teamops.store.commit_stats import ai_points_by_week
 from teamops.store.commits import latest_commit_before
 from teamops.wording import count, number
+
+if TYPE_CHECKING:
+    from teamops.config import Config
+    from teamops.store.reader import Reader
 
 SPRINT_COLUMNS = [
     Column("sprint", "Sprint"),
@@ -53,11 +59,23 @@ def velocity_cmd(
     """
     st = state(ctx)
     check_filters(st.reader, person, team)
-    out = st.output(fmt_value(fmt))
+    show(st.output(fmt_value(fmt)), velocity_report(st.reader, st.config, since, until, last, team, person), chart)
+
+
+def velocity_report(
+    db: Reader,
+    cfg: Config,
+    since: str | None = None,
+    until: str | None = None,
+    last: str | None = None,
+    team: str | None = None,
+    person: str | None = None,
+) -> Report:
+    """Velocity per sprint (per ISO week without sprints), with its chart and AI points per week in `meta`."""
     win = window(since, until, last)
-    vel = sprint_velocity(st.reader, st.config, now(), team)
+    vel = sprint_velocity(db, cfg, now(), team)
     # AI points: the last 12 weeks (of activity) unless a range is given.
-    ai_win = win if win.since else window(None, until, None, 12, lambda m: latest_commit_before(st.reader, m))
+    ai_win = win if win.since else window(None, until, None, 12, lambda m: latest_commit_before(db, m))
     if vel.sprints:
         rows = [s.row() for s in vel.sprints]
         labels = [s.sprint for s in vel.sprints]
@@ -73,7 +91,7 @@ def velocity_cmd(
         )
         title, columns = "Velocity by sprint", SPRINT_COLUMNS
     else:
-        weeks = weekly_completed(st.reader, st.config, TaskFilter(win.since, win.until, None, person, team))
+        weeks = weekly_completed(db, cfg, TaskFilter(win.since, win.until, None, person, team))
         rows = [w.row() for w in weeks]
         labels = [w.week for w in weeks]
         series = {"completed": [w.completed for w in weeks]}
@@ -82,7 +100,13 @@ def velocity_cmd(
             f"Velocity by ISO week, {win.label}",
             WEEK_COLUMNS,
         )
-    report = Report(
+    # Sprints: committed as bars, completed as a line; weeks: completed as bars. The same in both charts.
+    lines: Series = {}
+    if "committed" in series:
+        bars, lines = {"committed": series["committed"]}, {"completed": [v or 0.0 for v in series["completed"]]}
+    else:
+        bars = {"completed": series["completed"]}
+    return Report(
         name="velocity",
         rows=rows,
         columns=columns,
@@ -94,20 +118,8 @@ def velocity_cmd(
             "mode": "sprints" if vel.sprints else "weeks",
             "ai_points_since": ai_win.since,
             "ai_points_until": ai_win.until,
-            "ai_points_by_week": ai_points_by_week(st.reader, ai_win.since, ai_win.until),
+            "ai_points_by_week": ai_points_by_week(db, ai_win.since, ai_win.until),
         },
         empty="no finished work yet: sprints or done tasks are needed",
+        chart=Chart("Velocity", labels, bars, lines),
     )
-    # Sprints: committed as bars, completed as a line; weeks: completed as bars. The same in both charts.
-    lines: Series = {}
-    if "committed" in series:
-        bars, lines = {"committed": series["committed"]}, {"completed": [v or 0.0 for v in series["completed"]]}
-    else:
-        bars = {"completed": series["completed"]}
-    if out.fmt == "markdown" and rows:
-        out.stdout.write(out.markdown(report))
-        out.stdout.write(mermaid("Velocity", labels, bars, lines) + "\n")
-        return
-    out.report(report)
-    if rows and wanted(out.fmt, out.tty, chart):
-        out.stdout.write(terminal_chart("Velocity", labels, bars, lines, out.color) + "\n")
