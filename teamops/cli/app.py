@@ -65,6 +65,7 @@ COMMANDS = {
     "state": "state_cmd:app",
     "shard": "shard:app",
     "merge": "shard:register",
+    "report": "report:app",
 }
 
 

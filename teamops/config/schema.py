@@ -218,6 +218,15 @@ class ReviewsConfig:
 
 
 @dataclass
+class ReportConfig:
+    """What the static site (`teamops report html`) leaves out: its pages may be read by anyone with the link."""
+
+    # People (handle, name or email) or repositories (name) matching any of these globs get no page and
+    # no row; team and repository totals still count their work.
+    exclude: list[str] = field(default_factory=list)
+
+
+@dataclass
 class JobConfig:
     """A named job: teamops command lines run in order, in-process."""
 
@@ -264,6 +273,7 @@ class Config:
     raci: RaciConfig = field(default_factory=RaciConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     reviews: ReviewsConfig = field(default_factory=ReviewsConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     jobs: dict[str, JobConfig] = field(default_factory=dict)
     kpi: KpiConfig = field(default_factory=KpiConfig)
     dora: DoraConfig = field(default_factory=DoraConfig)

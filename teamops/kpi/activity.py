@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from teamops.dates import parse_iso
 from teamops.handles import person_id
 from teamops.kpi.windows import Window, suggest_last
 from teamops.records import ReportRow
-from teamops.store.commit_stats import activity_ends, activity_groups, commit_filter, repo_groups, span
+from teamops.store.commit_stats import activity_ends, activity_groups, commit_filter, repo_groups, span, week_groups
 from teamops.store.filters import Where
 from teamops.store.people import handles_by_id
 from teamops.wording import count
@@ -149,6 +150,52 @@ def activity_by_repo(db: Reader, flt: ActivityFilter) -> list[RepoActivityRow]:
             )
         )
     return rows
+
+
+@dataclass
+class WeekActivityRow(ReportRow):
+    """One ISO week's commits in the range (merges left out): the weekly trend."""
+
+    week: str
+    commits: int
+    additions: int
+    deletions: int
+    people: int  # people, and authors nobody matches, with a commit that week
+    active_days: int  # distinct calendar days (the authors' own) with a commit
+    ai_points: float
+    estimated_commits: int
+
+
+def activity_by_week(db: Reader, flt: ActivityFilter) -> list[WeekActivityRow]:
+    """One row per ISO week, oldest first: every week of the range (or from the first commit to the last),
+    those without a commit as zeros, so a trend reads as time passed."""
+    found = {
+        str(week): WeekActivityRow(str(week), n, adds, dels, people, days, round(pts or 0, 1), est)
+        for week, n, adds, dels, days, _missing, pts, _hrs, est, people in week_groups(db, flt.where(db))
+    }
+    if not found:
+        return []
+    first = _monday(flt.since) if flt.since else _week_start(min(found))
+    last = _monday(flt.until, before=True) if flt.until else _week_start(max(found))
+    rows, day = [], first
+    while day <= last:
+        year, week, _ = day.isocalendar()
+        key = f"{year}-W{week:02d}"
+        rows.append(found.get(key) or WeekActivityRow(key, 0, 0, 0, 0, 0, 0, 0))
+        day += timedelta(days=7)
+    return rows
+
+
+def _monday(stamp: str, before: bool = False) -> date:
+    """The Monday of the week a UTC time falls in (`before`: of the last moment before it, for an exclusive end)."""
+    moment = parse_iso(stamp) - (timedelta(microseconds=1) if before else timedelta(0))
+    day = moment.date()
+    return day - timedelta(days=day.weekday())
+
+
+def _week_start(week: str) -> date:
+    year, number = week.split("-W")
+    return date.fromisocalendar(int(year), int(number), 1)
 
 
 def notes(rows: list[ActivityRow]) -> list[str]:

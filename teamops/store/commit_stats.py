@@ -76,6 +76,18 @@ def activity_ends(db: Reader, where: Where, index: str, match: str, keys: list[A
     )
 
 
+def week_groups(db: Reader, where: Where) -> list[tuple[Any, ...]]:
+    """Per ISO week of the authored time: (week, the measures, people or authors), oldest first."""
+    return db.execute(
+        f"""
+        SELECT {iso_week("c.authored_at")} AS week, {MEASURES},
+               COUNT(DISTINCT COALESCE(CAST(c.person_id AS TEXT), c.author_email))
+        FROM commits c WHERE {where.sql} GROUP BY week ORDER BY week
+        """,
+        where.params,
+    ).fetchall()
+
+
 def ai_points_by_week(db: Reader, since: str | None, until: str | None) -> list[dict[str, Any]]:
     """AI points of commits per person per ISO week, from the estimates that count."""
     where = Where("c.is_merge = 0", "c.ai_points IS NOT NULL")

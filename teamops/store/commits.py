@@ -460,6 +460,14 @@ def day_totals(db: Reader, person_id: int, start: str, end: str) -> tuple[int, f
     return int(n), pts, adds, dels
 
 
+def repo_names(db: Reader) -> list[str]:
+    """Every repository's name, those with commits first, then by name."""
+    rows = db.execute(
+        "SELECT r.name FROM repos r ORDER BY NOT EXISTS (SELECT 1 FROM commits c WHERE c.repo_id = r.id), r.name"
+    )
+    return [name for (name,) in rows]
+
+
 def matching_repos(db: Reader, pattern: str) -> list[int]:
     """Ids of the repositories whose name, locator or path matches a glob (case-insensitive)."""
     rows = db.execute(

@@ -126,6 +126,12 @@ def identity_owner(db: Reader, kind: str, value: str) -> tuple[int, str] | None:
     return (int(row[0]), row[1]) if row else None
 
 
+def identities_of(db: Reader, person_id: int, kind: str) -> list[str]:
+    """A person's identities of one kind (their emails, say), in the order they were added."""
+    rows = db.execute("SELECT value FROM identities WHERE person_id = ? AND kind = ? ORDER BY id", [person_id, kind])
+    return [value for (value,) in rows]
+
+
 def save_identity(db: Database, person_id: int, kind: str, value: str, source: str) -> None:
     db.execute(
         "INSERT INTO identities (person_id, kind, value, source) VALUES (?, ?, ?, ?)", [person_id, kind, value, source]

@@ -120,7 +120,14 @@ def prs_report(
         if flow.rows
         else "no pull request merged in this window: sync a GitHub repository "
         "(teamops sync-commits --repo owner/name), or a clone with merge commits",
-        chart=Chart("Pull requests merged per week", [w.week for w in flow.weeks], bars, lines, y_label="Merged"),
+        chart=Chart(
+            "Pull requests merged per week",
+            [w.week for w in flow.weeks],
+            bars,
+            lines,
+            y_label="Merged",
+            lines_secondary=True,
+        ),
     )
 
 

@@ -78,7 +78,7 @@ def render_summary(
     out.report(facts)
     if out.fmt == "csv":
         return
-    act = activity_report(st, summary.window, person, team, repo)
+    act = activity_report(st.reader, summary.window, person, team, repo)
     if summary.activity:
         act.rows = [r.row() for r in summary.activity]
         out.report(act)

@@ -1,0 +1,337 @@
+"""`teamops report html`: the team's figures as a static site, every page readable from disk with no request.
+
+Each section of a page is the report a `teamops kpi …` command prints, built by the same function and
+named on the page with that command, so the site and the terminal can never disagree.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from teamops import __version__
+from teamops.render.model import Report, filled, limited, shown
+from teamops.wording import count, hours_text, percent
+
+if TYPE_CHECKING:
+    from teamops.config import Config
+    from teamops.kpi.windows import Window
+    from teamops.store.reader import Reader
+
+TOP_PEOPLE = 10  # the index lists this many people; each has a page with the rest
+EMAIL_IN_NAME = re.compile(r"\s*<[^<>]*@[^<>]*>")
+
+
+@dataclass
+class Section:
+    """One report on a page, the command that prints the same figures, and its chart drawn as SVG."""
+
+    report: Report
+    command: list[str]
+    chart: str | None = None
+    links: dict[str, str] = field(default_factory=dict)  # a row's first cell → the page about it
+    tiles: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    """A file of the site: a title, its place among the others, and its sections."""
+
+    path: str
+    title: str
+    heading: str
+    kind: str
+    sections: list[Section] = field(default_factory=list)
+    facts: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def root(self) -> str:
+        """The way back to the index from this page (`../` from a subfolder): links work from disk."""
+        return "../" * self.path.count("/")
+
+
+def slug(text: str, taken: set[str]) -> str:
+    """A file name for a person, team or repository: lowercase ASCII, unique within its folder."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    base = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:60] or "page"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    taken.add(name)
+    return name
+
+
+class Site:
+    """Builds every page from one database, leaving out what `[report] exclude` names and, unless asked, emails."""
+
+    def __init__(self, db: Reader, cfg: Config, now: datetime, *, emails: bool = False) -> None:
+        self.db, self.cfg, self.now, self.emails = db, cfg, now, emails
+        self.patterns = [p.lower() for p in cfg.report.exclude]
+        self.tz = _zone(cfg.reminders.default_timezone)
+        self.person_pages: dict[str, str] = {}
+        self.repo_pages: dict[str, str] = {}
+        self.team_pages: dict[str, str] = {}
+        self._charts = 0
+
+    def hidden(self, *values: str | None) -> bool:
+        """Whether `[report] exclude` names this person (any of handle, name, email) or repository."""
+        return any(v and fnmatch.fnmatchcase(v.lower(), p) for v in values for p in self.patterns)
+
+    def pages(self) -> list[Page]:
+        """The index, then a page per team, repository and person that is not excluded."""
+        from teamops.store.commits import repo_names
+        from teamops.store.people import identities_of, people
+
+        taken: dict[str, set[str]] = {"teams": set(), "repos": set(), "people": set()}
+        persons = []
+        for p in people(self.db):
+            emails = identities_of(self.db, p.id, "email")
+            if not self.hidden(p.handle, p.name, *emails):
+                self.person_pages[p.handle] = f"people/{slug(p.handle, taken['people'])}.html"
+                persons.append((p, emails))
+        teams = sorted({p.team for p, _ in persons if p.team} | {p.team for p in people(self.db) if p.team})
+        for team in teams:
+            self.team_pages[team] = f"teams/{slug(team, taken['teams'])}.html"
+        for name in repo_names(self.db):
+            if not self.hidden(name):
+                self.repo_pages[name] = f"repos/{slug(name, taken['repos'])}.html"
+        out = [self.index()]
+        out += [self.team_page(team) for team in teams]
+        out += [self.repo_page(name) for name in self.repo_pages]
+        out += [self.person_page(p, emails) for p, emails in persons]
+        return out
+
+    # -- pages -------------------------------------------------------------------------------------
+
+    def index(self) -> Page:
+        page = Page("index.html", "Team dashboard", "Team dashboard", "index")
+        page.sections = self.common(page, [])
+        return page
+
+    def team_page(self, team: str) -> Page:
+        page = Page(self.team_pages[team], f"Team {team}", f"Team {team}", "team")
+        page.sections = self.common(page, ["--team", team], team=team)
+        return page
+
+    def repo_page(self, name: str) -> Page:
+        page = Page(self.repo_pages[name], f"Repository {name}", f"Repository {name}", "repo")
+        page.sections = self.common(page, ["--repo", name], repo=name)
+        return page
+
+    def person_page(self, person: Any, emails: list[str]) -> Page:
+        title = f"{person.name} ({person.handle})" if person.name and person.name != person.handle else person.handle
+        page = Page(self.person_pages[person.handle], title, title, "person")
+        if person.team:
+            page.facts.append(("Team", person.team))
+        if self.emails and emails:
+            page.facts.append(("Email", ", ".join(emails)))
+        page.sections = self.common(page, ["--person", person.handle], person=person.handle)
+        return page
+
+    def common(
+        self, page: Page, flags: list[str], team: str | None = None, repo: str | None = None, person: str | None = None
+    ) -> list[Section]:
+        """The sections every page has, for its filter: delivery, the weekly trend, activity, pull requests, sprints."""
+        from teamops.cli.kpi.activity import activity_report
+        from teamops.cli.kpi.window import window
+        from teamops.store.commits import latest_commit_before
+
+        repos = [repo] if repo else None
+        latest = lambda m: latest_commit_before(self.db, m)  # noqa: E731
+        sections = []
+        if person is None:
+            sections.append(self.dora(page, flags, team, repos))
+        trend = window(None, None, None, 26, latest)
+        sections.append(
+            self.section(
+                page,
+                activity_report(self.db, trend, person, team, repos, "week"),
+                self._span(trend, "--by", "week", *flags),
+            )
+        )
+        recent = window(None, None, None, 4, latest)
+        by = "repo" if person else "person"
+        act = activity_report(self.db, recent, person, team, repos, by)
+        more = 0
+        if page.kind == "index":
+            act.rows = [r for r in act.rows if self._shown_row(r)]
+            act.rows, more = limited(act.rows, TOP_PEOPLE)
+        sections.append(self.section(page, act, self._span(recent, "--by", by, *flags), more=more))
+        sections += self.pulls(page, flags, team, repos, person)
+        if repo is None and person is None:
+            sections += self.sprints(page, flags, team)
+        return sections
+
+    def dora(self, page: Page, flags: list[str], team: str | None, repos: list[str] | None) -> Section:
+        from teamops.cli.kpi.dora import dora_report
+
+        report = dora_report(self.db, self.cfg, team=team, repo=repos)
+        section = self.section(page, report, ["kpi", "dora", *flags])
+        meta = report.meta
+        bands = meta.get("bands") or {}
+        if report.rows:
+            section.tiles = [
+                _tile("Deployments", f"{_num(meta['deploys_per_week'])} a week", "deploys_per_week", bands),
+                _tile("Lead time (median)", hours_text(meta["lead_time_median_h"]), "lead_time_hours", bands),
+                _tile("Change failure rate", percent(meta["change_failure_rate"]), "change_failure_rate", bands),
+                _tile(
+                    "Time to restore (median)",
+                    hours_text(meta["time_to_restore_median_h"]),
+                    "time_to_restore_hours",
+                    bands,
+                ),
+            ]
+        return section
+
+    def pulls(
+        self, page: Page, flags: list[str], team: str | None, repos: list[str] | None, person: str | None
+    ) -> list[Section]:
+        from teamops.cli.kpi.prs import prs_report
+        from teamops.store.pulls import any_pull
+
+        if not any_pull(self.db):
+            return []
+        return [
+            self.section(
+                page, prs_report(self.db, self.cfg, repo=repos, team=team, person=person), ["kpi", "prs", *flags]
+            )
+        ]
+
+    def sprints(self, page: Page, flags: list[str], team: str | None) -> list[Section]:
+        from teamops.cli.kpi.burndown import burndown_report
+        from teamops.cli.kpi.velocity import velocity_report
+        from teamops.store.sprints import current_sprint
+        from teamops.store.tasks import any_task
+
+        if not any_task(self.db):
+            return []
+        out = []
+        sprint = current_sprint(self.db)
+        if sprint and team is None:
+            out.append(
+                self.section(page, burndown_report(self.db, self.cfg, sprint), ["kpi", "burndown", "--sprint", sprint])
+            )
+        out.append(self.section(page, velocity_report(self.db, self.cfg, team=team), ["kpi", "velocity", *flags]))
+        return out
+
+    # -- sections ----------------------------------------------------------------------------------
+
+    def section(self, page: Page, report: Report, command: list[str], more: int = 0) -> Section:
+        """A report made fit to publish (no excluded rows, no emails), with its chart drawn and rows linked."""
+        from teamops.render.svg import svg
+
+        report.rows = [self._public(r) for r in report.rows if self._shown_row(r)]
+        report.more = more
+        chart = None
+        if report.chart and report.rows:
+            self._charts += 1
+            chart = svg(report.chart, f"c{self._charts}")
+        links = {}
+        for row in report.rows:
+            target = self.person_pages.get(row.get("person") or "") or self.repo_pages.get(row.get("repo") or "")
+            if target:
+                links[str(row.get("person") or row.get("repo"))] = page.root + target
+        return Section(report, command, chart, links)
+
+    def _shown_row(self, row: dict[str, Any]) -> bool:
+        person = row.get("person")
+        email = None
+        if isinstance(person, str) and (match := EMAIL_IN_NAME.search(person)):
+            email = match.group(0).strip(" <>")
+        return not self.hidden(row.get("repo"), person, row.get("name"), email)
+
+    def _public(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The row as published: an unmapped author's email left out unless --emails."""
+        if self.emails:
+            return row
+        return {k: EMAIL_IN_NAME.sub("", v) if isinstance(v, str) else v for k, v in row.items()}
+
+    @staticmethod
+    def _span(win: Window, *flags: str) -> list[str]:
+        return ["kpi", "activity", *flags, "--since", win.since or "", "--until", win.until or ""]
+
+    # -- the whole site ------------------------------------------------------------------------------
+
+    def latest(self) -> str | None:
+        """The newest commit, deployment or merge stored: the data's own age, in the footer."""
+        from teamops.store.commits import latest_commit_before
+        from teamops.store.deployments import latest_deployment_before
+        from teamops.store.pulls import latest_merge_before
+
+        far = "9999-12-31T00:00:00Z"
+        stamps = [f(self.db, far) for f in (latest_commit_before, latest_deployment_before, latest_merge_before)]
+        return max((s for s in stamps if s), default=None)
+
+    def render(self, pages: list[Page]) -> dict[str, str]:
+        """Every page's HTML by its path."""
+        from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+        env = Environment(
+            loader=FileSystemLoader(Path(__file__).parent / "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.filters["cell"] = shown
+        env.filters["json"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
+        template = env.get_template("page.html.j2")
+        latest = self.latest()
+        footer = {
+            "built": self.now.astimezone(self.tz).strftime("%Y-%m-%d %H:%M"),
+            "latest": _local(latest, self.tz) if latest else None,
+            "tz": str(self.tz),
+            "version": __version__,
+        }
+        nav = {
+            "teams": sorted(self.team_pages.items()),
+            "repos": sorted(self.repo_pages.items()),
+            "people": sorted(self.person_pages.items()),
+        }
+        return {
+            page.path: template.render(page=page, nav=nav, footer=footer, filled=filled, count=count) for page in pages
+        }
+
+
+def build(db: Reader, cfg: Config, out: Path, now: datetime, *, emails: bool = False) -> list[Path]:
+    """Write the site into `out` (made if missing; the site's own files replaced, nothing else touched)."""
+    site = Site(db, cfg, now, emails=emails)
+    html = site.render(site.pages())
+    written = []
+    for rel, text in html.items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        written.append(path)
+    return written
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ValueError, KeyError, OSError):
+        return ZoneInfo("UTC")
+
+
+def _local(stamp: str, tz: ZoneInfo) -> str:
+    from teamops.dates import parse_iso
+
+    return parse_iso(stamp).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _num(value: float | None) -> str:
+    from teamops.wording import number
+
+    return "n/a" if value is None else number(value)
+
+
+def _tile(label: str, value: str, key: str, bands: dict[str, str | None]) -> dict[str, Any]:
+    return {"label": label, "value": value, "band": bands.get(key), "key": key}

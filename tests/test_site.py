@@ -1,0 +1,106 @@
+"""`teamops report html` without a browser: strict HTML, escaping, privacy, exclusions, bad input."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import html5lib
+import pytest
+
+from tests.support.site_world import EMAILS, HOSTILE_NAME, HOSTILE_TEAM, NOW, build_world
+
+
+@pytest.fixture
+def world(cli, isolated):
+    build_world(cli, isolated)
+    return isolated
+
+
+def build(cli, out: str = "site", *extra: str) -> list[Path]:
+    res = cli("report", "html", "--out", out, *extra, env=NOW)
+    assert res.exit_code == 0, res.output
+    return sorted(Path(out).rglob("*.html"))
+
+
+def test_every_page_is_strict_html_with_a_language_and_its_own_title(cli, world):
+    pages = build(cli)
+    names = {p.relative_to("site").as_posix() for p in pages}
+    assert names == {
+        "index.html",
+        "people/ann.html",
+        "people/ben.html",
+        "people/eve.html",
+        "repos/app.html",
+        "teams/ops.html",
+        "teams/web.html",
+        "teams/script-alert-2-script.html",
+    }
+    titles = set()
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+        tree = parser.parse(text)  # raises on the first parse error
+        assert tree.get("lang") == "en"
+        titles.add(tree.find("head/title").text)
+        assert "http://" not in text.replace("http://www.w3.org/", "") and "https://" not in text
+    assert len(titles) == len(pages)
+
+
+def test_names_titles_and_teams_are_text_never_markup(cli, world):
+    pages = build(cli)
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "<script" not in text and "<img" not in text and "<i>" not in text, page
+    eve = Path("site/people/eve.html").read_text(encoding="utf-8")
+    assert "&lt;img src=x onerror=alert(1)&gt;Eve" in eve
+    team = Path("site/teams/script-alert-2-script.html").read_text(encoding="utf-8")
+    assert "&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in team or "&quot;&gt;&lt;script&gt;" in team
+    index = Path("site/index.html").read_text(encoding="utf-8")
+    assert "S1 &lt;i&gt;" in index  # the sprint's name in the burndown's title
+    assert HOSTILE_NAME not in index and HOSTILE_TEAM not in team
+
+
+def test_no_email_unless_asked_and_then_only_there(cli, world):
+    everything = "".join(p.read_text(encoding="utf-8") for p in build(cli))
+    assert not re.search(r"[\w.]+@[\w.]+\.example", everything)
+    assert "(unmapped) Zed Unmapped" in everything  # the unmapped author is still counted, by name
+    build(cli, "with-emails", "--emails")
+    ann = Path("with-emails/people/ann.html").read_text(encoding="utf-8")
+    assert EMAILS[0] in ann
+    assert EMAILS[3] in Path("with-emails/index.html").read_text(encoding="utf-8")
+
+
+def test_excluded_people_and_repositories_get_no_page_and_no_row(cli, world):
+    Path("teamops.toml").write_text('[report]\nexclude = ["ben", "zed*", "Eve*"]\n', encoding="utf-8")
+    pages = build(cli)
+    names = {p.relative_to("site").as_posix() for p in pages}
+    assert "people/ben.html" not in names and "people/eve.html" not in names and "people/ann.html" in names
+    everything = "".join(p.read_text(encoding="utf-8") for p in pages)
+    assert "Ben Baker" not in everything and ">ben<" not in everything and "Zed" not in everything
+    # Team totals still count their work: the weekly trend equals the command's.
+    Path("teamops.toml").write_text('[report]\nexclude = ["app"]\n', encoding="utf-8")
+    assert "repos/app.html" not in {p.relative_to("site2").as_posix() for p in build(cli, "site2")}
+
+
+def test_the_same_data_builds_the_same_site(cli, world):
+    first = {p.name: p.read_bytes() for p in build(cli, "a")}
+    second = {p.name: p.read_bytes() for p in build(cli, "b")}
+    assert first == second
+
+
+@pytest.mark.parametrize("out", ["taken", "taken/site"])
+def test_an_out_that_cannot_take_a_site_is_one_line_and_exit_2(cli, world, out):
+    Path("taken").write_text("mine\n", encoding="utf-8")
+    res = cli("report", "html", "--out", out, env=NOW)
+    assert Path("taken").read_text(encoding="utf-8") == "mine\n"
+    assert res.exit_code == 2, res.output
+    assert res.stderr.count("\n") == 1 and "--out" in res.stderr and "Traceback" not in res.output
+
+
+def test_an_empty_database_builds_a_page_that_says_so(cli, isolated):
+    res = cli("report", "html", "--out", "site", env=NOW)
+    assert res.exit_code == 0, res.output
+    index = Path("site/index.html").read_text(encoding="utf-8")
+    assert "no commits yet" in index
+    html5lib.HTMLParser(strict=True).parse(index)
