@@ -99,11 +99,11 @@ def test_every_workflow_line_is_a_real_command(tmp_path):
             assert flow["concurrency"] == {"group": "teamops-state", "cancel-in-progress": False}, path.name
 
 
-def run_action(workflow: Path, work: Path, env: dict[str, str]) -> list[subprocess.CompletedProcess[str]]:
+def run_action(workflow: Path, work: Path, env: dict[str, str], **more: str) -> list[subprocess.CompletedProcess[str]]:
     """The action's shell steps in order, as the runner would run them (setup-python, the install and
     actions/cache are the runner's part; the cache folder stays in place between runs here)."""
     step = teamops_step(yaml.safe_load(workflow.read_text()))
-    inputs = {name: spec.get("default", "") for name, spec in ACTION["inputs"].items()} | step.get("with", {})
+    inputs = {name: spec.get("default", "") for name, spec in ACTION["inputs"].items()} | step.get("with", {}) | more
     out = work / "github_output"
     done = []
     failed = False
@@ -114,12 +114,14 @@ def run_action(workflow: Path, work: Path, env: dict[str, str]) -> list[subproce
         if failed and "always()" not in cond:
             continue
         if any(
-            f"inputs.{k} == 'true'" in cond and inputs[k] != "true" for k in ("restore-state", "save-state", "summary")
+            f"inputs.{k} == 'true'" in cond and str(inputs[k]) != "true"
+            for k in ("restore-state", "save-state", "summary", "report")
         ):
             continue
         outputs = dict(line.split("=", 1) for line in out.read_text().splitlines()) if out.exists() else {}
         values = {f"inputs.{k}": str(v) for k, v in inputs.items()}
         values["steps.save.outputs.generation"] = outputs.get("generation", "")
+        values["steps.site.outputs.path"] = outputs.get("path", "")  # the Pages steps are the runner's part
         step_env = {
             k: re.sub(r"\$\{\{ ([\w.-]+) \}\}", lambda m, known=values: known.get(m[1], ""), str(v))
             for k, v in (s.get("env") or {}).items()
@@ -175,8 +177,11 @@ def test_the_on_push_workflow_through_the_action_twice(make_repo, tmp_path):
             (work / ".teamops-state").mkdir(exist_ok=True)
             if run == 2:
                 shutil.copytree(tmp_path / "run1" / ".teamops-state", work / ".teamops-state", dirs_exist_ok=True)
-            results = run_action(ROOT / "jobs" / "github" / "teamops-on-push.yml", work, env)
-            assert [r.returncode for r in results] == [0, 0, 0, 0], [r.stderr for r in results]
+            env["RUNNER_TEMP"] = str(work / "tmp")
+            # The second run also builds the dashboard, as `report: true` asks.
+            more = {"report": "true"} if run == 2 else {}
+            results = run_action(ROOT / "jobs" / "github" / "teamops-on-push.yml", work, env, **more)
+            assert [r.returncode for r in results] == [0] * (5 if more else 4), [r.stderr for r in results]
             summaries.append((results, summary.read_text()))
         first, second = summaries
         assert (
@@ -186,7 +191,10 @@ def test_the_on_push_workflow_through_the_action_twice(make_repo, tmp_path):
         assert "saved generation 1" in first[0][2].stderr and "Commit activity" in first[1]
         assert "- `teamops analyze`" in first[1] and "State: generation 1 saved" in first[1]
         assert "restored generation 1 from the cache folder" in second[0][0].stderr
-        assert "acme/api (main): up to date" in second[0][1].stderr and "saved generation 2" in second[0][2].stderr
+        assert "acme/api (main): up to date" in second[0][1].stderr
+        assert "wrote 2 pages" in second[0][2].stderr and "saved generation 2" in second[0][3].stderr
+        assert "Dashboard: built, not published" in second[1] and "Dashboard" not in first[1]
+        assert "acme/api" in (tmp_path / "run2" / "tmp" / "teamops-site" / "repos" / "acme-api.html").read_text()
     state = json.loads(
         subprocess.run(
             ["git", "--git-dir", str(origin), "show", "teamops-state:state.json"],
