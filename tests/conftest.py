@@ -136,6 +136,14 @@ class GitBuilder:
         return self.git("rev-parse", "HEAD")
 
 
+@pytest.fixture(scope="session")
+def big_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """20,000 commits by five authors (tests/support/synth.py), built once per worker: read, never written."""
+    from tests.support.synth import build_repo
+
+    return build_repo(tmp_path_factory.mktemp("shared") / "big", 20_000)
+
+
 @pytest.fixture
 def make_repo(tmp_path: Path):
     def make(name: str = "repo") -> GitBuilder:

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from teamops.jobs import job_lock
-from tests.support.synth import build_repo
 
 BIN = Path(sys.executable).parent
 
@@ -119,8 +118,8 @@ def test_second_run_exits_75_naming_the_running_job_or_waits(isolated):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-def test_killed_run_leaves_no_stale_lock_and_is_recorded(tmp_path, sig):
-    big = build_repo(tmp_path / "big", 30_000)
+def test_killed_run_leaves_no_stale_lock_and_is_recorded(big_repo, tmp_path, sig):
+    big = big_repo
     work = tmp_path / "w"
     work.mkdir()
     (work / "teamops.toml").write_text(f'[jobs.backfill]\nsteps = ["sync-commits --repo {big}", "analyze"]\n')

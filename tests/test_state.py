@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli
 from tests.fakes.receivers import FakeReceivers
 from tests.support.memory import run_measured
-from tests.support.synth import build_repo
 
 BRANCH = "teamops-state"
 
@@ -64,14 +64,14 @@ class Runner:
         return work
 
     def teamops(self, work: Path, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "teamops", *args],
-            cwd=work,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        """teamops in `work` with the runner's environment (in this process: the kill tests start their own)."""
+        here = os.getcwd()
+        os.chdir(work)
+        try:
+            res = run_cli(*args, env=self.env)
+        finally:
+            os.chdir(here)
+        return subprocess.CompletedProcess(list(args), res.exit_code, res.stdout, res.stderr)
 
     def restore(self, work: Path) -> str:
         res = self.teamops(work, "state", "restore", "--cache-dir", str(self.cache))
@@ -153,9 +153,9 @@ def test_an_older_run_never_replaces_a_newer_state(ci):
     assert handles == ["ann", "bob"]
 
 
-def test_a_cancelled_run_saves_a_sound_state_and_the_next_run_completes_it(ci, tmp_path):
+def test_a_cancelled_run_saves_a_sound_state_and_the_next_run_completes_it(ci, big_repo):
     runner, _ = ci
-    repo = build_repo(tmp_path / "big", 20_000)
+    repo = big_repo
     work = runner.checkout()
     runner.restore(work)
     proc = subprocess.Popen(

@@ -330,10 +330,8 @@ def test_api_base_is_checked_before_any_work(cli, isolated, base):
 
 
 @pytest.mark.timed
-def test_sigterm_ends_a_run_like_ctrl_c_with_exit_143(tmp_path):
-    from tests.support.synth import build_repo
-
-    repo = build_repo(tmp_path / "big", 20_000)
+def test_sigterm_ends_a_run_like_ctrl_c_with_exit_143(big_repo, tmp_path):
+    repo = big_repo
     db = tmp_path / "t.db"
     proc = subprocess.Popen(
         [sys.executable, "-m", "teamops", "--db", str(db), "sync-commits", "--repo", str(repo)],

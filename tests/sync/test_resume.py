@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.synth import build_repo
-
 
 def count(db: Path) -> int:
     try:
@@ -60,8 +58,8 @@ def sync(db: Path, repo: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.slow
-def test_sigkill_mid_sync_then_rerun_matches_clean_run(tmp_path):
-    repo = build_repo(tmp_path / "big", 20_000)
+def test_sigkill_mid_sync_then_rerun_matches_clean_run(big_repo, tmp_path):
+    repo = big_repo
     clean = tmp_path / "clean.db"
     assert sync(clean, repo).wait(120) == 0
     expected = table(clean)
