@@ -149,13 +149,10 @@ class Site:
         if person is None:
             sections.append(self.dora(page, flags, team, repos))
         trend = window(None, None, None, 26, latest)
-        sections.append(
-            self.section(
-                page,
-                activity_report(self.db, trend, person, team, repos, "week"),
-                self._span(trend, "--by", "week", *flags),
-            )
-        )
+        weekly = activity_report(self.db, trend, person, team, repos, "week")
+        if person and weekly.chart:
+            weekly.chart.lines = {}  # one person: "people that week" is always 1
+        sections.append(self.section(page, weekly, self._span(trend, "--by", "week", *flags)))
         recent = window(None, None, None, 4, latest)
         by = "repo" if person else "person"
         act = activity_report(self.db, recent, person, team, repos, by)
