@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from pathlib import Path
 
@@ -78,7 +80,13 @@ def test_excluded_people_and_repositories_get_no_page_and_no_row(cli, world):
     assert "people/ben.html" not in names and "people/eve.html" not in names and "people/ann.html" in names
     everything = "".join(p.read_text(encoding="utf-8") for p in pages)
     assert "Ben Baker" not in everything and ">ben<" not in everything and "Zed" not in everything
-    # Team totals still count their work: the weekly trend equals the command's.
+    # Totals still count their work: the index's weekly trend equals the command's, Ben's commits included.
+    index = Path("site/index.html").read_text(encoding="utf-8")
+    trend = index.split('data-report="activity"', 1)[1].split("</section>", 1)[0]
+    shown_total = sum(int(v) for v in re.findall(r'data-key="commits" data-value="(\d+)"', trend))
+    command = json.loads(html.unescape(re.search(r'data-command="([^"]+)"', trend).group(1)))
+    rows = json.loads(cli(*command, "--format", "json", env=NOW).stdout)["rows"]
+    assert shown_total == sum(r["commits"] for r in rows) == 23  # every non-merge commit of the world
     Path("teamops.toml").write_text('[report]\nexclude = ["app"]\n', encoding="utf-8")
     assert "repos/app.html" not in {p.relative_to("site2").as_posix() for p in build(cli, "site2")}
 
