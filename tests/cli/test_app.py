@@ -13,7 +13,7 @@ import pytest
 
 from teamops import __version__
 
-HEAVY = ("litellm", "github", "sklearn", "numpy")
+HEAVY = ("litellm", "github", "sklearn", "numpy", "pygal", "jinja2")
 
 
 def teamops_exe() -> str:
@@ -91,7 +91,15 @@ def test_a_report_loads_only_what_it_needs(make_repo):
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["kpi", "activity"], ["kpi", "--help"], ["people", "list"], ["sync-commits"], ["analyze"]],
+    [
+        ["--help"],
+        ["kpi", "activity"],
+        ["kpi", "--help"],
+        ["people", "list"],
+        ["sync-commits"],
+        ["analyze"],
+        ["report", "--help"],
+    ],
 )
 def test_start_up_imports_neither_litellm_nor_pygithub(args, make_repo):
     repo = make_repo()
