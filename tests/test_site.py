@@ -112,3 +112,24 @@ def test_an_empty_database_builds_a_page_that_says_so(cli, isolated):
     index = Path("site/index.html").read_text(encoding="utf-8")
     assert "no commits yet" in index
     html5lib.HTMLParser(strict=True).parse(index)
+
+
+def test_an_excluded_reviewer_is_named_nowhere_not_even_in_who_reviews_whom(cli, isolated):
+    """The real webhook payloads, the review given by another login: the reviews section names the pair."""
+    fixtures = Path(__file__).parent / "fixtures" / "github-webhooks"
+    review = json.loads((fixtures / "pull_request_review" / "submitted.payload.json").read_text(encoding="utf-8"))
+    review["review"]["user"]["login"] = "octocat"
+    (isolated / "review.json").write_text(json.dumps(review), encoding="utf-8")
+    events = [
+        ("pull_request", fixtures / "pull_request" / "opened.payload.json"),
+        ("pull_request_review", isolated / "review.json"),
+    ]
+    for name, path in events:
+        assert cli("sync-commits", "--event", str(path), "--event-name", name).exit_code == 0
+    when = {"TEAMOPS_NOW": "2019-05-20T12:00:00Z"}
+    assert cli("report", "html", "--out", "site", env=when).exit_code == 0
+    index = Path("site/index.html").read_text(encoding="utf-8")
+    assert "who reviews whom: octocat → Codertocat 1" in index
+    Path("teamops.toml").write_text('[report]\nexclude = ["octo*"]\n', encoding="utf-8")
+    assert cli("report", "html", "--out", "hidden", env=when).exit_code == 0
+    assert not any("octocat" in p.read_text(encoding="utf-8") for p in Path("hidden").rglob("*.html"))

@@ -195,11 +195,23 @@ class Site:
 
         if not any_pull(self.db):
             return []
-        return [
+        out = [
             self.section(
                 page, prs_report(self.db, self.cfg, repo=repos, team=team, person=person), ["kpi", "prs", *flags]
             )
         ]
+        if team is None and person is None:
+            out.append(self.reviews(page, repos))
+        return out
+
+    def reviews(self, page: Page, repos: list[str] | None) -> Section:
+        """Who reviews how much; who-reviews-whom said again without the people `[report] exclude` names."""
+        from teamops.cli.kpi.prs import pairs_line, reviews_report
+
+        report = reviews_report(self.db, repo=repos)
+        pairs = [p for p in report.meta["pairs"] if not self.hidden(p["reviewer"], p["author"])]
+        report.footer = pairs_line(pairs)
+        return self.section(page, report, ["kpi", "reviews", *(["--repo", repos[0]] if repos else [])])
 
     def sprints(self, page: Page, flags: list[str], team: str | None) -> list[Section]:
         from teamops.cli.kpi.burndown import burndown_report

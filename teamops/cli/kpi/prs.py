@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -147,25 +147,38 @@ def reviews_cmd(
     Example: teamops kpi reviews --last 4w --format markdown
     """
     st = state(ctx)
-    out = st.output(fmt_value(fmt))
-    win = window(since, until, last, 12, lambda m: latest_merge_before(st.reader, m))
-    load = review_load(st.reader, win.since, win.until, repos_of(st.reader, repo))
-    top = ", ".join(f"{p['reviewer']} → {p['author']} {p['reviews']}" for p in load.pairs[:5])
-    out.report(
-        Report(
-            name="reviews",
-            rows=[r.row() for r in load.rows],
-            columns=[
-                Column("person", "Person", wrap=True),
-                Column("reviews", "Reviews", numeric=True),
-                Column("pulls_reviewed", "PRs reviewed", numeric=True, drop=2),
-                Column("approvals", "Approvals", numeric=True, drop=3),
-                Column("first_review_median_h", "To first review", numeric=True, hours=True),
-                Column("authored", "PRs opened", numeric=True, drop=1),
-            ],
-            title=f"Reviews, {win.label}",
-            meta={**win.meta(), "repo": repo, "pairs": load.pairs},
-            footer=f"who reviews whom: {top}" if top else "",
-            empty="" if load.rows else "no reviews or pull requests in this window",
-        )
+    st.output(fmt_value(fmt)).report(reviews_report(st.reader, since, until, last, repo))
+
+
+def reviews_report(
+    db: Reader,
+    since: str | None = None,
+    until: str | None = None,
+    last: str | None = None,
+    repo: list[str] | None = None,
+) -> Report:
+    """Review load per person over the window, with who reviews whom in `meta` and the footer."""
+    win = window(since, until, last, 12, lambda m: latest_merge_before(db, m))
+    load = review_load(db, win.since, win.until, repos_of(db, repo))
+    return Report(
+        name="reviews",
+        rows=[r.row() for r in load.rows],
+        columns=[
+            Column("person", "Person", wrap=True),
+            Column("reviews", "Reviews", numeric=True),
+            Column("pulls_reviewed", "PRs reviewed", numeric=True, drop=2),
+            Column("approvals", "Approvals", numeric=True, drop=3),
+            Column("first_review_median_h", "To first review", numeric=True, hours=True),
+            Column("authored", "PRs opened", numeric=True, drop=1),
+        ],
+        title=f"Reviews, {win.label}",
+        meta={**win.meta(), "repo": repo, "pairs": load.pairs},
+        footer=pairs_line(load.pairs),
+        empty="" if load.rows else "no reviews or pull requests in this window",
     )
+
+
+def pairs_line(pairs: list[dict[str, Any]]) -> str:
+    """Who reviews whom most, in one line (the reviews report's footer)."""
+    top = ", ".join(f"{p['reviewer']} → {p['author']} {p['reviews']}" for p in pairs[:5])
+    return f"who reviews whom: {top}" if top else ""
