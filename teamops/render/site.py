@@ -139,8 +139,8 @@ class Site:
         self, page: Page, flags: list[str], team: str | None = None, repo: str | None = None, person: str | None = None
     ) -> list[Section]:
         """The sections every page has, for its filter: delivery, the weekly trend, activity, pull requests, sprints."""
-        from teamops.cli.kpi.activity import activity_report
-        from teamops.cli.kpi.window import window
+        from teamops.reports.activity import activity_report
+        from teamops.reports.window import window
         from teamops.store.commits import latest_commit_before
 
         repos = [repo] if repo else None
@@ -167,7 +167,7 @@ class Site:
         return sections
 
     def dora(self, page: Page, flags: list[str], team: str | None, repos: list[str] | None) -> Section:
-        from teamops.cli.kpi.dora import dora_report
+        from teamops.reports.dora import dora_report
 
         report = dora_report(self.db, self.cfg, team=team, repo=repos)
         section = self.section(page, report, ["kpi", "dora", *flags])
@@ -190,7 +190,7 @@ class Site:
     def pulls(
         self, page: Page, flags: list[str], team: str | None, repos: list[str] | None, person: str | None
     ) -> list[Section]:
-        from teamops.cli.kpi.prs import prs_report
+        from teamops.reports.prs import prs_report
         from teamops.store.pulls import any_pull
 
         if not any_pull(self.db):
@@ -206,7 +206,7 @@ class Site:
 
     def reviews(self, page: Page, repos: list[str] | None) -> Section:
         """Who reviews how much; who-reviews-whom said again without the people `[report] exclude` names."""
-        from teamops.cli.kpi.prs import pairs_line, reviews_report
+        from teamops.reports.prs import pairs_line, reviews_report
 
         report = reviews_report(self.db, repo=repos)
         pairs = [p for p in report.meta["pairs"] if not self.hidden(p["reviewer"], p["author"])]
@@ -214,8 +214,8 @@ class Site:
         return self.section(page, report, ["kpi", "reviews", *(["--repo", repos[0]] if repos else [])])
 
     def sprints(self, page: Page, flags: list[str], team: str | None) -> list[Section]:
-        from teamops.cli.kpi.burndown import burndown_report
-        from teamops.cli.kpi.velocity import velocity_report
+        from teamops.reports.burndown import burndown_report
+        from teamops.reports.velocity import velocity_report
         from teamops.store.sprints import current_sprint
         from teamops.store.tasks import any_task
 

@@ -110,7 +110,7 @@ def test_start_up_imports_neither_litellm_nor_pygithub(args, make_repo):
 
 
 def test_unexpected_errors_are_one_line_without_debug(cli, isolated, monkeypatch):
-    import teamops.cli.kpi.activity as activity_mod
+    import teamops.reports.activity as activity_mod
 
     def boom(*a, **k):
         raise RuntimeError("kaboom")
