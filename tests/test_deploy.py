@@ -251,6 +251,7 @@ def test_a_wheel_installs_with_its_package_data_and_init_works_in_an_empty_folde
     assert wheel.name.startswith(f"teamops-{teamops.__version__}-")
     names = zipfile.ZipFile(wheel).namelist()
     assert {"teamops/teamops.toml.example", "teamops/py.typed"} <= set(names)
+    assert {"teamops/render/templates/page.html.j2", "teamops/render/templates/site.css"} <= set(names)
     target = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)], check=True
@@ -268,6 +269,14 @@ def test_a_wheel_installs_with_its_package_data_and_init_works_in_an_empty_folde
     assert init.returncode == 0, init.stderr
     assert (empty / "teamops.toml.example").read_text() == (ROOT / "teamops" / "teamops.toml.example").read_text()
     assert "add a [[repos]] entry" in init.stderr  # no repository here: the hint says what to do first
+    pages = subprocess.run(
+        [sys.executable, "-m", "teamops", "report", "html", "--out", "pages"],
+        cwd=empty,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert pages.returncode == 0 and "<style>" in (empty / "pages" / "index.html").read_text(), pages.stderr
     shown = subprocess.run(
         [sys.executable, "-m", "teamops", "config", "show"], cwd=empty, env=env, capture_output=True, text=True
     )
