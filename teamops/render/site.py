@@ -239,7 +239,7 @@ class Site:
         report.rows = [self._public(r) for r in report.rows if self._shown_row(r)]
         report.more = more
         chart = None
-        if report.chart and report.rows:
+        if report.chart and report.rows and len(report.chart.labels) > 1:  # one period is no trend: the table says it
             self._charts += 1
             chart = svg(report.chart, f"c{self._charts}")
         links = {}
