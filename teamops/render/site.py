@@ -90,13 +90,13 @@ class Site:
         from teamops.store.people import identities_of, people
 
         taken: dict[str, set[str]] = {"teams": set(), "repos": set(), "people": set()}
-        persons = []
-        for p in people(self.db):
+        persons, everyone = [], people(self.db)
+        for p in everyone:
             emails = identities_of(self.db, p.id, "email")
             if not self.hidden(p.handle, p.name, *emails):
                 self.person_pages[p.handle] = f"people/{slug(p.handle, taken['people'])}.html"
                 persons.append((p, emails))
-        teams = sorted({p.team for p, _ in persons if p.team} | {p.team for p in people(self.db) if p.team})
+        teams = sorted({p.team for p in everyone if p.team})  # a team's page stays when a member is excluded
         for team in teams:
             self.team_pages[team] = f"teams/{slug(team, taken['teams'])}.html"
         for name in repo_names(self.db):
