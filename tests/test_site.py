@@ -80,6 +80,16 @@ def test_excluded_people_and_repositories_get_no_page_and_no_row(cli, world):
     assert "people/ben.html" not in names and "people/eve.html" not in names and "people/ann.html" in names
     everything = "".join(p.read_text(encoding="utf-8") for p in pages)
     assert "Ben Baker" not in everything and ">ben<" not in everything and "Zed" not in everything
+    # A folder built before the exclusion loses their pages; what else is in it stays.
+    Path("again").mkdir()
+    Path("again/notes.txt").write_text("mine\n", encoding="utf-8")
+    Path("teamops.toml").unlink()
+    build(cli, "again")
+    assert Path("again/people/ben.html").exists()
+    Path("teamops.toml").write_text('[report]\nexclude = ["ben", "zed*", "Eve*"]\n', encoding="utf-8")
+    build(cli, "again")
+    assert not Path("again/people/ben.html").exists() and Path("again/people/ann.html").exists()
+    assert Path("again/notes.txt").read_text(encoding="utf-8") == "mine\n"
     # Totals still count their work: the index's weekly trend equals the command's, Ben's commits included.
     index = Path("site/index.html").read_text(encoding="utf-8")
     trend = index.split('data-report="activity"', 1)[1].split("</section>", 1)[0]

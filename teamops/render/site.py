@@ -308,8 +308,12 @@ class Site:
         }
 
 
+SITE_FOLDERS = ("teams", "repos", "people")
+
+
 def build(db: Reader, cfg: Config, out: Path, now: datetime, *, emails: bool = False) -> list[Path]:
-    """Write the site into `out` (made if missing; the site's own files replaced, nothing else touched)."""
+    """Write the site into `out` (made if missing). Pages of an earlier build that this one does not
+    write (a person since excluded) are removed; nothing else in `out` is touched."""
     site = Site(db, cfg, now, emails=emails)
     html = site.render(site.pages())
     written = []
@@ -320,6 +324,9 @@ def build(db: Reader, cfg: Config, out: Path, now: datetime, *, emails: bool = F
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
         written.append(path)
+    for folder in SITE_FOLDERS:
+        for stale in set((out / folder).glob("*.html")) - set(written):
+            stale.unlink()
     return written
 
 
