@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from pathlib import Path
 
@@ -143,3 +144,35 @@ def test_an_excluded_reviewer_is_named_nowhere_not_even_in_who_reviews_whom(cli,
     Path("teamops.toml").write_text('[report]\nexclude = ["octo*"]\n', encoding="utf-8")
     assert cli("report", "html", "--out", "hidden", env=when).exit_code == 0
     assert not any("octocat" in p.read_text(encoding="utf-8") for p in Path("hidden").rglob("*.html"))
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_half_page(cli, world, tmp_path):
+    """The site written onto a real 256 KB disk (the whole site is about 540 KB) (a tmpfs in a private mount namespace)."""
+    import subprocess
+    import sys
+
+    if subprocess.run(["unshare", "--version"], capture_output=True).returncode != 0:
+        pytest.skip("unshare is not available")
+    site, copy = world / "small", tmp_path / "copy"
+    site.mkdir()
+    script = (
+        f'mount -t tmpfs -o size=256k tmpfs "{site}" || exit 99\n'
+        f'{sys.executable} -m teamops --db "{world}/teamops.db" report html --out "{site}"\n'
+        f'code=$?\ncp -r "{site}" "{copy}"\nexit $code\n'
+    )
+    res = subprocess.run(
+        ["unshare", "--mount", "--map-root-user", "sh", "-c", script],
+        cwd=world,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **NOW},
+    )
+    if res.returncode == 99 or "unshare failed" in res.stderr:
+        pytest.skip("no mount namespace here to make a small disk in")
+    assert res.returncode == 3, res.stderr
+    assert res.stderr.strip().endswith("is full; nothing was lost, free space and run again"), res.stderr
+    assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+    left = sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*") if p.is_file())
+    assert left and not [p for p in left if p.endswith(".tmp")], left
+    for page in copy.rglob("*.html"):  # the pages that made it are whole
+        html5lib.HTMLParser(strict=True).parse(page.read_text(encoding="utf-8"))

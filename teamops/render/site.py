@@ -321,8 +321,11 @@ def build(db: Reader, cfg: Config, out: Path, now: datetime, *, emails: bool = F
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        try:  # a page is whole or absent: a reader (or Pages) never gets half of one
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
         written.append(path)
     for folder in SITE_FOLDERS:
         for stale in set((out / folder).glob("*.html")) - set(written):
