@@ -84,6 +84,8 @@ def test_excluded_people_and_repositories_get_no_page_and_no_row(cli, world):
     # A folder built before the exclusion loses their pages; what else is in it stays.
     Path("again").mkdir()
     Path("again/notes.txt").write_text("mine\n", encoding="utf-8")
+    Path("again/people").mkdir()
+    Path("again/people/mine.html").write_text("<p>my own page</p>\n", encoding="utf-8")
     Path("teamops.toml").unlink()
     build(cli, "again")
     assert Path("again/people/ben.html").exists()
@@ -91,6 +93,7 @@ def test_excluded_people_and_repositories_get_no_page_and_no_row(cli, world):
     build(cli, "again")
     assert not Path("again/people/ben.html").exists() and Path("again/people/ann.html").exists()
     assert Path("again/notes.txt").read_text(encoding="utf-8") == "mine\n"
+    assert Path("again/people/mine.html").read_text(encoding="utf-8") == "<p>my own page</p>\n"
     # Totals still count their work: the index's weekly trend equals the command's, Ben's commits included.
     index = Path("site/index.html").read_text(encoding="utf-8")
     trend = index.split('data-report="activity"', 1)[1].split("</section>", 1)[0]

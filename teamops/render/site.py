@@ -309,6 +309,7 @@ class Site:
 
 
 SITE_FOLDERS = ("teams", "repos", "people")
+GENERATOR = b'<meta name="generator" content="teamops '  # in every page's head (page.html.j2)
 
 
 def build(db: Reader, cfg: Config, out: Path, now: datetime, *, emails: bool = False) -> list[Path]:
@@ -329,8 +330,18 @@ def build(db: Reader, cfg: Config, out: Path, now: datetime, *, emails: bool = F
         written.append(path)
     for folder in SITE_FOLDERS:
         for stale in set((out / folder).glob("*.html")) - set(written):
-            stale.unlink()
+            if _ours(stale):
+                stale.unlink()
     return written
+
+
+def _ours(path: Path) -> bool:
+    """Whether a page was written by `report html` (its generator tag): nobody else's file is removed."""
+    try:
+        with path.open("rb") as f:
+            return GENERATOR in f.read(2048)
+    except OSError:
+        return False
 
 
 def _zone(name: str | None) -> ZoneInfo:
