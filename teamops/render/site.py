@@ -150,8 +150,6 @@ class Site:
             sections.append(self.dora(page, flags, team, repos))
         trend = window(None, None, None, 26, latest)
         weekly = activity_report(self.db, trend, person, team, repos, "week")
-        if person and weekly.chart:
-            weekly.chart.lines = {}  # one person: "people that week" is always 1
         sections.append(self.section(page, weekly, self._span(trend, "--by", "week", *flags)))
         recent = window(None, None, None, 4, latest)
         by = "repo" if person else "person"

@@ -15,12 +15,20 @@ PALETTE = ("#2f6fb5", "#c2570c", "#2f8f5b", "#8a55c7")
 WIDTH, HEIGHT = 720, 300
 
 
+def drawn_lines(chart: Chart) -> dict[str, list[float | None]]:
+    """The lines drawn beside the bars: those in the bars' unit (another unit, such as hours or people
+    per week, would need a second axis that misleads more than it shows; the table has them)."""
+    if chart.lines_secondary:
+        return {}
+    return {name: values for name, values in chart.lines.items() if any(v is not None for v in values)}
+
+
 def alt_text(chart: Chart) -> str:
     """What the chart shows, in words: its series' range, peak and latest value."""
     if not chart.labels:
         return f"{chart.title}: no data"
     parts = []
-    for name, values in {**chart.bars, **chart.lines}.items():
+    for name, values in {**chart.bars, **drawn_lines(chart)}.items():
         known = [(v, label) for v, label in zip(values, chart.labels, strict=False) if v is not None]
         if not known:
             continue
@@ -31,7 +39,7 @@ def alt_text(chart: Chart) -> str:
 
 
 def svg(chart: Chart, ident: str) -> str:
-    """The chart as an <svg> element: bars per period, lines (when their unit differs) on a second axis."""
+    """The chart as an <svg> element: a bar per period and series (lines in the same unit as bars too)."""
     import pygal
     from pygal.style import Style
 
@@ -76,9 +84,8 @@ def svg(chart: Chart, ident: str) -> str:
     graph.x_labels = chart.labels
     for name, values in chart.bars.items():
         graph.add(name, values)
-    for name, values in chart.lines.items():
-        if any(v is not None for v in values):  # a series with no value at all (stages of inferred PRs) has no scale
-            graph.add(name, values, secondary=chart.lines_secondary)
+    for name, values in drawn_lines(chart).items():
+        graph.add(name, values)
     return str(graph.render(is_unicode=True))
 
 
