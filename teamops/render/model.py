@@ -24,7 +24,7 @@ class Chart:
     y_label: str | None = None
     mermaid_labels: list[str] | None = None  # shorter labels where Mermaid's axis is crowded
     mermaid_title: str | None = None
-    lines_secondary: bool = False  # the lines count something else (hours, people): the site's chart leaves them out
+    lines_other_unit: bool = False  # the lines count something else (hours, people): the site's chart leaves them out
 
 
 @dataclass

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from teamops import __version__
 from teamops.render.model import Report, filled, limited, shown
-from teamops.wording import count, hours_text, percent
+from teamops.wording import count, hours_text, number, percent
 
 if TYPE_CHECKING:
     from teamops.config import Config
@@ -74,7 +74,7 @@ class Site:
     def __init__(self, db: Reader, cfg: Config, now: datetime, *, emails: bool = False) -> None:
         self.db, self.cfg, self.now, self.emails = db, cfg, now, emails
         self.patterns = [p.lower() for p in cfg.report.exclude]
-        self.tz = _zone(cfg.reminders.default_timezone)
+        self.tz = ZoneInfo(cfg.reminders.default_timezone)  # checked when the config was read
         self.person_pages: dict[str, str] = {}
         self.repo_pages: dict[str, str] = {}
         self.team_pages: dict[str, str] = {}
@@ -154,11 +154,8 @@ class Site:
         recent = window(None, None, None, 4, latest)
         by = "repo" if person else "person"
         act = activity_report(self.db, recent, person, team, repos, by)
-        more = 0
-        if page.kind == "index":
-            act.rows = [r for r in act.rows if self._shown_row(r)]
-            act.rows, more = limited(act.rows, TOP_PEOPLE)
-        sections.append(self.section(page, act, self._span(recent, "--by", by, *flags), more=more))
+        top = TOP_PEOPLE if page.kind == "index" else None
+        sections.append(self.section(page, act, self._span(recent, "--by", by, *flags), limit=top))
         sections += self.pulls(page, flags, team, repos, person)
         if repo is None and person is None:
             sections += self.sprints(page, flags, team)
@@ -173,7 +170,7 @@ class Site:
         bands = meta.get("bands") or {}
         if report.rows:
             section.tiles = [
-                _tile("Deployments", f"{_num(meta['deploys_per_week'])} a week", "deploys_per_week", bands),
+                _tile("Deployments", f"{number(meta['deploys_per_week'])} a week", "deploys_per_week", bands),
                 _tile("Lead time (median)", hours_text(meta["lead_time_median_h"]), "lead_time_hours", bands),
                 _tile("Change failure rate", percent(meta["change_failure_rate"]), "change_failure_rate", bands),
                 _tile(
@@ -230,12 +227,13 @@ class Site:
 
     # -- sections ----------------------------------------------------------------------------------
 
-    def section(self, page: Page, report: Report, command: list[str], more: int = 0) -> Section:
-        """A report made fit to publish (no excluded rows, no emails), with its chart drawn and rows linked."""
+    def section(self, page: Page, report: Report, command: list[str], limit: int | None = None) -> Section:
+        """A report made fit to publish (no excluded rows, no emails, the first `limit`), with its chart
+        drawn and rows linked."""
         from teamops.render.svg import svg
 
-        report.rows = [self._public(r) for r in report.rows if self._shown_row(r)]
-        report.more = more
+        shown_rows = [self._public(r) for r in report.rows if self._shown_row(r)]
+        report.rows, report.more = limited(shown_rows, limit)
         chart = None
         if report.chart and report.rows and len(report.chart.labels) > 1:  # one period is no trend: the table says it
             self._charts += 1
@@ -342,23 +340,10 @@ def _ours(path: Path) -> bool:
         return False
 
 
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ValueError, KeyError, OSError):
-        return ZoneInfo("UTC")
-
-
 def _local(stamp: str, tz: ZoneInfo) -> str:
     from teamops.dates import parse_iso
 
     return parse_iso(stamp).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
-def _num(value: float | None) -> str:
-    from teamops.wording import number
-
-    return "n/a" if value is None else number(value)
 
 
 def _tile(label: str, value: str, key: str, bands: dict[str, str | None]) -> dict[str, Any]:

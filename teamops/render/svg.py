@@ -18,7 +18,7 @@ WIDTH, HEIGHT = 720, 300
 def drawn_lines(chart: Chart) -> dict[str, list[float | None]]:
     """The lines drawn beside the bars: those in the bars' unit (another unit, such as hours or people
     per week, would need a second axis that misleads more than it shows; the table has them)."""
-    if chart.lines_secondary:
+    if chart.lines_other_unit:
         return {}
     return {name: values for name, values in chart.lines.items() if any(v is not None for v in values)}
 

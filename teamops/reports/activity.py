@@ -73,7 +73,7 @@ def activity_report(
                 {"commits": [float(w.commits) for w in weeks]},
                 {"people": [float(w.people) for w in weeks]},
                 y_label="Commits",
-                lines_secondary=True,
+                lines_other_unit=True,
             ),
         )
     if by == "repo":

@@ -100,7 +100,7 @@ def prs_report(
             bars,
             lines,
             y_label="Merged",
-            lines_secondary=True,
+            lines_other_unit=True,
         ),
     )
 

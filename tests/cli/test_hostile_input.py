@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.small_disk import run_on_small_disk
+
 
 @pytest.fixture
 def synced(cli, make_repo, isolated, monkeypatch):
@@ -240,24 +242,6 @@ def dump(db: Path) -> list[str]:
         conn.close()
 
 
-def full_disk_run(
-    args: list[str], db_dir: Path, size_kb: int, out: Path, cwd: Path
-) -> subprocess.CompletedProcess[str]:
-    """Run teamops with its database on a tmpfs of `size_kb` (a private mount namespace), then copy the
-    files out: a real full disk, not a fake one."""
-    script = (
-        f'mount -t tmpfs -o size={size_kb}k tmpfs "{db_dir}" || exit 99\n'
-        f'{sys.executable} -m teamops --db "{db_dir}/t.db" {" ".join(args)}\n'
-        f'code=$?\ncp "{db_dir}"/t.db* "{out}"/ 2>/dev/null\nexit $code\n'
-    )
-    res = subprocess.run(
-        ["unshare", "--mount", "--map-root-user", "sh", "-c", script], cwd=cwd, capture_output=True, text=True
-    )
-    if res.returncode == 99 or "unshare failed" in res.stderr:
-        pytest.skip("no mount namespace here to make a small disk in")
-    return res
-
-
 def commit_rows(db: Path) -> list[tuple]:
     conn = sqlite3.connect(db)
     try:
@@ -270,15 +254,14 @@ def commit_rows(db: Path) -> list[tuple]:
 
 @pytest.mark.slow
 def test_a_full_disk_is_an_error_and_the_next_run_completes_it(cli, tmp_path):
-    if subprocess.run(["unshare", "--version"], capture_output=True).returncode != 0:
-        pytest.skip("unshare is not available")
     from tests.support.synth import build_repo
 
     repo = build_repo(tmp_path / "big", 8_000)
     small, out = tmp_path / "small", tmp_path / "out"
     small.mkdir()
     out.mkdir()
-    res = full_disk_run(["sync-commits", "--repo", str(repo)], small, 1200, out, tmp_path)
+    teamops = [sys.executable, "-m", "teamops", "--db", f"{small}/t.db", "sync-commits", "--repo", str(repo)]
+    res = run_on_small_disk(small, 1200, teamops, out, tmp_path)
     assert res.returncode == 3, res.stderr
     assert res.stderr.strip().endswith("is full; nothing was lost, free space and run again"), res.stderr
     assert "Fatal Python error" not in res.stderr and "Traceback" not in res.stderr

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from teamops.cli.charts import show
-from teamops.cli.kpi.window import LastOpt, window
+from teamops.cli.kpi.window import LastOpt
 from teamops.cli.options import (
     ChartOpt,
     FormatOpt,
@@ -24,6 +24,7 @@ from teamops.errors import UsageError
 from teamops.handles import check_filters
 from teamops.render.model import limited
 from teamops.reports.activity import activity_report
+from teamops.reports.window import window
 
 
 def activity_cmd(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from teamops.cli.kpi.window import LastOpt, latest_done, window
+from teamops.cli.kpi.window import LastOpt, latest_done
 from teamops.cli.options import FormatOpt, PersonOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
 from teamops.cli.state import state
 from teamops.handles import check_filters, person_id
 from teamops.kpi.estimates import MIN_CALIBRATION, estimates
 from teamops.render.model import Column, Report
+from teamops.reports.window import window
 from teamops.wording import count
 
 

@@ -1,4 +1,4 @@
-"""The options and default windows every report shares."""
+"""The --last option every report shares, and the latest finished task as a default window's anchor."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import typer
 
 from teamops.cli.state import AppState
 from teamops.kpi.windows import LatestBefore
-from teamops.reports.window import window  # noqa: F401  (the commands' windows, with their options)
 from teamops.store.tasks import latest_done_before
 
 LastOpt = Annotated[str | None, typer.Option("--last", help="A window ending now: 7d, 4w, 3m (instead of --since).")]
