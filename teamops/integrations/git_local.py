@@ -6,9 +6,12 @@ import os
 import queue
 import re
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from teamops.clock import iso_from_epoch
 from teamops.errors import InvalidInput, TeamopsError
@@ -22,6 +25,7 @@ LOG_FORMAT = "/%x1e%x00%H%x00%P%x00%aN%x00%aE%x00%at%x00%ad%x00%ct%x00%B"
 HEADER_FIELDS = 9
 GITHUB_REMOTE_RE = re.compile(r"^(?:https?://(?:[^@/]+@)?|ssh://git@|git@)github\.com[:/]([^/]+)/([^/]+?)(?:\.git)?/?$")
 CHUNK = 1 << 20
+PARALLEL_LOG_MIN = 2000  # below this, a second git process costs more than it saves
 
 
 class GitError(TeamopsError):
@@ -192,6 +196,17 @@ class GitRepo:
                 tags.append((name, target, tagged or target_committed))
         return tags
 
+    def tag_refs_stamp(self) -> str | None:
+        """When tags were last written (file times of refs/tags and packed-refs): the same means no git call
+        is needed to know they have not changed; None for a worktree or submodule (always look)."""
+        git_dir = self.root / ".git"
+        if not git_dir.is_dir():
+            return None
+        return ":".join(
+            str(path.stat().st_mtime_ns) if path.exists() else "-"
+            for path in (git_dir / "packed-refs", git_dir / "refs" / "tags")
+        )
+
     def parents_between(self, include: list[str], exclude: list[str]) -> dict[str, list[str]]:
         """Commit → parents for what `include` reaches and `exclude` does not, in one `git rev-list`."""
         if not include:
@@ -240,6 +255,14 @@ class GitRepo:
         args = ["rev-list", *_date_filters(filters), "--end-of-options", *revs, "--"]
         return self._run(*args).stdout.split()
 
+    def rev_list_many(self, include: list[str], exclude: list[str], **filters: str | None) -> list[str]:
+        """Commits reachable from any of `include` and from none of `exclude`, newest first (one git call)."""
+        if not include:
+            return []
+        lines = [checked_sha(s) for s in include] + [f"^{checked_sha(s)}" for s in exclude]
+        args = ["rev-list", *_date_filters(filters), "--stdin"]
+        return self._run(*args, stdin="\n".join(lines) + "\n").stdout.split()
+
     def count(self, include: str, exclude: Iterable[str] = (), **filters: str | None) -> int:
         revs = [checked_ref(include), *(f"^{checked_sha(e)}" for e in exclude)]
         args = ["rev-list", "--count", *_date_filters(filters), "--end-of-options", *revs, "--"]
@@ -252,7 +275,41 @@ class GitRepo:
         shas: list[str] | None = None,
         **filters: str | None,
     ) -> Iterator[CommitRecord]:
-        """Stream commits with per-file line counts: a walk from `include`, or exactly `shas`."""
+        """Stream commits with per-file line counts: a walk from `include`, or exactly `shas`.
+
+        A long list of shas is split over one git process per core (git's diffs are the cost): the
+        first part streams, the others write to temporary files that are read after it.
+        """
+        if shas is not None:
+            with ExitStack() as running:
+                procs: list[tuple[subprocess.Popen[bytes], Any]] = []
+                for i, part in enumerate(_split(shas, _log_workers(len(shas)))):
+                    spill = running.enter_context(tempfile.TemporaryFile(prefix="teamops-log-")) if i else None
+                    proc = self._log_process(["--no-walk=unsorted", "--stdin"], part, spill)
+                    running.callback(self._finish, proc, True)
+                    procs.append((proc, spill))
+                for proc, spill in procs:
+                    if spill is None:
+                        assert proc.stdout is not None
+                        yield from parse_log_stream(_chunks(proc.stdout.fileno()))
+                        self._finish(proc)
+                    else:
+                        self._finish(proc)
+                        spill.seek(0)
+                        yield from parse_log_stream(iter(lambda f=spill: f.read(CHUNK), b""))
+            return
+        assert include is not None
+        revs = [checked_ref(include), *(f"^{checked_sha(e)}" for e in exclude)]
+        proc = self._log_process([*_date_filters(filters), "--end-of-options", *revs], None, None)
+        try:
+            assert proc.stdout is not None
+            yield from parse_log_stream(_chunks(proc.stdout.fileno()))
+            self._finish(proc)
+        finally:
+            self._finish(proc, quiet=True)
+
+    def _log_process(self, revs: list[str], shas: list[str] | None, spill: Any) -> subprocess.Popen[bytes]:
+        """One `git log --numstat -z` in LOG_FORMAT, writing to a pipe (or to `spill`, a file)."""
         args = [
             "git",
             "-C",
@@ -269,39 +326,36 @@ class GitRepo:
             "--use-mailmap",
             "--date=format:%z",
             f"--format={LOG_FORMAT}",
+            *revs,
+            "--",
         ]
-        stdin_data: bytes | None = None
-        if shas is not None:
-            args += ["--no-walk=unsorted", "--stdin"]
-            stdin_data = ("\n".join(shas) + "\n").encode()
-        else:
-            assert include is not None
-            revs = [checked_ref(include), *(f"^{checked_sha(e)}" for e in exclude)]
-            args += [*_date_filters(filters), "--end-of-options", *revs]
-        args.append("--")
         try:
             proc = subprocess.Popen(
                 args,
-                stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
+                stdin=subprocess.PIPE if shas is not None else subprocess.DEVNULL,
+                stdout=spill if spill is not None else subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 env=_git_env(),
             )
         except FileNotFoundError:
             raise GitError(*NO_GIT) from None
-        assert proc.stdout is not None and proc.stderr is not None
-        if stdin_data is not None and proc.stdin is not None:
-            _feed_stdin(proc, stdin_data)
-        try:
-            yield from parse_log_stream(_chunks(proc.stdout.fileno()))
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            code = proc.wait()
-            err = proc.stderr.read().decode("utf-8", "replace").strip()
-            proc.stderr.close()
+        if shas is not None:
+            _feed_stdin(proc, ("\n".join(shas) + "\n").encode())
+        return proc
+
+    def _finish(self, proc: subprocess.Popen[bytes], quiet: bool = False) -> None:
+        """Wait for a git log (killed when its reader stopped early); its error, unless `quiet`."""
+        if proc.returncode is not None:
+            return
+        if quiet and proc.poll() is None:
+            proc.kill()
+        code = proc.wait()
+        assert proc.stderr is not None
+        err = proc.stderr.read().decode("utf-8", "replace").strip()
+        proc.stderr.close()
+        if proc.stdout is not None:
             proc.stdout.close()
-        if code not in (0, -9) and err:
+        if not quiet and code not in (0, -9) and err:
             raise GitError(f"git log in {self.root}: {err.splitlines()[-1]}")
 
     def show_files(self, sha: str) -> list[tuple[str, str]]:
@@ -337,6 +391,23 @@ def unignored_in_clone(path: Path) -> Path | None:
         return None
     ignored = repo._run("check-ignore", "-q", "--", str(path.resolve()), check=False)
     return None if ignored.returncode == 0 else repo.root
+
+
+def _log_workers(commits: int) -> int:
+    """git processes for a walk of this many commits: one per usable core, up to four, none extra for a short one."""
+    if commits < PARALLEL_LOG_MIN:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
+def _split(items: list[str], parts: int) -> list[list[str]]:
+    """`parts` contiguous runs of nearly equal length (order kept)."""
+    size = -(-len(items) // parts) if items else 1
+    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
 
 def _feed_stdin(proc: subprocess.Popen[bytes], data: bytes) -> None:

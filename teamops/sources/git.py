@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -68,6 +69,7 @@ class GitSource:
             until=opts.until,
             full=opts.full,
             progress=progress,
+            releases=re.compile(opts.cfg.dora.tag_pattern),
         )
         if result.repo_id is not None:
             deployed = sync_tags(db, opts.cfg, repo, result.repo_id)

@@ -59,7 +59,7 @@ UPDATE pull_requests AS p SET
         AND r.number = p.number AND r.state = 'APPROVED' AND {NOT_BY_AUTHOR}),
     first_review_requested_at = (SELECT MIN(q.requested_at) FROM pr_review_requests q
         WHERE q.repo_id = p.repo_id AND q.number = p.number),
-    first_commit_at = COALESCE((SELECT MIN(c.authored_at) FROM pr_commits pc JOIN commits c
+    first_commit_at = COALESCE((SELECT MIN(c.authored_at) FROM pr_commits pc CROSS JOIN commits c
         ON c.repo_id = pc.repo_id AND c.sha = pc.sha WHERE pc.repo_id = p.repo_id AND pc.number = p.number),
         p.first_commit_at),
     person_id = (SELECT i.person_id FROM identities i WHERE i.kind = 'github' AND i.value = lower(p.author)),

@@ -65,17 +65,6 @@ def utc(stamp: str) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _tag_refs_signature(repo: GitRepo, pattern: str) -> str | None:
-    """When tags were last written (file times of refs/tags and packed-refs): unchanged means no git call."""
-    git_dir = repo.root / ".git"
-    if not git_dir.is_dir():
-        return None  # a worktree or submodule: always look
-    stamps = []
-    for path in (git_dir / "packed-refs", git_dir / "refs" / "tags"):
-        stamps.append(str(path.stat().st_mtime_ns) if path.exists() else "-")
-    return ":".join([*stamps, pattern])
-
-
 def sync_tags(db: Database, cfg: Config, repo: GitRepo, repo_id: int) -> DeploymentSync | None:
     """Release tags as production deployments: matching `[dora] tag_pattern`, moved and deleted ones followed.
 
@@ -83,7 +72,8 @@ def sync_tags(db: Database, cfg: Config, repo: GitRepo, repo_id: int) -> Deploym
     one git call).
     """
     state = load_state(db, f"tags:{repo_id}")
-    signature = _tag_refs_signature(repo, cfg.dora.tag_pattern)
+    stamp = repo.tag_refs_stamp()
+    signature = None if stamp is None else f"{stamp}:{cfg.dora.tag_pattern}"
     if signature is not None and state.cursor == signature and not to_link(db, repo_id):
         return None
     pattern = re.compile(cfg.dora.tag_pattern)

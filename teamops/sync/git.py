@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -52,8 +54,12 @@ def sync_git_repo(
     full: bool = False,
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
+    releases: re.Pattern[str] | None = None,
 ) -> SyncResult:
     """Pull new commits of a local clone; unchanged branches cost one `git rev-parse`.
+
+    With `releases` (the release tag pattern), commits only release tags reach (a version bump on a
+    release branch, a fix on a maintenance line) are stored too: they shipped.
 
     A shallow clone is refused: its history ends at the graft, and syncing it would store only what
     it has as if that were all.
@@ -70,6 +76,7 @@ def sync_git_repo(
     result = SyncResult(repo=display, repo_id=repo_id)
     filtered = bool(since or until)
     resolver = IdentityResolver.load(db)
+    heads: list[str] = []
     for branch in branches or [repo.current_branch()]:
         head = repo.resolve(branch)
         if head is None:
@@ -77,6 +84,7 @@ def sync_git_repo(
                 raise InvalidInput(f"branch {branch!r} not found in {repo.root}")
             continue  # an empty repository: nothing to do, and that is fine
         result.branches.append(branch)
+        heads.append(head)
         state = load_state(db, f"git:{repo_id}:{branch}")
         if not full and not filtered and state.status == "complete" and state.head == head:
             result.details.append(f"{branch}: head {head[:10]} unchanged since the last sync")
@@ -85,6 +93,12 @@ def sync_git_repo(
         added, detail = _sync_branch(db, repo, repo_id, head, state, resolver, since, until, full, progress, batch_size)
         result.new += added
         result.details.append(f"{branch}: {detail}")
+    if releases is not None and heads:
+        released = _sync_released(db, repo, repo_id, heads, releases, resolver, since, until, full, progress)
+        if released is not None:
+            result.unchanged = result.unchanged and released[0] == 0
+            result.new += released[0]
+            result.details.append(released[1])
     result.seconds = time.monotonic() - started
     return result
 
@@ -113,21 +127,15 @@ def _sync_branch(
     state.target = head
     with transaction(db):
         save_state(db, state)
-    stream: Iterator[CommitRecord]
-    todo: list[str] = []
     first = not has_commits(db, repo_id)
-    if first:
-        # First sync: one streaming walk, no set difference needed; counting costs a second walk,
-        # so only when someone watches a progress bar.
-        if progress is not None and getattr(progress, "shown", True):
-            progress(0, repo.count(head, exclude, since=since, until=until))
-        stream = repo.log(head, exclude, since=since, until=until)
-    else:
-        candidates = repo.rev_list(head, exclude, since=since, until=until)
-        have = stored_shas(db, repo_id, candidates)
-        todo = [sha for sha in candidates if sha not in have]
-        report(0, len(todo))
-        stream = repo.log(shas=todo) if todo else iter(())
+    # One `git rev-list` names the commits to read (and counts them for the progress bar); on a first
+    # walk all of them are new, otherwise only those not stored yet.
+    todo = repo.rev_list(head, exclude, since=since, until=until)
+    if not first:
+        have = stored_shas(db, repo_id, todo)
+        todo = [sha for sha in todo if sha not in have]
+    report(0, len(todo))
+    stream: Iterator[CommitRecord] = repo.log(shas=todo) if todo else iter(())
     added = save_commits(db, repo_id, stream, resolver.person_for, state, report, batch_size)
     with transaction(db):
         if not filtered:
@@ -138,3 +146,42 @@ def _sync_branch(
     how = "first walk" if first else f"{len(todo):,} not yet stored"
     since_what = f"since {exclude[0][:10]}" if exclude else "whole history"
     return added, f"{added:,} new up to {head[:10]} ({since_what}, {how})"
+
+
+def _sync_released(
+    db: Database,
+    repo: GitRepo,
+    repo_id: int,
+    heads: list[str],
+    pattern: re.Pattern[str],
+    resolver: IdentityResolver,
+    since: str | None,
+    until: str | None,
+    full: bool,
+    progress: Progress | None,
+) -> tuple[int, str] | None:
+    """Commits release tags reach and the synced branches do not; None when tags and heads are as last time."""
+    state = load_state(db, f"git:{repo_id}:releases")
+    filtered = bool(since or until)
+    stamp = repo.tag_refs_stamp()
+    seen = f"{stamp}:{pattern.pattern}:{' '.join(sorted(heads))}" if stamp else None
+    if not full and not filtered and state.status == "complete" and seen is not None and state.target == seen:
+        return None  # neither the tags nor the branches moved: not even a git call
+    tips = sorted({sha for name, sha, _ in repo.release_tags() if pattern.search(name)})
+    signature = hashlib.sha256(" ".join([*tips, "^", *sorted(heads)]).encode()).hexdigest()[:40]
+    state.target = seen
+    if not tips or (not full and not filtered and state.status == "complete" and state.head == signature):
+        with transaction(db):
+            state.status, state.head = "complete", signature
+            save_state(db, state)
+        return None
+    todo = repo.rev_list_many(tips, heads, since=since, until=until)
+    have = stored_shas(db, repo_id, todo)
+    todo = [sha for sha in todo if sha not in have]
+    (progress or _no_progress)(0, len(todo))
+    added = save_commits(db, repo_id, repo.log(shas=todo), resolver.person_for, state, progress or _no_progress)
+    with transaction(db):
+        if not filtered:
+            state.status, state.head, state.last_success_at = "complete", signature, now_iso()
+        save_state(db, state)
+    return added, f"release tags: {count(added, 'new commit')} that no synced branch reaches"

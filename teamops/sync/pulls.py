@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso
+from teamops.commit_graph import CommitGraph
 from teamops.errors import InvalidInput
 from teamops.records import PullRecord, RequestRecord, ReviewRecord, account
 from teamops.store.database import transaction
@@ -20,7 +21,11 @@ if TYPE_CHECKING:
     from teamops.integrations.github import GitHubClient
 
 MERGE_SUBJECT = re.compile(r"^Merge pull request #(\d+) from (\S+)")
-SQUASH_SUBJECT = re.compile(r"^(.*\S)\s+\(#(\d+)\)$")
+SQUASH_SUBJECT = re.compile(r"^(.*\S)\s*\(#(\d+)\)$")  # "Subject (#12)", also "Subject(#12)"
+PULL_REF = re.compile(r"\bpull/(\d+)(?:/(?:head|merge))?\b")  # "Merge branch 'pull/12/head'", "origin/pull/12"
+PLAIN_MERGE = re.compile(r"^Merge (?:branch|remote-tracking branch|commit|tag|\S+ of )|^Merge https?://")
+MENTION = re.compile(r"(?<![\w/])#(\d+)\b")
+BRANCH_LIMIT = 500  # commits kept per inferred pull request
 
 
 @dataclass
@@ -84,36 +89,54 @@ def sync_github_pulls(db: Database, client: GitHubClient, full_name: str, repo_i
     return result
 
 
+def inferred_number(subject: str, body: str, is_merge: bool) -> tuple[int, str, str | None] | None:
+    """(number, title, head branch) a commit's message names as its pull request, or None.
+
+    GitHub's merge subject, a squash subject `Title (#N)` (on a merge too, when its title was edited),
+    a merge of a `pull/N` ref, or a merge with its own subject whose body names one `#N`.
+    """
+    if is_merge and (merged := MERGE_SUBJECT.match(subject)):
+        return int(merged.group(1)), body.strip().split("\n", 1)[0] or subject, merged.group(2).split("/", 1)[-1]
+    if squashed := SQUASH_SUBJECT.match(subject):
+        return int(squashed.group(2)), squashed.group(1), None
+    if not is_merge:
+        return None
+    if ref := PULL_REF.search(subject):
+        return int(ref.group(1)), subject, f"pull/{ref.group(1)}"
+    named = set(MENTION.findall(body))
+    if len(named) == 1 and not PLAIN_MERGE.match(subject):
+        return int(named.pop()), subject, None
+    return None
+
+
 def infer_pulls(db: Database, repo_id: int) -> PullSync | None:
-    """Pull requests a clone's history names: "Merge pull request #N from owner/branch" merge commits and
-    "Subject (#N)" squash commits, marked inferred (GitHub's own record always wins)."""
+    """Pull requests a clone's history names (see `inferred_number`), marked inferred (GitHub's own record
+    always wins). Only commits stored since the last pass are read; the graph is read once, and only when
+    a merge needs it."""
     state = load_state(db, f"pulls-inferred:{repo_id}")
     top = db.execute("SELECT COALESCE(MAX(id), 0) FROM commits WHERE repo_id = ?", [repo_id]).fetchone()[0]
     if state.cursor == str(top):
         return None
     since = int(state.cursor or 0)
     rows = db.execute(
-        "SELECT sha, message, committed_at, is_merge, parents FROM commits WHERE repo_id = ? AND id > ? "
-        "AND (message LIKE 'Merge pull request #%' OR message LIKE '%(#%)%') ORDER BY committed_at",
+        "SELECT sha, message, committed_at, is_merge FROM commits WHERE repo_id = ? AND id > ? "
+        "AND (is_merge = 1 OR message LIKE '%(#%)%') ORDER BY committed_at",
         [repo_id, since],
     ).fetchall()
     known = known_numbers(db, repo_id)
     pulls: dict[int, PullRecord] = {}
-    for sha, message, at, is_merge, parents in rows:
+    graph: CommitGraph | None = None
+    for sha, message, at, is_merge in rows:
         subject, _, body = str(message).partition("\n")
-        merged = MERGE_SUBJECT.match(subject) if is_merge else None
-        squashed = SQUASH_SUBJECT.match(subject) if not is_merge else None
-        if merged:
-            number, title = int(merged.group(1)), body.strip().split("\n", 1)[0] or subject
-            head = merged.group(2).split("/", 1)[-1]
-            second = (parents or "").split()[1:2]
-            commits = _branch_commits(db, repo_id, sha, second)
-        elif squashed:
-            number, title, head, commits = int(squashed.group(2)), squashed.group(1), None, [sha]
+        named = inferred_number(subject, body, bool(is_merge))
+        if named is None or named[0] in known or named[0] in pulls:
+            continue
+        number, title, head = named
+        if is_merge:
+            graph = graph or CommitGraph.stored(db, repo_id)
+            commits = graph.brought_by(sha, BRANCH_LIMIT)
         else:
-            continue
-        if number in known or number in pulls:
-            continue
+            commits = [sha]
         pulls[number] = PullRecord(
             number=number,
             title=title,
@@ -134,19 +157,6 @@ def infer_pulls(db: Database, repo_id: int) -> PullSync | None:
         state.cursor, state.status = str(top), "complete"
         save_state(db, state)
     return PullSync(inferred=len(pulls)) if pulls else None
-
-
-def _branch_commits(db: Database, repo_id: int, merge: str, second: list[str]) -> list[str]:
-    """The commits a merge brought in: reachable from its second parent and not from its first, up to 500."""
-    if not second:
-        return []
-    from teamops.store.commits import ancestors, commit_graph
-
-    graph = {sha: node[0] for sha, node in commit_graph(db, repo_id).items()}
-    first = (graph.get(merge) or [""])[0]
-    mainline = ancestors(graph, first) if first else set()
-    brought = [sha for sha in ancestors(graph, second[0]) if sha not in mainline]
-    return brought[:500]
 
 
 # -- webhook and Actions payloads ----------------------------------------------------------------------
