@@ -67,6 +67,16 @@ def fresh(db: Path) -> Path:
     return db
 
 
+def measure(repo: Path, db: Path, runs: int) -> tuple[float, float, float, float]:
+    """(first sync, no-change re-run, floor through a pipe, git log to /dev/null), best of `runs` each."""
+    git_log = ["git", "-C", str(repo), "log", "--numstat", "-z", "main"]
+    devnull = best_of(runs, lambda: timed(git_log))
+    floor = best_of(runs, lambda: timed(git_log, subprocess.PIPE))
+    ours = best_of(runs, lambda: timed(teamops("--db", str(fresh(db)), "sync-commits", "--repo", str(repo))))
+    rerun = best_of(runs, lambda: timed(teamops("--db", str(db), "sync-commits", "--repo", str(repo))))
+    return ours, rerun, floor, devnull
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--commits", type=int, default=25_000)
@@ -85,14 +95,7 @@ def main() -> None:
             t = time.perf_counter()
             repo = build_repo(work / f"repo{n}", n)
             print(f"\n{n:,} commits built with git fast-import in {time.perf_counter() - t:.1f} s")
-            git_log = ["git", "-C", str(repo), "log", "--numstat", "-z", "main"]
-            devnull = best_of(opts.runs, lambda: timed(git_log))  # noqa: B023 (called at once)
-            floor = best_of(opts.runs, lambda: timed(git_log, subprocess.PIPE))  # noqa: B023
-            db = work / f"ingest{n}.db"
-            ours = best_of(
-                opts.runs, lambda: timed(teamops("--db", str(fresh(db)), "sync-commits", "--repo", str(repo)))
-            )  # noqa: B023
-            rerun = best_of(opts.runs, lambda: timed(teamops("--db", str(db), "sync-commits", "--repo", str(repo))))  # noqa: B023
+            ours, rerun, floor, devnull = measure(repo, work / f"ingest{n}.db", opts.runs)
             beyond.append(ours - base)
             print(f"git log --numstat > /dev/null        {devnull:6.2f} s   (reference)")
             print(f"floor: git log --numstat | reader    {floor:6.2f} s")

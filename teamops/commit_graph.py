@@ -40,7 +40,7 @@ class CommitGraph:
         return self._generation.get(sha, 0)
 
     def _generations(self) -> dict[str, int]:
-        parents_of, done = self.parents, {}
+        parents_of, done = self.parents, dict[str, int]()
         for start in parents_of:
             if start in done:
                 continue

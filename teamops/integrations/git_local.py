@@ -296,7 +296,7 @@ class GitRepo:
                     else:
                         self._finish(proc)
                         spill.seek(0)
-                        yield from parse_log_stream(iter(lambda f=spill: f.read(CHUNK), b""))
+                        yield from parse_log_stream(_file_chunks(spill))
             return
         assert include is not None
         revs = [checked_ref(include), *(f"^{checked_sha(e)}" for e in exclude)]
@@ -402,6 +402,11 @@ def _log_workers(commits: int) -> int:
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
     return max(1, min(4, cores))
+
+
+def _file_chunks(spill: Any) -> Iterator[bytes]:
+    while chunk := spill.read(CHUNK):
+        yield chunk
 
 
 def _split(items: list[str], parts: int) -> list[list[str]]:

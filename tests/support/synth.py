@@ -85,7 +85,6 @@ def build_repo(path: Path, commits: int, merge_every: int = 50) -> Path:
     return path
 
 
-
 BOT = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
 
 
@@ -174,6 +173,7 @@ class GitHubShaped:
         subprocess.run(["git", "-C", str(path), "fast-import", "--quiet"], input=self.stream(), check=True)
         subprocess.run(["git", "-C", str(path), "checkout", "-q", "-f", "main"], check=True)
         return path
+
 
 if __name__ == "__main__":
     import sys

@@ -51,7 +51,7 @@ def test_every_pull_request_inferred_with_what_git_says_it_brought_from_one_grap
 
 
 def test_commits_only_release_tags_reach_are_stored_and_in_release_notes(shaped, cli, tmp_path):
-    history, repo = shaped
+    _, repo = shaped
     db = str(tmp_path / "t.db")
     assert cli("--db", db, "sync-commits", "--repo", str(repo)).exit_code == 0
     shipped = set(git(repo, "rev-list", "main", "--tags").split())
@@ -63,7 +63,18 @@ def test_commits_only_release_tags_reach_are_stored_and_in_release_notes(shaped,
     assert expected == 2 and f"{expected} commits" in notes.stderr
     # a later maintenance tag is picked up by the next sync
     git(repo, "checkout", "-q", "-b", "1.2.x", "v1.2.0")
-    git(repo, "-c", "user.name=Rel", "-c", "user.email=rel@acme.io", "commit", "-q", "--allow-empty", "-m", "Release 1.2.1")
+    git(
+        repo,
+        "-c",
+        "user.name=Rel",
+        "-c",
+        "user.email=rel@acme.io",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "Release 1.2.1",
+    )
     git(repo, "tag", "v1.2.1")
     git(repo, "checkout", "-q", "main")
     res = cli("--db", db, "-v", "sync-commits", "--repo", str(repo))
