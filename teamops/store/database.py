@@ -105,14 +105,20 @@ def migrate(db: Database, path: Path) -> list[str]:
 
 
 def ensure_shape(db: Database, force: bool = False) -> None:
-    """(Re)create the views that make the file pleasant in Datasette; cheap when nothing changed."""
-    existing = {name: sql for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'")}
-    for name in VIEWS:
-        want = view_sql(name)
-        if existing.get(name) == want and not force:
-            continue
-        db.execute(f"DROP VIEW IF EXISTS {name}")
-        db.execute(want)
+    """(Re)create the views that make the file pleasant in Datasette: nothing is written when they are as
+    they should be; otherwise they are rebuilt under the write lock, so processes opening a new file at
+    the same moment never trip over each other's views."""
+
+    def stale() -> list[str]:
+        existing = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'").fetchall())
+        return [name for name in VIEWS if force or existing.get(name) != view_sql(name)]
+
+    if not stale():
+        return
+    with transaction(db):
+        for name in stale():  # again under the lock: another process may have just built them
+            db.execute(f"DROP VIEW IF EXISTS {name}")
+            db.execute(view_sql(name))
 
 
 @contextmanager

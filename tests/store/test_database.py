@@ -135,3 +135,43 @@ def test_repositories_of_an_older_file_become_kinds_with_locators(tmp_path):
     # a kind no migration knows needs none: the column has no CHECK any more
     db.execute("INSERT INTO repos (key, name, kind, locator, created_at) VALUES ('x:1', 'x', 'gitlab', 'g/x', 'x')")
     db.conn.close()
+
+
+OPEN_AT_ONCE = """
+import os, sys, time
+from pathlib import Path
+from teamops.errors import TeamopsError
+from teamops.store.database import open_database
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.001)
+try:
+    db = open_database(sys.argv[1])
+    db.execute("SELECT COUNT(*) FROM commit_authors").fetchone()
+except TeamopsError as exc:
+    print(exc, file=sys.stderr)
+    sys.exit(3)
+"""
+
+
+def test_eight_processes_opening_a_new_file_at_once_all_succeed(tmp_path):
+    """Migrations and views are built under the write lock: whoever comes second finds them done."""
+    import subprocess
+    import sys
+
+    for round_ in range(20):
+        path, go = tmp_path / f"r{round_}.db", tmp_path / f"go{round_}"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_AT_ONCE, str(path), str(go)], stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(8)
+        ]
+        go.touch()
+        failures = [(p.wait(timeout=60), p.stderr.read()) for p in procs if p.wait(timeout=60) != 0]  # type: ignore[union-attr]
+        assert failures == [], round_
+        conn = sqlite3.connect(path)
+        try:
+            assert len(conn.execute("SELECT name FROM _migrations").fetchall()) == len(MIGRATIONS)
+        finally:
+            conn.close()
