@@ -77,6 +77,12 @@ class StoreError(TeamopsError):
     exit_code = ExitCode.CONFIG
 
 
+class DamagedStore(TeamopsError):
+    """The database file is damaged: a malformed file, to be restored rather than reconfigured."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+
 class LockHeld(TeamopsError):
     """Another run holds the lock: try again later."""
 

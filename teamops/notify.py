@@ -156,8 +156,11 @@ def send_pending(
                     claims.finish(row_id, "failed", f"channel {channel_name!r} is no longer configured")
                     result.failed += 1
                 continue
-            channel = channels.get(channel_name) or resolve_channel(notify, channel_name)
-            channels[channel_name] = channel
+            if dry_run:  # a preview needs the channel's kind, not its URL or secret
+                channel = Channel(channel_name, notify.channels[channel_name].kind, "")
+            else:
+                channel = channels.get(channel_name) or resolve_channel(notify, channel_name)
+                channels[channel_name] = channel
             body = render(channel.kind, msg)
             if dry_run:
                 result.previews.append(

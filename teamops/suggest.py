@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from teamops.errors import InvalidInput
+from teamops.errors import ConfigError, InvalidInput
 from teamops.store.suggestions import save_choice, save_suggestions, stored_choice
 
 if TYPE_CHECKING:
@@ -172,11 +172,25 @@ def choose(rows: list[tuple[str, str, str | None, float]]) -> Choice:
     return best
 
 
+def can_learn() -> bool:
+    """Whether the `suggest` extra (scikit-learn, with NumPy and SciPy: ~270 MB) is installed."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def learned(db: Database, cfg: Config) -> tuple[Learner | None, Choice, list[tuple[str, str, str | None, float]]]:
     """The team's learner (None below MIN_HISTORY finished tasks), chosen again only when the history changed."""
     rows = history(db, cfg)
     if len(rows) < MIN_HISTORY:
         return None, Choice("median", tasks=len(rows)), rows
+    if not can_learn():
+        raise ConfigError(
+            "task suggest learns from the team's history with scikit-learn, which is not installed",
+            "install the extra: pip install 'teamops[suggest]'",
+        )
     digest = _digest(rows)
     stored = stored_choice(db, digest)
     choice = Choice(*stored) if stored else choose(rows)

@@ -244,7 +244,7 @@ def block_task(db: Database, cfg: Config, task_id: int, reason: str, actor: str 
         kind="task_blocked",
         key=f"task_blocked:{after['key']}:{after['blocked_since']}",
         title=f"Task #{task_id} is blocked",
-        body=rich(link(after["title"], after["url"]), " is blocked: ", data(reason.strip())),
+        body=rich(link(after["title"], after["url"]), " — ", data(reason.strip())),  # the title says "blocked"
         fields={
             "task": f"#{task_id}",
             "reason": reason.strip(),

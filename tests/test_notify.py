@@ -306,3 +306,20 @@ def test_config_show_redacts_channel_urls(cli, isolated, receivers):
     assert "abc123secret" not in out and "https://hooks.acme.io/***" in out
     assert "SLACK_URL (set)" in out
     assert sqlite3 is not None
+
+
+def test_a_dry_run_previews_without_the_channels_secrets_and_says_blocked_once(cli, isolated):
+    """No SLACK_WEBHOOK_URL is needed to see what would be sent; the Slack text says "blocked" once."""
+    (isolated / "teamops.toml").write_text(
+        '[notify.channels.team]\nkind = "slack"\nurl_env = "SLACK_WEBHOOK_URL"\n\n'
+        '[notify.routes]\ntask_blocked = ["team"]\n'
+    )
+    assert cli("people", "add", "ann").exit_code == 0
+    assert cli("task", "add", "Ship it", "-R", "ann", "-A", "ann", "--no-send").exit_code == 0
+    assert cli("task", "block", "1", "--reason", "waiting for keys", "--no-send").exit_code == 0
+    res = cli("notify", "send", "--dry-run", "--format", "json")
+    assert res.exit_code == 0, res.output
+    previews = json.loads(res.stdout)["rows"]
+    text = previews[0]["payload"]["text"]
+    assert text == "Task #1 is blocked: *Ship it* — waiting for keys" and text.count("blocked") == 1
+    assert cli("notify", "list", "--format", "json").stdout.count('"pending"') == 1  # nothing was sent or marked

@@ -170,3 +170,19 @@ def test_the_heuristic_takes_the_teams_own_hours_per_point_once_there_is_a_histo
         cli("--db", db, "kpi", "estimates", "--since", "2026-10-01", "--until", "2026-11-01", "-f", "json").stdout
     )
     assert data["hours_per_point"] == 4.0 and data["calibrated_on"] == 10
+
+
+def test_without_the_suggest_extra_one_line_says_how_to_install_it(cli, tmp_path, monkeypatch):
+    """scikit-learn is an extra: without it `task suggest` says so (exit 3) and `task add` simply gives no hint."""
+    import sys
+
+    db = str(tmp_path / "t.db")
+    assert cli("--db", db, "task", "import", sheet(tmp_path / "h.csv", history(40))).exit_code == 0
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # as if never installed: `import sklearn` fails
+    res = cli("--db", db, "task", "suggest")
+    assert res.exit_code == 3
+    assert "scikit-learn, which is not installed" in res.stderr and "pip install 'teamops[suggest]'" in res.stderr
+    assert "Traceback" not in res.output
+    cli("--db", db, "people", "add", "ann")
+    added = cli("--db", db, "task", "add", "Fix typo in the footer", "-R", "ann", "-A", "ann", "--no-send")
+    assert added.exit_code == 0 and "hint:" not in added.stderr

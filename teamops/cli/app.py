@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 import typer.main
-from typer._click.exceptions import ClickException, NoArgsIsHelpError
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption
 from typer.core import TyperGroup
 from typer.exceptions import Abort
 
@@ -26,6 +26,15 @@ from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
 from teamops.errors import ConfigError, ExitCode, TeamopsError, Terminated
 from teamops.runtime import read_runtime
+
+
+def closest_options(wrong: str, possibilities: list[str]) -> list[str]:
+    """The option or options nearest to a mistyped one: `--repos` suggests `--repo`, not `--help` and `--verbose`."""
+    import difflib
+
+    score = {p: difflib.SequenceMatcher(None, wrong, p).ratio() for p in possibilities}
+    best = max(score.values())
+    return sorted(p for p, s in score.items() if s >= best - 0.05)
 
 
 def _is_click_control(exc: BaseException) -> bool:
@@ -115,6 +124,8 @@ class TeamopsGroup(TyperGroup):
         except ClickException as exc:
             where = getattr(getattr(exc, "ctx", None), "command_path", None)
             hint = f" (see `{where} --help`)" if where else ""
+            if isinstance(exc, NoSuchOption) and exc.possibilities:
+                exc.possibilities = closest_options(exc.option_name, exc.possibilities)
             Output().error(" ".join(exc.format_message().split()) + hint)
             sys.exit(exc.exit_code)
         except Abort:
@@ -168,15 +179,22 @@ def _db_name(ctx: typer.Context) -> str:
 
 def database_problem(exc: sqlite3.DatabaseError, where: str) -> tuple[int, str]:
     """SQLite's failures as a user can act on them; anything else is a bug (exit 70)."""
+    from teamops.store.database import DAMAGED
+
     text = str(exc)
     if "locked" in text or "busy" in text:
         return ExitCode.LOCKED, "the database is busy with another teamops run; try again later"
+    if "not a database" in text:
+        return ExitCode.CONFIG, f"{where} is not a SQLite database; choose another --db"
     if "full" in text:
         return ExitCode.CONFIG, f"the disk holding {where} is full; nothing was lost, free space and run again"
     if "readonly" in text or "unable to open" in text or "read-only" in text:
         return ExitCode.CONFIG, f"cannot write {where}: {text} (check the folder's permissions, or choose --db)"
-    if "malformed" in text or "not a database" in text or "corrupt" in text or "disk I/O" in text:
-        return ExitCode.CONFIG, f"{where} is damaged ({text}); restore it from a backup or start a new --db"
+    if any(sign in text for sign in DAMAGED):
+        return ExitCode.INVALID_INPUT, (
+            f"{where} is damaged ({text}); restore it with `teamops state restore` or from a backup, "
+            "or start a new --db"
+        )
     return ExitCode.INTERNAL, f"unexpected database error: {text} (run with --debug for the traceback)"
 
 

@@ -113,9 +113,9 @@ def add(
 
 def _points_hint(st: Any, out: Any, key: str) -> None:
     """A task added without points: what the team's history suggests (only once there is a history)."""
-    from teamops.suggest import MIN_HISTORY, finished_with_points
+    from teamops.suggest import MIN_HISTORY, can_learn, finished_with_points
 
-    if finished_with_points(st.db, st.config) < MIN_HISTORY:
+    if finished_with_points(st.db, st.config) < MIN_HISTORY or not can_learn():
         return
     from teamops.suggest import suggest
     from teamops.wording import quantity

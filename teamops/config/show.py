@@ -21,8 +21,11 @@ def redact(key: str, value: Any, env: Mapping[str, str]) -> Any:
     if leaf in SECRET_KEY_NAMES and value:
         return "***"
     if leaf == "url" and isinstance(value, str) and value:
-        parts = urlsplit(value)
-        return f"{parts.scheme}://{parts.hostname}/***" if parts.hostname else "***"
+        try:
+            parts = urlsplit(value)
+            return f"{parts.scheme}://{parts.hostname}/***" if parts.hostname else "***"
+        except ValueError:  # not a URL that can be split: show none of it
+            return "***"
     return value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -50,8 +51,13 @@ BOUNDS: dict[str, tuple[float, float]] = {
 
 def is_http_url(value: str) -> bool:
     """An http(s) URL with a host and no spaces: every base URL teamops is given (config or flag)."""
-    parts = urlsplit(value.strip())
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in value.strip())
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname  # raises on a malformed port
+        _ = parts.port
+    except ValueError:  # "http://[::1": an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(host) and not any(c.isspace() for c in value.strip())
 
 
 def _check_bounds(cfg: Config, loader: Loader) -> None:
@@ -148,7 +154,13 @@ def validate(cfg: Config, loader: Loader) -> None:
         if not job.steps:
             raise loader.fail(f"jobs.{name}.steps", "must list at least one teamops command")
         for step in job.steps:
-            if step.split()[:2] == ["job", "run"] or step.startswith("teamops "):
+            try:
+                words = shlex.split(step)
+            except ValueError as exc:  # an unterminated quote: found now, not when cron runs the job
+                raise loader.fail(f"jobs.{name}.steps", f"{step!r} cannot be read as a command line ({exc})") from None
+            if not words:
+                raise loader.fail(f"jobs.{name}.steps", "has an empty step")
+            if words[:2] == ["job", "run"] or words[0] == "teamops":
                 raise loader.fail(
                     f"jobs.{name}.steps", f"{step!r}: give the command without 'teamops', and no 'job run'"
                 )

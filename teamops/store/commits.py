@@ -356,11 +356,17 @@ def save_counting_estimates(db: Database, commit_ids: list[int]) -> None:
     )
 
 
+def _text(raw: bytes | str | None) -> str | None:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+
+
 def save_attribution(db: Database, noreply: Callable[[str | None], str | None], name_key: Callable[[Any], Any]) -> int:
     """Recompute every commit's person from the identities; returns how many commits moved."""
     conn = db.conn
-    conn.create_function("teamops_noreply", 1, noreply, deterministic=True)
-    conn.create_function("teamops_name", 1, name_key, deterministic=True)
+    # Values reach the functions as bytes (CAST AS BLOB): a value that is not UTF-8 in a damaged file
+    # becomes replacement characters instead of an exception inside SQLite.
+    conn.create_function("teamops_noreply", 1, lambda raw: noreply(_text(raw)), deterministic=True)
+    conn.create_function("teamops_name", 1, lambda raw: name_key(_text(raw)), deterministic=True)
     cur = db.execute(
         """
         UPDATE commits SET person_id = m.pid
@@ -371,9 +377,9 @@ def save_attribution(db: Database, noreply: Callable[[str | None], str | None], 
                     (SELECT person_id FROM identities
                         WHERE kind = 'github' AND value = lower(c.author_login)),
                     (SELECT person_id FROM identities
-                        WHERE kind = 'github' AND value = teamops_noreply(c.author_email)),
+                        WHERE kind = 'github' AND value = teamops_noreply(CAST(c.author_email AS BLOB))),
                     (SELECT person_id FROM identities
-                        WHERE kind = 'name' AND value = teamops_name(c.author_name))
+                        WHERE kind = 'name' AND value = teamops_name(CAST(c.author_name AS BLOB)))
                 ) AS pid
             FROM commits c
         ) AS m

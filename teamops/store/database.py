@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from teamops.clock import now_iso as clock_now
-from teamops.errors import StoreError
+from teamops.errors import DamagedStore, StoreError
 from teamops.store.migrations import MIGRATIONS
 from teamops.store.views import VIEWS, view_sql
 
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from teamops.store.reader import Reader
 
 BUSY_TIMEOUT_MS = 10_000
+# What SQLite says of a file whose pages are damaged (text that is not UTF-8 included).
+DAMAGED = ("malformed", "corrupt", "disk I/O", "Could not decode")
 
 
 def now_iso() -> str:
@@ -70,6 +72,11 @@ def open_database(path: Path | str, *, create: bool = True) -> Database:
     except sqlite3.DatabaseError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise
+        if any(sign in str(exc) for sign in DAMAGED):
+            raise DamagedStore(
+                f"{path} is damaged ({exc})",
+                "restore it with `teamops state restore` or from a backup, or start a new --db",
+            ) from None
         raise StoreError(f"{path} is not a usable SQLite database: {exc}") from None
     return db
 
