@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import sys
 import traceback
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
@@ -28,7 +29,7 @@ from teamops.errors import ConfigError, ExitCode, TeamopsError, Terminated
 from teamops.runtime import read_runtime
 
 
-def closest_options(wrong: str, possibilities: list[str]) -> list[str]:
+def closest_options(wrong: str, possibilities: Sequence[str]) -> list[str]:
     """The option or options nearest to a mistyped one: `--repos` suggests `--repo`, not `--help` and `--verbose`."""
     import difflib
 

@@ -94,14 +94,14 @@ def mermaid(title: str, labels: list[str], bars: Series | None, lines: Series, y
     """A Mermaid `xychart-beta` block (GitHub renders it in job summaries and READMEs).
 
     Every series has exactly one value per x-axis label, as Mermaid needs (a short one renders NaN):
-    a bar still to come is 0, so no bar is drawn; a line must be known everywhere it is drawn.
+    a bar still to come is 0, so no bar is drawn; a line is drawn only where it is known everywhere.
     """
     for name, values in [*(bars or {}).items(), *lines.items()]:
         if len(values) != len(labels):
             raise ValueError(f"series {name!r} has {len(values)} values for {len(labels)} labels")
-    for name, values in lines.items():
-        if any(v is None for v in values):
-            raise ValueError(f"line {name!r} has unknown values: draw it as bars")
+    # Mermaid has no gap in a line: one with unknown periods is left to the table, and the legend says so.
+    gappy = [name for name, values in lines.items() if any(v is None for v in values)]
+    lines = {name: values for name, values in lines.items() if name not in gappy}
     known = [v for s in [*(bars or {}).values(), *lines.values()] for v in s if v is not None]
     top = max(known, default=1) or 1
     out = [
@@ -114,6 +114,7 @@ def mermaid(title: str, labels: list[str], bars: Series | None, lines: Series, y
     out += [f"    bar [{', '.join(_num(v) for v in values)}]" for values in (bars or {}).values()]
     out += [f"    line [{', '.join(_num(v) for v in values)}]" for values in lines.values()]
     legend = [f"bars: {n}" for n in bars or {}] + [f"line: {n}" for n in lines]
+    legend += [f"{n}: not known for every period, in the table only" for n in gappy]
     out += ["```", f"_{'; '.join(legend)}_"]
     return "\n".join(out) + "\n"
 
