@@ -52,8 +52,9 @@ def test_mermaids_own_parser_accepts_each_block(cli, midway):
 def test_a_series_that_does_not_fit_the_labels_is_refused():
     with pytest.raises(ValueError, match="has 2 values for 3 labels"):
         mermaid("t", ["a", "b", "c"], {"x": [1, 2]}, {})
-    with pytest.raises(ValueError, match="draw it as bars"):
-        mermaid("t", ["a", "b"], {}, {"x": [1, None]})
+    gappy = mermaid("t", ["a", "b"], {"n": [1, 2]}, {"x": [1, None], "y": [3, 4]})
+    assert "line [1, 0]" not in gappy and "line [3, 4]" in gappy  # no line drops to a false zero
+    assert "x: not known for every period, in the table only" in gappy
 
 
 def test_terminal_chart_legend_sits_under_the_plot_and_dates_are_short():
