@@ -107,7 +107,21 @@ class Dora:
     rows: list[DoraDeployment] = field(default_factory=list)
 
     def meta(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if k not in ("weeks", "rows")}
+        return {**{k: v for k, v in vars(self).items() if k not in ("weeks", "rows")}, "definitions": DEFINITIONS}
+
+
+# What each figure is, as docs/kpi.md says it: the JSON carries it so a reader of the numbers needs no code.
+DEFINITIONS = {
+    "deploys_per_week": "successful production deployments in the window ÷ the window's length in weeks (days ÷ 7)",
+    "weeks_with_deployment": "share of the ISO weeks the window touches with at least one successful deployment",
+    "lead_time_median_h": "median over every non-merge commit a deployment in the window shipped first: "
+    "deployed − authored, in hours (p85: nearest rank)",
+    "change_failure_rate": "failed deployments ÷ deployments in the window; failed: a failed status, a hotfix of "
+    "its line within hotfix_hours that contains it (a re-tag of the same version is none), a revert of one of "
+    "its commits, or the last deployment before an incident task",
+    "time_to_restore_median_h": "median hours from a failure to its hotfix, the deployment that shipped its revert, "
+    "the next successful deployment, or an incident task's done",
+}
 
 
 def _week(stamp: str) -> str:
@@ -157,7 +171,8 @@ def dora(
     ok = [d for d in deps if d.status == "success"]
     result.deployments = len(ok)
     weeks = _weeks_between(since, until)
-    result.deploys_per_week = rounded(len(ok) / max(1, len(weeks)))
+    days = (parse_iso(until) - parse_iso(since)).total_seconds() / 86400
+    result.deploys_per_week = rounded(len(ok) / max(1.0, days / 7))  # per week of the window, not per week touched
     result.weeks_with_deployment = rounded(len({_week(d.deployed_at) for d in ok}) / max(1, len(weeks)))
     leads = lead_times(db, [d.id for d in ok], people)
     hours = [h for _, h in leads]
@@ -248,9 +263,23 @@ def release_line(name: str, pattern: str = "") -> str | None:
     return ".".join(numbers[:-1])
 
 
+def same_version(a: str, b: str) -> bool:
+    """`v2.0` and `v2.0.0` name one version: the second tag is a re-tag, not a new release."""
+
+    def padded(name: str) -> tuple[int, ...] | None:
+        match = VERSION.search(name)
+        if not match:
+            return None
+        numbers = [int(n) for n in match.group(1).split(".")]
+        return tuple(numbers + [0] * (3 - len(numbers)))
+
+    return padded(a) is not None and padded(a) == padded(b)
+
+
 def hotfix_of(db: Reader, cfg: Config, d: Deployment, later: list[Deployment]) -> Deployment | None:
     """The first later deployment that is d's hotfix: a patch release of the same line, within the
-    window, whose commit has d's in its history. A next feature release or another line never is."""
+    window, whose commit has d's in its history. A next feature release, another line or a re-tag of
+    the same version never is."""
     line = release_line(d.name, cfg.dora.release_line)
     if line is None:
         return None
@@ -260,6 +289,8 @@ def hotfix_of(db: Reader, cfg: Config, d: Deployment, later: list[Deployment]) -
             continue
         if parse_iso(n.deployed_at) > limit:
             break
+        if same_version(n.name, d.name):
+            continue
         if release_line(n.name, cfg.dora.release_line) == line and contains(db, n, d):
             return n
     return None

@@ -330,3 +330,18 @@ def test_release_lines_of_version_names(name, line):
     from teamops.kpi.dora import release_line
 
     assert release_line(name) == line
+
+
+def test_frequency_is_per_week_of_the_window_and_a_retag_is_no_hotfix(cli, make_repo, isolated):
+    """Two tags in a 28-day window are 0.5 a week (not 2 ÷ the 5 ISO weeks it touches); `v2.0.0` 37 minutes
+    after `v2.0`, with only docs between, names the same version: a re-tag, not a failure and its hotfix."""
+    repo = make_repo()
+    repo.commit("feature", {"a.py": "1\n"}, date="2026-11-10T10:00:00+00:00")
+    tag(repo, "v2.0", "2026-11-10T10:00:00+00:00")
+    repo.commit("docs: typo", {"README.md": "hi\n"}, date="2026-11-10T10:37:00+00:00")
+    tag(repo, "v2.0.0", "2026-11-10T10:37:00+00:00")
+    assert cli("sync-commits", "--repo", str(repo.path)).exit_code == 0
+    data = json.loads(cli("kpi", "dora", "--since", "2026-11-04", "--until", "2026-12-01", "-f", "json").stdout)
+    assert data["deployments"] == 2 and data["deploys_per_week"] == 0.5
+    assert data["failed"] == 0 and data["change_failure_rate"] == 0.0
+    assert "days ÷ 7" in data["definitions"]["deploys_per_week"]
