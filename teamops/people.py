@@ -114,7 +114,7 @@ class PersonEdit:
 
 def _profile_changes(edit: PersonEdit) -> dict[str, Any]:
     sets: dict[str, Any] = {}
-    for col, val in (("name", edit.name), ("timezone", edit.timezone), ("team", edit.team)):
+    for col, val in (("given_name", edit.name), ("timezone", edit.timezone), ("team", edit.team)):  # name is generated
         if val is not None:
             sets[col] = val or None
     if edit.lead is not None:

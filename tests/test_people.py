@@ -59,8 +59,11 @@ def test_unmapped_counts_agree_with_activity_and_emails_are_never_cut(cli, make_
         repo.commit(f"c{i}", {f"f{i}": "1\n"}, author=(f"Person {i}", f"p{i}@a-rather-long-company-domain.example"))
     db = str(tmp_path / "t.db")
     cli("--db", db, "sync-commits", "--repo", str(repo.path))
-    unmapped = {r["email"]: r for r in json.loads(cli("--db", db, "people", "unmapped", "-f", "json").stdout)["rows"]}
-    activity = json.loads(cli("--db", db, "kpi", "activity", "-f", "json").stdout)["rows"]
+    unmapped = {
+        r["email"]: r
+        for r in json.loads(cli("--db", db, "people", "unmapped", "--include-bots", "-f", "json").stdout)["rows"]
+    }
+    activity = json.loads(cli("--db", db, "kpi", "activity", "--include-bots", "-f", "json").stdout)["rows"]
     assert {r["person"].split("<")[1].rstrip(">"): r["commits"] for r in activity} == {
         e: r["commits"] for e, r in unmapped.items()
     }
@@ -68,13 +71,13 @@ def test_unmapped_counts_agree_with_activity_and_emails_are_never_cut(cli, make_
     # In an 80-column terminal every email is shown whole, optional columns make room; one longer
     # than the room left goes on two lines before its @, never cut.
     monkeypatch.setattr(Output, "tty", property(lambda self: True))
-    table = cli("--db", db, "people", "unmapped", env={"COLUMNS": "80"}).stdout
+    table = cli("--db", db, "people", "unmapped", "--include-bots", env={"COLUMNS": "80"}).stdout
     for email in unmapped:
         local, domain = email.split("@")
         assert email in table or (local in table and f"@{domain}" in table)
     assert "p0@a-rather-long-company-domain.example" in table
     assert "…" not in table
-    limited = cli("--db", db, "people", "unmapped", "--limit", "2")
+    limited = cli("--db", db, "people", "unmapped", "--include-bots", "--limit", "2")
     assert "… and 2 more (--limit 0 shows all)" in limited.stdout
     assert len([line for line in limited.stdout.splitlines() if "@" in line]) == 2
 
@@ -213,3 +216,12 @@ def test_one_persons_commits_read_the_same_in_every_command(cli, make_repo, isol
     assert f"| ann | {commits} |" in doc and f"- {commits} commits," in doc
     summary = json.loads(cli("kpi", "summary", "--since", "2026-11-01", "-f", "json", env=now).stdout)
     assert summary["totals"]["commits"] == commits, summary
+
+
+def test_edit_renames_a_person_and_clearing_the_name_shows_the_handle(cli, tmp_path):
+    db = str(tmp_path / "t.db")
+    assert cli("--db", db, "people", "add", "ann").exit_code == 0
+    assert cli("--db", db, "people", "edit", "ann", "--name", "Ann Bell").exit_code == 0
+    assert json.loads(cli("--db", db, "people", "list", "-f", "json").stdout)["rows"][0]["name"] == "Ann Bell"
+    assert cli("--db", db, "people", "edit", "ann", "--name", "").exit_code == 0
+    assert json.loads(cli("--db", db, "people", "list", "-f", "json").stdout)["rows"][0]["name"] is None

@@ -47,6 +47,10 @@ NoSendOpt = Annotated[
     bool, typer.Option("--no-send", help="Queue the notifications; deliver later with `notify send`.")
 ]
 SprintOpt = Annotated[str | None, typer.Option("--sprint", help="A sprint (default: the active or last one).")]
+IncludeBotsOpt = Annotated[
+    bool,
+    typer.Option("--include-bots", help="Count bot accounts ([bot], [bots] patterns) as people; left out by default."),
+]
 ChartOpt = Annotated[
     bool | None,
     typer.Option("--chart/--no-chart", help="Draw the chart under the table (default: only on a terminal)."),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from teamops.cli.options import FormatOpt, LimitOpt, fmt_value, group_help
+from teamops.cli.options import FormatOpt, IncludeBotsOpt, LimitOpt, fmt_value, group_help
 from teamops.cli.state import state
 from teamops.people import PersonEdit, PersonSpec, add_person, edit_person, list_people, person_id, remove_person
 from teamops.render.model import Column, Report, limited
@@ -150,16 +150,30 @@ def list_(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) -> 
 
 
 @app.command("unmapped")
-def unmapped(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) -> None:
+def unmapped(
+    ctx: typer.Context,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = None,
+    suggest: Annotated[
+        bool, typer.Option("--suggest", help="Group evidently one person's identities into `people add` lines.")
+    ] = False,
+    include_bots: IncludeBotsOpt = False,
+) -> None:
     """Commit authors and ClickUp users that match nobody, most commits first (merges left out, as in kpi activity).
+
+    Bots ([bot] accounts, [bots] patterns) are counted on one line, not listed, unless --include-bots.
 
     \b
     Example:
       teamops people unmapped --limit 20
+      teamops people unmapped --suggest      # the same as `teamops people suggest`
     """
-
+    if suggest:
+        _suggestions(ctx, limit, fmt, include_bots)
+        return
     st = state(ctx)
-    rows, more = limited(unmapped_authors(st.reader) + unmapped_clickup_users(st.reader), limit)
+    authors, bots_line = _people_authors(st, include_bots)
+    rows, more = limited(authors + unmapped_clickup_users(st.reader), limit)
     st.output(fmt_value(fmt)).report(
         Report(
             name="people-unmapped",
@@ -176,6 +190,76 @@ def unmapped(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) 
                 Column("last_seen", "Last seen", date=True, drop=1),
             ],
             empty="every commit author is mapped to a person",
-            footer="map one: teamops people add HANDLE --email EMAIL (or --clickup-id ID)",
+            footer="\n".join(
+                [
+                    "map one: teamops people add HANDLE --email EMAIL (or --clickup-id ID); "
+                    "teamops people suggest groups one person's emails",
+                    *([bots_line] if bots_line else []),
+                ]
+            ),
+        )
+    )
+
+
+@app.command("suggest")
+def suggest_cmd(
+    ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None, include_bots: IncludeBotsOpt = False
+) -> None:
+    """Ready-to-run `teamops people add` lines for the unmapped commit authors, one per person: emails with
+    the same GitHub login or the same name are grouped (`.mailmap` is applied as commits are read).
+
+    Piped, it prints the commands alone; check each before running it.
+
+    \b
+    Example:
+      teamops people suggest --limit 10
+    """
+    _suggestions(ctx, limit, fmt, include_bots)
+
+
+def _people_authors(st: Any, include_bots: bool) -> tuple[list[dict[str, Any]], str | None]:
+    """Unmapped commit authors, and the line that counts the bots left out of them."""
+    authors = unmapped_authors(st.reader)
+    if include_bots:
+        return authors, None
+    from teamops.bots import find
+
+    bots = find(st.reader, st.config)
+    emails = set(bots.emails)
+    return [a for a in authors if a["email"] not in emails], bots.line()
+
+
+def _suggestions(ctx: typer.Context, limit: int | None, fmt: Any, include_bots: bool) -> None:
+    from teamops.people_suggest import suggest
+    from teamops.store.people import handles_by_id
+
+    st = state(ctx)
+    authors, bots_line = _people_authors(st, include_bots)
+    taken = {handle for handle, _, _ in handles_by_id(st.reader).values()}
+    found = suggest(authors, taken)
+    rows, more = limited([s.row() for s in found], limit)
+    out = st.output(fmt_value(fmt))
+    if fmt is None and not out.tty:  # piped, no format asked: the commands alone, ready for a shell
+        out.stdout.write("".join(row["command"] + "\n" for row in rows))
+        return
+    grouped = sum(1 for s in found if len(s.emails) > 1)
+    out.report(
+        Report(
+            name="people-suggest",
+            rows=rows,
+            more=more,
+            columns=[
+                Column("commits", "Commits", numeric=True),
+                Column("why", "Grouped by", drop=1, wrap=True),
+                Column("command", "Command", wrap=True),
+            ],
+            empty="every commit author is mapped to a person",
+            footer="\n".join(
+                [
+                    f"{count(len(found), 'person', 'people')} from {count(len(authors), 'identity', 'identities')}"
+                    f" ({grouped} grouped); check each line, then run it",
+                    *([bots_line] if bots_line else []),
+                ]
+            ),
         )
     )

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from teamops.cli.options import group_help
+from teamops.cli.options import IncludeBotsOpt, group_help
 from teamops.cli.state import state
 from teamops.clock import now
 from teamops.errors import UsageError
@@ -31,6 +31,7 @@ def html_cmd(
     emails: Annotated[
         bool, typer.Option("--emails", help="Show email addresses (left out by default: pages are often public).")
     ] = False,
+    include_bots: IncludeBotsOpt = False,
 ) -> None:
     """Write the dashboard: an index, then a page per team, repository and person, each readable from disk.
 
@@ -45,7 +46,7 @@ def html_cmd(
     st = state(ctx)
     _writable(out)
     started = time.monotonic()
-    written = build(st.reader, st.config, out, now(), emails=emails)
+    written = build(st.reader, st.config, out, now(), emails=emails, include_bots=include_bots)
     index = out / "index.html"
     st.output(None).message(
         f"wrote {count(len(written), 'page')} to {out} in {time.monotonic() - started:.1f} s; open {index}"

@@ -227,6 +227,16 @@ class ReportConfig:
 
 
 @dataclass
+class BotsConfig:
+    """Accounts that are not people, beyond GitHub's own `[bot]` accounts: kept as data, left out of people figures.
+
+    (`[people]` cannot hold them: it is the `[[people]]` list.)"""
+
+    # Case-insensitive globs over an author's name, email and GitHub login.
+    patterns: list[str] = field(default_factory=list)
+
+
+@dataclass
 class JobConfig:
     """A named job: teamops command lines run in order, in-process."""
 
@@ -274,6 +284,7 @@ class Config:
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     reviews: ReviewsConfig = field(default_factory=ReviewsConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    bots: BotsConfig = field(default_factory=BotsConfig)
     jobs: dict[str, JobConfig] = field(default_factory=dict)
     kpi: KpiConfig = field(default_factory=KpiConfig)
     dora: DoraConfig = field(default_factory=DoraConfig)

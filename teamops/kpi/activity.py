@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,12 +29,13 @@ class ActivityFilter:
     person: str | None = None
     team: str | None = None
     repos: list[int] | None = None  # None: all
+    bots: list[str] = field(default_factory=list)  # emails of bots to leave out (teamops.bots)
 
     def where(self, db: Reader, *, timed: bool = True) -> Where:
         pid = person_id(db, self.person) if self.person else None
         if timed:
-            return commit_filter(self.since, self.until, pid, self.team, self.repos)
-        return commit_filter(None, None, pid, self.team, self.repos)
+            return commit_filter(self.since, self.until, pid, self.team, self.repos, self.bots)
+        return commit_filter(None, None, pid, self.team, self.repos, self.bots)
 
 
 @dataclass
@@ -196,6 +198,20 @@ def _monday(stamp: str, before: bool = False) -> date:
 def _week_start(week: str) -> date:
     year, number = week.split("-W")
     return date.fromisocalendar(int(year), int(number), 1)
+
+
+def bots_left_out(db: Reader, flt: ActivityFilter) -> tuple[int, int]:
+    """(bot accounts, their commits) the filter leaves out of its range."""
+    if not flt.bots:
+        return 0, 0
+    everyone = ActivityFilter(flt.since, flt.until, flt.person, flt.team, flt.repos)
+    where = everyone.where(db).add(
+        "c.person_id IS NULL AND c.author_email IN (SELECT value FROM json_each(?))", json.dumps(flt.bots)
+    )
+    accounts, commits = db.execute(
+        f"SELECT COUNT(DISTINCT c.author_email), COUNT(*) FROM commits c WHERE {where.sql}", where.params
+    ).fetchone()
+    return int(accounts), int(commits)
 
 
 def notes(rows: list[ActivityRow]) -> list[str]:

@@ -9,10 +9,12 @@ Stages of a merged pull request (hours; see docs/kpi.md):
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from teamops.bots import is_bot
 from teamops.clock import parse_iso
 from teamops.kpi.flow import median, percentile, rounded
 from teamops.records import ReportRow
@@ -203,10 +205,23 @@ class ReviewLoad:
     pairs: list[dict[str, Any]] = field(default_factory=list)  # reviewer → author: reviews
 
 
-def review_load(db: Reader, since: str | None, until: str | None, repo_ids: list[int] | None) -> ReviewLoad:
-    """Per reviewer, reviews submitted in [since, until) on others' pull requests, and who reviews whom."""
-    given = reviews_given(db, since, until, repo_ids)
-    authored = authored_counts(db, since, until, repo_ids)
+def review_load(
+    db: Reader,
+    since: str | None,
+    until: str | None,
+    repo_ids: list[int] | None,
+    bots: re.Pattern[str] | None = None,
+) -> ReviewLoad:
+    """Per reviewer, reviews submitted in [since, until) on others' pull requests, and who reviews whom.
+
+    With `bots` (teamops.bots.patterns), accounts GitHub marks as bots or that match are no reviewers and
+    no authors of their own row; a person's review of a bot's pull request still counts for the person.
+    """
+    given = reviews_given(db, since, until, repo_ids, people_only=bots is not None)
+    authored = authored_counts(db, since, until, repo_ids, people_only=bots is not None)
+    if bots is not None:
+        given = [g for g in given if g.reviewer_person or not is_bot(bots, g.reviewer)]
+        authored = {who: n for who, n in authored.items() if not is_bot(bots, who)}
     by_reviewer: dict[str, list[ReviewGiven]] = defaultdict(list)
     for g in given:
         by_reviewer[g.reviewer_person or g.reviewer].append(g)

@@ -219,23 +219,29 @@ def summarize(
     person: str | None = None,
     team: str | None = None,
     repos: list[int] | None = None,
+    bots: list[str] | None = None,
 ) -> Summary:
-    """The summary of a window (default: the last 4 weeks, or the 4 weeks up to the latest activity)."""
+    """The summary of a window (default: the last 4 weeks, or the 4 weeks up to the latest activity).
+
+    Once there are tasks, every section speaks of that one window; before, commits and deployments each
+    fall back to their own latest 4 weeks (and say so). `bots` (emails) are left out of the people.
+    """
     window = resolve(
         since, until, last, now, default_weeks=DEFAULT_WEEKS, latest_before=lambda m: latest_activity_before(db, m)
     )
     first, last_commit = first_and_last(db)
     has_tasks, has_sprints = any_task(db), any_started(db)
-    picked = ActivityFilter(window.since, window.until, person, team, repos)
+    picked = ActivityFilter(window.since, window.until, person, team, repos, bots or [])
     rows = activity(db, picked)
     default = since is None and until is None and last is None
+    own_windows = default and not has_tasks  # with tasks, one period for every section
     commit_window = None
-    if default and not rows and first is not None:
+    if own_windows and not rows and first is not None:
         own = resolve(
             None, None, None, now, default_weeks=DEFAULT_WEEKS, latest_before=lambda m: latest_commit_before(db, m)
         )
         if own != window:
-            own_flt = ActivityFilter(own.since, own.until, person, team, repos)
+            own_flt = ActivityFilter(own.since, own.until, person, team, repos, bots or [])
             rows = activity(db, own_flt)
             commit_window = own if rows else None
             picked = own_flt if rows else picked
@@ -271,7 +277,7 @@ def summarize(
         summary.pulls = pr_flow(db, cfg, window.since, window.until, repos, None)
     if any_deployment(db):
         summary.delivery = dora(db, cfg, window.since, window.until, repos)
-        if default and not summary.delivery.rows:
+        if own_windows and not summary.delivery.rows:
             own = resolve(
                 None,
                 None,

@@ -71,8 +71,14 @@ def slug(text: str, taken: set[str]) -> str:
 class Site:
     """Builds every page from one database, leaving out what `[report] exclude` names and, unless asked, emails."""
 
-    def __init__(self, db: Reader, cfg: Config, now: datetime, *, emails: bool = False) -> None:
+    def __init__(
+        self, db: Reader, cfg: Config, now: datetime, *, emails: bool = False, include_bots: bool = False
+    ) -> None:
+        from teamops.bots import find, patterns
+
         self.db, self.cfg, self.now, self.emails = db, cfg, now, emails
+        self.bots = None if include_bots else find(db, cfg)  # bots are no people here either
+        self.bot_patterns = None if include_bots else patterns(cfg)
         self.patterns = [p.lower() for p in cfg.report.exclude]
         self.tz = ZoneInfo(cfg.reminders.default_timezone)  # checked when the config was read
         self.person_pages: dict[str, str] = {}
@@ -149,11 +155,11 @@ class Site:
         if person is None:
             sections.append(self.dora(page, flags, team, repos))
         trend = window(None, None, None, 26, latest)
-        weekly = activity_report(self.db, trend, person, team, repos, "week")
+        weekly = activity_report(self.db, trend, person, team, repos, "week", self.bots)
         sections.append(self.section(page, weekly, self._span(trend, "--by", "week", *flags)))
         recent = window(None, None, None, 4, latest)
         by = "repo" if person else "person"
-        act = activity_report(self.db, recent, person, team, repos, by)
+        act = activity_report(self.db, recent, person, team, repos, by, self.bots)
         top = TOP_PEOPLE if page.kind == "index" else None
         sections.append(self.section(page, act, self._span(recent, "--by", by, *flags), limit=top))
         sections += self.pulls(page, flags, team, repos, person)
@@ -203,7 +209,7 @@ class Site:
         """Who reviews how much; who-reviews-whom said again without the people `[report] exclude` names."""
         from teamops.reports.prs import pairs_line, reviews_report
 
-        report = reviews_report(self.db, repo=repos)
+        report = reviews_report(self.db, repo=repos, bots=self.bot_patterns)
         pairs = [p for p in report.meta["pairs"] if not self.hidden(p["reviewer"], p["author"])]
         report.footer = pairs_line(pairs)
         return self.section(page, report, ["kpi", "reviews", *(["--repo", repos[0]] if repos else [])])
@@ -308,10 +314,12 @@ SITE_FOLDERS = ("teams", "repos", "people")
 GENERATOR = b'<meta name="generator" content="teamops '  # in every page's head (page.html.j2)
 
 
-def build(db: Reader, cfg: Config, out: Path, now: datetime, *, emails: bool = False) -> list[Path]:
+def build(
+    db: Reader, cfg: Config, out: Path, now: datetime, *, emails: bool = False, include_bots: bool = False
+) -> list[Path]:
     """Write the site into `out` (made if missing). Pages of an earlier build that this one does not
     write (a person since excluded) are removed; nothing else in `out` is touched."""
-    site = Site(db, cfg, now, emails=emails)
+    site = Site(db, cfg, now, emails=emails, include_bots=include_bots)
     html = site.render(site.pages())
     written = []
     for rel, text in html.items():

@@ -6,11 +6,20 @@ from typing import TYPE_CHECKING
 
 from teamops.clock import now
 from teamops.handles import repos_of
-from teamops.kpi.activity import ActivityFilter, activity, activity_by_repo, activity_by_week, empty_hint, notes
+from teamops.kpi.activity import (
+    ActivityFilter,
+    activity,
+    activity_by_repo,
+    activity_by_week,
+    bots_left_out,
+    empty_hint,
+    notes,
+)
 from teamops.kpi.windows import Window
 from teamops.render.model import Chart, Column, Report
 
 if TYPE_CHECKING:
+    from teamops.bots import Bots
     from teamops.store.reader import Reader
 
 
@@ -54,9 +63,20 @@ WEEK_COLUMNS = [
 
 
 def activity_report(
-    db: Reader, win: Window, person: str | None, team: str | None, repo: list[str] | None, by: str = "person"
+    db: Reader,
+    win: Window,
+    person: str | None,
+    team: str | None,
+    repo: list[str] | None,
+    by: str = "person",
+    bots: Bots | None = None,
 ) -> Report:
-    flt = ActivityFilter(win.since, win.until, person, team, repos_of(db, repo))
+    """Activity per person, repository or week; the `bots` (teamops.bots.find) are left out and counted in
+    one footer line, None keeps them in."""
+    flt = ActivityFilter(win.since, win.until, person, team, repos_of(db, repo), bots.emails if bots else [])
+    accounts, commits = bots_left_out(db, flt) if bots else (0, 0)
+    left_out = bots.line(accounts, commits) if bots else None
+    shown = {"bots_left_out": {"accounts": accounts, "commits": commits} if bots else None}
     if by == "week":
         weeks = activity_by_week(db, flt)
         labels = [w.week for w in weeks]
@@ -65,8 +85,9 @@ def activity_report(
             rows=[w.row() for w in weeks],
             columns=WEEK_COLUMNS,
             title=f"Commit activity by ISO week, {win.label} (merges left out)",
-            meta={**win.meta(), "by": "week", "person": person, "team": team, "repo": repo},
+            meta={**win.meta(), "by": "week", "person": person, "team": team, "repo": repo, **shown},
             empty="" if weeks else empty_hint(db, flt, win, now()),
+            footer=left_out,
             chart=Chart(
                 "Commits per week",
                 labels,
@@ -83,8 +104,9 @@ def activity_report(
             rows=[r.row() for r in per_repo],
             columns=REPO_COLUMNS,
             title=f"Commit activity by repository, {win.label} (merges left out)",
-            meta={**win.meta(), "by": "repo", "person": person, "team": team, "repo": repo},
+            meta={**win.meta(), "by": "repo", "person": person, "team": team, "repo": repo, **shown},
             empty="" if per_repo else empty_hint(db, flt, win, now()),
+            footer=left_out,
         )
     rows = activity(db, flt)
     return Report(
@@ -92,7 +114,7 @@ def activity_report(
         rows=[r.row() for r in rows],
         columns=ACTIVITY_COLUMNS,
         title=f"Commit activity, {win.label} (merges left out)",
-        meta={**win.meta(), "person": person, "team": team, "repo": repo},
+        meta={**win.meta(), "person": person, "team": team, "repo": repo, **shown},
         empty="" if rows else empty_hint(db, flt, win, now()),
-        footer="\n".join(notes(rows)) or None,
+        footer="\n".join([*notes(rows), *([left_out] if left_out else [])]) or None,
     )

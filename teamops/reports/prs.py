@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from teamops.handles import person_id, repos_of
@@ -111,10 +112,12 @@ def reviews_report(
     until: str | None = None,
     last: str | None = None,
     repo: list[str] | None = None,
+    bots: re.Pattern[str] | None = None,
 ) -> Report:
-    """Review load per person over the window, with who reviews whom in `meta` and the footer."""
+    """Review load per person over the window, with who reviews whom in `meta` and the footer; `bots`
+    (teamops.bots.patterns) are left out, None keeps them."""
     win = window(since, until, last, 12, lambda m: latest_merge_before(db, m))
-    load = review_load(db, win.since, win.until, repos_of(db, repo))
+    load = review_load(db, win.since, win.until, repos_of(db, repo), bots)
     return Report(
         name="reviews",
         rows=[r.row() for r in load.rows],

@@ -19,15 +19,26 @@ MEASURES = """
 
 
 def commit_filter(
-    since: str | None, until: str | None, person_id: int | None, team: str | None, repo_ids: list[int] | None
+    since: str | None,
+    until: str | None,
+    person_id: int | None,
+    team: str | None,
+    repo_ids: list[int] | None,
+    bots: list[str] | None = None,
 ) -> Where:
-    """Non-merge commits in a UTC range, of a person, a team or some repositories (None: all)."""
+    """Non-merge commits in a UTC range, of a person, a team or some repositories (None: all), without the
+    unmapped authors whose emails `bots` lists."""
     where = (
         Where("c.is_merge = 0")
         .add("c.authored_at >= ?", since, when=since)
         .add("c.authored_at < ?", until, when=until)
         .add("c.person_id = ?", person_id, when=person_id)
         .add("c.person_id IN (SELECT id FROM people WHERE team = ?)", team, when=team)
+        .add(
+            "(c.person_id IS NOT NULL OR c.author_email NOT IN (SELECT value FROM json_each(?)))",
+            json.dumps(bots),
+            when=bool(bots),
+        )
     )
     return where if repo_ids is None else where.within("c.repo_id", repo_ids)
 

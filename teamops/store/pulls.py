@@ -248,9 +248,13 @@ class ReviewGiven:
     ready_at: str | None
 
 
-def reviews_given(db: Reader, since: str | None, until: str | None, repo_ids: list[int] | None) -> list[ReviewGiven]:
-    """Reviews submitted in [since, until) on pull requests of others (the author's own are left out)."""
+def reviews_given(
+    db: Reader, since: str | None, until: str | None, repo_ids: list[int] | None, people_only: bool = False
+) -> list[ReviewGiven]:
+    """Reviews submitted in [since, until) on pull requests of others (the author's own are left out); with
+    `people_only`, none by an account GitHub marks as a bot."""
     where = Where("rv.state != 'PENDING'", "rv.reviewer IS NOT NULL", "rv.submitted_at IS NOT NULL")
+    where.add("rv.reviewer_kind != 'bot'", when=people_only)
     where.add("rv.submitted_at >= ?", since, when=since).add("rv.submitted_at < ?", until, when=until)
     where.add("(p.author IS NULL OR lower(rv.reviewer) != lower(p.author))")
     if repo_ids is not None:
@@ -274,9 +278,13 @@ def reviews_given(db: Reader, since: str | None, until: str | None, repo_ids: li
     return [ReviewGiven(*r) for r in rows]
 
 
-def authored_counts(db: Reader, since: str | None, until: str | None, repo_ids: list[int] | None) -> dict[str, int]:
-    """Pull requests opened in [since, until) per author (person handle, else login)."""
+def authored_counts(
+    db: Reader, since: str | None, until: str | None, repo_ids: list[int] | None, people_only: bool = False
+) -> dict[str, int]:
+    """Pull requests opened in [since, until) per author (person handle, else login); with `people_only`,
+    none by an account GitHub marks as a bot."""
     where = Where("p.inferred = 0").add("p.created_at >= ?", since, when=since)
+    where.add("p.author_kind != 'bot'", when=people_only)
     where.add("p.created_at < ?", until, when=until)
     if repo_ids is not None:
         where.within("p.repo_id", repo_ids)

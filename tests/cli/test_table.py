@@ -69,13 +69,18 @@ def test_piped_output_fits_the_columns_asked_for_and_never_cuts_an_email(cli, ma
     repo.git("tag", "v1.0.0")
     cli("sync-commits", "--repo", str(repo.path))
     env = {"COLUMNS": "80", "TEAMOPS_NOW": "2026-11-20T10:00:00Z"}
-    for args in (["people", "unmapped"], ["kpi", "activity"], ["kpi", "dora"], ["kpi"]):
+    for args in (
+        ["people", "unmapped", "--include-bots"],
+        ["kpi", "activity", "--include-bots"],
+        ["kpi", "dora"],
+        ["kpi"],
+    ):
         out = cli(*args, env=env).stdout
         assert out.strip(), args
         wide = [line for line in out.splitlines() if cell_len(line) > 80]
         assert not wide, (args, wide)
         assert "…" not in out, (args, out)
-        if args[0] == "people" or args[1:] == ["activity"]:
+        if args[0] == "people" or args[1:2] == ["activity"]:
             for _, email in authors:
                 local, domain = email.split("@")
                 assert email in out or (local in out and f"@{domain}" in out), (args, email, out)

@@ -119,7 +119,9 @@ def test_efficiency_default_window_follows_the_last_finished_task(cli, isolated)
     assert cyc["tasks"] == 1
 
 
-def test_a_single_new_task_does_not_hide_the_commit_history(cli, make_repo):
+def test_once_there_are_tasks_every_section_speaks_of_one_period(cli, make_repo):
+    """A task done yesterday moves the default window to the last 4 weeks, and commits, deployments and pull
+    requests are counted over that same period (none), with the stored history named, never mixed in."""
     repo = make_repo()
     for day in (3, 10, 20):
         repo.commit(
@@ -136,11 +138,11 @@ def test_a_single_new_task_does_not_hide_the_commit_history(cli, make_repo):
     cli("task", "done", "1", env={"TEAMOPS_NOW": "2026-11-30T12:00:00Z"})
     data = json.loads(cli("kpi", "-f", "json", env=now).stdout)
     assert data["since"][:10] == "2026-11-03"  # the default window follows the newest activity: the task
-    assert data["totals"]["commits"] == 3  # ...and the commits are shown over their own latest 4 weeks
-    assert data["commit_window"] == {"since": "2026-02-21T00:00:00Z", "until": "2026-03-21T00:00:00Z"}
-    assert data["dora"]["deployments"] == 1 and data["delivery_window"] is not None
+    assert data["totals"]["commits"] == 0 and data["commit_window"] is None
+    assert data["dora"]["deployments"] == 0 and data["delivery_window"] is None
     table = cli("kpi", env=now).stdout
-    assert "up to the latest commit (none since)" in table and "3 commits by 1 person" in table
+    assert "none in this period" in table and "commits from 2026-03-03 to 2026-03-20" in table
+    assert "Commit activity" not in table  # no table of another period under this one's title
     # A window asked for is kept as it is.
     asked = json.loads(cli("kpi", "summary", "--last", "2w", "-f", "json", env=now).stdout)
     assert asked["totals"]["commits"] == 0 and asked["commit_window"] is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from teamops.cli.options import FormatOpt, fmt_value, group_help
+from teamops.cli.options import FormatOpt, IncludeBotsOpt, fmt_value, group_help
 from teamops.cli.state import state
 
 app = typer.Typer(
@@ -28,7 +28,7 @@ LOCATED_COMMANDS = {
 
 
 @app.callback()
-def kpi_default(ctx: typer.Context, fmt: FormatOpt = None) -> None:
+def kpi_default(ctx: typer.Context, fmt: FormatOpt = None, include_bots: IncludeBotsOpt = False) -> None:
     """KPI reports; with no report named, the one-screen summary.
 
     \b
@@ -40,4 +40,5 @@ def kpi_default(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     if ctx.invoked_subcommand is None:
         from teamops.cli.kpi.summary import render_summary  # the report's own module, as for `kpi summary`
 
-        render_summary(state(ctx), state(ctx).output(fmt_value(fmt)), None, None, None, None, None, None)
+        out = state(ctx).output(fmt_value(fmt))
+        render_summary(state(ctx), out, None, None, None, None, None, None, include_bots=include_bots)

@@ -6,11 +6,13 @@ from typing import Annotated
 
 import typer
 
+from teamops.bots import find as find_bots
 from teamops.cli.charts import show
 from teamops.cli.kpi.window import LastOpt
 from teamops.cli.options import (
     ChartOpt,
     FormatOpt,
+    IncludeBotsOpt,
     LimitOpt,
     PersonOpt,
     ReposOpt,
@@ -39,6 +41,7 @@ def activity_cmd(
     limit: LimitOpt = None,
     fmt: FormatOpt = None,
     chart: ChartOpt = None,
+    include_bots: IncludeBotsOpt = False,
 ) -> None:
     """Per person (or --by repo, --by week): commits (no merges), lines, active days, AI points and hours.
 
@@ -50,6 +53,7 @@ def activity_cmd(
     check_filters(st.reader, person, team)
     if by not in ("person", "repo", "week"):
         raise UsageError(f"--by takes person, repo or week, not {by!r}")
-    report = activity_report(st.reader, window(since, until, last), person, team, repo, by)
+    bots = None if include_bots else find_bots(st.reader, st.config)
+    report = activity_report(st.reader, window(since, until, last), person, team, repo, by, bots)
     report.rows, report.more = limited(report.rows, limit)
     show(st.output(fmt_value(fmt)), report, chart)

@@ -6,7 +6,17 @@ import typer
 
 from teamops.cli.charts import show
 from teamops.cli.kpi.window import LastOpt
-from teamops.cli.options import ChartOpt, FormatOpt, PersonOpt, ReposOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
+from teamops.cli.options import (
+    ChartOpt,
+    FormatOpt,
+    IncludeBotsOpt,
+    PersonOpt,
+    ReposOpt,
+    SinceOpt,
+    TeamOpt,
+    UntilOpt,
+    fmt_value,
+)
 from teamops.cli.state import state
 from teamops.handles import check_filters
 from teamops.reports.prs import prs_report, reviews_report
@@ -43,6 +53,7 @@ def reviews_cmd(
     last: LastOpt = None,
     repo: ReposOpt = None,
     fmt: FormatOpt = None,
+    include_bots: IncludeBotsOpt = False,
 ) -> None:
     """Per person: reviews given on others' pull requests, how soon after being asked, approvals, and
     pull requests of their own; then who reviews whom.
@@ -52,4 +63,7 @@ def reviews_cmd(
     Example: teamops kpi reviews --last 4w --format markdown
     """
     st = state(ctx)
-    st.output(fmt_value(fmt)).report(reviews_report(st.reader, since, until, last, repo))
+    from teamops.bots import patterns
+
+    bots = None if include_bots else patterns(st.config)
+    st.output(fmt_value(fmt)).report(reviews_report(st.reader, since, until, last, repo, bots))

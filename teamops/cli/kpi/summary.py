@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import typer
 
+from teamops.bots import find as find_bots
 from teamops.cli.kpi.activity import activity_report
 from teamops.cli.kpi.window import LastOpt
-from teamops.cli.options import FormatOpt, PersonOpt, ReposOpt, SinceOpt, SprintOpt, TeamOpt, UntilOpt, fmt_value
+from teamops.cli.options import (
+    FormatOpt,
+    IncludeBotsOpt,
+    PersonOpt,
+    ReposOpt,
+    SinceOpt,
+    SprintOpt,
+    TeamOpt,
+    UntilOpt,
+    fmt_value,
+)
 from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
 from teamops.clock import now
@@ -27,6 +38,7 @@ def summary_cmd(
     team: TeamOpt = None,
     repo: ReposOpt = None,
     fmt: FormatOpt = None,
+    include_bots: IncludeBotsOpt = False,
 ) -> None:
     """One screen: commits, people and AI points, and the sprint, velocity, flow and cycle time when there are tasks.
 
@@ -35,7 +47,7 @@ def summary_cmd(
     Example: teamops kpi summary --last 2w --team web
     """
     st = state(ctx)
-    render_summary(st, st.output(fmt_value(fmt)), sprint, since, until, last, person, team, repo)
+    render_summary(st, st.output(fmt_value(fmt)), sprint, since, until, last, person, team, repo, include_bots)
 
 
 def render_summary(
@@ -48,8 +60,10 @@ def render_summary(
     person: str | None,
     team: str | None,
     repo: list[str] | None = None,
+    include_bots: bool = False,
 ) -> None:
     check_filters(st.reader, person, team)
+    bots = None if include_bots else find_bots(st.reader, st.config)
     summary = summarize(
         st.reader,
         st.config,
@@ -61,6 +75,7 @@ def render_summary(
         person=person,
         team=team,
         repos=repos_of(st.reader, repo),
+        bots=bots.emails if bots else None,
     )
     if summary.empty:
         out.data({"report": "summary", "empty": True, "rows": []}, EMPTY)
@@ -78,7 +93,7 @@ def render_summary(
     out.report(facts)
     if out.fmt == "csv":
         return
-    act = activity_report(st.reader, summary.window, person, team, repo)
+    act = activity_report(st.reader, summary.commit_window or summary.window, person, team, repo, bots=bots)
     if summary.activity:
         act.rows = [r.row() for r in summary.activity]
         out.report(act)
