@@ -77,6 +77,7 @@ class Period:
     until: str
     title: str
     release: ReleaseRange | None = None
+    note: str | None = None  # why the period is not the one asked for by default
 
 
 def document_period(
@@ -109,10 +110,18 @@ def document_period(
         first = first_commit_time(db, rng.repo_id)
         name = f"{rng.since_ref}..{rng.until_ref}" if rng.since_ref else rng.until_ref
         return Period(lo or first or hi, hi, title or f"Release notes {name}", rng)
+    note = None
     if kind == "weekly" and not since:
         lo, hi = last_iso_week(now.date())
         if until:
             hi = to_iso(parse_moment(until, end=True))
+        else:  # a quiet week: the week of the latest commit or finished task, as `teamops kpi` falls back
+            from teamops.kpi.summary import latest_activity_before
+
+            latest = latest_activity_before(db, hi)
+            if latest is not None and latest < lo:
+                lo, hi = last_iso_week(parse_iso(latest).date() + timedelta(days=7))
+                note = f"nothing happened last week: the week of the latest activity ({latest[:10]}) instead"
     else:
         if not since:
             raise UsageError(
@@ -127,7 +136,7 @@ def document_period(
             if kind == "weekly"
             else f"Release notes {inclusive(lo, hi)}"
         )
-    return Period(lo, hi, title)
+    return Period(lo, hi, title, note=note)
 
 
 def inclusive(since: str, until: str) -> str:

@@ -249,3 +249,16 @@ def test_publish_settings_are_checked_before_anything_is_written_or_paid_for(cli
     conn = sqlite3.connect(isolated / "teamops.db")
     assert conn.execute("SELECT COUNT(*) FROM docs").fetchone() == (0,)
     conn.close()
+
+
+def test_a_quiet_week_falls_back_to_the_week_of_the_latest_activity(cli, make_repo):
+    """As `teamops kpi` does: no commit and no task last week means the latest week that had some, said on stderr."""
+    repo = make_repo()
+    repo.commit("Add export", {"export.py": "x\n"}, author=("Ann", "ann@acme.io"), date="2026-03-04T10:00:00+00:00")
+    assert cli("sync-commits", "--repo", str(repo.path)).exit_code == 0
+    res = cli("gen-doc", "weekly", "--dry-run", env={"TEAMOPS_NOW": "2026-12-01T10:00:00Z"})
+    assert res.exit_code == 0, res.output
+    assert "the week of the latest activity (2026-03-04) instead" in res.stderr
+    assert "# Week 2026-W10 (2026-03-02 to 2026-03-08)" in res.stdout and "- 1 commit, +1 / -0 lines" in res.stdout
+    asked = cli("gen-doc", "weekly", "--dry-run", "--since", "2026-11-23", env={"TEAMOPS_NOW": "2026-12-01T10:00:00Z"})
+    assert "latest activity" not in asked.stderr and "- 0 commits" in asked.stdout  # a week asked for is kept

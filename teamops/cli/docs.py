@@ -60,6 +60,8 @@ def gen_doc(
         check_publishing(cfg)  # before any work: a model is not paid for a document that cannot be published
     period = document_period(st.db, cfg, kind, since, until, title, now(), span, repo)
     lo, hi, title = period.since, period.until, period.title
+    if period.note:
+        out.message(period.note)
     model = (model or cfg.ai.model).strip()
     db = st.db
     material = gather(db, cfg, kind, period, repo)

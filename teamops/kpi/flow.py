@@ -137,6 +137,16 @@ class Efficiency:
         return data
 
 
+def flow_phrase(value: float | None, finished: int, measured: int) -> str:
+    """Flow efficiency as every report says it: the share, over how many finished tasks, how many measured."""
+    from teamops.wording import count, percent
+
+    if not finished:
+        return "no task finished"
+    shown = "none" if not measured else ("all" if measured == finished else f"{measured:,}")
+    return f"{percent(value)} over {count(finished, 'finished task')} ({shown} with time in a status)"
+
+
 def efficiency(db: Reader, cfg: Config, flt: TaskFilter, tasks: list[dict[str, Any]] | None = None) -> Efficiency:
     """Flow efficiency = active ÷ (active + waiting + blocked) per finished task; estimate accuracy."""
     tasks = finished_tasks(db, cfg, flt) if tasks is None else tasks

@@ -10,7 +10,7 @@ from teamops.config import Config
 from teamops.kpi.activity import ActivityFilter, ActivityRow, RepoActivityRow, activity, activity_by_repo
 from teamops.kpi.burndown import burndown
 from teamops.kpi.dora import Dora, dora, dora_line
-from teamops.kpi.flow import TaskFilter, cycle_time, efficiency, finished_tasks
+from teamops.kpi.flow import TaskFilter, cycle_time, efficiency, finished_tasks, flow_phrase
 from teamops.kpi.prs import PrFlow, pr_flow, summary_line
 from teamops.kpi.velocity import sprint_velocity
 from teamops.kpi.windows import Window, resolve
@@ -146,13 +146,7 @@ class Summary:
             )
         if self.has_tasks:
             e = self.efficiency
-            finished = count(e["tasks"], "finished task")
-            facts.append(
-                (
-                    "flow efficiency",
-                    f"{percent(e['flow_efficiency'])} over {finished}" if e["tasks"] else "no task finished",
-                )
-            )
+            facts.append(("flow efficiency", flow_phrase(e["flow_efficiency"], e["tasks"], e["measured_tasks"])))
             acc = e["estimate_accuracy"]
             facts.append(
                 ("estimate accuracy", f"{number(acc)} (spent ÷ estimated hours)" if acc is not None else "n/a")
@@ -266,6 +260,7 @@ def summarize(
         eff = efficiency(db, cfg, flt, done)
         summary.efficiency = {
             "tasks": eff.tasks,
+            "measured_tasks": eff.measured_tasks,
             "flow_efficiency": eff.flow_efficiency,
             "estimate_accuracy": eff.estimate_accuracy,
         }

@@ -90,3 +90,17 @@ def test_piped_output_fits_the_columns_asked_for_and_never_cuts_an_email(cli, ma
     # Piped without COLUMNS, nothing is fitted: scripts read whole lines.
     whole = cli("kpi", "activity", env={"TEAMOPS_NOW": "2026-11-20T10:00:00Z"}).stdout
     assert "<maximilian.featherstonehaugh@example-company.io>" in whole and "left out to fit" not in whole
+
+
+def test_people_list_fits_80_columns_with_every_email_whole(cli):
+    from rich.cells import cell_len
+
+    emails = ["davidism@gmail.com", "davidism@users.noreply.github.com", "david.lord@a-long-company-name.example"]
+    args = ["people", "add", "davidism", "--name", "David Lord", "--github", "davidism", "--team", "web"]
+    assert cli(*args, *(x for e in emails for x in ("--email", e)), "--timezone", "America/Los_Angeles").exit_code == 0
+    out = cli("people", "list", env={"COLUMNS": "80"}).stdout
+    assert all(cell_len(line) <= 80 for line in out.splitlines()), out
+    for email in emails:
+        local, domain = email.split("@")
+        assert email in out or (local in out and f"@{domain}" in out), (email, out)
+    assert "web" in out and "…" not in out

@@ -219,3 +219,14 @@ def test_kpi_views_for_datasette(cli, sprint, isolated):
         ("2026-W45", 3.0),
         ("2026-W46", 8.0),
     ]
+
+
+def test_flow_efficiency_reads_the_same_in_the_summary_and_its_report(cli, isolated):
+    """A task done at once was never in a status: n/a, said in the same words by both, with the same counts."""
+    then, later = {"TEAMOPS_NOW": "2026-12-01T10:00:00Z"}, {"TEAMOPS_NOW": "2026-12-02T10:00:00Z"}
+    assert cli("people", "add", "ann").exit_code == 0
+    assert cli("task", "add", "Ship", "-R", "ann", "-A", "ann", "--points", "3", "--no-send", env=then).exit_code == 0
+    assert cli("task", "done", "1", env=then).exit_code == 0
+    said = "n/a over 1 finished task (none with time in a status)"
+    assert said in cli("kpi", env=later).stdout
+    assert f"flow efficiency {said}" in cli("kpi", "efficiency", "--last", "4w", env=later).stdout

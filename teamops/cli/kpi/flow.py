@@ -8,10 +8,10 @@ from teamops.cli.kpi.window import LastOpt, latest_done
 from teamops.cli.options import FormatOpt, LimitOpt, PersonOpt, SinceOpt, SprintOpt, TeamOpt, UntilOpt, fmt_value
 from teamops.cli.state import state
 from teamops.handles import check_filters
-from teamops.kpi.flow import TaskFilter, cycle_time, efficiency
+from teamops.kpi.flow import TaskFilter, cycle_time, efficiency, flow_phrase
 from teamops.render.model import Column, Report, limited
 from teamops.reports.window import window
-from teamops.wording import count, number, percent
+from teamops.wording import number
 
 
 def efficiency_cmd(
@@ -53,7 +53,7 @@ def efficiency_cmd(
                 Column("spent_h", "Spent h", numeric=True, drop=1),
             ],
             meta={**win.meta(), "sprint": sprint, "person": person, "team": team, **data.totals()},
-            footer=f"flow efficiency {percent(data.flow_efficiency)} over {count(data.measured_tasks, 'task')}; "
+            footer=f"flow efficiency {flow_phrase(data.flow_efficiency, data.tasks, data.measured_tasks)}; "
             f"estimate accuracy (spent ÷ estimated) {number(data.estimate_accuracy)}",
             empty=f"no tasks finished {win.label}",
         )
