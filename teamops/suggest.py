@@ -11,6 +11,7 @@ again only when that history changes. Imported only by `task suggest` (and `task
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 
 MIN_HISTORY = 30
 KS = (10, 20, 40, 80)
-GUARD = 0.97  # a model is kept only when its held-out error is at most 97% of the median's
+GUARD = 0.97  # a model is kept only when its held-out error is at most 97% of the median's, in every fold
+FOLDS = 4  # time-ordered held-out slices of the history's newer half
 TEXT_CHARS = 2000  # of a description: the start says what the task is
 
 
@@ -149,27 +151,44 @@ class Learner:
 
 
 def choose(rows: list[tuple[str, str, str | None, float]]) -> Choice:
-    """The method with the least absolute error on the newest quarter held out (fitted on the rest),
-    kept only when it beats that quarter's error of the median by the guard."""
+    """The method with the least mean absolute error over time-ordered folds (fitted on everything before
+    each fold, tested on it), kept only when it beats the team's median in every fold by the guard: a
+    method that helps in one quarter and hurts in the next is not kept."""
     import numpy as np
 
     texts = [_text(t, d) for _, t, d, _ in rows]
     points = [p for *_, p in rows]
-    cut = int(len(rows) * 0.75)
-    train_t, train_p, test_t = texts[:cut], points[:cut], texts[cut:]
-    truth = np.array(points[cut:])
-    median_mae = float(np.mean(np.abs(truth - np.median(train_p))))
+    folds = _folds(len(rows))
+    median_maes = []
+    for cut, end in folds:
+        truth = np.array(points[cut:end])
+        median_maes.append(float(np.mean(np.abs(truth - np.median(points[:cut])))))
+    median_mae = float(np.mean(median_maes))
     best = Choice("median", held_out_mae=median_mae, median_mae=median_mae)
     for method, ks in (("knn", KS), ("linear", (40,))):
         for k in ks:
-            trial = Choice(method, k)
-            pred = np.array([p for p, *_ in Learner(trial, train_t, train_p).predict(test_t)])
-            mae = float(np.mean(np.abs(truth - pred)))
-            if mae <= GUARD * median_mae and (best.held_out_mae is None or mae < best.held_out_mae):
-                best = Choice(method, k, mae, median_mae)
+            trial, maes = Choice(method, k), []
+            for (cut, end), baseline in zip(folds, median_maes, strict=True):
+                pred = np.array([p for p, *_ in Learner(trial, texts[:cut], points[:cut]).predict(texts[cut:end])])
+                maes.append(float(np.mean(np.abs(np.array(points[cut:end]) - pred))))
+                if maes[-1] > GUARD * baseline:
+                    break  # worse than the median in this fold: not kept, whatever the others say
+            else:
+                mae = float(np.mean(maes))
+                if best.held_out_mae is None or mae < best.held_out_mae:
+                    best = Choice(method, k, mae, median_mae)
     best.tasks = len(rows)
     best.digest = _digest(rows)
     return best
+
+
+def _folds(n: int) -> list[tuple[int, int]]:
+    """(cut, end) of each held-out fold: the history's last half in FOLDS time-ordered slices, each tested
+    after learning from everything before it (a short history gets fewer, never one under 5 tasks)."""
+    parts = FOLDS if n >= FOLDS * 20 else 1
+    start = n // 2 if parts > 1 else (n * 3) // 4
+    bounds = [start + (n - start) * i // parts for i in range(parts + 1)]
+    return [(a, b) for a, b in itertools.pairwise(bounds) if b - a >= 5] or [((n * 3) // 4, n)]
 
 
 def can_learn() -> bool:
