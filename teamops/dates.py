@@ -63,3 +63,16 @@ def range_bounds(since: str | None, until: str | None) -> tuple[str | None, str 
     if lo and hi and lo >= hi:
         raise UsageError(f"--since {since} is not before --until {until}")
     return (to_iso(lo) if lo else None, to_iso(hi) if hi else None)
+
+
+def iso_weeks(since: str, until: str) -> list[str]:
+    """Every ISO week (`2026-W07`) a UTC range [since, until) touches, oldest first: empty weeks included."""
+    from teamops.clock import parse_iso
+
+    first, last = parse_iso(since).date(), (parse_iso(until) - timedelta(microseconds=1)).date()
+    day, weeks = first - timedelta(days=first.weekday()), []
+    while day <= last:
+        year, week, _ = day.isocalendar()
+        weeks.append(f"{year}-W{week:02d}")
+        day += timedelta(days=7)
+    return weeks

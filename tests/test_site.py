@@ -164,3 +164,35 @@ def test_a_full_disk_is_one_line_and_leaves_no_half_page(cli, world, tmp_path):
     assert left and not [p for p in left if p.endswith(".tmp")], left
     for page in copy.rglob("*.html"):  # the pages that made it are whole
         html5lib.HTMLParser(strict=True).parse(page.read_text(encoding="utf-8"))
+
+
+def visible_text(page: Path) -> str:
+    """What a reader sees: no tags, no attributes (a section keeps its command in data-command), no SVG."""
+    text = page.read_text(encoding="utf-8")
+    text = re.sub(r"<svg.*?</svg>", " ", text, flags=re.S)
+    text = re.sub(r"<(script|style|head)\b.*?</\1>", " ", text, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", text))
+
+
+def test_every_section_speaks_of_the_pages_one_period_and_no_page_tells_its_reader_to_type(cli, world):
+    pages = build(cli)
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        period = re.search(r"<dt>Period</dt><dd>(\d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d), the 12 weeks", text)
+        assert period, page
+        headings = [html.unescape(h) for h in re.findall(r"<h2 id=\"s\d+\">(.*?)</h2>", text)]
+        for heading in headings:
+            if heading.startswith("Trend over 26 weeks: "):
+                assert heading.split(", ")[-1].split(" (")[0].endswith(period.group(1)[-10:]), heading  # same end
+            elif not heading.startswith(("Burndown", "Velocity")):  # a sprint has its own dates
+                assert period.group(1) in heading, (page, heading)
+        seen = visible_text(page)
+        assert "`teamops" not in seen and "teamops kpi" not in seen and " --" not in seen, (page, seen[-600:])
+
+
+def test_a_persons_page_shows_their_all_time_totals_beside_the_period(cli, world):
+    build(cli)
+    ever = json.loads(cli("kpi", "activity", "--person", "ann", "-f", "json", env=NOW).stdout)["rows"][0]
+    text = Path("site/people/ann.html").read_text(encoding="utf-8")
+    said = f"<dt>All time</dt><dd>{ever['commits']} commits, {ever['first_commit'][:10]} to {ever['last_commit'][:10]}"
+    assert said in text

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.bots import is_bot
 from teamops.clock import parse_iso
+from teamops.dates import iso_weeks
 from teamops.kpi.flow import median, percentile, rounded
 from teamops.records import ReportRow
 from teamops.store.pulls import PullFlow, ReviewGiven, authored_counts, merged_pulls, reviews_given
@@ -170,8 +171,14 @@ def pr_flow(
     by_week: dict[str, list[PrRow]] = defaultdict(list)
     for r, p in zip(rows, pulls, strict=True):
         by_week[p.week].append(r)
-    for week in sorted(by_week):
-        mine = by_week[week]
+    # every week of the window, those without a merge as empty ones: a trend reads as time passed
+    weeks = iso_weeks(since, until) if since and until else []
+    for week in sorted(set(by_week) | set(weeks)):
+        mine = by_week.get(week, [])
+        if not mine:
+            empty = dict.fromkeys((f"{s}_{k}_h" for s in STAGES for k in ("median", "p85")), None)
+            flow.weeks.append(PrWeek(week=week, merged=0, **empty, unreviewed=0, median_lines=None))
+            continue
         lines = [float(r.lines) for r in mine if r.lines is not None]
         stages = {
             f"{stage}_{k}_h": v

@@ -25,6 +25,7 @@ class Chart:
     mermaid_labels: list[str] | None = None  # shorter labels where Mermaid's axis is crowded
     mermaid_title: str | None = None
     lines_other_unit: bool = False  # the lines count something else (hours, people): the site's chart leaves them out
+    levels: bool = False  # the bars are a level over time (a burndown's remaining): an area beside a dashed line
 
 
 @dataclass

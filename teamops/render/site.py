@@ -11,7 +11,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -68,6 +68,28 @@ def slug(text: str, taken: set[str]) -> str:
     return name
 
 
+# What a terminal reader is told to type: a page's reader has no terminal. A parenthesis that names a flag or a
+# command, and a clause that sends the reader to one (": see `teamops …`", "; try --last 14m").
+CLI_PAREN = re.compile(r"\s*\([^()]*(?:--|`teamops|teamops )[^()]*\)")
+CLI_CLAUSE = re.compile(r"\s*[:;,]\s*(?:see|run|try|set them with|sync with)\b[^;\n]*(?:--|`teamops|teamops )[^;\n]*")
+
+
+PERIOD_WEEKS = 12  # every section of a page speaks of these weeks, up to the latest activity stored
+TREND_WEEKS = 26  # the weekly trend, labelled, ends with them
+
+
+def _bounds(win: Window) -> list[str]:
+    return ["--since", win.since or "", "--until", win.until or ""]
+
+
+def without_cli_hints(text: str | None) -> str | None:
+    """A report's footer or empty-state text as a page shows it: the figures, not the commands."""
+    if not text:
+        return text
+    lines = [CLI_CLAUSE.sub("", CLI_PAREN.sub("", line)).rstrip(" :;,") for line in text.splitlines()]
+    return "\n".join(line for line in lines if line and "`teamops" not in line and " --" not in line) or None
+
+
 class Site:
     """Builds every page from one database, leaving out what `[report] exclude` names and, unless asked, emails."""
 
@@ -85,6 +107,7 @@ class Site:
         self.repo_pages: dict[str, str] = {}
         self.team_pages: dict[str, str] = {}
         self._charts = 0
+        self._periods: tuple[Window, Window] | None = None
 
     def hidden(self, *values: str | None) -> bool:
         """Whether `[report] exclude` names this person (any of handle, name, email) or repository."""
@@ -138,6 +161,11 @@ class Site:
             page.facts.append(("Team", person.team))
         if self.emails and emails:
             page.facts.append(("Email", ", ".join(emails)))
+        from teamops.kpi.activity import ActivityFilter, history_span
+
+        ever = history_span(self.db, ActivityFilter(person=person.handle))
+        if ever.commits and ever.first and ever.last:
+            page.facts.append(("All time", f"{count(ever.commits, 'commit')}, {ever.first[:10]} to {ever.last[:10]}"))
         page.sections = self.common(page, ["--person", person.handle], person=person.handle)
         return page
 
@@ -146,32 +174,45 @@ class Site:
     ) -> list[Section]:
         """The sections every page has, for its filter: delivery, the weekly trend, activity, pull requests, sprints."""
         from teamops.reports.activity import activity_report
-        from teamops.reports.window import window
-        from teamops.store.commits import latest_commit_before
 
         repos = [repo] if repo else None
-        latest = lambda m: latest_commit_before(self.db, m)  # noqa: E731
+        period, trend = self.periods()
+        page.facts.insert(0, ("Period", f"{period.label}, the {PERIOD_WEEKS} weeks up to the latest activity"))
         sections = []
         if person is None:
             sections.append(self.dora(page, flags, team, repos))
-        trend = window(None, None, None, 26, latest)
         weekly = activity_report(self.db, trend, person, team, repos, "week", self.bots)
+        weekly.title = f"Trend over {TREND_WEEKS} weeks: {weekly.title}"
         sections.append(self.section(page, weekly, self._span(trend, "--by", "week", *flags)))
-        recent = window(None, None, None, 4, latest)
         by = "repo" if person else "person"
-        act = activity_report(self.db, recent, person, team, repos, by, self.bots)
+        act = activity_report(self.db, period, person, team, repos, by, self.bots)
         top = TOP_PEOPLE if page.kind == "index" else None
-        sections.append(self.section(page, act, self._span(recent, "--by", by, *flags), limit=top))
+        sections.append(self.section(page, act, self._span(period, "--by", by, *flags), limit=top))
         sections += self.pulls(page, flags, team, repos, person)
         if repo is None and person is None:
             sections += self.sprints(page, flags, team)
         return sections
 
+    def periods(self) -> tuple[Window, Window]:
+        """The one period every section of every page speaks of (the 12 weeks up to the latest commit,
+        deployment or merge), and the longer trend that ends with it, labelled as such."""
+        if self._periods is None:
+            from teamops.clock import parse_iso, to_iso
+            from teamops.kpi.windows import Window
+            from teamops.reports.window import window
+
+            period = window(None, None, None, PERIOD_WEEKS, self.latest_before)
+            assert period.until is not None
+            start = to_iso(parse_iso(period.until) - timedelta(weeks=TREND_WEEKS))
+            self._periods = (period, Window(start, period.until, TREND_WEEKS, period.anchored_at))
+        return self._periods
+
     def dora(self, page: Page, flags: list[str], team: str | None, repos: list[str] | None) -> Section:
         from teamops.reports.dora import dora_report
 
-        report = dora_report(self.db, self.cfg, team=team, repo=repos)
-        section = self.section(page, report, ["kpi", "dora", *flags])
+        period, _ = self.periods()
+        report = dora_report(self.db, self.cfg, period.since, period.until, team=team, repo=repos)
+        section = self.section(page, report, ["kpi", "dora", *flags, *_bounds(period)])
         meta = report.meta
         bands = meta.get("bands") or {}
         if report.rows:
@@ -196,9 +237,12 @@ class Site:
 
         if not any_pull(self.db):
             return []
+        period, _ = self.periods()
         out = [
             self.section(
-                page, prs_report(self.db, self.cfg, repo=repos, team=team, person=person), ["kpi", "prs", *flags]
+                page,
+                prs_report(self.db, self.cfg, period.since, period.until, repo=repos, team=team, person=person),
+                ["kpi", "prs", *flags, *_bounds(period)],
             )
         ]
         if team is None and person is None:
@@ -209,10 +253,13 @@ class Site:
         """Who reviews how much; who-reviews-whom said again without the people `[report] exclude` names."""
         from teamops.reports.prs import pairs_line, reviews_report
 
-        report = reviews_report(self.db, repo=repos, bots=self.bot_patterns)
+        period, _ = self.periods()
+        report = reviews_report(self.db, period.since, period.until, repo=repos, bots=self.bot_patterns)
         pairs = [p for p in report.meta["pairs"] if not self.hidden(p["reviewer"], p["author"])]
         report.footer = pairs_line(pairs)
-        return self.section(page, report, ["kpi", "reviews", *(["--repo", repos[0]] if repos else [])])
+        return self.section(
+            page, report, ["kpi", "reviews", *(["--repo", repos[0]] if repos else []), *_bounds(period)]
+        )
 
     def sprints(self, page: Page, flags: list[str], team: str | None) -> list[Section]:
         from teamops.reports.burndown import burndown_report
@@ -240,6 +287,8 @@ class Site:
 
         shown_rows = [self._public(r) for r in report.rows if self._shown_row(r)]
         report.rows, report.more = limited(shown_rows, limit)
+        report.footer = without_cli_hints(report.footer)
+        report.empty = without_cli_hints(report.empty) or ("" if report.rows else "nothing in this period")
         chart = None
         if report.chart and report.rows and len(report.chart.labels) > 1:  # one period is no trend: the table says it
             self._charts += 1
@@ -266,18 +315,21 @@ class Site:
 
     @staticmethod
     def _span(win: Window, *flags: str) -> list[str]:
-        return ["kpi", "activity", *flags, "--since", win.since or "", "--until", win.until or ""]
+        return ["kpi", "activity", *flags, *_bounds(win)]
 
     # -- the whole site ------------------------------------------------------------------------------
 
     def latest(self) -> str | None:
         """The newest commit, deployment or merge stored: the data's own age, in the footer."""
+        return self.latest_before("9999-12-31T00:00:00Z")
+
+    def latest_before(self, moment: str) -> str | None:
+        """The newest commit, deployment or merge before a moment: where the page period ends when quiet."""
         from teamops.store.commits import latest_commit_before
         from teamops.store.deployments import latest_deployment_before
         from teamops.store.pulls import latest_merge_before
 
-        far = "9999-12-31T00:00:00Z"
-        stamps = [f(self.db, far) for f in (latest_commit_before, latest_deployment_before, latest_merge_before)]
+        stamps = [f(self.db, moment) for f in (latest_commit_before, latest_deployment_before, latest_merge_before)]
         return max((s for s in stamps if s), default=None)
 
     def render(self, pages: list[Page]) -> dict[str, str]:

@@ -39,7 +39,8 @@ def alt_text(chart: Chart) -> str:
 
 
 def svg(chart: Chart, ident: str) -> str:
-    """The chart as an <svg> element: a bar per period and series (lines in the same unit as bars too)."""
+    """The chart as an <svg> element: a bar per period and series, or for a level over time (a burndown) a
+    filled area and dashed lines."""
     import pygal
     from pygal.style import Style
 
@@ -59,7 +60,12 @@ def svg(chart: Chart, ident: str) -> str:
         title_font_size=15,
     )
     steps = max(1, len(chart.labels) // 13)  # at most ~13 labels on the axis; the table has every one
-    graph = pygal.Bar(
+    lines = drawn_lines(chart)
+    # A level over time (a burndown's remaining) is a filled area and its lines dashed lines (the ideal is a
+    # line); counts per period are bars, and so are their lines (pygal draws no bar and line in one chart).
+    area = chart.levels and bool(lines)
+    kind = pygal.Line if area else pygal.Bar
+    graph = kind(
         style=style,
         width=WIDTH,
         height=HEIGHT,
@@ -83,9 +89,11 @@ def svg(chart: Chart, ident: str) -> str:
     graph.xml_filters = [_quiet(alt_text(chart))]
     graph.x_labels = chart.labels
     for name, values in chart.bars.items():
-        graph.add(name, values)
-    for name, values in drawn_lines(chart).items():
-        graph.add(name, values)
+        graph.add(name, values, **({"fill": True} if area else {}))
+    for name, values in lines.items():
+        graph.add(
+            name, values, **({"show_dots": False, "stroke_style": {"width": 3, "dasharray": "8, 5"}} if area else {})
+        )
     return str(graph.render(is_unicode=True))
 
 

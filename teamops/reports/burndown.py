@@ -40,6 +40,7 @@ def burndown_report(db: Reader, cfg: Config, name: str) -> Report:
             {"ideal": [d.ideal or 0.0 for d in data.days]},
             mermaid_labels=[label[5:] for label in labels],
             mermaid_title=f"Burndown {name}",
+            levels=True,
         ),
     )
 

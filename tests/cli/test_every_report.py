@@ -113,3 +113,18 @@ def test_people_suggest_groups_one_persons_emails_into_a_line_that_works(cli, ma
     assert cli("--db", db, *words).exit_code == 0
     activity = json.loads(cli("--db", db, "kpi", "activity", "-f", "json").stdout)["rows"]
     assert [r["commits"] for r in activity if r["person"] == "kenneth.reitz"] == [4]
+
+
+def test_weekly_figures_show_every_week_of_the_window_empty_ones_as_zero(world, cli):
+    from datetime import date, timedelta
+
+    db, _ = world
+    day, expected = date(2020, 9, 14), []
+    while day < date(2021, 1, 4):
+        expected.append("%d-W%02d" % day.isocalendar()[:2])
+        day += timedelta(days=7)
+    window = ["--since", "2020-09-14", "--until", "2021-01-03"]
+    prs = json.loads(cli("--db", db, "kpi", "prs", *window, "-f", "json").stdout)["rows"]
+    assert [r["week"] for r in prs] == expected and any(r["merged"] == 0 for r in prs)
+    act = json.loads(cli("--db", db, "kpi", "activity", "--by", "week", *window, "-f", "json").stdout)["rows"]
+    assert [r["week"] for r in act] == expected
