@@ -121,7 +121,8 @@ def test_weekly_figures_show_every_week_of_the_window_empty_ones_as_zero(world, 
     db, _ = world
     day, expected = date(2020, 9, 14), []
     while day < date(2021, 1, 4):
-        expected.append("%d-W%02d" % day.isocalendar()[:2])
+        year, week, _ = day.isocalendar()
+        expected.append(f"{year}-W{week:02d}")
         day += timedelta(days=7)
     window = ["--since", "2020-09-14", "--until", "2021-01-03"]
     prs = json.loads(cli("--db", db, "kpi", "prs", *window, "-f", "json").stdout)["rows"]
