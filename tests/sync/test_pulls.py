@@ -176,7 +176,14 @@ def test_pull_requests_from_github_and_their_stages(shop, cli, tmp_path):
     assert data["medians_h"] == {"coding": 1.0, "pickup": 2.0, "review": 22.0, "deploy": 23.0}
     assert data["p85_h"] == {"coding": 24.0, "pickup": 2.0, "review": 22.0, "deploy": 48.0}
     assert data["unreviewed_share"] == 0.333 and data["sizes"] == {"XS": 2, "S": 1, "M": 0, "L": 0, "XL": 0}
-    assert [w["week"] for w in data["rows"]] == ["2026-W41"] and data["rows"][0]["merged"] == 3
+    # every ISO week the window touches is a row: the weeks without a merge as zeros
+    assert [(w["week"], w["merged"]) for w in data["rows"]] == [
+        ("2026-W40", 0),
+        ("2026-W41", 3),
+        ("2026-W42", 0),
+        ("2026-W43", 0),
+        ("2026-W44", 0),
+    ]
     table = cli("--db", db, "kpi", "prs", "--since", "2026-10-01", "--until", "2026-10-31")
     assert "33% merged without review" in table.stdout
     res = cli("--db", db, "kpi", "reviews", "--since", "2026-10-01", "--until", "2026-10-31", "-f", "json")
@@ -187,6 +194,9 @@ def test_pull_requests_from_github_and_their_stages(shop, cli, tmp_path):
         "dave": (1, 0, 2.0),
     }
     assert load["alice"]["authored"] == 2 and "(ghost)" in load
+    assert "dependabot[bot]" not in load  # a bot authored #4: no row of its own
+    everyone = cli("--db", db, "kpi", "reviews", "--since", "2026-10-01", "--until", "2026-10-31", "--include-bots")
+    assert "dependabot[bot]" in everyone.stdout
     summary = cli("--db", db, "kpi", "summary", "--since", "2026-10-01", "--until", "2026-10-31", "-f", "json")
     assert json.loads(summary.stdout)["pull_requests"]["merged"] == 3
     dora = cli("--db", db, "kpi", "dora", "--since", "2026-10-01", "--until", "2026-10-31", "-f", "json")
