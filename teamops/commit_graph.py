@@ -25,6 +25,7 @@ class CommitGraph:
     def __init__(self, parents: Mapping[str, Sequence[str]]) -> None:
         self.parents = parents
         self._generation: dict[str, int] | None = None
+        self._closed: bool | None = None
 
     @classmethod
     def stored(cls, db: Reader, repo_id: int) -> CommitGraph:
@@ -58,12 +59,30 @@ class CommitGraph:
                 done[sha] = 1 + max((done.get(p, 0) for p in parents_of[sha]), default=0)
         return done
 
-    def only_in(self, tip: str, base: str | None, limit: int | None = None) -> list[str]:
-        """Commits `tip` reaches and `base` does not (`git rev-list base..tip`), highest generation first.
+    def closed(self) -> bool:
+        """Whether every parent named is in the graph: the whole history is stored, not part of it."""
+        if self._closed is None:
+            parents_of = self.parents
+            self._closed = all(p in parents_of for ps in parents_of.values() for p in ps)
+        return self._closed
+
+    def between(self, include: Sequence[str], exclude: Sequence[str]) -> dict[str, list[str]] | None:
+        """sha → parents of what `include` reaches and `exclude` does not (`git rev-list --parents`), or None
+        when the stored graph cannot say it exactly (part of the history, or a tip it does not hold)."""
+        if not self.closed() or any(sha not in self.parents for sha in [*include, *exclude]):
+            return None
+        return {sha: list(self.parents[sha]) for sha in self.only_in(include, exclude)}
+
+    def only_in(
+        self, tip: str | Sequence[str], base: str | Sequence[str] | None, limit: int | None = None
+    ) -> list[str]:
+        """Commits the tips reach and the bases do not (`git rev-list ^base tip`), highest generation first.
 
         The walk covers the branch and the mainline down to where they meet, never the whole history.
         """
-        if tip not in self.parents:
+        tips = [tip] if isinstance(tip, str) else list(tip)
+        bases = [] if base is None else [base] if isinstance(base, str) else list(base)
+        if not any(t in self.parents for t in tips):
             return []
         colour: dict[str, int] = {}
         heap: list[tuple[int, str]] = []
@@ -82,9 +101,10 @@ class CommitGraph:
             elif old == _MINE:
                 open_mine -= 1  # now reached from the base too
 
-        reach(tip, _MINE)
-        if base:
-            reach(base, _THEIRS)
+        for one in bases:
+            reach(one, _THEIRS)
+        for one in tips:
+            reach(one, _MINE)
         found: list[str] = []
         while open_mine and heap:
             _, sha = heapq.heappop(heap)

@@ -72,13 +72,23 @@ class GitSource:
             releases=re.compile(opts.cfg.dora.tag_pattern),
         )
         if result.repo_id is not None:
-            deployed = sync_tags(db, opts.cfg, repo, result.repo_id)
+            from teamops.commit_graph import CommitGraph
+
+            repo_id = result.repo_id
+            loaded: list[CommitGraph] = []  # one graph per sync, read when first asked for
+
+            def graph() -> CommitGraph:
+                if not loaded:
+                    loaded.append(CommitGraph.stored(db, repo_id))
+                return loaded[0]
+
+            deployed = sync_tags(db, opts.cfg, repo, result.repo_id, graph)
             if deployed is not None:
                 result.deployments = deployed.added + deployed.changed
                 result.details.append(deployed.line(result.repo))
             from teamops.sync.pulls import infer_pulls
 
-            inferred = infer_pulls(db, result.repo_id)
+            inferred = infer_pulls(db, result.repo_id, graph)
             if inferred is not None:
                 result.pulls = inferred.inferred
                 result.details.append(inferred.line(result.repo))

@@ -116,6 +116,7 @@ def save_pulls_in(db: Database, repo_id: int, pulls: list[PullRecord]) -> None:
     ex = db.conn.execute
     db.conn.executemany(UPSERT_PULL, [_row(repo_id, p) for p in pulls if not p.inferred])
     db.conn.executemany(INSERT_INFERRED, [_row(repo_id, p) for p in pulls if p.inferred])
+    commit_rows: list[tuple[int, int, str]] = []
     for p in pulls:
         if p.reviews is not None:
             db.conn.executemany(
@@ -150,10 +151,9 @@ def save_pulls_in(db: Database, repo_id: int, pulls: list[PullRecord]) -> None:
         if p.commits is not None:
             if not p.inferred:  # the head's commits now: a force-push replaces them
                 ex("DELETE FROM pr_commits WHERE repo_id = ? AND number = ?", [repo_id, p.number])
-            db.conn.executemany(
-                "INSERT OR IGNORE INTO pr_commits (repo_id, number, sha) VALUES (?, ?, ?)",
-                [(repo_id, p.number, sha) for sha in p.commits],
-            )
+            commit_rows += [(repo_id, p.number, sha) for sha in p.commits]
+    # one statement for every pull request's commits (each one's old rows are gone by now)
+    db.conn.executemany("INSERT OR IGNORE INTO pr_commits (repo_id, number, sha) VALUES (?, ?, ?)", commit_rows)
     ex(DERIVE, [repo_id, json.dumps([p.number for p in pulls])])
 
 

@@ -28,6 +28,7 @@ from teamops.store.sync_state import load_state, save_state
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from teamops.commit_graph import CommitGraph
     from teamops.config import Config
     from teamops.integrations.git_local import GitRepo
     from teamops.integrations.github import GitHubClient
@@ -65,11 +66,14 @@ def utc(stamp: str) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def sync_tags(db: Database, cfg: Config, repo: GitRepo, repo_id: int) -> DeploymentSync | None:
+def sync_tags(
+    db: Database, cfg: Config, repo: GitRepo, repo_id: int, graph: Callable[[], CommitGraph] | None = None
+) -> DeploymentSync | None:
     """Release tags as production deployments: matching `[dora] tag_pattern`, moved and deleted ones followed.
 
     None when the tags have not changed since the last look (so an unchanged repository still costs
-    one git call).
+    one git call). What each shipped first comes from the sync's stored graph (`graph`) when it holds the
+    whole history, else from one `git rev-list`.
     """
     state = load_state(db, f"tags:{repo_id}")
     stamp = repo.tag_refs_stamp()
@@ -91,7 +95,12 @@ def sync_tags(db: Database, cfg: Config, repo: GitRepo, repo_id: int) -> Deploym
                 continue
             _count(result, save_deployment(db, repo_id, name, sha, env, at, "success", "tag"))
         result.removed = remove_deployments(db, repo_id, "tag", {name for name, _, _ in tags})
-    link_commits(db, repo_id, repo.parents_between, result)
+
+    def parents(include: list[str], exclude: list[str]) -> dict[str, list[str]]:
+        found = graph().between(include, exclude) if graph is not None else None
+        return found if found is not None else repo.parents_between(include, exclude)
+
+    link_commits(db, repo_id, parents, result)
     with transaction(db):
         state.cursor = signature
         state.status = "complete"

@@ -4,6 +4,7 @@ from webhook and Actions payloads, and inferred from a clone's merge commits and
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -109,10 +110,10 @@ def inferred_number(subject: str, body: str, is_merge: bool) -> tuple[int, str, 
     return None
 
 
-def infer_pulls(db: Database, repo_id: int) -> PullSync | None:
+def infer_pulls(db: Database, repo_id: int, graph: Callable[[], CommitGraph] | None = None) -> PullSync | None:
     """Pull requests a clone's history names (see `inferred_number`), marked inferred (GitHub's own record
-    always wins). Only commits stored since the last pass are read; the graph is read once, and only when
-    a merge needs it."""
+    always wins). Only commits stored since the last pass are read; the graph (the sync's own, when it
+    passes one) is read once, and only when a merge needs it."""
     state = load_state(db, f"pulls-inferred:{repo_id}")
     top = db.execute("SELECT COALESCE(MAX(id), 0) FROM commits WHERE repo_id = ?", [repo_id]).fetchone()[0]
     if state.cursor == str(top):
@@ -125,7 +126,7 @@ def infer_pulls(db: Database, repo_id: int) -> PullSync | None:
     ).fetchall()
     known = known_numbers(db, repo_id)
     pulls: dict[int, PullRecord] = {}
-    graph: CommitGraph | None = None
+    loaded: CommitGraph | None = None
     for sha, message, at, is_merge in rows:
         subject, _, body = str(message).partition("\n")
         named = inferred_number(subject, body, bool(is_merge))
@@ -133,8 +134,8 @@ def infer_pulls(db: Database, repo_id: int) -> PullSync | None:
             continue
         number, title, head = named
         if is_merge:
-            graph = graph or CommitGraph.stored(db, repo_id)
-            commits = graph.brought_by(sha, BRANCH_LIMIT)
+            loaded = loaded or (graph() if graph is not None else CommitGraph.stored(db, repo_id))
+            commits = loaded.brought_by(sha, BRANCH_LIMIT)
         else:
             commits = [sha]
         pulls[number] = PullRecord(
