@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,7 +65,7 @@ def open_database(path: Path | str, *, create: bool = True) -> Database:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         # Triggers and views never call functions with side effects, whoever wrote the file.
         conn.execute("PRAGMA trusted_schema = OFF")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         db = database_class()(conn)
@@ -79,6 +80,24 @@ def open_database(path: Path | str, *, create: bool = True) -> Database:
             ) from None
         raise StoreError(f"{path} is not a usable SQLite database: {exc}") from None
     return db
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """WAL mode, set once per file. Switching takes an exclusive lock, and SQLite answers "locked" at once,
+    without its busy handler, when another process opens the new file at the same moment: wait and retry,
+    within the busy timeout, as for any write."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
 
 
 def applied_migrations(db: Database) -> list[str]:
