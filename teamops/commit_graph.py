@@ -31,8 +31,9 @@ class CommitGraph:
     def stored(cls, db: Reader, repo_id: int) -> CommitGraph:
         """The graph of a repository's stored commits, in one query."""
         cls.loads += 1
-        rows = db.execute("SELECT sha, parents FROM commits WHERE repo_id = ?", [repo_id])
-        return cls({str(sha): (parents or "").split() for sha, parents in rows})
+        rows = db.execute("SELECT sha, parents FROM commits WHERE repo_id = ?", [repo_id]).fetchall()
+        one = {str(sha): str(sha) for sha, _ in rows}  # each sha one string object, however often it is named
+        return cls({one[sha]: tuple(one.get(p, p) for p in (parents or "").split()) for sha, parents in rows})
 
     def generation(self, sha: str) -> int:
         """0 for a commit outside the graph; parents outside it count as roots."""
@@ -66,12 +67,13 @@ class CommitGraph:
             self._closed = all(p in parents_of for ps in parents_of.values() for p in ps)
         return self._closed
 
-    def between(self, include: Sequence[str], exclude: Sequence[str]) -> dict[str, list[str]] | None:
+    def between(self, include: Sequence[str], exclude: Sequence[str]) -> dict[str, Sequence[str]] | None:
         """sha → parents of what `include` reaches and `exclude` does not (`git rev-list --parents`), or None
         when the stored graph cannot say it exactly (part of the history, or a tip it does not hold)."""
         if not self.closed() or any(sha not in self.parents for sha in [*include, *exclude]):
             return None
-        return {sha: list(self.parents[sha]) for sha in self.only_in(include, exclude)}
+        parents_of = self.parents
+        return {sha: parents_of[sha] for sha in self.only_in(include, exclude)}
 
     def only_in(
         self, tip: str | Sequence[str], base: str | Sequence[str] | None, limit: int | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from teamops.integrations.github import GitHubClient
     from teamops.store.reader import Reader
 
-Parents = Callable[[list[str], list[str]], dict[str, list[str]]]
+Parents = Callable[[list[str], list[str]], Mapping[str, Sequence[str]]]
 
 
 @dataclass
@@ -96,7 +96,7 @@ def sync_tags(
             _count(result, save_deployment(db, repo_id, name, sha, env, at, "success", "tag"))
         result.removed = remove_deployments(db, repo_id, "tag", {name for name, _, _ in tags})
 
-    def parents(include: list[str], exclude: list[str]) -> dict[str, list[str]]:
+    def parents(include: list[str], exclude: list[str]) -> Mapping[str, Sequence[str]]:
         found = graph().between(include, exclude) if graph is not None else None
         return found if found is not None else repo.parents_between(include, exclude)
 
@@ -111,7 +111,7 @@ def sync_tags(
 def stored_parents(db: Reader, repo_id: int) -> Parents:
     """The commit graph from stored commits, for repositories synced through the API (no clone)."""
 
-    def parents(include: list[str], exclude: list[str]) -> dict[str, list[str]]:
+    def parents(include: list[str], exclude: list[str]) -> Mapping[str, Sequence[str]]:
         seen = shipped(db, repo_id)
         return {sha: node[0] for sha, node in commit_graph(db, repo_id).items() if sha not in seen}
 

@@ -27,6 +27,7 @@ PULL_REF = re.compile(r"\bpull/(\d+)(?:/(?:head|merge))?\b")  # "Merge branch 'p
 PLAIN_MERGE = re.compile(r"^Merge (?:branch|remote-tracking branch|commit|tag|\S+ of )|^Merge https?://")
 MENTION = re.compile(r"(?<![\w/])#(\d+)\b")
 BRANCH_LIMIT = 500  # commits kept per inferred pull request
+INFER_BATCH = 2000  # commits read, and pull requests written, at a time
 
 
 @dataclass
@@ -119,45 +120,51 @@ def infer_pulls(db: Database, repo_id: int, graph: Callable[[], CommitGraph] | N
     if state.cursor == str(top):
         return None
     since = int(state.cursor or 0)
-    rows = db.execute(
+    found = db.execute(
         "SELECT sha, message, committed_at, is_merge FROM commits WHERE repo_id = ? AND id > ? "
         "AND (is_merge = 1 OR message LIKE '%(#%)%') ORDER BY committed_at",
         [repo_id, since],
-    ).fetchall()
+    )
     known = known_numbers(db, repo_id)
-    pulls: dict[int, PullRecord] = {}
     loaded: CommitGraph | None = None
-    for sha, message, at, is_merge in rows:
-        subject, _, body = str(message).partition("\n")
-        named = inferred_number(subject, body, bool(is_merge))
-        if named is None or named[0] in known or named[0] in pulls:
-            continue
-        number, title, head = named
-        if is_merge:
-            loaded = loaded or (graph() if graph is not None else CommitGraph.stored(db, repo_id))
-            commits = loaded.brought_by(sha, BRANCH_LIMIT)
-        else:
-            commits = [sha]
-        pulls[number] = PullRecord(
-            number=number,
-            title=title,
-            author=None,
-            author_kind="user",
-            state="merged",
-            draft=False,
-            created_at=None,
-            merged_at=at,
-            closed_at=at,
-            head_branch=head,
-            merge_commit_sha=sha,
-            commits=commits,
-            inferred=True,
-        )
+    inferred = 0
+    while rows := found.fetchmany(INFER_BATCH):  # a batch at a time: memory stays flat however long the history
+        pulls: dict[int, PullRecord] = {}
+        for sha, message, at, is_merge in rows:
+            subject, _, body = str(message).partition("\n")
+            named = inferred_number(subject, body, bool(is_merge))
+            if named is None or named[0] in known or named[0] in pulls:
+                continue
+            number, title, head = named
+            if is_merge:
+                loaded = loaded or (graph() if graph is not None else CommitGraph.stored(db, repo_id))
+                commits = loaded.brought_by(sha, BRANCH_LIMIT)
+            else:
+                commits = [sha]
+            pulls[number] = PullRecord(
+                number=number,
+                title=title,
+                author=None,
+                author_kind="user",
+                state="merged",
+                draft=False,
+                created_at=None,
+                merged_at=at,
+                closed_at=at,
+                head_branch=head,
+                merge_commit_sha=sha,
+                commits=commits,
+                inferred=True,
+            )
+        if pulls:
+            with transaction(db):
+                save_pulls_in(db, repo_id, list(pulls.values()))
+            known.update(pulls)
+            inferred += len(pulls)
     with transaction(db):
-        save_pulls_in(db, repo_id, list(pulls.values()))
         state.cursor, state.status = str(top), "complete"
         save_state(db, state)
-    return PullSync(inferred=len(pulls)) if pulls else None
+    return PullSync(inferred=inferred) if inferred else None
 
 
 # -- webhook and Actions payloads ----------------------------------------------------------------------
