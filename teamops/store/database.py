@@ -68,7 +68,7 @@ def open_database(path: Path | str, *, create: bool = True) -> Database:
         _wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        db = database_class()(conn)
+        db = database_class()(conn, execute_plugins=False)  # no sqlite-utils plugin runs on our connection
         migrate(db, path)
     except sqlite3.DatabaseError as exc:
         if "locked" in str(exc) or "busy" in str(exc):

@@ -37,7 +37,7 @@ def known_objects() -> frozenset[tuple[str, str, str]]:
     from teamops.store.database import database_class
 
     conn = sqlite3.connect(":memory:", isolation_level=None)
-    db = database_class()(conn)
+    db = database_class()(conn, execute_plugins=False)
     db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     seen = _objects(conn)
     for _, fn in MIGRATIONS:

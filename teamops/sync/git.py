@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -77,6 +76,11 @@ def sync_git_repo(
     filtered = bool(since or until)
     resolver = IdentityResolver.load(db)
     heads: list[str] = []
+    # A first walk takes the release tags along: one traversal of the history instead of two.
+    folded = (
+        release_tips(repo, releases) if releases is not None and not filtered and not has_commits(db, repo_id) else []
+    )
+    handed = list(folded)
     for branch in branches or [repo.current_branch()]:
         head = repo.resolve(branch)
         if head is None:
@@ -90,11 +94,14 @@ def sync_git_repo(
             result.details.append(f"{branch}: head {head[:10]} unchanged since the last sync")
             continue
         result.unchanged = False
-        added, detail = _sync_branch(db, repo, repo_id, head, state, resolver, since, until, full, progress, batch_size)
+        added, detail = _sync_branch(
+            db, repo, repo_id, head, state, resolver, since, until, full, progress, batch_size, handed
+        )
+        handed = []
         result.new += added
         result.details.append(f"{branch}: {detail}")
     if releases is not None and heads:
-        released = _sync_released(db, repo, repo_id, heads, releases, resolver, since, until, full, progress)
+        released = _sync_released(db, repo, repo_id, heads, releases, resolver, since, until, full, progress, folded)
         if released is not None:
             result.unchanged = result.unchanged and released[0] == 0
             result.new += released[0]
@@ -115,8 +122,10 @@ def _sync_branch(
     full: bool,
     progress: Progress | None,
     batch_size: int,
+    tips: list[str],
 ) -> tuple[int, str]:
-    """One branch: walk from the last synced head (or the whole history), store what is new."""
+    """One branch: walk from the last synced head (or the whole history, with the release `tips` along),
+    store what is new."""
     report = progress or _no_progress
     filtered = bool(since or until)
     exclude = []
@@ -130,7 +139,10 @@ def _sync_branch(
     first = not has_commits(db, repo_id)
     # One `git rev-list` names the commits to read (and counts them for the progress bar); on a first
     # walk all of them are new, otherwise only those not stored yet.
-    todo = repo.rev_list(head, exclude, since=since, until=until)
+    if tips:
+        todo = repo.rev_list_many([head, *tips], exclude, since=since, until=until)
+    else:
+        todo = repo.rev_list(head, exclude, since=since, until=until)
     if not first:
         have = stored_shas(db, repo_id, todo)
         todo = [sha for sha in todo if sha not in have]
@@ -148,6 +160,11 @@ def _sync_branch(
     return added, f"{added:,} new up to {head[:10]} ({since_what}, {how})"
 
 
+def release_tips(repo: GitRepo, pattern: re.Pattern[str]) -> list[str]:
+    """The commits the release tags (names matching `[dora] tag_pattern`) point at."""
+    return sorted({sha for name, sha, _ in repo.release_tags() if pattern.search(name)})
+
+
 def _sync_released(
     db: Database,
     repo: GitRepo,
@@ -159,29 +176,36 @@ def _sync_released(
     until: str | None,
     full: bool,
     progress: Progress | None,
+    folded: list[str],
 ) -> tuple[int, str] | None:
-    """Commits release tags reach and the synced branches do not; None when tags and heads are as last time."""
+    """Commits new release tags reach and neither the synced branches nor the tags handled before do.
+
+    None when there is nothing new: no git call at all while the tag refs are untouched, and no walk
+    while no tag is new (a tag handled before, or `folded` into this sync's first walk, is not walked
+    again).
+    """
     state = load_state(db, f"git:{repo_id}:releases")
     filtered = bool(since or until)
     stamp = repo.tag_refs_stamp()
     seen = f"{stamp}:{pattern.pattern}:{' '.join(sorted(heads))}" if stamp else None
     if not full and not filtered and state.status == "complete" and seen is not None and state.target == seen:
         return None  # neither the tags nor the branches moved: not even a git call
-    tips = sorted({sha for name, sha, _ in repo.release_tags() if pattern.search(name)})
-    signature = hashlib.sha256(" ".join([*tips, "^", *sorted(heads)]).encode()).hexdigest()[:40]
-    state.target = seen
-    if not tips or (not full and not filtered and state.status == "complete" and state.head == signature):
-        with transaction(db):
-            state.status, state.head = "complete", signature
-            save_state(db, state)
-        return None
-    todo = repo.rev_list_many(tips, heads, since=since, until=until)
-    have = stored_shas(db, repo_id, todo)
-    todo = [sha for sha in todo if sha not in have]
-    (progress or _no_progress)(0, len(todo))
-    added = save_commits(db, repo_id, repo.log(shas=todo), resolver.person_for, state, progress or _no_progress)
+    tips = release_tips(repo, pattern)
+    handled = set(folded) | (set() if full else set(state.details.get("tips") or []))
+    new = [sha for sha in tips if sha not in handled]
+    old = [sha for sha in tips if sha in handled]  # still tagged, so still there to exclude
+    added = 0
+    if new:
+        todo = repo.rev_list_many(new, [*heads, *old], since=since, until=until)
+        have = stored_shas(db, repo_id, todo)
+        todo = [sha for sha in todo if sha not in have]
+        (progress or _no_progress)(0, len(todo))
+        added = save_commits(db, repo_id, repo.log(shas=todo), resolver.person_for, state, progress or _no_progress)
     with transaction(db):
         if not filtered:
-            state.status, state.head, state.last_success_at = "complete", signature, now_iso()
+            state.status, state.target, state.last_success_at = "complete", seen, now_iso()
+            state.details = {"tips": tips}
         save_state(db, state)
+    if not new:
+        return None
     return added, f"release tags: {count(added, 'new commit')} that no synced branch reaches"
