@@ -105,16 +105,28 @@ Predicted = tuple[float, float, float, list[tuple[int, float]]]
 class Learner:
     """A fitted model over a history's texts and points."""
 
-    def __init__(self, choice: Choice, texts: list[str], points: list[float]) -> None:
+    points: Any  # numpy array
+    median: float
+    vectorizer: Any
+    matrix: Any
+
+    def __init__(self, choice: Choice, texts: list[str], points: list[float], like: Learner | None = None) -> None:
+        """Fit on the history; `like` (a learner of the same history) lends its vectorised texts."""
         import numpy as np
-        from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.choice = choice
         self.np = np
-        self.points = np.array(points, dtype=float)
-        self.median = float(np.median(self.points))
-        self.vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=2 if len(texts) >= 50 else 1, ngram_range=(1, 2))
-        self.matrix = self.vectorizer.fit_transform(texts)
+        if like is not None:
+            self.points, self.median = like.points, like.median
+            self.vectorizer, self.matrix = like.vectorizer, like.matrix
+        else:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            self.points = np.array(points, dtype=float)
+            self.median = float(np.median(self.points))
+            min_df = 2 if len(texts) >= 50 else 1
+            self.vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=min_df, ngram_range=(1, 2))
+            self.matrix = self.vectorizer.fit_transform(texts)
         self.linear: Any = None
         if choice.method == "linear":
             from sklearn.svm import LinearSVR
@@ -123,11 +135,12 @@ class Learner:
             self.linear.fit(self.matrix, self.points - self.median)
 
     def predict(
-        self, texts: list[str], neighbours: int = 3
+        self, texts: list[str], neighbours: int = 3, query: Any = None
     ) -> list[tuple[float, float, float, list[tuple[int, float]]]]:
-        """(points, low, high, [(history index, similarity)]) for each text."""
+        """(points, low, high, [(history index, similarity)]) for each text (`query`: the texts already
+        vectorised by this learner's vectorizer)."""
         np = self.np
-        query = self.vectorizer.transform(texts)
+        query = self.vectorizer.transform(texts) if query is None else query
         sims = (query @ self.matrix.T).toarray()
         k = self.choice.k or 40
         order = np.argsort(-sims, axis=1)
@@ -165,18 +178,26 @@ def choose(rows: list[tuple[str, str, str | None, float]]) -> Choice:
         median_maes.append(float(np.mean(np.abs(truth - np.median(points[:cut])))))
     median_mae = float(np.mean(median_maes))
     best = Choice("median", held_out_mae=median_mae, median_mae=median_mae)
-    for method, ks in (("knn", KS), ("linear", (40,))):
-        for k in ks:
-            trial, maes = Choice(method, k), []
-            for (cut, end), baseline in zip(folds, median_maes, strict=True):
-                pred = np.array([p for p, *_ in Learner(trial, texts[:cut], points[:cut]).predict(texts[cut:end])])
-                maes.append(float(np.mean(np.abs(np.array(points[cut:end]) - pred))))
-                if maes[-1] > GUARD * baseline:
-                    break  # worse than the median in this fold: not kept, whatever the others say
-            else:
-                mae = float(np.mean(maes))
-                if best.held_out_mae is None or mae < best.held_out_mae:
-                    best = Choice(method, k, mae, median_mae)
+    trials = [Choice("knn", k) for k in KS] + [Choice("linear", 40)]
+    maes: dict[int, list[float]] = {i: [] for i in range(len(trials))}  # only trials never worse than the median
+    for (cut, end), baseline in zip(folds, median_maes, strict=True):
+        truth = np.array(points[cut:end])
+        fitted = Learner(Choice("median"), texts[:cut], points[:cut])  # the texts vectorised once per fold
+        query = fitted.vectorizer.transform(texts[cut:end])
+        for i in list(maes):
+            learner = Learner(trials[i], texts[:cut], points[:cut], like=fitted)
+            pred = np.array([p for p, *_ in learner.predict(texts[cut:end], query=query)])
+            mae = float(np.mean(np.abs(truth - pred)))
+            if mae <= GUARD * baseline:
+                maes[i].append(mae)
+            else:  # worse than the median in this fold: not kept, whatever the others say
+                del maes[i]
+    for i, found in maes.items():
+        trial = trials[i]
+        if found:
+            mae = float(np.mean(found))
+            if best.held_out_mae is None or mae < best.held_out_mae:
+                best = Choice(trial.method, trial.k, mae, median_mae)
     best.tasks = len(rows)
     best.digest = _digest(rows)
     return best
