@@ -71,7 +71,7 @@ PEOPLE_FIGURES = (
 )
 
 
-def test_bots_are_data_but_no_people_in_any_report_unless_asked(world, cli):
+def test_bots_are_data_but_no_people_in_any_report_unless_asked(world, cli, tmp_path):
     """dependabot's commits stay stored; every report of people leaves them out and says so in one line."""
     db, history = world
     assert history.bot_commits > 0
@@ -89,6 +89,11 @@ def test_bots_are_data_but_no_people_in_any_report_unless_asked(world, cli):
         assert line in cli("--db", db, *report).stdout, report
     assert "dependabot[bot]" in cli("--db", db, "kpi", "activity", "--include-bots", "-f", "json").stdout
     assert "dependabot[bot]" in cli("--db", db, "people", "unmapped", "--include-bots", "-f", "json").stdout
+    site = tmp_path / "site"
+    assert cli("--db", db, "report", "html", "--out", str(site)).exit_code == 0
+    pages = [page.read_text(encoding="utf-8") for page in site.rglob("*.html")]
+    assert pages and not any("dependabot" in page for page in pages)
+    assert any("bots: 1 account" in page for page in pages)
 
 
 def test_people_suggest_groups_one_persons_emails_into_a_line_that_works(cli, make_repo, tmp_path):
