@@ -57,6 +57,20 @@ def test_unknown_command_is_usage_error(cli):
     assert "No such command" in res.output and "Did you mean 'sync-commits'" in res.output
 
 
+@pytest.mark.parametrize(
+    ("args", "nearest"),
+    [
+        (["sync-commits", "--repos", "x"], "--repo"),
+        (["--dbb", "t.db", "kpi"], "--db"),
+        (["kpi", "activity", "--lst", "4w"], "--last"),
+    ],
+)
+def test_a_mistyped_flag_suggests_the_nearest_flag_only(cli, args, nearest):
+    res = cli(*args)
+    assert res.exit_code == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert f"(Possible options: {nearest})" in res.stderr, res.stderr  # not --help or --verbose beside it
+
+
 LOADED = """
 import atexit, json, runpy, sys
 atexit.register(lambda: sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n"))

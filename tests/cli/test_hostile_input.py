@@ -317,7 +317,9 @@ def test_a_huge_env_file_is_refused_at_once(cli, isolated):
     assert cli("people", "list").stdout.startswith("{")  # a file of settings is read as before
 
 
-@pytest.mark.parametrize("base", ["ftp://host/x", "localhost:11434", "http://", "http://a b", "--help"])
+@pytest.mark.parametrize(
+    "base", ["ftp://host/x", "localhost:11434", "http://", "http://a b", "--help", "http://[::1", "http://h:99999"]
+)
 def test_api_base_is_checked_before_any_work(cli, isolated, base):
     res = cli("analyze", "--model", "openai/gpt-4o-mini", "--api-base", base)
     assert res.exit_code == 2 and "--api-base must be an http(s) URL" in res.stderr, res.output

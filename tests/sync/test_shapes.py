@@ -81,3 +81,22 @@ def test_commits_only_release_tags_reach_are_stored_and_in_release_notes(shaped,
     assert "release tags: 1 new commit that no synced branch reaches" in res.stderr
     assert rows(db, "SELECT COUNT(*) FROM commits WHERE message = 'Release 1.2.1'") == [(1,)]
     assert "2 inferred" not in res.stderr  # the pull requests are not inferred twice
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "merge", "number"),
+    [
+        ("Propagate config from Client(#377)", "", False, 377),
+        ("Drop the enum (#251)", "* Drop the enum", True, 251),  # a merge whose title was edited
+        ("Merge remote-tracking branch 'origin/pull/12'", "", True, 12),
+        ("Release the new parser", "Closes #88", True, 88),  # its own subject, one #N in the body
+        ("Release the new parser", "See #88 and #90", True, None),  # two: which one is unknown
+        ("Merge branch 'main' into topic", "Conflicts fixed for #88", True, None),  # a plain merge names none
+        ("Fix #12 in the parser", "", False, None),  # a mention is no squash subject
+    ],
+)
+def test_which_pull_request_a_message_names(subject, body, merge, number):
+    from teamops.sync.pulls import inferred_number
+
+    named = inferred_number(subject, body, merge)
+    assert (named[0] if named else None) == number
