@@ -63,15 +63,21 @@ def is_bot(globs: re.Pattern[str], *values: str | None) -> bool:
 
 
 def find(db: Reader, cfg: Config | None) -> Bots:
-    """Bots among authors no person claims (a person is never a bot), with their non-merge commits."""
+    """Bots among authors no person claims (a person is never a bot), with their non-merge commits.
+
+    An author is their email, their latest name and login (as `people unmapped` shows them): one pass
+    over the email index, then one seek per author, never a read of every commit.
+    """
+    from teamops.store.commits import latest_identity
+
     globs = patterns(cfg)
     found = Bots()
-    rows = db.execute(
-        "SELECT author_email, MAX(author_name), MAX(author_login), SUM(is_merge = 0) FROM commits "
-        "WHERE person_id IS NULL GROUP BY author_email"
-    )
-    for email, name, login, commits in rows:
-        if is_bot(globs, name, email, login):
+    authors = db.execute(
+        "SELECT author_email, SUM(is_merge = 0) FROM commits WHERE person_id IS NULL GROUP BY author_email"
+    ).fetchall()
+    for email, commits in authors:
+        name, login = latest_identity(db, str(email))
+        if is_bot(globs, email, name, login):
             found.emails.append(str(email))
             found.names.append(str(name or login or email))
             found.commits += int(commits or 0)

@@ -413,9 +413,7 @@ def unmapped_authors(db: Reader) -> list[dict[str, Any]]:
     rows = db.execute(
         """
         SELECT c.author_email, SUM(c.is_merge = 0), SUM(c.is_merge), MAX(c.author_login),
-            MAX(CASE WHEN c.is_merge = 0 THEN c.authored_at END),
-            (SELECT n.author_name FROM commits n WHERE n.person_id IS NULL AND n.author_email = c.author_email
-             ORDER BY n.authored_at DESC LIMIT 1)
+            MAX(CASE WHEN c.is_merge = 0 THEN c.authored_at END)
         FROM commits c WHERE c.person_id IS NULL
         GROUP BY c.author_email
         ORDER BY SUM(c.is_merge = 0) DESC, c.author_email
@@ -424,15 +422,29 @@ def unmapped_authors(db: Reader) -> list[dict[str, Any]]:
     return [
         {
             "source": "commits",
-            "name": name,
+            "name": latest_identity(db, email)[0],
             "email": email,
             "login": login,
             "commits": n,
             "merges": merges,
             "last_seen": last,
         }
-        for email, n, merges, login, last, name in rows
+        for email, n, merges, login, last in rows
     ]
+
+
+def latest_identity(db: Reader, email: str) -> tuple[str | None, str | None]:
+    """(name, login) of an unmapped author's latest commit (a non-merge one when there is one): an index
+    seek or two, however many commits the author has."""
+    for merge in (0, 1):
+        row = db.execute(
+            "SELECT author_name, author_login FROM commits INDEXED BY idx_commits_activity "
+            "WHERE person_id IS NULL AND author_email = ? AND is_merge = ? ORDER BY authored_at DESC LIMIT 1",
+            [email, merge],
+        ).fetchone()
+        if row:
+            return row[0], row[1]
+    return None, None
 
 
 def first_and_last(db: Reader) -> tuple[str | None, str | None]:
