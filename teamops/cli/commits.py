@@ -16,8 +16,6 @@ from teamops.cli.state import state
 from teamops.dates import range_bounds
 from teamops.errors import ExitCode, InvalidInput, TeamopsError
 from teamops.sources import SyncOptions
-from teamops.sync.pulls import PULL_EVENTS
-from teamops.sync.push import describe, ingest_event, ingest_pull_payload, is_pull_payload
 from teamops.sync.result import SyncResult
 from teamops.sync.targets import Sources, expand, sync_all, sync_targets
 from teamops.wording import count
@@ -116,6 +114,10 @@ def sync_commits(
                 f"the event file {event} is larger than {st.config.github.event_max_mb} MB: refused",
                 "GitHub's payloads are at most 25 MB; raise [github] event_max_mb if yours really are larger",
             )
+        # the event readers (GitHub's payloads and API client) load only for an event, not for every sync
+        from teamops.sync.pulls import PULL_EVENTS
+        from teamops.sync.push import describe, ingest_event, ingest_pull_payload, is_pull_payload
+
         name = event_name or os.environ.get("GITHUB_EVENT_NAME") or None
         if name in PULL_EVENTS or (name is None and is_pull_payload(body)):
             repo_name, record = ingest_pull_payload(st.db, body, name, signature)
