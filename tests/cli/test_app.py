@@ -123,6 +123,14 @@ def test_start_up_imports_neither_litellm_nor_pygithub(args, make_repo):
         assert heavy not in imported, f"`teamops {' '.join(args)}` imported {heavy}"
 
 
+def test_a_clones_sync_loads_no_github_reader(make_repo):
+    """GitHub's API client and payload readers load for a GitHub repository or an event, not for a clone."""
+    repo = make_repo()
+    repo.commit("one", {"a": "1\n"})
+    loaded = loaded_modules(["sync-commits"], repo.path)
+    assert not {"teamops.integrations.github", "teamops.integrations.github_events", "teamops.sync.push"} & loaded
+
+
 def test_unexpected_errors_are_one_line_without_debug(cli, isolated, monkeypatch):
     import teamops.reports.activity as activity_mod
 
