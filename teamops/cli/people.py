@@ -241,6 +241,8 @@ def _suggestions(ctx: typer.Context, limit: int | None, fmt: Any, include_bots: 
     out = st.output(fmt_value(fmt))
     if fmt is None and not out.tty:  # piped, no format asked: the commands alone, ready for a shell
         out.stdout.write("".join(row["command"] + "\n" for row in rows))
+        if not rows:
+            out.message("nothing to suggest: every commit author is mapped to a person (or none is synced yet)")
         return
     grouped = sum(1 for s in found if len(s.emails) > 1)
     out.report(
