@@ -264,6 +264,7 @@ class GitRepo:
         return self._run(*args, stdin="\n".join(lines) + "\n").stdout.split()
 
     def count(self, include: str, exclude: Iterable[str] = (), **filters: str | None) -> int:
+        """How many commits `include` reaches and `exclude` does not (a shard plan's sizes)."""
         revs = [checked_ref(include), *(f"^{checked_sha(e)}" for e in exclude)]
         args = ["rev-list", "--count", *_date_filters(filters), "--end-of-options", *revs, "--"]
         return int(self._run(*args).stdout.strip() or 0)
