@@ -34,7 +34,6 @@ class Bots:
     """The bot identities (author emails) among the stored commits' unmapped authors, and what they did."""
 
     emails: list[str] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)
     commits: int = 0
 
     def line(self, accounts: int | None = None, commits: int | None = None) -> str | None:
@@ -79,6 +78,5 @@ def find(db: Reader, cfg: Config | None) -> Bots:
         name, login = latest_identity(db, str(email))
         if is_bot(globs, email, name, login):
             found.emails.append(str(email))
-            found.names.append(str(name or login or email))
             found.commits += int(commits or 0)
     return found
