@@ -68,3 +68,15 @@ def test_every_line_of_the_readme_tour_works_offline_as_written(make_repo, tmp_p
         res = subprocess.run(["bash", "-c", line], cwd=repo.path, env=env, capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, (line, res.stdout[-2000:], res.stderr[-2000:])
         assert "Traceback" not in res.stderr or "--debug" in line, (line, res.stderr)
+
+
+def test_reports_never_import_the_site_or_the_cli():
+    """The page model lives beside the reports that fill it: `render/` and `cli/` import `reports/`, never back."""
+    import re
+
+    found = []
+    for path in sorted((ROOT / "teamops" / "reports").glob("*.py")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if re.match(r"\s*(from|import) teamops\.(render|cli)\b", line):
+                found.append(f"{path.name}: {line.strip()}")
+    assert found == []

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from teamops.render.model import Column, shown
+from teamops.reports.model import Column, shown
 from tests.conftest import run_cli
 from tests.support.browser import Browser, chromium
 from tests.support.site_world import NOW, build_world, json_of

@@ -16,7 +16,7 @@ from teamops.dates import range_bounds
 from teamops.errors import ServiceError, UsageError
 from teamops.estimate import AnalyzeOptions, AnalyzeResult, run_analyze
 from teamops.handles import repos_of
-from teamops.render.model import Column, Report
+from teamops.reports.model import Column, Report
 from teamops.sync.diffs import DiffReader
 from teamops.wording import count
 

@@ -10,11 +10,11 @@ import math
 import re
 from typing import TYPE_CHECKING
 
-from teamops.render.model import Chart, Series
+from teamops.reports.model import Chart, Series
 
 if TYPE_CHECKING:
     from teamops.cli.output import Output
-    from teamops.render.model import Report
+    from teamops.reports.model import Report
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -9,7 +9,7 @@ import typer
 from teamops.cli.options import FormatOpt, fmt_value, group_help
 from teamops.cli.state import state
 from teamops.config import flatten
-from teamops.render.model import Column, Report
+from teamops.reports.model import Column, Report
 
 app = typer.Typer(help=group_help("Inspect the configuration.", "teamops config show"), no_args_is_help=True)
 

@@ -13,7 +13,7 @@ from teamops.clock import now_iso
 from teamops.errors import InvalidInput
 from teamops.handles import repo_of
 from teamops.integrations.git_local import SHA_RE, GitRepo
-from teamops.render.model import Column, Report
+from teamops.reports.model import Column, Report
 from teamops.store.deployments import deployments
 from teamops.sync.deployments import record_deployment, utc
 from teamops.sync.git import local_repo_row

@@ -11,7 +11,7 @@ from teamops.cli.options import FormatOpt, fmt_value
 from teamops.cli.state import state
 from teamops.doctor import Check, run_checks
 from teamops.errors import Findings, TeamopsError
-from teamops.render.model import Column, Report
+from teamops.reports.model import Column, Report
 from teamops.wording import count
 
 

@@ -17,7 +17,7 @@ from teamops.cli.state import AppState, state
 from teamops.cli.writing import write_file
 from teamops.errors import ExitCode, Findings, UsageError
 from teamops.jobs import failure_message, job_lock, jobs_of, lock_is_free, mark_abandoned, run_job, step_table
-from teamops.render.model import Column, Report
+from teamops.reports.model import Column, Report
 from teamops.store.jobs import count_runs, runs
 from teamops.wording import count
 

@@ -11,7 +11,7 @@ from teamops.cli.state import state
 from teamops.mastery import assign as create
 from teamops.mastery import complete, items
 from teamops.mastery import drop as remove
-from teamops.render.model import Column, Report, limited
+from teamops.reports.model import Column, Report, limited
 
 app = typer.Typer(
     help=group_help(

@@ -15,7 +15,7 @@ from teamops.errors import InvalidInput, ServiceError
 from teamops.integrations.webhooks import render
 from teamops.messages import Message, rich, strong
 from teamops.notify import queue, queue_and_deliver, resolve_channel, send_pending
-from teamops.render.model import Column, Report
+from teamops.reports.model import Column, Report
 from teamops.store.database import now_iso
 from teamops.store.outbox import count_messages, messages
 from teamops.wording import count

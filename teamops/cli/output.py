@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TextIO
 
 from teamops.cli.table import render, wrapped
-from teamops.render.model import Report, filled, shown
+from teamops.reports.model import Report, filled, shown
 
 
 def _plain(value: Any) -> str:

@@ -9,7 +9,7 @@ import typer
 from teamops.cli.options import FormatOpt, IncludeBotsOpt, LimitOpt, fmt_value, group_help
 from teamops.cli.state import state
 from teamops.people import PersonEdit, PersonSpec, add_person, edit_person, list_people, person_id, remove_person
-from teamops.render.model import Column, Report, limited
+from teamops.reports.model import Column, Report, limited
 from teamops.store.commits import commits_of, unmapped_authors
 from teamops.store.people import unmapped_clickup_users
 from teamops.wording import count

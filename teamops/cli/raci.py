@@ -15,7 +15,7 @@ from teamops.errors import Findings
 from teamops.notify import send_pending
 from teamops.raci import check_tasks, due_escalations, queue_escalations
 from teamops.raci import matrix as build
-from teamops.render.model import Column, Report
+from teamops.reports.model import Column, Report
 from teamops.tasks import task_ref
 from teamops.wording import count
 

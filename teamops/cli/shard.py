@@ -10,7 +10,7 @@ import typer
 
 from teamops.cli.options import FormatOpt, fmt_value, group_help
 from teamops.cli.state import state
-from teamops.render.model import Column, Report
+from teamops.reports.model import Column, Report
 from teamops.wording import count
 
 app = typer.Typer(

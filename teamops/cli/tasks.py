@@ -14,7 +14,7 @@ from teamops.cli.options import FormatOpt, FullOpt, LimitOpt, NoSendOpt, finite,
 from teamops.cli.state import state
 from teamops.clients import clickup_client
 from teamops.raci import ROLE_NAMES, check_tasks, holders_of
-from teamops.render.model import Column, Report, limited
+from teamops.reports.model import Column, Report, limited
 from teamops.runtime import read_runtime
 from teamops.sync.clickup import sync_clickup
 from teamops.tasks import (

@@ -1,1 +1,1 @@
-"""Rendering reports: the shared page model, and the static site's HTML and charts."""
+"""The static site: pages and charts drawn from the reports (whose page model lives beside them, in reports/)."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from teamops import __version__
-from teamops.render.model import Report, filled, limited, shown
+from teamops.reports.model import Report, filled, limited, shown
 from teamops.wording import count, hours_text, number, percent
 
 if TYPE_CHECKING:

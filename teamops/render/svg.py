@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from teamops.wording import number
 
 if TYPE_CHECKING:
-    from teamops.render.model import Chart
+    from teamops.reports.model import Chart
 
 # Two colours with at least 3:1 contrast against both the light and the dark page (WCAG's non-text rule).
 PALETTE = ("#2f6fb5", "#c2570c", "#2f8f5b", "#8a55c7")

@@ -16,7 +16,7 @@ from teamops.kpi.activity import (
     notes,
 )
 from teamops.kpi.windows import Window
-from teamops.render.model import Chart, Column, Report
+from teamops.reports.model import Chart, Column, Report
 
 if TYPE_CHECKING:
     from teamops.bots import Bots

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from teamops.clock import now
 from teamops.kpi.burndown import Burndown, burndown
-from teamops.render.model import Chart, Column, Report
+from teamops.reports.model import Chart, Column, Report
 from teamops.wording import count, number
 
 if TYPE_CHECKING:

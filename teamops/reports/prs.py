@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.handles import person_id, repos_of
 from teamops.kpi.prs import STAGES, PrFlow, pr_flow, review_load
-from teamops.render.model import Chart, Column, Report, Series
+from teamops.reports.model import Chart, Column, Report, Series
 from teamops.reports.window import window
 from teamops.store.people import people as people_of
 from teamops.store.pulls import latest_merge_before

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from teamops.clock import now
 from teamops.kpi.flow import TaskFilter
 from teamops.kpi.velocity import sprint_velocity, weekly_completed
-from teamops.render.model import Chart, Column, Report, Series
+from teamops.reports.model import Chart, Column, Report, Series
 from teamops.reports.window import window
 from teamops.store.commit_stats import ai_points_by_week
 from teamops.store.commits import latest_commit_before

@@ -24,8 +24,8 @@ from teamops.cli.options import (
 from teamops.cli.state import state
 from teamops.errors import UsageError
 from teamops.handles import check_filters
-from teamops.render.model import limited
 from teamops.reports.activity import activity_report
+from teamops.reports.model import limited
 from teamops.reports.window import window
 
 

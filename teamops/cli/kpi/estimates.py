@@ -9,7 +9,7 @@ from teamops.cli.options import FormatOpt, PersonOpt, SinceOpt, TeamOpt, UntilOp
 from teamops.cli.state import state
 from teamops.handles import check_filters, person_id
 from teamops.kpi.estimates import MIN_CALIBRATION, estimates
-from teamops.render.model import Column, Report
+from teamops.reports.model import Column, Report
 from teamops.reports.window import window
 from teamops.wording import count
 

@@ -9,7 +9,7 @@ from teamops.cli.options import FormatOpt, LimitOpt, PersonOpt, SinceOpt, Sprint
 from teamops.cli.state import state
 from teamops.handles import check_filters
 from teamops.kpi.flow import TaskFilter, cycle_time, efficiency, flow_phrase
-from teamops.render.model import Column, Report, limited
+from teamops.reports.model import Column, Report, limited
 from teamops.reports.window import window
 from teamops.wording import number
 

@@ -23,7 +23,7 @@ from teamops.cli.state import AppState, state
 from teamops.clock import now
 from teamops.handles import check_filters, repos_of
 from teamops.kpi.summary import summarize
-from teamops.render.model import Column, Report
+from teamops.reports.model import Column, Report
 
 EMPTY = "nothing to report yet: run `teamops sync-commits`, and `teamops sync-tasks` or `teamops task add`"
 
