@@ -81,7 +81,7 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "tests.support.synth", str(big), str(opts.heuristic)], check=True)
             hdb = str(work / "h.db")
             teamops("--db", hdb, "sync-commits", "--repo", str(big))
-            from teamops.estimate import AnalyzeOptions, run_analyze
+            from teamops.estimation.estimate import AnalyzeOptions, run_analyze
             from teamops.store.database import open_database
 
             database = open_database(hdb)

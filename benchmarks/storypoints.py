@@ -27,9 +27,9 @@ DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "storypo
 def project(path: Path, work: Path) -> tuple[float, float, float, str, float]:
     """(MAE, MdAE, median baseline MAE, method chosen, seconds) of one project."""
     from teamops.config import Config
+    from teamops.estimation.suggest import suggest
     from teamops.store.database import open_database
-    from teamops.suggest import suggest
-    from teamops.task_import import import_rows, read_rows
+    from teamops.work.task_import import import_rows, read_rows
 
     csv.field_size_limit(sys.maxsize)
     with path.open(encoding="utf-8", newline="") as f:

@@ -18,8 +18,8 @@ from teamops.releases import ReleaseRange, release_range, split_range
 from teamops.store.commit_stats import commits_for_doc
 from teamops.store.commits import first_commit_time
 from teamops.store.docs import save_doc
-from teamops.tasks import tasks_as_of
 from teamops.wording import count, number, quantity
+from teamops.work.tasks import tasks_as_of
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from teamops.diff_budget import approx_tokens, budget_diff
+from teamops.estimation.diff_budget import approx_tokens, budget_diff
 
 
 def patch(n: int, tag: str = "x") -> str:

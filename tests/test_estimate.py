@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from teamops.estimate import InvalidAnswer, parse_answer
-from teamops.heuristic import POINTS, classify, estimate_row, size_of
+from teamops.estimation.estimate import InvalidAnswer, parse_answer
+from teamops.estimation.heuristic import POINTS, classify, estimate_row, size_of
 from tests.conftest import lines
 from tests.fakes.openai import FakeOpenAI
 from tests.support.paths import FIXTURES

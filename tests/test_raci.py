@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from teamops.config import RaciConfig
-from teamops.raci import RoleHolder, violations
+from teamops.work.raci import RoleHolder, violations
 from tests.support.team import add, rows
 
 

@@ -91,7 +91,7 @@ def test_events_replay_to_the_current_state(cli, team):
     cli("task", "unblock", "1")
     cli("task", "done", "1")
     from teamops.store.database import open_database
-    from teamops.tasks import current, replay
+    from teamops.work.tasks import current, replay
 
     db = open_database(team)
     state = replay(db, 1)

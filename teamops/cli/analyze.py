@@ -14,7 +14,7 @@ from teamops.clients import llm_client
 from teamops.config.validate import is_http_url
 from teamops.dates import range_bounds
 from teamops.errors import ServiceError, UsageError
-from teamops.estimate import AnalyzeOptions, AnalyzeResult, run_analyze
+from teamops.estimation.estimate import AnalyzeOptions, AnalyzeResult, run_analyze
 from teamops.handles import repos_of
 from teamops.reports.model import Column, Report
 from teamops.sync.diffs import DiffReader

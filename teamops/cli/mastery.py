@@ -8,10 +8,10 @@ import typer
 
 from teamops.cli.options import FormatOpt, LimitOpt, PersonOpt, fmt_value, group_help
 from teamops.cli.state import state
-from teamops.mastery import assign as create
-from teamops.mastery import complete, items
-from teamops.mastery import drop as remove
 from teamops.reports.model import Column, Report, limited
+from teamops.work.mastery import assign as create
+from teamops.work.mastery import complete, items
+from teamops.work.mastery import drop as remove
 
 app = typer.Typer(
     help=group_help(

@@ -13,11 +13,11 @@ from teamops.cli.state import state
 from teamops.clock import now
 from teamops.errors import Findings
 from teamops.notify import send_pending
-from teamops.raci import check_tasks, due_escalations, queue_escalations
-from teamops.raci import matrix as build
 from teamops.reports.model import Column, Report
-from teamops.tasks import task_ref
 from teamops.wording import count
+from teamops.work.raci import check_tasks, due_escalations, queue_escalations
+from teamops.work.raci import matrix as build
+from teamops.work.tasks import task_ref
 
 app = typer.Typer(
     help=group_help("RACI rules, escalations and the responsibility matrix.", "teamops raci check --escalate"),

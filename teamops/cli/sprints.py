@@ -9,8 +9,8 @@ import typer
 from teamops.cli.options import FormatOpt, fmt_value, group_help
 from teamops.cli.state import state
 from teamops.reports.model import Column, Report
-from teamops.sprints import add_sprint, close_sprint, list_sprints, scope_changes, sprint_row, start_sprint
 from teamops.wording import count
+from teamops.work.sprints import add_sprint, close_sprint, list_sprints, scope_changes, sprint_row, start_sprint
 
 app = typer.Typer(
     help=group_help(

@@ -13,11 +13,12 @@ from teamops.cli.notify import deliver
 from teamops.cli.options import FormatOpt, FullOpt, LimitOpt, NoSendOpt, finite, fmt_value, group_help
 from teamops.cli.state import state
 from teamops.clients import clickup_client
-from teamops.raci import ROLE_NAMES, check_tasks, holders_of
 from teamops.reports.model import Column, Report, limited
 from teamops.runtime import read_runtime
 from teamops.sync.clickup import sync_clickup
-from teamops.tasks import (
+from teamops.wording import count
+from teamops.work.raci import ROLE_NAMES, check_tasks, holders_of
+from teamops.work.tasks import (
     TaskChange,
     add_task,
     block_task,
@@ -28,7 +29,6 @@ from teamops.tasks import (
     unblock_task,
     update_task,
 )
-from teamops.wording import count
 
 app = typer.Typer(
     help=group_help(
@@ -113,11 +113,11 @@ def add(
 
 def _points_hint(st: Any, out: Any, key: str) -> None:
     """A task added without points: what the team's history suggests (only once there is a history)."""
-    from teamops.suggest import MIN_HISTORY, can_learn, finished_with_points
+    from teamops.estimation.suggest import MIN_HISTORY, can_learn, finished_with_points
 
     if finished_with_points(st.db, st.config) < MIN_HISTORY or not can_learn():
         return
-    from teamops.suggest import suggest
+    from teamops.estimation.suggest import suggest
     from teamops.wording import quantity
 
     found, _ = suggest(st.db, st.config, [key])
@@ -410,7 +410,7 @@ def import_cmd(
     from pathlib import Path
 
     from teamops.errors import InvalidInput, UsageError
-    from teamops.task_import import decode, import_rows, parse_map, parse_statuses, read_rows
+    from teamops.work.task_import import decode, import_rows, parse_map, parse_statuses, read_rows
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
@@ -505,15 +505,15 @@ def suggest_cmd(
 
     Example: teamops task suggest jira:SHOP-42 --format json
     """
-    from teamops.suggest import as_json, describe, suggest
+    from teamops.estimation.suggest import as_json, describe, suggest
 
     st = state(ctx)
     out = st.output(fmt_value(fmt))
     if model:
         _suggest_with_model(st, out, tasks or [], model.strip(), api_base, budget_usd, dry_run)
         return
+    from teamops.estimation.suggest import Choice
     from teamops.store.tasks import any_task
-    from teamops.suggest import Choice
 
     if not tasks and not any_task(st.reader):  # nothing to learn from or suggest for: nothing opened for writing
         found: list[Any] = []
@@ -560,8 +560,8 @@ def _suggest_with_model(
     """`task suggest --model`: a model's points, each call priced and cached."""
     from teamops.config.validate import is_http_url
     from teamops.errors import UsageError
+    from teamops.estimation.suggest_model import suggest_with_model
     from teamops.integrations.model_prices import PricingClient
-    from teamops.suggest_model import suggest_with_model
 
     if api_base and not is_http_url(api_base):
         raise UsageError(f"--api-base must be an http(s) URL, got {api_base!r}")

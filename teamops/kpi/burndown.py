@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from teamops.config import WEEKDAYS, Config
 from teamops.kpi.flow import rounded
 from teamops.records import ReportRow
-from teamops.sprints import scope_changes, sprint_row
 from teamops.store.task_stats import commitment, committed_tasks, sprint_events
+from teamops.work.sprints import scope_changes, sprint_row
 
 if TYPE_CHECKING:
     from teamops.store.reader import Reader

@@ -13,15 +13,15 @@ from teamops.config import Config
 from teamops.errors import ConfigError, ServiceError
 from teamops.identities import normalise
 from teamops.integrations.clickup import ClickUpTask, ms, number
-from teamops.sprints import start_sprint
 from teamops.store import tasks as task_store
 from teamops.store.database import transaction
 from teamops.store.people import identity_map, people, save_clickup_users
 from teamops.store.sprints import save_closed, save_synced_sprint, sprint_by_name, sprint_ids, synced_sprints
 from teamops.store.sync_state import SyncState, load_state, save_state
 from teamops.store.tasks import ROLES, Change
-from teamops.tasks import status_columns
 from teamops.wording import count
+from teamops.work.sprints import start_sprint
+from teamops.work.tasks import status_columns
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

@@ -47,7 +47,7 @@ def test_cassettes_hold_no_credentials(path):
 
 
 def test_openai_chat_completion_shape_through_litellm():
-    from teamops.estimate import SCHEMA, parse_answer
+    from teamops.estimation.estimate import SCHEMA, parse_answer
     from teamops.integrations.llm import LLMClient
 
     with replay.use_cassette("openai_chat_completion.yaml") as cassette:

@@ -174,9 +174,9 @@ def test_burndown_properties(tmp_path_factory, plan, length):
     from teamops.config import load_config
     from teamops.kpi.burndown import burndown
     from teamops.kpi.velocity import sprint_velocity
-    from teamops.sprints import add_sprint, start_sprint
     from teamops.store.database import open_database
-    from teamops.tasks import TaskChange, add_task, update_task
+    from teamops.work.sprints import add_sprint, start_sprint
+    from teamops.work.tasks import TaskChange, add_task, update_task
 
     db = open_database(tmp_path_factory.mktemp("prop") / "t.db")
     cfg = load_config(None, env={})

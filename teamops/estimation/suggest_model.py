@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from teamops.errors import InvalidInput, ServiceError
+from teamops.estimation.suggest import Learner, _text, history, open_unpointed
 from teamops.store.suggestions import cached_suggestion, save_suggestions
-from teamops.suggest import Learner, _text, history, open_unpointed
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from teamops.config import Config
-    from teamops.estimate import Pricing
+    from teamops.estimation.estimate import Pricing
 
 PROMPT_VERSION = "s1"
 EXAMPLES = 8
@@ -100,7 +100,7 @@ def suggest_with_model(
     run = ModelRun()
     if not todo:
         return run
-    from teamops.suggest import Choice
+    from teamops.estimation.suggest import Choice
 
     learner = Learner(Choice("knn", EXAMPLES), [_text(t, d) for _, t, d, _ in rows], [p for *_, p in rows])
     near = learner.predict([_text(t, d) for _, t, d in todo], neighbours=EXAMPLES)

@@ -21,7 +21,7 @@ from teamops.store import tasks as task_store
 from teamops.store.database import transaction
 from teamops.store.sprints import sprint_by_name
 from teamops.store.sync_state import load_state, save_state
-from teamops.tasks import status_columns
+from teamops.work.tasks import status_columns
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

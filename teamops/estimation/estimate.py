@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from teamops.clock import now_iso
-from teamops.diff_budget import approx_tokens, budget_diff
-from teamops.heuristic import HEURISTIC_MODEL, HEURISTIC_VERSION, MERGE_WHY, POINTS, estimate_row
+from teamops.estimation.diff_budget import approx_tokens, budget_diff
+from teamops.estimation.heuristic import HEURISTIC_MODEL, HEURISTIC_VERSION, MERGE_WHY, POINTS, estimate_row
 from teamops.integrations.llm import AuthError, LLMClient, LLMError
 from teamops.store.estimates import CommitToEstimate, EstimateRow, candidates, save_estimates
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from teamops.heuristic import classify
+from teamops.estimation.heuristic import classify
 
 DROPPED_KINDS = {"lockfile", "generated", "vendored", "binary"}
 IMPORTANCE = {"source": 0, "config": 1, "test": 2, "docs": 3}

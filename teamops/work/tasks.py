@@ -11,7 +11,6 @@ from teamops.config import Config
 from teamops.errors import Findings, InvalidInput
 from teamops.handles import person_id
 from teamops.messages import Message, data, link, rich
-from teamops.raci import ROLE_NAMES, ROLES, RoleHolder, holders_of, violations
 from teamops.store import tasks as store
 from teamops.store.database import transaction
 from teamops.store.filters import Where
@@ -19,6 +18,7 @@ from teamops.store.people import person_by_handle
 from teamops.store.sprints import sprint_by_name
 from teamops.store.tasks import FIELDS, Change, event_text
 from teamops.wording import count
+from teamops.work.raci import ROLE_NAMES, ROLES, RoleHolder, holders_of, violations
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
