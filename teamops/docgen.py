@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 from teamops.clock import parse_iso, to_iso
 from teamops.config import Config
 from teamops.dates import parse_moment
+from teamops.delivery.releases import ReleaseRange, release_range, split_range
 from teamops.errors import UsageError
-from teamops.handles import repos_of
 from teamops.kpi.windows import last_day
-from teamops.releases import ReleaseRange, release_range, split_range
+from teamops.people.handles import repos_of
 from teamops.store.commit_stats import commits_for_doc
 from teamops.store.commits import first_commit_time
 from teamops.store.docs import save_doc

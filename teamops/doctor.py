@@ -15,7 +15,7 @@ from teamops.config.schema import RepoConfig
 from teamops.errors import ConfigError, TeamopsError
 from teamops.integrations.git_local import GitError, GitRepo
 from teamops.integrations.llm import check_model
-from teamops.notify import resolve_channel
+from teamops.messages.notify import resolve_channel
 from teamops.sources import configured_target, is_pattern
 from teamops.store.database import counts
 from teamops.wording import count

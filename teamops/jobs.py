@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from teamops.clock import now_iso
 from teamops.config import Config
 from teamops.errors import ConfigError, LockHeld, UsageError
-from teamops.messages import Message, code, data, rich
+from teamops.messages.message import Message, code, data, rich
 from teamops.store.jobs import (
     running_runs,
     save_interrupted,

@@ -12,8 +12,8 @@ import pytest
 
 from teamops.config import load_config
 from teamops.integrations.webhooks import render
-from teamops.messages import Message
-from teamops.notify import queue, send_pending
+from teamops.messages.message import Message
+from teamops.messages.notify import queue, send_pending
 from teamops.store.database import open_database
 from tests.fakes.receivers import FakeReceivers
 

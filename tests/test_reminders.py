@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from teamops.reminders import day_bounds
+from teamops.messages.reminders import day_bounds
 from tests.fakes.receivers import FakeReceivers
 
 

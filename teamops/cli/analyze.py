@@ -15,7 +15,7 @@ from teamops.config.validate import is_http_url
 from teamops.dates import range_bounds
 from teamops.errors import ServiceError, UsageError
 from teamops.estimation.estimate import AnalyzeOptions, AnalyzeResult, run_analyze
-from teamops.handles import repos_of
+from teamops.people.handles import repos_of
 from teamops.reports.model import Column, Report
 from teamops.sync.diffs import DiffReader
 from teamops.wording import count

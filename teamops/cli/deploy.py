@@ -11,8 +11,8 @@ from teamops.cli.options import FormatOpt, fmt_value, group_help
 from teamops.cli.state import state
 from teamops.clock import now_iso
 from teamops.errors import InvalidInput
-from teamops.handles import repo_of
 from teamops.integrations.git_local import SHA_RE, GitRepo
+from teamops.people.handles import repo_of
 from teamops.reports.model import Column, Report
 from teamops.store.deployments import deployments
 from teamops.sync.deployments import record_deployment, utc

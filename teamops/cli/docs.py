@@ -15,7 +15,7 @@ from teamops.clients import llm_client
 from teamops.clock import now
 from teamops.docgen import budget_material, document_period, gather, store, write
 from teamops.errors import UsageError
-from teamops.publish import publish
+from teamops.messages.publish import publish
 from teamops.wording import count
 
 
@@ -55,7 +55,7 @@ def gen_doc(
     if kind not in ("weekly", "release"):
         raise UsageError(f"gen-doc makes weekly or release documents, not {kind!r}")
     if publish and not dry_run:
-        from teamops.publish import check_publishing
+        from teamops.messages.publish import check_publishing
 
         check_publishing(cfg)  # before any work: a model is not paid for a document that cannot be published
     period = document_period(st.db, cfg, kind, since, until, title, now(), span, repo)

@@ -13,8 +13,8 @@ from teamops.cli.state import AppState, state
 from teamops.config import Config
 from teamops.errors import InvalidInput, ServiceError
 from teamops.integrations.webhooks import render
-from teamops.messages import Message, rich, strong
-from teamops.notify import queue, queue_and_deliver, resolve_channel, send_pending
+from teamops.messages.message import Message, rich, strong
+from teamops.messages.notify import queue, queue_and_deliver, resolve_channel, send_pending
 from teamops.reports.model import Column, Report
 from teamops.store.database import now_iso
 from teamops.store.outbox import count_messages, messages

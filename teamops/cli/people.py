@@ -8,7 +8,7 @@ import typer
 
 from teamops.cli.options import FormatOpt, IncludeBotsOpt, LimitOpt, fmt_value, group_help
 from teamops.cli.state import state
-from teamops.people import PersonEdit, PersonSpec, add_person, edit_person, list_people, person_id, remove_person
+from teamops.people.roster import PersonEdit, PersonSpec, add_person, edit_person, list_people, person_id, remove_person
 from teamops.reports.model import Column, Report, limited
 from teamops.store.commits import commits_of, unmapped_authors
 from teamops.store.people import unmapped_clickup_users
@@ -222,7 +222,7 @@ def _people_authors(st: Any, include_bots: bool) -> tuple[list[dict[str, Any]], 
     authors = unmapped_authors(st.reader)
     if include_bots:
         return authors, None
-    from teamops.bots import find
+    from teamops.people.bots import find
 
     bots = find(st.reader, st.config)
     emails = set(bots.emails)
@@ -230,7 +230,7 @@ def _people_authors(st: Any, include_bots: bool) -> tuple[list[dict[str, Any]], 
 
 
 def _suggestions(ctx: typer.Context, limit: int | None, fmt: Any, include_bots: bool) -> None:
-    from teamops.people_suggest import suggest
+    from teamops.people.suggest import suggest
     from teamops.store.people import handles_by_id
 
     st = state(ctx)

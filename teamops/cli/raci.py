@@ -12,7 +12,7 @@ from teamops.cli.options import FormatOpt, NoSendOpt, fmt_value, group_help
 from teamops.cli.state import state
 from teamops.clock import now
 from teamops.errors import Findings
-from teamops.notify import send_pending
+from teamops.messages.notify import send_pending
 from teamops.reports.model import Column, Report
 from teamops.wording import count
 from teamops.work.raci import check_tasks, due_escalations, queue_escalations

@@ -13,8 +13,8 @@ from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
 from teamops.clock import now
 from teamops.errors import UsageError
-from teamops.notify import send_pending
-from teamops.reminders import plan_eod, plan_mastery, preview, queue_plans
+from teamops.messages.notify import send_pending
+from teamops.messages.reminders import plan_eod, plan_mastery, preview, queue_plans
 from teamops.wording import count
 
 app = typer.Typer(
@@ -149,7 +149,7 @@ def reviews_reminder(
     Example (hourly, every timezone at its own working hours):
       5 * * * *  teamops remind reviews
     """
-    from teamops.review_nudges import plan_reviews, queue_review_plans
+    from teamops.messages.review_nudges import plan_reviews, queue_review_plans
 
     st = state(ctx)
     plans = plan_reviews(st.reader, st.config, now(), handle=person)

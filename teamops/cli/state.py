@@ -49,7 +49,7 @@ class AppState:
     def db(self) -> Database:
         """The opened, migrated database, with `[[people]]` from the config upserted."""
         if self._db is None:
-            from teamops.people import sync_config_people
+            from teamops.people.roster import sync_config_people
             from teamops.store.database import open_database
 
             cfg = self.config
@@ -74,7 +74,7 @@ class AppState:
             if not cfg.db_path().exists() and cfg.db_path().parent.is_dir():
                 # A report never creates the database: it reads an empty one in memory instead
                 # (a missing folder is still an error: most likely a typo in --db).
-                from teamops.people import sync_config_people
+                from teamops.people.roster import sync_config_people
                 from teamops.store.database import open_database
 
                 empty = open_database(":memory:")

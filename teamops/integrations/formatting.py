@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
-from teamops.messages import Span
+from teamops.messages.message import Span
 
 # Slack parses &, < and > in every text object (mentions, links, dates); it decodes only these three.
 _SLACK = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from teamops.integrations.formatting import discord_escape, discord_markdown, safe_url, slack_escape, slack_mrkdwn
-from teamops.messages import Message
+from teamops.messages.message import Message
 
 if TYPE_CHECKING:
     import httpx

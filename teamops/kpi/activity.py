@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from teamops.dates import parse_iso
-from teamops.handles import person_id
 from teamops.kpi.windows import Window, suggest_last
+from teamops.people.handles import person_id
 from teamops.records import ReportRow
 from teamops.store.commit_stats import activity_ends, activity_groups, commit_filter, repo_groups, span, week_groups
 from teamops.store.filters import Where
@@ -29,7 +29,7 @@ class ActivityFilter:
     person: str | None = None
     team: str | None = None
     repos: list[int] | None = None  # None: all
-    bots: list[str] = field(default_factory=list)  # emails of bots to leave out (teamops.bots)
+    bots: list[str] = field(default_factory=list)  # emails of bots to leave out (teamops.people.bots)
 
     def where(self, db: Reader, *, timed: bool = True) -> Where:
         pid = person_id(db, self.person) if self.person else None

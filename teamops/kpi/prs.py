@@ -14,10 +14,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from teamops.bots import is_bot
 from teamops.clock import parse_iso
 from teamops.dates import iso_weeks
 from teamops.kpi.flow import median, percentile, rounded
+from teamops.people.bots import is_bot
 from teamops.records import ReportRow
 from teamops.store.pulls import PullFlow, ReviewGiven, authored_counts, merged_pulls, reviews_given
 

@@ -96,7 +96,7 @@ class Site:
     def __init__(
         self, db: Reader, cfg: Config, now: datetime, *, emails: bool = False, include_bots: bool = False
     ) -> None:
-        from teamops.bots import find, patterns
+        from teamops.people.bots import find, patterns
 
         self.db, self.cfg, self.now, self.emails = db, cfg, now, emails
         self.bots = None if include_bots else find(db, cfg)  # bots are no people here either

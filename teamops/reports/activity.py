@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from teamops.clock import now
-from teamops.handles import repos_of
 from teamops.kpi.activity import (
     ActivityFilter,
     activity,
@@ -16,10 +15,11 @@ from teamops.kpi.activity import (
     notes,
 )
 from teamops.kpi.windows import Window
+from teamops.people.handles import repos_of
 from teamops.reports.model import Chart, Column, Report
 
 if TYPE_CHECKING:
-    from teamops.bots import Bots
+    from teamops.people.bots import Bots
     from teamops.store.reader import Reader
 
 

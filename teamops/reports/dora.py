@@ -7,8 +7,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from teamops.clock import now
-from teamops.handles import repos_of
 from teamops.kpi.dora import Dora, dora, dora_line, empty_hint
+from teamops.people.handles import repos_of
 from teamops.reports.model import Chart, Column, Report, Series
 from teamops.reports.window import window
 from teamops.store.deployments import latest_deployment_before

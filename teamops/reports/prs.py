@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from teamops.handles import person_id, repos_of
 from teamops.kpi.prs import STAGES, PrFlow, pr_flow, review_load
+from teamops.people.handles import person_id, repos_of
 from teamops.reports.model import Chart, Column, Report, Series
 from teamops.reports.window import window
 from teamops.store.people import people as people_of

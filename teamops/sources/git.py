@@ -72,7 +72,7 @@ class GitSource:
             releases=re.compile(opts.cfg.dora.tag_pattern),
         )
         if result.repo_id is not None:
-            from teamops.commit_graph import CommitGraph
+            from teamops.delivery.commit_graph import CommitGraph
 
             repo_id = result.repo_id
             loaded: list[CommitGraph] = []  # one graph per sync, read when first asked for

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso
-from teamops.messages import Message
+from teamops.messages.message import Message
 from teamops.store.database import transaction
 from teamops.store.filters import Where
 

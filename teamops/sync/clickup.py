@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from teamops.clock import date_from_ms, iso_from_ms, now_iso
 from teamops.config import Config
 from teamops.errors import ConfigError, ServiceError
-from teamops.identities import normalise
 from teamops.integrations.clickup import ClickUpTask, ms, number
+from teamops.people.identities import normalise
 from teamops.store import tasks as task_store
 from teamops.store.database import transaction
 from teamops.store.people import identity_map, people, save_clickup_users

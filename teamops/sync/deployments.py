@@ -28,8 +28,8 @@ from teamops.store.sync_state import load_state, save_state
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from teamops.commit_graph import CommitGraph
     from teamops.config import Config
+    from teamops.delivery.commit_graph import CommitGraph
     from teamops.integrations.git_local import GitRepo
     from teamops.integrations.github import GitHubClient
     from teamops.store.reader import Reader

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from teamops.clock import now_iso
 from teamops.errors import InvalidInput
-from teamops.identities import IdentityResolver
 from teamops.integrations.git_local import GitRepo
+from teamops.people.identities import IdentityResolver
 from teamops.records import CommitRecord
 from teamops.store.commits import BATCH_SIZE, has_commits, repo_by_path, save_commits, save_repo, stored_shas
 from teamops.store.database import transaction

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso
 from teamops.errors import ServiceError
-from teamops.identities import IdentityResolver
 from teamops.integrations.github import node_to_record
+from teamops.people.identities import IdentityResolver
 from teamops.records import CommitRecord
 from teamops.store.commits import (
     commit_row,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso
-from teamops.commit_graph import CommitGraph
+from teamops.delivery.commit_graph import CommitGraph
 from teamops.errors import InvalidInput
 from teamops.records import PullRecord, RequestRecord, ReviewRecord, account
 from teamops.store.database import transaction

@@ -13,10 +13,10 @@ from teamops.clients import github_client, secret
 from teamops.clock import now_iso
 from teamops.config import Config
 from teamops.errors import ConfigError, InvalidInput, TeamopsError
-from teamops.identities import IdentityResolver
 from teamops.integrations.git_local import GitRepo
 from teamops.integrations.github import node_to_record
 from teamops.integrations.github_events import PushEvent, check_signature, parse_push
+from teamops.people.identities import IdentityResolver
 from teamops.sources import parse_repo_arg
 from teamops.store.commits import save_commits
 from teamops.sync.deployments import record_deployment

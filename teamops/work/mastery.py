@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from teamops.errors import InvalidInput
-from teamops.handles import person_id
+from teamops.people.handles import person_id
 from teamops.store.mastery import MasteryItem, item, save_done, save_dropped, save_item
 from teamops.store.mastery import items as list_items
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.clock import parse_iso
 from teamops.config import Config, RaciConfig
-from teamops.messages import Message, data, link, rich
+from teamops.messages.message import Message, data, link, rich
 from teamops.store.database import transaction
 from teamops.store.outbox import save_message
 from teamops.store.people import leads, people, teams_of

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso
 from teamops.errors import InvalidInput, UsageError
-from teamops.identities import IdentityResolver
+from teamops.people.identities import IdentityResolver
 from teamops.store import tasks as task_store
 from teamops.store.database import transaction
 from teamops.store.sprints import sprint_by_name

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from teamops.clock import now_iso
 from teamops.config import Config
 from teamops.errors import Findings, InvalidInput
-from teamops.handles import person_id
-from teamops.messages import Message, data, link, rich
+from teamops.messages.message import Message, data, link, rich
+from teamops.people.handles import person_id
 from teamops.store import tasks as store
 from teamops.store.database import transaction
 from teamops.store.filters import Where

@@ -66,7 +66,7 @@ def test_openai_chat_completion_shape_through_litellm():
 
 def test_webhook_payload_shapes_are_exactly_the_recorded_ones():
     from teamops.integrations.webhooks import post, render
-    from teamops.messages import Message, data, link, rich
+    from teamops.messages.message import Message, data, link, rich
 
     msg = Message(
         kind="task_blocked",

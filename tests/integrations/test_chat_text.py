@@ -9,7 +9,7 @@ import pytest
 from teamops.config.schema import MESSAGE_KINDS
 from teamops.integrations.formatting import discord_escape, safe_url, slack_escape
 from teamops.integrations.webhooks import render
-from teamops.messages import Message, data, link, rich
+from teamops.messages.message import Message, data, link, rich
 from tests.fakes.clickup import TOKEN, FakeClickUp
 from tests.fakes.receivers import FakeReceivers
 from tests.support.chat_rules import discord_active, discord_shown, slack_controls, slack_shown, texts_of

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from teamops.commit_graph import CommitGraph
+from teamops.delivery.commit_graph import CommitGraph
 from tests.support.synth import GitHubShaped
 
 

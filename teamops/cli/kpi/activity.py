@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from teamops.bots import find as find_bots
 from teamops.cli.charts import show
 from teamops.cli.kpi.window import LastOpt
 from teamops.cli.options import (
@@ -23,7 +22,8 @@ from teamops.cli.options import (
 )
 from teamops.cli.state import state
 from teamops.errors import UsageError
-from teamops.handles import check_filters
+from teamops.people.bots import find as find_bots
+from teamops.people.handles import check_filters
 from teamops.reports.activity import activity_report
 from teamops.reports.model import limited
 from teamops.reports.window import window

@@ -10,7 +10,7 @@ from teamops.cli.charts import show
 from teamops.cli.kpi.window import LastOpt
 from teamops.cli.options import ChartOpt, FormatOpt, ReposOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
 from teamops.cli.state import state
-from teamops.handles import check_filters
+from teamops.people.handles import check_filters
 from teamops.reports.dora import dora_report
 
 EnvOpt = Annotated[str | None, typer.Option("--env", help="The environment (default: [dora] environment).")]

@@ -7,8 +7,8 @@ import typer
 from teamops.cli.kpi.window import LastOpt, latest_done
 from teamops.cli.options import FormatOpt, PersonOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
 from teamops.cli.state import state
-from teamops.handles import check_filters, person_id
 from teamops.kpi.estimates import MIN_CALIBRATION, estimates
+from teamops.people.handles import check_filters, person_id
 from teamops.reports.model import Column, Report
 from teamops.reports.window import window
 from teamops.wording import count

@@ -7,8 +7,8 @@ import typer
 from teamops.cli.kpi.window import LastOpt, latest_done
 from teamops.cli.options import FormatOpt, LimitOpt, PersonOpt, SinceOpt, SprintOpt, TeamOpt, UntilOpt, fmt_value
 from teamops.cli.state import state
-from teamops.handles import check_filters
 from teamops.kpi.flow import TaskFilter, cycle_time, efficiency, flow_phrase
+from teamops.people.handles import check_filters
 from teamops.reports.model import Column, Report, limited
 from teamops.reports.window import window
 from teamops.wording import number

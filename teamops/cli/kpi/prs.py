@@ -18,7 +18,7 @@ from teamops.cli.options import (
     fmt_value,
 )
 from teamops.cli.state import state
-from teamops.handles import check_filters
+from teamops.people.handles import check_filters
 from teamops.reports.prs import prs_report, reviews_report
 
 
@@ -63,7 +63,7 @@ def reviews_cmd(
     Example: teamops kpi reviews --last 4w --format markdown
     """
     st = state(ctx)
-    from teamops.bots import patterns
+    from teamops.people.bots import patterns
 
     bots = None if include_bots else patterns(st.config)
     st.output(fmt_value(fmt)).report(reviews_report(st.reader, since, until, last, repo, bots))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from teamops.bots import find as find_bots
 from teamops.cli.kpi.activity import activity_report
 from teamops.cli.kpi.window import LastOpt
 from teamops.cli.options import (
@@ -21,8 +20,9 @@ from teamops.cli.options import (
 from teamops.cli.output import Output
 from teamops.cli.state import AppState, state
 from teamops.clock import now
-from teamops.handles import check_filters, repos_of
 from teamops.kpi.summary import summarize
+from teamops.people.bots import find as find_bots
+from teamops.people.handles import check_filters, repos_of
 from teamops.reports.model import Column, Report
 
 EMPTY = "nothing to report yet: run `teamops sync-commits`, and `teamops sync-tasks` or `teamops task add`"

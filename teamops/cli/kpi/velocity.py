@@ -8,7 +8,7 @@ from teamops.cli.charts import show
 from teamops.cli.kpi.window import LastOpt
 from teamops.cli.options import ChartOpt, FormatOpt, PersonOpt, SinceOpt, TeamOpt, UntilOpt, fmt_value
 from teamops.cli.state import state
-from teamops.handles import check_filters
+from teamops.people.handles import check_filters
 from teamops.reports.velocity import velocity_report
 
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from teamops.clock import parse_iso
 from teamops.config import WEEKDAYS, Config
-from teamops.messages import Message, code, data, lines, rich
-from teamops.reminders import Planned, channels_for, queue_plans, recipients
+from teamops.messages.message import Message, code, data, lines, rich
+from teamops.messages.reminders import Planned, channels_for, queue_plans, recipients
 from teamops.store.pulls import Waiting, nudged, save_nudges, waiting_reviews
 from teamops.wording import count
 

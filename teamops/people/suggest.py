@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from teamops.config.schema import HANDLE_RE
-from teamops.identities import noreply_login, normalise
+from teamops.people.identities import noreply_login, normalise
 
 # A name that says nothing of who wrote the commit cannot join two emails into one person.
 VAGUE_NAMES = {"", "unknown", "root", "admin", "user", "ubuntu", "developer", "dev", "test", "none"}

@@ -16,7 +16,7 @@ from teamops.errors import ConfigError
 from teamops.integrations import webhooks
 from teamops.integrations.http import RetryPolicy
 from teamops.integrations.webhooks import render
-from teamops.messages import Message
+from teamops.messages.message import Message
 from teamops.store.database import transaction
 from teamops.store.outbox import Claims, pending, save_error, save_message
 

@@ -12,7 +12,7 @@ from teamops.clock import parse_iso
 from teamops.config import WEEKDAYS, Config
 from teamops.errors import InvalidInput
 from teamops.integrations.webhooks import render
-from teamops.messages import Message, code, data, lines, rich
+from teamops.messages.message import Message, code, data, lines, rich
 from teamops.store.commits import day_totals
 from teamops.store.database import transaction
 from teamops.store.mastery import due_by

@@ -9,7 +9,7 @@ from teamops.clients import clickup_client
 from teamops.config import Config
 from teamops.errors import ConfigError
 from teamops.integrations.clickup_docs import ClickUpDocs
-from teamops.messages import Message, data, link, rich
+from teamops.messages.message import Message, data, link, rich
 from teamops.store.docs import last_clickup_doc, page_of, save_published
 
 if TYPE_CHECKING:

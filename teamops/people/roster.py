@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.config import HANDLE_RE, PersonConfig, check_timezone, people_digest
 from teamops.errors import ConfigError, InvalidInput, TeamopsError
-from teamops.handles import person_id
-from teamops.identities import normalise, reattribute
+from teamops.people.handles import person_id
+from teamops.people.identities import normalise, reattribute
 from teamops.store import people as store
 from teamops.store.commits import commit_counts, commits_of
 from teamops.store.database import transaction

@@ -1,0 +1,1 @@
+"""What shipped: release ranges by git's ancestry, and the commit graph that walks them."""
