@@ -48,7 +48,7 @@ class IdentityResolver:
     def load(cls, db: Reader) -> IdentityResolver:
         by_kind: dict[str, dict[str, int]] = {k: {} for k in KINDS}
         for kind, value, pid in identity_map(db):
-            by_kind[kind][value] = pid
+            by_kind.setdefault(kind, {})[value] = pid  # a kind a commit cannot name (a tracker's ids) is kept aside
         return cls(by_kind["email"], by_kind["github"], by_kind["name"])
 
     def person_for(self, email: str | None, login: str | None, name: str | None) -> int | None:

@@ -730,3 +730,27 @@ def m023_task_suggestions(db: Database) -> None:
         )
         """
     )
+
+
+@migration
+def m024_identity_kinds_open(db: Database) -> None:
+    # An identity's kind is any kind a source registers (a new source brings its own, e.g. GitLab
+    # usernames), so the CHECK that listed four goes: the table is copied whole into one without it.
+    for (view,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
+        db.execute(f'DROP VIEW "{view}"')  # views are made again from their definitions on open
+    db.execute(
+        """
+        CREATE TABLE identities_open (
+            id INTEGER PRIMARY KEY,
+            person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            value TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT 'cli',
+            UNIQUE (kind, value)
+        )
+        """
+    )
+    db.execute("INSERT INTO identities_open (id, person_id, kind, value, source) SELECT * FROM identities")
+    db.execute("DROP TABLE identities")
+    db.execute("ALTER TABLE identities_open RENAME TO identities")
+    db.execute("CREATE INDEX idx_identities_person ON identities(person_id)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 
+import pytest
+
 from teamops.store.database import open_database
 from teamops.store.migrations import MIGRATIONS
 
@@ -175,3 +177,37 @@ def test_eight_processes_opening_a_new_file_at_once_all_succeed(tmp_path):
             assert len(conn.execute("SELECT name FROM _migrations").fetchall()) == len(MIGRATIONS)
         finally:
             conn.close()
+
+
+def test_identities_of_an_older_file_keep_every_row_and_take_any_kind(tmp_path):
+    """m024: the CHECK that listed four identity kinds goes (a source brings its own); every row stays."""
+    from sqlite_utils import Database
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    db = Database(conn)
+    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for name, fn in MIGRATIONS:
+        if name.startswith("m024"):
+            break
+        fn(db)
+        db.execute("INSERT INTO _migrations VALUES (?, '2026-01-01T00:00:00Z')", [name])
+    db.execute("INSERT INTO people (id, handle, created_at, updated_at) VALUES (1, 'ann', 'x', 'x')")
+    rows = [(1, "email", "ann@acme.io"), (1, "github", "ann"), (1, "name", "ann archer"), (1, "clickup", "42")]
+    conn.executemany("INSERT INTO identities (person_id, kind, value) VALUES (?, ?, ?)", rows)
+    with pytest.raises(sqlite3.IntegrityError):  # the old file refused a kind it did not list
+        conn.execute("INSERT INTO identities (person_id, kind, value) VALUES (1, 'gitlab', 'ann')")
+    kept = conn.execute("SELECT id, person_id, kind, value, source FROM identities ORDER BY id").fetchall()
+    conn.close()
+    db = open_database(path)  # applies m024
+    assert db.execute("SELECT id, person_id, kind, value, source FROM identities ORDER BY id").fetchall() == kept
+    db.execute("INSERT INTO identities (person_id, kind, value) VALUES (1, 'gitlab', 'ann')")
+    assert db.execute("SELECT COUNT(*) FROM identities WHERE kind = 'gitlab'").fetchone()[0] == 1
+    from teamops.people.identities import IdentityResolver
+
+    assert IdentityResolver.load(db).person_for("ann@acme.io", None, None) == 1  # a kind it does not use is no harm
+    with pytest.raises(sqlite3.IntegrityError):  # one identity, one person: still
+        db.execute("INSERT INTO identities (person_id, kind, value) VALUES (1, 'gitlab', 'ann')")
+    db.execute("DELETE FROM people WHERE id = 1")  # and a person's identities still go with them
+    assert db.execute("SELECT COUNT(*) FROM identities").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM commit_authors").fetchone()[0] == 0  # the views are back
