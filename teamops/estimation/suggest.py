@@ -193,11 +193,9 @@ def choose(rows: list[tuple[str, str, str | None, float]]) -> Choice:
             else:  # worse than the median in this fold: not kept, whatever the others say
                 del maes[i]
     for i, found in maes.items():
-        trial = trials[i]
-        if found:
-            mae = float(np.mean(found))
-            if best.held_out_mae is None or mae < best.held_out_mae:
-                best = Choice(trial.method, trial.k, mae, median_mae)
+        mae = float(np.mean(found))
+        if best.held_out_mae is None or mae < best.held_out_mae:
+            best = Choice(trials[i].method, trials[i].k, mae, median_mae)
     best.tasks = len(rows)
     best.digest = _digest(rows)
     return best

@@ -269,48 +269,34 @@ class GitRepo:
         args = ["rev-list", "--count", *_date_filters(filters), "--end-of-options", *revs, "--"]
         return int(self._run(*args).stdout.strip() or 0)
 
-    def log(
-        self,
-        include: str | None = None,
-        exclude: Iterable[str] = (),
-        shas: list[str] | None = None,
-        **filters: str | None,
-    ) -> Iterator[CommitRecord]:
-        """Stream commits with per-file line counts: a walk from `include`, or exactly `shas`.
+    def log(self, shas: list[str]) -> Iterator[CommitRecord]:
+        """Stream exactly these commits with per-file line counts (a walk names them first: `rev_list`).
 
-        A long list of shas is split over one git process per core (git's diffs are the cost): the
-        first part streams, the others write to temporary files that are read after it.
+        A long list is split over one git process per core (git's diffs are the cost): the first part
+        streams, the others write to temporary files that are read after it. No shas, no commits (git would
+        read an empty list as HEAD).
         """
-        if shas is not None:
-            with ExitStack() as running:
-                procs: list[tuple[subprocess.Popen[bytes], Any]] = []
-                for i, part in enumerate(_split(shas, _log_workers(len(shas)))):
-                    spill = running.enter_context(tempfile.TemporaryFile(prefix="teamops-log-")) if i else None
-                    proc = self._log_process(["--no-walk=unsorted", "--stdin"], part, spill)
-                    running.callback(self._finish, proc, True)
-                    procs.append((proc, spill))
-                for proc, spill in procs:
-                    if spill is None:
-                        assert proc.stdout is not None
-                        yield from parse_log_stream(_chunks(proc.stdout.fileno()))
-                        self._finish(proc)
-                    else:
-                        self._finish(proc)
-                        spill.seek(0)
-                        yield from parse_log_stream(_file_chunks(spill))
+        if not shas:
             return
-        assert include is not None
-        revs = [checked_ref(include), *(f"^{checked_sha(e)}" for e in exclude)]
-        proc = self._log_process([*_date_filters(filters), "--end-of-options", *revs], None, None)
-        try:
-            assert proc.stdout is not None
-            yield from parse_log_stream(_chunks(proc.stdout.fileno()))
-            self._finish(proc)
-        finally:
-            self._finish(proc, quiet=True)
+        with ExitStack() as running:
+            procs: list[tuple[subprocess.Popen[bytes], Any]] = []
+            for i, part in enumerate(_split(shas, _log_workers(len(shas)))):
+                spill = running.enter_context(tempfile.TemporaryFile(prefix="teamops-log-")) if i else None
+                proc = self._log_process(part, spill)
+                running.callback(self._finish, proc, True)
+                procs.append((proc, spill))
+            for proc, spill in procs:
+                if spill is None:
+                    assert proc.stdout is not None
+                    yield from parse_log_stream(_chunks(proc.stdout.fileno()))
+                    self._finish(proc)
+                else:
+                    self._finish(proc)
+                    spill.seek(0)
+                    yield from parse_log_stream(_file_chunks(spill))
 
-    def _log_process(self, revs: list[str], shas: list[str] | None, spill: Any) -> subprocess.Popen[bytes]:
-        """One `git log --numstat -z` in LOG_FORMAT, writing to a pipe (or to `spill`, a file)."""
+    def _log_process(self, shas: list[str], spill: Any) -> subprocess.Popen[bytes]:
+        """One `git log --numstat -z` in LOG_FORMAT of these shas, writing to a pipe (or to `spill`, a file)."""
         args = [
             "git",
             "-C",
@@ -327,21 +313,21 @@ class GitRepo:
             "--use-mailmap",
             "--date=format:%z",
             f"--format={LOG_FORMAT}",
-            *revs,
+            "--no-walk=unsorted",
+            "--stdin",
             "--",
         ]
         try:
             proc = subprocess.Popen(
                 args,
-                stdin=subprocess.PIPE if shas is not None else subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=spill if spill is not None else subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 env=_git_env(),
             )
         except FileNotFoundError:
             raise GitError(*NO_GIT) from None
-        if shas is not None:
-            _feed_stdin(proc, ("\n".join(shas) + "\n").encode())
+        _feed_stdin(proc, ("\n".join(shas) + "\n").encode())
         return proc
 
     def _finish(self, proc: subprocess.Popen[bytes], quiet: bool = False) -> None:
@@ -412,8 +398,8 @@ def _file_chunks(spill: Any) -> Iterator[bytes]:
 
 def _split(items: list[str], parts: int) -> list[list[str]]:
     """`parts` contiguous runs of nearly equal length (order kept)."""
-    size = -(-len(items) // parts) if items else 1
-    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
+    size = -(-len(items) // parts)
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _feed_stdin(proc: subprocess.Popen[bytes], data: bytes) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso
-from teamops.dates import parse_iso
+from teamops.dates import iso_weeks, parse_iso
 from teamops.kpi.flow import median, percentile, rounded
 from teamops.kpi.windows import Window, suggest_last
 from teamops.records import ReportRow
@@ -133,19 +133,6 @@ def _hours(a: str, b: str) -> float:
     return max(0.0, (parse_iso(b) - parse_iso(a)).total_seconds() / 3600)
 
 
-def _weeks_between(since: str, until: str) -> list[str]:
-    """The ISO weeks a window touches, a step of a week at a time (plus its last day)."""
-    start, end = parse_iso(since), parse_iso(until)
-    weeks, day = [], start
-    while day < end:
-        year, week, _ = day.isocalendar()
-        weeks.append(f"{year}-W{week:02d}")
-        day += timedelta(days=7)
-    year, week, _ = (end - timedelta(seconds=1)).isocalendar()
-    weeks.append(f"{year}-W{week:02d}")
-    return list(dict.fromkeys(weeks))
-
-
 def dora(
     db: Reader,
     cfg: Config,
@@ -170,7 +157,7 @@ def dora(
     later = deployments(db, env, since, None, repo_ids)  # to find what came after, past the window too
     ok = [d for d in deps if d.status == "success"]
     result.deployments = len(ok)
-    weeks = _weeks_between(since, until)
+    weeks = iso_weeks(since, until)
     days = (parse_iso(until) - parse_iso(since)).total_seconds() / 86400
     result.deploys_per_week = rounded(len(ok) / max(1.0, days / 7))  # per week of the window, not per week touched
     result.weeks_with_deployment = rounded(len({_week(d.deployed_at) for d in ok}) / max(1, len(weeks)))

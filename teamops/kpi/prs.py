@@ -221,7 +221,7 @@ def review_load(
 ) -> ReviewLoad:
     """Per reviewer, reviews submitted in [since, until) on others' pull requests, and who reviews whom.
 
-    With `bots` (teamops.bots.patterns), accounts GitHub marks as bots or that match are no reviewers and
+    With `bots` (teamops.people.bots.patterns), accounts GitHub marks as bots or that match are no reviewers and
     no authors of their own row; a person's review of a bot's pull request still counts for the person.
     """
     given = reviews_given(db, since, until, repo_ids, people_only=bots is not None)

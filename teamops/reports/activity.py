@@ -71,7 +71,7 @@ def activity_report(
     by: str = "person",
     bots: Bots | None = None,
 ) -> Report:
-    """Activity per person, repository or week; the `bots` (teamops.bots.find) are left out and counted in
+    """Activity per person, repository or week; the `bots` (teamops.people.bots.find) are left out and counted in
     one footer line, None keeps them in."""
     flt = ActivityFilter(win.since, win.until, person, team, repos_of(db, repo), bots.emails if bots else [])
     accounts, commits = bots_left_out(db, flt) if bots else (0, 0)

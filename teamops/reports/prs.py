@@ -115,7 +115,7 @@ def reviews_report(
     bots: re.Pattern[str] | None = None,
 ) -> Report:
     """Review load per person over the window, with who reviews whom in `meta` and the footer; `bots`
-    (teamops.bots.patterns) are left out, None keeps them."""
+    (teamops.people.bots.patterns) are left out, None keeps them."""
     win = window(since, until, last, 12, lambda m: latest_merge_before(db, m))
     load = review_load(db, win.since, win.until, repos_of(db, repo), bots)
     return Report(

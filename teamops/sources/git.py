@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import glob
 import re
 from pathlib import Path
@@ -75,13 +76,7 @@ class GitSource:
             from teamops.delivery.commit_graph import CommitGraph
 
             repo_id = result.repo_id
-            loaded: list[CommitGraph] = []  # one graph per sync, read when first asked for
-
-            def graph() -> CommitGraph:
-                if not loaded:
-                    loaded.append(CommitGraph.stored(db, repo_id))
-                return loaded[0]
-
+            graph = functools.cache(lambda: CommitGraph.stored(db, repo_id))  # one per sync, read when first asked for
             deployed = sync_tags(db, opts.cfg, repo, result.repo_id, graph)
             if deployed is not None:
                 result.deployments = deployed.added + deployed.changed

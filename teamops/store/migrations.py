@@ -750,7 +750,10 @@ def m024_identity_kinds_open(db: Database) -> None:
         )
         """
     )
-    db.execute("INSERT INTO identities_open (id, person_id, kind, value, source) SELECT * FROM identities")
+    db.execute(
+        "INSERT INTO identities_open (id, person_id, kind, value, source) "
+        "SELECT id, person_id, kind, value, source FROM identities"
+    )
     db.execute("DROP TABLE identities")
     db.execute("ALTER TABLE identities_open RENAME TO identities")
     db.execute("CREATE INDEX idx_identities_person ON identities(person_id)")

@@ -147,7 +147,7 @@ def _sync_branch(
         have = stored_shas(db, repo_id, todo)
         todo = [sha for sha in todo if sha not in have]
     report(0, len(todo))
-    stream: Iterator[CommitRecord] = repo.log(shas=todo) if todo else iter(())
+    stream: Iterator[CommitRecord] = repo.log(shas=todo)
     added = save_commits(db, repo_id, stream, resolver.person_for, state, report, batch_size)
     with transaction(db):
         if not filtered:

@@ -3,6 +3,7 @@ from webhook and Actions payloads, and inferred from a clone's merge commits and
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -126,7 +127,7 @@ def infer_pulls(db: Database, repo_id: int, graph: Callable[[], CommitGraph] | N
         [repo_id, since],
     )
     known = known_numbers(db, repo_id)
-    loaded: CommitGraph | None = None
+    graph = graph or functools.cache(lambda: CommitGraph.stored(db, repo_id))
     inferred = 0
     while rows := found.fetchmany(INFER_BATCH):  # a batch at a time: memory stays flat however long the history
         pulls: dict[int, PullRecord] = {}
@@ -136,11 +137,7 @@ def infer_pulls(db: Database, repo_id: int, graph: Callable[[], CommitGraph] | N
             if named is None or named[0] in known or named[0] in pulls:
                 continue
             number, title, head = named
-            if is_merge:
-                loaded = loaded or (graph() if graph is not None else CommitGraph.stored(db, repo_id))
-                commits = loaded.brought_by(sha, BRANCH_LIMIT)
-            else:
-                commits = [sha]
+            commits = graph().brought_by(sha, BRANCH_LIMIT) if is_merge else [sha]
             pulls[number] = PullRecord(
                 number=number,
                 title=title,

@@ -100,20 +100,26 @@ def test_reports_and_listings_write_nothing_to_a_current_database(tmp_path, cli)
     assert not wal.exists() or wal.stat().st_size == 0
 
 
-def test_repositories_of_an_older_file_become_kinds_with_locators(tmp_path):
-    """m019: (kind, github) → (kind, locator): a clone keeps its path as locator, a GitHub repository its
-    owner/name (and the clone it was also synced from); commits and their links stay."""
+def older_file(path, before: str):
+    """A file an older teamops wrote: every migration before `before` applied, and recorded as such."""
     from sqlite_utils import Database
 
-    path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)
     db = Database(conn)
     db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     for name, fn in MIGRATIONS:
-        if name.startswith("m019"):
+        if name.startswith(before):
             break
         fn(db)
         db.execute("INSERT INTO _migrations VALUES (?, '2026-01-01T00:00:00Z')", [name])
+    return conn, db
+
+
+def test_repositories_of_an_older_file_become_kinds_with_locators(tmp_path):
+    """m019: (kind, github) → (kind, locator): a clone keeps its path as locator, a GitHub repository its
+    owner/name (and the clone it was also synced from); commits and their links stay."""
+    path = tmp_path / "old.db"
+    conn, db = older_file(path, "m019")
     db.execute(
         "INSERT INTO repos (id, key, name, kind, path, github, created_at) VALUES "
         "(1, 'git:/src/site', 'site', 'git', '/src/site', NULL, 'x'), "
@@ -181,17 +187,8 @@ def test_eight_processes_opening_a_new_file_at_once_all_succeed(tmp_path):
 
 def test_identities_of_an_older_file_keep_every_row_and_take_any_kind(tmp_path):
     """m024: the CHECK that listed four identity kinds goes (a source brings its own); every row stays."""
-    from sqlite_utils import Database
-
     path = tmp_path / "old.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    db = Database(conn)
-    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-    for name, fn in MIGRATIONS:
-        if name.startswith("m024"):
-            break
-        fn(db)
-        db.execute("INSERT INTO _migrations VALUES (?, '2026-01-01T00:00:00Z')", [name])
+    conn, db = older_file(path, "m024")
     db.execute("INSERT INTO people (id, handle, created_at, updated_at) VALUES (1, 'ann', 'x', 'x')")
     rows = [(1, "email", "ann@acme.io"), (1, "github", "ann"), (1, "name", "ann archer"), (1, "clickup", "42")]
     conn.executemany("INSERT INTO identities (person_id, kind, value) VALUES (?, ?, ?)", rows)
