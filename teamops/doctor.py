@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from teamops.clients import clickup_client, github_client, model_key, secret
-from teamops.config import Config
-from teamops.config.schema import RepoConfig
+from teamops.clients import clickup_client, model_key
+from teamops.config import Config, RepoConfig
 from teamops.errors import ConfigError, TeamopsError
-from teamops.integrations.git_local import GitError, GitRepo
+from teamops.integrations.git_local import GitError
 from teamops.integrations.llm import check_model
 from teamops.messages.notify import resolve_channel
-from teamops.sources import configured_target, is_pattern
+from teamops.sources import Target, configured_target, kind, parse_repo_arg
 from teamops.store.database import counts
+from teamops.sync.targets import Sources
 from teamops.wording import count
 
 if TYPE_CHECKING:
@@ -45,15 +45,15 @@ def run_checks(cfg: Config, open_db: Callable[[], Reader], *, offline: bool) -> 
 
     check("database", lambda: _database(cfg, open_db))
     check("git", _git)
-    for rc in cfg.repos:
-        if is_pattern(rc.github or rc.path or "") and not (rc.github and offline):
-            check(f"repos {rc.github or rc.path}", functools.partial(_pattern, cfg, rc))
-        elif rc.github:
-            check(f"repo {rc.name or rc.github}", functools.partial(_github_repo, cfg, rc.github, offline))
+    targets = [configured_target(cfg, rc) for rc in cfg.repos] or [parse_repo_arg(str(Path.cwd()))]
+    sources = Sources(cfg)
+    named: list[RepoConfig | None] = list(cfg.repos) or [None]
+    for rc, target in zip(named, targets, strict=True):
+        shown = (rc.name or next(iter(rc.keys.values()))) if rc else "."
+        if target.pattern and not (kind(target.kind).remote and offline):  # --offline lists no service
+            check(f"repos {shown}", functools.partial(_pattern, sources, target))
         else:
-            check(f"repo {rc.name or rc.path}", functools.partial(_local_repo, cfg.repo_path(rc)))
-    if not cfg.repos:
-        check("repo .", lambda: _local_repo(Path.cwd()))
+            check(f"repo {shown}", functools.partial(_repo, sources, target, offline))
     cu = cfg.clickup
     if cu.team_id or cu.list_ids or cu.sprint_folder_ids or cu.docs_workspace_id:
         check("clickup", lambda: _clickup(cfg, offline))
@@ -79,35 +79,18 @@ def _git() -> str:
     return found
 
 
-def _local_repo(path: Path) -> str:
+def _repo(sources: Sources, target: Target, offline: bool) -> str:
+    """The kind's own check of one repository (a clone opens; a service answers, or its token is set)."""
+    return sources.get(target.kind).check(target, offline)
 
-    repo = GitRepo.open(path)
-    return f"{repo.root} on {repo.current_branch()}"
 
-
-def _pattern(cfg: Config, rc: RepoConfig) -> str:
-    """What a pattern names now (GitHub: one listing of the owner), without syncing or marking anything."""
-    from teamops.sync.targets import Sources
-
-    target = configured_target(cfg, rc)
-    found = Sources(cfg).get(target.kind).expand(None, target)
+def _pattern(sources: Sources, target: Target) -> str:
+    """What a pattern names now (a service: one listing of the owner), without syncing or marking anything."""
+    found = sources.get(target.kind).expand(None, target)
     if not found:
         raise ConfigError(f"{target.locator} names no repository", "check the pattern and its include/exclude")
     names = ", ".join(t.locator.rsplit("/", 1)[-1] for t in found[:5]) + (", ..." if len(found) > 5 else "")
     return f"{count(len(found), 'repository', 'repositories')}: {names}"
-
-
-def _github_repo(cfg: Config, name: str, offline: bool) -> str:
-
-    if offline:
-        if not secret(cfg.github.token_env):
-            raise ConfigError(f"${cfg.github.token_env} is not set: GitHub needs a token")
-        return f"{name} on {cfg.github.api_url} (token set; not contacted: --offline)"
-    client = github_client(cfg)
-    assert client is not None
-    branch = client.default_branch(name)
-    left = f", {client.rate_remaining:,} requests left this hour" if client.rate_remaining is not None else ""
-    return f"{name} answers (default branch {branch}{left})"
 
 
 def _clickup(cfg: Config, offline: bool) -> str:

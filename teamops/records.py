@@ -125,7 +125,8 @@ class PullRecord:
     commits: list[str] | None = None  # head commits (oldest first), as far as the source lists them
     reviews: list[ReviewRecord] | None = None
     requests: list[RequestRecord] | None = None
-    inferred: bool = False  # read from a merge commit or a squash subject, not from GitHub
+    inferred: bool = False  # read from a merge commit or a squash subject, not from the service
+    source: str = ""  # the kind that reported it ("git" for an inferred one)
 
 
 def account(login: object, bot: bool) -> tuple[str | None, str]:

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from teamops.errors import UsageError
+from teamops.sources import kind
 
 if TYPE_CHECKING:
-    from teamops.sources import Target
+    from teamops.sources import Source, Target
     from teamops.store.reader import Reader
 
 
@@ -26,8 +27,9 @@ class Shard:
         return {"shard": self.index, "repos": " ".join(self.repos), "count": len(self.repos), "commits": self.commits}
 
 
-def size_of(db: Reader, target: Target) -> int:
-    """Commits of a repository: what its listing said, else what is stored, else what a clone holds, else 1."""
+def size_of(db: Reader, target: Target, source: Source | None = None) -> int:
+    """Commits of a repository: what its listing said, else what is stored, else what its kind can tell
+    (a clone counts its own), else 1."""
     if target.size is not None:
         return max(1, target.size)
     from teamops.store.commits import repo_commits
@@ -35,17 +37,7 @@ def size_of(db: Reader, target: Target) -> int:
     stored = repo_commits(db, target.kind, target.locator)
     if stored:
         return stored
-    if target.kind == "git":
-        from pathlib import Path
-
-        from teamops.errors import TeamopsError
-        from teamops.integrations.git_local import GitRepo
-
-        try:
-            return max(1, GitRepo.open(Path(target.locator)).count("HEAD"))
-        except TeamopsError:
-            return 1
-    return 1
+    return max(1, (source.size(target) if source else None) or 1)
 
 
 def plan(sized: list[tuple[Target, int]], shards: int) -> list[Shard]:
@@ -57,7 +49,7 @@ def plan(sized: list[tuple[Target, int]], shards: int) -> list[Shard]:
     heap = [(0, i) for i in range(shards)]
     for target, size in sorted(sized, key=lambda ts: (-ts[1], ts[0].locator.lower())):
         total, i = heapq.heappop(heap)
-        out[i].repos.append(target.locator)
+        out[i].repos.append(kind(target.kind).arg(target.locator))  # a --repo value that names it again
         out[i].commits += size
         heapq.heappush(heap, (total + size, i))
     return [s for s in out if s.repos]

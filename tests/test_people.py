@@ -120,6 +120,7 @@ def test_edit_adds_and_removes_identities_and_remove_unmaps(cli, synced):
             "emails": ["x@elsewhere.org"],
             "github": None,
             "clickup_id": None,
+            "accounts": None,
             "commits": 1,
             "merges": 0,
             "last_commit": "2026-11-02T10:00:00Z",

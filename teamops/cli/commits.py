@@ -15,7 +15,7 @@ from teamops.cli.options import FormatOpt, FullOpt, SinceOpt, UntilOpt, fmt_valu
 from teamops.cli.state import state
 from teamops.dates import range_bounds
 from teamops.errors import ExitCode, InvalidInput, TeamopsError
-from teamops.sources import SyncOptions
+from teamops.sources import SyncOptions, by_event
 from teamops.sync.result import SyncResult
 from teamops.sync.targets import Sources, expand, sync_all, sync_targets
 from teamops.wording import count
@@ -65,17 +65,24 @@ def sync_commits(
         str | None,
         typer.Option(
             "--event",
-            help="Ingest a push, pull_request or pull_request_review payload from FILE ('-' for stdin), "
-            "e.g. $GITHUB_EVENT_PATH.",
+            help="Ingest a webhook payload from FILE ('-' for stdin): GitHub's push, pull_request or "
+            "pull_request_review (e.g. $GITHUB_EVENT_PATH), or another source's event named by --event-name.",
         ),
     ] = None,
     event_name: Annotated[
-        str | None, typer.Option("--event-name", help="The event's name (default: $GITHUB_EVENT_NAME).")
+        str | None,
+        typer.Option(
+            "--event-name",
+            help='The event\'s name, e.g. push or "Merge Request Hook" (its X-Gitlab-Event header); '
+            "default: $GITHUB_EVENT_NAME.",
+        ),
     ] = None,
     signature: Annotated[
         str | None,
         typer.Option(
-            "--signature", help="X-Hub-Signature-256 of the payload (required when GITHUB_WEBHOOK_SECRET is set)."
+            "--signature",
+            help="What authenticates the payload: X-Hub-Signature-256 (required when GITHUB_WEBHOOK_SECRET is "
+            "set), or X-Gitlab-Token (when GITLAB_WEBHOOK_TOKEN is).",
         ),
     ] = None,
     concurrency: Annotated[
@@ -100,7 +107,9 @@ def sync_commits(
     st = state(ctx)
     out = st.output(fmt_value(fmt))
     if event is not None:
-        cap = st.config.github.event_max_mb * 1_000_000
+        plugin = by_event(event_name) if event_name else None  # a kind that reads events of this name
+        limit_mb = getattr(st.config.section(plugin.kind), "event_max_mb", 25) if plugin else None
+        cap = (limit_mb or st.config.github.event_max_mb) * 1_000_000
         try:
             if event == "-":
                 body = sys.stdin.buffer.read(cap + 1)
@@ -111,9 +120,15 @@ def sync_commits(
             raise InvalidInput(f"cannot read the event file {event}: {exc.strerror}") from None
         if len(body) > cap:
             raise InvalidInput(
-                f"the event file {event} is larger than {st.config.github.event_max_mb} MB: refused",
+                f"the event file {event} is larger than {cap // 1_000_000} MB: refused",
                 "GitHub's payloads are at most 25 MB; raise [github] event_max_mb if yours really are larger",
             )
+        if plugin is not None and event_name:
+            outcome = Sources(st.config).get(plugin.kind).ingest(st.db, body, event_name, signature, os.environ)
+            out.message(outcome.line)
+            if out.fmt == "json":
+                out.data(outcome.data, "")
+            return
         # the event readers (GitHub's payloads and API client) load only for an event, not for every sync
         from teamops.sync.pulls import PULL_EVENTS
         from teamops.sync.push import describe, ingest_event, ingest_pull_payload, is_pull_payload

@@ -8,7 +8,16 @@ import typer
 
 from teamops.cli.options import FormatOpt, IncludeBotsOpt, LimitOpt, fmt_value, group_help
 from teamops.cli.state import state
-from teamops.people.roster import PersonEdit, PersonSpec, add_person, edit_person, list_people, person_id, remove_person
+from teamops.people.roster import (
+    PersonEdit,
+    PersonSpec,
+    add_person,
+    edit_person,
+    list_people,
+    parse_accounts,
+    person_id,
+    remove_person,
+)
 from teamops.reports.model import Column, Report, limited
 from teamops.store.commits import commits_of, unmapped_authors
 from teamops.store.people import unmapped_clickup_users
@@ -26,6 +35,10 @@ EmailsOpt = Annotated[list[str] | None, typer.Option("--email", help="An email (
 NameOpt = Annotated[str | None, typer.Option("--name", help="Display name.")]
 GithubOpt = Annotated[str | None, typer.Option("--github", help="GitHub login.")]
 ClickupOpt = Annotated[str | None, typer.Option("--clickup-id", help="ClickUp user id.")]
+AccountOpt = Annotated[
+    list[str] | None,
+    typer.Option("--account", help="An account on another service as KIND:NAME, e.g. gitlab:alice (repeatable)."),
+]
 TimezoneOpt = Annotated[str | None, typer.Option("--timezone", help="IANA timezone, e.g. Europe/Berlin.")]
 TeamNameOpt = Annotated[str | None, typer.Option("--team", help="Team name.")]
 
@@ -41,6 +54,7 @@ def add(
     timezone: TimezoneOpt = None,
     team: TeamNameOpt = None,
     lead: Annotated[bool, typer.Option("--lead", help="Team lead (receives second-level escalations).")] = False,
+    account: AccountOpt = None,
 ) -> None:
     """Add a person; their stored commits are attributed to them at once.
 
@@ -50,7 +64,17 @@ def add(
     st = state(ctx)
     add_person(
         st.db,
-        PersonSpec(handle, name, list(email or []), github, clickup_id, timezone, team, lead),
+        PersonSpec(
+            handle,
+            name,
+            list(email or []),
+            github,
+            clickup_id,
+            timezone,
+            team,
+            lead,
+            accounts=parse_accounts(list(account or [])),
+        ),
     )
     n = commits_of(st.db, person_id(st.db, handle))
     st.output().message(f"added {handle} ({count(n, 'commit')} attributed)")
@@ -70,6 +94,10 @@ def edit(
     lead: Annotated[bool | None, typer.Option("--lead/--no-lead", help="Team lead or not.")] = None,
     active: Annotated[bool | None, typer.Option("--active/--inactive", help="Active or not.")] = None,
     rename: Annotated[str | None, typer.Option("--rename", help="A new handle.")] = None,
+    account: Annotated[
+        list[str] | None,
+        typer.Option("--account", help="Set an account as KIND:NAME (KIND: to remove it), e.g. gitlab:alice."),
+    ] = None,
 ) -> None:
     """Change a person's profile or identities; commits are re-attributed.
 
@@ -93,6 +121,7 @@ def edit(
             add_emails=list(add_email or []),
             remove_emails=list(remove_email or []),
             rename=rename,
+            accounts=parse_accounts(list(account or [])),
         ),
     )
     st.output().message(f"updated {rename or handle}")
@@ -140,6 +169,7 @@ def list_(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) -> 
                 Column("emails", "Emails", wrap=True),
                 Column("github", "GitHub"),
                 Column("clickup_id", "ClickUp", drop=7),
+                Column("accounts", "Accounts", wrap=True, drop=8),
                 Column("timezone", "Timezone", drop=5),
                 Column("commits", "Commits", numeric=True),
                 Column("merges", "Merges", numeric=True, drop=6),

@@ -46,8 +46,9 @@ def plan_cmd(
 
     st = state(ctx)
     out = st.output(None)
-    targets = expand(st.db, Sources(st.config), sync_targets(st.config, repo, None))
-    dealt = plan([(t, size_of(st.db, t)) for t in targets], shards)
+    sources = Sources(st.config)
+    targets = expand(st.db, sources, sync_targets(st.config, repo, None))
+    dealt = plan([(t, size_of(st.db, t, sources.get(t.kind))) for t in targets], shards)
     print(json.dumps({"include": [s.entry() for s in dealt]}, separators=(",", ":")))
     biggest = max((s.commits for s in dealt), default=0)
     out.message(

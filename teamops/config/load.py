@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from teamops.config.schema import CONFIG_ENV, DB_ENV, DEFAULT_CONFIG_NAME, Config
+from teamops.config.schema import CONFIG_ENV, DB_ENV, DEFAULT_CONFIG_NAME, Config, RepoConfig
 from teamops.config.validate import validate
 from teamops.errors import ConfigError
 from teamops.runtime import OTHER_VARIABLES
@@ -162,16 +162,67 @@ def load_config(
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot be read: {exc}") from None
     loader = Loader(str(path) if path else "configuration")
-    cfg: Config = loader.table(Config, data, "")
-    cfg.file = path
-    origins = cfg.origins
+    origins: dict[str, str] = {}
     _record_origins(data, "", origins)
+    repo_keys = _repo_keys(data, loader)
+    sections = _sections(data, loader)
+    cfg: Config = loader.table(Config, data, "")
+    for rc, keys in zip(cfg.repos, repo_keys, strict=True):
+        rc.keys = keys
+    cfg.sections = sections
+    cfg.file = path
+    cfg.origins = origins
     _apply_env(cfg, env)
     if db_flag:
         cfg.store.path = db_flag
         origins["store.path"] = "flag"
     validate(cfg, loader)
     return cfg
+
+
+def _repo_keys(data: dict[str, Any], loader: Loader) -> list[dict[str, str]]:
+    """Take each `[[repos]]` entry's kind key (`path`, `github`, a plug-in's) out of the data, as text."""
+    repos = data.get("repos")
+    if not isinstance(repos, list) or not repos:
+        return [{} for _ in repos or []] if isinstance(repos, list) else []
+    from teamops.sources import kinds
+
+    names = {k.config_key for k in kinds()}
+    found: list[dict[str, str]] = []
+    for i, entry in enumerate(repos):
+        keys: dict[str, str] = {}
+        if isinstance(entry, dict):
+            for key in [k for k in entry if k in names]:
+                value = entry.pop(key)
+                if not isinstance(value, str):
+                    raise loader.fail(f"repos[{i}].{key}", f"must be a string, got {value!r}")
+                keys[key] = value
+            unknown = [k for k in entry if k not in _REPO_FIELDS]
+            if unknown:
+                known = ", ".join(sorted(names | _REPO_FIELDS))
+                raise loader.fail(f"repos[{i}].{unknown[0]}", f"is not a known key (known here: {known})")
+        found.append(keys)
+    return found
+
+
+_REPO_FIELDS = {f.name for f in dataclasses.fields(RepoConfig) if not f.metadata.get("internal")}
+_TOP_FIELDS = {f.name for f in dataclasses.fields(Config) if not f.metadata.get("internal")}
+
+
+def _sections(data: dict[str, Any], loader: Loader) -> dict[str, Any]:
+    """Sections a source kind brings (`[gitlab]`), read into its settings and taken out of the data."""
+    extra = [key for key in data if key not in _TOP_FIELDS]
+    if not extra:
+        return {}
+    from teamops.sources import by_section
+
+    sections: dict[str, Any] = {}
+    for key in extra:
+        found = by_section(key)
+        if found is None or found.settings is None:
+            continue  # left for the loader, which names it as unknown
+        sections[key] = loader.value(found.settings, data.pop(key), key)
+    return sections
 
 
 def _record_origins(data: Any, prefix: str, origins: dict[str, str]) -> None:
@@ -188,16 +239,21 @@ def _record_origins(data: Any, prefix: str, origins: dict[str, str]) -> None:
 
 def known_variables() -> list[str]:
     """Every TEAMOPS_* variable teamops reads."""
+    from teamops.sources import kinds
+
     names = list(OTHER_VARIABLES)
-    for f in dataclasses.fields(Config):
-        tp = get_type_hints(Config)[f.name]
-        if f.metadata.get("internal") or not dataclasses.is_dataclass(tp):
+    tables = [
+        (f.name, get_type_hints(Config)[f.name]) for f in dataclasses.fields(Config) if not f.metadata.get("internal")
+    ]
+    tables += [(k.kind, k.settings) for k in kinds() if k.settings is not None]
+    for name, tp in tables:
+        if not dataclasses.is_dataclass(tp):
             continue
-        hints = get_type_hints(tp)
+        fields = get_type_hints(tp)
         names += [
-            f"TEAMOPS_{f.name}_{sf.name}".upper()
+            f"TEAMOPS_{name}_{sf.name}".upper()
             for sf in dataclasses.fields(tp)
-            if get_origin(hints[sf.name]) is not dict
+            if get_origin(fields[sf.name]) is not dict
         ]
     return names
 
@@ -217,20 +273,30 @@ def unknown_variables(env: Mapping[str, str]) -> list[str]:
     return warnings
 
 
+def _plugin_sections(cfg: Config, env: Mapping[str, str]) -> list[tuple[str, Any]]:
+    """The sections source kinds bring, when some TEAMOPS_* variable is not one of the built-in ones."""
+    built_in = tuple(f"TEAMOPS_{name}_".upper() for name in _TOP_FIELDS)
+    if not any(v.startswith("TEAMOPS_") and not v.startswith(built_in) for v in env):
+        return []
+    from teamops.sources import kinds
+
+    return [(k.kind, cfg.section(k.kind)) for k in kinds() if k.settings is not None]
+
+
 def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
     """TEAMOPS_<SECTION>_<KEY> overrides any scalar key of a top-level table; TEAMOPS_DB the path."""
-    for f in dataclasses.fields(cfg):
-        section = getattr(cfg, f.name)
-        if not dataclasses.is_dataclass(section) or f.metadata.get("internal"):
+    tables = [(f.name, getattr(cfg, f.name)) for f in dataclasses.fields(cfg) if not f.metadata.get("internal")]
+    for name, section in tables + _plugin_sections(cfg, env):
+        if not dataclasses.is_dataclass(section):
             continue
         hints = get_type_hints(type(section))
         for sf in dataclasses.fields(section):
             if get_origin(hints[sf.name]) is dict:
                 continue  # tables (channels, routes) come from the file only
-            var = f"TEAMOPS_{f.name}_{sf.name}".upper()
+            var = f"TEAMOPS_{name}_{sf.name}".upper()
             if var in env and env[var] != "":
                 setattr(section, sf.name, _parse_env_value(hints[sf.name], env[var], var))
-                cfg.origins[f"{f.name}.{sf.name}"] = "env"
+                cfg.origins[f"{name}.{sf.name}"] = "env"
     if env.get(DB_ENV):
         cfg.store.path = env[DB_ENV]
         cfg.origins["store.path"] = "env"

@@ -6,6 +6,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 CONFIG_ENV = "TEAMOPS_CONFIG"
 DB_ENV = "TEAMOPS_DB"
@@ -20,8 +21,6 @@ def is_pattern(value: str) -> bool:
     return any(ch in GLOB_CHARS for ch in value)
 
 
-# A configured GitHub target: owner/name, or owner/glob for the owner's repositories.
-GITHUB_TARGET_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.*?!\[\]-]+$")
 HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -37,11 +36,11 @@ class StoreConfig:
 
 @dataclass
 class RepoConfig:
-    """Repositories to pull commits from: a local clone (`path`, or a pattern such as "../*") or GitHub
-    (`github`: owner/name, or "owner/*" for every repository of an organisation or user)."""
+    """Repositories to pull commits from: one key names the source kind and the repository (`path` for a
+    local clone or a pattern such as "../*", `github` for owner/name or "owner/*", each kind its own)."""
 
-    path: str | None = None
-    github: str | None = None
+    # {kind's key: value}, e.g. {"path": "../api"}: which keys there are is up to the registered kinds.
+    keys: dict[str, str] = field(default_factory=dict, metadata={"internal": True})
     branches: list[str] = field(default_factory=list)
     name: str | None = None
     include: list[str] = field(default_factory=list)  # of a pattern: only names matching one of these globs
@@ -64,6 +63,8 @@ class PersonConfig:
     lead: bool = False
     active: bool = True
     names: list[str] = field(default_factory=list)
+    # Accounts on the services sources bring, by identity kind: { gitlab = "alice" }.
+    accounts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -288,6 +289,8 @@ class Config:
     jobs: dict[str, JobConfig] = field(default_factory=dict)
     kpi: KpiConfig = field(default_factory=KpiConfig)
     dora: DoraConfig = field(default_factory=DoraConfig)
+    # The sections source kinds bring (`[gitlab]`), by name; a kind's defaults when the file has none.
+    sections: dict[str, object] = field(default_factory=dict, metadata={"internal": True})
     # Bookkeeping, not keys of the file.
     file: Path | None = field(default=None, metadata={"internal": True})
     origins: dict[str, str] = field(default_factory=dict, metadata={"internal": True})
@@ -304,11 +307,16 @@ class Config:
             return raw
         return self.base_dir / raw
 
-    def repo_path(self, repo: RepoConfig) -> Path:
-        """A configured local repository path, resolved against the config file's folder."""
-        assert repo.path is not None
-        raw = Path(repo.path).expanduser()
-        return raw if raw.is_absolute() else self.base_dir / raw
+    def section(self, name: str) -> Any:
+        """A source kind's section of settings (its defaults when the file has none)."""
+        if name not in self.sections:
+            from teamops.sources import by_section
+
+            found = by_section(name)
+            if found is None or found.settings is None:
+                raise KeyError(name)
+            self.sections[name] = found.settings()
+        return self.sections[name]
 
 
 def people_digest(people: list[PersonConfig]) -> str:

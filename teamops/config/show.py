@@ -41,9 +41,18 @@ def flatten(cfg: Config, env: Mapping[str, str]) -> list[dict[str, Any]]:
 
     def walk(obj: Any, prefix: str) -> None:
         for f in dataclasses.fields(obj):
+            val = getattr(obj, f.name)
+            if f.name in ("keys", "sections") and f.metadata.get("internal"):
+                # a repository's kind key, and the sections source kinds bring, as if they were fields
+                for name, item in val.items():
+                    key = f"{prefix}.{name}" if prefix else name
+                    if dataclasses.is_dataclass(item):
+                        walk(item, key)
+                    else:
+                        rows.append({"key": key, "value": redact(key, item, env), "source": source(key)})
+                continue
             if f.metadata.get("internal"):
                 continue
-            val = getattr(obj, f.name)
             key = f"{prefix}.{f.name}" if prefix else f.name
             if dataclasses.is_dataclass(val):
                 walk(val, key)

@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 from teamops.config.schema import (
     CHANNEL_KINDS,
-    GITHUB_TARGET_RE,
     HANDLE_RE,
     MESSAGE_KINDS,
     WEEKDAYS,
@@ -72,15 +71,8 @@ def _check_bounds(cfg: Config, loader: Loader) -> None:
 def validate(cfg: Config, loader: Loader) -> None:
     """Checks that go beyond types: shapes of names, required pairs, duplicates."""
     _check_bounds(cfg, loader)
-    for i, repo in enumerate(cfg.repos):
-        key = f"repos[{i}]"
-        if bool(repo.path) == bool(repo.github):
-            raise loader.fail(key, 'needs exactly one of path = "DIR" or github = "owner/name"')
-        if repo.github and not GITHUB_TARGET_RE.match(repo.github):
-            raise loader.fail(f"{key}.github", f'must look like "owner/name" or "owner/*", got {repo.github!r}')
-        narrowed = repo.include or repo.exclude or repo.archived or repo.forks
-        if narrowed and not is_pattern(repo.github or repo.path or ""):
-            raise loader.fail(key, 'include, exclude, archived and forks apply to a pattern ("owner/*", "../*")')
+    if cfg.repos or cfg.sections:
+        _validate_repos(cfg, loader)
     if not 1 <= cfg.github.concurrency <= 64:
         raise loader.fail("github.concurrency", f"must be from 1 to 64, got {cfg.github.concurrency!r}")
     api = cfg.github.api_url
@@ -169,6 +161,34 @@ def validate(cfg: Config, loader: Loader) -> None:
     for day in cfg.kpi.working_days:
         if day.lower() not in WEEKDAYS:
             raise loader.fail("kpi.working_days", f"has {day!r}; use {', '.join(WEEKDAYS)}")
+
+
+def _validate_repos(cfg: Config, loader: Loader) -> None:
+    """Each `[[repos]]` entry names one repository of one kind, in the shape that kind reads."""
+    from teamops.sources import kinds
+
+    known = kinds()
+    for i, repo in enumerate(cfg.repos):
+        key = f"repos[{i}]"
+        if len([v for v in repo.keys.values() if v]) != 1:
+            choices = [k.example for k in known]
+            raise loader.fail(key, f"needs exactly one of {', '.join(choices[:-1])} or {choices[-1]}")
+        ((name, value),) = ((k, v) for k, v in repo.keys.items() if v)
+        found = next(k for k in known if k.config_key == name)
+        problem = found.shape(value)
+        if problem:
+            raise loader.fail(f"{key}.{name}", problem)
+        narrowed = repo.include or repo.exclude or repo.archived or repo.forks
+        if narrowed and not is_pattern(value):
+            raise loader.fail(key, 'include, exclude, archived and forks apply to a pattern ("owner/*", "../*")')
+    for k in known:
+        if k.settings is not None and k.kind in cfg.sections:
+            section = k.kind
+
+            def fail(where: str, problem: str, section: str = section) -> Exception:
+                return loader.fail(f"{section}.{where}", problem)
+
+            k.validate(cfg, fail)
 
 
 def _validate_notify(notify: NotifyConfig, loader: Loader) -> None:

@@ -23,7 +23,6 @@ from teamops.records import CommitRecord, FileStat
 MARKER = b"/\x1e"
 LOG_FORMAT = "/%x1e%x00%H%x00%P%x00%aN%x00%aE%x00%at%x00%ad%x00%ct%x00%B"
 HEADER_FIELDS = 9
-GITHUB_REMOTE_RE = re.compile(r"^(?:https?://(?:[^@/]+@)?|ssh://git@|git@)github\.com[:/]([^/]+)/([^/]+?)(?:\.git)?/?$")
 CHUNK = 1 << 20
 PARALLEL_LOG_MIN = 2000  # below this, a second git process costs more than it saves
 
@@ -243,11 +242,9 @@ class GitRepo:
         out = self._run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
         return out.stdout.strip() or "HEAD"
 
-    def github_name(self) -> str | None:
-        """owner/name when the `origin` remote points at github.com, so clone and API share a repo."""
-        out = self._run("config", "--get", "remote.origin.url", check=False)
-        match = GITHUB_REMOTE_RE.match(out.stdout.strip())
-        return f"{match.group(1)}/{match.group(2)}" if match else None
+    def origin_url(self) -> str:
+        """Where the `origin` remote points ("" without one), so a clone and its service share a repository."""
+        return str(self._run("config", "--get", "remote.origin.url", check=False).stdout.strip())
 
     def rev_list(self, include: str, exclude: Iterable[str] = (), **filters: str | None) -> list[str]:
         """Commits reachable from `include` and not from `exclude`, newest first."""

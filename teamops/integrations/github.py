@@ -242,6 +242,7 @@ def pull_record(node: dict[str, Any]) -> PullRecord:
     head = (node.get("headRepository") or {}).get("nameWithOwner")
     created = node.get("createdAt")
     return PullRecord(
+        source="github",
         number=int(node["number"]),
         title=str(node.get("title") or ""),
         author=author,

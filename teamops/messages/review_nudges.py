@@ -42,19 +42,13 @@ def working_hours(start: datetime, end: datetime, tz: ZoneInfo, days: set[int], 
 
 
 def plan_reviews(db: Reader, cfg: Config, now: datetime, *, handle: str | None = None) -> list[Planned]:
-    """One planned nudge per reviewer (a person teamops knows by GitHub login) whose requests waited too long."""
+    """One planned nudge per reviewer (a person teamops knows by their account) whose requests waited too long."""
     rules = cfg.reviews
     days = {WEEKDAYS.index(d.lower()) for d in cfg.kpi.working_days}
     by_login = {p.handle: p for p in recipients(db, cfg, handle, None)}
-    logins = {
-        str(login).lower(): str(h)
-        for login, h in db.execute(
-            "SELECT i.value, p.handle FROM identities i JOIN people p ON p.id = i.person_id WHERE i.kind = 'github'"
-        )
-    }
     waiting: dict[str, list[tuple[Waiting, float]]] = {}
     for w in waiting_reviews(db):
-        person = by_login.get(logins.get(w.reviewer.lower(), ""))
+        person = by_login.get(w.handle or "")
         if person is None:
             continue
         tz = ZoneInfo(person.timezone)

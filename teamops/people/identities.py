@@ -1,11 +1,11 @@
-"""Map commit authors (email, GitHub login, name) and ClickUp users to people."""
+"""Map commit authors (email, a service's account name, name) and tracker users to people."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from teamops.sources import account_of
 from teamops.store.commits import save_attribution
 from teamops.store.people import identity_map
 from teamops.store.tasks import save_role_people
@@ -14,10 +14,6 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from teamops.store.reader import Reader
-
-
-NOREPLY_RE = re.compile(r"^(?:\d+\+)?([^@]+)@users\.noreply\.github\.com$", re.I)
-KINDS = ("email", "github", "clickup", "name")
 
 
 def normalise(kind: str, value: str) -> str:
@@ -29,35 +25,37 @@ def normalise(kind: str, value: str) -> str:
 
 
 def noreply_login(email: str | None) -> str | None:
-    """GitHub's private addresses (`123+login@users.noreply.github.com`) name the login."""
-    if not email:
-        return None
-    match = NOREPLY_RE.match(email.strip())
-    return match.group(1).lower() if match else None
+    """The account name a service's private address names (`123+login@users.noreply.github.com`)."""
+    found = account_of(email)
+    return found[1] if found else None
 
 
 @dataclass
 class IdentityResolver:
-    """An in-memory snapshot of identities, so a sync maps each commit without a query."""
+    """An in-memory snapshot of identities, so a sync maps each commit without a query.
+
+    `logins` are the accounts of the source being synced (its identity kind: `load(db, kind)`)."""
 
     emails: dict[str, int]
     logins: dict[str, int]
     names: dict[str, int]
+    accounts: dict[str, dict[str, int]] = field(default_factory=dict)  # every kind, for private addresses
 
     @classmethod
-    def load(cls, db: Reader) -> IdentityResolver:
-        by_kind: dict[str, dict[str, int]] = {k: {} for k in KINDS}
+    def load(cls, db: Reader, login_kind: str | None = None) -> IdentityResolver:
+        by_kind: dict[str, dict[str, int]] = {}
         for kind, value, pid in identity_map(db):
             by_kind.setdefault(kind, {})[value] = pid  # a kind a commit cannot name (a tracker's ids) is kept aside
-        return cls(by_kind["email"], by_kind["github"], by_kind["name"])
+        logins = by_kind.get(login_kind, {}) if login_kind else {}
+        return cls(by_kind.get("email", {}), logins, by_kind.get("name", {}), by_kind)
 
     def person_for(self, email: str | None, login: str | None, name: str | None) -> int | None:
-        """Email first, then GitHub login (also from a noreply address), then name."""
+        """Email first, then the account (also from a private address), then name."""
         if email and (pid := self.emails.get(email.lower())):
             return pid
         if login and (pid := self.logins.get(login.lower())):
             return pid
-        if (nr := noreply_login(email)) and (pid := self.logins.get(nr)):
+        if (found := account_of(email)) and (pid := self.accounts.get(found[0], {}).get(found[1])):
             return pid
         if name and (pid := self.names.get(normalise("name", name))):
             return pid
@@ -71,6 +69,6 @@ def _name_key(name: str | None) -> str | None:
 def reattribute(db: Database) -> int:
     """Recompute every commit's person after identities change, and resolve task roles held by
     ClickUp users whom an identity now matches; returns the commits whose person moved."""
-    moved = save_attribution(db, noreply_login, _name_key)
+    moved = save_attribution(db, account_of, _name_key)
     save_role_people(db)
     return moved

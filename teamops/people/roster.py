@@ -9,6 +9,7 @@ from teamops.config import HANDLE_RE, PersonConfig, check_timezone, people_diges
 from teamops.errors import ConfigError, InvalidInput, TeamopsError
 from teamops.people.handles import person_id
 from teamops.people.identities import normalise, reattribute
+from teamops.sources import identity_kinds
 from teamops.store import people as store
 from teamops.store.commits import commit_counts, commits_of
 from teamops.store.database import transaction
@@ -35,6 +36,20 @@ class PersonSpec:
     lead: bool = False
     active: bool = True
     names: list[str] = field(default_factory=list)
+    accounts: dict[str, str] = field(default_factory=dict)  # {identity kind of a source: account name}
+
+
+def parse_accounts(values: list[str], error: type[TeamopsError] = InvalidInput) -> dict[str, str]:
+    """`KIND:NAME` values (`gitlab:alice`) as {kind: name}, each kind one a registered source brings."""
+    known = identity_kinds()
+    found: dict[str, str] = {}
+    for value in values:
+        kind, sep, name = value.partition(":")
+        kind = kind.strip().lower()
+        if not sep or kind not in known:
+            raise error(f"{value!r} is not KIND:NAME with KIND one of {', '.join(known)}")
+        found[kind] = name.strip().lstrip("@")
+    return found
 
 
 def _check_spec(spec: PersonSpec, error: type[TeamopsError] = InvalidInput) -> None:
@@ -68,6 +83,8 @@ def _write_identities(db: Database, pid: int, spec: PersonSpec, source: str, err
         _set_identity(db, pid, "github", spec.github.lstrip("@"), source, error)
     if spec.clickup_id:
         _set_identity(db, pid, "clickup", str(spec.clickup_id), source, error)
+    for kind, name in parse_accounts([f"{k}:{v}" for k, v in spec.accounts.items()], error).items():
+        _set_identity(db, pid, kind, name, source, error)
     for name in spec.names:
         _set_identity(db, pid, "name", name, source, error)
     store.delete_identities(db, pid, source="auto")
@@ -110,6 +127,7 @@ class PersonEdit:
     add_emails: list[str] = field(default_factory=list)
     remove_emails: list[str] = field(default_factory=list)
     rename: str | None = None
+    accounts: dict[str, str] = field(default_factory=dict)  # {kind: name}, "" to remove that kind's account
 
 
 def _profile_changes(edit: PersonEdit) -> dict[str, Any]:
@@ -146,6 +164,8 @@ def edit_person(db: Database, handle: str, edit: PersonEdit) -> None:
             store.delete_identities(db, pid, kind="github")
         if edit.clickup_id is not None:
             store.delete_identities(db, pid, kind="clickup")
+        for kind in edit.accounts:
+            store.delete_identities(db, pid, kind=kind)
         person = store.person_by_handle(db, edit.rename or handle)
         spec = PersonSpec(
             handle=edit.rename or handle,
@@ -153,6 +173,7 @@ def edit_person(db: Database, handle: str, edit: PersonEdit) -> None:
             emails=edit.add_emails,
             github=edit.github or None,
             clickup_id=edit.clickup_id or None,
+            accounts={k: v for k, v in edit.accounts.items() if v},
         )
         _write_identities(db, pid, spec, "cli", InvalidInput)
         reattribute(db)
@@ -172,6 +193,7 @@ def list_people(db: Reader) -> list[dict[str, Any]]:
     """Every person with identities and commit count, for `people list`."""
     idents = store.identities_by_person(db)
     counts = commit_counts(db)
+    others = set(identity_kinds()) - {"github"}  # GitHub's has its own column
     rows = []
     for p in store.people(db):
         ids = idents.get(p.id, {})
@@ -187,6 +209,7 @@ def list_people(db: Reader) -> list[dict[str, Any]]:
                 "emails": ids.get("email", []),
                 "github": next(iter(ids.get("github", [])), None),
                 "clickup_id": next(iter(ids.get("clickup", [])), None),
+                "accounts": ", ".join(f"{k}:{v[0]}" for k, v in sorted(ids.items()) if k in others and v) or None,
                 "commits": commits,
                 "merges": merges,
                 "last_commit": last_commit,

@@ -1,17 +1,20 @@
-"""Where commits come from: each kind of source is one module in this package that registers itself.
+"""Where the team's history comes from: each kind of source is one module or package here that registers itself.
 
-A kind says which `--repo` values and `[[repos]]` keys are its own, expands a pattern into the
-repositories it names (an organisation, a folder of clones), syncs one repository (commits and the
-source's other streams) through the `store` writers, and reads one commit's diff. To add a kind,
-add one module here with a class decorated by `@register`; nothing else names it.
+A kind declares what it brings (its streams, the identity kind of its accounts and the private
+addresses that name them, its `[section]` of settings, the webhook events it reads) and does the
+rest itself: which `--repo` values and `[[repos]]` keys are its own, expanding a pattern into the
+repositories it names, syncing one repository through the `store` writers, a commit's diff, its
+`doctor` line. To add a kind, add one package here with a class decorated by `@register`; nothing
+else names it (docs/architecture.md, "Add a source in one folder").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from teamops.config.schema import is_pattern
 from teamops.errors import UsageError
@@ -71,12 +74,50 @@ class SyncOptions:
     full: bool = False
 
 
+@dataclass
+class EventOutcome:
+    """What ingesting one webhook payload did: the line shown, and the same as data for `--format json`."""
+
+    line: str
+    data: dict[str, Any]
+
+
 class Source(Protocol):
     """What a kind of source does; one instance serves a whole run (and its worker threads)."""
 
     kind: ClassVar[str]
     config_key: ClassVar[str]  # the [[repos]] key that names a repository of this kind
+    example: ClassVar[str]  # that key with a value, as messages show it: `github = "owner/name"`
     order: ClassVar[int]  # lower claims a --repo value first
+    remote: ClassVar[bool]  # a service on the network (its locator a name), not a folder on this machine
+    streams: ClassVar[tuple[str, ...]]  # what it syncs: commits, pulls, reviews, deployments, ...
+    settings: ClassVar[type | None]  # the dataclass of its `[kind]` section, when it has one
+    identity: ClassVar[str | None]  # the identity kind of its account names (`people add --account KIND:NAME`)
+    noreply: ClassVar[re.Pattern[str] | None]  # private commit addresses whose first group is an account name
+    events: ClassVar[tuple[str, ...]]  # webhook event names `sync-commits --event` hands to it
+
+    @classmethod
+    def hosted(cls, cfg: Config | None, url: str) -> str | None:
+        """A clone's remote URL as this kind's locator, so the clone and the service share a repository."""
+
+    @classmethod
+    def named(cls, value: str) -> str:
+        """A `--repo` value it claims as its locator (`gitlab:group/project` is group/project)."""
+
+    @classmethod
+    def arg(cls, locator: str) -> str:
+        """The `--repo` value that names this locator again (a shard plan's matrix hands it back)."""
+
+    def size(self, target: Target) -> int | None:
+        """Commits a repository holds, when the kind can tell without syncing (a clone counts its own)."""
+
+    @classmethod
+    def shape(cls, value: str) -> str | None:
+        """What is wrong with a configured value of its `[[repos]]` key (None: nothing)."""
+
+    @classmethod
+    def validate(cls, cfg: Config, fail: Callable[[str, str], Exception]) -> None:
+        """Checks of its section beyond types (raise `fail(key, problem)`)."""
 
     @classmethod
     def claims(cls, value: str) -> bool:
@@ -95,6 +136,50 @@ class Source(Protocol):
 
     def diff(self, db: Reader, repo_id: int, locator: str, sha: str) -> Files:
         """A commit's (path, patch) pairs, read from the source when no local clone has it."""
+
+    def check(self, target: Target, offline: bool) -> str:
+        """`doctor`'s line for one configured repository (raise a TeamopsError when it cannot work)."""
+
+    def ingest(self, db: Database, body: bytes, name: str, token: str | None, env: Mapping[str, str]) -> EventOutcome:
+        """One webhook payload of an event this kind declares, authenticated, parsed and stored."""
+
+
+class Kind:
+    """What a kind that brings less than everything leaves at its default."""
+
+    order: ClassVar[int] = 50
+    remote: ClassVar[bool] = True
+    streams: ClassVar[tuple[str, ...]] = ("commits",)
+    settings: ClassVar[type | None] = None
+    identity: ClassVar[str | None] = None
+    noreply: ClassVar[re.Pattern[str] | None] = None
+    events: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def hosted(cls, cfg: Config | None, url: str) -> str | None:
+        return None
+
+    @classmethod
+    def named(cls, value: str) -> str:
+        return value
+
+    @classmethod
+    def arg(cls, locator: str) -> str:
+        return locator
+
+    def size(self, target: Target) -> int | None:
+        return None
+
+    @classmethod
+    def shape(cls, value: str) -> str | None:
+        return None
+
+    @classmethod
+    def validate(cls, cfg: Config, fail: Callable[[str, str], Exception]) -> None:
+        return None
+
+    def ingest(self, db: Database, body: bytes, name: str, token: str | None, env: Mapping[str, str]) -> EventOutcome:
+        raise UsageError(f"the {type(self).__name__} reads no webhook events")
 
 
 SourceType = type[Source]
@@ -130,18 +215,57 @@ def kind(name: str) -> SourceType:
     return found
 
 
+def by_section(name: str) -> SourceType | None:
+    """The kind whose `[name]` section of settings this is."""
+    return next((k for k in kinds() if k.settings is not None and k.kind == name), None)
+
+
+def by_event(name: str) -> SourceType | None:
+    """The kind that reads webhook events of this name."""
+    return next((k for k in kinds() if name in k.events), None)
+
+
+def identity_kinds() -> list[str]:
+    """Identity kinds the sources bring (account names), beside email, name and the trackers' own."""
+    return [k.identity for k in kinds() if k.identity]
+
+
+def account_of(email: str | None) -> tuple[str, str] | None:
+    """(identity kind, account name) a private commit address names (`123+alice@users.noreply.github.com`)."""
+    if not email or "noreply" not in email:
+        return None
+    for k in kinds():
+        if k.noreply is not None and (match := k.noreply.match(email.strip())):
+            return str(k.identity), match.group(1).lower()
+    return None
+
+
+def hosting(cfg: Config | None, url: str) -> tuple[str, str] | None:
+    """(kind, locator) of the service a clone's remote URL points at, if a kind knows it."""
+    for k in kinds():
+        if url and (locator := k.hosted(cfg, url)):
+            return k.kind, locator
+    return None
+
+
 def parse_repo_arg(value: str, branches: list[str] | None = None) -> Target:
     """A `--repo` value as a target of the first kind that claims it."""
     for k in kinds():
         if k.claims(value):
-            return Target(k.kind, value, list(branches or []))
+            return Target(k.kind, k.named(value), list(branches or []))
     raise UsageError(f"--repo {value!r} names no repository: give a local path or a GitHub owner/name")
+
+
+def repo_value(rc: RepoConfig, key: str) -> str | None:
+    """What a `[[repos]]` entry sets for a kind's key (a plug-in's key is kept aside as the file was read)."""
+    value = rc.keys[key] if key in rc.keys else getattr(rc, key, None)
+    return str(value) if value else None
 
 
 def configured_target(cfg: Config, rc: RepoConfig, branches: list[str] | None = None) -> Target:
     """A `[[repos]]` entry as a target: its kind is the one whose key it sets."""
     for k in kinds():
-        value = getattr(rc, k.config_key, None)
+        value = repo_value(rc, k.config_key)
         if value:
             return Target(
                 k.kind,

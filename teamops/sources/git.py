@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from teamops.errors import ServiceError
-from teamops.sources import Files, Progress, SyncOptions, Target, is_pattern, register
+from teamops.sources import Files, Kind, Progress, SyncOptions, Target, hosting, is_pattern, register
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -20,11 +20,14 @@ if TYPE_CHECKING:
 
 
 @register
-class GitSource:
+class GitSource(Kind):
     """Commits from `git log` of a clone on this machine; its path is the locator."""
 
     kind: ClassVar[str] = "git"
     config_key: ClassVar[str] = "path"
+    example: ClassVar[str] = 'path = "DIR"'
+    remote: ClassVar[bool] = False
+    streams: ClassVar[tuple[str, ...]] = ("commits", "pulls", "deployments")  # pulls from merges, tags as releases
     order: ClassVar[int] = 0  # an existing path wins over an owner/name that looks the same
 
     def __init__(self, cfg: Config) -> None:
@@ -71,6 +74,7 @@ class GitSource:
             full=opts.full,
             progress=progress,
             releases=re.compile(opts.cfg.dora.tag_pattern),
+            host=lambda clone: hosting(opts.cfg, clone.origin_url()),
         )
         if result.repo_id is not None:
             from teamops.delivery.commit_graph import CommitGraph
@@ -88,6 +92,21 @@ class GitSource:
                 result.pulls = inferred.inferred
                 result.details.append(inferred.line(result.repo))
         return result
+
+    def size(self, target: Target) -> int | None:
+        from teamops.errors import TeamopsError
+        from teamops.integrations.git_local import GitRepo
+
+        try:
+            return max(1, GitRepo.open(Path(target.locator)).count("HEAD"))
+        except TeamopsError:
+            return 1
+
+    def check(self, target: Target, offline: bool) -> str:
+        from teamops.integrations.git_local import GitRepo
+
+        repo = GitRepo.open(Path(target.locator))
+        return f"{repo.root} on {repo.current_branch()}"
 
     def diff(self, db: Reader, repo_id: int, locator: str, sha: str) -> Files:
         raise ServiceError(f"the clone at {locator} no longer has commit {sha[:10]}")

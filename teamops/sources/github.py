@@ -4,12 +4,17 @@ organisation or user owns; releases and deployments become deployments."""
 from __future__ import annotations
 
 import fnmatch
+import re
 import threading
 from typing import TYPE_CHECKING, ClassVar
 
-from teamops.config.schema import GITHUB_TARGET_RE
 from teamops.errors import Refused
-from teamops.sources import Files, Progress, SyncOptions, Target, register
+from teamops.sources import Files, Kind, Progress, SyncOptions, Target, register
+
+# A configured GitHub target: owner/name, or owner/glob for the owner's repositories.
+GITHUB_TARGET_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.*?!\[\]-]+$")
+# A clone's remote on github.com: https, ssh or git@ form, `.git` or not.
+GITHUB_REMOTE_RE = re.compile(r"^(?:https?://(?:[^@/]+@)?|ssh://git@|git@)github\.com[:/]([^/]+)/([^/]+?)(?:\.git)?/?$")
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -21,12 +26,16 @@ if TYPE_CHECKING:
 
 
 @register
-class GitHubSource:
+class GitHubSource(Kind):
     """Commits through GraphQL history pages; one client per worker thread, one rate budget for all."""
 
     kind: ClassVar[str] = "github"
     config_key: ClassVar[str] = "github"
+    example: ClassVar[str] = 'github = "owner/name"'
     order: ClassVar[int] = 1
+    streams: ClassVar[tuple[str, ...]] = ("commits", "pulls", "reviews", "deployments", "releases")
+    identity: ClassVar[str | None] = "github"
+    noreply: ClassVar[re.Pattern[str] | None] = re.compile(r"^(?:\d+\+)?([^@]+)@users\.noreply\.github\.com$", re.I)
 
     def __init__(self, cfg: Config) -> None:
         from teamops.integrations.http import RateBudget
@@ -44,6 +53,15 @@ class GitHubSource:
     @classmethod
     def locate(cls, cfg: Config, value: str) -> str:
         return value
+
+    @classmethod
+    def shape(cls, value: str) -> str | None:
+        return None if GITHUB_TARGET_RE.match(value) else f'must look like "owner/name" or "owner/*", got {value!r}'
+
+    @classmethod
+    def hosted(cls, cfg: Config | None, url: str) -> str | None:
+        match = GITHUB_REMOTE_RE.match(url.strip())
+        return f"{match.group(1)}/{match.group(2)}" if match else None
 
     def client(self) -> GitHubClient:
         """This thread's client (PyGithub's requester keeps one connection and is not shared)."""
@@ -133,6 +151,21 @@ class GitHubSource:
         result.requests = (result.requests or 0) + client.requests - before
         result.rate_limit_remaining = client.rate_remaining
         return result
+
+    def check(self, target: Target, offline: bool) -> str:
+        """The token is set and (online) the repository answers, with what is left of the hour."""
+        from teamops.clients import secret
+        from teamops.errors import ConfigError
+
+        gh = self.cfg.github
+        if offline:
+            if not secret(gh.token_env):
+                raise ConfigError(f"${gh.token_env} is not set: GitHub needs a token")
+            return f"{target.locator} on {gh.api_url} (token set; not contacted: --offline)"
+        client = self.client()
+        branch = client.default_branch(target.locator)
+        left = f", {client.rate_remaining:,} requests left this hour" if client.rate_remaining is not None else ""
+        return f"{target.locator} answers (default branch {branch}{left})"
 
     def diff(self, db: Reader, repo_id: int, locator: str, sha: str) -> Files:
         from teamops.store.commits import files_total

@@ -360,12 +360,22 @@ def _text(raw: bytes | str | None) -> str | None:
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
 
 
-def save_attribution(db: Database, noreply: Callable[[str | None], str | None], name_key: Callable[[Any], Any]) -> int:
-    """Recompute every commit's person from the identities; returns how many commits moved."""
+def save_attribution(
+    db: Database, account: Callable[[str | None], tuple[str, str] | None], name_key: Callable[[Any], Any]
+) -> int:
+    """Recompute every commit's person from the identities; returns how many commits moved.
+
+    A commit's login is an account of its repository's kind; `account` reads one from a private address."""
     conn = db.conn
+
+    def part(raw: bytes | str | None, i: int) -> str | None:
+        found = account(_text(raw))
+        return found[i] if found else None
+
     # Values reach the functions as bytes (CAST AS BLOB): a value that is not UTF-8 in a damaged file
     # becomes replacement characters instead of an exception inside SQLite.
-    conn.create_function("teamops_noreply", 1, lambda raw: noreply(_text(raw)), deterministic=True)
+    conn.create_function("teamops_account_kind", 1, lambda raw: part(raw, 0), deterministic=True)
+    conn.create_function("teamops_account", 1, lambda raw: part(raw, 1), deterministic=True)
     conn.create_function("teamops_name", 1, lambda raw: name_key(_text(raw)), deterministic=True)
     cur = db.execute(
         """
@@ -375,9 +385,11 @@ def save_attribution(db: Database, noreply: Callable[[str | None], str | None], 
                 COALESCE(
                     (SELECT person_id FROM identities WHERE kind = 'email' AND value = c.author_email),
                     (SELECT person_id FROM identities
-                        WHERE kind = 'github' AND value = lower(c.author_login)),
+                        WHERE kind = (SELECT r.kind FROM repos r WHERE r.id = c.repo_id)
+                        AND value = lower(c.author_login)),
                     (SELECT person_id FROM identities
-                        WHERE kind = 'github' AND value = teamops_noreply(CAST(c.author_email AS BLOB))),
+                        WHERE kind = teamops_account_kind(CAST(c.author_email AS BLOB))
+                        AND value = teamops_account(CAST(c.author_email AS BLOB))),
                     (SELECT person_id FROM identities
                         WHERE kind = 'name' AND value = teamops_name(CAST(c.author_name AS BLOB)))
                 ) AS pid

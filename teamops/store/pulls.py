@@ -62,7 +62,8 @@ UPDATE pull_requests AS p SET
     first_commit_at = COALESCE((SELECT MIN(c.authored_at) FROM pr_commits pc CROSS JOIN commits c
         ON c.repo_id = pc.repo_id AND c.sha = pc.sha WHERE pc.repo_id = p.repo_id AND pc.number = p.number),
         p.first_commit_at),
-    person_id = (SELECT i.person_id FROM identities i WHERE i.kind = 'github' AND i.value = lower(p.author)),
+    person_id = (SELECT i.person_id FROM identities i WHERE i.kind = (SELECT r.kind FROM repos r
+        WHERE r.id = p.repo_id) AND i.value = lower(p.author)),
     additions = COALESCE(p.additions, CASE WHEN p.inferred = 1 THEN (SELECT SUM(c.additions) FROM pr_commits pc
         JOIN commits c ON c.repo_id = pc.repo_id AND c.sha = pc.sha WHERE pc.repo_id = p.repo_id
         AND pc.number = p.number) END),
@@ -96,7 +97,7 @@ def _row(repo_id: int, p: PullRecord) -> list[Any]:
         "commits": p.commit_count,
         "merge_commit_sha": p.merge_commit_sha,
         "labels": labels,
-        "source": "git" if p.inferred else "github",
+        "source": p.source or None,
         "inferred": int(p.inferred),
     }
     return [repo_id, p.number, *(values[c] for c in _NAMES)]
@@ -252,7 +253,7 @@ def reviews_given(
     db: Reader, since: str | None, until: str | None, repo_ids: list[int] | None, people_only: bool = False
 ) -> list[ReviewGiven]:
     """Reviews submitted in [since, until) on pull requests of others (the author's own are left out); with
-    `people_only`, none by an account GitHub marks as a bot."""
+    `people_only`, none by an account its service marks as a bot."""
     where = Where("rv.state != 'PENDING'", "rv.reviewer IS NOT NULL", "rv.submitted_at IS NOT NULL")
     where.add("rv.reviewer_kind != 'bot'", when=people_only)
     where.add("rv.submitted_at >= ?", since, when=since).add("rv.submitted_at < ?", until, when=until)
@@ -266,7 +267,7 @@ def reviews_given(
         FROM pr_reviews rv
         JOIN pull_requests p ON p.repo_id = rv.repo_id AND p.number = rv.number
         JOIN repos r ON r.id = rv.repo_id
-        LEFT JOIN identities ri ON ri.kind = 'github' AND ri.value = lower(rv.reviewer)
+        LEFT JOIN identities ri ON ri.kind = r.kind AND ri.value = lower(rv.reviewer)
         LEFT JOIN people rp ON rp.id = ri.person_id
         LEFT JOIN people ap ON ap.id = p.person_id
         LEFT JOIN pr_review_requests q ON q.repo_id = rv.repo_id AND q.number = rv.number
@@ -282,7 +283,7 @@ def authored_counts(
     db: Reader, since: str | None, until: str | None, repo_ids: list[int] | None, people_only: bool = False
 ) -> dict[str, int]:
     """Pull requests opened in [since, until) per author (person handle, else login); with `people_only`,
-    none by an account GitHub marks as a bot."""
+    none by an account its service marks as a bot."""
     where = Where("p.inferred = 0").add("p.created_at >= ?", since, when=since)
     where.add("p.author_kind != 'bot'", when=people_only)
     where.add("p.created_at < ?", until, when=until)
@@ -307,6 +308,16 @@ class Waiting:
     author: str | None
     reviewer: str
     requested_at: str
+    handle: str | None = None  # the person whose account (of the repository's kind) the reviewer is
+
+
+def stored_updates(db: Reader, repo_id: int, numbers: list[int]) -> dict[int, str | None]:
+    """When each of these pull requests was last updated, as stored (a listing skips the unchanged)."""
+    rows = db.execute(
+        "SELECT number, updated_at FROM pull_requests WHERE repo_id = ? AND number IN (SELECT value FROM json_each(?))",
+        [repo_id, json.dumps(numbers)],
+    )
+    return {int(n): u for n, u in rows}
 
 
 def waiting_reviews(db: Reader) -> list[Waiting]:
@@ -314,10 +325,12 @@ def waiting_reviews(db: Reader) -> list[Waiting]:
     rows = db.execute(
         """
         SELECT p.repo_id, r.name, p.number, p.title, p.author, q.reviewer,
-               COALESCE(q.requested_at, p.ready_at, p.created_at)
+               COALESCE(q.requested_at, p.ready_at, p.created_at), pe.handle
         FROM pr_review_requests q
         JOIN pull_requests p ON p.repo_id = q.repo_id AND p.number = q.number
         JOIN repos r ON r.id = p.repo_id
+        LEFT JOIN identities i ON i.kind = r.kind AND i.value = lower(q.reviewer)
+        LEFT JOIN people pe ON pe.id = i.person_id
         WHERE q.pending = 1 AND p.state = 'open' AND p.draft = 0 AND q.reviewer NOT LIKE 'team:%'
         ORDER BY q.reviewer, 7
         """

@@ -28,18 +28,23 @@ def _no_progress(advance: int, total: int | None) -> None:
     return None
 
 
-def local_repo_row(db: Database, repo: GitRepo, name: str | None = None) -> tuple[int, str]:
-    """The repos row of a clone: shared with GitHub sync when `origin` is on github.com."""
+Hosted = Callable[[GitRepo], "tuple[str, str] | None"]
+
+
+def local_repo_row(db: Database, repo: GitRepo, name: str | None = None, host: Hosted | None = None) -> tuple[int, str]:
+    """The repos row of a clone: shared with its service's sync when `origin` points at one (`host`: the
+    service's kind and locator from the clone's remote, asked only when the clone is new here)."""
     path = str(repo.root)
     found = repo_by_path(db, path)
     if found:
         return found
-    gh = repo.github_name()
-    if gh:
-        key, display, kind = f"github:{gh.lower()}", gh, "github"
+    hosted = host(repo) if host else None
+    if hosted:
+        kind, locator = hosted
+        key, display = f"{kind}:{locator.lower()}", locator
     else:
-        key, display, kind = f"git:{path}", name or repo.root.name, "git"
-    return save_repo(db, key, display, kind, gh or path, path=path), display
+        key, display, kind, locator = f"git:{path}", name or repo.root.name, "git", path
+    return save_repo(db, key, display, kind, locator, path=path), display
 
 
 def sync_git_repo(
@@ -54,6 +59,7 @@ def sync_git_repo(
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
     releases: re.Pattern[str] | None = None,
+    host: Hosted | None = None,
 ) -> SyncResult:
     """Pull new commits of a local clone; unchanged branches cost one `git rev-parse`.
 
@@ -71,7 +77,7 @@ def sync_git_repo(
             "with `fetch-depth: 0`), or sync from the API with --repo owner/name",
         )
     started = time.monotonic()
-    repo_id, display = local_repo_row(db, repo, name)
+    repo_id, display = local_repo_row(db, repo, name, host)
     result = SyncResult(repo=display, repo_id=repo_id)
     filtered = bool(since or until)
     resolver = IdentityResolver.load(db)

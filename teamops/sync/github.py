@@ -81,7 +81,15 @@ def sync_github_repo(
             save_default_branch(db, repo_id, known)
         branches = [known]
     walk = _Walk(
-        db, client, full_name, repo_id, IdentityResolver.load(db), since, until, full, progress or _no_progress
+        db,
+        client,
+        full_name,
+        repo_id,
+        IdentityResolver.load(db, "github"),
+        since,
+        until,
+        full,
+        progress or _no_progress,
     )
     for branch in branches:
         result.branches.append(branch)

@@ -139,6 +139,7 @@ def infer_pulls(db: Database, repo_id: int, graph: Callable[[], CommitGraph] | N
             number, title, head = named
             commits = graph().brought_by(sha, BRANCH_LIMIT) if is_merge else [sha]
             pulls[number] = PullRecord(
+                source="git",
                 number=number,
                 title=title,
                 author=None,
@@ -194,6 +195,7 @@ def event_record(event: str, payload: dict[str, Any]) -> tuple[str, PullRecord]:
     head_repo = head["repo"].get("full_name") if isinstance(head.get("repo"), dict) else None
     base: dict[str, Any] = pr["base"] if isinstance(pr.get("base"), dict) else {}
     record = PullRecord(
+        source="github",
         number=int(pr["number"]),
         title=_text(pr.get("title")) or "",
         author=author,

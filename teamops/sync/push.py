@@ -17,7 +17,7 @@ from teamops.integrations.git_local import GitRepo
 from teamops.integrations.github import node_to_record
 from teamops.integrations.github_events import PushEvent, check_signature, parse_push
 from teamops.people.identities import IdentityResolver
-from teamops.sources import parse_repo_arg
+from teamops.sources import hosting, parse_repo_arg
 from teamops.store.commits import save_commits
 from teamops.sync.deployments import record_deployment
 from teamops.sync.github import github_repo_id
@@ -76,7 +76,7 @@ def ingest_push(
             result.from_api += 1
     result.counts_missing = sum(1 for rec in records.values() if rec.stats_missing)
     repo_id = github_repo_id(db, event.repo)
-    result.stored = save_commits(db, repo_id, list(records.values()), IdentityResolver.load(db).person_for)
+    result.stored = save_commits(db, repo_id, list(records.values()), IdentityResolver.load(db, "github").person_for)
     return result
 
 
@@ -90,7 +90,8 @@ def event_checkout(paths: list[str], workspace: str | None, full_name: str) -> G
         here = GitRepo.open(Path.cwd())
     except TeamopsError:
         return None
-    return here if (here.github_name() or "").lower() == full_name.lower() else None
+    hosted = hosting(None, here.origin_url())
+    return here if hosted and hosted[1].lower() == full_name.lower() else None
 
 
 def ingest_event(

@@ -37,7 +37,7 @@ def sync_targets(cfg: Config, repo_args: list[str] | None, branches: list[str] |
         return [parse_repo_arg(value, chosen) for value in repo_args]
     if cfg.repos:
         return [configured_target(cfg, rc, chosen) for rc in cfg.repos]
-    return [Target("git", str(Path.cwd()), chosen)]
+    return [parse_repo_arg(str(Path.cwd()), chosen)]
 
 
 class Sources:
@@ -128,7 +128,7 @@ def _sync_one(
     isolate: bool,
 ) -> SyncResult:
     """One repository: its result, or (among several) its failure as a result, so the others go on."""
-    label = Path(target.locator).name if target.kind == "git" else target.locator
+    label = target.locator if kind(target.kind).remote else Path(target.locator).name
     try:
         with progress_for(f"commits {label}") as shown:
             return sources.get(target.kind).sync(db, target, opts, _watched(shown, stop))

@@ -126,6 +126,14 @@ def test_example_config_is_valid_and_documents_every_key(tmp_path):
 
     for key in keys(PersonConfig) | keys(RepoConfig) | keys(ChannelConfig):
         assert f"{key} =" in text, f"{key} is not documented"
+    from teamops.sources import kinds
+
+    for k in kinds():  # each source kind's [[repos]] key and its own section
+        assert f"\n{k.config_key} = " in text, f"[[repos]] {k.config_key} is not documented"
+        if k.settings is not None:
+            assert f"[{k.kind}]" in text and k.kind in cfg.sections
+            for key in keys(k.settings):
+                assert f"{key} =" in text, f"{k.kind}.{key} is not documented"
 
 
 @pytest.mark.parametrize(

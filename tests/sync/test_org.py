@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from teamops.sources import kinds
 from tests.fakes.github import FakeGitHub
 
 # Columns that say when or at what cost a run happened, not what it stored.
@@ -69,6 +70,9 @@ def serve(repos) -> FakeGitHub:
     return gh
 
 
+KINDS = tuple(k.kind for k in kinds())  # each kind keeps its cursors under its own name
+
+
 def rows_by_natural_key(path: Path) -> dict[str, list[tuple]]:
     """Every table's rows with ids replaced by what they stand for (repository key, person handle, ...)."""
     conn = sqlite3.connect(path)
@@ -104,7 +108,7 @@ def rows_by_natural_key(path: Path) -> dict[str, list[tuple]]:
                     if (
                         table == "sync_state"
                         and col == "source"
-                        and value.split(":")[0] in ("git", "github", "tags", "delivery", "pulls", "pulls-inferred")
+                        and value.split(":")[0] in (*KINDS, "tags", "delivery", "pulls", "pulls-inferred")
                     ):
                         head, _, rest = value.partition(":")
                         rid, _, tail = rest.partition(":")
