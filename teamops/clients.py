@@ -14,8 +14,6 @@ from teamops.errors import ConfigError
 
 if TYPE_CHECKING:
     from teamops.integrations.clickup import ClickUpClient
-    from teamops.integrations.github import GitHubClient
-    from teamops.integrations.http import RateBudget
     from teamops.integrations.llm import LLMClient
 
 
@@ -23,30 +21,6 @@ def secret(var: str) -> str | None:
     """A secret from the variable the config names (a .env beside the work is loaded at start-up)."""
     value = os.environ.get(var, "").strip() if var else ""
     return value or None
-
-
-def github_client(cfg: Config, required: bool = True, budget: RateBudget | None = None) -> GitHubClient | None:
-    """A client with the token from the variable `[github] token_env` names; exit 3 when missing."""
-    gh = cfg.github
-    token = secret(gh.token_env)
-    if not token:
-        if not required:
-            return None
-        raise ConfigError(
-            f"${gh.token_env} is not set: GitHub's GraphQL API needs a token",
-            "create a read-only token (Contents and Metadata) and export it; see docs/github.md",
-        )
-    from teamops.integrations.github import GitHubClient
-
-    return GitHubClient(
-        gh.api_url,
-        token,
-        token_env=gh.token_env,
-        timeout_s=gh.timeout_s,
-        max_wait_s=gh.max_wait_s,
-        max_retries=gh.max_retries,
-        budget=budget,
-    )
 
 
 def clickup_client(cfg: Config, purpose: str = "ClickUp needs an API token") -> ClickUpClient:

@@ -16,8 +16,8 @@ from teamops.integrations.git_local import GitError
 from teamops.integrations.llm import check_model
 from teamops.messages.notify import resolve_channel
 from teamops.sources import Target, configured_target, kind, parse_repo_arg
+from teamops.sources.runner import Sources
 from teamops.store.database import counts
-from teamops.sync.targets import Sources
 from teamops.wording import count
 
 if TYPE_CHECKING:

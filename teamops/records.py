@@ -127,11 +127,3 @@ class PullRecord:
     requests: list[RequestRecord] | None = None
     inferred: bool = False  # read from a merge commit or a squash subject, not from the service
     source: str = ""  # the kind that reported it ("git" for an inferred one)
-
-
-def account(login: object, bot: bool) -> tuple[str | None, str]:
-    """(login, kind) of a GitHub account as GraphQL or a webhook names it: "user", "bot", or "ghost" for a
-    deleted one (GitHub sends no login)."""
-    if not isinstance(login, str) or not login:
-        return None, "ghost"
-    return login, "bot" if bot or login.endswith("[bot]") else "user"

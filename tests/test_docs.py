@@ -80,3 +80,51 @@ def test_reports_never_import_the_site_or_the_cli():
             if re.match(r"\s*(from|import) teamops\.(render|cli)\b", line):
                 found.append(f"{path.name}: {line.strip()}")
     assert found == []
+
+
+def kind_names_in(path: Path, kind: str) -> list[str]:
+    """Where code branches on a kind or holds its literal (a string that is the kind's name, a SQL literal such
+    as 'github', a key such as "github:..."), or imports its package. Identifiers and prose (docstrings, help
+    texts, comments) that mention a service by name do not count."""
+    import io
+    import tokenize
+
+    text = path.read_text(encoding="utf-8")
+    quoted = re.compile(rf"""(^|['"]){kind}(['":]|$)""")
+    found = [
+        tok.string[:60]
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+        if tok.type == tokenize.STRING and quoted.search(tok.string.lstrip("rbfuRBFU").strip("\"'").lower())
+    ]
+    found += re.findall(rf"^\s*(?:from|import)\s+teamops\.sources\.{kind}\b.*$", text, re.M)
+    return found
+
+
+def test_no_core_module_names_a_kind_that_lives_in_its_own_folder():
+    """A kind that is one folder under teamops/sources/ is reached through the registry only: nothing outside
+    its folder holds its name as a value or imports it (the migrations are history, and stay as written)."""
+    from teamops.sources import kinds
+
+    package = ROOT / "teamops"
+    folders = [k.kind for k in kinds() if (package / "sources" / k.kind / "__init__.py").exists()]
+    assert {"github", "gitlab"} <= set(folders)
+    for kind in folders:
+        named = {
+            str(path.relative_to(package)): hits
+            for path in sorted(package.rglob("*.py"))
+            if f"sources/{kind}/" not in path.as_posix()
+            and path.name != "migrations.py"
+            and (hits := kind_names_in(path, kind))
+        }
+        assert named == {}, f"{kind} is named outside its folder"
+
+
+def test_sync_helpers_never_import_the_sources():
+    """Kinds call the shared sync helpers (sync/), and the runner that walks the kinds lives in sources/: the
+    imports between the two run one way."""
+    back = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "teamops" / "sync").rglob("*.py"))
+        if re.search(r"^\s*(?:from|import)\s+teamops\.sources\b", path.read_text(encoding="utf-8"), re.M)
+    ]
+    assert back == []

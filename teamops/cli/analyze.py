@@ -17,7 +17,7 @@ from teamops.errors import ServiceError, UsageError
 from teamops.estimation.estimate import AnalyzeOptions, AnalyzeResult, run_analyze
 from teamops.people.handles import repos_of
 from teamops.reports.model import Column, Report
-from teamops.sync.diffs import DiffReader
+from teamops.sources.diffs import DiffReader
 from teamops.wording import count
 
 
@@ -93,7 +93,7 @@ def analyze(
             return PricingClient(opts.model, ai.max_output_tokens, ai.input_cost_per_mtok, ai.output_cost_per_mtok)
         return llm_client(cfg, opts.model, api_base)
 
-    from teamops.sync.targets import Sources
+    from teamops.sources.runner import Sources
 
     diff_for = DiffReader(db, Sources(cfg))
 

@@ -16,8 +16,8 @@ from teamops.cli.state import state
 from teamops.dates import range_bounds
 from teamops.errors import ExitCode, InvalidInput, TeamopsError
 from teamops.sources import SyncOptions, by_event
+from teamops.sources.runner import Sources, expand, sync_all, sync_targets
 from teamops.sync.result import SyncResult
-from teamops.sync.targets import Sources, expand, sync_all, sync_targets
 from teamops.wording import count
 
 
@@ -107,9 +107,9 @@ def sync_commits(
     st = state(ctx)
     out = st.output(fmt_value(fmt))
     if event is not None:
-        plugin = by_event(event_name) if event_name else None  # a kind that reads events of this name
-        limit_mb = getattr(st.config.section(plugin.kind), "event_max_mb", 25) if plugin else None
-        cap = (limit_mb or st.config.github.event_max_mb) * 1_000_000
+        plugin = by_event(event_name)  # the kind that reads events of this name (an unnamed one: the fallback)
+        limit = getattr(st.config.section(plugin.kind), "event_max_mb", None) or 25
+        cap = int(limit * 1_000_000)
         try:
             if event == "-":
                 body = sys.stdin.buffer.read(cap + 1)
@@ -120,32 +120,14 @@ def sync_commits(
             raise InvalidInput(f"cannot read the event file {event}: {exc.strerror}") from None
         if len(body) > cap:
             raise InvalidInput(
-                f"the event file {event} is larger than {cap // 1_000_000} MB: refused",
-                "GitHub's payloads are at most 25 MB; raise [github] event_max_mb if yours really are larger",
+                f"the event file {event} is larger than {limit} MB: refused",
+                f"{plugin.label}'s payloads are at most 25 MB; raise [{plugin.kind}] event_max_mb if yours really are",
             )
-        if plugin is not None and event_name:
-            outcome = Sources(st.config).get(plugin.kind).ingest(st.db, body, event_name, signature, os.environ)
-            out.message(outcome.line)
-            if out.fmt == "json":
-                out.data(outcome.data, "")
-            return
-        # the event readers (GitHub's payloads and API client) load only for an event, not for every sync
-        from teamops.sync.pulls import PULL_EVENTS
-        from teamops.sync.push import describe, ingest_event, ingest_pull_payload, is_pull_payload
-
-        name = event_name or os.environ.get("GITHUB_EVENT_NAME") or None
-        if name in PULL_EVENTS or (name is None and is_pull_payload(body)):
-            repo_name, record = ingest_pull_payload(st.db, body, name, signature)
-            out.message(f"ingested {name or 'pull_request'} for {repo_name} #{record.number}: {record.state}")
-            if out.fmt == "json":
-                out.data({"report": "sync-commits-event", "repo": repo_name, "number": record.number}, "")
-            return
-        push, pushed = ingest_event(
-            st.db, st.config, body, event_name=event_name, signature=signature, repo_args=repo, env=os.environ
-        )
-        out.message(describe(push, pushed))
+        source = Sources(st.config).get(plugin.kind)
+        outcome = source.ingest(st.db, body, event_name, signature, os.environ, list(repo or []))
+        out.message(outcome.line)
         if out.fmt == "json":
-            out.data({"report": "sync-commits-event", **asdict(pushed)}, "")
+            out.data(outcome.data, "")
         return
     lo, hi = range_bounds(since, until)
     sources = Sources(st.config)

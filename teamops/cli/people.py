@@ -19,13 +19,14 @@ from teamops.people.roster import (
     remove_person,
 )
 from teamops.reports.model import Column, Report, limited
+from teamops.sources import person_fields
 from teamops.store.commits import commits_of, unmapped_authors
 from teamops.store.people import unmapped_clickup_users
 from teamops.wording import count
 
 app = typer.Typer(
     help=group_help(
-        "People and their identities (emails, GitHub login, ClickUp id).",
+        "People and their identities (emails, GitHub login and other accounts, ClickUp id).",
         "teamops people add alice --email alice@acme.io --github alice",
     ),
     no_args_is_help=True,
@@ -167,7 +168,7 @@ def list_(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) -> 
                 Column("lead", "Lead", drop=3),
                 Column("active", "Active", drop=4),
                 Column("emails", "Emails", wrap=True),
-                Column("github", "GitHub"),
+                *(Column(field, label) for field, _, label in person_fields()),
                 Column("clickup_id", "ClickUp", drop=7),
                 Column("accounts", "Accounts", wrap=True, drop=8),
                 Column("timezone", "Timezone", drop=5),
@@ -236,7 +237,8 @@ def suggest_cmd(
     ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None, include_bots: IncludeBotsOpt = False
 ) -> None:
     """Ready-to-run `teamops people add` lines for the unmapped commit authors, one per person: emails with
-    the same GitHub login or the same name are grouped (`.mailmap` is applied as commits are read).
+    the same account (a GitHub or GitLab login) or the same name are grouped (`.mailmap` is applied as
+    commits are read).
 
     Piped, it prints the commands alone; check each before running it.
 

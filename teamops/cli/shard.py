@@ -42,7 +42,7 @@ def plan_cmd(
       echo "matrix=$(teamops shard plan --shards 8)" >> "$GITHUB_OUTPUT"
     """
     from teamops.shards import plan, size_of
-    from teamops.sync.targets import Sources, expand, sync_targets
+    from teamops.sources.runner import Sources, expand, sync_targets
 
     st = state(ctx)
     out = st.output(None)

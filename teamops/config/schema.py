@@ -308,7 +308,10 @@ class Config:
         return self.base_dir / raw
 
     def section(self, name: str) -> Any:
-        """A source kind's section of settings (its defaults when the file has none)."""
+        """A source kind's section of settings (its defaults when the file has none); a section of the core's
+        own (`[github]`) is the same table under its own name."""
+        if name in {f.name for f in dataclasses.fields(self) if not f.metadata.get("internal")}:
+            return getattr(self, name)
         if name not in self.sections:
             from teamops.sources import by_section
 

@@ -9,7 +9,7 @@ from teamops.config import HANDLE_RE, PersonConfig, check_timezone, people_diges
 from teamops.errors import ConfigError, InvalidInput, TeamopsError
 from teamops.people.handles import person_id
 from teamops.people.identities import normalise, reattribute
-from teamops.sources import identity_kinds
+from teamops.sources import identity_kinds, person_fields
 from teamops.store import people as store
 from teamops.store.commits import commit_counts, commits_of
 from teamops.store.database import transaction
@@ -79,11 +79,10 @@ def _set_identity(db: Database, pid: int, kind: str, value: str, source: str, er
 def _write_identities(db: Database, pid: int, spec: PersonSpec, source: str, error: type[TeamopsError]) -> None:
     for email in spec.emails:
         _set_identity(db, pid, "email", email, source, error)
-    if spec.github:
-        _set_identity(db, pid, "github", spec.github.lstrip("@"), source, error)
     if spec.clickup_id:
         _set_identity(db, pid, "clickup", str(spec.clickup_id), source, error)
-    for kind, name in parse_accounts([f"{k}:{v}" for k, v in spec.accounts.items()], error).items():
+    accounts = {kind: getattr(spec, field) for field, kind, _ in person_fields() if getattr(spec, field, None)}
+    for kind, name in parse_accounts([f"{k}:{v}" for k, v in (accounts | spec.accounts).items()], error).items():
         _set_identity(db, pid, kind, name, source, error)
     for name in spec.names:
         _set_identity(db, pid, "name", name, source, error)
@@ -160,20 +159,21 @@ def edit_person(db: Database, handle: str, edit: PersonEdit) -> None:
         store.save_profile(db, pid, _profile_changes(edit))
         for email in edit.remove_emails:
             store.delete_identities(db, pid, kind="email", value=normalise("email", email))
-        if edit.github is not None:
-            store.delete_identities(db, pid, kind="github")
         if edit.clickup_id is not None:
             store.delete_identities(db, pid, kind="clickup")
-        for kind in edit.accounts:
+        changed = {
+            kind: getattr(edit, field) for field, kind, _ in person_fields() if getattr(edit, field, None) is not None
+        }
+        changed |= edit.accounts
+        for kind in changed:
             store.delete_identities(db, pid, kind=kind)
         person = store.person_by_handle(db, edit.rename or handle)
         spec = PersonSpec(
             handle=edit.rename or handle,
             name=person.name if person else None,
             emails=edit.add_emails,
-            github=edit.github or None,
             clickup_id=edit.clickup_id or None,
-            accounts={k: v for k, v in edit.accounts.items() if v},
+            accounts={k: v for k, v in changed.items() if v},
         )
         _write_identities(db, pid, spec, "cli", InvalidInput)
         reattribute(db)
@@ -193,7 +193,8 @@ def list_people(db: Reader) -> list[dict[str, Any]]:
     """Every person with identities and commit count, for `people list`."""
     idents = store.identities_by_person(db)
     counts = commit_counts(db)
-    others = set(identity_kinds()) - {"github"}  # GitHub's has its own column
+    fields = person_fields()
+    others = set(identity_kinds()) - {kind for _, kind, _ in fields}  # those have a column of their own
     rows = []
     for p in store.people(db):
         ids = idents.get(p.id, {})
@@ -207,7 +208,7 @@ def list_people(db: Reader) -> list[dict[str, Any]]:
                 "active": p.active,
                 "timezone": p.timezone,
                 "emails": ids.get("email", []),
-                "github": next(iter(ids.get("github", [])), None),
+                **{field: next(iter(ids.get(kind, [])), None) for field, kind, _ in fields},
                 "clickup_id": next(iter(ids.get("clickup", [])), None),
                 "accounts": ", ".join(f"{k}:{v[0]}" for k, v in sorted(ids.items()) if k in others and v) or None,
                 "commits": commits,

@@ -1,4 +1,4 @@
-"""Unmapped commit authors that are evidently one person (the same GitHub login, or the same name; `.mailmap`
+"""Unmapped commit authors that are evidently one person (the same account on a service, or the same name; `.mailmap`
 is applied as commits are read), each as a ready-to-run `teamops people add` line."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from teamops.config.schema import HANDLE_RE
-from teamops.people.identities import noreply_login, normalise
+from teamops.people.identities import normalise
+from teamops.sources import account_of, person_fields
 
 # A name that says nothing of who wrote the commit cannot join two emails into one person.
 VAGUE_NAMES = {"", "unknown", "root", "admin", "user", "ubuntu", "developer", "dev", "test", "none"}
@@ -23,7 +24,7 @@ class Suggestion:
     handle: str
     name: str | None
     emails: list[str] = field(default_factory=list)
-    github: str | None = None
+    account: tuple[str, str] | None = None  # (identity kind, name) of their account on a service
     commits: int = 0
     why: str = ""
 
@@ -33,16 +34,21 @@ class Suggestion:
             words += ["--name", self.name]
         for email in self.emails:
             words += ["--email", email]
-        if self.github:
-            words += ["--github", self.github]
+        if self.account:
+            kind, name = self.account
+            field_ = next((f for f, k, _ in person_fields() if k == kind), None)
+            words += [f"--{field_}", name] if field_ else ["--account", f"{kind}:{name}"]
         return " ".join(shlex.quote(w) for w in words)
 
     def row(self) -> dict[str, Any]:
+        kind, name = self.account or (None, None)
+        fields = {f: (name if k == kind else None) for f, k, _ in person_fields()}
         return {
             "handle": self.handle,
             "name": self.name,
             "emails": self.emails,
-            "github": self.github,
+            **fields,
+            "account": f"{kind}:{name}" if kind and kind not in {k for _, k, _ in person_fields()} else None,
             "commits": self.commits,
             "why": self.why,
             "command": self.command(),
@@ -63,9 +69,9 @@ def suggest(authors: list[dict[str, Any]], taken: set[str]) -> list[Suggestion]:
     first: dict[tuple[str, str], int] = {}
     for i, author in enumerate(authors):
         keys = []
-        login = (author.get("login") or noreply_login(author.get("email")) or "").lower()
-        if login:
-            keys.append(("login", login))
+        found = _account(author)
+        if found:
+            keys.append(("login", ":".join(found)))
         key = name_key(str(author.get("name") or ""))
         if key not in VAGUE_NAMES and (" " in key or len(key) >= 6):
             keys.append(("name", key))
@@ -74,7 +80,7 @@ def suggest(authors: list[dict[str, Any]], taken: set[str]) -> list[Suggestion]:
                 a, b = root(first[pair]), root(i)
                 if a != b:
                     parent[b] = a
-                    reasons.setdefault(a, set()).add("the same GitHub login" if pair[0] == "login" else "the same name")
+                    reasons.setdefault(a, set()).add("the same account" if pair[0] == "login" else "the same name")
                     reasons[a] |= reasons.pop(b, set())
             else:
                 first[pair] = i
@@ -85,20 +91,26 @@ def suggest(authors: list[dict[str, Any]], taken: set[str]) -> list[Suggestion]:
     used = {h.lower() for h in taken}
     for top, members in groups.items():
         members.sort(key=lambda a: -(a.get("commits") or 0))
-        logins = (m.get("login") or noreply_login(m.get("email")) for m in members)
-        github = next((str(x) for x in logins if x), None)
+        account = next((a for a in map(_account, members) if a), None)
         shown = next((str(m["name"]) for m in members if m.get("name")), None)
         s = Suggestion(
-            handle=_unique(_handle(github, shown, str(members[0].get("email") or "")), used),
+            handle=_unique(_handle(account[1] if account else None, shown, str(members[0].get("email") or "")), used),
             name=shown,
             emails=[str(m["email"]) for m in members if m.get("email")],
-            github=github.lower() if github else None,
+            account=account,
             commits=sum(int(m.get("commits") or 0) for m in members),
             why=" and ".join(sorted(reasons.get(top, set()))) if len(members) > 1 else "",
         )
         out.append(s)
     out.sort(key=lambda s: (-s.commits, s.handle))
     return out
+
+
+def _account(author: dict[str, Any]) -> tuple[str, str] | None:
+    """(kind, name) of an author's account: the login their commits carry, else a private address's."""
+    if author.get("login") and author.get("login_kind"):
+        return str(author["login_kind"]), str(author["login"]).lower()
+    return account_of(author.get("email"))
 
 
 def name_key(name: str) -> str:

@@ -95,6 +95,9 @@ class Source(Protocol):
     identity: ClassVar[str | None]  # the identity kind of its account names (`people add --account KIND:NAME`)
     noreply: ClassVar[re.Pattern[str] | None]  # private commit addresses whose first group is an account name
     events: ClassVar[tuple[str, ...]]  # webhook event names `sync-commits --event` hands to it
+    any_event: ClassVar[bool]  # it reads a payload no kind claims by name (an unnamed one, or a CI's own name)
+    label: ClassVar[str]  # its name as people write it ("GitHub")
+    person_field: ClassVar[str | None]  # a person's own field for its account (`--github`), beside `accounts`
 
     @classmethod
     def hosted(cls, cfg: Config | None, url: str) -> str | None:
@@ -140,8 +143,11 @@ class Source(Protocol):
     def check(self, target: Target, offline: bool) -> str:
         """`doctor`'s line for one configured repository (raise a TeamopsError when it cannot work)."""
 
-    def ingest(self, db: Database, body: bytes, name: str, token: str | None, env: Mapping[str, str]) -> EventOutcome:
-        """One webhook payload of an event this kind declares, authenticated, parsed and stored."""
+    def ingest(
+        self, db: Database, body: bytes, name: str | None, token: str | None, env: Mapping[str, str], repos: list[str]
+    ) -> EventOutcome:
+        """One webhook payload of an event this kind declares, authenticated, parsed and stored (`repos`: the
+        run's `--repo` values, e.g. a checkout to read line counts from)."""
 
 
 class Kind:
@@ -154,6 +160,8 @@ class Kind:
     identity: ClassVar[str | None] = None
     noreply: ClassVar[re.Pattern[str] | None] = None
     events: ClassVar[tuple[str, ...]] = ()
+    any_event: ClassVar[bool] = False
+    person_field: ClassVar[str | None] = None
 
     @classmethod
     def hosted(cls, cfg: Config | None, url: str) -> str | None:
@@ -178,7 +186,9 @@ class Kind:
     def validate(cls, cfg: Config, fail: Callable[[str, str], Exception]) -> None:
         return None
 
-    def ingest(self, db: Database, body: bytes, name: str, token: str | None, env: Mapping[str, str]) -> EventOutcome:
+    def ingest(
+        self, db: Database, body: bytes, name: str | None, token: str | None, env: Mapping[str, str], repos: list[str]
+    ) -> EventOutcome:
         raise UsageError(f"the {type(self).__name__} reads no webhook events")
 
 
@@ -220,14 +230,22 @@ def by_section(name: str) -> SourceType | None:
     return next((k for k in kinds() if k.settings is not None and k.kind == name), None)
 
 
-def by_event(name: str) -> SourceType | None:
-    """The kind that reads webhook events of this name."""
-    return next((k for k in kinds() if name in k.events), None)
+def by_event(name: str | None) -> SourceType:
+    """The kind that reads webhook events of this name; else the one that reads any event."""
+    found = next((k for k in kinds() if name in k.events), None) or next((k for k in kinds() if k.any_event), None)
+    if found is None:
+        raise UsageError(f"no source reads {name!r} events")
+    return found
 
 
 def identity_kinds() -> list[str]:
     """Identity kinds the sources bring (account names), beside email, name and the trackers' own."""
     return [k.identity for k in kinds() if k.identity]
+
+
+def person_fields() -> list[tuple[str, str, str]]:
+    """(field, identity kind, label) of the kinds whose account is a field of its own on a person."""
+    return [(k.person_field, str(k.identity), k.label) for k in kinds() if k.person_field]
 
 
 def account_of(email: str | None) -> tuple[str, str] | None:

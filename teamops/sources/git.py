@@ -26,6 +26,7 @@ class GitSource(Kind):
     kind: ClassVar[str] = "git"
     config_key: ClassVar[str] = "path"
     example: ClassVar[str] = 'path = "DIR"'
+    label: ClassVar[str] = "git"
     remote: ClassVar[bool] = False
     streams: ClassVar[tuple[str, ...]] = ("commits", "pulls", "deployments")  # pulls from merges, tags as releases
     order: ClassVar[int] = 0  # an existing path wins over an owner/name that looks the same

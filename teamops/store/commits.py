@@ -424,9 +424,10 @@ def unmapped_authors(db: Reader) -> list[dict[str, Any]]:
     """
     rows = db.execute(
         """
-        SELECT c.author_email, SUM(c.is_merge = 0), SUM(c.is_merge), MAX(c.author_login),
+        SELECT c.author_email, SUM(c.is_merge = 0), SUM(c.is_merge),
+            MAX(CASE WHEN c.author_login IS NOT NULL THEN r.kind || ':' || c.author_login END),
             MAX(CASE WHEN c.is_merge = 0 THEN c.authored_at END)
-        FROM commits c WHERE c.person_id IS NULL
+        FROM commits c JOIN repos r ON r.id = c.repo_id WHERE c.person_id IS NULL
         GROUP BY c.author_email
         ORDER BY SUM(c.is_merge = 0) DESC, c.author_email
         """
@@ -436,7 +437,8 @@ def unmapped_authors(db: Reader) -> list[dict[str, Any]]:
             "source": "commits",
             "name": latest_identity(db, email)[0],
             "email": email,
-            "login": login,
+            "login": login.partition(":")[2] if login else None,  # an account of the repository's kind
+            "login_kind": login.partition(":")[0] if login else None,
             "commits": n,
             "merges": merges,
             "last_seen": last,
@@ -511,8 +513,8 @@ def matching_repos(db: Reader, pattern: str) -> list[int]:
 def find_repo(db: Reader, value: str) -> tuple[int, str] | None:
     """A repository by its name, key, locator (owner/name) or path: (id, name)."""
     row = db.execute(
-        "SELECT id, name FROM repos WHERE name = ? OR key = ? OR key = ? OR locator = ? OR path = ? "
-        "ORDER BY id LIMIT 1",
-        [value, value, f"github:{value}", value, value],
+        "SELECT id, name FROM repos WHERE name = ? OR key = ? OR substr(key, instr(key, ':') + 1) = lower(?) "
+        "OR locator = ? OR path = ? ORDER BY id LIMIT 1",  # a key is `kind:locator`
+        [value, value, value, value, value],
     ).fetchone()
     return (int(row[0]), str(row[1])) if row else None

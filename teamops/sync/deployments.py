@@ -6,10 +6,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from teamops.errors import InvalidInput, Refused
-from teamops.records import DeliveryRecord
+from teamops.errors import InvalidInput
 from teamops.store.commits import commit_graph
 from teamops.store.database import transaction
 from teamops.store.deployments import (
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
     from teamops.config import Config
     from teamops.delivery.commit_graph import CommitGraph
     from teamops.integrations.git_local import GitRepo
-    from teamops.integrations.github import GitHubClient
     from teamops.store.reader import Reader
 
 Parents = Callable[[list[str], list[str]], Mapping[str, Sequence[str]]]
@@ -174,77 +172,6 @@ def record_deployment(
     parents = repo.parents_between if repo is not None else stored_parents(db, repo_id)
     link_commits(db, repo_id, parents, result)
     return outcome, result
-
-
-DEPLOYMENT_STATES = {"SUCCESS": "success", "INACTIVE": "success", "FAILURE": "failure", "ERROR": "failure"}
-
-
-def sync_github_delivery(
-    db: Database, cfg: Config, client: GitHubClient, full_name: str, repo_id: int
-) -> DeploymentSync | None:
-    """Releases (not drafts, not pre-releases) and production Deployments of a GitHub repository.
-
-    Two conditional requests say whether anything changed (free when not); only then one GraphQL
-    query reads the new ones, newest first, until it meets what is stored. None when nothing changed.
-    """
-    state = load_state(db, f"delivery:{repo_id}")
-    env = cfg.dora.environment
-    warnings: list[str] = []
-
-    def listing(kind: str, permission: str, params: dict[str, Any] | None = None) -> tuple[bool, str | None, bool]:
-        """(changed, etag, allowed): a refused listing (a fine-grained token without that permission)
-        leaves that kind out with a warning; the commits are synced all the same."""
-        try:
-            changed, etag = client.changed(
-                f"/repos/{full_name}/{kind}", state.details.get(f"{kind}_etag"), f"the {kind} of {full_name}", params
-            )
-        except Refused as exc:
-            warnings.append(
-                f"warning: {exc}: {kind} of {full_name} left out of the delivery metrics "
-                f"(the token needs the {permission} permission, read; see docs/github.md)"
-            )
-            return False, state.details.get(f"{kind}_etag"), False
-        return changed, etag, True
-
-    releases, rel_etag, _ = listing("releases", "Contents")
-    deploys, dep_etag, deploys_allowed = listing("deployments", "Deployments", {"environment": env})
-    deploys = deploys or (deploys_allowed and bool(state.details.get("pending")))  # a status may have moved on
-    if not (releases or deploys):
-        if (rel_etag, dep_etag) != (state.details.get("releases_etag"), state.details.get("deployments_etag")):
-            with transaction(db):
-                state.details.update({"releases_etag": rel_etag, "deployments_etag": dep_etag})
-                save_state(db, state)
-        return DeploymentSync(warnings=warnings) if warnings else None
-    known = {(d.source, d.name): d for d in stored_deployments(db, repo_id)}
-
-    def stop(record: DeliveryRecord) -> bool:
-        old = known.get((record.source, record.name))
-        if record.source == "release":
-            return old is not None and old.sha == record.sha
-        return old is not None and record.state in DEPLOYMENT_STATES
-
-    found = client.delivery(full_name, env, releases, deploys, stop)
-    result = DeploymentSync(warnings=warnings)
-    pending = False
-    with transaction(db):
-        for record in found:
-            if record.source == "release":
-                if record.draft or record.prerelease or not record.sha:
-                    continue
-                status = "success"
-            else:
-                finished = DEPLOYMENT_STATES.get(record.state or "")
-                if finished is None or not record.sha:
-                    pending = True  # queued or in progress: read again next time
-                    continue
-                status = finished
-            outcome = save_deployment(db, repo_id, record.name, record.sha, env, utc(record.at), status, record.source)
-            _count(result, outcome)
-        state.details.update({"releases_etag": rel_etag, "deployments_etag": dep_etag, "pending": pending})
-        state.status = "complete"
-        save_state(db, state)
-    link_commits(db, repo_id, stored_parents(db, repo_id), result)
-    return result
 
 
 def _count(result: DeploymentSync, outcome: str) -> None:

@@ -128,7 +128,9 @@ def test_a_clones_sync_loads_no_github_reader(make_repo):
     repo = make_repo()
     repo.commit("one", {"a": "1\n"})
     loaded = loaded_modules(["sync-commits"], repo.path)
-    assert not {"teamops.integrations.github", "teamops.integrations.github_events", "teamops.sync.push"} & loaded
+    assert (
+        not {"teamops.sources.github.client", "teamops.sources.github.payloads", "teamops.sources.github.push"} & loaded
+    )
 
 
 def test_unexpected_errors_are_one_line_without_debug(cli, isolated, monkeypatch):

@@ -499,3 +499,26 @@ class FakeGitLab:
             }
             for n in names
         ]
+
+
+def merge_requests_from_merges(fake: FakeGitLab, name: str, count: int) -> int:
+    """Merge requests for a served project's first `count` merge commits (each merged as GitLab merges: a
+    merge commit), with a review request and an approval each; how many there are."""
+    project = fake.projects[name]
+    merges = fake._git(project, "log", "--merges", "--reverse", "--format=%H %cI", "main").split("\n")
+    made = 0
+    for i, line in enumerate(m for m in merges if m.strip()):
+        if made >= count:
+            break
+        sha, when = line.split()
+        stamp = when.replace("+00:00", "Z")
+        iid = i + 1
+        project.merge_requests.append(
+            merge_request(iid, f"Change {iid}", "ann", created=stamp, merged=stamp, merge_commit=sha)
+        )
+        project.notes[iid] = [
+            note(iid * 10 + 1, "ann", "requested review from @bob", stamp),
+            note(iid * 10 + 2, "bob", "approved this merge request", stamp),
+        ]
+        made += 1
+    return made

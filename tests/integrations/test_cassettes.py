@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import vcr
 
-from teamops.integrations.github import GitHubClient, node_to_record
+from teamops.sources.github.client import GitHubClient, node_to_record
 from tests.support.paths import CASSETTES
 
 replay = vcr.VCR(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from teamops.integrations.github import COMMIT_FIELDS, HISTORY_QUERY, GitHubClient
+from teamops.sources.github.client import COMMIT_FIELDS, HISTORY_QUERY, GitHubClient
 from tests.conftest import lines
 from tests.fakes.github import FakeGitHub
 from tests.support.graphql_schema import problems

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from teamops.errors import ServiceError
-from teamops.integrations.github import GitHubClient
+from teamops.sources.github.client import GitHubClient
 from tests.conftest import lines
 from tests.fakes.github import FakeGitHub
 from tests.support.synth import build_repo

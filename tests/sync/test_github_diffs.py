@@ -6,12 +6,12 @@ import pytest
 
 from teamops.config import Config
 from teamops.errors import ServiceError
+from teamops.sources.diffs import DiffReader
+from teamops.sources.github.commits import github_repo_id
+from teamops.sources.runner import Sources
 from teamops.store.database import open_database
 from teamops.store.estimates import CommitToEstimate
-from teamops.sync.diffs import DiffReader
 from teamops.sync.git import local_repo_row
-from teamops.sync.github import github_repo_id
-from teamops.sync.targets import Sources
 from tests.conftest import lines
 from tests.fakes.github import FakeGitHub
 

@@ -5,7 +5,6 @@ failures. One fake and one history per module; each test has its own database.""
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -262,41 +261,6 @@ def test_pages_past_ten_thousand_records_follow_x_next_page_without_totals(world
         api.releases = saved
 
 
-def kind_names_in(path: Path, kind: str) -> list[str]:
-    """Where code names a kind: an identifier, a string that is the kind's name (a SQL literal, a key), or
-    an import of its package. Comments, docstrings and help texts that mention it in passing do not count."""
-    import io
-    import tokenize
-
-    found = []
-    quoted = re.compile(rf"""(^|['"]){kind}(['":]|$)""")
-    for tok in tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline):
-        if tok.type == tokenize.NAME and kind in tok.string.lower():
-            found.append(tok.string)
-        elif tok.type == tokenize.STRING:
-            body = tok.string.lstrip("rbfuRBFU").strip("\"'")
-            if quoted.search(body.lower()) or f"sources.{kind}" in body.lower():
-                found.append(tok.string[:60])
-    return found
-
-
-def test_no_core_module_names_a_kind_that_lives_in_its_own_folder():
-    """A kind that is one folder (GitLab, the worked example) is named by nothing outside it: the core reaches
-    it through the registry only."""
-    from teamops.sources import kinds
-
-    package = Path(__file__).resolve().parents[2] / "teamops"
-    folders = [k.kind for k in kinds() if (package / "sources" / k.kind / "__init__.py").exists()]
-    assert "gitlab" in folders
-    for kind in folders:
-        named = {
-            str(path.relative_to(package)): hits
-            for path in package.rglob("*.py")
-            if f"sources/{kind}/" not in path.as_posix() and (hits := kind_names_in(path, kind))
-        }
-        assert named == {}, f"{kind} is named outside its folder"
-
-
 def test_push_hook_needs_the_webhook_token_and_stores_the_commits(cli, world, tmp_path):
     fake, _repo, shas = world
     payload = {
@@ -428,3 +392,31 @@ def test_a_group_in_one_process_equals_two_shards_merged(cli, world, tmp_path):
     assert cli("--db", str(merged), "sync-commits", *both, env=env).exit_code == 0
     # one page per stream: commits, merge requests, deployments; and releases for the project without deployments
     assert len(fake.log) - again == 3 + 4
+
+
+def test_a_thousand_commits_and_three_hundred_merge_requests_within_the_request_budget(cli, tmp_path):
+    """⌈commits/100⌉ + ⌈merge requests/100⌉ + one page of notes each + 5; a run that finds nothing new: one
+    request per stream."""
+    import math
+
+    from tests.fakes.gitlab import merge_requests_from_merges
+    from tests.support.synth import build_repo
+
+    path = build_repo(tmp_path / "big", 1000, merge_every=2)
+    with FakeGitLab({"acme/big": path}) as fake:
+        mrs = merge_requests_from_merges(fake, "acme/big", 300)
+        db = tmp_path / "t.db"
+        args = ("--db", str(db), "sync-commits", "--repo", "gitlab:acme/big")
+        res = cli(*args, env=env_for(fake))
+        assert res.exit_code == 0, res.output
+        commits = len(
+            subprocess.run(["git", "-C", str(path), "rev-list", "main"], capture_output=True, text=True).stdout.split()
+        )
+        assert rows(db, "SELECT COUNT(*) FROM commits") == [(commits,)]
+        assert rows(db, "SELECT COUNT(*) FROM pull_requests WHERE approved_at IS NOT NULL") == [(mrs,)]
+        assert rows(db, "SELECT COUNT(DISTINCT number) FROM pr_commits") == [(mrs,)]  # from the graph, no request
+        budget = math.ceil(commits / 100) + math.ceil(mrs / 100) + mrs + 5
+        assert len(fake.log) <= budget, (len(fake.log), budget)
+        first = len(fake.log)
+        assert cli(*args, env=env_for(fake)).exit_code == 0
+        assert len(fake.log) - first == 4  # commits, merge requests, deployments, releases (it has no deployments)

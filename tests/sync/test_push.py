@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from teamops.errors import InvalidInput
-from teamops.integrations.github_events import check_signature, parse_push, signature_of
+from teamops.sources.github.payloads import check_signature, parse_push, signature_of
 from tests.conftest import lines
 from tests.fakes.github import FakeGitHub
 from tests.support.memory import run_measured

@@ -57,6 +57,7 @@ class GitLabSource(Kind):
     kind: ClassVar[str] = "gitlab"
     config_key: ClassVar[str] = "gitlab"
     example: ClassVar[str] = 'gitlab = "group/project"'
+    label: ClassVar[str] = "GitLab"
     order: ClassVar[int] = -1  # its `gitlab:` prefix is explicit: it wins over a path that looks the same
     streams: ClassVar[tuple[str, ...]] = ("commits", "pulls", "reviews", "deployments", "releases")
     settings: ClassVar[type | None] = GitLabConfig
@@ -220,10 +221,12 @@ class GitLabSource(Kind):
         left = f", {client.rate_remaining:,} requests left" if client.rate_remaining is not None else ""
         return f"{target.locator} answers (default branch {project.get('default_branch') or 'none'}{left})"
 
-    def ingest(self, db: Database, body: bytes, name: str, token: str | None, env: Mapping[str, str]) -> EventOutcome:
+    def ingest(
+        self, db: Database, body: bytes, name: str | None, token: str | None, env: Mapping[str, str], repos: list[str]
+    ) -> EventOutcome:
         from teamops.sources.gitlab.events import ingest
 
-        return ingest(db, self.cfg, body, name, token)
+        return ingest(db, self.cfg, body, str(name), token)
 
 
 def settings(cfg: Config) -> GitLabConfig:

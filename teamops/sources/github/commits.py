@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso
 from teamops.errors import ServiceError
-from teamops.integrations.github import node_to_record
 from teamops.people.identities import IdentityResolver
 from teamops.records import CommitRecord
+from teamops.sources.github.client import node_to_record
 from teamops.store.commits import (
     commit_row,
     default_branch,
@@ -28,7 +28,7 @@ from teamops.sync.result import SyncResult
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from teamops.integrations.github import GitHubClient, HistoryPage
+    from teamops.sources.github.client import GitHubClient, HistoryPage
 
 MAX_ROOT_ROUNDS = 1000
 Progress = Callable[[int, int | None], None]

@@ -6,10 +6,11 @@ from __future__ import annotations
 import fnmatch
 import re
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from teamops.errors import Refused
-from teamops.sources import Files, Kind, Progress, SyncOptions, Target, register
+from teamops.sources import EventOutcome, Files, Kind, Progress, SyncOptions, Target, register
 
 # A configured GitHub target: owner/name, or owner/glob for the owner's repositories.
 GITHUB_TARGET_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.*?!\[\]-]+$")
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from teamops.config import Config
-    from teamops.integrations.github import GitHubClient
+    from teamops.sources.github.client import GitHubClient
     from teamops.store.reader import Reader
     from teamops.sync.result import SyncResult
 
@@ -32,9 +33,13 @@ class GitHubSource(Kind):
     kind: ClassVar[str] = "github"
     config_key: ClassVar[str] = "github"
     example: ClassVar[str] = 'github = "owner/name"'
+    label: ClassVar[str] = "GitHub"
+    events: ClassVar[tuple[str, ...]] = ("push", "pull_request", "pull_request_review")
+    any_event: ClassVar[bool] = True  # GitHub Actions hands its event under $GITHUB_EVENT_NAME
     order: ClassVar[int] = 1
     streams: ClassVar[tuple[str, ...]] = ("commits", "pulls", "reviews", "deployments", "releases")
     identity: ClassVar[str | None] = "github"
+    person_field: ClassVar[str | None] = "github"  # `[[people]] github =`, `people add --github`
     noreply: ClassVar[re.Pattern[str] | None] = re.compile(r"^(?:\d+\+)?([^@]+)@users\.noreply\.github\.com$", re.I)
 
     def __init__(self, cfg: Config) -> None:
@@ -67,7 +72,7 @@ class GitHubSource(Kind):
         """This thread's client (PyGithub's requester keeps one connection and is not shared)."""
         found: GitHubClient | None = getattr(self._local, "client", None)
         if found is None:
-            from teamops.clients import github_client
+            from teamops.sources.github.client import github_client
 
             found = github_client(self.cfg, budget=self.budget)
             assert found is not None
@@ -113,9 +118,9 @@ class GitHubSource(Kind):
         return found
 
     def sync(self, db: Database, target: Target, opts: SyncOptions, progress: Progress | None) -> SyncResult:
+        from teamops.sources.github.commits import github_repo_id, sync_github_repo
+        from teamops.sources.github.delivery import sync_github_delivery
         from teamops.store.commits import mark_missing, save_default_branch
-        from teamops.sync.deployments import sync_github_delivery
-        from teamops.sync.github import github_repo_id, sync_github_repo
 
         client = self.client()
         repo_id = github_repo_id(db, target.locator)
@@ -142,7 +147,7 @@ class GitHubSource(Kind):
             result.details.append(delivered.line(result.repo))
             result.warnings += delivered.warnings
         if opts.cfg.github.pulls:
-            from teamops.sync.pulls import sync_github_pulls
+            from teamops.sources.github.pulls import sync_github_pulls
 
             pulled = sync_github_pulls(db, client, target.locator, repo_id)
             if pulled is not None:
@@ -166,6 +171,13 @@ class GitHubSource(Kind):
         branch = client.default_branch(target.locator)
         left = f", {client.rate_remaining:,} requests left this hour" if client.rate_remaining is not None else ""
         return f"{target.locator} answers (default branch {branch}{left})"
+
+    def ingest(
+        self, db: Database, body: bytes, name: str | None, token: str | None, env: Mapping[str, str], repos: list[str]
+    ) -> EventOutcome:
+        from teamops.sources.github.push import ingest
+
+        return ingest(db, self.cfg, body, name, token, env, repos)
 
     def diff(self, db: Reader, repo_id: int, locator: str, sha: str) -> Files:
         from teamops.store.commits import files_total

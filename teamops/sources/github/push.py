@@ -9,25 +9,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from teamops.clients import github_client, secret
+from teamops.clients import secret
 from teamops.clock import now_iso
 from teamops.config import Config
 from teamops.errors import ConfigError, InvalidInput, TeamopsError
 from teamops.integrations.git_local import GitRepo
-from teamops.integrations.github import node_to_record
-from teamops.integrations.github_events import PushEvent, check_signature, parse_push
 from teamops.people.identities import IdentityResolver
-from teamops.sources import hosting, parse_repo_arg
+from teamops.sources import EventOutcome, hosting, parse_repo_arg
+from teamops.sources.github.client import github_client, node_to_record
+from teamops.sources.github.commits import github_repo_id
+from teamops.sources.github.payloads import PushEvent, check_signature, parse_push
 from teamops.store.commits import save_commits
 from teamops.sync.deployments import record_deployment
-from teamops.sync.github import github_repo_id
 from teamops.wording import count
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from teamops.integrations.github import GitHubClient
     from teamops.records import PullRecord
+    from teamops.sources.github.client import GitHubClient
 
 
 @dataclass
@@ -155,7 +155,7 @@ def ingest_pull_payload(
     db: Database, body: bytes, event_name: str | None, signature: str | None
 ) -> tuple[str, PullRecord]:
     """A pull_request or pull_request_review payload verified like a push, then stored (idempotently)."""
-    from teamops.sync.pulls import ingest_pull_event
+    from teamops.sources.github.pulls import ingest_pull_event
 
     key = secret("GITHUB_WEBHOOK_SECRET")
     if signature and not key:
@@ -186,3 +186,24 @@ def describe(push: PushEvent, result: EventResult) -> str:
     if result.skipped_not_distinct:
         parts.append(f"{result.skipped_not_distinct} not distinct, skipped")
     return f"ingested push to {where}: {count(result.stored, 'commit')}" + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def ingest(
+    db: Database,
+    cfg: Config,
+    body: bytes,
+    name: str | None,
+    signature: str | None,
+    env: Mapping[str, str],
+    repo_args: list[str],
+) -> EventOutcome:
+    """A push, pull_request or pull_request_review payload (named, in $GITHUB_EVENT_NAME, or told by its shape)."""
+    from dataclasses import asdict
+
+    named = name or env.get("GITHUB_EVENT_NAME") or None
+    if named in ("pull_request", "pull_request_review") or (named is None and is_pull_payload(body)):
+        repo_name, record = ingest_pull_payload(db, body, named, signature)
+        line = f"ingested {named or 'pull_request'} for {repo_name} #{record.number}: {record.state}"
+        return EventOutcome(line, {"report": "sync-commits-event", "repo": repo_name, "number": record.number})
+    push, pushed = ingest_event(db, cfg, body, event_name=name, signature=signature, repo_args=repo_args, env=env)
+    return EventOutcome(describe(push, pushed), {"report": "sync-commits-event", **asdict(pushed)})

@@ -10,12 +10,16 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from teamops.clients import secret
 from teamops.clock import iso_with_offset
-from teamops.errors import Refused, ServiceError
+from teamops.errors import ConfigError, Refused, ServiceError
 from teamops.integrations.http import RateBudget, RetryPolicy, Verdict, retry_after
-from teamops.records import CommitRecord, DeliveryRecord, PullRecord, RequestRecord, ReviewRecord, account
+from teamops.records import CommitRecord, DeliveryRecord, PullRecord, RequestRecord, ReviewRecord
+
+if TYPE_CHECKING:
+    from teamops.config import Config
 
 COMMIT_FIELDS = """
             oid
@@ -785,3 +789,33 @@ def _int(value: str | None) -> int | None:
         return int(float(value)) if value is not None else None
     except ValueError:
         return None
+
+
+def account(login: object, bot: bool) -> tuple[str | None, str]:
+    """(login, kind) of a GitHub account as GraphQL or a webhook names it: "user", "bot", or "ghost" for a
+    deleted one (GitHub sends no login)."""
+    if not isinstance(login, str) or not login:
+        return None, "ghost"
+    return login, "bot" if bot or login.endswith("[bot]") else "user"
+
+
+def github_client(cfg: Config, required: bool = True, budget: RateBudget | None = None) -> GitHubClient | None:
+    """A client with the token from the variable `[github] token_env` names; exit 3 when missing."""
+    gh = cfg.github
+    token = secret(gh.token_env)
+    if not token:
+        if not required:
+            return None
+        raise ConfigError(
+            f"${gh.token_env} is not set: GitHub's GraphQL API needs a token",
+            "create a read-only token (Contents and Metadata) and export it; see docs/github.md",
+        )
+    return GitHubClient(
+        gh.api_url,
+        token,
+        token_env=gh.token_env,
+        timeout_s=gh.timeout_s,
+        max_wait_s=gh.max_wait_s,
+        max_retries=gh.max_retries,
+        budget=budget,
+    )

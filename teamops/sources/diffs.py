@@ -11,9 +11,9 @@ from teamops.integrations.git_local import GitRepo
 from teamops.store.commits import repo_source
 
 if TYPE_CHECKING:
+    from teamops.sources.runner import Sources
     from teamops.store.estimates import CommitToEstimate
     from teamops.store.reader import Reader
-    from teamops.sync.targets import Sources
 
 Files = list[tuple[str, str]]
 
