@@ -21,12 +21,12 @@ def fast_import_stream(commits: int, merge_every: int = 50, files: int = 200) ->
     mark = 0
     ts = START
     contents: dict[str, int] = {}
-    last_main = None
+    last_main: int = 0  # 0: no commit on main yet
     made = 0
     i = 0
     while made < commits:
         i += 1
-        is_merge = merge_every and i % merge_every == 0 and last_main is not None and made + 2 <= commits
+        is_merge = merge_every and i % merge_every == 0 and last_main and made + 2 <= commits
         name, email = AUTHORS[i % len(AUTHORS)]
         ts += 3600 + (i * 7919) % 7200
         if is_merge:
@@ -60,7 +60,7 @@ def fast_import_stream(commits: int, merge_every: int = 50, files: int = 200) ->
         out.append(b"commit refs/heads/main\nmark :%d\n" % mark)
         out.append(f"author {name} <{email}> {ts} +0100\ncommitter {name} <{email}> {ts} +0100\n".encode())
         out.append(b"data %d\n%s" % (len(msg), msg))
-        if last_main is not None:
+        if last_main:
             out.append(b"from :%d\n" % last_main)
         for k in range(1 + i % 3):
             path = f"src/mod{(i + k * 31) % files}.py"
