@@ -8,8 +8,9 @@ its notes), then at N and 2N prints:
 - the requests teamops used per project, beside the budget: ceil(commits/100) + ceil(MRs/100) + notes
   pages + 5 per project;
 - the requests a no-change re-run used per project (target: at most one per stream);
-- the whole-process time, and the floor measured in the same run: a bare httpx loop fetching exactly
-  the pages teamops fetched (what any reader of the same answers must pay), and their ratio;
+- the whole-process time, and the floor measured in the same run: bare httpx clients fetching exactly
+  the pages teamops fetched, one thread per project as teamops' workers do (what any reader of the same
+  answers must pay), and their ratio;
 - how teamops' time beyond the floor grew from N to 2N (linear: about 2x).
 """
 
@@ -32,12 +33,21 @@ from tests.fakes.gitlab import FakeGitLab, merge_requests_from_merges
 from tests.support.synth import build_repo
 
 
-def floor_seconds(fake: FakeGitLab, log: list[tuple[str, dict[str, list[str]], int]]) -> float:
-    """Fetch every page teamops fetched, in the same order, with a bare client: the cost of the answers alone."""
+def floor_seconds(fake: FakeGitLab, log: list[tuple[str, dict[str, list[str]], int]], projects: list[str]) -> float:
+    """Fetch every page teamops fetched with bare clients, one thread per project as teamops' workers run them:
+    what reading the same answers costs, before any of teamops' own work."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fetch(name: str) -> None:
+        prefix = f"/api/v4/projects/{name.replace('/', '%2F')}"
+        with httpx.Client(headers={"PRIVATE-TOKEN": fake.token}) as client:
+            for path, query, _ in log:
+                if path.startswith(prefix):
+                    client.get(f"{fake.url}{path}?{urlencode({k: v[0] for k, v in query.items()})}").json()
+
     started = time.perf_counter()
-    with httpx.Client(headers={"PRIVATE-TOKEN": fake.token}) as client:
-        for path, query, _ in log:
-            client.get(f"{fake.url}{path}?{urlencode({k: v[0] for k, v in query.items()})}").json()
+    with ThreadPoolExecutor(len(projects)) as pool:
+        list(pool.map(fetch, projects))
     return time.perf_counter() - started
 
 
@@ -68,7 +78,7 @@ def run(work: Path, projects: int, commits: int, mrs: int) -> tuple[float, float
         rerun = [
             sum(1 for p, _, _ in again if p.startswith(f"/api/v4/projects/{n.replace('/', '%2F')}")) for n in paths
         ]
-        floor = floor_seconds(fake, first)
+        floor = floor_seconds(fake, first, list(paths))
     return seconds, floor, per_project, budgets, rerun
 
 
