@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from teamops.sources import account_of
 from teamops.store.commits import save_attribution
 from teamops.store.people import identity_map
+from teamops.store.pulls import save_author_people
 from teamops.store.tasks import save_role_people
 
 if TYPE_CHECKING:
@@ -67,8 +68,9 @@ def _name_key(name: str | None) -> str | None:
 
 
 def reattribute(db: Database) -> int:
-    """Recompute every commit's person after identities change, and resolve task roles held by
-    ClickUp users whom an identity now matches; returns the commits whose person moved."""
+    """Recompute every commit's and pull request's person after identities change, and resolve task roles
+    held by ClickUp users whom an identity now matches; returns the commits whose person moved."""
     moved = save_attribution(db, account_of, _name_key)
+    save_author_people(db)
     save_role_people(db)
     return moved

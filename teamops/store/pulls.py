@@ -311,6 +311,23 @@ class Waiting:
     handle: str | None = None  # the person whose account (of the repository's kind) the reviewer is
 
 
+def save_author_people(db: Database) -> int:
+    """Recompute each pull request's author as a person after identities change (inside the caller's
+    transaction): an account of the repository's kind; how many moved."""
+    cur = db.execute(
+        """
+        UPDATE pull_requests AS p SET person_id = m.pid
+        FROM (
+            SELECT q.repo_id, q.number, (SELECT i.person_id FROM identities i
+                WHERE i.kind = r.kind AND i.value = lower(q.author)) AS pid
+            FROM pull_requests q JOIN repos r ON r.id = q.repo_id WHERE q.author IS NOT NULL
+        ) AS m
+        WHERE m.repo_id = p.repo_id AND m.number = p.number AND p.person_id IS NOT m.pid
+        """
+    )
+    return int(cur.rowcount)
+
+
 def stored_updates(db: Reader, repo_id: int, numbers: list[int]) -> dict[int, str | None]:
     """When each of these pull requests was last updated, as stored (a listing skips the unchanged)."""
     rows = db.execute(

@@ -167,6 +167,13 @@ def test_kpi_reports_read_gitlab_like_any_source(cli, world, tmp_path):
         == 0
     )
     assert cli("--db", str(db), "people", "add", "cy", "--account", "gitlab:cy").exit_code == 0
+    assert cli("--db", str(db), "people", "add", "annie", "--account", "gitlab:ann").exit_code == 0
+    # added after the sync: her merge requests are hers at once, as her commits are
+    assert rows(db, "SELECT number, handle FROM pull_requests p JOIN people e ON e.id = p.person_id ORDER BY 1") == [
+        (1, "annie"),
+        (2, "annie"),
+        (4, "bobby"),
+    ]
     assert rows(db, "SELECT COUNT(*) FROM commits c JOIN people p ON p.id = c.person_id WHERE p.handle = 'cy'") == [
         (1,)
     ]
