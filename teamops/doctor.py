@@ -15,7 +15,7 @@ from teamops.errors import ConfigError, TeamopsError
 from teamops.integrations.git_local import GitError
 from teamops.integrations.llm import check_model
 from teamops.messages.notify import resolve_channel
-from teamops.sources import Target, configured_target, kind, parse_repo_arg
+from teamops.sources import Target, Tracker, configured_target, kind, parse_repo_arg, trackers
 from teamops.sources.runner import Sources
 from teamops.store.database import counts
 from teamops.wording import count
@@ -54,9 +54,11 @@ def run_checks(cfg: Config, open_db: Callable[[], Reader], *, offline: bool) -> 
             check(f"repos {shown}", functools.partial(_pattern, sources, target))
         else:
             check(f"repo {shown}", functools.partial(_repo, sources, target, offline))
-    cu = cfg.clickup
-    if cu.team_id or cu.list_ids or cu.sprint_folder_ids or cu.docs_workspace_id:
-        check("clickup", lambda: _clickup(cfg, offline))
+    for tracker in trackers():
+        if tracker.configured(cfg):
+            check(tracker.kind, functools.partial(_tracker, tracker(cfg), offline))
+    if cfg.clickup.docs_workspace_id and not any(t.configured(cfg) for t in trackers()):
+        check("docs", lambda: _docs(cfg, offline))
     if cfg.ai.model != "heuristic":
         check(f"model {cfg.ai.model}", lambda: _model(cfg))
     for name in cfg.notify.channels:
@@ -93,8 +95,13 @@ def _pattern(sources: Sources, target: Target) -> str:
     return f"{count(len(found), 'repository', 'repositories')}: {names}"
 
 
-def _clickup(cfg: Config, offline: bool) -> str:
+def _tracker(tracker: Tracker, offline: bool) -> str:
+    """The tracker's own check (its token; online, that it answers)."""
+    return tracker.check(offline)
 
+
+def _docs(cfg: Config, offline: bool) -> str:
+    """Where `gen-doc --publish` writes: the ClickUp workspace answers to the token."""
     client = clickup_client(cfg)
     try:
         if offline:
@@ -102,13 +109,13 @@ def _clickup(cfg: Config, offline: bool) -> str:
         names = client.workspaces()
     finally:
         client.close()
-    wanted = cfg.clickup.team_id or cfg.clickup.docs_workspace_id
-    if wanted and wanted not in names:
+    wanted = cfg.clickup.docs_workspace_id
+    if wanted not in names:
         raise ConfigError(
             f"the token's user is not in workspace {wanted}",
             f"its workspaces: {', '.join(f'{k} ({v})' for k, v in names.items()) or 'none'}",
         )
-    return f"answers; workspace {wanted} ({names[wanted]})" if wanted else f"answers ({count(len(names), 'workspace')})"
+    return f"answers; workspace {wanted} ({names[wanted]})"
 
 
 def _model(cfg: Config) -> str:

@@ -21,7 +21,7 @@ from teamops.people.roster import (
 from teamops.reports.model import Column, Report, limited
 from teamops.sources import person_fields
 from teamops.store.commits import commits_of, unmapped_authors
-from teamops.store.people import unmapped_clickup_users
+from teamops.store.people import unmapped_tracker_users
 from teamops.wording import count
 
 app = typer.Typer(
@@ -168,8 +168,10 @@ def list_(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) -> 
                 Column("lead", "Lead", drop=3),
                 Column("active", "Active", drop=4),
                 Column("emails", "Emails", wrap=True),
-                *(Column(field, label) for field, _, label in person_fields()),
-                Column("clickup_id", "ClickUp", drop=7),
+                *(
+                    Column(field, label, drop=0 if i == 0 else 7)
+                    for i, (field, _, label) in enumerate(person_fields())
+                ),
                 Column("accounts", "Accounts", wrap=True, drop=8),
                 Column("timezone", "Timezone", drop=5),
                 Column("commits", "Commits", numeric=True),
@@ -204,7 +206,7 @@ def unmapped(
         return
     st = state(ctx)
     authors, bots_line = _people_authors(st, include_bots)
-    rows, more = limited(authors + unmapped_clickup_users(st.reader), limit)
+    rows, more = limited(authors + unmapped_tracker_users(st.reader), limit)
     st.output(fmt_value(fmt)).report(
         Report(
             name="people-unmapped",

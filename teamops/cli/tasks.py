@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
@@ -12,10 +11,10 @@ import typer
 from teamops.cli.notify import deliver
 from teamops.cli.options import FormatOpt, FullOpt, LimitOpt, NoSendOpt, finite, fmt_value, group_help
 from teamops.cli.state import state
-from teamops.clients import clickup_client
+from teamops.errors import ConfigError
 from teamops.reports.model import Column, Report, limited
 from teamops.runtime import read_runtime
-from teamops.sync.clickup import sync_clickup
+from teamops.sources import trackers
 from teamops.wording import count
 from teamops.work.raci import ROLE_NAMES, check_tasks, holders_of
 from teamops.work.tasks import (
@@ -336,7 +335,7 @@ def sync_tasks(
     full: FullOpt = False,
     fmt: FormatOpt = None,
 ) -> None:
-    """Mirror ClickUp tasks, sprints, points, hours, RACI fields and status history.
+    """Mirror every configured tracker's tasks, sprints, points, hours, RACI fields and status history (ClickUp).
 
     A full pass (--full, or every [clickup] full_every_hours) also marks tasks moved out or deleted.
 
@@ -349,21 +348,24 @@ def sync_tasks(
     st = state(ctx)
     out = st.output(fmt_value(fmt))
     cfg = st.config
-    client = clickup_client(cfg)
-    try:
+    chosen = [t for t in trackers() if t.configured(cfg)]
+    if not chosen:
+        raise ConfigError(
+            "no task tracker is configured: nothing to sync",
+            "configure "
+            + " or ".join(f"{t.label} (docs/{t.kind}.md)" for t in trackers())
+            + "; or import a CSV export: `teamops task import FILE`",
+        )
+    synced = []
+    for tracker in chosen:
         with out.progress("tasks") as progress:
-            result = sync_clickup(st.db, cfg, client, full=full, progress=progress)
-    finally:
-        client.close()
-    for note in result.notes:
-        out.message(note)
-    out.message(
-        f"synced ClickUp: {count(result.lists, 'list')}, {result.added} added, {result.changed} changed, "
-        f"{result.closed} closed, {result.removed} removed in {result.seconds:.1f} s "
-        f"({count(result.requests, 'request')}; time in status: {result.time_in_status})"
-    )
+            result = tracker(cfg).sync_tasks(st.db, full, progress)
+        for note in result.notes:
+            out.message(note)
+        out.message(result.line)
+        synced.append(result.data)
     if out.fmt == "json":
-        out.data({"report": "sync-tasks", **asdict(result)}, "")
+        out.data(synced[0] if len(synced) == 1 else {"report": "sync-tasks", "trackers": synced}, "")
 
 
 def register(app: typer.Typer) -> None:

@@ -239,13 +239,13 @@ def _record_origins(data: Any, prefix: str, origins: dict[str, str]) -> None:
 
 def known_variables() -> list[str]:
     """Every TEAMOPS_* variable teamops reads."""
-    from teamops.sources import kinds
+    from teamops.sources import every_kind
 
     names = list(OTHER_VARIABLES)
     tables = [
         (f.name, get_type_hints(Config)[f.name]) for f in dataclasses.fields(Config) if not f.metadata.get("internal")
     ]
-    tables += [(k.kind, k.settings) for k in kinds() if k.settings is not None]
+    tables += [(k.kind, k.settings) for k in every_kind() if k.settings is not None]
     for name, tp in tables:
         if not dataclasses.is_dataclass(tp):
             continue
@@ -278,9 +278,9 @@ def _plugin_sections(cfg: Config, env: Mapping[str, str]) -> list[tuple[str, Any
     built_in = tuple(f"TEAMOPS_{name}_".upper() for name in _TOP_FIELDS)
     if not any(v.startswith("TEAMOPS_") and not v.startswith(built_in) for v in env):
         return []
-    from teamops.sources import kinds
+    from teamops.sources import every_kind
 
-    return [(k.kind, cfg.section(k.kind)) for k in kinds() if k.settings is not None]
+    return [(k.kind, cfg.section(k.kind)) for k in every_kind() if k.settings is not None]
 
 
 def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:

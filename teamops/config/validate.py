@@ -165,7 +165,7 @@ def validate(cfg: Config, loader: Loader) -> None:
 
 def _validate_repos(cfg: Config, loader: Loader) -> None:
     """Each `[[repos]]` entry names one repository of one kind, in the shape that kind reads."""
-    from teamops.sources import kinds
+    from teamops.sources import every_kind, kinds
 
     known = kinds()
     for i, repo in enumerate(cfg.repos):
@@ -181,7 +181,7 @@ def _validate_repos(cfg: Config, loader: Loader) -> None:
         narrowed = repo.include or repo.exclude or repo.archived or repo.forks
         if narrowed and not is_pattern(value):
             raise loader.fail(key, 'include, exclude, archived and forks apply to a pattern ("owner/*", "../*")')
-    for k in known:
+    for k in every_kind():
         if k.settings is not None and k.kind in cfg.sections:
             section = k.kind
 

@@ -79,9 +79,7 @@ def _set_identity(db: Database, pid: int, kind: str, value: str, source: str, er
 def _write_identities(db: Database, pid: int, spec: PersonSpec, source: str, error: type[TeamopsError]) -> None:
     for email in spec.emails:
         _set_identity(db, pid, "email", email, source, error)
-    if spec.clickup_id:
-        _set_identity(db, pid, "clickup", str(spec.clickup_id), source, error)
-    accounts = {kind: getattr(spec, field) for field, kind, _ in person_fields() if getattr(spec, field, None)}
+    accounts = {kind: str(getattr(spec, field)) for field, kind, _ in person_fields() if getattr(spec, field, None)}
     for kind, name in parse_accounts([f"{k}:{v}" for k, v in (accounts | spec.accounts).items()], error).items():
         _set_identity(db, pid, kind, name, source, error)
     for name in spec.names:
@@ -159,8 +157,6 @@ def edit_person(db: Database, handle: str, edit: PersonEdit) -> None:
         store.save_profile(db, pid, _profile_changes(edit))
         for email in edit.remove_emails:
             store.delete_identities(db, pid, kind="email", value=normalise("email", email))
-        if edit.clickup_id is not None:
-            store.delete_identities(db, pid, kind="clickup")
         changed = {
             kind: getattr(edit, field) for field, kind, _ in person_fields() if getattr(edit, field, None) is not None
         }
@@ -172,7 +168,6 @@ def edit_person(db: Database, handle: str, edit: PersonEdit) -> None:
             handle=edit.rename or handle,
             name=person.name if person else None,
             emails=edit.add_emails,
-            clickup_id=edit.clickup_id or None,
             accounts={k: v for k, v in changed.items() if v},
         )
         _write_identities(db, pid, spec, "cli", InvalidInput)
@@ -209,7 +204,6 @@ def list_people(db: Reader) -> list[dict[str, Any]]:
                 "timezone": p.timezone,
                 "emails": ids.get("email", []),
                 **{field: next(iter(ids.get(kind, [])), None) for field, kind, _ in fields},
-                "clickup_id": next(iter(ids.get("clickup", [])), None),
                 "accounts": ", ".join(f"{k}:{v[0]}" for k, v in sorted(ids.items()) if k in others and v) or None,
                 "commits": commits,
                 "merges": merges,

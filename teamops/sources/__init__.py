@@ -192,14 +192,69 @@ class Kind:
         raise UsageError(f"the {type(self).__name__} reads no webhook events")
 
 
+@dataclass
+class TaskSync:
+    """What one tracker's `sync-tasks` pass did: notes said first, its summary line, the same as data."""
+
+    line: str
+    notes: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Tracker(Protocol):
+    """A kind of task tracker: its tasks, sprints and users are streams too, synced by `sync-tasks`."""
+
+    kind: ClassVar[str]
+    label: ClassVar[str]
+    settings: ClassVar[type | None]  # its own `[kind]` section (None: a section of the core's)
+    identity: ClassVar[str | None]  # the identity kind of its users' ids
+    person_field: ClassVar[str | None]  # a person's own field for that id (`--clickup-id`)
+    noreply: ClassVar[re.Pattern[str] | None]
+
+    def __init__(self, cfg: Config) -> None: ...
+
+    @classmethod
+    def configured(cls, cfg: Config) -> bool:
+        """Whether the configuration asks for its tasks (`sync-tasks` syncs it, `doctor` checks it)."""
+
+    @classmethod
+    def validate(cls, cfg: Config, fail: Callable[[str, str], Exception]) -> None:
+        """Checks of its section beyond types."""
+
+    def sync_tasks(self, db: Database, full: bool, progress: Progress | None) -> TaskSync:
+        """Its tasks, sprints and users into the store: incremental, or every task again with `full`."""
+
+    def check(self, offline: bool) -> str:
+        """`doctor`'s line (raise a TeamopsError when it cannot work)."""
+
+
 SourceType = type[Source]
+TrackerType = type[Tracker]
 _KINDS: dict[str, SourceType] = {}
+_TRACKERS: dict[str, TrackerType] = {}
 
 
 def register(cls: SourceType) -> SourceType:
     """Make a kind known by its name; the order of `claims` is the kinds' `order`."""
     _KINDS[cls.kind] = cls
     return cls
+
+
+def register_tracker(cls: TrackerType) -> TrackerType:
+    """Make a kind of task tracker known by its name."""
+    _TRACKERS[cls.kind] = cls
+    return cls
+
+
+def trackers() -> list[TrackerType]:
+    """Every registered kind of task tracker, by name."""
+    _load()
+    return sorted(_TRACKERS.values(), key=lambda k: k.kind)
+
+
+def every_kind() -> list[SourceType | TrackerType]:
+    """The kinds of repositories and of task trackers."""
+    return [*kinds(), *trackers()]
 
 
 @cache
@@ -225,9 +280,9 @@ def kind(name: str) -> SourceType:
     return found
 
 
-def by_section(name: str) -> SourceType | None:
+def by_section(name: str) -> SourceType | TrackerType | None:
     """The kind whose `[name]` section of settings this is."""
-    return next((k for k in kinds() if k.settings is not None and k.kind == name), None)
+    return next((k for k in every_kind() if k.settings is not None and k.kind == name), None)
 
 
 def by_event(name: str | None) -> SourceType:
@@ -240,19 +295,19 @@ def by_event(name: str | None) -> SourceType:
 
 def identity_kinds() -> list[str]:
     """Identity kinds the sources bring (account names), beside email, name and the trackers' own."""
-    return [k.identity for k in kinds() if k.identity]
+    return [k.identity for k in every_kind() if k.identity]
 
 
 def person_fields() -> list[tuple[str, str, str]]:
     """(field, identity kind, label) of the kinds whose account is a field of its own on a person."""
-    return [(k.person_field, str(k.identity), k.label) for k in kinds() if k.person_field]
+    return [(k.person_field, str(k.identity), k.label) for k in every_kind() if k.person_field]
 
 
 def account_of(email: str | None) -> tuple[str, str] | None:
     """(identity kind, account name) a private commit address names (`123+alice@users.noreply.github.com`)."""
     if not email or "noreply" not in email:
         return None
-    for k in kinds():
+    for k in every_kind():
         if k.noreply is not None and (match := k.noreply.match(email.strip())):
             return str(k.identity), match.group(1).lower()
     return None

@@ -757,3 +757,26 @@ def m024_identity_kinds_open(db: Database) -> None:
     db.execute("DROP TABLE identities")
     db.execute("ALTER TABLE identities_open RENAME TO identities")
     db.execute("CREATE INDEX idx_identities_person ON identities(person_id)")
+
+
+@migration
+def m025_tracker_users(db: Database) -> None:
+    # The users a task tracker names (ClickUp's first, Jira's and others' next) in one table keyed by the
+    # tracker's kind: `people unmapped` lists them, whatever the tracker.
+    db.execute(
+        """
+        CREATE TABLE tracker_users (
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            username TEXT,
+            email TEXT,
+            last_seen TEXT,
+            PRIMARY KEY (kind, id)
+        )
+        """
+    )
+    db.execute(
+        "INSERT INTO tracker_users (kind, id, username, email, last_seen) "
+        "SELECT 'clickup', id, username, email, last_seen FROM clickup_users"
+    )
+    db.execute("DROP TABLE clickup_users")

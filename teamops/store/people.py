@@ -1,4 +1,4 @@
-"""The people, identities and clickup_users tables, written only here, and the lookups over them."""
+"""The people, identities and tracker_users tables, written only here, and the lookups over them."""
 
 from __future__ import annotations
 
@@ -170,42 +170,42 @@ def handles_by_id(db: Reader) -> dict[int, tuple[str, str | None, str | None]]:
     return {int(r[0]): (r[1], r[2], r[3]) for r in db.execute("SELECT id, handle, given_name, team FROM people")}
 
 
-# -- ClickUp users ------------------------------------------------------------------------------------
+# -- a tracker's users ---------------------------------------------------------------------------------
 
 
-def save_clickup_users(db: Database, seen: dict[str, tuple[str | None, str | None]]) -> None:
-    """ClickUp users met in tasks (id → username, email), for `people unmapped`."""
+def save_tracker_users(db: Database, kind: str, seen: dict[str, tuple[str | None, str | None]]) -> None:
+    """Users a tracker named in tasks (id → username, email), for `people unmapped`."""
     stamp = now_iso()
     for uid, (username, email) in seen.items():
         db.execute(
-            "INSERT INTO clickup_users (id, username, email, last_seen) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (id) DO UPDATE SET username = excluded.username, email = excluded.email, "
+            "INSERT INTO tracker_users (kind, id, username, email, last_seen) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (kind, id) DO UPDATE SET username = excluded.username, email = excluded.email, "
             "last_seen = excluded.last_seen",
-            [uid, username, email, stamp],
+            [kind, uid, username, email, stamp],
         )
 
 
-def unmapped_clickup_users(db: Reader) -> list[dict[str, Any]]:
-    """ClickUp users seen in tasks that match no person."""
+def unmapped_tracker_users(db: Reader) -> list[dict[str, Any]]:
+    """Trackers' users seen in tasks that match no person (a role they hold is `kind:id` until one does)."""
     rows = db.execute(
         """
-        SELECT u.id, u.username, u.email, u.last_seen,
-            (SELECT COUNT(DISTINCT task_id) FROM task_roles r WHERE r.external_ref = 'clickup:' || u.id)
-        FROM clickup_users u
-        WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.kind = 'clickup' AND i.value = u.id)
+        SELECT u.kind, u.id, u.username, u.email, u.last_seen,
+            (SELECT COUNT(DISTINCT task_id) FROM task_roles r WHERE r.external_ref = u.kind || ':' || u.id)
+        FROM tracker_users u
+        WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.kind = u.kind AND i.value = u.id)
           AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.kind = 'email' AND i.value = u.email)
         ORDER BY u.username
         """
     ).fetchall()
     return [
         {
-            "source": "clickup",
+            "source": kind,
             "name": name,
             "email": email,
-            "login": f"clickup:{uid}",
+            "login": f"{kind}:{uid}",
             "commits": None,
             "tasks": n,
             "last_seen": seen,
         }
-        for uid, name, email, seen, n in rows
+        for kind, uid, name, email, seen, n in rows
     ]

@@ -35,13 +35,13 @@ def save_sprint(db: Database, name: str, start: str, end: str, team: str | None)
     return int(cur.lastrowid or 0)
 
 
-def save_synced_sprint(db: Database, name: str, start: str, end: str, external_id: str) -> None:
-    """A sprint list from ClickUp: created, or its dates kept current."""
+def save_synced_sprint(db: Database, source: str, name: str, start: str, end: str, external_id: str) -> None:
+    """A sprint from a tracker: created, or its dates kept current."""
     db.execute(
         "INSERT INTO sprints (name, start_date, end_date, source, external_id, created_at) "
-        "VALUES (?, ?, ?, 'clickup', ?, ?) ON CONFLICT (name) DO UPDATE SET "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
         "start_date = excluded.start_date, end_date = excluded.end_date, external_id = excluded.external_id",
-        [name, start, end, external_id, now_iso()],
+        [name, start, end, source, external_id, now_iso()],
     )
 
 
@@ -64,10 +64,10 @@ def save_closed(db: Database, sprint_id: int) -> None:
     db.execute("UPDATE sprints SET status = 'closed', closed_at = ? WHERE id = ?", [now_iso(), sprint_id])
 
 
-def synced_sprints(db: Reader) -> list[tuple[str, str, str, str]]:
-    """(name, start, end, status) of the sprints that come from ClickUp."""
+def synced_sprints(db: Reader, source: str) -> list[tuple[str, str, str, str]]:
+    """(name, start, end, status) of the sprints that come from a tracker."""
     return db.execute(
-        "SELECT name, start_date, end_date, status FROM sprints WHERE source = 'clickup' ORDER BY start_date"
+        "SELECT name, start_date, end_date, status FROM sprints WHERE source = ? ORDER BY start_date", [source]
     ).fetchall()
 
 

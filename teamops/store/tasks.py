@@ -155,16 +155,17 @@ def save_roles(
 
 
 def save_role_people(db: Database) -> None:
-    """Roles held by ClickUp users nobody matched yet: resolved once an identity names them."""
+    """Roles held by a tracker's users nobody matched yet (`kind:id`): resolved once an identity names them."""
     db.execute(
         """
-        UPDATE task_roles SET
-            person_id = (SELECT i.person_id FROM identities i
-                         WHERE i.kind = 'clickup' AND i.value = substr(task_roles.external_ref, 9)),
-            external_ref = NULL
-        WHERE person_id IS NULL AND external_ref LIKE 'clickup:%'
-          AND EXISTS (SELECT 1 FROM identities i
-                      WHERE i.kind = 'clickup' AND i.value = substr(task_roles.external_ref, 9))
+        UPDATE task_roles SET person_id = m.pid, external_ref = NULL
+        FROM (
+            SELECT r.id AS rid, i.person_id AS pid FROM task_roles r JOIN identities i
+                ON i.kind = substr(r.external_ref, 1, instr(r.external_ref, ':') - 1)
+                AND i.value = substr(r.external_ref, instr(r.external_ref, ':') + 1)
+            WHERE r.person_id IS NULL AND instr(r.external_ref, ':') > 0
+        ) AS m
+        WHERE task_roles.id = m.rid
         """
     )
 
@@ -286,13 +287,13 @@ def held_by(db: Reader, person_id: int, roles: tuple[str, ...], statuses: list[s
     ).fetchall()
 
 
-def stale_synced(db: Reader, list_id: str | None, pass_id: str) -> list[int]:
-    """Synced tasks of a list (or of the whole workspace) that a full pass did not see: moved out or deleted."""
+def stale_synced(db: Reader, source: str, list_id: str | None, pass_id: str) -> list[int]:
+    """A tracker's tasks of a list (or of the whole workspace) that a full pass did not see: moved out or deleted."""
     in_list = "AND list_id = ? " if list_id is not None else ""
     rows = db.execute(
-        f"SELECT id FROM tasks WHERE source = 'clickup' {in_list}AND removed_at IS NULL "
+        f"SELECT id FROM tasks WHERE source = ? {in_list}AND removed_at IS NULL "
         "AND (sync_pass IS NULL OR sync_pass != ?)",
-        [list_id, pass_id] if list_id is not None else [pass_id],
+        [source, list_id, pass_id] if list_id is not None else [source, pass_id],
     )
     return [int(r[0]) for r in rows]
 

@@ -335,8 +335,8 @@ def test_client_waits_for_429_reset_and_slows_down_before_zero():
 
 def test_real_task_json_fixtures_normalise(isolated):
     from teamops.integrations.clickup import ClickUpTask
+    from teamops.sources.clickup.sync import _People, to_synced
     from teamops.store.database import open_database
-    from teamops.sync.clickup import _People, to_synced
 
     def normalise_task(raw, cfg, people, sprints):
         t = to_synced(ClickUpTask.parse(raw), cfg, people, sprints)

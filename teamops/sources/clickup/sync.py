@@ -15,7 +15,7 @@ from teamops.integrations.clickup import ClickUpTask, ms, number
 from teamops.people.identities import normalise
 from teamops.store import tasks as task_store
 from teamops.store.database import transaction
-from teamops.store.people import identity_map, people, save_clickup_users
+from teamops.store.people import identity_map, people, save_tracker_users
 from teamops.store.sprints import save_closed, save_synced_sprint, sprint_by_name, sprint_ids, synced_sprints
 from teamops.store.sync_state import SyncState, load_state, save_state
 from teamops.store.tasks import ROLES, Change
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 ROLE_KEYS = {"responsible": "R", "accountable": "A", "consulted": "C", "informed": "I"}
 SPRINT_NAME_RE = re.compile(r"\((\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\s*[-–]\s*(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\)")
-BY_CLICKUP = "clickup"
+KIND = BY_CLICKUP = "clickup"  # the tasks' source, their changes' author, the identity kind of its users
 Holder = tuple[int | None, str]
 
 
@@ -123,7 +123,7 @@ class _People:
 
     def remember(self) -> None:
         with transaction(self.db):
-            save_clickup_users(self.db, self.seen)
+            save_tracker_users(self.db, KIND, self.seen)
 
 
 def _field_people(cf: dict[str, Any], people: _People) -> list[Holder]:
@@ -286,7 +286,7 @@ def _sync_sprints(db: Database, client: ClickUpClient, cfg: Config, result: Clic
                 continue
             names[str(lst["id"])] = name
             with transaction(db):
-                save_synced_sprint(db, name, start, end, str(lst["id"]))
+                save_synced_sprint(db, KIND, name, start, end, str(lst["id"]))
     return names
 
 
@@ -294,7 +294,7 @@ def _sprint_lifecycle(db: Database, result: ClickUpResult) -> None:
     """Take the commitment at the first sync at or after a sprint's start; close it after its end."""
 
     today = now_iso()[:10]
-    for name, start, end, status in synced_sprints(db):
+    for name, start, end, status in synced_sprints(db, KIND):
         if status == "planned" and start <= today:
             late = today > start
             n = start_sprint(db, name, estimated=late)
@@ -422,7 +422,7 @@ def _end_pass(db: Database, run: _Pass, state: SyncState, result: ClickUpResult)
         if run.full:
             scope = run.target if run.kind == "list" else None
             why = "moved out of the list or deleted" if scope else "deleted, or out of the token's reach"
-            for task_id in task_store.stale_synced(db, scope, run.pass_id):
+            for task_id in task_store.stale_synced(db, KIND, scope, run.pass_id):
                 task_store.save_removed(db, task_id, Change(now_iso(), BY_CLICKUP, "clickup"), why)
                 result.removed += 1
             state.details["last_full_ms"] = run.started_ms
