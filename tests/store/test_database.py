@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 
 import pytest
@@ -208,3 +209,18 @@ def test_identities_of_an_older_file_keep_every_row_and_take_any_kind(tmp_path):
     db.execute("DELETE FROM people WHERE id = 1")  # and a person's identities still go with them
     assert db.execute("SELECT COUNT(*) FROM identities").fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM commit_authors").fetchone()[0] == 0  # the views are back
+
+
+def test_clickup_users_of_an_older_file_become_tracker_users(cli, tmp_path):
+    """m025: ClickUp's users move into tracker_users under their kind; `people unmapped` still lists them."""
+    path = tmp_path / "old.db"
+    conn, db = older_file(path, "m025")
+    conn.execute("INSERT INTO clickup_users (id, username, email, last_seen) VALUES ('81234', 'Bea', 'bea@x.io', 'y')")
+    conn.close()
+    db = open_database(path)
+    assert db.execute("SELECT kind, id, username, email FROM tracker_users").fetchall() == [
+        ("clickup", "81234", "Bea", "bea@x.io")
+    ]
+    db.conn.close()
+    listed = cli("--db", str(path), "people", "unmapped", "-f", "json")
+    assert [(r["source"], r["login"]) for r in json.loads(listed.stdout)["rows"]] == [("clickup", "clickup:81234")]
