@@ -48,9 +48,9 @@ def in_process_first(db: Path, repo: Path) -> float:
     """sync_tags alone, in this process: what the first computation costs beyond start-up."""
     from teamops.config import Config
     from teamops.integrations.git_local import GitRepo
+    from teamops.sources.git.commits import local_repo_row
+    from teamops.sources.git.tags import sync_tags
     from teamops.store.database import open_database
-    from teamops.sync.deployments import sync_tags
-    from teamops.sync.git import local_repo_row
 
     database = open_database(db)
     clone = GitRepo.open(repo)

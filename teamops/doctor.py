@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from teamops.clients import clickup_client, model_key
+from teamops.clients import model_key
 from teamops.config import Config, RepoConfig
 from teamops.errors import ConfigError, TeamopsError
-from teamops.integrations.git_local import GitError
+from teamops.integrations.git_local import GIT, GitError
 from teamops.integrations.llm import check_model
 from teamops.messages.notify import resolve_channel
 from teamops.sources import Target, Tracker, configured_target, kind, parse_repo_arg, trackers
@@ -44,7 +44,7 @@ def run_checks(cfg: Config, open_db: Callable[[], Reader], *, offline: bool) -> 
             checks.append(Check(name, False, str(exc)))
 
     check("database", lambda: _database(cfg, open_db))
-    check("git", _git)
+    check(GIT, _git)
     targets = [configured_target(cfg, rc) for rc in cfg.repos] or [parse_repo_arg(str(Path.cwd()))]
     sources = Sources(cfg)
     named: list[RepoConfig | None] = list(cfg.repos) or [None]
@@ -55,10 +55,8 @@ def run_checks(cfg: Config, open_db: Callable[[], Reader], *, offline: bool) -> 
         else:
             check(f"repo {shown}", functools.partial(_repo, sources, target, offline))
     for tracker in trackers():
-        if tracker.configured(cfg):
+        if tracker.checked(cfg):
             check(tracker.kind, functools.partial(_tracker, tracker(cfg), offline))
-    if cfg.clickup.docs_workspace_id and not any(t.configured(cfg) for t in trackers()):
-        check("docs", lambda: _docs(cfg, offline))
     if cfg.ai.model != "heuristic":
         check(f"model {cfg.ai.model}", lambda: _model(cfg))
     for name in cfg.notify.channels:
@@ -75,7 +73,7 @@ def _database(cfg: Config, open_db: Callable[[], Reader]) -> str:
 
 def _git() -> str:
 
-    found = shutil.which("git")
+    found = shutil.which(GIT)
     if not found:
         raise GitError("git is not on PATH", "install git (e.g. apt-get install git)")
     return found
@@ -98,24 +96,6 @@ def _pattern(sources: Sources, target: Target) -> str:
 def _tracker(tracker: Tracker, offline: bool) -> str:
     """The tracker's own check (its token; online, that it answers)."""
     return tracker.check(offline)
-
-
-def _docs(cfg: Config, offline: bool) -> str:
-    """Where `gen-doc --publish` writes: the ClickUp workspace answers to the token."""
-    client = clickup_client(cfg)
-    try:
-        if offline:
-            return "token set; not contacted: --offline"
-        names = client.workspaces()
-    finally:
-        client.close()
-    wanted = cfg.clickup.docs_workspace_id
-    if wanted not in names:
-        raise ConfigError(
-            f"the token's user is not in workspace {wanted}",
-            f"its workspaces: {', '.join(f'{k} ({v})' for k, v in names.items()) or 'none'}",
-        )
-    return f"answers; workspace {wanted} ({names[wanted]})"
 
 
 def _model(cfg: Config) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from teamops.clock import now_iso
 from teamops.errors import ConfigError, InvalidInput, ServiceError
+from teamops.integrations.git_local import GIT
 from teamops.store.trusted import check_schema, check_sound
 
 SNAPSHOT = "teamops.db.gz"
@@ -78,7 +79,7 @@ def _git(
     repo: Path, *args: str, input_bytes: bytes | None = None, check: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})}
-    proc = subprocess.run(["git", "-C", str(repo), *args], input=input_bytes, capture_output=True, env=full_env)
+    proc = subprocess.run([GIT, "-C", str(repo), *args], input=input_bytes, capture_output=True, env=full_env)
     if check and proc.returncode != 0:
         raise ServiceError(f"git {args[0]} failed: {proc.stderr.decode(errors='replace').strip()[:300]}")
     return proc

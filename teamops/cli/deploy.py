@@ -14,10 +14,10 @@ from teamops.errors import InvalidInput
 from teamops.integrations.git_local import SHA_RE, GitRepo
 from teamops.people.handles import repo_of
 from teamops.reports.model import Column, Report
-from teamops.sources import hosting
+from teamops.sources import parse_repo_arg
+from teamops.sources.runner import Sources
 from teamops.store.deployments import deployments
 from teamops.sync.deployments import record_deployment, utc
-from teamops.sync.git import local_repo_row
 
 app = typer.Typer(
     help=group_help(
@@ -57,7 +57,8 @@ def record_cmd(
         repo_id, label = repo_of(st.reader, repo)
     else:
         clone = GitRepo.open(Path.cwd())
-        repo_id, label = local_repo_row(st.db, clone, host=lambda c: hosting(st.config, c.origin_url()))
+        here = parse_repo_arg(str(clone.root))
+        repo_id, label = Sources(st.config).get(here.kind).repository(st.db, here)
     if not (SHA_RE.match(sha) and len(sha) in (40, 64)):
         resolved = clone.resolve(sha) if clone is not None else None
         if resolved is None:

@@ -168,10 +168,7 @@ def list_(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) -> 
                 Column("lead", "Lead", drop=3),
                 Column("active", "Active", drop=4),
                 Column("emails", "Emails", wrap=True),
-                *(
-                    Column(field, label, drop=0 if i == 0 else 7)
-                    for i, (field, _, label) in enumerate(person_fields())
-                ),
+                *(Column(field, label, drop=0 if i == 0 else 7) for i, (field, _, label) in enumerate(person_fields())),
                 Column("accounts", "Accounts", wrap=True, drop=8),
                 Column("timezone", "Timezone", drop=5),
                 Column("commits", "Commits", numeric=True),

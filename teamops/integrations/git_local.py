@@ -23,6 +23,7 @@ from teamops.records import CommitRecord, FileStat
 MARKER = b"/\x1e"
 LOG_FORMAT = "/%x1e%x00%H%x00%P%x00%aN%x00%aE%x00%at%x00%ad%x00%ct%x00%B"
 HEADER_FIELDS = 9
+GIT = "git"  # the program every clone is read with (whatever kind of source the clone belongs to)
 CHUNK = 1 << 20
 PARALLEL_LOG_MIN = 2000  # below this, a second git process costs more than it saves
 
@@ -85,7 +86,7 @@ class GitRepo:
         try:
             out = subprocess.run(
                 [
-                    "git",
+                    GIT,
                     "-C",
                     str(path),
                     "rev-parse",
@@ -116,7 +117,7 @@ class GitRepo:
     def _run(self, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         try:
             out = subprocess.run(
-                ["git", "-C", str(self.root), *args],
+                [GIT, "-C", str(self.root), *args],
                 input=stdin,
                 capture_output=True,
                 text=True,
@@ -159,7 +160,7 @@ class GitRepo:
             return set()
         shas = [checked_sha(sha) for sha in shas]
         out = subprocess.run(
-            ["git", "-C", str(self.root), "cat-file", "--batch-check=%(objectname) %(objecttype)"],
+            [GIT, "-C", str(self.root), "cat-file", "--batch-check=%(objectname) %(objecttype)"],
             input="\n".join(shas) + "\n",
             capture_output=True,
             text=True,
@@ -295,7 +296,7 @@ class GitRepo:
     def _log_process(self, shas: list[str], spill: Any) -> subprocess.Popen[bytes]:
         """One `git log --numstat -z` in LOG_FORMAT of these shas, writing to a pipe (or to `spill`, a file)."""
         args = [
-            "git",
+            GIT,
             "-C",
             str(self.root),
             "-c",

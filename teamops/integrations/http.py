@@ -153,6 +153,14 @@ class RateBudget:
                 self.remaining -= 1
             return 0.0, ""
 
+    def wait_turn(self, me: object, policy: RetryPolicy, what: str) -> None:
+        """Wait while the budget says so (another worker met a limit), within the policy's cap."""
+        while True:
+            wait, why = self.turn(me)
+            if not wait:
+                return
+            policy.wait(wait, what, why)
+
     def note(self, remaining: int | None, reset_epoch: float | None) -> None:
         """What an answer said is left of the window, and when it resets."""
         if remaining is None:

@@ -143,6 +143,9 @@ class Source(Protocol):
     def check(self, target: Target, offline: bool) -> str:
         """`doctor`'s line for one configured repository (raise a TeamopsError when it cannot work)."""
 
+    def repository(self, db: Database, target: Target) -> tuple[int, str]:
+        """(id, name) of a repository's row, made on first sight (`deploy record` names the clone it runs in)."""
+
     def ingest(
         self, db: Database, body: bytes, name: str | None, token: str | None, env: Mapping[str, str], repos: list[str]
     ) -> EventOutcome:
@@ -215,7 +218,11 @@ class Tracker(Protocol):
 
     @classmethod
     def configured(cls, cfg: Config) -> bool:
-        """Whether the configuration asks for its tasks (`sync-tasks` syncs it, `doctor` checks it)."""
+        """Whether the configuration asks for its tasks (`sync-tasks` syncs it)."""
+
+    @classmethod
+    def checked(cls, cfg: Config) -> bool:
+        """Whether `doctor` checks it: its tasks are asked for, or something else of it is used."""
 
     @classmethod
     def validate(cls, cfg: Config, fail: Callable[[str, str], Exception]) -> None:

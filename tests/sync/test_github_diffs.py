@@ -7,11 +7,11 @@ import pytest
 from teamops.config import Config
 from teamops.errors import ServiceError
 from teamops.sources.diffs import DiffReader
+from teamops.sources.git.commits import local_repo_row
 from teamops.sources.github.commits import github_repo_id
 from teamops.sources.runner import Sources
 from teamops.store.database import open_database
 from teamops.store.estimates import CommitToEstimate
-from teamops.sync.git import local_repo_row
 from tests.conftest import lines
 from tests.fakes.github import FakeGitHub
 

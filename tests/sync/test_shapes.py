@@ -96,7 +96,7 @@ def test_commits_only_release_tags_reach_are_stored_and_in_release_notes(shaped,
     ],
 )
 def test_which_pull_request_a_message_names(subject, body, merge, number):
-    from teamops.sync.pulls import inferred_number
+    from teamops.sources.git.pulls import inferred_number
 
     named = inferred_number(subject, body, merge)
     assert (named[0] if named else None) == number

@@ -39,6 +39,10 @@ class ClickUpTracker:
         return bool(cu.team_id or cu.list_ids or cu.sprint_folder_ids)
 
     @classmethod
+    def checked(cls, cfg: Config) -> bool:
+        return cls.configured(cfg) or bool(cfg.clickup.docs_workspace_id)  # `gen-doc --publish` writes there
+
+    @classmethod
     def validate(cls, cfg: Config, fail: Callable[[str, str], Exception]) -> None:
         return None  # the core's [clickup] section is checked with the core's
 

@@ -157,6 +157,11 @@ class GitHubSource(Kind):
         result.rate_limit_remaining = client.rate_remaining
         return result
 
+    def repository(self, db: Database, target: Target) -> tuple[int, str]:
+        from teamops.sources.github.commits import github_repo_id
+
+        return github_repo_id(db, target.locator), target.locator
+
     def check(self, target: Target, offline: bool) -> str:
         """The token is set and (online) the repository answers, with what is left of the hour."""
         from teamops.clients import secret

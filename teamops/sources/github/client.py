@@ -381,18 +381,10 @@ class GitHubClient:
         """One API call with retries; returns status, lower-cased headers and parsed JSON (or text)."""
 
         def attempt(n: int) -> Verdict[tuple[int, dict[str, str], Any]]:
-            self._take_turn(what)
+            self.budget.wait_turn(self, self.policy, what)
             return self._attempt(verb, url, params, headers, body, what, ok, n)
 
         return self.policy.run(attempt, what)
-
-    def _take_turn(self, what: str) -> None:
-        """Wait while the shared budget says so (another worker met a limit), within the same cap."""
-        while True:
-            wait, why = self.budget.turn(self)
-            if not wait:
-                return
-            self.policy.wait(wait, what, why)
 
     def _attempt(
         self,

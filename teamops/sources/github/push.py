@@ -15,7 +15,7 @@ from teamops.config import Config
 from teamops.errors import ConfigError, InvalidInput, TeamopsError
 from teamops.integrations.git_local import GitRepo
 from teamops.people.identities import IdentityResolver
-from teamops.sources import EventOutcome, hosting, parse_repo_arg
+from teamops.sources import EventOutcome, hosting, kind, parse_repo_arg
 from teamops.sources.github.client import github_client, node_to_record
 from teamops.sources.github.commits import github_repo_id
 from teamops.sources.github.payloads import PushEvent, check_signature, parse_push
@@ -111,7 +111,7 @@ def ingest_event(
         raise ConfigError("--signature was given but GITHUB_WEBHOOK_SECRET is not set, so it cannot be checked")
     check_signature(key, body, signature)
     push = parse_push(body, event_name or env.get("GITHUB_EVENT_NAME") or None, cfg.github.event_max_commits)
-    paths = [t.locator for t in map(parse_repo_arg, repo_args or []) if t.kind == "git"]
+    paths = [t.locator for t in map(parse_repo_arg, repo_args or []) if not kind(t.kind).remote]  # clones
     checkout = event_checkout(paths, env.get("GITHUB_WORKSPACE") or None, push.repo)
     client = github_client(cfg, required=False) if push.commits else None
     result = ingest_push(db, push, checkout, client)

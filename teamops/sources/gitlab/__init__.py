@@ -204,6 +204,11 @@ class GitLabSource(Kind):
             (str(d.get("new_path") or d.get("old_path")), str(d.get("diff") or "")) for d in data if isinstance(d, dict)
         ]
 
+    def repository(self, db: Database, target: Target) -> tuple[int, str]:
+        from teamops.sources.gitlab.sync import project_repo_id
+
+        return project_repo_id(db, target.locator), target.locator
+
     def check(self, target: Target, offline: bool) -> str:
         """The token is set and (online) the project answers."""
         gl = self.settings_

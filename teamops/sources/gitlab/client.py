@@ -105,18 +105,10 @@ class GitLabClient:
 
     def _get(self, url: str, params: dict[str, Any] | None, what: str) -> tuple[Any, httpx.Headers]:
         def attempt(n: int) -> Verdict[tuple[Any, httpx.Headers]]:
-            self._take_turn(what)
+            self.budget.wait_turn(self, self.policy, what)
             return self._attempt(url, params, what, n)
 
         return self.policy.run(attempt, what)
-
-    def _take_turn(self, what: str) -> None:
-        """Wait while the shared budget says so (another worker met a limit), within the same cap."""
-        while True:
-            wait, why = self.budget.turn(self)
-            if not wait:
-                return
-            self.policy.wait(wait, what, why)
 
     def _attempt(
         self, url: str, params: dict[str, Any] | None, what: str, n: int

@@ -61,8 +61,8 @@ class GitSource(Kind):
 
     def sync(self, db: Database, target: Target, opts: SyncOptions, progress: Progress | None) -> SyncResult:
         from teamops.integrations.git_local import GitRepo
-        from teamops.sync.deployments import sync_tags
-        from teamops.sync.git import sync_git_repo
+        from teamops.sources.git.commits import sync_git_repo
+        from teamops.sources.git.tags import sync_tags
 
         repo = GitRepo.open(Path(target.locator))
         result = sync_git_repo(
@@ -86,7 +86,7 @@ class GitSource(Kind):
             if deployed is not None:
                 result.deployments = deployed.added + deployed.changed
                 result.details.append(deployed.line(result.repo))
-            from teamops.sync.pulls import infer_pulls
+            from teamops.sources.git.pulls import infer_pulls
 
             inferred = infer_pulls(db, result.repo_id, graph)
             if inferred is not None:
@@ -102,6 +102,14 @@ class GitSource(Kind):
             return max(1, GitRepo.open(Path(target.locator)).count("HEAD"))
         except TeamopsError:
             return 1
+
+    def repository(self, db: Database, target: Target) -> tuple[int, str]:
+        from teamops.integrations.git_local import GitRepo
+        from teamops.sources.git.commits import local_repo_row
+
+        return local_repo_row(
+            db, GitRepo.open(Path(target.locator)), target.name, lambda c: hosting(self.cfg, c.origin_url())
+        )
 
     def check(self, target: Target, offline: bool) -> str:
         from teamops.integrations.git_local import GitRepo
