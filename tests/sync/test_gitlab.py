@@ -61,6 +61,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):
         merge_request(2, "Fix login", "ann", created=at(6, 10), merged=at(8, 10), squash_commit=s2),
         merge_request(3, "Update lib", "renovate-bot", created=at(8, 11), state="opened", draft=True),
         merge_request(4, "Try a thing", "bob", created=at(9, 9), updated=at(9, 12), state="closed"),
+        merge_request(5, "Add search", "ann", created=at(12, 8), state="opened"),
     ]
     api.notes = {
         1: [
@@ -77,6 +78,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):
             note(22, "carol", "approved this merge request", at(7, 10)),
         ],
         3: [note(31, "renovate-bot", "requested review from @bob", at(8, 12))],
+        5: [note(51, "ann", "requested review from @bob", at(12, 9))],
     }
     api.mr_commits = {2: [c3]}
     api.deployments = [
@@ -173,6 +175,7 @@ def test_kpi_reports_read_gitlab_like_any_source(cli, world, tmp_path):
         (1, "annie"),
         (2, "annie"),
         (4, "bobby"),
+        (5, "annie"),
     ]
     assert rows(db, "SELECT COUNT(*) FROM commits c JOIN people p ON p.id = c.person_id WHERE p.handle = 'cy'") == [
         (1,)
@@ -228,7 +231,7 @@ def test_a_clone_of_the_project_shares_its_repository_and_brings_the_commits(cli
     assert res.exit_code == 0, res.output
     assert fake.requests("/repository/commits") == before  # the clone has them
     assert rows(db, "SELECT kind, locator, path IS NOT NULL FROM repos") == [("gitlab", "acme/api", 1)]
-    assert rows(db, "SELECT COUNT(*) FROM pull_requests WHERE source = 'gitlab'") == [(4,)]
+    assert rows(db, "SELECT COUNT(*) FROM pull_requests WHERE source = 'gitlab'") == [(5,)]
 
 
 @pytest.mark.parametrize(
@@ -250,7 +253,7 @@ def test_a_429_is_waited_out_as_retry_after_says(cli, world, tmp_path):
     db = synced(cli, fake, tmp_path)
     statuses = [s for p, _, s in fake.log[start:] if p.endswith("/merge_requests")]
     assert statuses[:3] == [429, 429, 200]
-    assert rows(db, "SELECT COUNT(*) FROM pull_requests") == [(4,)]
+    assert rows(db, "SELECT COUNT(*) FROM pull_requests") == [(5,)]
 
 
 def test_pages_past_ten_thousand_records_follow_x_next_page_without_totals(world):
@@ -427,3 +430,35 @@ def test_a_thousand_commits_and_three_hundred_merge_requests_within_the_request_
         first = len(fake.log)
         assert cli(*args, env=env_for(fake)).exit_code == 0
         assert len(fake.log) - first == 4  # commits, merge requests, deployments, releases (it has no deployments)
+
+
+def test_activity_the_dashboard_and_review_reminders_from_gitlab(cli, world, tmp_path):
+    fake, repo, _ = world
+    config = tmp_path / "teamops.toml"
+    config.write_text(
+        '[[repos]]\ngitlab = "acme/api"\n'
+        '[[people]]\nhandle = "bob"\nemails = ["bob@acme.io"]\naccounts = { gitlab = "bob" }\ntimezone = "Europe/Berlin"\n'
+        '[[people]]\nhandle = "ann"\nemails = ["ann@acme.io"]\naccounts = { gitlab = "ann" }\n'
+        '[notify.channels.team]\nkind = "webhook"\nurl = "http://127.0.0.1:9/hook"\n'
+        '[notify.routes]\nreview_reminder = ["team"]\n'
+    )
+    env = {**env_for(fake), "TEAMOPS_CONFIG": str(config)}
+    db = str(tmp_path / "t.db")
+    assert cli("--db", db, "sync-commits", env=env).exit_code == 0
+    activity = cli(
+        "--db", db, "kpi", "activity", "--since", "2026-10-01", "--until", "2026-11-01", "-f", "json", env=env
+    )
+    people = {r["person"]: r for r in json.loads(activity.stdout)["rows"]}
+    for who in ("ann", "bob"):  # as `git log --no-merges` says
+        truth = repo.git("log", "--no-merges", "--format=%H", f"--author={who}@acme.io", "main").split()
+        assert people[who]["commits"] == len(truth) > 0
+    # Monday 12 Oct, 09:00 UTC (11:00 in Berlin): asked; by Wednesday 15:00 UTC, 22 of bob's working hours
+    nudged = cli("--db", db, "remind", "reviews", "--no-send", env={**env, "TEAMOPS_NOW": "2026-10-14T15:00:00Z"})
+    assert nudged.exit_code == 0, nudged.output
+    assert rows(Path(db), "SELECT number, reviewer FROM review_nudges") == [(5, "bob")]  # !3 is a draft
+    site = tmp_path / "site"
+    built = cli("--db", db, "report", "html", "--out", str(site), env=env)
+    assert built.exit_code == 0, built.output
+    pages = {p.relative_to(site).as_posix() for p in site.rglob("*.html")}
+    assert "index.html" in pages and any(p.startswith("people/") for p in pages)
+    assert "acme/api" in (site / "index.html").read_text(encoding="utf-8")

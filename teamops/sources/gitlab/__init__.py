@@ -92,9 +92,9 @@ class GitLabSource(Kind):
 
     @classmethod
     def shape(cls, value: str) -> str | None:
-        if PROJECT_RE.match(value) and "*" not in value.rsplit("/", 1)[0]:
+        if value.isdigit() or (PROJECT_RE.match(value) and "*" not in value.rsplit("/", 1)[0]):
             return None
-        return f'must look like "group/project", "group/sub/project" or "group/*", got {value!r}'
+        return f'must look like "group/project", "group/sub/project", "group/*" or a project id, got {value!r}'
 
     @classmethod
     def validate(cls, cfg: Config, fail: Callable[[str, str], Exception]) -> None:
