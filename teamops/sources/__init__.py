@@ -270,7 +270,8 @@ def _load() -> None:
     import pkgutil
 
     for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+        if module.ispkg:  # a kind is a folder; runner.py and diffs.py serve them all
+            importlib.import_module(f"{__name__}.{module.name}")
 
 
 def kinds() -> list[SourceType]:
