@@ -462,3 +462,21 @@ def test_activity_the_dashboard_and_review_reminders_from_gitlab(cli, world, tmp
     pages = {p.relative_to(site).as_posix() for p in site.rglob("*.html")}
     assert "index.html" in pages and any(p.startswith("people/") for p in pages)
     assert "acme/api" in (site / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("email", "found"),
+    [
+        ("4567-cy@users.noreply.gitlab.com", ("gitlab", "cy")),
+        ("cy@users.noreply.gitlab.com", ("gitlab", "cy")),  # gitlab.com's older form
+        ("12-ann.lee@users.noreply.gitlab.acme.io", ("gitlab", "ann.lee")),  # a self-managed instance
+        ("12345+alicel@users.noreply.github.com", ("github", "alicel")),
+        ("123-bob@users.noreply.github.com", ("github", "123-bob")),  # a GitHub login may hold a dash
+        ("bob@users.noreply.acme.io", None),  # no id: nobody's private address that teamops knows
+        ("ann@acme.io", None),
+    ],
+)
+def test_private_addresses_name_the_account_of_the_right_service(email, found):
+    from teamops.sources import account_of
+
+    assert account_of(email) == found

@@ -62,8 +62,13 @@ class GitLabSource(Kind):
     streams: ClassVar[tuple[str, ...]] = ("commits", "pulls", "reviews", "deployments", "releases")
     settings: ClassVar[type | None] = GitLabConfig
     identity: ClassVar[str | None] = "gitlab"
-    # GitLab's private commit address: ID-username@users.noreply.gitlab.com (self-managed: its own host).
-    noreply: ClassVar[re.Pattern[str] | None] = re.compile(r"^(?:\d+-)?([^@]+)@users\.noreply\.gitlab\.com$", re.I)
+    # GitLab's private commit address: ID-username@users.noreply.gitlab.com, or on a self-managed instance
+    # ID-username@users.noreply.<its host>; gitlab.com's older ones have no ID. GitHub's (ID+login@...) is not one.
+    noreply: ClassVar[re.Pattern[str] | None] = re.compile(
+        r"^(?:\d+-(?=[^@]+@users\.noreply\.(?!github\.com$))|(?=[^@]+@users\.noreply\.gitlab\.com$))"
+        r"([^@]+)@users\.noreply\.[^@]+$",
+        re.I,
+    )
     events: ClassVar[tuple[str, ...]] = ("Push Hook", "Merge Request Hook", "Deployment Hook")
 
     def __init__(self, cfg: Config) -> None:
