@@ -480,3 +480,73 @@ def test_private_addresses_name_the_account_of_the_right_service(email, found):
     from teamops.sources import account_of
 
     assert account_of(email) == found
+
+
+def deep(n: int) -> str:
+    return "[" * n + "]" * n
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "needle"),
+    [
+        ("Push Hook", b"\xff\xfe not json", "not valid JSON"),
+        ("Push Hook", b"[1, 2]", "is a JSON list, not a GitLab webhook payload"),
+        ("Push Hook", ('{"object_kind": "push", "project": ' + deep(100_000) + "}").encode(), "not valid JSON"),
+        ("Push Hook", b'{"object_kind": "push", "project": {"path_with_namespace": 5}}', "names no project"),
+        (
+            "Push Hook",
+            b'{"object_kind": "push", "project": {"path_with_namespace": "a/b"}, "commits": [{"id": "x; rm -rf /"}]}',
+            "no valid id or timestamp",
+        ),
+        (
+            "Merge Request Hook",
+            b'{"object_kind": "merge_request", "project": {"path_with_namespace": "a/b"}, '
+            b'"object_attributes": {"iid": "7"}}',
+            "has no iid",
+        ),
+        (
+            "Deployment Hook",
+            b'{"object_kind": "deployment", "project": {"path_with_namespace": "a/b"}, "environment": "production", '
+            b'"status": "success", "deployment_id": 1, "commit_url": "javascript:alert(1)"}',
+            "names no id, commit or time",
+        ),
+    ],
+    ids=["bytes", "a-list", "nested", "project", "commit-id", "iid", "commit-url"],
+)
+def test_hostile_gitlab_payloads_are_one_line_exit_5_and_store_nothing(cli, tmp_path, name, body, needle):
+    event = tmp_path / "event.json"
+    event.write_bytes(body)
+    db = tmp_path / "t.db"
+    res = cli("--db", str(db), "sync-commits", "--event", str(event), "--event-name", name)
+    assert res.exit_code == 5 and needle in res.stderr and "Traceback" not in res.output, res.output
+    assert len(res.stderr.strip().splitlines()) == 1
+    if db.exists():
+        stored = rows(db, "SELECT (SELECT COUNT(*) FROM commits) + (SELECT COUNT(*) FROM pull_requests)")
+        assert stored == [(0,)]
+
+
+def test_a_gitlab_payload_over_its_cap_is_refused_before_it_is_read_whole(cli, tmp_path):
+    (tmp_path / "teamops.toml").write_text("[gitlab]\nevent_max_mb = 1\n")
+    event = tmp_path / "event.json"
+    event.write_bytes(b'{"object_kind": "push", "pad": "' + b"x" * 1_100_000 + b'"}')
+    res = cli(
+        "--config", str(tmp_path / "teamops.toml"), "sync-commits", "--event", str(event), "--event-name", "Push Hook"
+    )
+    assert res.exit_code == 5 and "larger than 1 MB" in res.stderr
+
+
+def test_answers_gitlab_should_not_send_are_skipped_not_crashed_on(world):
+    """Records the API hands back are validated field by field: nothing of a malformed one reaches the store."""
+    from teamops.sources.gitlab.records import commit, deployment, merge_request, read_notes
+
+    assert commit({"id": "../../etc", "committed_date": "2026-10-01T00:00:00Z"}) is None
+    assert commit({"id": "a" * 40, "committed_date": "yesterday"}) is None
+    assert commit("not a dict") is None
+    assert merge_request({"iid": True}, None, None) is None
+    assert merge_request({"iid": -3}, None, None) is None
+    assert deployment({"id": "1", "sha": "a" * 40, "status": "success"}) is None
+    assert deployment({"id": 1, "sha": "a" * 40, "status": "canceled"}) is None
+    notes = read_notes(
+        [None, 5, {"system": True, "body": 7}, {"system": "yes", "body": "approved this merge request"}], "ann"
+    )
+    assert notes.reviews == [] and notes.requests == []
