@@ -65,7 +65,7 @@ def sync_commits(
         str | None,
         typer.Option(
             "--event",
-            help="Ingest a webhook payload from FILE ('-' for stdin): GitHub's push, pull_request or "
+            help="Ingest a webhook payload from FILE ('-' for stdin): GitHub's push, pull_request, workflow_run or "
             "pull_request_review (e.g. $GITHUB_EVENT_PATH), or another source's event named by --event-name.",
         ),
     ] = None,

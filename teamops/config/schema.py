@@ -267,6 +267,11 @@ class DoraConfig:
     # Tasks whose title matches, or whose status is one of these, are incidents (opened → done: restore time).
     incident_pattern: str = r"(?i)\b(incident|outage)\b"
     incident_statuses: list[str] = field(default_factory=list)
+    # GitHub Actions workflows whose completed runs on the production branch are deployments: globs over the
+    # workflow's file name ("deploy.yml") or its name ("Deploy*"); empty: none.
+    deploy_workflows: list[str] = field(default_factory=list)
+    # The branch production is deployed from; empty: the repository's default branch.
+    production_branch: str = ""
 
 
 @dataclass

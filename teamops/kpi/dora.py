@@ -117,10 +117,11 @@ DEFINITIONS = {
     "lead_time_median_h": "median over every non-merge commit a deployment in the window shipped first: "
     "deployed − authored, in hours (p85: nearest rank)",
     "change_failure_rate": "failed deployments ÷ deployments in the window; failed: a failed status, a hotfix of "
-    "its line within hotfix_hours that contains it (a re-tag of the same version is none), a revert of one of "
-    "its commits, or the last deployment before an incident task",
-    "time_to_restore_median_h": "median hours from a failure to its hotfix, the deployment that shipped its revert, "
-    "the next successful deployment, or an incident task's done",
+    "its line within hotfix_hours that contains it (a re-tag of the same version is none), a rollback (the next "
+    "deployment shipped a commit in its history), a revert of one of its commits, or the last deployment before "
+    "an incident task",
+    "time_to_restore_median_h": "median hours from a failure to its hotfix, its rollback, the deployment that "
+    "shipped its revert, the next successful deployment, or an incident task's done",
 }
 
 
@@ -296,6 +297,11 @@ def _failures(
             fixes[d.id] = fix
             hours = _hours(d.deployed_at, fix.deployed_at)
             why.setdefault(d.id, f"hotfix {fix.name} after {hours_text(rounded(hours))} (same line, contains it)")
+    for d, back in _rollbacks(db, deps, later):
+        fixes.setdefault(d.id, back)
+        why.setdefault(
+            d.id, f"rolled back by {back.name} after {hours_text(rounded(_hours(d.deployed_at, back.deployed_at)))}"
+        )
     by_id = {n.id: n for n in later}
     for dep_id, fixed_by in reverted_in(db, [d.id for d in deps if d.status == "success"]).items():
         if dep_id not in why:
@@ -307,6 +313,20 @@ def _failures(
         if before:
             why.setdefault(before[-1].id, f"{INCIDENT}{title[:60]}")
     return why, fixes
+
+
+def _rollbacks(db: Reader, deps: list[Deployment], later: list[Deployment]) -> list[tuple[Deployment, Deployment]]:
+    """(deployment, its rollback): the next successful deployment of its repository shipped an older commit,
+    one in its history (a workflow dispatched for a commit before it, a re-deployed earlier tag)."""
+    mine = {d.id for d in deps}
+    found = []
+    before: dict[int, Deployment] = {}
+    for n in sorted((d for d in later if d.status == "success"), key=lambda d: (d.deployed_at, d.id)):
+        prev = before.get(n.repo_id)
+        if prev is not None and prev.id in mine and n.sha != prev.sha and contains(db, prev, n):
+            found.append((prev, n))
+        before[n.repo_id] = n
+    return found
 
 
 def _incidents(db: Reader, cfg: Config, since: str, until: str) -> list[Incident]:

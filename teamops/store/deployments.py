@@ -100,6 +100,39 @@ def remove_deployments(db: Database, repo_id: int, source: str, keep: set[str]) 
     return len(gone)
 
 
+def remove_deployment(db: Database, repo_id: int, source: str, name: str) -> int:
+    """One deployment that is none after all (a run re-run that did not ship); what came after is linked again."""
+    row = db.execute(
+        "SELECT id, deployed_at FROM deployments WHERE repo_id = ? AND source = ? AND name = ?", [repo_id, source, name]
+    ).fetchone()
+    if row is None:
+        return 0
+    _unlink_from(db, repo_id, str(row[1]))
+    db.execute("DELETE FROM deployments WHERE id = ?", [row[0]])
+    return 1
+
+
+TWIN_SECONDS = 3600  # a workflow run and the GitHub Deployment its job made, of the same commit, this close
+
+
+def without_twins(db: Database, repo_id: int, source: str) -> int:
+    """Drop a source's deployments that another source recorded too (the same commit within the hour: a
+    workflow run whose job made a GitHub Deployment), so one deployment counts once; how many went."""
+    twins = db.execute(
+        """
+        SELECT d.id, d.deployed_at FROM deployments d WHERE d.repo_id = ? AND d.source = ?
+          AND EXISTS (SELECT 1 FROM deployments o WHERE o.repo_id = d.repo_id AND o.source != d.source
+              AND o.sha = d.sha AND o.environment = d.environment
+              AND abs(unixepoch(o.deployed_at) - unixepoch(d.deployed_at)) <= ?)
+        """,
+        [repo_id, source, TWIN_SECONDS],
+    ).fetchall()
+    for dep_id, at in twins:
+        _unlink_from(db, repo_id, str(at))
+        db.execute("DELETE FROM deployments WHERE id = ?", [dep_id])
+    return len(twins)
+
+
 def _unlink_from(db: Database, repo_id: int, moment: str) -> None:
     ids = [
         r[0] for r in db.execute("SELECT id FROM deployments WHERE repo_id = ? AND deployed_at >= ?", [repo_id, moment])

@@ -37,9 +37,12 @@ class DeploymentSync:
     linked: int = 0
     commits: int = 0
     warnings: list[str] = field(default_factory=list)
+    failed_attempts: int = 0  # deploy runs that shipped nothing
 
     def line(self, repo: str) -> str:
         text = f"deployments of {repo}: {self.added} new, {self.changed} changed, {self.removed} removed"
+        if self.failed_attempts:
+            text += f"; {self.failed_attempts} failed deploy attempts (not deployments)"
         if self.linked:
             text += f"; {self.linked} linked to the {self.commits:,} commits they shipped first"
         return text

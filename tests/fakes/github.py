@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from tests.support.graphql_schema import problems as graphql_problems
 
@@ -52,6 +53,9 @@ class ServedRepo:
     fork: bool = False
     # GraphQL PullRequest nodes with every review, timeline item and commit (the fake pages them)
     pulls: list[dict[str, Any]] = field(default_factory=list)
+    # Actions: workflows (REST objects) and their runs (REST workflow-run objects with workflow_id)
+    workflows: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load_commits(path: Path) -> dict[str, dict[str, Any]]:
@@ -297,8 +301,12 @@ class FakeGitHub:
 
     def _rest(self, h: BaseHTTPRequestHandler) -> None:
         path, _, query = h.path.partition("?")
-        params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        params = {k: unquote(v) for k, v in (p.split("=", 1) for p in query.split("&") if "=" in p)}
         path = re.sub(r"^/api/v3", "", path)
+        actions = re.match(r"^/repos/([^/]+/[^/]+)/actions/workflows(?:/(\d+)/runs)?$", path)
+        if actions and actions.group(1) in self.repos:
+            self._actions(h, self.repos[actions.group(1)], actions.group(2), params)
+            return
         listing = re.match(r"^/repos/([^/]+/[^/]+)/(releases|deployments|pulls)$", path)
         if listing and listing.group(2) in self.refused:
             message = "Resource not accessible by personal access token"
@@ -362,6 +370,38 @@ class FakeGitHub:
             self.violations.append(f"get-a-commit with per_page={params['per_page']}: documented up to 100")
         per_page = int(params.get("per_page", FILES_PAGE))
         self._send_commit(h, repo, sha, int(params.get("page", 1)), per_page)
+
+    def _actions(
+        self, h: BaseHTTPRequestHandler, repo: ServedRepo, workflow: str | None, params: dict[str, str]
+    ) -> None:
+        """List workflows, or a workflow's runs: filtered by branch, status and created as GitHub does, newest
+        first, at most 1,000 results for a filtered listing; checked against the REST description."""
+        template = "/repos/{owner}/{repo}/actions/workflows" + ("/{workflow_id}/runs" if workflow else "")
+        self.violations += actions_problems(template, params)
+        per_page, page = int(params.get("per_page", 30)), int(params.get("page", 1))
+        if workflow is None:
+            items, key = repo.workflows, "workflows"
+            total = len(items)
+        else:
+            items = [r for r in repo.runs if str(r["workflow_id"]) == workflow]
+            if "branch" in params:
+                items = [r for r in items if r["head_branch"] == params["branch"]]
+            if "status" in params:
+                want = params["status"]
+                items = [r for r in items if want in (r["status"], r["conclusion"])]
+            if "created" in params:
+                items = [r for r in items if created_matches(r["created_at"], params["created"])]
+            items = sorted(items, key=lambda r: (r["created_at"], r["id"]), reverse=True)
+            total, key = len(items), "workflow_runs"
+            if params.keys() - {"per_page", "page"}:
+                items = items[:1000]  # GitHub's cap on a filtered listing
+        chunk = items[(page - 1) * per_page : page * per_page]
+        body = {"total_count": total, key: chunk}
+        etag = '"' + str(abs(hash(json.dumps(body, sort_keys=True)))) + '"'
+        if h.headers.get("If-None-Match") == etag:
+            self._send(h, 304, None, {"ETag": etag})
+        else:
+            self._send(h, 200, body, {"ETag": etag})
 
     def _send_commit(self, h: BaseHTTPRequestHandler, repo: ServedRepo, sha: str, page: int, per_page: int) -> None:
         show = self._shown.get(sha)
@@ -668,4 +708,76 @@ def pull_node(
         ],
         "reviewRequests": [reviewer(r) for r in requested],
         "timelineItems": timeline,
+    }
+
+
+ACTIONS_SPEC = Path(__file__).resolve().parent.parent / "specs" / "github-rest" / "actions.json"
+
+
+def actions_problems(template: str, params: dict[str, str]) -> list[str]:
+    """What GitHub's REST description does not allow in a query of the Actions listings teamops reads."""
+    spec = json.loads(ACTIONS_SPEC.read_text(encoding="utf-8"))
+    shared = spec["components"]["parameters"]
+    declared = [
+        shared[p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p for p in spec["paths"][template]["get"]["parameters"]
+    ]
+    allowed = {p["name"]: p for p in declared if p["in"] == "query"}
+    problems = []
+    for name, value in params.items():
+        if name not in allowed:
+            problems.append(f"{template}: {name} is not a parameter")
+            continue
+        schema = allowed[name].get("schema", {})
+        if "enum" in schema and value not in schema["enum"]:
+            problems.append(f"{template}: {name}={value} is not one of its values")
+        if schema.get("type") == "integer" and not value.isdigit():
+            problems.append(f"{template}: {name}={value} is not an integer")
+    if int(params.get("per_page", "30")) > 100:
+        problems.append(f"{template}: per_page over 100")
+    return problems
+
+
+def created_matches(created: str, query: str) -> bool:
+    """GitHub's date syntax for `created`: `A..B`, `>=A`, `>A`, `<=B`, `<B`, or one day."""
+    if ".." in query:
+        lo, hi = query.split("..", 1)
+        return (lo == "*" or created >= lo) and (hi == "*" or created <= hi)
+    for op in (">=", "<=", ">", "<"):
+        if query.startswith(op):
+            bound = query[len(op) :]
+            return {">=": created >= bound, "<=": created <= bound, ">": created > bound, "<": created < bound}[op]
+    return created.startswith(query)
+
+
+def workflow_run(
+    rid: int,
+    workflow_id: int,
+    sha: str,
+    created: str,
+    *,
+    conclusion: str = "success",
+    status: str = "completed",
+    branch: str = "main",
+    attempt: int = 1,
+    updated: str | None = None,
+    event: str = "push",
+) -> dict[str, Any]:
+    """A workflow run as REST lists it (fields of GitHub's workflow-run object that teamops reads, and more)."""
+    return {
+        "id": rid,
+        "name": "Deploy",
+        "node_id": f"WFR_{rid}",
+        "head_branch": branch,
+        "head_sha": sha,
+        "path": ".github/workflows/deploy.yml",
+        "run_number": rid % 10_000,
+        "run_attempt": attempt,
+        "event": event,
+        "status": status,
+        "conclusion": conclusion if status == "completed" else None,
+        "workflow_id": workflow_id,
+        "created_at": created,
+        "updated_at": updated or created,
+        "run_started_at": created,
+        "html_url": f"https://github.com/acme/api/actions/runs/{rid}",
     }

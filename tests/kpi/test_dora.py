@@ -345,3 +345,23 @@ def test_frequency_is_per_week_of_the_window_and_a_retag_is_no_hotfix(cli, make_
     assert data["deployments"] == 2 and data["deploys_per_week"] == 0.5
     assert data["failed"] == 0 and data["change_failure_rate"] == 0.0
     assert "days ÷ 7" in data["definitions"]["deploys_per_week"]
+
+
+def test_a_deployment_of_an_older_commit_rolls_back_the_one_before(cli, make_repo, isolated, monkeypatch):
+    """v1.1 out, then v1.0's commit deployed again (a workflow dispatched for it, `deploy record`): v1.1 was
+    rolled back; it failed, and was restored when the rollback shipped."""
+    repo = make_repo()
+    first = repo.commit("one", {"a": "1\n"}, date="2026-11-02T10:00:00+00:00")
+    tag(repo, "v1.0", "2026-11-02T10:00:00+00:00")
+    repo.commit("two", {"a": "2\n"}, date="2026-11-03T10:00:00+00:00")
+    tag(repo, "v1.1", "2026-11-03T10:00:00+00:00")
+    repo.commit("three", {"a": "3\n"}, date="2026-11-04T09:00:00+00:00")  # not deployed: no rollback of anything
+    db = str(isolated / "teamops.db")
+    cli("--db", db, "sync-commits", "--repo", str(repo.path))
+    monkeypatch.chdir(repo.path)  # the deploy job runs in the clone
+    back = cli("--db", db, "deploy", "record", "--sha", first, "--name", "to v1.0", "--at", "2026-11-04T10:00:00Z")
+    assert back.exit_code == 0, back.output
+    data = json.loads(cli("--db", db, "kpi", "dora", *WINDOW, "-f", "json").stdout)
+    why = {r["deployment"]: r["why"] for r in data["rows"] if r["failed"]}
+    assert why == {"v1.1": "rolled back by to v1.0 after 24 h"}
+    assert data["time_to_restore_median_h"] == 24.0

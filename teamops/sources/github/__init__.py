@@ -34,7 +34,7 @@ class GitHubSource(Kind):
     config_key: ClassVar[str] = "github"
     example: ClassVar[str] = 'github = "owner/name"'
     label: ClassVar[str] = "GitHub"
-    events: ClassVar[tuple[str, ...]] = ("push", "pull_request", "pull_request_review")
+    events: ClassVar[tuple[str, ...]] = ("push", "pull_request", "pull_request_review", "workflow_run")
     any_event: ClassVar[bool] = True  # GitHub Actions hands its event under $GITHUB_EVENT_NAME
     order: ClassVar[int] = 1
     streams: ClassVar[tuple[str, ...]] = ("commits", "pulls", "reviews", "deployments", "releases")
@@ -146,6 +146,17 @@ class GitHubSource(Kind):
             result.deployments = delivered.added + delivered.changed
             result.details.append(delivered.line(result.repo))
             result.warnings += delivered.warnings
+        if opts.cfg.dora.deploy_workflows:
+            from teamops.sources.github.runs import sync_workflow_runs
+            from teamops.store.commits import default_branch
+
+            branch = (
+                opts.cfg.dora.production_branch or default_branch(db, repo_id) or client.default_branch(target.locator)
+            )
+            ran = sync_workflow_runs(db, opts.cfg, client, target.locator, repo_id, branch)
+            if ran is not None:
+                result.deployments += ran.added + ran.changed
+                result.details.append(ran.line(result.repo).replace("deployments of", "deploy runs of", 1))
         if opts.cfg.github.pulls:
             from teamops.sources.github.pulls import sync_github_pulls
 

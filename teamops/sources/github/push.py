@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from teamops.clients import secret
 from teamops.clock import now_iso
@@ -157,6 +157,13 @@ def ingest_pull_payload(
     """A pull_request or pull_request_review payload verified like a push, then stored (idempotently)."""
     from teamops.sources.github.pulls import ingest_pull_event
 
+    payload = verified(body, signature, "a pull request payload")
+    event = event_name or ("pull_request_review" if "review" in payload else "pull_request")
+    return ingest_pull_event(db, event, payload)
+
+
+def verified(body: bytes, signature: str | None, what: str) -> dict[str, Any]:
+    """A payload whose signature holds (GITHUB_WEBHOOK_SECRET, when set), read as a JSON object."""
     key = secret("GITHUB_WEBHOOK_SECRET")
     if signature and not key:
         raise ConfigError("--signature was given but GITHUB_WEBHOOK_SECRET is not set, so it cannot be checked")
@@ -166,9 +173,8 @@ def ingest_pull_payload(
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InvalidInput(f"the event is not valid JSON ({type(exc).__name__})") from None
     if not isinstance(payload, dict):
-        raise InvalidInput(f"the event is a JSON {type(payload).__name__}, not a pull request payload")
-    event = event_name or ("pull_request_review" if "review" in payload else "pull_request")
-    return ingest_pull_event(db, event, payload)
+        raise InvalidInput(f"the event is a JSON {type(payload).__name__}, not {what}")
+    return payload
 
 
 def describe(push: PushEvent, result: EventResult) -> str:
@@ -201,6 +207,10 @@ def ingest(
     from dataclasses import asdict
 
     named = name or env.get("GITHUB_EVENT_NAME") or None
+    if named == "workflow_run":
+        from teamops.sources.github.runs import ingest_run_payload
+
+        return ingest_run_payload(db, cfg, verified(body, signature, "a workflow_run payload"))
     if named in ("pull_request", "pull_request_review") or (named is None and is_pull_payload(body)):
         repo_name, record = ingest_pull_payload(db, body, named, signature)
         line = f"ingested {named or 'pull_request'} for {repo_name} #{record.number}: {record.state}"

@@ -1,0 +1,158 @@
+"""Deploy workflows' runs as deployments, from a fake GitHub whose Actions listings follow GitHub's REST
+description: shipped, failed attempts, cancelled, other branches and workflows, re-runs, runs under way, the
+1,000-result cap, and one deployment counted once when a run's job also made a GitHub Deployment."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.github import FakeGitHub, workflow_run
+
+WORKFLOWS = [
+    {"id": 11, "name": "Deploy", "path": ".github/workflows/deploy.yml", "state": "active"},
+    {"id": 12, "name": "CI", "path": ".github/workflows/ci.yml", "state": "active"},
+    {"id": 13, "name": "Deploy docs", "path": ".github/workflows/docs.yml", "state": "active"},
+]
+
+
+def day(n: int, hour: int = 10) -> str:
+    return f"2026-10-{n:02d}T{hour:02d}:00:00Z"
+
+
+@pytest.fixture
+def shipped(make_repo, tmp_path):
+    """main: c1..c4; Deploy ran for each (c2's first attempt failed, c3's was cancelled, c4's is running),
+    once from a feature branch; CI ran too. The config names deploy.yml only."""
+    repo = make_repo("api")
+    shas = [repo.commit(f"change {i}", {"a.py": f"{i}\n"}, date=f"2026-10-0{i}T09:00:00+00:00") for i in range(1, 5)]
+    runs = [
+        workflow_run(101, 11, shas[0], day(1)),
+        workflow_run(102, 11, shas[1], day(2), conclusion="failure"),
+        workflow_run(103, 11, shas[2], day(3), conclusion="cancelled"),
+        workflow_run(104, 11, shas[2], day(3, 11), branch="feature"),
+        workflow_run(105, 12, shas[2], day(3, 12)),  # CI, not a deploy workflow
+        workflow_run(106, 11, shas[3], day(4), status="in_progress"),
+        workflow_run(107, 13, shas[3], day(4, 11)),  # "Deploy docs": not asked for
+    ]
+    config = tmp_path / "teamops.toml"
+    config.write_text('[dora]\ndeploy_workflows = ["deploy.yml"]\n')
+    return repo, shas, runs, config
+
+
+def serve(repo, runs) -> FakeGitHub:
+    gh = FakeGitHub({"acme/api": repo.path})
+    gh.repos["acme/api"].workflows = WORKFLOWS
+    gh.repos["acme/api"].runs = runs
+    return gh
+
+
+def deployed(db: Path) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT name, sha, status, deployed_at, source FROM deployments ORDER BY name").fetchall()
+    finally:
+        conn.close()
+
+
+def test_successful_runs_on_the_production_branch_are_deployments_and_re_runs_count_once(shipped, cli, tmp_path):
+    repo, shas, runs, config = shipped
+    db = tmp_path / "t.db"
+    with serve(repo, runs) as gh:
+        env = {"GITHUB_TOKEN": gh.token, "TEAMOPS_GITHUB_API_URL": gh.url, "TEAMOPS_CONFIG": str(config)}
+        env["TEAMOPS_NOW"] = "2026-10-08T00:00:00Z"  # runs can be re-run for 30 days: these still may be
+        res = cli("--db", str(db), "sync-commits", "--repo", "acme/api", "-v", env=env)
+        assert res.exit_code == 0, res.output
+        assert deployed(db) == [("run 101", shas[0], "success", day(1), "workflow")]
+        assert "1 failed deploy attempts (not deployments)" in res.stderr
+        # run 102 re-run: its second attempt ships; run 106 finishes
+        runs[1].update(conclusion="success", run_attempt=2, updated_at=day(5))
+        runs[5].update(status="completed", conclusion="success", updated_at=day(4, 12))
+        assert cli("--db", str(db), "sync-commits", "--repo", "acme/api", env=env).exit_code == 0
+        assert deployed(db) == [
+            ("run 101", shas[0], "success", day(1), "workflow"),
+            ("run 102", shas[1], "success", day(5), "workflow"),
+            ("run 106", shas[3], "success", day(4, 12), "workflow"),
+        ]
+        # a re-run of 101 that fails: it shipped nothing after all
+        runs[0].update(conclusion="failure", run_attempt=2, updated_at=day(6))
+        assert cli("--db", str(db), "sync-commits", "--repo", "acme/api", env=env).exit_code == 0
+        assert [name for name, *_ in deployed(db)] == ["run 102", "run 106"]
+        before = gh.counted()
+        assert cli("--db", str(db), "sync-commits", "--repo", "acme/api", env=env).exit_code == 0
+        # nothing changed: the workflows' listing is counted, each deploy workflow's runs answer 304
+        assert gh.counted() - before <= 3
+    dora = cli("--db", str(db), "kpi", "dora", "--since", "2026-10-01", "--until", "2026-10-15", "-f", "json")
+    rows = json.loads(dora.stdout)["rows"]
+    assert sorted(r["deployment"] for r in rows if r.get("deployment")) == ["run 102", "run 106"]
+
+
+def test_a_window_over_github_s_thousand_results_is_split_until_every_run_is_read(make_repo):
+    from teamops.sources.github.client import GitHubClient
+    from teamops.sources.github.runs import runs_between
+
+    repo = make_repo("api")
+    sha = repo.commit("one", {"a": "1\n"})
+    runs = [
+        workflow_run(1000 + i, 11, sha, f"2026-{1 + i // 250:02d}-{1 + i % 25:02d}T{i % 24:02d}:00:0{i % 10}Z")
+        for i in range(2_500)
+    ]
+    with serve(repo, runs) as gh:
+        client = GitHubClient(gh.url, gh.token)
+        found = runs_between(client, "acme/api", 11, "main", "2008-01-01T00:00:00Z", "2026-12-31T00:00:00Z")
+        assert sorted(r.id for r in found) == sorted(r["id"] for r in runs)
+        assert not gh.violations
+
+
+def test_a_run_and_the_github_deployment_its_job_made_count_once(tmp_path):
+    from teamops.store.database import open_database
+    from teamops.store.deployments import save_deployment, without_twins
+
+    db = open_database(tmp_path / "t.db")
+    db.execute(
+        "INSERT INTO repos (key, name, kind, locator, created_at) VALUES ('github:acme/api', 'acme/api', 'github', 'acme/api', 'x')"
+    )
+    sha, other = "a" * 40, "b" * 40
+    save_deployment(db, 1, "deployment 9", sha, "production", "2026-10-01T10:05:00Z", "success", "deployment")
+    save_deployment(db, 1, "run 101", sha, "production", "2026-10-01T10:20:00Z", "success", "workflow")
+    save_deployment(db, 1, "run 102", sha, "production", "2026-10-03T10:00:00Z", "success", "workflow")  # a redeploy
+    save_deployment(db, 1, "run 103", other, "production", "2026-10-01T10:20:00Z", "success", "workflow")
+    assert without_twins(db, 1, "workflow") == 1
+    names = [r[0] for r in db.execute("SELECT name FROM deployments ORDER BY name")]
+    assert names == ["deployment 9", "run 102", "run 103"]
+
+
+RUN_HOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "github-webhooks" / "workflow_run"
+
+
+def test_a_workflow_run_event_of_a_deploy_workflow_is_a_deployment_and_its_failed_re_run_takes_it_back(cli, tmp_path):
+    """octokit's real `workflow_run` payloads: test.yml on master, completed with success; then as requested."""
+    db = tmp_path / "t.db"
+    config = tmp_path / "teamops.toml"
+    config.write_text('[dora]\ndeploy_workflows = ["test.yml"]\n')
+    env = {"TEAMOPS_CONFIG": str(config)}
+    args = ("--db", str(db), "sync-commits", "--event-name", "workflow_run", "--event")
+    done = cli(*args, str(RUN_HOOKS / "completed.payload.json"), env=env)
+    assert done.exit_code == 0, done.output
+    assert deployed(db) == [
+        ("run 289782451", "3484a3fb816e0859fd6e1cea078d76385ff50625", "success", "2020-10-05T16:33:49Z", "workflow")
+    ]
+    again = cli(*args, str(RUN_HOOKS / "completed.payload.json"), env=env)
+    assert "0 new, 0 changed" in again.stderr and len(deployed(db)) == 1  # the same event twice: one deployment
+    under_way = cli(*args, str(RUN_HOOKS / "requested.payload.json"), env=env)
+    assert under_way.exit_code == 0 and "under way" in under_way.stderr
+    payload = json.loads((RUN_HOOKS / "completed.payload.json").read_text())
+    payload["workflow_run"].update(conclusion="failure", run_attempt=2, updated_at="2020-10-06T09:00:00Z")
+    (tmp_path / "failed.json").write_text(json.dumps(payload))
+    failed = cli(*args, str(tmp_path / "failed.json"), env=env)
+    assert failed.exit_code == 0 and "failure: no deployment" in failed.stderr and deployed(db) == []
+    config.write_text('[dora]\ndeploy_workflows = ["deploy.yml"]\n')
+    other = cli(*args, str(RUN_HOOKS / "completed.payload.json"), env=env)
+    assert "not a deploy workflow" in other.stderr and deployed(db) == []
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"repository": {"full_name": "a/b"}, "workflow_run": {"id": "x"}}')
+    bad = cli(*args, str(broken), env=env)
+    assert bad.exit_code == 5 and "not a workflow_run payload" in bad.stderr
