@@ -156,3 +156,37 @@ def test_a_workflow_run_event_of_a_deploy_workflow_is_a_deployment_and_its_faile
     broken.write_text('{"repository": {"full_name": "a/b"}, "workflow_run": {"id": "x"}}')
     bad = cli(*args, str(broken), env=env)
     assert bad.exit_code == 5 and "not a workflow_run payload" in bad.stderr
+
+
+def test_a_deployment_status_event_stores_the_deployment_and_the_run_that_made_it_counts_once(cli, tmp_path):
+    """octokit's real `deployment_status` payload (production, success); a deploy run of the same commit and
+    minute, stored first from its own event, then counts once."""
+    hooks = Path(__file__).resolve().parents[1] / "fixtures" / "github-webhooks"
+    db = tmp_path / "t.db"
+    config = tmp_path / "teamops.toml"
+    config.write_text('[dora]\ndeploy_workflows = ["test.yml"]\n')
+    env = {"TEAMOPS_CONFIG": str(config)}
+    status = json.loads((hooks / "deployment_status" / "payload.json").read_text())
+    run = json.loads((RUN_HOOKS / "completed.payload.json").read_text())
+    run["repository"] = status["repository"]
+    run["workflow_run"].update(head_sha=status["deployment"]["sha"], updated_at="2019-05-15T15:21:30Z")
+    (tmp_path / "run.json").write_text(json.dumps(run))
+    (tmp_path / "status.json").write_text(json.dumps(status))
+    args = ("--db", str(db), "sync-commits", "--event")
+    assert cli(*args, str(tmp_path / "run.json"), "--event-name", "workflow_run", env=env).exit_code == 0
+    assert [name for name, *_ in deployed(db)] == ["run 289782451"]
+    res = cli(*args, str(tmp_path / "status.json"), "--event-name", "deployment_status", env=env)
+    assert res.exit_code == 0, res.output
+    assert deployed(db) == [
+        (
+            "deployment 145988746",
+            "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
+            "success",
+            "2019-05-15T15:20:55Z",
+            "deployment",
+        )
+    ]
+    status["deployment"]["environment"] = "staging"
+    (tmp_path / "staging.json").write_text(json.dumps(status))
+    staging = cli(*args, str(tmp_path / "staging.json"), "--event-name", "deployment_status", env=env)
+    assert "not production" in staging.stderr and len(deployed(db)) == 1

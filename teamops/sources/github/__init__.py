@@ -34,7 +34,13 @@ class GitHubSource(Kind):
     config_key: ClassVar[str] = "github"
     example: ClassVar[str] = 'github = "owner/name"'
     label: ClassVar[str] = "GitHub"
-    events: ClassVar[tuple[str, ...]] = ("push", "pull_request", "pull_request_review", "workflow_run")
+    events: ClassVar[tuple[str, ...]] = (
+        "push",
+        "pull_request",
+        "pull_request_review",
+        "workflow_run",
+        "deployment_status",
+    )
     any_event: ClassVar[bool] = True  # GitHub Actions hands its event under $GITHUB_EVENT_NAME
     order: ClassVar[int] = 1
     streams: ClassVar[tuple[str, ...]] = ("commits", "pulls", "reviews", "deployments", "releases")

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from teamops.config import Config
+    from teamops.sources import EventOutcome
     from teamops.sources.github.client import GitHubClient
 
 
@@ -88,3 +89,37 @@ def sync_github_delivery(
         save_state(db, state)
     link_commits(db, repo_id, stored_parents(db, repo_id), result)
     return result
+
+
+def ingest_deployment_status(db: Database, cfg: Config, payload: dict[str, Any]) -> EventOutcome:
+    """A `deployment_status` event: a production Deployment's latest state, stored as the sync stores it (the
+    same name, so the sync and the event agree); a workflow run of the same commit then counts once."""
+    from teamops.errors import InvalidInput
+    from teamops.sources import EventOutcome
+    from teamops.sources.github.commits import github_repo_id
+    from teamops.sources.github.runs import SOURCE as RUNS
+    from teamops.store.deployments import without_twins
+
+    repository, deployment, status = (payload.get(k) for k in ("repository", "deployment", "deployment_status"))
+    repo = repository.get("full_name") if isinstance(repository, dict) else None
+    if not (isinstance(repo, str) and isinstance(deployment, dict) and isinstance(status, dict)):
+        raise InvalidInput("not a deployment_status payload: no repository, deployment or deployment_status")
+    ident, sha, at = deployment.get("id"), deployment.get("sha"), status.get("created_at")
+    if not isinstance(ident, int) or not isinstance(sha, str) or len(sha) != 40 or not isinstance(at, str):
+        raise InvalidInput("not a deployment_status payload: the deployment has no id, commit or time")
+    env = cfg.dora.environment
+    shown = f"ingested deployment_status of {repo} deployment {ident}"
+    data: dict[str, Any] = {"report": "sync-commits-event", "repo": repo, "deployment": ident, "stored": 0}
+    state = DEPLOYMENT_STATES.get(str(status.get("state") or "").upper())
+    if deployment.get("environment") != env:
+        return EventOutcome(f"{shown}: to {deployment.get('environment')}, not {env}", data)
+    if state is None:
+        return EventOutcome(f"{shown}: {status.get('state')}, not finished; stored once it is", data)
+    repo_id = github_repo_id(db, repo)
+    result = DeploymentSync()
+    with transaction(db):
+        _count(result, save_deployment(db, repo_id, f"deployment {ident}", sha, env, utc(at), state, "deployment"))
+        result.removed += without_twins(db, repo_id, RUNS)
+    link_commits(db, repo_id, stored_parents(db, repo_id), result)
+    data["stored"] = result.added + result.changed
+    return EventOutcome(f"{shown}: {state} ({result.added} new, {result.changed} changed)", data)

@@ -207,6 +207,10 @@ def ingest(
     from dataclasses import asdict
 
     named = name or env.get("GITHUB_EVENT_NAME") or None
+    if named == "deployment_status":
+        from teamops.sources.github.delivery import ingest_deployment_status
+
+        return ingest_deployment_status(db, cfg, verified(body, signature, "a deployment_status payload"))
     if named == "workflow_run":
         from teamops.sources.github.runs import ingest_run_payload
 

@@ -35,7 +35,7 @@ SHIPPED = "success"
 FAILED_ATTEMPTS = ("failure", "timed_out", "startup_failure")
 LISTED_AT_MOST = 1000  # GitHub's cap on the results of a filtered listing
 RERUN_DAYS = 30  # how long after it began GitHub lets a run be re-run
-SOURCE = "workflow"  # the deployments' source: one row per run, named "run <id>"
+SOURCE = "workflow"  # the deployments' source: one row per run, named "run <id>" (deliveries name it too)
 FIRST = "2008-01-01T00:00:00Z"  # before any GitHub repository
 
 
