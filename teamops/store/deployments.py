@@ -123,7 +123,7 @@ def without_twins(db: Database, repo_id: int, source: str) -> int:
         SELECT d.id, d.deployed_at FROM deployments d WHERE d.repo_id = ? AND d.source = ?
           AND EXISTS (SELECT 1 FROM deployments o WHERE o.repo_id = d.repo_id AND o.source != d.source
               AND o.sha = d.sha AND o.environment = d.environment
-              AND abs(unixepoch(o.deployed_at) - unixepoch(d.deployed_at)) <= ?)
+              AND abs(julianday(o.deployed_at) - julianday(d.deployed_at)) * 86400 <= ?)
         """,
         [repo_id, source, TWIN_SECONDS],
     ).fetchall()

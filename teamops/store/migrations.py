@@ -780,3 +780,10 @@ def m025_tracker_users(db: Database) -> None:
         "SELECT 'clickup', id, username, email, last_seen FROM clickup_users"
     )
     db.execute("DROP TABLE clickup_users")
+
+
+@migration
+def m026_deployments_by_commit(db: Database) -> None:
+    # A deploy run and the GitHub Deployment its job made are one deployment: found by commit, which a
+    # repository with thousands of runs must not scan for.
+    db.execute("CREATE INDEX deployments_by_commit ON deployments (repo_id, sha)")

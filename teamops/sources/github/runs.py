@@ -3,8 +3,9 @@
 A completed run on the production branch is one: `success` ships, `failure`, `timed_out` and
 `startup_failure` are failed attempts (nothing reached production: no deployment), `cancelled` and
 `skipped` are nothing. A run keeps its id through re-runs, so it counts once, as its last attempt ended.
-GitHub answers at most 1,000 runs for a filtered listing: a `created` window that holds more is split in
-two until each half holds fewer. A later sync re-reads the runs created in the last 30 days (re-runs are
+A first sync reads the listing unfiltered (GitHub caps a filtered listing at 1,000 runs, not the whole
+one); later ones filter by `created`, and a window that holds more than 1,000 is split in two until each
+half holds fewer. A later sync re-reads the runs created in the last 30 days (re-runs are
 allowed that long) and since the oldest run still under way, asking first with the listing's ETag: an
 unchanged listing is a free 304.
 """
@@ -100,8 +101,34 @@ def is_deploy_workflow(workflow: Any, patterns: list[str]) -> bool:
     return any((path and fnmatch.fnmatchcase(path, g)) or (name and fnmatch.fnmatchcase(name, g)) for g in patterns)
 
 
+def _window(branch: str, lo: str) -> dict[str, Any]:
+    """The question a later sync asks: the whole window (not its first run only), since a re-run of an older
+    run changes it too."""
+    return {"branch": branch, "created": f">={lo}", "per_page": 100}
+
+
+def _monday(moment: datetime) -> str:
+    return _stamp((moment - timedelta(days=moment.weekday())).replace(hour=0, minute=0, second=0, microsecond=0))
+
+
 def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def every_run(client: GitHubClient, repo: str, workflow: int, branch: str) -> list[Run]:
+    """Every run of a workflow on the branch, for a first sync: the listing without filters (GitHub caps only a
+    filtered one at 1,000), 100 a page, the branch kept here."""
+    path = f"/repos/{repo}/actions/workflows/{workflow}/runs"
+    runs: list[Run] = []
+    page = 1
+    while True:
+        _, _, answer = client.request("GET", path, params={"per_page": 100, "page": page}, what=f"the runs of {repo}")
+        given = answer.get("workflow_runs") if isinstance(answer, dict) else None
+        listed: list[Any] = given if isinstance(given, list) else []
+        runs += [r for raw in listed if (r := run_of(raw)) is not None and raw.get("head_branch") == branch]
+        if len(listed) < 100:
+            return runs
+        page += 1
 
 
 def runs_between(client: GitHubClient, repo: str, workflow: int, branch: str, lo: str, hi: str) -> list[Run]:
@@ -144,11 +171,14 @@ def sync_workflow_runs(
     etags: dict[str, str] = dict(state.details.get("etags") or {})
     result = DeploymentSync()
     found: list[Run] = []
-    for workflow, _ in deploy_workflows(client, repo, patterns):
-        # the whole window in the asking (not its first run only): a re-run of an older run changes it too
-        window = {"branch": branch, "created": f">={lo}", "per_page": 100}
+    path = f"/repos/{repo}/actions/workflows/{{}}/runs"
+    workflows = [w for w, _ in deploy_workflows(client, repo, patterns)]
+    for workflow in workflows:
+        if state.cursor is None:  # a first sync reads everything: nothing to ask first
+            found += every_run(client, repo, workflow, branch)
+            continue
         changed, etag = client.changed(
-            f"/repos/{repo}/actions/workflows/{workflow}/runs", etags.get(str(workflow)), f"the runs of {repo}", window
+            path.format(workflow), etags.get(str(workflow)), f"the runs of {repo}", _window(branch, lo)
         )
         if etag:
             etags[str(workflow)] = etag
@@ -158,7 +188,7 @@ def sync_workflow_runs(
     failed = 0
     under_way = [run.created for run in found if not run.done]
     with transaction(db):
-        for run in found:
+        for run in sorted(found, key=lambda r: (r.at, r.id)):  # oldest first: nothing later is unlinked again
             name = f"run {run.id}"
             if not run.done:
                 continue  # read again until it ends
@@ -168,8 +198,14 @@ def sync_workflow_runs(
                 failed += run.conclusion in FAILED_ATTEMPTS
                 result.removed += remove_deployment(db, repo_id, SOURCE, name)  # a re-run that did not ship
         result.removed += without_twins(db, repo_id, SOURCE)
-        # what may still change: runs re-run within 30 days, and runs not ended yet, however old
-        state.cursor = min([_stamp(now - timedelta(days=RERUN_DAYS)), *under_way]) if found or state.cursor else lo
+        # what may still change: runs re-run within 30 days, and runs not ended yet, however old; the window
+        # starts on a Monday, so the same question is asked all week and an unchanged answer is a free 304
+        cursor = min([_monday(now - timedelta(days=RERUN_DAYS)), *under_way]) if found or state.cursor else None
+        if cursor is not None and cursor != state.cursor:
+            for workflow in workflows:  # the new question's ETag, for the next sync to ask with
+                _, etag = client.changed(path.format(workflow), None, f"the runs of {repo}", _window(branch, cursor))
+                etags[str(workflow)] = etag or ""
+        state.cursor = cursor
         state.details = {"etags": etags}
         state.status = "complete"
         save_state(db, state)
