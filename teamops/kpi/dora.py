@@ -1,4 +1,5 @@
-"""Delivery metrics, DORA's four keys: deployment frequency, lead time, change failure rate, time to restore.
+"""Delivery metrics, DORA's keys: deployment frequency, lead time, change failure rate, time to restore, and
+the 2024 report's fifth, rework rate.
 
 Bands from the 2023 Accelerate State of DevOps Report (DORA, Google Cloud), its software delivery
 performance levels: a metric is in the best band whose threshold it meets; the overall band is
@@ -99,6 +100,8 @@ class Dora:
     failed: int = 0
     time_to_restore_median_h: float | None = None
     restores: int = 0
+    rework: int = 0  # deployments that were unplanned fixes of a failure
+    rework_rate: float | None = None
     bands: dict[str, str | None] = field(default_factory=dict)
     repos: list[dict[str, Any]] = field(default_factory=list)  # the same keys per repository
     band: str | None = None
@@ -122,6 +125,8 @@ DEFINITIONS = {
     "an incident task",
     "time_to_restore_median_h": "median hours from a failure to its hotfix, its rollback, the deployment that "
     "shipped its revert, the next successful deployment, or an incident task's done",
+    "rework_rate": "deployments in the window that were unplanned fixes of a failed one (its hotfix, its rollback, "
+    "the deployment that shipped its revert) ÷ deployments in the window (DORA's fifth metric, 2024)",
 }
 
 
@@ -171,6 +176,9 @@ def dora(
     why, fixes = _failures(db, cfg, deps, later, incidents)
     result.failed = len(why)
     result.change_failure_rate = rounded(len(why) / len(deps), 3) if deps else None
+    in_window = {d.id for d in deps if d.status == "success"}
+    result.rework = len({fix.id for fix in fixes.values() if fix.id in in_window})
+    result.rework_rate = rounded(result.rework / len(deps), 3) if deps else None
     restores = _restores(deps, later, why, fixes, incidents)
     result.restores = len(restores)
     result.time_to_restore_median_h = rounded(median(restores))
@@ -375,5 +383,6 @@ def dora_line(d: Dora) -> str:
     return (
         f"{count(d.deployments, 'deployment')} ({number(d.deploys_per_week)}/week), lead time median "
         f"{hours_text(d.lead_time_median_h)}, change failure rate {percent(d.change_failure_rate)}, time to restore "
-        f"{hours_text(d.time_to_restore_median_h)}" + (f": {d.band} ({d.edition})" if d.band else "")
+        f"{hours_text(d.time_to_restore_median_h)}, rework rate {percent(d.rework_rate)}"
+        + (f": {d.band} ({d.edition})" if d.band else "")
     )

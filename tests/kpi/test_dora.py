@@ -107,6 +107,8 @@ def test_the_four_keys_of_the_worked_example(cli, released):
     }
     assert data["change_failure_rate"] == 0.4
     assert data["time_to_restore_median_h"] == 94.0  # 10 h (v1.0 → v1.0.1) and 178 h (v1.1 → v2.0)
+    # the unplanned fixes: v1.0.1 (v1.0's hotfix) and v2.0 (it shipped v1.1's revert)
+    assert (data["rework"], data["rework_rate"]) == (2, 0.4)
     assert data["bands"] == {
         "deploys_per_week": "high",
         "lead_time_hours": "high",
@@ -118,7 +120,7 @@ def test_the_four_keys_of_the_worked_example(cli, released):
     md = cli("kpi", "dora", *WINDOW, "-f", "markdown").stdout
     assert "xychart-beta" in md and "bar [2, 1, 2]" in md and "line [1, 1, 0]" in md
     summary = cli("kpi", "summary", *WINDOW).stdout
-    assert "delivery (DORA)" in summary and "change failure rate 40%" in summary
+    assert "delivery (DORA)" in summary and "change failure rate 40%" in summary and "rework rate 40%" in summary
 
 
 def test_a_retag_and_a_deleted_tag_are_followed_and_nothing_is_walked_twice(cli, released):
