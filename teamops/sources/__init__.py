@@ -17,7 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from teamops.config.schema import is_pattern
-from teamops.errors import UsageError
+from teamops.errors import InvalidInput, UsageError
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -286,6 +286,19 @@ def kind(name: str) -> SourceType:
     if found is None:
         raise UsageError(f"no source kind {name!r} (known: {', '.join(k.kind for k in kinds())})")
     return found
+
+
+def json_object(body: bytes, what: str) -> dict[str, Any]:
+    """A webhook payload read as the JSON object it must be (exit 5 with one line when it is not)."""
+    import json
+
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InvalidInput(f"the event is not valid JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"the event is a JSON {type(data).__name__}, not {what}")
+    return data
 
 
 def by_section(name: str) -> SourceType | TrackerType | None:

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 from teamops.clients import secret
 from teamops.clock import now_iso
 from teamops.config import Config
-from teamops.errors import ConfigError, InvalidInput, TeamopsError
+from teamops.errors import ConfigError, TeamopsError
 from teamops.integrations.git_local import GitRepo
 from teamops.people.identities import IdentityResolver
-from teamops.sources import EventOutcome, hosting, kind, parse_repo_arg
+from teamops.sources import EventOutcome, hosting, json_object, kind, parse_repo_arg
 from teamops.sources.github.client import github_client, node_to_record
 from teamops.sources.github.commits import github_repo_id
 from teamops.sources.github.payloads import PushEvent, check_signature, parse_push
@@ -168,13 +168,7 @@ def verified(body: bytes, signature: str | None, what: str) -> dict[str, Any]:
     if signature and not key:
         raise ConfigError("--signature was given but GITHUB_WEBHOOK_SECRET is not set, so it cannot be checked")
     check_signature(key, body, signature)
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise InvalidInput(f"the event is not valid JSON ({type(exc).__name__})") from None
-    if not isinstance(payload, dict):
-        raise InvalidInput(f"the event is a JSON {type(payload).__name__}, not {what}")
-    return payload
+    return json_object(body, what)
 
 
 def describe(push: PushEvent, result: EventResult) -> str:

@@ -4,7 +4,6 @@ in constant time against `[gitlab] webhook_token_env`, the payload validated, th
 from __future__ import annotations
 
 import hmac
-import json
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from teamops.clients import secret
 from teamops.errors import ConfigError, InvalidInput
 from teamops.records import CommitRecord, RequestRecord, ReviewRecord
-from teamops.sources import EventOutcome
+from teamops.sources import EventOutcome, json_object
 from teamops.sources.gitlab import settings
 from teamops.sources.gitlab.records import mapping, merge_request, text
 from teamops.sources.gitlab.sync import project_repo_id
@@ -53,16 +52,6 @@ def hook_time(value: Any) -> str | None:
     return None
 
 
-def _payload(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise InvalidInput(f"the event is not valid JSON ({type(exc).__name__})") from None
-    if not isinstance(data, dict):
-        raise InvalidInput(f"the event is a JSON {type(data).__name__}, not a GitLab webhook payload")
-    return data
-
-
 def _project(data: dict[str, Any]) -> str:
     name = text(mapping(data.get("project")).get("path_with_namespace"))
     if not name or "/" not in name or len(name) > 500:
@@ -76,7 +65,7 @@ def ingest(db: Database, cfg: Config, body: bytes, name: str, token: str | None)
     if len(body) > cap:
         raise InvalidInput(f"the event is larger than {settings(cfg).event_max_mb} MB: refused")
     check_token(cfg, token)
-    data = _payload(body)
+    data = json_object(body, "a GitLab webhook payload")
     kinds = {"Push Hook": "push", "Merge Request Hook": "merge_request", "Deployment Hook": "deployment"}
     if data.get("object_kind") != kinds[name]:
         raise InvalidInput(f"the event is not a {name} payload (object_kind {str(data.get('object_kind'))[:40]!r})")
