@@ -72,6 +72,7 @@ COMMANDS = {
     "job": "job:app",
     "config": "config_cmd:app",
     "deploy": "deploy:app",
+    "incident": "incident:app",
     "state": "state_cmd:app",
     "shard": "shard:app",
     "merge": "shard:register",

@@ -28,6 +28,8 @@ from teamops.store.deployments import (
     shipped_counts,
     shipping_work_of,
 )
+from teamops.store.incidents import incidents as recorded_incidents
+from teamops.store.incidents import shipping_deployment
 from teamops.store.tasks import tasks_created_between
 from teamops.wording import count, hours_text, number, percent
 
@@ -37,7 +39,19 @@ if TYPE_CHECKING:
 
 EDITION = "Accelerate State of DevOps Report 2023"
 INCIDENT = "incident: "  # how a failure that an incident task explains is worded
-Incident = tuple[int, str, str, str | None]  # task id, title, created, done
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An incident task or a recorded incident, as the delivery metrics read it."""
+
+    title: str
+    opened: str
+    resolved: str | None
+    repo_id: int | None = None  # the repository it names, when it does
+    caused_by: int | None = None  # the deployment that shipped its named cause
+
+
 BANDS = ("elite", "high", "medium", "low")
 # (elite, high, medium) thresholds; what misses medium is low.
 THRESHOLDS: dict[str, tuple[float, float, float]] = {
@@ -316,10 +330,19 @@ def _failures(
             why[dep_id] = "a commit it shipped was reverted"
             if fixed_by is not None and fixed_by in by_id:
                 fixes[dep_id] = by_id[fixed_by]
-    for _, title, created, _ in incidents:
-        before = [d for d in deps if d.deployed_at <= created]
+    mine = {d.id for d in deps}
+    for incident in incidents:  # each counts once: against the deployment that shipped its cause, else the last one
+        if incident.caused_by is not None:
+            if incident.caused_by in mine:
+                why.setdefault(incident.caused_by, f"{INCIDENT}{incident.title[:60]} (caused by a change it shipped)")
+            continue
+        before = [
+            d
+            for d in deps
+            if d.deployed_at <= incident.opened and incident.repo_id in (None, d.repo_id) and d.status == "success"
+        ]
         if before:
-            why.setdefault(before[-1].id, f"{INCIDENT}{title[:60]}")
+            why.setdefault(before[-1].id, f"{INCIDENT}{incident.title[:60]}")
     return why, fixes
 
 
@@ -338,13 +361,18 @@ def _rollbacks(db: Reader, deps: list[Deployment], later: list[Deployment]) -> l
 
 
 def _incidents(db: Reader, cfg: Config, since: str, until: str) -> list[Incident]:
+    """Incident tasks (by `[dora] incident_pattern` or status) and recorded incidents opened in the window."""
     pattern = re.compile(cfg.dora.incident_pattern) if cfg.dora.incident_pattern else None
     statuses = set(cfg.dora.incident_statuses)
-    return [
-        (tid, title, created, done)
-        for tid, title, status, created, done in tasks_created_between(db, since, until)
+    found = [
+        Incident(title, created, done)
+        for _, title, status, created, done in tasks_created_between(db, since, until)
         if status in statuses or (pattern is not None and pattern.search(title or ""))
     ]
+    for i in recorded_incidents(db, since, until):
+        cause = shipping_deployment(db, i.repo_id, i.cause) if i.cause else None
+        found.append(Incident(i.title, i.opened_at, i.resolved_at, i.repo_id, cause))
+    return sorted(found, key=lambda i: i.opened)
 
 
 def _restores(
@@ -356,7 +384,7 @@ def _restores(
 ) -> list[float]:
     """Hours to restore: an incident from opened to done; a failed deployment (not one an incident
     already times) to its hotfix or the deployment that shipped its revert, else to the next good one."""
-    hours = [_hours(created, done) for _, _, created, done in incidents if done]
+    hours = [_hours(i.opened, i.resolved) for i in incidents if i.resolved]
     incident_linked = {dep_id for dep_id, reason in why.items() if reason.startswith(INCIDENT)}
     for d in deps:
         if d.id in why and d.id not in incident_linked:

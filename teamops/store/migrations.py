@@ -787,3 +787,27 @@ def m026_deployments_by_commit(db: Database) -> None:
     # A deploy run and the GitHub Deployment its job made are one deployment: found by commit, which a
     # repository with thousands of runs must not scan for.
     db.execute("CREATE INDEX deployments_by_commit ON deployments (repo_id, sha)")
+
+
+@migration
+def m027_incidents(db: Database) -> None:
+    # Incidents as data: opened and resolved by hand (`teamops incident`), or read from a tracker; each names
+    # its cause when it can (a commit, a pull request), which links it to the deployment that shipped it.
+    db.execute(
+        """
+        CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY,
+            repo_id INTEGER REFERENCES repos(id),
+            title TEXT NOT NULL,
+            severity TEXT,
+            opened_at TEXT NOT NULL,
+            resolved_at TEXT,
+            cause TEXT,
+            source TEXT NOT NULL DEFAULT 'cli',
+            external_id TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (source, external_id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX incidents_by_time ON incidents (opened_at)")

@@ -367,3 +367,46 @@ def test_a_deployment_of_an_older_commit_rolls_back_the_one_before(cli, make_rep
     why = {r["deployment"]: r["why"] for r in data["rows"] if r["failed"]}
     assert why == {"v1.1": "rolled back by to v1.0 after 24 h"}
     assert data["time_to_restore_median_h"] == 24.0
+
+
+def test_a_recorded_incident_fails_the_deployment_that_shipped_its_cause_once(cli, make_repo, isolated):
+    """v1.0, v1.1 (ships c2), v1.2; an incident caused by c2 fails v1.1, not the last one before it; one without
+    a cause fails v1.2 (the last before it opened); each counts once, and its resolve times the restore."""
+    repo = make_repo()
+    repo.commit("one", {"a": "1\n"}, date="2026-11-02T10:00:00+00:00")
+    tag(repo, "v1.0", "2026-11-02T10:00:00+00:00")
+    cause = repo.commit("two", {"a": "2\n"}, date="2026-11-03T10:00:00+00:00")
+    tag(repo, "v1.1", "2026-11-03T10:00:00+00:00")
+    repo.commit("three", {"a": "3\n"}, date="2026-11-05T10:00:00+00:00")
+    tag(repo, "v1.2", "2026-11-05T10:00:00+00:00")
+    cli("sync-commits", "--repo", str(repo.path))
+    opened = cli(
+        "incident", "open", "Checkout down", "--repo", "repo", "--cause", cause[:9], "--at", "2026-11-06T08:00:00Z"
+    )
+    assert opened.exit_code == 0 and "incident 1 opened in repo" in opened.stderr, opened.output
+    assert cli("incident", "resolve", "1", "--at", "2026-11-06T11:00:00Z").exit_code == 0
+    cli("incident", "open", "Slow search", "--at", "2026-11-07T09:00:00Z", "--severity", "sev3")
+    data = json.loads(cli("kpi", "dora", *WINDOW, "-f", "json").stdout)
+    why = {r["deployment"]: r["why"] for r in data["rows"] if r["failed"]}
+    assert why == {
+        "v1.1": "incident: Checkout down (caused by a change it shipped)",
+        "v1.2": "incident: Slow search",
+    }
+    assert data["time_to_restore_median_h"] == 3.0  # the resolved one; the open one has no restore yet
+    listed = json.loads(cli("incident", "list", "--open", "-f", "json").stdout)["rows"]
+    assert [(r["id"], r["title"], r["severity"]) for r in listed] == [(2, "Slow search", "sev3")]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["open", "x", "--cause", "rm -rf /"], "--cause must be a commit"),
+        (["open", "x", "--repo", "nowhere"], "no repository 'nowhere' is synced"),
+        (["open", "   "], "needs a title"),
+        (["resolve", "9"], "no incident 9"),
+        (["open", "x", "--at", "yesterday-ish"], "is not an ISO time"),
+    ],
+)
+def test_bad_incident_input_is_one_line_and_exit_5(cli, isolated, args, needle):
+    res = cli("incident", *args)
+    assert res.exit_code == 5 and needle in res.stderr and "Traceback" not in res.output, res.output
