@@ -50,6 +50,8 @@ class Incident:
     resolved: str | None
     repo_id: int | None = None  # the repository it names, when it does
     caused_by: int | None = None  # the deployment that shipped its named cause
+    ref: str = ""  # "incident 3" (recorded) or "task 12"
+    cause: str | None = None  # as recorded: a commit or "#N"
 
 
 BANDS = ("elite", "high", "medium", "low")
@@ -186,7 +188,7 @@ def dora(
     result.lead_time_median_h = rounded(median(hours))
     result.lead_time_p85_h = rounded(percentile(hours, 85))
     result.commits_deployed = len(hours)
-    incidents = _incidents(db, cfg, since, until)
+    incidents = incidents_in(db, cfg, since, until)
     why, fixes = _failures(db, cfg, deps, later, incidents)
     result.failed = len(why)
     result.change_failure_rate = rounded(len(why) / len(deps), 3) if deps else None
@@ -330,20 +332,25 @@ def _failures(
             why[dep_id] = "a commit it shipped was reverted"
             if fixed_by is not None and fixed_by in by_id:
                 fixes[dep_id] = by_id[fixed_by]
-    mine = {d.id for d in deps}
     for incident in incidents:  # each counts once: against the deployment that shipped its cause, else the last one
-        if incident.caused_by is not None:
-            if incident.caused_by in mine:
-                why.setdefault(incident.caused_by, f"{INCIDENT}{incident.title[:60]} (caused by a change it shipped)")
-            continue
-        before = [
-            d
-            for d in deps
-            if d.deployed_at <= incident.opened and incident.repo_id in (None, d.repo_id) and d.status == "success"
-        ]
-        if before:
-            why.setdefault(before[-1].id, f"{INCIDENT}{incident.title[:60]}")
+        target = incident_target(incident, deps)
+        if target is not None:
+            named = " (caused by a change it shipped)" if incident.caused_by is not None else ""
+            why.setdefault(target.id, f"{INCIDENT}{incident.title[:60]}{named}")
     return why, fixes
+
+
+def incident_target(incident: Incident, deps: list[Deployment]) -> Deployment | None:
+    """The deployment an incident fails: the one that shipped its named cause, else the last successful one
+    before it opened (of its repository, when it names one)."""
+    if incident.caused_by is not None:
+        return next((d for d in deps if d.id == incident.caused_by), None)
+    before = [
+        d
+        for d in deps
+        if d.deployed_at <= incident.opened and incident.repo_id in (None, d.repo_id) and d.status == "success"
+    ]
+    return before[-1] if before else None
 
 
 def _rollbacks(db: Reader, deps: list[Deployment], later: list[Deployment]) -> list[tuple[Deployment, Deployment]]:
@@ -360,18 +367,18 @@ def _rollbacks(db: Reader, deps: list[Deployment], later: list[Deployment]) -> l
     return found
 
 
-def _incidents(db: Reader, cfg: Config, since: str, until: str) -> list[Incident]:
+def incidents_in(db: Reader, cfg: Config, since: str, until: str) -> list[Incident]:
     """Incident tasks (by `[dora] incident_pattern` or status) and recorded incidents opened in the window."""
     pattern = re.compile(cfg.dora.incident_pattern) if cfg.dora.incident_pattern else None
     statuses = set(cfg.dora.incident_statuses)
     found = [
-        Incident(title, created, done)
-        for _, title, status, created, done in tasks_created_between(db, since, until)
+        Incident(title, created, done, ref=f"task {tid}")
+        for tid, title, status, created, done in tasks_created_between(db, since, until)
         if status in statuses or (pattern is not None and pattern.search(title or ""))
     ]
     for i in recorded_incidents(db, since, until):
-        cause = shipping_deployment(db, i.repo_id, i.cause) if i.cause else None
-        found.append(Incident(i.title, i.opened_at, i.resolved_at, i.repo_id, cause))
+        caused_by = shipping_deployment(db, i.repo_id, i.cause) if i.cause else None
+        found.append(Incident(i.title, i.opened_at, i.resolved_at, i.repo_id, caused_by, f"incident {i.id}", i.cause))
     return sorted(found, key=lambda i: i.opened)
 
 

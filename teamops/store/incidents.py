@@ -95,3 +95,9 @@ def shipping_deployment(db: Reader, repo_id: int | None, cause: str) -> int | No
         [cause.lower(), cause.lower(), repo_id, repo_id],
     ).fetchone()
     return int(row[0]) if row else None
+
+
+def latest_incident_before(db: Reader, moment: str) -> str | None:
+    """When the latest incident opened before `moment` (a window then ends there)."""
+    row = db.execute("SELECT MAX(opened_at) FROM incidents WHERE opened_at < ?", [moment]).fetchone()
+    return str(row[0]) if row and row[0] else None

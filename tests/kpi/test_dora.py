@@ -395,6 +395,12 @@ def test_a_recorded_incident_fails_the_deployment_that_shipped_its_cause_once(cl
     assert data["time_to_restore_median_h"] == 3.0  # the resolved one; the open one has no restore yet
     listed = json.loads(cli("incident", "list", "--open", "-f", "json").stdout)["rows"]
     assert [(r["id"], r["title"], r["severity"]) for r in listed] == [(2, "Slow search", "sev3")]
+    report = json.loads(cli("kpi", "incidents", *WINDOW, "-f", "json").stdout)
+    assert [(r["incident"], r["recover_h"], r["deployment"], r["cause"]) for r in report["rows"]] == [
+        ("incident 1", 3.0, "v1.1", cause[:9]),
+        ("incident 2", None, "v1.2", None),
+    ]
+    assert (report["incidents"], report["open"], report["recover_median_h"]) == (2, 1, 3.0)
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ LOCATED_COMMANDS = {
     "efficiency": "teamops.cli.kpi.flow:efficiency_cmd",
     "cycle-time": "teamops.cli.kpi.flow:cycle_time_cmd",
     "dora": "teamops.cli.kpi.dora:dora_cmd",
+    "incidents": "teamops.cli.kpi.incidents:incidents_cmd",
     "prs": "teamops.cli.kpi.prs:prs_cmd",
     "reviews": "teamops.cli.kpi.prs:reviews_cmd",
     "estimates": "teamops.cli.kpi.estimates:estimates_cmd",
