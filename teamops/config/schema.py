@@ -275,6 +275,14 @@ class DoraConfig:
 
 
 @dataclass
+class IncidentsConfig:
+    """Which issues are incidents: a repository's issues with one of these labels (case-insensitive)."""
+
+    # Empty: no issues are read. A `sev*` label of an incident is kept as its severity.
+    labels: list[str] = field(default_factory=lambda: ["incident"])
+
+
+@dataclass
 class Config:
     """The effective configuration: defaults < file < environment < flags."""
 
@@ -294,6 +302,7 @@ class Config:
     jobs: dict[str, JobConfig] = field(default_factory=dict)
     kpi: KpiConfig = field(default_factory=KpiConfig)
     dora: DoraConfig = field(default_factory=DoraConfig)
+    incidents: IncidentsConfig = field(default_factory=IncidentsConfig)
     # The sections source kinds bring (`[gitlab]`), by name; a kind's defaults when the file has none.
     sections: dict[str, object] = field(default_factory=dict, metadata={"internal": True})
     # Bookkeeping, not keys of the file.

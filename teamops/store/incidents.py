@@ -46,6 +46,37 @@ def save_incident(
     return int(cur.lastrowid or 0)
 
 
+def save_synced_incident(
+    db: Database,
+    source: str,
+    external_id: str,
+    repo_id: int | None,
+    fields: tuple[str, str | None, str, str | None, str | None],
+) -> str:
+    """A tracker's incident (title, severity, opened, resolved, cause), created or kept current: 'added',
+    'changed' or 'same'."""
+    title, severity, opened, resolved, cause = fields
+    row = db.execute(
+        "SELECT title, severity, opened_at, resolved_at, cause FROM incidents WHERE source = ? AND external_id = ?",
+        [source, external_id],
+    ).fetchone()
+    if row is not None and tuple(row) == fields:
+        return "same"
+    db.execute(
+        "INSERT INTO incidents (repo_id, title, severity, opened_at, resolved_at, cause, source, external_id, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, external_id) DO UPDATE SET "
+        "title = excluded.title, severity = excluded.severity, opened_at = excluded.opened_at, "
+        "resolved_at = excluded.resolved_at, cause = excluded.cause",
+        [repo_id, title, severity, opened, resolved, cause, source, external_id, now_iso()],
+    )
+    return "changed" if row is not None else "added"
+
+
+def remove_synced_incident(db: Database, source: str, external_id: str) -> int:
+    """A tracker's issue that is no incident after all (closed as not planned, a duplicate, unlabelled)."""
+    return int(db.execute("DELETE FROM incidents WHERE source = ? AND external_id = ?", [source, external_id]).rowcount)
+
+
 def save_resolved(db: Database, incident_id: int, at: str) -> bool:
     """Mark an incident resolved at `at` (its final close: resolving again moves it); whether it exists."""
     with transaction(db):

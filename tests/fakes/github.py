@@ -56,6 +56,8 @@ class ServedRepo:
     # Actions: workflows (REST objects) and their runs (REST workflow-run objects with workflow_id)
     workflows: list[dict[str, Any]] = field(default_factory=list)
     runs: list[dict[str, Any]] = field(default_factory=list)
+    # Issues as REST lists them (a pull request is an issue with a `pull_request` key)
+    issues: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load_commits(path: Path) -> dict[str, dict[str, Any]]:
@@ -307,6 +309,10 @@ class FakeGitHub:
         if actions and actions.group(1) in self.repos:
             self._actions(h, self.repos[actions.group(1)], actions.group(2), params)
             return
+        issues = re.match(r"^/repos/([^/]+/[^/]+)/issues$", path)
+        if issues and issues.group(1) in self.repos:
+            self._issues(h, self.repos[issues.group(1)], params)
+            return
         listing = re.match(r"^/repos/([^/]+/[^/]+)/(releases|deployments|pulls)$", path)
         if listing and listing.group(2) in self.refused:
             message = "Resource not accessible by personal access token"
@@ -402,6 +408,29 @@ class FakeGitHub:
             self._send(h, 304, None, {"ETag": etag})
         else:
             self._send(h, 200, body, {"ETag": etag})
+
+    def _issues(self, h: BaseHTTPRequestHandler, repo: ServedRepo, params: dict[str, str]) -> None:
+        """Issues filtered as GitHub does: every label named (case-insensitive), state (default open), updated
+        since; sorted (default created, descending); paged; checked against the REST description."""
+        self.violations += actions_problems("/repos/{owner}/{repo}/issues", params)
+        items = list(repo.issues)
+        if params.get("labels"):
+            wanted = {label.strip().lower() for label in params["labels"].split(",")}
+            items = [i for i in items if wanted <= {str(label["name"]).lower() for label in i["labels"]}]
+        state = params.get("state", "open")
+        if state != "all":
+            items = [i for i in items if i["state"] == state]
+        if "since" in params:
+            items = [i for i in items if i["updated_at"] >= params["since"]]
+        key = {"created": "created_at", "updated": "updated_at"}.get(params.get("sort", "created"), "created_at")
+        items.sort(key=lambda i: (i[key], i["number"]), reverse=params.get("direction", "desc") == "desc")
+        per_page, page = int(params.get("per_page", 30)), int(params.get("page", 1))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        etag = '"' + str(abs(hash(json.dumps(chunk, sort_keys=True)))) + '"'
+        if h.headers.get("If-None-Match") == etag:
+            self._send(h, 304, None, {"ETag": etag})
+        else:
+            self._send(h, 200, chunk, {"ETag": etag})
 
     def _send_commit(self, h: BaseHTTPRequestHandler, repo: ServedRepo, sha: str, page: int, per_page: int) -> None:
         show = self._shown.get(sha)
@@ -711,12 +740,12 @@ def pull_node(
     }
 
 
-ACTIONS_SPEC = Path(__file__).resolve().parent.parent / "specs" / "github-rest" / "actions.json"
+REST_SPEC = Path(__file__).resolve().parent.parent / "specs" / "github-rest" / "listings.json"
 
 
 def actions_problems(template: str, params: dict[str, str]) -> list[str]:
     """What GitHub's REST description does not allow in a query of the Actions listings teamops reads."""
-    spec = json.loads(ACTIONS_SPEC.read_text(encoding="utf-8"))
+    spec = json.loads(REST_SPEC.read_text(encoding="utf-8"))
     shared = spec["components"]["parameters"]
     declared = [
         shared[p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p for p in spec["paths"][template]["get"]["parameters"]
@@ -781,3 +810,35 @@ def workflow_run(
         "run_started_at": created,
         "html_url": f"https://github.com/acme/api/actions/runs/{rid}",
     }
+
+
+def issue(
+    number: int,
+    title: str,
+    created: str,
+    *,
+    labels: tuple[str, ...] = ("incident",),
+    closed: str | None = None,
+    reason: str | None = None,
+    body: str = "",
+    updated: str | None = None,
+    pull: bool = False,
+) -> dict[str, Any]:
+    """An issue as REST lists it (the fields teamops reads, and more)."""
+    found: dict[str, Any] = {
+        "id": 5_000_000 + number,
+        "number": number,
+        "title": title,
+        "body": body,
+        "state": "closed" if closed else "open",
+        "state_reason": reason if closed else None,
+        "labels": [{"id": i, "name": name, "color": "d73a4a"} for i, name in enumerate(labels)],
+        "created_at": created,
+        "updated_at": updated or closed or created,
+        "closed_at": closed,
+        "user": {"login": "ann", "type": "User"},
+        "html_url": f"https://github.com/acme/api/issues/{number}",
+    }
+    if pull:
+        found["pull_request"] = {"url": f"https://api.github.com/repos/acme/api/pulls/{number}"}
+    return found

@@ -56,8 +56,8 @@ def test_github_rows_match_a_local_sync_of_the_same_repository(project, cli, tmp
         res = cli("--db", str(gh_db), "sync-commits", "--repo", "acme/api", env=env_for(gh))
         assert res.exit_code == 0, res.output
         assert "synced 4 new commits (incl. merges) from acme/api (main)" in res.stderr
-        # default branch, head, one history page, the release, deployment and pull request lists
-        assert "6 requests" in res.stderr
+        # default branch, head, one history page, the release, deployment, incident and pull request lists
+        assert "7 requests" in res.stderr
     assert commits_table(gh_db) == commits_table(local_db)
     conn = sqlite3.connect(gh_db)
     assert conn.execute("SELECT author_login FROM commits WHERE message = 'feature work'").fetchone() == ("bobby",)
@@ -77,12 +77,12 @@ def test_requests_used_and_a_no_change_rerun(tmp_path, cli):
     with FakeGitHub({"acme/big": repo}) as gh:
         db = str(tmp_path / "t.db")
         assert cli("--db", db, "sync-commits", "--repo", "acme/big", env=env_for(gh)).exit_code == 0
-        assert gh.counted() <= math.ceil(1000 / 100) + 6  # and the release, deployment and pull request lists
+        assert gh.counted() <= math.ceil(1000 / 100) + 7  # and the release, deployment, incident and pull request lists
         before = len(gh.log)
         res = cli("--db", db, "sync-commits", "--repo", "acme/big", env=env_for(gh))
         assert "up to date, 0 new commits" in res.stderr
-        rerun = gh.log[before:]  # the head, releases, deployments, pull requests: conditional requests, all free
-        assert len(rerun) == 4 and all(status == 304 for _, _, status in rerun)
+        rerun = gh.log[before:]  # the head, releases, deployments, incidents, pull requests: conditional, all free
+        assert len(rerun) == 5 and all(status == 304 for _, _, status in rerun)
         conn = sqlite3.connect(db)
         used, left = conn.execute(
             "SELECT requests_used, rate_limit_remaining FROM sync_state WHERE source LIKE 'github:%'"

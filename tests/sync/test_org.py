@@ -150,9 +150,9 @@ def test_an_organisation_in_one_process_equals_three_shards_merged(org, cli, tmp
             res = cli("--db", str(shard), "sync-commits", *args, env=env)
             assert res.exit_code == 0, res.output
             shards.append(str(shard))
-    # a listing, then per repository its head, one history page and the release, deployment and pull
-    # request lists (4 + pages), and one delivery query for the one repository that has a release
-    assert one_process == 1 + 4 * (4 + 1) + 1
+    # a listing, then per repository its head, one history page and the release, deployment, incident and
+    # pull request lists (5 + pages), and one delivery query for the one repository that has a release
+    assert one_process == 1 + 4 * (5 + 1) + 1
     res = cli("--db", str(merged), "merge", *shards, env={"TEAMOPS_CONFIG": str(config)})
     assert res.exit_code == 0, res.output
     want = rows_by_natural_key(one)

@@ -40,6 +40,7 @@ class GitHubSource(Kind):
         "pull_request_review",
         "workflow_run",
         "deployment_status",
+        "issues",
     )
     any_event: ClassVar[bool] = True  # GitHub Actions hands its event under $GITHUB_EVENT_NAME
     order: ClassVar[int] = 1
@@ -163,6 +164,12 @@ class GitHubSource(Kind):
             if ran is not None:
                 result.deployments += ran.added + ran.changed
                 result.details.append(ran.line(result.repo).replace("deployments of", "deploy runs of", 1))
+        if opts.cfg.incidents.labels:
+            from teamops.sources.github.issues import sync_incident_issues
+
+            filed = sync_incident_issues(db, opts.cfg, client, target.locator, repo_id)
+            if filed:
+                result.details.append(f"incidents of {result.repo}: {filed} new or changed")
         if opts.cfg.github.pulls:
             from teamops.sources.github.pulls import sync_github_pulls
 

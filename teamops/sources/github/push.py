@@ -201,6 +201,10 @@ def ingest(
     from dataclasses import asdict
 
     named = name or env.get("GITHUB_EVENT_NAME") or None
+    if named == "issues":
+        from teamops.sources.github.issues import ingest_issue_payload
+
+        return ingest_issue_payload(db, cfg, verified(body, signature, "an issues payload"))
     if named == "deployment_status":
         from teamops.sources.github.delivery import ingest_deployment_status
 

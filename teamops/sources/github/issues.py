@@ -1,0 +1,129 @@
+"""A repository's issues labelled as incidents (`[incidents] labels`) into the incidents table.
+
+Listed through REST (`GET /repos/{owner}/{repo}/issues`, one label at a time since GitHub joins several with
+AND), updated since the last sync, oldest update first; a label added later, a reopen or a close updates the
+issue, so it is read again. Opened when filed; resolved at its final close; none when closed as not planned
+or labelled duplicate. Its cause, when its body names one: "Caused by #123", "root cause: <sha>".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from teamops.store.database import transaction
+from teamops.store.incidents import remove_synced_incident, save_synced_incident
+from teamops.store.sync_state import load_state, save_state
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from teamops.config import Config
+    from teamops.sources import EventOutcome
+    from teamops.sources.github.client import GitHubClient
+
+SOURCE = "github"  # the incidents' source; their id is "owner/name#N"
+CAUSE_RE = re.compile(
+    r"(?i)\b(?:caused by|root cause:?|regression from|introduced (?:in|by))\s+(#\d{1,9}|[0-9a-f]{7,40})\b"
+)
+NOT_INCIDENTS = ("duplicate",)
+
+
+def incident_fields(issue: dict[str, Any]) -> tuple[str, str | None, str, str | None, str | None] | None:
+    """(title, severity, opened, resolved, cause) of a labelled issue; None when it is no incident."""
+    created = issue.get("created_at")
+    if not isinstance(created, str) or "pull_request" in issue:
+        return None
+    names = [str(label.get("name") or "").lower() for label in issue.get("labels") or [] if isinstance(label, dict)]
+    if issue.get("state_reason") in ("not_planned", "duplicate") or any(n in NOT_INCIDENTS for n in names):
+        return None
+    severity = next((n for n in names if n.startswith("sev")), None)
+    closed = issue.get("closed_at") if issue.get("state") == "closed" else None
+    given = issue.get("body")
+    body: str = given if isinstance(given, str) else ""
+    cause = CAUSE_RE.search(body[:20_000])
+    title = str(issue.get("title") or "")[:500] or f"issue #{issue.get('number')}"
+    return title, severity, created, closed if isinstance(closed, str) else None, cause.group(1) if cause else None
+
+
+def sync_incident_issues(db: Database, cfg: Config, client: GitHubClient, repo: str, repo_id: int) -> int | None:
+    """Incidents added or changed since the last sync (None when nothing changed or no label is configured)."""
+    labels = [label.strip() for label in cfg.incidents.labels if label.strip()]
+    if not labels:
+        return None
+    state = load_state(db, f"github:{repo_id}:~incidents")
+    etags: dict[str, str] = dict(state.details.get("etags") or {})
+    cursor = state.cursor
+    changed_count = 0
+    newest = cursor
+    for label in labels:
+        params: dict[str, Any] = {"labels": label, "state": "all", "sort": "updated", "direction": "asc"}
+        if cursor:
+            params["since"] = cursor
+        changed, etag = client.changed(
+            f"/repos/{repo}/issues", etags.get(label), f"the {label} issues of {repo}", {**params, "per_page": 100}
+        )
+        etags[label] = etag or ""
+        if not changed:
+            continue
+        page = 1
+        while True:
+            _, _, data = client.request(
+                "GET",
+                f"/repos/{repo}/issues",
+                params={**params, "per_page": 100, "page": page},
+                what=f"the {label} issues of {repo}",
+            )
+            issues = [i for i in data if isinstance(i, dict)] if isinstance(data, list) else []
+            with transaction(db):
+                for issue in issues:
+                    if not isinstance(issue.get("number"), int):
+                        continue
+                    key = f"{repo}#{issue['number']}"
+                    fields = incident_fields(issue)
+                    if fields is None:
+                        changed_count += remove_synced_incident(db, SOURCE, key)
+                    elif save_synced_incident(db, SOURCE, key, repo_id, fields) != "same":
+                        changed_count += 1
+                    updated = issue.get("updated_at")
+                    if isinstance(updated, str) and (newest is None or updated > newest):
+                        newest = updated
+            if len(issues) < 100:
+                break
+            page += 1
+    with transaction(db):
+        state.cursor = newest
+        state.details = {"etags": etags}
+        state.status = "complete"
+        save_state(db, state)
+    return changed_count or None
+
+
+def ingest_issue_payload(db: Database, cfg: Config, payload: dict[str, Any]) -> EventOutcome:
+    """An `issues` event: the issue stored as an incident when it carries one of the labels (and is one), or
+    taken back when it no longer is (unlabelled, closed as not planned, a duplicate)."""
+    from teamops.errors import InvalidInput
+    from teamops.sources import EventOutcome
+    from teamops.sources.github.commits import github_repo_id
+
+    repository, raw = payload.get("repository"), payload.get("issue")
+    repo = repository.get("full_name") if isinstance(repository, dict) else None
+    if (
+        not isinstance(repo, str)
+        or "/" not in repo
+        or not isinstance(raw, dict)
+        or not isinstance(raw.get("number"), int)
+    ):
+        raise InvalidInput("not an issues payload: no repository, or no issue with a number")
+    wanted = {label.strip().lower() for label in cfg.incidents.labels if label.strip()}
+    names = {str(label.get("name") or "").lower() for label in raw.get("labels") or [] if isinstance(label, dict)}
+    key = f"{repo}#{raw['number']}"
+    fields = incident_fields(raw) if wanted & names else None
+    repo_id = github_repo_id(db, repo)
+    with transaction(db):
+        if fields is None:
+            gone = remove_synced_incident(db, SOURCE, key)
+            line = f"issue {key} is no incident" + (" any more: taken back" if gone else "")
+        else:
+            line = f"incident {key}: {save_synced_incident(db, SOURCE, key, repo_id, fields)}"
+    return EventOutcome(f"ingested issues event: {line}", {"report": "sync-commits-event", "repo": repo})
