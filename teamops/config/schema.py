@@ -275,6 +275,14 @@ class DoraConfig:
 
 
 @dataclass
+class ServiceConfig:
+    """A service of a monorepo: a deployment belongs to it when it ships changes under its paths."""
+
+    name: str = ""
+    paths: list[str] = field(default_factory=list)  # globs over file paths; `**` any depth
+
+
+@dataclass
 class IncidentsConfig:
     """Which issues are incidents: a repository's issues with one of these labels (case-insensitive)."""
 
@@ -303,6 +311,7 @@ class Config:
     kpi: KpiConfig = field(default_factory=KpiConfig)
     dora: DoraConfig = field(default_factory=DoraConfig)
     incidents: IncidentsConfig = field(default_factory=IncidentsConfig)
+    services: list[ServiceConfig] = field(default_factory=list)
     # The sections source kinds bring (`[gitlab]`), by name; a kind's defaults when the file has none.
     sections: dict[str, object] = field(default_factory=dict, metadata={"internal": True})
     # Bookkeeping, not keys of the file.

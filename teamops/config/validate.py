@@ -156,6 +156,13 @@ def validate(cfg: Config, loader: Loader) -> None:
                 raise loader.fail(
                     f"jobs.{name}.steps", f"{step!r}: give the command without 'teamops', and no 'job run'"
                 )
+    names: set[str] = set()
+    for i, service in enumerate(cfg.services):
+        if not service.name.strip() or service.name.lower() in names:
+            raise loader.fail(f"services[{i}].name", "must name the service, once")
+        names.add(service.name.lower())
+        if not service.paths or not all(p.strip() for p in service.paths):
+            raise loader.fail(f"services[{i}].paths", 'must list its paths, e.g. ["services/api/**"]')
     if cfg.kpi.velocity_sprints < 1:
         raise loader.fail("kpi.velocity_sprints", "must be at least 1")
     for day in cfg.kpi.working_days:

@@ -26,6 +26,7 @@ from teamops.store.deployments import (
     lead_times,
     reverted_in,
     shipped_counts,
+    shipping_paths_of,
     shipping_work_of,
 )
 from teamops.store.incidents import incidents as recorded_incidents
@@ -162,6 +163,7 @@ def dora(
     until: str | None,
     repo_ids: list[int] | None = None,
     people: set[int] | None = None,
+    paths: list[str] | None = None,
 ) -> Dora:
     """The four keys for production deployments in [since, until) (see docs/kpi.md for each definition).
 
@@ -174,6 +176,9 @@ def dora(
     if people is not None:
         theirs = shipping_work_of(db, [d.id for d in deps], people)
         deps = [d for d in deps if d.id in theirs]
+    if paths is not None:  # a service: the deployments that shipped changes under its paths
+        its = shipping_paths_of(db, [d.id for d in deps], paths)
+        deps = [d for d in deps if d.id in its]
     until = until or now_iso()
     since = since or (deps[0].deployed_at if deps else until)
     later = deployments(db, env, since, None, repo_ids)  # to find what came after, past the window too

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now
 from teamops.kpi.dora import Dora, dora, dora_line, empty_hint
@@ -117,3 +117,69 @@ def stages_line(stages: dict[str, float | None] | None) -> str:
         return ""
     parts = ", ".join(f"{name} {hours_text(value)}" for name, value in stages.items())
     return f"lead time by stage (median of merged pull requests): {parts}; see teamops kpi prs"
+
+
+def dora_groups_report(
+    db: Reader,
+    cfg: Config,
+    by: str,
+    since: str | None = None,
+    until: str | None = None,
+    last: str | None = None,
+    env: str | None = None,
+    repo: list[str] | None = None,
+) -> Report:
+    """DORA's keys per service (`[[services]]`: the deployments that shipped changes under its paths) or per
+    team (the deployments that shipped its people's commits), one row each, over the same window."""
+    from teamops.errors import ConfigError, UsageError
+    from teamops.kpi.dora import EDITION
+
+    repo_ids = repos_of(db, repo)
+    if env:
+        cfg = replace(cfg, dora=replace(cfg.dora, environment=env))
+    win = window(since, until, last, 12, lambda m: latest_deployment_before(db, m))
+    groups: list[tuple[str, dict[str, Any]]]
+    if by == "service":
+        if not cfg.services:
+            raise ConfigError(
+                "no [[services]] are configured", 'e.g. [[services]] name = "api", paths = ["services/api/**"]'
+            )
+        groups = [(s.name, {"paths": s.paths}) for s in cfg.services]
+    elif by == "team":
+        teams = sorted({p.team for p in people_of(db) if p.team})
+        groups = [(t, {"people": {p.id for p in people_of(db, team=t)}}) for t in teams]
+    else:
+        raise UsageError(f"--by must be service or team, not {by!r}")
+    rows = []
+    for name, narrowed in groups:
+        data = dora(db, cfg, win.since, win.until, repo_ids, **narrowed)
+        rows.append(
+            {
+                by: name,
+                "deployments": data.deployments,
+                "deploys_per_week": data.deploys_per_week,
+                "lead_time_median_h": data.lead_time_median_h,
+                "change_failure_rate": data.change_failure_rate,
+                "time_to_restore_median_h": data.time_to_restore_median_h,
+                "rework_rate": data.rework_rate,
+                "band": data.band,
+            }
+        )
+    return Report(
+        name=f"dora-by-{by}",
+        rows=rows,
+        title=f"Delivery (DORA) by {by}, {cfg.dora.environment}, {win.label}"
+        + (f", {', '.join(repo)}" if repo else ""),
+        columns=[
+            Column(by, by.title()),
+            Column("deployments", "Deployments", numeric=True),
+            Column("deploys_per_week", "Per week", numeric=True, decimals=2),
+            Column("lead_time_median_h", "Lead time", numeric=True, hours=True),
+            Column("change_failure_rate", "Change fail rate", numeric=True, percent=True),
+            Column("time_to_restore_median_h", "Restore", numeric=True, hours=True, drop=2),
+            Column("rework_rate", "Rework", numeric=True, percent=True, drop=1),
+            Column("band", "Band", drop=3),
+        ],
+        meta={**win.meta(), "by": by, "repo": repo, "edition": EDITION},
+        empty=f"no {by}s to show: " + ("add [[services]] to the config" if by == "service" else "give people a team"),
+    )

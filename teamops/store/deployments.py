@@ -295,6 +295,23 @@ def all_deployments(db: Reader, repo_id: int) -> list[Deployment]:
     return [_deployment(r) for r in db.execute(f"SELECT {COLUMNS} FROM deployments WHERE repo_id = ?", [repo_id])]
 
 
+def shipping_paths_of(db: Reader, deployment_ids: list[int], globs: list[str]) -> set[int]:
+    """The deployments that shipped a change to a file under one of these globs (`**` any depth; commits
+    read without their files, from an API, cannot say)."""
+    if not deployment_ids or not globs:
+        return set()
+    patterns = [g.replace("**/", "*").replace("**", "*") for g in globs]
+    where = Where().within("dc.deployment_id", deployment_ids)
+    matches = " OR ".join("json_extract(f.value, '$[0]') GLOB ?" for _ in patterns)
+    rows = db.execute(
+        "SELECT DISTINCT dc.deployment_id FROM deployment_commits dc "
+        "JOIN commits c ON c.repo_id = dc.repo_id AND c.sha = dc.sha, json_each(c.files) f "
+        f"WHERE {where.sql} AND c.files IS NOT NULL AND ({matches})",
+        [*where.params, *patterns],
+    )
+    return {int(r[0]) for r in rows}
+
+
 def shipping_work_of(db: Reader, deployment_ids: list[int], people: set[int]) -> set[int]:
     """The deployments that shipped at least one commit by these people."""
     where = Where().within("dc.deployment_id", deployment_ids).within("c.person_id", sorted(people))

@@ -416,3 +416,49 @@ def test_a_recorded_incident_fails_the_deployment_that_shipped_its_cause_once(cl
 def test_bad_incident_input_is_one_line_and_exit_5(cli, isolated, args, needle):
     res = cli("incident", *args)
     assert res.exit_code == 5 and needle in res.stderr and "Traceback" not in res.output, res.output
+
+
+def test_a_monorepo_split_into_services_and_the_keys_per_team(cli, make_repo, isolated):
+    """v1.0 ships api and web changes, v1.1 web only, v1.2 api only and is rolled back (v1.1's commit again):
+    per service, each counts the deployments that shipped its paths; per team, those that shipped its work."""
+    repo = make_repo()
+    repo.commit(
+        "both",
+        {"services/api/a.py": "1\n", "web/w.js": "1\n"},
+        author=("Ann", "ann@acme.io"),
+        date="2026-11-02T09:00:00+00:00",
+    )
+    tag(repo, "v1.0", "2026-11-02T10:00:00+00:00")
+    web = repo.commit("web", {"web/w.js": "2\n"}, author=("Wes", "wes@acme.io"), date="2026-11-03T09:00:00+00:00")
+    tag(repo, "v1.1", "2026-11-03T10:00:00+00:00")
+    repo.commit(
+        "api", {"services/api/deep/b.py": "1\n"}, author=("Ann", "ann@acme.io"), date="2026-11-04T09:00:00+00:00"
+    )
+    tag(repo, "v1.2", "2026-11-04T10:00:00+00:00")
+    (isolated / "teamops.toml").write_text(
+        '[[services]]\nname = "api"\npaths = ["services/api/**"]\n[[services]]\nname = "web"\npaths = ["web/**"]\n'
+    )
+    cli("people", "add", "ann", "--email", "ann@acme.io", "--team", "core")
+    cli("people", "add", "wes", "--email", "wes@acme.io", "--team", "front")
+    cli("sync-commits", "--repo", str(repo.path))
+    assert (
+        cli(
+            "deploy", "record", "--repo", "repo", "--sha", web, "--name", "back", "--at", "2026-11-04T12:00:00Z"
+        ).exit_code
+        == 0
+    )
+    by_service = json.loads(cli("kpi", "dora", *WINDOW, "--by", "service", "-f", "json").stdout)
+    rows = {r["service"]: r for r in by_service["rows"]}
+    assert (rows["api"]["deployments"], rows["api"]["change_failure_rate"]) == (2, 0.5)  # v1.0, v1.2 (rolled back)
+    assert (rows["web"]["deployments"], rows["web"]["change_failure_rate"]) == (2, 0.0)  # v1.0, v1.1
+    by_team = json.loads(cli("kpi", "dora", *WINDOW, "--by", "team", "-f", "json").stdout)
+    assert {r["team"]: r["deployments"] for r in by_team["rows"]} == {"core": 2, "front": 1}
+    table = cli("kpi", "dora", *WINDOW, "--by", "service")
+    assert table.exit_code == 0 and "api" in table.stdout and "50%" in table.stdout
+    assert cli("kpi", "dora", "--by", "planet").exit_code == 2
+
+
+def test_services_need_a_name_and_paths(cli, isolated):
+    (isolated / "teamops.toml").write_text('[[services]]\nname = "api"\npaths = []\n')
+    res = cli("config", "show")
+    assert res.exit_code == 3 and "services[0].paths must list its paths" in res.stderr

@@ -24,6 +24,9 @@ def dora_cmd(
     last: LastOpt = None,
     env: EnvOpt = None,
     team: TeamOpt = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="service or team: the keys per [[services]] entry, or per team.")
+    ] = None,
     fmt: FormatOpt = None,
     chart: ChartOpt = None,
 ) -> None:
@@ -32,8 +35,17 @@ def dora_cmd(
     The last 12 weeks (of deployments) unless a range is given. Deployments come from release tags
     (`sync-commits`), pushed tags and `teamops deploy record`; see docs/kpi.md for each definition.
 
-    Example: teamops kpi dora --last 6m --format markdown
+    \b
+    Examples:
+      teamops kpi dora --last 6m --format markdown
+      teamops kpi dora --by service      # each [[services]] entry of a monorepo
     """
     st = state(ctx)
+    if by is not None:
+        from teamops.reports.dora import dora_groups_report
+
+        report = dora_groups_report(st.reader, st.config, by, since, until, last, env, repo)
+        show(st.output(fmt_value(fmt)), report, chart)
+        return
     check_filters(st.reader, None, team)
     show(st.output(fmt_value(fmt)), dora_report(st.reader, st.config, since, until, last, env, team, repo), chart)
