@@ -143,7 +143,8 @@ DEFINITIONS = {
     "time_to_restore_median_h": "median hours from a failure to its hotfix, its rollback, the deployment that "
     "shipped its revert, the next successful deployment, or an incident task's done",
     "rework_rate": "deployments in the window that were unplanned fixes of a failed one (its hotfix, its rollback, "
-    "the deployment that shipped its revert) ÷ deployments in the window (DORA's fifth metric, 2024)",
+    "the deployment that shipped its revert, or its incident's fix: the first deployment after the incident opened, "
+    "by its resolve) ÷ deployments in the window (DORA's fifth metric, 2024)",
 }
 
 
@@ -198,7 +199,8 @@ def dora(
     result.failed = len(why)
     result.change_failure_rate = rounded(len(why) / len(deps), 3) if deps else None
     in_window = {d.id for d in deps if d.status == "success"}
-    result.rework = len({fix.id for fix in fixes.values() if fix.id in in_window})
+    reworked = {fix.id for fix in fixes.values()} | _incident_fixes(deps, later, incidents)
+    result.rework = len(reworked & in_window)
     result.rework_rate = rounded(result.rework / len(deps), 3) if deps else None
     restores = _restores(deps, later, why, fixes, incidents)
     result.restores = len(restores)
@@ -343,6 +345,30 @@ def _failures(
             named = " (caused by a change it shipped)" if incident.caused_by is not None else ""
             why.setdefault(target.id, f"{INCIDENT}{incident.title[:60]}{named}")
     return why, fixes
+
+
+def _incident_fixes(deps: list[Deployment], later: list[Deployment], incidents: list[Incident]) -> set[int]:
+    """Deployments that shipped an incident's fix: the first successful one of the failed deployment's
+    repository after the incident opened, by the time it was resolved."""
+    fixed: set[int] = set()
+    for incident in incidents:
+        target = incident_target(incident, deps)
+        if target is None or incident.resolved is None:
+            continue
+        fix = next(
+            (
+                n
+                for n in later
+                if n.repo_id == target.repo_id
+                and n.status == "success"
+                and incident.opened < n.deployed_at
+                and n.deployed_at <= incident.resolved
+            ),
+            None,
+        )
+        if fix is not None:
+            fixed.add(fix.id)
+    return fixed
 
 
 def incident_target(incident: Incident, deps: list[Deployment]) -> Deployment | None:

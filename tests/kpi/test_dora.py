@@ -462,3 +462,19 @@ def test_services_need_a_name_and_paths(cli, isolated):
     (isolated / "teamops.toml").write_text('[[services]]\nname = "api"\npaths = []\n')
     res = cli("config", "show")
     assert res.exit_code == 3 and "services[0].paths must list its paths" in res.stderr
+
+
+def test_the_deployment_that_ships_an_incident_s_fix_is_rework(cli, make_repo, isolated):
+    repo = make_repo()
+    repo.commit("one", {"a": "1\n"}, date="2026-11-02T10:00:00+00:00")
+    tag(repo, "v1.0", "2026-11-02T10:00:00+00:00")
+    repo.commit("two", {"a": "2\n"}, date="2026-11-03T10:00:00+00:00")
+    tag(repo, "v1.1", "2026-11-03T10:00:00+00:00")
+    fix = repo.commit("fix the crash", {"a": "3\n"}, date="2026-11-03T12:30:00+00:00")
+    cli("sync-commits", "--repo", str(repo.path))
+    cli("incident", "open", "Crash on login", "--at", "2026-11-03T12:00:00Z")
+    cli("deploy", "record", "--repo", "repo", "--sha", fix, "--name", "hotfix", "--at", "2026-11-03T13:00:00Z")
+    cli("incident", "resolve", "1", "--at", "2026-11-03T14:00:00Z")
+    data = json.loads(cli("kpi", "dora", *WINDOW, "-f", "json").stdout)
+    assert {r["deployment"]: r["failed"] for r in data["rows"]} == {"v1.0": False, "v1.1": True, "hotfix": False}
+    assert (data["rework"], data["rework_rate"]) == (1, 0.333)  # the hotfix shipped the incident's fix
