@@ -18,7 +18,7 @@ from teamops.people.handles import repos_of
 from teamops.store.commit_stats import commits_for_doc
 from teamops.store.commits import first_commit_time
 from teamops.store.docs import save_doc
-from teamops.wording import count, number, quantity
+from teamops.wording import count, hours_text, number, quantity
 from teamops.work.tasks import tasks_as_of
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ class Material:
     blocked: list[dict[str, Any]] = field(default_factory=list)
     span: str | None = None  # release notes by ancestry: "A..B"
     missing: int = 0  # commits of that range not synced
+    incidents: list[dict[str, Any]] = field(default_factory=list)  # what broke, and how fast it recovered
 
 
 def last_iso_week(today: date) -> tuple[str, str]:
@@ -170,6 +171,11 @@ def gather(db: Database, cfg: Config, kind: str, period: Period, repo: str | Non
                 "area": areas[0],
             }
         )
+    from teamops.kpi.dora import incidents_in  # the delivery metrics' incidents: recorded, issues and tasks
+
+    for i in incidents_in(db, cfg, since, until):
+        hours = (parse_iso(i.resolved) - parse_iso(i.opened)).total_seconds() / 3600 if i.resolved else None
+        m.incidents.append({"title": i.title, "opened": i.opened, "recovered_in_h": hours})
     # Tasks as they were at the end of the period, from their history (not as they are today).
     t = cfg.tasks
     for task in sorted(tasks_as_of(db, until), key=lambda x: x.task_id):
@@ -252,9 +258,16 @@ def template(m: Material) -> str:
         f"{quantity(sum(c['ai_points'] or 0 for c in m.commits), 'AI point')}",
         f"- {count(len(m.done), 'task')} done ({quantity(sum(t['points'] or 0 for t in m.done), 'point')}), "
         f"{len(m.in_progress):,} in progress, {len(m.blocked):,} blocked",
-        "",
     ]
+    if m.incidents:  # what broke and how fast we recovered
+        told = [f"{i['title']} ({_recovery(i['recovered_in_h'])})" for i in m.incidents]
+        lines.append(f"- {count(len(m.incidents), 'incident')}: " + "; ".join(told))
+    lines.append("")
     return "\n".join(lines)
+
+
+def _recovery(hours: float | None) -> str:
+    return f"recovered in {hours_text(round(hours, 1))}" if hours is not None else "still open"
 
 
 def budget_material(m: Material, max_tokens: int) -> str:
@@ -270,6 +283,7 @@ def budget_material(m: Material, max_tokens: int) -> str:
             "tasks_done": m.done,
             "tasks_in_progress": m.in_progress,
             "tasks_blocked": m.blocked,
+            "incidents": m.incidents,
         }
         text = json.dumps(payload, ensure_ascii=False)
         if len(text) // 4 <= max_tokens or not commits:

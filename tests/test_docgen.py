@@ -262,3 +262,12 @@ def test_a_quiet_week_falls_back_to_the_week_of_the_latest_activity(cli, make_re
     assert "# Week 2026-W10 (2026-03-02 to 2026-03-08)" in res.stdout and "- 1 commit, +1 / -0 lines" in res.stdout
     asked = cli("gen-doc", "weekly", "--dry-run", "--since", "2026-11-23", env={"TEAMOPS_NOW": "2026-12-01T10:00:00Z"})
     assert "latest activity" not in asked.stderr and "- 0 commits" in asked.stdout  # a week asked for is kept
+
+
+def test_the_weekly_doc_says_what_broke_and_how_fast_it_recovered(cli, week, isolated):
+    cli("incident", "open", "Checkout down", "--at", "2026-11-18T09:00:00Z")
+    cli("incident", "resolve", "1", "--at", "2026-11-18T11:30:00Z")
+    cli("incident", "open", "Slow search", "--at", "2026-11-20T09:00:00Z")
+    cli("incident", "open", "Next week's", "--at", "2026-11-24T09:00:00Z")
+    doc = cli("gen-doc", "weekly", env=NOW).stdout
+    assert "- 2 incidents: Checkout down (recovered in 2.5 h); Slow search (still open)" in doc
