@@ -140,8 +140,9 @@ DEFINITIONS = {
     "its line within hotfix_hours that contains it (a re-tag of the same version is none), a rollback (the next "
     "deployment shipped a commit in its history), a revert of one of its commits, or the last deployment before "
     "an incident task",
-    "time_to_restore_median_h": "median hours from a failure to its hotfix, its rollback, the deployment that "
-    "shipped its revert, the next successful deployment, or an incident task's done",
+    "time_to_restore_median_h": "failed deployment recovery time (DORA 2024): median hours from each failed "
+    "deployment to the earliest of its incidents' final close and the deployment that fixed it (hotfix, revert, "
+    "rollback); else the next successful deployment (none while an incident of it is open)",
     "rework_rate": "deployments in the window that were unplanned fixes of a failed one (its hotfix, its rollback, "
     "the deployment that shipped its revert, or its incident's fix: the first deployment after the incident opened, "
     "by its resolve) ÷ deployments in the window (DORA's fifth metric, 2024)",
@@ -420,15 +421,30 @@ def _restores(
     fixes: dict[int, Deployment],
     incidents: list[Incident],
 ) -> list[float]:
-    """Hours to restore: an incident from opened to done; a failed deployment (not one an incident
-    already times) to its hotfix or the deployment that shipped its revert, else to the next good one."""
-    hours = [_hours(i.opened, i.resolved) for i in incidents if i.resolved]
-    incident_linked = {dep_id for dep_id, reason in why.items() if reason.startswith(INCIDENT)}
+    """Failed deployment recovery time (DORA 2024): from each failed deployment to the earliest of its
+    incidents' final close and the deployment that fixed it (its hotfix, revert or rollback); without either,
+    to the next successful deployment, unless an incident of it is still open (not recovered yet)."""
+    closes: dict[int, list[str]] = {}
+    still_open: set[int] = set()
+    for incident in incidents:
+        target = incident_target(incident, deps)
+        if target is None:
+            continue
+        if incident.resolved:
+            closes.setdefault(target.id, []).append(incident.resolved)
+        else:
+            still_open.add(target.id)
+    hours = []
     for d in deps:
-        if d.id in why and d.id not in incident_linked:
-            nxt = fixes.get(d.id) or _next_success(d, later)
-            if nxt:
-                hours.append(_hours(d.deployed_at, nxt.deployed_at))
+        if d.id not in why:
+            continue
+        ends = list(closes.get(d.id, []))
+        if d.id in fixes:
+            ends.append(fixes[d.id].deployed_at)
+        if not ends and d.id not in still_open and (nxt := _next_success(d, later)) is not None:
+            ends.append(nxt.deployed_at)
+        if ends:
+            hours.append(_hours(d.deployed_at, min(ends, key=parse_iso)))
     return hours
 
 

@@ -234,7 +234,8 @@ def test_an_incident_task_fails_the_deployment_before_it_and_times_the_restore(c
     data = json.loads(cli("kpi", "dora", *WINDOW, "-f", "json").stdout)
     why = {r["deployment"]: r["why"] for r in data["rows"] if r["failed"]}
     assert why == {"v1.1": "incident: Incident: checkout down"}
-    assert data["change_failure_rate"] == 0.5 and data["time_to_restore_median_h"] == 3.5
+    # from v1.1's deployment (9 Nov 10:00) to its incident's close (10 Nov 11:30)
+    assert data["change_failure_rate"] == 0.5 and data["time_to_restore_median_h"] == 25.5
 
 
 def test_per_team_and_per_repository(cli, make_repo, isolated):
@@ -392,7 +393,8 @@ def test_a_recorded_incident_fails_the_deployment_that_shipped_its_cause_once(cl
         "v1.1": "incident: Checkout down (caused by a change it shipped)",
         "v1.2": "incident: Slow search",
     }
-    assert data["time_to_restore_median_h"] == 3.0  # the resolved one; the open one has no restore yet
+    # v1.1 (3 Nov 10:00) to its incident's close (6 Nov 11:00); v1.2's incident is open: not recovered yet
+    assert data["time_to_restore_median_h"] == 73.0
     listed = json.loads(cli("incident", "list", "--open", "-f", "json").stdout)["rows"]
     assert [(r["id"], r["title"], r["severity"]) for r in listed] == [(2, "Slow search", "sev3")]
     report = json.loads(cli("kpi", "incidents", *WINDOW, "-f", "json").stdout)
