@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from teamops.reports.model import Column, shown
+from teamops.wording import percent
 from tests.conftest import run_cli
 from tests.support.browser import Browser, chromium
 from tests.support.site_world import NOW, build_world, json_of
@@ -121,6 +122,7 @@ def test_every_figure_on_every_page_equals_its_commands_json(site, browser, monk
                     checked += 1
             if section["tiles"]:
                 assert section["tiles"]["change_failure_rate"] == f"{data['change_failure_rate'] * 100:.0f}%"
+                assert section["tiles"]["rework_rate"] == percent(data["rework_rate"])
                 assert section["tiles"]["deploys_per_week"].split()[0] == f"{data['deploys_per_week']:g}"
         page.close()
     assert checked > 1000, checked

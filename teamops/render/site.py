@@ -226,6 +226,7 @@ class Site:
                     "time_to_restore_hours",
                     bands,
                 ),
+                _tile("Rework rate", percent(meta["rework_rate"]), "rework_rate", bands),  # 2024: no band yet
             ]
         return section
 
