@@ -184,7 +184,7 @@ def _repo_keys(data: dict[str, Any], loader: Loader) -> list[dict[str, str]]:
     """Take each `[[repos]]` entry's kind key (`path`, `github`, a plug-in's) out of the data, as text."""
     repos = data.get("repos")
     if not isinstance(repos, list) or not repos:
-        return [{} for _ in repos or []] if isinstance(repos, list) else []
+        return []  # none, or not a list (the loader names that)
     from teamops.sources import kinds
 
     names = {k.config_key for k in kinds()}

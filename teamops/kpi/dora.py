@@ -195,12 +195,13 @@ def dora(
     result.lead_time_median_h = rounded(median(hours))
     result.lead_time_p85_h = rounded(percentile(hours, 85))
     result.commits_deployed = len(hours)
-    incidents = incidents_in(db, cfg, since, until)
+    # each incident against the deployment it fails (that shipped its cause, else the last one before it)
+    incidents = [(i, incident_target(i, deps)) for i in incidents_in(db, cfg, since, until)]
     why, fixes = _failures(db, cfg, deps, later, incidents)
     result.failed = len(why)
     result.change_failure_rate = rounded(len(why) / len(deps), 3) if deps else None
     in_window = {d.id for d in deps if d.status == "success"}
-    reworked = {fix.id for fix in fixes.values()} | _incident_fixes(deps, later, incidents)
+    reworked = {fix.id for fix in fixes.values()} | _incident_fixes(later, incidents)
     result.rework = len(reworked & in_window)
     result.rework_rate = rounded(result.rework / len(deps), 3) if deps else None
     restores = _restores(deps, later, why, fixes, incidents)
@@ -317,7 +318,7 @@ def hotfix_of(db: Reader, cfg: Config, d: Deployment, later: list[Deployment]) -
 
 
 def _failures(
-    db: Reader, cfg: Config, deps: list[Deployment], later: list[Deployment], incidents: list[Incident]
+    db: Reader, cfg: Config, deps: list[Deployment], later: list[Deployment], incidents: list[Targeted]
 ) -> tuple[dict[int, str], dict[int, Deployment]]:
     """Deployment id → why it counts as failed (its status, a hotfix of its line soon after, a revert,
     or an incident), and the hotfixes that restored them."""
@@ -340,20 +341,18 @@ def _failures(
             why[dep_id] = "a commit it shipped was reverted"
             if fixed_by is not None and fixed_by in by_id:
                 fixes[dep_id] = by_id[fixed_by]
-    for incident in incidents:  # each counts once: against the deployment that shipped its cause, else the last one
-        target = incident_target(incident, deps)
+    for incident, target in incidents:  # each counts once, against the deployment it fails
         if target is not None:
             named = " (caused by a change it shipped)" if incident.caused_by is not None else ""
             why.setdefault(target.id, f"{INCIDENT}{incident.title[:60]}{named}")
     return why, fixes
 
 
-def _incident_fixes(deps: list[Deployment], later: list[Deployment], incidents: list[Incident]) -> set[int]:
+def _incident_fixes(later: list[Deployment], incidents: list[Targeted]) -> set[int]:
     """Deployments that shipped an incident's fix: the first successful one of the failed deployment's
     repository after the incident opened, by the time it was resolved."""
     fixed: set[int] = set()
-    for incident in incidents:
-        target = incident_target(incident, deps)
+    for incident, target in incidents:
         if target is None or incident.resolved is None:
             continue
         fix = next(
@@ -370,6 +369,9 @@ def _incident_fixes(deps: list[Deployment], later: list[Deployment], incidents: 
         if fix is not None:
             fixed.add(fix.id)
     return fixed
+
+
+Targeted = tuple[Incident, Deployment | None]  # an incident and the deployment it fails
 
 
 def incident_target(incident: Incident, deps: list[Deployment]) -> Deployment | None:
@@ -419,15 +421,14 @@ def _restores(
     later: list[Deployment],
     why: dict[int, str],
     fixes: dict[int, Deployment],
-    incidents: list[Incident],
+    incidents: list[Targeted],
 ) -> list[float]:
     """Failed deployment recovery time (DORA 2024): from each failed deployment to the earliest of its
     incidents' final close and the deployment that fixed it (its hotfix, revert or rollback); without either,
     to the next successful deployment, unless an incident of it is still open (not recovered yet)."""
     closes: dict[int, list[str]] = {}
     still_open: set[int] = set()
-    for incident in incidents:
-        target = incident_target(incident, deps)
+    for incident, target in incidents:
         if target is None:
             continue
         if incident.resolved:

@@ -25,12 +25,6 @@ def normalise(kind: str, value: str) -> str:
     return value.lower()
 
 
-def noreply_login(email: str | None) -> str | None:
-    """The account name a service's private address names (`123+login@users.noreply.github.com`)."""
-    found = account_of(email)
-    return found[1] if found else None
-
-
 @dataclass
 class IdentityResolver:
     """An in-memory snapshot of identities, so a sync maps each commit without a query.

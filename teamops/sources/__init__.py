@@ -351,9 +351,8 @@ def parse_repo_arg(value: str, branches: list[str] | None = None) -> Target:
 
 
 def repo_value(rc: RepoConfig, key: str) -> str | None:
-    """What a `[[repos]]` entry sets for a kind's key (a plug-in's key is kept aside as the file was read)."""
-    value = rc.keys[key] if key in rc.keys else getattr(rc, key, None)
-    return str(value) if value else None
+    """What a `[[repos]]` entry sets for a kind's key (kept aside as the file was read)."""
+    return rc.keys.get(key) or None
 
 
 def configured_target(cfg: Config, rc: RepoConfig, branches: list[str] | None = None) -> Target:

@@ -662,6 +662,19 @@ class GitHubClient:
                     found[node["oid"]] = node
         return found
 
+    def rest_pages(self, path: str, params: dict[str, Any], what: str, items: str | None = None) -> Iterator[list[Any]]:
+        """A REST listing 100 a page, each page's items (under `items` when the answer is an object), until a
+        short page."""
+        page = 1
+        while True:
+            _, _, data = self.request("GET", path, params={**params, "per_page": 100, "page": page}, what=what)
+            found = data.get(items) if items and isinstance(data, dict) else data
+            listed: list[Any] = found if isinstance(found, list) else []
+            yield listed
+            if len(listed) < 100:
+                return
+            page += 1
+
     def changed(
         self, path: str, etag: str | None, what: str, params: dict[str, Any] | None = None
     ) -> tuple[bool, str | None]:

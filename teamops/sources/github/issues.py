@@ -66,18 +66,10 @@ def sync_incident_issues(db: Database, cfg: Config, client: GitHubClient, repo: 
         etags[label] = etag or ""
         if not changed:
             continue
-        page = 1
-        while True:
-            _, _, data = client.request(
-                "GET",
-                f"/repos/{repo}/issues",
-                params={**params, "per_page": 100, "page": page},
-                what=f"the {label} issues of {repo}",
-            )
-            issues = [i for i in data if isinstance(i, dict)] if isinstance(data, list) else []
+        for page in client.rest_pages(f"/repos/{repo}/issues", params, f"the {label} issues of {repo}"):
             with transaction(db):
-                for issue in issues:
-                    if not isinstance(issue.get("number"), int):
+                for issue in page:
+                    if not isinstance(issue, dict) or not isinstance(issue.get("number"), int):
                         continue
                     key = f"{repo}#{issue['number']}"
                     fields = incident_fields(issue)
@@ -88,9 +80,6 @@ def sync_incident_issues(db: Database, cfg: Config, client: GitHubClient, repo: 
                     updated = issue.get("updated_at")
                     if isinstance(updated, str) and (newest is None or updated > newest):
                         newest = updated
-            if len(issues) < 100:
-                break
-            page += 1
     with transaction(db):
         state.cursor = newest
         state.details = {"etags": etags}

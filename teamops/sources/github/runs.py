@@ -73,24 +73,12 @@ def run_of(raw: Any) -> Run | None:
 
 def deploy_workflows(client: GitHubClient, repo: str, patterns: list[str]) -> list[tuple[int, str]]:
     """(id, name) of the repository's workflows whose file name or name matches one of the globs."""
-    found = []
-    page = 1
-    while True:
-        _, _, data = client.request(
-            "GET",
-            f"/repos/{repo}/actions/workflows",
-            params={"per_page": 100, "page": page},
-            what=f"the workflows of {repo}",
-        )
-        listed = data.get("workflows") if isinstance(data, dict) else None
-        for w in listed if isinstance(listed, list) else []:
-            if not isinstance(w, dict) or not isinstance(w.get("id"), int):
-                continue
-            if is_deploy_workflow(w, patterns):
-                found.append((int(w["id"]), str(w.get("name") or w.get("path"))))
-        if not isinstance(listed, list) or len(listed) < 100:
-            return found
-        page += 1
+    return [
+        (int(w["id"]), str(w.get("name") or w.get("path")))
+        for page in client.rest_pages(f"/repos/{repo}/actions/workflows", {}, f"the workflows of {repo}", "workflows")
+        for w in page
+        if isinstance(w, dict) and isinstance(w.get("id"), int) and is_deploy_workflow(w, patterns)
+    ]
 
 
 def is_deploy_workflow(workflow: Any, patterns: list[str]) -> bool:
@@ -119,16 +107,12 @@ def every_run(client: GitHubClient, repo: str, workflow: int, branch: str) -> li
     """Every run of a workflow on the branch, for a first sync: the listing without filters (GitHub caps only a
     filtered one at 1,000), 100 a page, the branch kept here."""
     path = f"/repos/{repo}/actions/workflows/{workflow}/runs"
-    runs: list[Run] = []
-    page = 1
-    while True:
-        _, _, answer = client.request("GET", path, params={"per_page": 100, "page": page}, what=f"the runs of {repo}")
-        given = answer.get("workflow_runs") if isinstance(answer, dict) else None
-        listed: list[Any] = given if isinstance(given, list) else []
-        runs += [r for raw in listed if (r := run_of(raw)) is not None and raw.get("head_branch") == branch]
-        if len(listed) < 100:
-            return runs
-        page += 1
+    return [
+        r
+        for page in client.rest_pages(path, {}, f"the runs of {repo}", "workflow_runs")
+        for raw in page
+        if (r := run_of(raw)) is not None and raw.get("head_branch") == branch
+    ]
 
 
 def runs_between(client: GitHubClient, repo: str, workflow: int, branch: str, lo: str, hi: str) -> list[Run]:
