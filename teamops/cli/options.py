@@ -32,6 +32,9 @@ UntilOpt = Annotated[
 ]
 PersonOpt = Annotated[str | None, typer.Option("--person", help="Only this person (handle).")]
 TeamOpt = Annotated[str | None, typer.Option("--team", help="Only people of this team.")]
+ServiceOpt = Annotated[
+    str | None, typer.Option("--service", help="Only the deployments of this [[services]] entry (docs/kpi.md).")
+]
 RepoOpt = Annotated[str | None, typer.Option("--repo", help="A local path or a GitHub owner/name.")]
 ReposOpt = Annotated[
     list[str] | None,

@@ -276,10 +276,14 @@ class DoraConfig:
 
 @dataclass
 class ServiceConfig:
-    """A service of a monorepo: a deployment belongs to it when it ships changes under its paths."""
+    """A service of a monorepo: a deployment belongs to it when its workflow names it, else when it ships
+    changes under its paths."""
 
     name: str = ""
     paths: list[str] = field(default_factory=list)  # globs over file paths; `**` any depth
+    # Globs over a deploy workflow's file or name (deploy-api.yml, "Deploy API*"); empty: a workflow whose
+    # file or name has the service's name as a word (Deploy api, deploy-api.yml) deploys it.
+    workflows: list[str] = field(default_factory=list)
 
 
 @dataclass

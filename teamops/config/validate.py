@@ -161,8 +161,12 @@ def validate(cfg: Config, loader: Loader) -> None:
         if not service.name.strip() or service.name.lower() in names:
             raise loader.fail(f"services[{i}].name", "must name the service, once")
         names.add(service.name.lower())
-        if not service.paths or not all(p.strip() for p in service.paths):
-            raise loader.fail(f"services[{i}].paths", 'must list its paths, e.g. ["services/api/**"]')
+        if not all(p.strip() for p in [*service.paths, *service.workflows]):
+            raise loader.fail(f"services[{i}]", "has an empty entry in its paths or workflows")
+        if not service.paths and not service.workflows:
+            raise loader.fail(
+                f"services[{i}].paths", 'must list its paths, e.g. ["services/api/**"], or its deploy workflows'
+            )
     if cfg.kpi.velocity_sprints < 1:
         raise loader.fail("kpi.velocity_sprints", "must be at least 1")
     for day in cfg.kpi.working_days:

@@ -1,5 +1,5 @@
-"""Delivery metrics, DORA's keys: deployment frequency, lead time, change failure rate, time to restore, and
-the 2024 report's fifth, rework rate.
+"""Delivery metrics, DORA's five as its 2024 report names them: deployment frequency, change lead time,
+change fail rate, failed deployment recovery time, and rework rate.
 
 Bands from the 2023 Accelerate State of DevOps Report (DORA, Google Cloud), its software delivery
 performance levels: a metric is in the best band whose threshold it meets; the overall band is
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from teamops.clock import now_iso
 from teamops.dates import iso_weeks, parse_iso
 from teamops.kpi.flow import median, percentile, rounded
+from teamops.kpi.services import of_service, of_team
 from teamops.kpi.windows import Window, suggest_last
 from teamops.records import ReportRow
 from teamops.store.deployments import (
@@ -26,8 +27,6 @@ from teamops.store.deployments import (
     lead_times,
     reverted_in,
     shipped_counts,
-    shipping_paths_of,
-    shipping_work_of,
 )
 from teamops.store.incidents import incidents as recorded_incidents
 from teamops.store.incidents import shipping_deployment
@@ -36,6 +35,7 @@ from teamops.wording import count, hours_text, number, percent
 
 if TYPE_CHECKING:
     from teamops.config import Config
+    from teamops.config.schema import ServiceConfig
     from teamops.store.reader import Reader
 
 EDITION = "Accelerate State of DevOps Report 2023"
@@ -115,8 +115,10 @@ class Dora:
     commits_deployed: int = 0
     change_failure_rate: float | None = None
     failed: int = 0
-    time_to_restore_median_h: float | None = None
+    recovery_time_median_h: float | None = None  # failed deployment recovery time
+    time_to_restore_median_h: float | None = None  # the same figure under its earlier name, kept for readers of it
     restores: int = 0
+    incidents: int = 0  # incidents opened in the window, each against the deployment it fails
     rework: int = 0  # deployments that were unplanned fixes of a failure
     rework_rate: float | None = None
     bands: dict[str, str | None] = field(default_factory=dict)
@@ -140,9 +142,10 @@ DEFINITIONS = {
     "its line within hotfix_hours that contains it (a re-tag of the same version is none), a rollback (the next "
     "deployment shipped a commit in its history), a revert of one of its commits, or the last deployment before "
     "an incident task",
-    "time_to_restore_median_h": "failed deployment recovery time (DORA 2024): median hours from each failed "
+    "recovery_time_median_h": "failed deployment recovery time (DORA 2024): median hours from each failed "
     "deployment to the earliest of its incidents' final close and the deployment that fixed it (hotfix, revert, "
     "rollback); else the next successful deployment (none while an incident of it is open)",
+    "time_to_restore_median_h": "recovery_time_median_h under its name before DORA 2024",
     "rework_rate": "deployments in the window that were unplanned fixes of a failed one (its hotfix, its rollback, "
     "the deployment that shipped its revert, or its incident's fix: the first deployment after the incident opened, "
     "by its resolve) ÷ deployments in the window (DORA's fifth metric, 2024)",
@@ -165,21 +168,23 @@ def dora(
     until: str | None,
     repo_ids: list[int] | None = None,
     people: set[int] | None = None,
-    paths: list[str] | None = None,
+    service: ServiceConfig | None = None,
 ) -> Dora:
-    """The four keys for production deployments in [since, until) (see docs/kpi.md for each definition).
+    """DORA's keys for production deployments in [since, until) (see docs/kpi.md for each definition).
 
     An open start is the first deployment; an open end is now. With `people` (a team), only the
-    deployments that shipped their work, and the lead times of their commits.
+    deployments that shipped their work, and the lead times of their commits; with a service, only its
+    deployments (kpi/services.py). Incidents are attributed among every deployment first, then counted
+    where their deployment belongs.
     """
     env = cfg.dora.environment
     result = Dora(env)
-    deps = deployments(db, env, since, until, repo_ids)
+    every = deps = deployments(db, env, since, until, repo_ids)
     if people is not None:
-        theirs = shipping_work_of(db, [d.id for d in deps], people)
+        theirs = of_team(db, deps, people)
         deps = [d for d in deps if d.id in theirs]
-    if paths is not None:  # a service: the deployments that shipped changes under its paths
-        its = shipping_paths_of(db, [d.id for d in deps], paths)
+    if service is not None:
+        its = of_service(db, deps, service, cfg.services)
         deps = [d for d in deps if d.id in its]
     until = until or now_iso()
     since = since or (deps[0].deployed_at if deps else until)
@@ -196,7 +201,13 @@ def dora(
     result.lead_time_p85_h = rounded(percentile(hours, 85))
     result.commits_deployed = len(hours)
     # each incident against the deployment it fails (that shipped its cause, else the last one before it)
-    incidents = [(i, incident_target(i, deps)) for i in incidents_in(db, cfg, since, until)]
+    kept = {d.id for d in deps}
+    incidents = [
+        (i, target)
+        for i in incidents_in(db, cfg, since, until)
+        if (target := incident_target(i, every)) is None or target.id in kept
+    ]
+    result.incidents = sum(1 for _, target in incidents if target is not None)
     why, fixes = _failures(db, cfg, deps, later, incidents)
     result.failed = len(why)
     result.change_failure_rate = rounded(len(why) / len(deps), 3) if deps else None
@@ -206,7 +217,7 @@ def dora(
     result.rework_rate = rounded(result.rework / len(deps), 3) if deps else None
     restores = _restores(deps, later, why, fixes, incidents)
     result.restores = len(restores)
-    result.time_to_restore_median_h = rounded(median(restores))
+    result.recovery_time_median_h = result.time_to_restore_median_h = rounded(median(restores))
     result.bands = {
         "deploys_per_week": band("deploys_per_week", result.deploys_per_week if deps else None),
         "lead_time_hours": band("lead_time_hours", result.lead_time_median_h),
@@ -462,10 +473,10 @@ def empty_hint(db: Reader, cfg: Config, win: Window, repo_ids: list[int] | None,
 
 
 def dora_line(d: Dora) -> str:
-    """The four keys on one line, with the band (the summary's DORA line)."""
+    """The five metrics on one line, by their 2024 names, with the band (the summary's DORA line)."""
     return (
-        f"{count(d.deployments, 'deployment')} ({number(d.deploys_per_week)}/week), lead time median "
-        f"{hours_text(d.lead_time_median_h)}, change failure rate {percent(d.change_failure_rate)}, time to restore "
-        f"{hours_text(d.time_to_restore_median_h)}, rework rate {percent(d.rework_rate)}"
-        + (f": {d.band} ({d.edition})" if d.band else "")
+        f"{count(d.deployments, 'deployment')} ({number(d.deploys_per_week)}/week), change lead time median "
+        f"{hours_text(d.lead_time_median_h)}, change fail rate {percent(d.change_failure_rate)}, failed deployment "
+        f"recovery time {hours_text(d.recovery_time_median_h)}, rework rate {percent(d.rework_rate)}"
+        + (f": {d.band} (bands of the {d.edition})" if d.band else "")
     )

@@ -218,11 +218,11 @@ class Site:
         if report.rows:
             section.tiles = [
                 _tile("Deployments", f"{number(meta['deploys_per_week'])} a week", "deploys_per_week", bands),
-                _tile("Lead time (median)", hours_text(meta["lead_time_median_h"]), "lead_time_hours", bands),
-                _tile("Change failure rate", percent(meta["change_failure_rate"]), "change_failure_rate", bands),
+                _tile("Change lead time (median)", hours_text(meta["lead_time_median_h"]), "lead_time_hours", bands),
+                _tile("Change fail rate", percent(meta["change_failure_rate"]), "change_failure_rate", bands),
                 _tile(
-                    "Time to restore (median)",
-                    hours_text(meta["time_to_restore_median_h"]),
+                    "Recovery time (median)",
+                    hours_text(meta["recovery_time_median_h"]),
                     "time_to_restore_hours",
                     bands,
                 ),

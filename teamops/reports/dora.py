@@ -1,4 +1,4 @@
-"""DORA's four keys as a report: a row per deployment, the keys in its meta, deployments per period charted."""
+"""DORA's five metrics as a report: a row per deployment, the keys in its meta, deployments per period charted."""
 
 from __future__ import annotations
 
@@ -32,14 +32,18 @@ def dora_report(
     env: str | None = None,
     team: str | None = None,
     repo: list[str] | None = None,
+    service: str | None = None,
 ) -> Report:
-    """DORA's report: one row per deployment, the four keys in `meta`, deployments per period as its chart."""
+    """DORA's report: one row per deployment, the five metrics in `meta`, deployments per period as its chart."""
+    from teamops.kpi.services import service_named
+
     members = {p.id for p in people_of(db, team=team)} if team else None
+    chosen = service_named(cfg.services, service) if service else None
     repo_ids = repos_of(db, repo)
     if env:
         cfg = replace(cfg, dora=replace(cfg.dora, environment=env))
     win = window(since, until, last, 12, lambda m: latest_deployment_before(db, m))
-    data = dora(db, cfg, win.since, win.until, repo_ids, members)
+    data = dora(db, cfg, win.since, win.until, repo_ids, members, chosen)
     stages = lead_time_stages(db, cfg, win.since, win.until, repo_ids, members)
     period, labels, bars, lines = trend(data)
     return Report(
@@ -47,7 +51,8 @@ def dora_report(
         rows=[r.row() for r in data.rows],
         title=f"Delivery (DORA), {cfg.dora.environment}, {win.label}"
         + (f", {', '.join(repo)}" if repo else "")
-        + (f", team {team}" if team else ""),
+        + (f", team {team}" if team else "")
+        + (f", service {chosen.name}" if chosen else ""),
         columns=[
             Column("deployment", "Deployment"),
             Column("deployed_at", "Deployed", date=True),
@@ -62,6 +67,7 @@ def dora_report(
             **win.meta(),
             "repo": repo,
             "team": team,
+            "service": chosen.name if chosen else None,
             **data.meta(),
             "weeks": [w.row() for w in data.weeks],
             "lead_time_stages_h": stages,
@@ -144,7 +150,7 @@ def dora_groups_report(
             raise ConfigError(
                 "no [[services]] are configured", 'e.g. [[services]] name = "api", paths = ["services/api/**"]'
             )
-        groups = [(s.name, {"paths": s.paths}) for s in cfg.services]
+        groups = [(s.name, {"service": s}) for s in cfg.services]
     elif by == "team":
         teams = sorted({p.team for p in people_of(db) if p.team})
         groups = [(t, {"people": {p.id for p in people_of(db, team=t)}}) for t in teams]
@@ -160,8 +166,9 @@ def dora_groups_report(
                 "deploys_per_week": data.deploys_per_week,
                 "lead_time_median_h": data.lead_time_median_h,
                 "change_failure_rate": data.change_failure_rate,
-                "time_to_restore_median_h": data.time_to_restore_median_h,
+                "recovery_time_median_h": data.recovery_time_median_h,
                 "rework_rate": data.rework_rate,
+                "incidents": data.incidents,
                 "band": data.band,
             }
         )
@@ -176,8 +183,9 @@ def dora_groups_report(
             Column("deploys_per_week", "Per week", numeric=True, decimals=2),
             Column("lead_time_median_h", "Lead time", numeric=True, hours=True),
             Column("change_failure_rate", "Change fail rate", numeric=True, percent=True),
-            Column("time_to_restore_median_h", "Restore", numeric=True, hours=True, drop=2),
+            Column("recovery_time_median_h", "Recovery", numeric=True, hours=True, drop=2),
             Column("rework_rate", "Rework", numeric=True, percent=True, drop=1),
+            Column("incidents", "Incidents", numeric=True, drop=2),
             Column("band", "Band", drop=3),
         ],
         meta={**win.meta(), "by": by, "repo": repo, "edition": EDITION},

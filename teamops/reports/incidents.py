@@ -27,19 +27,34 @@ def incidents_report(
     until: str | None = None,
     last: str | None = None,
     repo: list[str] | None = None,
+    team: str | None = None,
+    service: str | None = None,
 ) -> Report:
-    """One row per incident opened in the window (recorded ones and incident tasks), oldest first."""
+    """One row per incident opened in the window (recorded ones and incident tasks), oldest first; of a team or
+    a service, the incidents whose failed deployment is theirs (docs/kpi.md)."""
+    from teamops.kpi.services import of_service, of_team, service_named
+    from teamops.store.people import people as people_of
+
     repo_ids = repos_of(db, repo)
+    chosen = service_named(cfg.services, service) if service else None
     win = window(since, until, last, 12, lambda m: latest_incident_before(db, m))
     start, end = win.since or "0000", win.until or now_iso()
     deps = deployments(db, cfg.dora.environment, None, end, repo_ids)
     names = {d.id: d.name for d in deps}
+    theirs: set[int] | None = None
+    if team:
+        theirs = of_team(db, deps, {p.id for p in people_of(db, team=team)})
+    if chosen is not None:
+        its = of_service(db, deps, chosen, cfg.services)
+        theirs = its if theirs is None else theirs & its
     rows: list[dict[str, Any]] = []
     recovered: list[float] = []
     for i in incidents_in(db, cfg, start, end):
         if repo_ids is not None and i.repo_id not in repo_ids:
             continue
         target = incident_target(i, deps)
+        if theirs is not None and (target is None or target.id not in theirs):
+            continue
         hours = (parse_iso(i.resolved) - parse_iso(i.opened)).total_seconds() / 3600 if i.resolved else None
         if hours is not None:
             recovered.append(hours)
@@ -64,7 +79,10 @@ def incidents_report(
     return Report(
         name="incidents",
         rows=rows,
-        title=f"Incidents, {win.label}" + (f", {', '.join(repo)}" if repo else ""),
+        title=f"Incidents, {win.label}"
+        + (f", {', '.join(repo)}" if repo else "")
+        + (f", team {team}" if team else "")
+        + (f", service {chosen.name}" if chosen else ""),
         columns=[
             Column("incident", "Incident"),
             Column("title", "Title", wrap=True),
@@ -77,6 +95,8 @@ def incidents_report(
         meta={
             **win.meta(),
             "repo": repo,
+            "team": team,
+            "service": chosen.name if chosen else None,
             "incidents": len(rows),
             "open": still_open,
             "recover_median_h": rounded(median(recovered)),

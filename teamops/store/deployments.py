@@ -29,10 +29,12 @@ class Deployment:
     status: str
     source: str
     linked: bool
+    workflow: str | None = None  # the file of the workflow that ran it (deploy-api.yml), for runs
+    workflow_name: str | None = None  # and that workflow's name (Deploy api)
 
 
 REVERT = re.compile(r"This reverts commit ([0-9a-f]{40})")
-COLUMNS = "id, repo_id, name, sha, environment, deployed_at, status, source, linked_sha = sha"
+COLUMNS = "id, repo_id, name, sha, environment, deployed_at, status, source, linked_sha = sha, workflow, workflow_name"
 
 
 def _deployment(row: tuple[object, ...]) -> Deployment:
@@ -46,35 +48,48 @@ def _deployment(row: tuple[object, ...]) -> Deployment:
         str(row[6]),
         str(row[7]),
         bool(row[8]),
+        row[9] if isinstance(row[9], str) else None,
+        row[10] if isinstance(row[10], str) else None,
     )
 
 
 def save_deployment(
-    db: Database, repo_id: int, name: str, sha: str, environment: str, deployed_at: str, status: str, source: str
+    db: Database,
+    repo_id: int,
+    name: str,
+    sha: str,
+    environment: str,
+    deployed_at: str,
+    status: str,
+    source: str,
+    workflow: tuple[str, str] | None = None,
 ) -> str:
     """Insert, or update a changed one ('added', 'changed' or 'same').
 
     A moved tag or a deployment dated before others already linked unlinks everything from its time
     on, so the commits each deployment shipped first stay right.
     """
+    file, title = workflow or (None, None)
     row = db.execute(
-        "SELECT id, sha, environment, deployed_at, status FROM deployments "
+        "SELECT id, sha, environment, deployed_at, status, workflow, workflow_name FROM deployments "
         "WHERE repo_id = ? AND source = ? AND name = ?",
         [repo_id, source, name],
     ).fetchone()
-    if row and (row[1], row[2], row[3], row[4]) == (sha, environment, deployed_at, status):
+    if row and tuple(row[1:]) == (sha, environment, deployed_at, status, file, title):
         return "same"
     if row:
         db.execute(
-            "UPDATE deployments SET sha = ?, environment = ?, deployed_at = ?, status = ? WHERE id = ?",
-            [sha, environment, deployed_at, status, row[0]],
+            "UPDATE deployments SET sha = ?, environment = ?, deployed_at = ?, status = ?, workflow = ?, "
+            "workflow_name = ? WHERE id = ?",
+            [sha, environment, deployed_at, status, file, title, row[0]],
         )
-        _unlink_from(db, repo_id, min(row[3], deployed_at))
+        if tuple(row[1:5]) != (sha, environment, deployed_at, status):  # not its workflow's name alone
+            _unlink_from(db, repo_id, min(row[3], deployed_at))
         return "changed"
     db.execute(
-        "INSERT INTO deployments (repo_id, name, sha, environment, deployed_at, status, source, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [repo_id, name, sha, environment, deployed_at, status, source, now_iso()],
+        "INSERT INTO deployments (repo_id, name, sha, environment, deployed_at, status, source, created_at, "
+        "workflow, workflow_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [repo_id, name, sha, environment, deployed_at, status, source, now_iso(), file, title],
     )
     later = db.execute(
         "SELECT 1 FROM deployments WHERE repo_id = ? AND linked_sha IS NOT NULL AND deployed_at > ? LIMIT 1",

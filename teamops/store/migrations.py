@@ -811,3 +811,11 @@ def m027_incidents(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX incidents_by_time ON incidents (opened_at)")
+
+
+@migration
+def m028_deployment_workflows(db: Database) -> None:
+    # The workflow a deployment ran in (its file and its name), so a monorepo's `Deploy api` workflow puts its
+    # deployments in the api service; empty for every other source.
+    db.execute("ALTER TABLE deployments ADD COLUMN workflow TEXT")
+    db.execute("ALTER TABLE deployments ADD COLUMN workflow_name TEXT")

@@ -86,7 +86,7 @@ def test_piped_output_fits_the_columns_asked_for_and_never_cuts_an_email(cli, ma
                 assert email in out or (local in out and f"@{domain}" in out), (args, email, out)
     summary = cli("kpi", env=env).stdout
     words = " ".join(line.split("│", 1)[1].strip() for line in summary.splitlines() if "│" in line)
-    assert "change failure rate" in words and "(Accelerate State of DevOps Report 2023)" in words
+    assert "change fail rate" in words and "(bands of the Accelerate State of DevOps Report 2023)" in words
     # Piped without COLUMNS, nothing is fitted: scripts read whole lines.
     whole = cli("kpi", "activity", env={"TEAMOPS_NOW": "2026-11-20T10:00:00Z"}).stdout
     assert "<maximilian.featherstonehaugh@example-company.io>" in whole and "left out to fit" not in whole

@@ -120,7 +120,7 @@ def test_the_four_keys_of_the_worked_example(cli, released):
     md = cli("kpi", "dora", *WINDOW, "-f", "markdown").stdout
     assert "xychart-beta" in md and "bar [2, 1, 2]" in md and "line [1, 1, 0]" in md
     summary = cli("kpi", "summary", *WINDOW).stdout
-    assert "delivery (DORA)" in summary and "change failure rate 40%" in summary and "rework rate 40%" in summary
+    assert "delivery (DORA)" in summary and "change fail rate 40%" in summary and "rework rate 40%" in summary
 
 
 def test_a_retag_and_a_deleted_tag_are_followed_and_nothing_is_walked_twice(cli, released):

@@ -30,7 +30,7 @@ def test_labelled_issues_are_incidents_that_fail_the_deployment_of_their_cause(c
     ]
     with FakeGitHub({"acme/api": repo.path}) as gh:
         gh.repos["acme/api"].issues = issues
-        env = {"GITHUB_TOKEN": gh.token, "TEAMOPS_GITHUB_API_URL": gh.url}
+        env = {"GITHUB_TOKEN": gh.token, "TEAMOPS_GITHUB_API_URL": gh.url, "TEAMOPS_NOW": at(4, 18)}
         assert cli("--db", db, "sync-commits", "--repo", "acme/api", env=env).exit_code == 0
         for sha, when in ((first, "2026-11-02T12:00:00Z"), (second, "2026-11-03T09:00:00Z")):
             assert cli("--db", db, "deploy", "record", "--repo", "acme/api", "--sha", sha, "--at", when).exit_code == 0
@@ -52,6 +52,12 @@ def test_labelled_issues_are_incidents_that_fail_the_deployment_of_their_cause(c
         assert cli("--db", db, "sync-commits", "--repo", "acme/api", env=env).exit_code == 0
         asked = [(path, status) for _, path, status in gh.log[before:] if "/issues" in path]
         assert [status for _, status in asked] == [304]  # nothing changed: one free conditional request
+        # a bug labelled incident later becomes one (opened when filed); an incident unlabelled is one no more
+        issues[5].update(labels=[{"id": 9, "name": "incident"}], updated_at=at(7))
+        issues[1].update(labels=[{"id": 8, "name": "question"}], updated_at=at(7, 11))
+        assert cli("--db", db, "sync-commits", "--repo", "acme/api", env=env).exit_code == 0
+        report = json.loads(cli("--db", db, "kpi", "incidents", *window, "-f", "json").stdout)
+        assert [(r["title"], r["opened_at"]) for r in report["rows"]] == [("Checkout down", at(3)), ("Typo", at(4))]
         severity = json.loads(cli("--db", db, "incident", "list", "-f", "json").stdout)["rows"][0]["severity"]
         assert severity == "sev2"
 

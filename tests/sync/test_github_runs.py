@@ -190,3 +190,84 @@ def test_a_deployment_status_event_stores_the_deployment_and_the_run_that_made_i
     (tmp_path / "staging.json").write_text(json.dumps(status))
     staging = cli(*args, str(tmp_path / "staging.json"), "--event-name", "deployment_status", env=env)
     assert "not production" in staging.stderr and len(deployed(db)) == 1
+
+
+def test_a_run_on_another_branch_whose_job_targets_production_counts_through_the_deployment_its_job_made(
+    shipped, cli, tmp_path
+):
+    """Run 104 ran deploy.yml from a feature branch with a job in the production environment: GitHub made a
+    Deployment of its commit there, which is the deployment (the run itself is not on the production branch)."""
+    repo, shas, runs, config = shipped
+    db = tmp_path / "t.db"
+    with serve(repo, runs) as gh:
+        gh.repos["acme/api"].deployments = [
+            {
+                "databaseId": 41,
+                "createdAt": day(3, 11),
+                "environment": "production",
+                "commitOid": shas[2],
+                "latestStatus": {"state": "SUCCESS", "createdAt": day(3, 12)},
+            }
+        ]
+        env = {"GITHUB_TOKEN": gh.token, "TEAMOPS_GITHUB_API_URL": gh.url, "TEAMOPS_CONFIG": str(config)}
+        env["TEAMOPS_NOW"] = "2026-10-08T00:00:00Z"
+        assert cli("--db", str(db), "sync-commits", "--repo", "acme/api", env=env).exit_code == 0
+    assert deployed(db) == [
+        ("deployment 41", shas[2], "success", day(3, 12), "deployment"),
+        ("run 101", shas[0], "success", day(1), "workflow"),
+    ]
+
+
+MONOREPO_WORKFLOWS = [
+    {"id": 21, "name": "Deploy API", "path": ".github/workflows/deploy-api.yml", "state": "active"},
+    {"id": 22, "name": "Web release", "path": ".github/workflows/web.yml", "state": "active"},
+]
+
+
+def test_a_monorepo_s_deploy_workflows_put_each_deployment_in_the_service_they_name(make_repo, cli, tmp_path):
+    """Two services deployed by their own workflows from the same commits: `Deploy API` names the api (a word of
+    its name), web.yml is named by the web service's `workflows`; a deployment no workflow made (recorded by
+    hand) belongs to the services whose paths it first shipped. An incident counts for the service (and the
+    team) of the deployment it fails."""
+    repo = make_repo("mono")
+    repo.commit("api: add", {"services/api/a.py": "1\n"}, date="2026-10-01T09:00:00+00:00")
+    web = repo.commit("web: add", {"services/web/w.js": "1\n"}, date="2026-10-01T10:00:00+00:00")
+    fix = repo.commit(
+        "api: fix", {"services/api/a.py": "2\n"}, date="2026-10-02T09:00:00+00:00", author=("Bob", "bob@example.com")
+    )
+    runs = [workflow_run(201, 21, web, day(1, 12)), workflow_run(202, 22, web, day(1, 13))]
+    config = tmp_path / "teamops.toml"
+    config.write_text(
+        '[dora]\ndeploy_workflows = ["deploy-*.yml", "web.yml"]\n'
+        '[[services]]\nname = "api"\npaths = ["services/api/**"]\n'
+        '[[services]]\nname = "web"\npaths = ["services/web/**"]\nworkflows = ["web.yml"]\n'
+        '[[people]]\nhandle = "bob"\nemails = ["bob@example.com"]\nteam = "core"\n'
+    )
+    repo.git("remote", "add", "origin", "https://github.com/acme/mono.git")  # commits with their files
+    db = str(tmp_path / "t.db")
+    assert cli("--db", db, "sync-commits", "--repo", str(repo.path), env={"TEAMOPS_CONFIG": str(config)}).exit_code == 0
+    gh = FakeGitHub({"acme/mono": repo.path})
+    gh.repos["acme/mono"].workflows = MONOREPO_WORKFLOWS
+    gh.repos["acme/mono"].runs = runs
+    with gh:
+        env = {"GITHUB_TOKEN": gh.token, "TEAMOPS_GITHUB_API_URL": gh.url, "TEAMOPS_CONFIG": str(config)}
+        env["TEAMOPS_NOW"] = "2026-10-08T00:00:00Z"
+        assert cli("--db", db, "sync-commits", "--repo", "acme/mono", env=env).exit_code == 0
+        recorded = ("deploy", "record", "--repo", "acme/mono", "--sha", fix, "--at", day(2, 12))
+        assert cli("--db", db, *recorded, env=env).exit_code == 0
+        opened = ("incident", "open", "API errors", "--repo", "acme/mono", "--at", day(2, 15))
+        assert cli("--db", db, *opened, env=env).exit_code == 0
+        window = ("--since", "2026-10-01", "--until", "2026-10-08", "-f", "json")
+        by = json.loads(cli("--db", db, "kpi", "dora", "--by", "service", *window, env=env).stdout)["rows"]
+        assert [(r["service"], r["deployments"], r["incidents"]) for r in by] == [("api", 2, 1), ("web", 1, 0)]
+        one = json.loads(cli("--db", db, "kpi", "dora", "--service", "WEB", *window, env=env).stdout)
+        assert [r["deployment"] for r in one["rows"]] == ["run 202"] and one["service"] == "web"
+        teams = json.loads(cli("--db", db, "kpi", "dora", "--by", "team", *window, env=env).stdout)["rows"]
+        assert [(r["team"], r["deployments"], r["incidents"]) for r in teams] == [("core", 1, 1)]
+        theirs = json.loads(cli("--db", db, "kpi", "incidents", "--service", "api", *window, env=env).stdout)
+        assert [r["title"] for r in theirs["rows"]] == ["API errors"]
+        assert json.loads(cli("--db", db, "kpi", "incidents", "--team", "core", *window, env=env).stdout)["rows"]
+        none = json.loads(cli("--db", db, "kpi", "incidents", "--service", "web", *window, env=env).stdout)
+        assert none["rows"] == []
+        unknown = cli("--db", db, "kpi", "dora", "--service", "billing", env=env)
+        assert unknown.exit_code == 5 and "no service 'billing'" in unknown.stderr

@@ -1,16 +1,20 @@
 """A repository's issues labelled as incidents (`[incidents] labels`) into the incidents table.
 
-Listed through REST (`GET /repos/{owner}/{repo}/issues`, one label at a time since GitHub joins several with
-AND), updated since the last sync, oldest update first; a label added later, a reopen or a close updates the
-issue, so it is read again. Opened when filed; resolved at its final close; none when closed as not planned
-or labelled duplicate. Its cause, when its body names one: "Caused by #123", "root cause: <sha>".
+Listed through REST (`GET /repos/{owner}/{repo}/issues`). A first sync lists each label's issues (one label at
+a time: GitHub joins several with AND). Later ones list every issue updated since the last sync, whatever its
+labels, oldest update first: a label added later, a label removed, a reopen or a close all update an issue,
+so each is seen and the incident stored, changed or taken back; an unchanged listing is one free 304. Opened
+when filed; resolved at its final close; none when closed as not planned or labelled duplicate. Its cause,
+when its body names one: "Caused by #123", "root cause: <sha>".
 """
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from teamops.clock import now_iso, parse_iso, to_iso
 from teamops.store.database import transaction
 from teamops.store.incidents import remove_synced_incident, save_synced_incident
 from teamops.store.sync_state import load_state, save_state
@@ -27,6 +31,7 @@ CAUSE_RE = re.compile(
     r"(?i)\b(?:caused by|root cause:?|regression from|introduced (?:in|by))\s+(#\d{1,9}|[0-9a-f]{7,40})\b"
 )
 NOT_INCIDENTS = ("duplicate",)
+CLOCK_MARGIN = timedelta(hours=1)  # how far this machine's clock may run ahead of GitHub's
 
 
 def incident_fields(issue: dict[str, Any]) -> tuple[str, str | None, str, str | None, str | None] | None:
@@ -47,45 +52,56 @@ def incident_fields(issue: dict[str, Any]) -> tuple[str, str | None, str, str | 
 
 
 def sync_incident_issues(db: Database, cfg: Config, client: GitHubClient, repo: str, repo_id: int) -> int | None:
-    """Incidents added or changed since the last sync (None when nothing changed or no label is configured)."""
+    """Incidents added, changed or taken back since the last sync (None when nothing changed or no label is
+    configured)."""
     labels = [label.strip() for label in cfg.incidents.labels if label.strip()]
     if not labels:
         return None
     state = load_state(db, f"github:{repo_id}:~incidents")
     etags: dict[str, str] = dict(state.details.get("etags") or {})
-    cursor = state.cursor
+    wanted = {label.lower() for label in labels}
+    started = now_iso()
     changed_count = 0
-    newest = cursor
-    for label in labels:
-        params: dict[str, Any] = {"labels": label, "state": "all", "sort": "updated", "direction": "asc"}
-        if cursor:
-            params["since"] = cursor
-        changed, etag = client.changed(
-            f"/repos/{repo}/issues", etags.get(label), f"the {label} issues of {repo}", {**params, "per_page": 100}
-        )
-        etags[label] = etag or ""
+    newest = state.cursor
+    # a first sync: each label's issues; later: every issue updated since (its labels may have changed)
+    questions = (
+        [(label, {"labels": label}) for label in labels] if state.cursor is None else [("*", {"since": state.cursor})]
+    )
+    for key, asked in questions:
+        params: dict[str, Any] = {**asked, "state": "all", "sort": "updated", "direction": "asc"}
+        what = f"the {key if key != '*' else 'updated'} issues of {repo}"
+        changed, etag = client.changed(f"/repos/{repo}/issues", etags.get(key), what, {**params, "per_page": 100})
+        etags[key] = etag or ""
         if not changed:
             continue
-        for page in client.rest_pages(f"/repos/{repo}/issues", params, f"the {label} issues of {repo}"):
+        for page in client.rest_pages(f"/repos/{repo}/issues", params, what):
             with transaction(db):
                 for issue in page:
                     if not isinstance(issue, dict) or not isinstance(issue.get("number"), int):
                         continue
-                    key = f"{repo}#{issue['number']}"
-                    fields = incident_fields(issue)
-                    if fields is None:
-                        changed_count += remove_synced_incident(db, SOURCE, key)
-                    elif save_synced_incident(db, SOURCE, key, repo_id, fields) != "same":
-                        changed_count += 1
+                    changed_count += _store(db, repo, repo_id, issue, wanted)
                     updated = issue.get("updated_at")
                     if isinstance(updated, str) and (newest is None or updated > newest):
                         newest = updated
+    if state.cursor is None:  # later syncs read every issue updated from here, labelled or not
+        newest = to_iso(parse_iso(started) - CLOCK_MARGIN)
+        etags = {}
     with transaction(db):
         state.cursor = newest
         state.details = {"etags": etags}
         state.status = "complete"
         save_state(db, state)
     return changed_count or None
+
+
+def _store(db: Database, repo: str, repo_id: int, issue: dict[str, Any], wanted: set[str]) -> int:
+    """1 when the issue's incident was stored, changed or taken back; 0 when nothing changed."""
+    names = {str(label.get("name") or "").lower() for label in issue.get("labels") or [] if isinstance(label, dict)}
+    key = f"{repo}#{issue['number']}"
+    fields = incident_fields(issue) if wanted & names else None
+    if fields is None:
+        return remove_synced_incident(db, SOURCE, key)
+    return int(save_synced_incident(db, SOURCE, key, repo_id, fields) != "same")
 
 
 def ingest_issue_payload(db: Database, cfg: Config, payload: dict[str, Any]) -> EventOutcome:

@@ -71,10 +71,20 @@ def run_of(raw: Any) -> Run | None:
     return Run(rid, sha, conclusion, at, created, attempt if isinstance(attempt, int) else 1)
 
 
-def deploy_workflows(client: GitHubClient, repo: str, patterns: list[str]) -> list[tuple[int, str]]:
-    """(id, name) of the repository's workflows whose file name or name matches one of the globs."""
+Workflow = tuple[str, str]  # its file (deploy-api.yml) and its name (Deploy api), as a deployment keeps them
+
+
+def workflow_of(raw: Any) -> Workflow:
+    """A workflow's file name and name, from the workflows listing or an event's `workflow`."""
+    given = raw if isinstance(raw, dict) else {}
+    file = PurePosixPath(str(given.get("path") or "").split("@", 1)[0]).name
+    return file[:200], str(given.get("name") or file)[:200]
+
+
+def deploy_workflows(client: GitHubClient, repo: str, patterns: list[str]) -> list[tuple[int, Workflow]]:
+    """(id, (file, name)) of the repository's workflows whose file name or name matches one of the globs."""
     return [
-        (int(w["id"]), str(w.get("name") or w.get("path")))
+        (int(w["id"]), workflow_of(w))
         for page in client.rest_pages(f"/repos/{repo}/actions/workflows", {}, f"the workflows of {repo}", "workflows")
         for w in page
         if isinstance(w, dict) and isinstance(w.get("id"), int) and is_deploy_workflow(w, patterns)
@@ -156,10 +166,14 @@ def sync_workflow_runs(
     result = DeploymentSync()
     found: list[Run] = []
     path = f"/repos/{repo}/actions/workflows/{{}}/runs"
-    workflows = [w for w, _ in deploy_workflows(client, repo, patterns)]
+    named = dict(deploy_workflows(client, repo, patterns))
+    workflows = list(named)
+    of: dict[int, Workflow] = {}  # each run's workflow
     for workflow in workflows:
         if state.cursor is None:  # a first sync reads everything: nothing to ask first
-            found += every_run(client, repo, workflow, branch)
+            runs = every_run(client, repo, workflow, branch)
+            found += runs
+            of.update((r.id, named[workflow]) for r in runs)
             continue
         changed, etag = client.changed(
             path.format(workflow), etags.get(str(workflow)), f"the runs of {repo}", _window(branch, lo)
@@ -167,7 +181,9 @@ def sync_workflow_runs(
         if etag:
             etags[str(workflow)] = etag
         if changed:
-            found += runs_between(client, repo, workflow, branch, lo, hi)
+            runs = runs_between(client, repo, workflow, branch, lo, hi)
+            found += runs
+            of.update((r.id, named[workflow]) for r in runs)
     environment = cfg.dora.environment
     failed = 0
     under_way = [run.created for run in found if not run.done]
@@ -177,7 +193,10 @@ def sync_workflow_runs(
             if not run.done:
                 continue  # read again until it ends
             if run.conclusion == SHIPPED:
-                _count(result, save_deployment(db, repo_id, name, run.sha, environment, utc(run.at), "success", SOURCE))
+                saved = save_deployment(
+                    db, repo_id, name, run.sha, environment, utc(run.at), "success", SOURCE, of.get(run.id)
+                )
+                _count(result, saved)
             else:
                 failed += run.conclusion in FAILED_ATTEMPTS
                 result.removed += remove_deployment(db, repo_id, SOURCE, name)  # a re-run that did not ship
@@ -229,7 +248,15 @@ def ingest_run_payload(db: Database, cfg: Config, payload: dict[str, Any]) -> Ev
     with transaction(db):
         if run.conclusion == SHIPPED:
             outcome = save_deployment(
-                db, repo_id, f"run {run.id}", run.sha, cfg.dora.environment, utc(run.at), "success", SOURCE
+                db,
+                repo_id,
+                f"run {run.id}",
+                run.sha,
+                cfg.dora.environment,
+                utc(run.at),
+                "success",
+                SOURCE,
+                workflow_of(workflow),
             )
             _count(result, outcome)
         else:
@@ -241,7 +268,3 @@ def ingest_run_payload(db: Database, cfg: Config, payload: dict[str, Any]) -> Ev
     return EventOutcome(
         f"{shown}: {what} ({result.added} new, {result.changed} changed, {result.removed} removed)", data
     )
-
-
-def fnmatchcase_name(name: str, glob: str) -> bool:
-    return bool(name) and fnmatch.fnmatchcase(name, glob)
