@@ -66,6 +66,20 @@ def test_names_titles_and_teams_are_text_never_markup(cli, world):
     assert HOSTILE_NAME not in index and HOSTILE_TEAM not in team
 
 
+def test_the_index_shows_each_service_s_delivery_and_the_incidents_with_the_deployment_each_failed(cli, world):
+    build(cli)
+    tree = html5lib.parse(Path("site/index.html").read_text(encoding="utf-8"), namespaceHTMLElements=False)
+    sections = {s.get("data-report"): s for s in tree.iter("section") if s.get("data-report")}
+    services = [[td.get("data-value") for td in tr.findall("td")[:2]] for tr in sections["dora-by-service"].iter("tr")]
+    assert [row for row in services if row] == [['"core"', "3"], ['"feature"', "1"]]
+    incidents = sections["incidents"]
+    cells = {td.get("data-key"): json.loads(td.get("data-value")) for td in incidents.iter("td")}
+    assert cells["title"] == "Checkout <b>down</b>" and cells["deployment"] == "v1.1.0" and cells["recover_h"] == 6.0
+    assert "<b>" not in Path("site/index.html").read_text(encoding="utf-8")
+    team = html5lib.parse(Path("site/teams/web.html").read_text(encoding="utf-8"), namespaceHTMLElements=False)
+    assert "dora-by-service" not in {s.get("data-report") for s in team.iter("section")}
+
+
 def test_no_email_unless_asked_and_then_only_there(cli, world):
     everything = "".join(p.read_text(encoding="utf-8") for p in build(cli))
     assert not re.search(r"[\w.]+@[\w.]+\.example", everything)

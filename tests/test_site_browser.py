@@ -139,6 +139,14 @@ _FORMATTED = {
     "ai_hours",
     "first_commit",
     "last_commit",
+    "lead_time_median_h",
+    "recovery_time_median_h",
+    "deploys_per_week",
+    "change_failure_rate",
+    "rework_rate",
+    "opened_at",
+    "resolved_at",
+    "recover_h",
 }
 
 

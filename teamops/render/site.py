@@ -108,6 +108,7 @@ class Site:
         self.team_pages: dict[str, str] = {}
         self._charts = 0
         self._periods: tuple[Window, Window] | None = None
+        self._any_incident: bool | None = None
 
     def hidden(self, *values: str | None) -> bool:
         """Whether `[report] exclude` names this person (any of handle, name, email) or repository."""
@@ -181,6 +182,9 @@ class Site:
         sections = []
         if person is None:
             sections.append(self.dora(page, flags, team, repos))
+            if team is None and self.cfg.services:
+                sections.append(self.services(page, repos))
+            sections += self.incidents(page, flags, team, repos)
         weekly = activity_report(self.db, trend, person, team, repos, "week", self.bots)
         weekly.title = f"Trend over {TREND_WEEKS} weeks: {weekly.title}"
         sections.append(self.section(page, weekly, self._span(trend, "--by", "week", *flags)))
@@ -229,6 +233,33 @@ class Site:
                 _tile("Rework rate", percent(meta["rework_rate"]), "rework_rate", bands),  # 2024: no band yet
             ]
         return section
+
+    def services(self, page: Page, repos: list[str] | None) -> Section:
+        """DORA's metrics per `[[services]]` entry, as `kpi dora --by service` prints them."""
+        from teamops.reports.dora import dora_groups_report
+
+        period, _ = self.periods()
+        report = dora_groups_report(self.db, self.cfg, "service", period.since, period.until, repo=repos)
+        flags = ["--repo", repos[0]] if repos else []
+        return self.section(page, report, ["kpi", "dora", "--by", "service", *flags, *_bounds(period)])
+
+    def incidents(self, page: Page, flags: list[str], team: str | None, repos: list[str] | None) -> list[Section]:
+        """The period's incidents and the deployment each failed, where any incident is known at all."""
+        from teamops.reports.incidents import incidents_report
+
+        period, _ = self.periods()
+        report = incidents_report(self.db, self.cfg, period.since, period.until, repo=repos, team=team)
+        if not report.rows and not self.any_incident():
+            return []
+        return [self.section(page, report, ["kpi", "incidents", *flags, *_bounds(period)])]
+
+    def any_incident(self) -> bool:
+        """Whether incidents are recorded or read at all (a page with none says so only then)."""
+        if self._any_incident is None:
+            from teamops.store.incidents import any_incident
+
+            self._any_incident = any_incident(self.db)
+        return self._any_incident
 
     def pulls(
         self, page: Page, flags: list[str], team: str | None, repos: list[str] | None, person: str | None

@@ -128,6 +128,10 @@ def shipping_deployment(db: Reader, repo_id: int | None, cause: str) -> int | No
     return int(row[0]) if row else None
 
 
+def any_incident(db: Reader) -> bool:
+    return db.execute("SELECT 1 FROM incidents LIMIT 1").fetchone() is not None
+
+
 def latest_incident_before(db: Reader, moment: str) -> str | None:
     """When the latest incident opened before `moment` (a window then ends there)."""
     row = db.execute("SELECT MAX(opened_at) FROM incidents WHERE opened_at < ?", [moment]).fetchone()

@@ -19,7 +19,8 @@ def at(when: str) -> dict[str, str]:
 
 
 def build_world(cli: Any, root: Path) -> Path:
-    """A clone with four authors over nine weeks, three releases (one a hotfix), a merge, and a sprint."""
+    """A clone with four authors over nine weeks, three releases (one a hotfix), a merge, two services, an
+    incident, and a sprint."""
     repo = GitBuilder(root / "app")
     authors = [
         ("Ann Archer", EMAILS[0]),
@@ -50,6 +51,11 @@ def build_world(cli: Any, root: Path) -> Path:
     repo.commit("fix the release", {"src/m1.py": lines(3)}, author=authors[0], date="2026-10-29T12:00:00+00:00")
     repo.git("tag", "-a", "v1.1.1", "-m", "v1.1.1", env={"GIT_COMMITTER_DATE": "2026-10-29T13:00:00+00:00"})
 
+    # two services of the one repository, by their paths; an incident the day after v1.1.0 (fixed by v1.1.1)
+    (root / "teamops.toml").write_text(
+        '[[services]]\nname = "core"\npaths = ["src/m*.py"]\n'
+        '[[services]]\nname = "feature"\npaths = ["src/feature.py"]\n'
+    )
     t0 = at("2026-11-01T12:00:00Z")
     for args in (
         ["ann", "--name", "Ann Archer", "--email", EMAILS[0], "--team", "web"],
@@ -58,6 +64,9 @@ def build_world(cli: Any, root: Path) -> Path:
     ):
         assert cli("people", "add", *args, env=t0).exit_code == 0
     assert cli("sync-commits", "--repo", str(repo.path), env=t0).exit_code == 0
+    opened = ["incident", "open", "Checkout <b>down</b>", "--at", "2026-10-09T09:00:00Z", "--severity", "sev2"]
+    assert cli(*opened, env=t0).exit_code == 0
+    assert cli("incident", "resolve", "1", "--at", "2026-10-09T15:00:00Z", env=t0).exit_code == 0
     cli("sprint", "add", "S1 <i>", "--start", "2026-11-02", "--end", "2026-11-13", env=t0)
     for title, pts in (("A", "3"), ("B", "5"), ("C", "2")):
         args = ["task", "add", title, "-R", "ann", "-A", "ben", "--points", pts, "--sprint", "S1 <i>", "--no-send"]
