@@ -1,10 +1,10 @@
 """Merge shard databases (one per matrix job of a sharded backfill) into one file, exactly.
 
-Rows are matched by their natural keys, never by id: a repository by its key, a commit by
-repository and sha, a deployment by repository, source and name, a person by any identity (else the
-handle). Merging a file twice leaves the same rows as merging it once. Each file is checked first
-(a teamops database of this very schema, intact, holding nothing teamops does not create) and
-merged in one transaction: all of it or none.
+Rows are matched by their natural keys, never by id: a repository by its key, a commit by repository and sha,
+a deployment by repository, source and name, an incident by its source and its id there (one recorded by hand
+by its repository, title and opening), a person by any identity (else the handle). Merging a file twice leaves
+the same rows as merging it once. Each file is checked first (a teamops database of this very schema, intact,
+holding nothing teamops does not create) and merged in one transaction: all of it or none.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ MERGED = (
     "commits_fts",
     "deployments",
     "deployment_commits",
+    "incidents",
     "sync_state",
     "estimates",
     *PULL_TABLES,
@@ -49,6 +50,7 @@ class Merged:
     repos: int = 0
     commits: int = 0
     deployments: int = 0
+    incidents: int = 0
     people: int = 0
     estimates: int = 0
     left: list[str] = field(default_factory=list)  # tables with rows a merge does not copy
@@ -154,6 +156,18 @@ def _merge(db: Database, result: Merged) -> None:
         "JOIN shard.deployments sd ON sd.id = dc.deployment_id JOIN repo_map rm ON rm.src = dc.repo_id "
         "JOIN main.deployments md ON md.repo_id = rm.dst AND md.source = sd.source AND md.name = sd.name "
         "ORDER BY rm.dst, dc.sha"
+    )
+
+    icols = _columns(db, "incidents", ("id", "repo_id"))
+    result.incidents = _added(
+        db,
+        "incidents",
+        f"INSERT INTO main.incidents (repo_id, {', '.join(icols)}) "
+        f"SELECT rm.dst, {', '.join('i.' + c for c in icols)} FROM shard.incidents i "
+        "LEFT JOIN repo_map rm ON rm.src = i.repo_id "
+        "WHERE i.external_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM main.incidents m WHERE m.external_id IS NULL "
+        "AND m.source = i.source AND m.title = i.title AND m.opened_at = i.opened_at AND m.repo_id IS rm.dst) "
+        "ORDER BY i.opened_at, i.id ON CONFLICT (source, external_id) DO NOTHING",
     )
 
     ecols = _columns(db, "estimates", ("id", "commit_id", "repo_id"))

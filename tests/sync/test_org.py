@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from teamops.sources import kinds
-from tests.fakes.github import FakeGitHub
+from tests.fakes.github import FakeGitHub, issue
 
 # Columns that say when or at what cost a run happened, not what it stored.
 RUN_COLUMNS = {"created_at", "updated_at", "last_run_at", "last_success_at", "requests_used", "rate_limit_remaining"}
@@ -57,6 +57,10 @@ def serve(repos) -> FakeGitHub:
     head = subprocess.run(
         ["git", "-C", str(repos["acme/api"].path), "rev-parse", "main"], capture_output=True, text=True, check=True
     ).stdout.strip()
+    gh.repos["acme/web"].issues = [
+        issue(1, "Web down", "2026-10-05T10:00:00Z", labels=("incident", "sev1"), closed="2026-10-05T12:00:00Z"),
+        issue(2, "Slow pages", "2026-10-06T10:00:00Z"),
+    ]
     gh.repos["acme/api"].releases = [
         {
             "tagName": "v1.0.0",
@@ -151,14 +155,18 @@ def test_an_organisation_in_one_process_equals_three_shards_merged(org, cli, tmp
             assert res.exit_code == 0, res.output
             shards.append(str(shard))
     # a listing, then per repository its head, one history page and the release, deployment, incident and
-    # pull request lists (5 + pages), and one delivery query for the one repository that has a release
-    assert one_process == 1 + 4 * (5 + 1) + 1
+    # pull request lists (5 + pages), one delivery query for the one repository that has a release, and the
+    # page of the one that has incident issues
+    assert one_process == 1 + 4 * (5 + 1) + 1 + 1
+    for db in (one, shards[0]):  # an incident recorded by hand where the shard ran: merged once
+        opened = ("incident", "open", "Queue stuck", "--at", "2026-10-07T08:00:00Z")
+        assert cli("--db", str(db), *opened, env={"TEAMOPS_CONFIG": str(config)}).exit_code == 0
     res = cli("--db", str(merged), "merge", *shards, env={"TEAMOPS_CONFIG": str(config)})
     assert res.exit_code == 0, res.output
     want = rows_by_natural_key(one)
     got = rows_by_natural_key(merged)
     assert sum(len(v) for v in want.values()) > 40
-    assert want["commits"] and want["deployments"] and want["deployment_commits"]
+    assert want["commits"] and want["deployments"] and want["deployment_commits"] and len(want["incidents"]) == 3
     assert got == want
     for name in ("api", "web"):  # ground truth from git: every commit of the branch, once
         count = int(repos[f"acme/{name}"].git("rev-list", "--count", "main"))
