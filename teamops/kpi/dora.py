@@ -9,6 +9,7 @@ the lowest of the four (a team is as fast as its slowest key).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -316,8 +317,9 @@ def hotfix_of(db: Reader, cfg: Config, d: Deployment, later: list[Deployment]) -
     if line is None:
         return None
     limit = parse_iso(d.deployed_at) + timedelta(hours=cfg.dora.hotfix_hours)
-    for n in later:
-        if n.repo_id != d.repo_id or n.status != "success" or n.deployed_at <= d.deployed_at:
+    start = bisect_right(later, d.deployed_at, key=lambda n: n.deployed_at)  # `later` is in time order
+    for n in (later[k] for k in range(start, len(later))):
+        if n.repo_id != d.repo_id or n.status != "success":
             continue
         if parse_iso(n.deployed_at) > limit:
             break
@@ -366,17 +368,14 @@ def _incident_fixes(later: list[Deployment], incidents: list[Targeted]) -> set[i
     for incident, target in incidents:
         if target is None or incident.resolved is None:
             continue
-        fix = next(
-            (
-                n
-                for n in later
-                if n.repo_id == target.repo_id
-                and n.status == "success"
-                and incident.opened < n.deployed_at
-                and n.deployed_at <= incident.resolved
-            ),
-            None,
-        )
+        start = bisect_right(later, incident.opened, key=lambda n: n.deployed_at)  # `later` is in time order
+        fix = None
+        for n in (later[k] for k in range(start, len(later))):
+            if n.deployed_at > incident.resolved:
+                break
+            if n.repo_id == target.repo_id and n.status == "success":
+                fix = n
+                break
         if fix is not None:
             fixed.add(fix.id)
     return fixed
@@ -390,12 +389,10 @@ def incident_target(incident: Incident, deps: list[Deployment]) -> Deployment | 
     before it opened (of its repository, when it names one)."""
     if incident.caused_by is not None:
         return next((d for d in deps if d.id == incident.caused_by), None)
-    before = [
-        d
-        for d in deps
-        if d.deployed_at <= incident.opened and incident.repo_id in (None, d.repo_id) and d.status == "success"
-    ]
-    return before[-1] if before else None
+    end = bisect_right(deps, incident.opened, key=lambda d: d.deployed_at)  # `deps` is in time order
+    return next(
+        (d for d in reversed(deps[:end]) if incident.repo_id in (None, d.repo_id) and d.status == "success"), None
+    )
 
 
 def _rollbacks(db: Reader, deps: list[Deployment], later: list[Deployment]) -> list[tuple[Deployment, Deployment]]:

@@ -56,8 +56,9 @@ def test_github_rows_match_a_local_sync_of_the_same_repository(project, cli, tmp
         res = cli("--db", str(gh_db), "sync-commits", "--repo", "acme/api", env=env_for(gh))
         assert res.exit_code == 0, res.output
         assert "synced 4 new commits (incl. merges) from acme/api (main)" in res.stderr
-        # default branch, head, one history page, the release, deployment, incident and pull request lists
-        assert "7 requests" in res.stderr
+        # default branch, head, one history page, the release, deployment, incident issues and pull request
+        # lists, and the ETag of the issues question the next sync asks
+        assert "8 requests" in res.stderr
     assert commits_table(gh_db) == commits_table(local_db)
     conn = sqlite3.connect(gh_db)
     assert conn.execute("SELECT author_login FROM commits WHERE message = 'feature work'").fetchone() == ("bobby",)

@@ -128,7 +128,7 @@ def rows_by_natural_key(path: Path) -> dict[str, list[tuple]]:
 def test_an_organisation_in_one_process_equals_three_shards_merged(org, cli, tmp_path):
     repos, config = org
     one, merged = tmp_path / "one.db", tmp_path / "merged.db"
-    env = {"TEAMOPS_CONFIG": str(config)}
+    env = {"TEAMOPS_CONFIG": str(config), "TEAMOPS_NOW": "2026-10-20T00:00:00Z"}  # one clock for every process
     with serve(repos) as gh:
         env.update(env_for(gh))
         res = cli("--db", str(one), "sync-commits", "--repo", "acme/*", "--concurrency", "3", env=env)
@@ -154,10 +154,10 @@ def test_an_organisation_in_one_process_equals_three_shards_merged(org, cli, tmp
             res = cli("--db", str(shard), "sync-commits", *args, env=env)
             assert res.exit_code == 0, res.output
             shards.append(str(shard))
-    # a listing, then per repository its head, one history page and the release, deployment, incident and
-    # pull request lists (5 + pages), one delivery query for the one repository that has a release, and the
-    # page of the one that has incident issues
-    assert one_process == 1 + 4 * (5 + 1) + 1 + 1
+    # a listing, then per repository its head, one history page, the release, deployment, incident issues and
+    # pull request lists, and the ETag of the issues question its next sync asks (6 + pages), and one delivery
+    # query for the one repository that has a release
+    assert one_process == 1 + 4 * (6 + 1) + 1
     for db in (one, shards[0]):  # an incident recorded by hand where the shard ran: merged once
         opened = ("incident", "open", "Queue stuck", "--at", "2026-10-07T08:00:00Z")
         assert cli("--db", str(db), *opened, env={"TEAMOPS_CONFIG": str(config)}).exit_code == 0

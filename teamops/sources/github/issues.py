@@ -70,10 +70,11 @@ def sync_incident_issues(db: Database, cfg: Config, client: GitHubClient, repo: 
     for key, asked in questions:
         params: dict[str, Any] = {**asked, "state": "all", "sort": "updated", "direction": "asc"}
         what = f"the {key if key != '*' else 'updated'} issues of {repo}"
-        changed, etag = client.changed(f"/repos/{repo}/issues", etags.get(key), what, {**params, "per_page": 100})
-        etags[key] = etag or ""
-        if not changed:
-            continue
+        if state.cursor is not None:  # a first sync has nothing to ask first: it reads
+            changed, etag = client.changed(f"/repos/{repo}/issues", etags.get(key), what, {**params, "per_page": 100})
+            etags[key] = etag or ""
+            if not changed:
+                continue
         for page in client.rest_pages(f"/repos/{repo}/issues", params, what):
             with transaction(db):
                 for issue in page:
@@ -83,9 +84,11 @@ def sync_incident_issues(db: Database, cfg: Config, client: GitHubClient, repo: 
                     updated = issue.get("updated_at")
                     if isinstance(updated, str) and (newest is None or updated > newest):
                         newest = updated
-    if state.cursor is None:  # later syncs read every issue updated from here, labelled or not
-        newest = to_iso(parse_iso(started) - CLOCK_MARGIN)
-        etags = {}
+    if state.cursor is None:  # later syncs read every issue updated from here, labelled or not: the ETag of
+        newest = to_iso(parse_iso(started) - CLOCK_MARGIN)  # that question, so an unchanged answer is a free 304
+        asked = {"since": newest, "state": "all", "sort": "updated", "direction": "asc", "per_page": 100}
+        _, etag = client.changed(f"/repos/{repo}/issues", None, f"the updated issues of {repo}", asked)
+        etags = {"*": etag or ""}
     with transaction(db):
         state.cursor = newest
         state.details = {"etags": etags}
