@@ -105,7 +105,7 @@ class DoraDeployment(ReportRow):
 
 @dataclass
 class Dora:
-    """The four keys over a window, with how each deployment counted."""
+    """DORA's metrics over a window, with how each deployment counted."""
 
     environment: str
     deployments: int = 0
