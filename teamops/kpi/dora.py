@@ -101,6 +101,7 @@ class DoraDeployment(ReportRow):
     median_lead_time_h: float | None
     failed: bool
     why: str
+    source: str = ""  # how it was recognised: tag, release, deployment, workflow, cli, …
 
 
 @dataclass
@@ -241,6 +242,7 @@ def dora(
             rounded(median(by_dep.get(d.id, []))),
             d.id in why,
             why.get(d.id, ""),
+            recognised(d),
         )
         for d in deps
     ]
@@ -271,6 +273,11 @@ def dora(
             )
         )
     return result
+
+
+def recognised(d: Deployment) -> str:
+    """How a deployment was recognised, as its row says: its source, and a run's workflow."""
+    return f"{d.source}: {d.workflow_name}" if d.workflow_name else d.source
 
 
 def _next_success(d: Deployment, later: list[Deployment]) -> Deployment | None:

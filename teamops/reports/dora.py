@@ -56,6 +56,7 @@ def dora_report(
         columns=[
             Column("deployment", "Deployment"),
             Column("deployed_at", "Deployed", date=True),
+            Column("source", "From", drop=4),
             Column("status", "Status", drop=3),
             Column("commits", "Commits", numeric=True),
             Column("merges", "Merges", numeric=True, drop=2),
