@@ -67,8 +67,8 @@ def sync_incident_issues(db: Database, cfg: Config, client: GitHubClient, repo: 
     questions = (
         [(label, {"labels": label}) for label in labels] if state.cursor is None else [("*", {"since": state.cursor})]
     )
-    for key, asked in questions:
-        params: dict[str, Any] = {**asked, "state": "all", "sort": "updated", "direction": "asc"}
+    for key, narrowed in questions:
+        params = _listing(narrowed)
         what = f"the {key if key != '*' else 'updated'} issues of {repo}"
         if state.cursor is not None:  # a first sync has nothing to ask first: it reads
             changed, etag = client.changed(f"/repos/{repo}/issues", etags.get(key), what, {**params, "per_page": 100})
@@ -86,7 +86,7 @@ def sync_incident_issues(db: Database, cfg: Config, client: GitHubClient, repo: 
                         newest = updated
     if state.cursor is None:  # later syncs read every issue updated from here, labelled or not: the ETag of
         newest = to_iso(parse_iso(started) - CLOCK_MARGIN)  # that question, so an unchanged answer is a free 304
-        asked = {"since": newest, "state": "all", "sort": "updated", "direction": "asc", "per_page": 100}
+        asked = {**_listing({"since": newest}), "per_page": 100}
         _, etag = client.changed(f"/repos/{repo}/issues", None, f"the updated issues of {repo}", asked)
         etags = {"*": etag or ""}
     with transaction(db):
@@ -95,6 +95,11 @@ def sync_incident_issues(db: Database, cfg: Config, client: GitHubClient, repo: 
         state.status = "complete"
         save_state(db, state)
     return changed_count or None
+
+
+def _listing(narrowed: dict[str, str]) -> dict[str, Any]:
+    """The issues question: open and closed, oldest update first, narrowed by label or by `since`."""
+    return {**narrowed, "state": "all", "sort": "updated", "direction": "asc"}
 
 
 def _store(db: Database, repo: str, repo_id: int, issue: dict[str, Any], wanted: set[str]) -> int:
