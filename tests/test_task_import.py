@@ -96,15 +96,15 @@ def test_a_jira_export_is_imported_once_and_updated_by_key(cli, tmp_path):
     assert not tasks(db)  # nothing stored from a file with a bad row
     res = cli("--db", db, "task", "import", path, "--status", "Code Review=review")
     assert res.exit_code == 0, res.output
-    assert "imported 3 tasks from jira.csv as jira: 3 new" in res.stdout
+    assert "imported 3 tasks from jira.csv as jira-csv: 3 new" in res.stdout
     assert "1 assignee not matched to anyone" in res.stdout
     stored = tasks(db)
     assert stored[0] == (
-        "jira:SHOP-1",
+        "jira-csv:SHOP-1",
         "Export invoices",
         "done",
         3.0,
-        "jira",
+        "jira-csv",
         "SHOP-1",
         "2026-10-03T16:00:00Z",
         "As a clerk I want CSV",
@@ -121,7 +121,7 @@ def test_a_jira_export_is_imported_once_and_updated_by_key(cli, tmp_path):
     res = cli("--db", db, "task", "import", path, "--status", "Code Review=review")
     assert "0 new, 1 changed, 2 unchanged" in res.stdout
     assert tasks(db)[1][2:7:4] == ("done", "2026-10-05T12:00:00Z")
-    history = cli("--db", db, "task", "show", "jira:SHOP-2", "--format", "json")
+    history = cli("--db", db, "task", "show", "jira-csv:SHOP-2", "--format", "json")
     assert "in_progress" in history.stdout and "done" in history.stdout
 
 

@@ -390,7 +390,7 @@ def import_cmd(
     ] = None,
     source: Annotated[
         str | None,
-        typer.Option("--source", help="What the keys belong to (default: jira for Jira's headers, else csv)."),
+        typer.Option("--source", help="What the keys belong to (default: jira-csv for Jira's headers, else csv)."),
     ] = None,
     encoding: Annotated[str | None, typer.Option("--encoding", help="The file's encoding (default: UTF-8).")] = None,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Store the good rows when some are bad.")] = False,
@@ -505,7 +505,7 @@ def suggest_cmd(
     With fewer than 30 finished tasks with points, the team's median. The model is chosen by its error
     on the newest quarter of the history and kept until that history changes.
 
-    Example: teamops task suggest jira:SHOP-42 --format json
+    Example: teamops task suggest jira-csv:SHOP-42 --format json
     """
     from teamops.estimation.suggest import as_json, describe, suggest
 

@@ -45,7 +45,7 @@ def linked_commits(db: Reader, cfg: Config) -> dict[int, list[float | None]]:
         for pattern in patterns:
             for match in pattern.finditer(text):
                 value = (match.group(1) if match.groups() else match.group(0)).lower()
-                for candidate in (value, f"cu:{value}", f"t-{value}", f"jira:{value}"):
+                for candidate in (value, f"cu:{value}", f"t-{value}"):
                     if candidate in refs:
                         named.add(refs[candidate])
                         break

@@ -819,3 +819,24 @@ def m028_deployment_workflows(db: Database) -> None:
     # deployments in the api service; empty for every other source.
     db.execute("ALTER TABLE deployments ADD COLUMN workflow TEXT")
     db.execute("ALTER TABLE deployments ADD COLUMN workflow_name TEXT")
+
+
+@migration
+def m029_tasks_by_external_id(db: Database) -> None:
+    # A tracker's issue is found by its id there (its key may change when it moves to another project): a
+    # site of 20,000 issues must not scan for each.
+    db.execute("CREATE INDEX tasks_by_external ON tasks (source, external_id)")
+
+
+@migration
+def m030_jira_exports_apart_from_jira(db: Database) -> None:
+    # Tasks imported from a Jira export took the source 'jira' and keys 'jira:SHOP-1'; a live Jira site is
+    # a tracker of that name now, whose whole passes mark its unseen tasks removed: the imports move aside.
+    db.execute(
+        "UPDATE task_events SET source = 'jira-csv' WHERE source = 'jira' "
+        "AND task_id IN (SELECT id FROM tasks WHERE source = 'jira')"
+    )
+    db.execute(
+        "UPDATE tasks SET source = 'jira-csv', key = 'jira-csv:' || substr(key, 6) "
+        "WHERE source = 'jira' AND key LIKE 'jira:%'"
+    )

@@ -60,8 +60,23 @@ def save_start(db: Database, sprint_id: int, at: str, estimated: bool) -> int:
     return cur.rowcount
 
 
-def save_closed(db: Database, sprint_id: int) -> None:
-    db.execute("UPDATE sprints SET status = 'closed', closed_at = ? WHERE id = ?", [now_iso(), sprint_id])
+def save_started_from_history(db: Database, sprint_id: int, at: str, rows: list[tuple[int, float | None]]) -> int:
+    """The commitment a tracker's history gives: the tasks in the sprint at its start, with their points then.
+    Scope changes after it are the events dated after the start (no event id: the history is older)."""
+    for task_id, points in rows:
+        db.execute(
+            "INSERT OR REPLACE INTO sprint_tasks (sprint_id, task_id, committed_points, snapshot_at, estimated) "
+            "VALUES (?, ?, ?, ?, 0)",
+            [sprint_id, task_id, points, at],
+        )
+    db.execute(
+        "UPDATE sprints SET status = 'active', started_at = ?, start_event_id = NULL WHERE id = ?", [at, sprint_id]
+    )
+    return len(rows)
+
+
+def save_closed(db: Database, sprint_id: int, at: str | None = None) -> None:
+    db.execute("UPDATE sprints SET status = 'closed', closed_at = ? WHERE id = ?", [at or now_iso(), sprint_id])
 
 
 def synced_sprints(db: Reader, source: str) -> list[tuple[str, str, str, str]]:

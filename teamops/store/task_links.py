@@ -26,12 +26,20 @@ def commit_texts(db: Reader) -> list[tuple[int, str, str, float | None]]:
 
 
 def task_refs(db: Reader) -> dict[str, int]:
-    """Every name a task answers to (its key, and its id in the tracker it came from) → its id."""
+    """Every name a task answers to (its key, the key in the tracker it was imported from, its id there, a key
+    it had before it moved) → its id."""
     out: dict[str, int] = {}
     for tid, key, ext in db.execute("SELECT id, key, external_id FROM tasks WHERE removed_at IS NULL"):
         out[str(key).lower()] = int(tid)
         if ext:
             out.setdefault(str(ext).lower(), int(tid))
+        if ":" in str(key):  # an imported task (`jira-csv:SHOP-1`) answers to its key in the tracker too
+            out.setdefault(str(key).split(":", 1)[1].lower(), int(tid))
+    for tid, old in db.execute(  # a key a task had before it moved (another project) still names it
+        "SELECT e.task_id, e.old FROM task_events e JOIN tasks t ON t.id = e.task_id "
+        "WHERE e.field = 'key' AND e.old IS NOT NULL AND t.removed_at IS NULL"
+    ):
+        out.setdefault(str(old).lower(), int(tid))
     return out
 
 

@@ -68,6 +68,53 @@ def save_event(db: Database, task_id: int, change: Change, name: str, old: Any, 
     )
 
 
+def history_of(db: Reader, task_id: int, source: str) -> set[tuple[str, str, str | None, str | None]]:
+    """(at, field, old, new) of a task's events from a source's own history, to write each one once."""
+    rows = db.execute(
+        "SELECT at, field, old, new FROM task_events INDEXED BY idx_task_events_task WHERE task_id = ? AND source = ?",
+        [task_id, source],
+    )
+    return {(r[0], r[1], r[2], r[3]) for r in rows}
+
+
+def save_event_once(
+    db: Database,
+    task_id: int,
+    change: Change,
+    name: str,
+    old: Any,
+    new: Any,
+    seen: set[tuple[str, str, str | None, str | None]],
+) -> bool:
+    """An event of a tracker's own history (its time, its author), written once however often it is read:
+    `seen` is what `history_of` found, kept up to date here."""
+    key = (change.at, name, event_text(old), event_text(new))
+    if key in seen:
+        return False
+    save_event(db, task_id, change, name, old, new)
+    seen.add(key)
+    return True
+
+
+def values_at(db: Reader, source: str, name: str, at: str) -> dict[int, str | None]:
+    """Each of a source's tasks' value of a field at a moment, replayed from its events (written in time order)."""
+    rows = db.execute(
+        "SELECT e.task_id, e.new FROM task_events e JOIN tasks t ON t.id = e.task_id "
+        "WHERE t.source = ? AND e.field = ? AND e.at <= ? AND e.id = (SELECT MAX(x.id) FROM task_events x "
+        "WHERE x.task_id = e.task_id AND x.field = e.field AND x.at <= ?)",
+        [source, name, at, at],
+    )
+    return {int(tid): value for tid, value in rows}
+
+
+def synced_by_external(db: Reader, source: str, external_id: str) -> tuple[int, str] | None:
+    """(id, key) of a tracker's task by its id there (a key may change: an issue moved to another project)."""
+    row = db.execute(
+        "SELECT id, key FROM tasks WHERE source = ? AND external_id = ? ORDER BY id LIMIT 1", [source, external_id]
+    ).fetchone()
+    return (int(row[0]), str(row[1])) if row else None
+
+
 def save_new_task(db: Database, change: Change, key: str, fields: dict[str, Any], columns: dict[str, Any]) -> int:
     """Insert a task and its first events (created, then each field that has a value)."""
     values = {**{k: v for k, v in fields.items() if k != "sprint"}, **columns, "key": key}

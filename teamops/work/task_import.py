@@ -121,8 +121,12 @@ def decode(data: bytes, encoding: str | None) -> str:
         ) from None
 
 
+EXPORT = "jira-csv"  # the source of tasks imported from a Jira export, keyed `jira-csv:SHOP-1`
+
+
 def _header_map(headers: list[str], mapping: dict[str, str]) -> tuple[dict[int, str], str]:
-    """Column index → field, and the source the headers say (jira or csv)."""
+    """Column index → field, and the source the headers say (jira-csv or csv: a Jira export is not the live
+    Jira tracker, whose tasks are its own)."""
     lowered = [h.strip().lower() for h in headers]
     jira = "issue key" in lowered or "summary" in lowered
     table = {**(JIRA if jira else {f: f for f in FIELDS}), **mapping}
@@ -137,7 +141,7 @@ def _header_map(headers: list[str], mapping: dict[str, str]) -> tuple[dict[int, 
             "a plain file has key,title,description,points,status,created,done,assignee,sprint; "
             "map others with --map 'Your header=title'",
         )
-    return columns, "jira" if jira else "csv"
+    return columns, EXPORT if jira else "csv"
 
 
 def _moment(value: str, what: str) -> str:

@@ -126,8 +126,13 @@ def test_example_config_is_valid_and_documents_every_key(tmp_path):
 
     for key in keys(PersonConfig) | keys(RepoConfig) | keys(ChannelConfig):
         assert f"{key} =" in text, f"{key} is not documented"
-    from teamops.sources import kinds
+    from teamops.sources import kinds, trackers
 
+    for t in trackers():  # each tracker's own section
+        if t.settings is not None:
+            assert f"[{t.kind}]" in text and t.kind in cfg.sections
+            for key in keys(t.settings):
+                assert f"{key} =" in text or f"[{t.kind}.{key}" in text, f"{t.kind}.{key} is not documented"
     for k in kinds():  # each source kind's [[repos]] key and its own section
         assert f"\n{k.config_key} = " in text, f"[[repos]] {k.config_key} is not documented"
         if k.settings is not None:

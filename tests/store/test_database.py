@@ -224,3 +224,27 @@ def test_clickup_users_of_an_older_file_become_tracker_users(cli, tmp_path):
     db.conn.close()
     listed = cli("--db", str(path), "people", "unmapped", "-f", "json")
     assert [(r["source"], r["login"]) for r in json.loads(listed.stdout)["rows"]] == [("clickup", "clickup:81234")]
+
+
+def test_a_jira_export_imported_by_an_older_file_moves_aside_from_the_live_tracker(cli, tmp_path):
+    """m030: tasks a Jira CSV export made (source and key prefix 'jira') become 'jira-csv', events too; a
+    commit that names the issue's key still finds the task."""
+    path = tmp_path / "old.db"
+    conn, db = older_file(path, "m030")
+    conn.execute(
+        "INSERT INTO tasks (id, key, title, status, source, created_at, updated_at) "
+        "VALUES (1, 'jira:SHOP-1', 'Export', 'done', 'jira', 'x', 'x'), (2, 'T-1', 'Local', 'todo', 'local', 'x', 'x')"
+    )
+    conn.execute(
+        "INSERT INTO task_events (task_id, at, field, new, source) VALUES (1, 'x', 'created', 'Export', 'jira')"
+    )
+    conn.close()
+    db = open_database(path)
+    assert db.execute("SELECT key, source FROM tasks ORDER BY id").fetchall() == [
+        ("jira-csv:SHOP-1", "jira-csv"),
+        ("T-1", "local"),
+    ]
+    assert db.execute("SELECT source FROM task_events WHERE task_id = 1").fetchall() == [("jira-csv",)]
+    from teamops.store.task_links import task_refs
+
+    assert task_refs(db)["shop-1"] == 1
