@@ -26,7 +26,7 @@ def _in_effect_order(events: list[tuple[str, int, str, str | None]]) -> list[tup
     stream = []
     for seq, (at, tid, name, new) in enumerate(events):
         key = (tid, name)
-        if name == "created":
+        if name in ("created", "removed"):
             effective = at
         elif key not in latest:
             effective, latest[key] = "", at
@@ -139,6 +139,8 @@ def burndown(db: Reader, cfg: Config, sprint_name: str, now: datetime) -> Burndo
         if day.weekday() in working:
             elapsed += 1
         moment = (datetime(day.year, day.month, day.day) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if sprint["closed_at"] and sprint["closed_at"] < moment:
+            moment = sprint["closed_at"]  # once closed, what moved (unfinished work carried over) is no burndown
         scope, remaining, unpointed = tasks.at(moment)
         if committed is None and day == start:
             committed = scope

@@ -289,6 +289,8 @@ class FakeJira:
         self.limited = 0  # answer this many next requests with 429
         self.embedded = 100  # changelog entries a search embeds (the most recent)
         self._found: tuple[Any, list[Issue]] = (None, [])
+        self.page = 100  # the most issues a search page holds (Jira's, with fields asked for)
+        self.fail_search_after: int | None = None  # this many search pages answer, then 503
         self._lock = threading.Lock()
         fake = self
 
@@ -449,7 +451,12 @@ class FakeJira:
             self._found = (key, sorted(listed, key=lambda i: (i.fields["updated"], int(i.id))))
         found = self._found[1]
         start = int(base64.b64decode(body["nextPageToken"]).decode()) if body.get("nextPageToken") else 0
-        most = min(int(body.get("maxResults") or 50), 100)
+        most = min(int(body.get("maxResults") or 50), self.page)
+        if self.fail_search_after is not None:
+            if self.fail_search_after <= 0:
+                self._send(h, 503, {"errorMessages": ["Service unavailable."]})
+                return
+            self.fail_search_after -= 1
         chunk = found[start : start + most]
         issues = []
         for issue in chunk:

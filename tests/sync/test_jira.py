@@ -293,3 +293,55 @@ def test_cycle_times_are_the_ones_jira_s_transitions_give(jira, synced, cli):
     )
     cycle = next(r for r in data["rows"] if r["metric"] == "cycle_time")
     assert (cycle["tasks"], cycle["median_days"]) == (len(want), round(median, 2))
+
+
+def test_the_burndown_replays_the_sprint_as_jira_recorded_it(jira, synced, cli):
+    db, env, _ = synced
+    data = json.loads(cli("--db", db, "kpi", "burndown", "--sprint", "WEB Sprint 1", "-f", "json", env=env).stdout)
+    got = {r["date"]: (r["scope"], r["remaining"]) for r in data["rows"]}
+    # 14 committed; Nov 5 WEB-1 (3) done and WEB-3 (2) added; Nov 6 WEB-2 re-estimated 5 → 8; Nov 8 WEB-5 (1)
+    # closed as Won't Do: out of scope, not burnt; Nov 9 WEB-4 (3) taken out; Nov 10 WEB-3 and Nov 12 WEB-6 (2)
+    # done; WEB-2 (8) still open when the sprint closed — carried over after, which is not this sprint's
+    assert [got[f"2026-11-{d:02d}"] for d in (2, 5, 6, 8, 9, 10, 12, 13)] == [
+        (14.0, 14.0),
+        (16.0, 13.0),
+        (19.0, 16.0),
+        (18.0, 15.0),
+        (15.0, 12.0),
+        (15.0, 10.0),
+        (15.0, 8.0),
+        (15.0, 8.0),
+    ]
+    assert (data["committed"], data["trend"]) == (14.0, "behind")
+
+
+def test_a_pass_killed_between_pages_resumes_at_the_page_it_stopped_and_ends_as_a_clean_one(jira, cli, tmp_path):
+    fake, _site, _issues = jira
+    config = tmp_path / "teamops.toml"
+    config.write_text(f'[jira]\nurl = "{fake.url}"\nprojects = ["WEB", "OPS"]\nmax_retries = 0\n')
+    env = {
+        "TEAMOPS_CONFIG": str(config),
+        "JIRA_EMAIL": EMAIL,
+        "JIRA_API_TOKEN": TOKEN,
+        "TEAMOPS_NOW": NOW.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    clean, killed = str(tmp_path / "clean.db"), str(tmp_path / "killed.db")
+    fake.page = 3
+    try:
+        assert cli("--db", clean, "sync-tasks", env=env).exit_code == 0
+        fake.fail_search_after = 1  # the second page answers 503: the run stops with what it stored
+        res = cli("--db", killed, "sync-tasks", env=env)
+        assert res.exit_code == 4 and "everything fetched so far is stored" in res.stderr, res.output
+        assert len(rows(killed, "SELECT id FROM tasks")) == 3
+        fake.fail_search_after = None
+        fake.log.clear()
+        assert cli("--db", killed, "sync-tasks", env=env).exit_code == 0
+        searched = [p for _, p, _ in fake.log if p.endswith("/search/jql")]
+        assert len(searched) == 2  # the pages after the first, not the first again
+    finally:
+        fake.page, fake.fail_search_after = 100, None
+    query = "SELECT t.key, t.status, t.points, e.at, e.field, e.old, e.new FROM task_events e JOIN tasks t ON t.id = e.task_id"
+    assert sorted(rows(killed, query)) == sorted(rows(clean, query))
+    assert rows(killed, "SELECT key, status, points, started_at, done_at FROM tasks ORDER BY key") == rows(
+        clean, "SELECT key, status, points, started_at, done_at FROM tasks ORDER BY key"
+    )

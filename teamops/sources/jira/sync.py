@@ -368,6 +368,9 @@ def _save(db: Database, ctx: Context, issue: JiraIssue, changes: list[Change]) -
             initial,
             {"source": KIND, "external_id": issue.id, "created_at": _utc(issue.created)},
         )
+        for name in ("points", "sprint"):  # an empty start is a value too: a later change is not its first
+            if initial[name] is None and any((e := _event(ctx, c)) and e[0] == name for c in changes):
+                task_store.save_event(db, task_id, created, name, None, None)
         ctx.result.added += 1
         before_key = issue.key
     else:
@@ -389,6 +392,12 @@ def _save(db: Database, ctx: Context, issue: JiraIssue, changes: list[Change]) -
     columns = _columns(db, ctx, issue, status, sprint, task_id)
     if any(before.get(k) != v for k, v in columns.items() if k in ("status", "points", "sprint_id", "removed_at")):
         changed.append("values")
+    if bool(before.get("removed_at")) != bool(columns["removed_at"]):  # resolved as not delivered, or reopened
+        why = f"resolved as {issue.resolution}: not delivered"
+        if columns["removed_at"]:
+            task_store.save_event(db, task_id, Written(columns["removed_at"], None, KIND), "removed", None, why)
+        else:
+            task_store.save_event(db, task_id, at, "removed", before.get("removed_at"), None)
     task_store.save_task_changes(db, task_id, at, before, {}, columns)
     if _save_roles(db, ctx, task_id, issue):
         changed.append("roles")
