@@ -222,7 +222,8 @@ def unmapped(
             empty="every commit author is mapped to a person",
             footer="\n".join(
                 [
-                    "map one: teamops people add HANDLE --email EMAIL (or --clickup-id ID); "
+                    "map one: teamops people add HANDLE --email EMAIL (or --account KIND:ID, as the Login column "
+                    "shows it); "
                     "teamops people suggest groups one person's emails",
                     *([bots_line] if bots_line else []),
                 ]

@@ -390,7 +390,8 @@ def _save(db: Database, ctx: Context, issue: JiraIssue, changes: list[Change]) -
         db, task_id, at, before, {k: fields[k] for k in ("title", "due_date", "url")}, {}
     )
     columns = _columns(db, ctx, issue, status, sprint, task_id)
-    if any(before.get(k) != v for k, v in columns.items() if k in ("status", "points", "sprint_id", "removed_at")):
+    now_values = {"status": status, "points": issue.points, "sprint": sprint, "removed_at": columns["removed_at"]}
+    if any(before.get(k) != v for k, v in now_values.items()):
         changed.append("values")
     if bool(before.get("removed_at")) != bool(columns["removed_at"]):  # resolved as not delivered, or reopened
         why = f"resolved as {issue.resolution}: not delivered"
