@@ -257,9 +257,9 @@ def test_a_secondary_limit_pauses_every_worker(org, cli, tmp_path):
         assert res.exit_code == 0, res.output
         limited = next(i for i, (_, _, status) in enumerate(gh.log) if status == 403)
         met = gh.stamps[limited]
-        # requests already on their way when the limit was met are answered at once; after that, nobody
-        # asks again until Retry-After has passed
-        during = [s for s in gh.stamps[limited + 1 :] if met + 0.1 < s < met + 0.9]
+        # requests already on their way when the limit was met are answered at once (on a loaded machine one
+        # may reach the server a few tenths late); after that, nobody asks again until Retry-After has passed
+        during = [s for s in gh.stamps[limited + 1 :] if met + 0.3 < s < met + 0.9]
         after = [s for s in gh.stamps[limited + 1 :] if s >= met + 0.9]
     assert during == [] and after
 
