@@ -840,3 +840,12 @@ def m030_jira_exports_apart_from_jira(db: Database) -> None:
         "UPDATE tasks SET source = 'jira-csv', key = 'jira-csv:' || substr(key, 6) "
         "WHERE source = 'jira' AND key LIKE 'jira:%'"
     )
+
+
+@migration
+def m031_task_search_with_descriptions(db: Database) -> None:
+    # A task's description is searched with its title (Jira's, turned from its document format to plain
+    # text, and an import's), in the shape Datasette detects; the writers keep it (store/tasks.py).
+    db.execute("DROP TABLE IF EXISTS tasks_fts")
+    db.execute('CREATE VIRTUAL TABLE "tasks_fts" USING FTS5 ("title", "description", content="tasks")')
+    db.execute("INSERT INTO tasks_fts (tasks_fts) VALUES ('rebuild')")

@@ -124,7 +124,10 @@ def save_new_task(db: Database, change: Change, key: str, fields: dict[str, Any]
         f"INSERT INTO tasks ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})", list(values.values())
     )
     task_id = int(cur.lastrowid or 0)
-    db.execute("INSERT INTO tasks_fts (rowid, title) VALUES (?, ?)", [task_id, values.get("title")])
+    db.execute(
+        "INSERT INTO tasks_fts (rowid, title, description) VALUES (?, ?, ?)",
+        [task_id, values.get("title"), values.get("description")],
+    )
     save_event(db, task_id, change, "created", None, fields["title"])
     for name in FIELDS[1:]:
         if fields.get(name) is not None:
@@ -151,10 +154,16 @@ def save_task_changes(
         if name != "sprint":  # the sprint's id comes in `columns`
             sets[name] = fields[name]
     if sets:
-        if "title" in sets:  # the search table follows the title (an external-content index needs the old text)
-            old = db.execute("SELECT title FROM tasks WHERE id = ?", [task_id]).fetchone()[0]
-            db.execute("INSERT INTO tasks_fts (tasks_fts, rowid, title) VALUES ('delete', ?, ?)", [task_id, old])
-            db.execute("INSERT INTO tasks_fts (rowid, title) VALUES (?, ?)", [task_id, sets["title"]])
+        if "title" in sets or "description" in sets:  # the search table follows (it needs the old text to forget)
+            title, text = db.execute("SELECT title, description FROM tasks WHERE id = ?", [task_id]).fetchone()
+            db.execute(
+                "INSERT INTO tasks_fts (tasks_fts, rowid, title, description) VALUES ('delete', ?, ?, ?)",
+                [task_id, title, text],
+            )
+            db.execute(
+                "INSERT INTO tasks_fts (rowid, title, description) VALUES (?, ?, ?)",
+                [task_id, sets.get("title", title), sets.get("description", text)],
+            )
         db.execute(f"UPDATE tasks SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?", [*sets.values(), task_id])
     return changed
 

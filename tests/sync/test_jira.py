@@ -140,6 +140,9 @@ def test_issues_become_tasks_with_their_history_as_jira_dated_it(jira, synced):
     # a description in Atlassian Document Format is plain text, stored and searchable, never markup
     text = rows(db, "SELECT description FROM tasks WHERE key = 'WEB-1'")[0][0]
     assert text == "<script>alert(1)</script> & <b>bold</b>\nSecond line"
+    found = "SELECT t.key FROM tasks_fts f JOIN tasks t ON t.id = f.rowid WHERE tasks_fts MATCH ?"
+    assert rows(db, found, "second") == [("WEB-1",)] and rows(db, found, "flaky") == [("WEB-6",)]
+    rows(db, "INSERT INTO tasks_fts (tasks_fts, rank) VALUES ('integrity-check', 1)")  # raises on any drift
 
 
 def test_won_t_do_is_done_but_not_delivered_and_a_moved_issue_keeps_its_old_key(jira, synced, cli):
