@@ -40,6 +40,7 @@ MERGED = (
 KEPT_BY_PEOPLE = ("people", "identities")
 SYNC_KEY = re.compile(r"^([a-z_-]+):(\d+)(:.*)?$")  # sync_state sources that name a repository by id
 BY_REPO = ("tags", "delivery", "pulls", "pulls-inferred")  # besides each source kind's own cursors
+ASSISTS = "assists"  # AI assists are found again in the merged file, not copied (and their cursor neither)
 
 
 @dataclass
@@ -193,7 +194,7 @@ def _merge(db: Database, result: Merged) -> None:
         "SELECT name FROM shard.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
         "AND name NOT LIKE '%_fts%' AND name != '_migrations' ORDER BY name"
     ).fetchall():
-        if table in MERGED or table in KEPT_BY_PEOPLE:
+        if table in MERGED or table in KEPT_BY_PEOPLE or table == ASSISTS:
             continue
         if ex(f'SELECT 1 FROM shard."{table}" LIMIT 1').fetchone():
             result.left.append(table)
@@ -241,6 +242,8 @@ def _merge_sync_state(db: Database) -> None:
     rows = db.execute(f"SELECT {', '.join(cols)} FROM shard.sync_state").fetchall()
     for row in rows:
         source = str(row[0])
+        if source == ASSISTS:
+            continue  # a cursor over the shard's commit ids: the merged file finds its own (cli/shard.py)
         m = SYNC_KEY.match(source)
         m = m if m and m.group(1) in prefixes else None
         if m and int(m.group(2)) in ids:

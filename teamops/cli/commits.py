@@ -7,18 +7,21 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from teamops.cli.options import FormatOpt, FullOpt, SinceOpt, UntilOpt, fmt_value
-from teamops.cli.state import state
+from teamops.cli.state import AppState, state
 from teamops.dates import range_bounds
 from teamops.errors import ExitCode, InvalidInput, TeamopsError
 from teamops.sources import SyncOptions, by_event
 from teamops.sources.runner import Sources, expand, sync_all, sync_targets
 from teamops.sync.result import SyncResult
 from teamops.wording import count
+
+if TYPE_CHECKING:
+    from teamops.cli.output import Output
 
 
 def summary_line(r: SyncResult) -> str:
@@ -125,6 +128,7 @@ def sync_commits(
             )
         source = Sources(st.config).get(plugin.kind)
         outcome = source.ingest(st.db, body, event_name, signature, os.environ, list(repo or []))
+        _find_assists(st, out)
         out.message(outcome.line)
         if out.fmt == "json":
             out.data(outcome.data, "")
@@ -145,6 +149,7 @@ def sync_commits(
             for line in result.warnings:
                 out.message(line)
             out.message(summary_line(result))
+    _find_assists(st, out)
     failed = [r for r in results if r.error]
     if out.fmt == "json":
         out.data({"report": "sync-commits", "repos": [asdict(r) for r in results]}, "")
@@ -163,6 +168,15 @@ def sync_commits(
         if len(codes) == 1:  # one cause for all (a missing token is exit 3 for one repository or twenty)
             error.exit_code = codes.pop()
         raise error
+
+
+def _find_assists(st: AppState, out: Output) -> None:
+    """The commits and pull requests an AI assistant co-wrote, among what this run stored (docs/kpi.md)."""
+    from teamops.assists.detect import detect
+
+    found = detect(st.db, st.config)
+    if found:
+        out.detail(f"  {count(found, 'commit')} newly found co-written by an AI assistant (teamops kpi ai)")
 
 
 class RunFailed(TeamopsError):

@@ -88,6 +88,9 @@ def merge_cmd(
         check_shard(f)  # every file before anything is written; each again as it is merged
     db = open_database(target) if into_name else st.db
     results = [merge_file(db, f) for f in files]
+    from teamops.assists.detect import detect
+
+    detect(db, st.config)  # the merged commits an assistant co-wrote (assists are found, not copied)
     rows = [
         {
             "file": r.path,

@@ -295,6 +295,18 @@ class IncidentsConfig:
 
 
 @dataclass
+class AiAssistConfig:
+    """Which work an AI assistant co-wrote beyond the built-in marks, and when a comparison has too few."""
+
+    # An assistant's name → a regular expression over a commit's message and author line.
+    patterns: dict[str, str] = field(default_factory=dict)
+    # A pull request's label → the assistant it names: { "ai-generated" = "AI (unnamed)" }.
+    labels: dict[str, str] = field(default_factory=dict)
+    # Fewer than this on either side of a comparison (assisted or not): "too few to compare".
+    min_sample: int = 10
+
+
+@dataclass
 class Config:
     """The effective configuration: defaults < file < environment < flags."""
 
@@ -316,6 +328,7 @@ class Config:
     dora: DoraConfig = field(default_factory=DoraConfig)
     incidents: IncidentsConfig = field(default_factory=IncidentsConfig)
     services: list[ServiceConfig] = field(default_factory=list)
+    ai_assist: AiAssistConfig = field(default_factory=AiAssistConfig)
     # The sections source kinds bring (`[gitlab]`), by name; a kind's defaults when the file has none.
     sections: dict[str, object] = field(default_factory=dict, metadata={"internal": True})
     # Bookkeeping, not keys of the file.

@@ -167,6 +167,13 @@ def validate(cfg: Config, loader: Loader) -> None:
             raise loader.fail(
                 f"services[{i}].paths", 'must list its paths, e.g. ["services/api/**"], or its deploy workflows'
             )
+    for name, rx in cfg.ai_assist.patterns.items():
+        try:
+            re.compile(rx)
+        except re.error as exc:
+            raise loader.fail(f"ai_assist.patterns.{name}", f"is not a regular expression ({exc})") from None
+    if cfg.ai_assist.min_sample < 1:
+        raise loader.fail("ai_assist.min_sample", "must be at least 1")
     if cfg.kpi.velocity_sprints < 1:
         raise loader.fail("kpi.velocity_sprints", "must be at least 1")
     for day in cfg.kpi.working_days:

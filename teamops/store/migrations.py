@@ -849,3 +849,22 @@ def m031_task_search_with_descriptions(db: Database) -> None:
     db.execute("DROP TABLE IF EXISTS tasks_fts")
     db.execute('CREATE VIRTUAL TABLE "tasks_fts" USING FTS5 ("title", "description", content="tasks")')
     db.execute("INSERT INTO tasks_fts (tasks_fts) VALUES ('rebuild')")
+
+
+@migration
+def m032_assists(db: Database) -> None:
+    # Which commits (sha) and pull requests (number) an AI assistant co-wrote, how that was recognised (a
+    # trailer, the author, a footer, a label, a configured pattern) and the text that showed it.
+    db.execute(
+        """
+        CREATE TABLE assists (
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            sha TEXT NOT NULL DEFAULT '',
+            number INTEGER NOT NULL DEFAULT 0,
+            assistant TEXT NOT NULL,
+            how TEXT NOT NULL,
+            evidence TEXT NOT NULL,
+            PRIMARY KEY (repo_id, sha, number, assistant, how)
+        ) WITHOUT ROWID
+        """
+    )

@@ -24,6 +24,7 @@ LOCATED_COMMANDS = {
     "prs": "teamops.cli.kpi.prs:prs_cmd",
     "reviews": "teamops.cli.kpi.prs:reviews_cmd",
     "estimates": "teamops.cli.kpi.estimates:estimates_cmd",
+    "ai": "teamops.cli.kpi.ai:ai_cmd",
     "summary": "teamops.cli.kpi.summary:summary_cmd",
 }
 

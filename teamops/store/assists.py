@@ -1,0 +1,102 @@
+"""The assists table, written only here: which commits and pull requests an assistant co-wrote, and the reads
+`kpi ai` makes of it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from teamops.assists.detect import Found
+    from teamops.store.reader import Reader
+
+STATE = "assists"  # the detection's cursor (a commit id) and the markers it used
+
+
+def forget_commits(db: Database) -> None:
+    """Before the history is read again (other markers): the commits' assists go, the pull requests' stay."""
+    db.execute("DELETE FROM assists WHERE number = 0")
+
+
+def commits_after(db: Reader, after: int, batch: int) -> Iterator[list[tuple[Any, ...]]]:
+    """(id, repo, sha, message, author name, email, login) of the commits after an id, in id order, in batches."""
+    while True:
+        rows = db.execute(
+            "SELECT id, repo_id, sha, message, author_name, author_email, author_login FROM commits "
+            "WHERE id > ? ORDER BY id LIMIT ?",
+            [after, batch],
+        ).fetchall()
+        if not rows:
+            return
+        yield rows
+        after = rows[-1][0]
+
+
+def save_commit_assists(db: Database, rows: list[tuple[int, str, Found]]) -> int:
+    """Each (repository, commit, what was found) once; the commits newly assisted."""
+    before = db.execute("SELECT COUNT(DISTINCT repo_id || ':' || sha) FROM assists WHERE number = 0").fetchone()[0]
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO assists (repo_id, sha, number, assistant, how, evidence) VALUES (?, ?, 0, ?, ?, ?)",
+        [(repo_id, sha, f.assistant, f.how, f.evidence) for repo_id, sha, f in rows],
+    )
+    after = db.execute("SELECT COUNT(DISTINCT repo_id || ':' || sha) FROM assists WHERE number = 0").fetchone()[0]
+    return int(after - before)
+
+
+def pulls(db: Reader) -> list[tuple[int, int, str | None, str | None, list[str]]]:
+    """(repo, number, author login, author kind, labels) of every pull request."""
+    out = []
+    for repo_id, number, login, kind, labels in db.execute(
+        "SELECT repo_id, number, author, author_kind, labels FROM pull_requests"
+    ):
+        try:
+            names = [str(x) for x in json.loads(labels or "[]") if isinstance(x, str)]
+        except ValueError:
+            names = []
+        out.append((int(repo_id), int(number), login, kind, names))
+    return out
+
+
+def save_pull_assists(db: Database, rows: list[tuple[int, int, Found]]) -> None:
+    """The pull requests' own marks, all of them again (labels come and go)."""
+    db.execute("DELETE FROM assists WHERE number != 0")
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO assists (repo_id, sha, number, assistant, how, evidence) VALUES (?, '', ?, ?, ?, ?)",
+        [(repo_id, number, f.assistant, f.how, f.evidence) for repo_id, number, f in rows],
+    )
+
+
+def commit_assistants(db: Reader, since: str | None, until: str | None) -> dict[tuple[int, str], list[str]]:
+    """(repo, sha) → the assistants of each assisted commit authored in the window."""
+    rows = db.execute(
+        "SELECT a.repo_id, a.sha, group_concat(DISTINCT a.assistant) FROM assists a "
+        "JOIN commits c ON c.repo_id = a.repo_id AND c.sha = a.sha "
+        "WHERE a.number = 0 AND c.authored_at >= COALESCE(?, '') AND c.authored_at < COALESCE(?, '9999') "
+        "GROUP BY a.repo_id, a.sha",
+        [since, until],
+    )
+    return {(int(r), str(s)): sorted(str(a).split(",")) for r, s, a in rows}
+
+
+def pull_assistants(db: Reader) -> dict[tuple[int, int], list[str]]:
+    """(repo, number) → the assistants of each assisted pull request: its own marks, or any of its commits'."""
+    rows = db.execute(
+        "SELECT repo_id, number, assistant FROM assists WHERE number != 0 "
+        "UNION SELECT pc.repo_id, pc.number, a.assistant FROM pr_commits pc "
+        "JOIN assists a ON a.repo_id = pc.repo_id AND a.sha = pc.sha AND a.number = 0"
+    )
+    out: dict[tuple[int, int], list[str]] = {}
+    for repo_id, number, assistant in rows:
+        out.setdefault((int(repo_id), int(number)), []).append(str(assistant))
+    return {k: sorted(set(v)) for k, v in out.items()}
+
+
+def assists_of(db: Reader, repo_id: int, sha: str) -> list[tuple[str, str, str]]:
+    """(assistant, how, evidence) of one commit."""
+    return db.execute(
+        "SELECT assistant, how, evidence FROM assists WHERE repo_id = ? AND sha = ? AND number = 0 ORDER BY 1, 2",
+        [repo_id, sha],
+    ).fetchall()
