@@ -52,6 +52,7 @@ class Material:
     span: str | None = None  # release notes by ancestry: "A..B"
     missing: int = 0  # commits of that range not synced
     incidents: list[dict[str, Any]] = field(default_factory=list)  # what broke, and how fast it recovered
+    assisted: dict[str, Any] | None = None  # the commits an AI assistant co-wrote (kpi ai), once any are known
 
 
 def last_iso_week(today: date) -> tuple[str, str]:
@@ -171,6 +172,10 @@ def gather(db: Database, cfg: Config, kind: str, period: Period, repo: str | Non
                 "area": areas[0],
             }
         )
+    from teamops.kpi.ai import assisted_share
+
+    repo_ids = [int(r[0]) for r in db.execute("SELECT id FROM repos WHERE name = ?", [m.repo])] if m.repo else None
+    m.assisted = assisted_share(db, since, until, repo_ids)
     from teamops.kpi.dora import incidents_in  # the delivery metrics' incidents: recorded, issues and tasks
 
     for i in incidents_in(db, cfg, since, until):
@@ -259,6 +264,12 @@ def template(m: Material) -> str:
         f"- {count(len(m.done), 'task')} done ({quantity(sum(t['points'] or 0 for t in m.done), 'point')}), "
         f"{len(m.in_progress):,} in progress, {len(m.blocked):,} blocked",
     ]
+    if m.assisted and m.assisted["assisted_commits"]:
+        named = ", ".join(f"{name} {n:,}" for name, n in m.assisted["assistants"].items())
+        lines.append(
+            f"- {m.assisted['assisted_commits']:,} of {count(m.assisted['commits'], 'commit')} co-written by an AI "
+            f"assistant ({named})"
+        )
     if m.incidents:  # what broke and how fast we recovered
         told = [f"{i['title']} ({_recovery(i['recovered_in_h'])})" for i in m.incidents]
         lines.append(f"- {count(len(m.incidents), 'incident')}: " + "; ".join(told))

@@ -271,3 +271,15 @@ def test_the_weekly_doc_says_what_broke_and_how_fast_it_recovered(cli, week, iso
     cli("incident", "open", "Next week's", "--at", "2026-11-24T09:00:00Z")
     doc = cli("gen-doc", "weekly", env=NOW).stdout
     assert "- 2 incidents: Checkout down (recovered in 2.5 h); Slow search (still open)" in doc
+
+
+def test_the_weekly_doc_says_how_much_an_assistant_co_wrote(cli, week, isolated):
+    week.commit(
+        "Speed up export\n\nCo-authored-by: Cursor <cursoragent@cursor.com>",
+        {"billing/fast.py": lines(10)},
+        author=("Ann", "ann@acme.io"),
+        date="2026-11-19T10:00:00+00:00",
+    )
+    cli("sync-commits", "--repo", str(week.path))
+    doc = cli("gen-doc", "weekly", env=NOW).stdout
+    assert "- 1 of 3 commits co-written by an AI assistant (Cursor 1)" in doc

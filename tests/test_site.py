@@ -78,6 +78,9 @@ def test_the_index_shows_each_service_s_delivery_and_the_incidents_with_the_depl
     assert "<b>" not in Path("site/index.html").read_text(encoding="utf-8")
     team = html5lib.parse(Path("site/teams/web.html").read_text(encoding="utf-8"), namespaceHTMLElements=False)
     assert "dora-by-service" not in {s.get("data-report") for s in team.iter("section")}
+    # and the weeks' work an assistant co-wrote: the world's two changes signed by Claude
+    assisted = [td.get("data-value") for td in sections["ai"].iter("td") if td.get("data-key") == "assisted_commits"]
+    assert sum(int(v) for v in assisted) == 2
 
 
 def test_no_email_unless_asked_and_then_only_there(cli, world):
@@ -116,7 +119,7 @@ def test_excluded_people_and_repositories_get_no_page_and_no_row(cli, world):
     shown_total = sum(int(v) for v in re.findall(r'data-key="commits" data-value="(\d+)"', trend))
     command = json.loads(html.unescape(re.search(r'data-command="([^"]+)"', trend).group(1)))
     rows = json.loads(cli(*command, "--format", "json", env=NOW).stdout)["rows"]
-    assert shown_total == sum(r["commits"] for r in rows) == 23  # every non-merge commit of the world
+    assert shown_total == sum(r["commits"] for r in rows) == 25  # every non-merge commit of the world
     Path("teamops.toml").write_text('[report]\nexclude = ["app"]\n', encoding="utf-8")
     assert "repos/app.html" not in {p.relative_to("site2").as_posix() for p in build(cli, "site2")}
 

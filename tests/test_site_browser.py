@@ -147,6 +147,9 @@ _FORMATTED = {
     "opened_at",
     "resolved_at",
     "recover_h",
+    "commit_share",
+    "line_share",
+    "pr_share",
 }
 
 

@@ -54,6 +54,7 @@ class Summary:
     commit_window: Window | None = None
     delivery_window: Window | None = None
     repos: list[RepoActivityRow] = field(default_factory=list)  # when the commits span several repositories
+    assisted: dict[str, Any] | None = None  # commits an AI assistant co-wrote (kpi ai), once any are known
 
     @property
     def empty(self) -> bool:
@@ -94,6 +95,16 @@ class Summary:
                 )
             else:
                 facts.append(("AI points", "no estimates yet: run `teamops analyze`"))
+            if self.assisted is not None:
+                a = self.assisted
+                named = ", ".join(f"{name} {n:,}" for name, n in a["assistants"].items())
+                facts.append(
+                    (
+                        "AI-assisted",
+                        f"{percent(a['share'])} of commits ({a['assisted_commits']:,})"
+                        + (f": {named}" if named else ""),
+                    )
+                )
             top = sorted(self.activity, key=lambda r: (-r.commits, r.person))[:3]
             facts.append(("top people", ", ".join(f"{r.who} {r.commits:,}" for r in top)))
             if len(self.repos) > 1:
@@ -191,6 +202,7 @@ class Summary:
             "delivery_window": self.delivery_window.meta() if self.delivery_window else None,
             "activity": [r.row() for r in self.activity],
             "repos": [r.row() for r in self.repos],
+            "ai_assisted": self.assisted,
             "rows": [{"metric": k, "value": v} for k, v in self.facts()],
         }
 
@@ -241,6 +253,11 @@ def summarize(
             picked = own_flt if rows else picked
     summary = Summary(window, has_tasks, has_sprints, first, last_commit, rows, commit_window=commit_window)
     summary.repos = activity_by_repo(db, picked) if rows else []
+    if rows and person is None and team is None:
+        from teamops.kpi.ai import assisted_share
+
+        shown = commit_window or window
+        summary.assisted = assisted_share(db, shown.since, shown.until, repos)
     if has_sprints or sprint:
         vel = sprint_velocity(db, cfg, now, team)
         summary.velocity = {"points": vel.velocity, "sprints": vel.velocity_sprints}

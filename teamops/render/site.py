@@ -193,6 +193,8 @@ class Site:
         top = TOP_PEOPLE if page.kind == "index" else None
         sections.append(self.section(page, act, self._span(period, "--by", by, *flags), limit=top))
         sections += self.pulls(page, flags, team, repos, person)
+        if team is None and person is None:
+            sections += self.ai(page, repos)
         if repo is None and person is None:
             sections += self.sprints(page, flags, team)
         return sections
@@ -260,6 +262,18 @@ class Site:
 
             self._any_incident = any_incident(self.db)
         return self._any_incident
+
+    def ai(self, page: Page, repos: list[str] | None) -> list[Section]:
+        """How much of the period's work an AI assistant co-wrote, week by week, once any assisted work is known."""
+        from teamops.reports.ai import ai_report
+        from teamops.store.assists import any_assist
+
+        if not any_assist(self.db):
+            return []
+        period, _ = self.periods()
+        report = ai_report(self.db, self.cfg, period.since, period.until, repo=repos)
+        flags = ["--repo", repos[0]] if repos else []
+        return [self.section(page, report, ["kpi", "ai", *flags, *_bounds(period)])]
 
     def pulls(
         self, page: Page, flags: list[str], team: str | None, repos: list[str] | None, person: str | None

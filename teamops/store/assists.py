@@ -100,3 +100,7 @@ def assists_of(db: Reader, repo_id: int, sha: str) -> list[tuple[str, str, str]]
         "SELECT assistant, how, evidence FROM assists WHERE repo_id = ? AND sha = ? AND number = 0 ORDER BY 1, 2",
         [repo_id, sha],
     ).fetchall()
+
+
+def any_assist(db: Reader) -> bool:
+    return db.execute("SELECT 1 FROM assists LIMIT 1").fetchone() is not None

@@ -119,7 +119,19 @@ def test_example_config_is_valid_and_documents_every_key(tmp_path):
             out.add(f.name)
         return out
 
-    for section in ("store", "github", "ai", "notify", "clickup", "tasks", "raci", "reminders", "kpi", "dora", "ai_assist"):
+    for section in (
+        "store",
+        "github",
+        "ai",
+        "notify",
+        "clickup",
+        "tasks",
+        "raci",
+        "reminders",
+        "kpi",
+        "dora",
+        "ai_assist",
+    ):
         for key in keys(type(getattr(Config(), section))):
             assert f"{key} =" in text or f"[{section}.{key}" in text, f"{section}.{key} is not documented"
     from teamops.config import ChannelConfig, PersonConfig, RepoConfig

@@ -44,6 +44,14 @@ def build_world(cli: Any, root: Path) -> Path:
             repo.git("tag", "-a", "v1.0.0", "-m", "v1.0.0", env={"GIT_COMMITTER_DATE": "2026-09-17T12:00:00+00:00"})
         if week == 5:
             repo.git("tag", "-a", "v1.1.0", "-m", "v1.1.0", env={"GIT_COMMITTER_DATE": "2026-10-08T12:00:00+00:00"})
+    # two changes an assistant co-wrote: the dashboard's AI section
+    for n, day in ((1, 20), (2, 22)):
+        repo.commit(
+            f"assisted change {n}\n\nCo-Authored-By: Claude <noreply@anthropic.com>",
+            {f"src/ai{n}.py": lines(4 + n)},
+            author=authors[n - 1],
+            date=f"2026-10-{day:02d}T11:00:00+00:00",
+        )
     repo.git("checkout", "-q", "-b", "feature")
     repo.commit("feature work", {"src/feature.py": lines(40)}, author=authors[1], date="2026-10-28T10:00:00+00:00")
     repo.git("checkout", "-q", "main")
