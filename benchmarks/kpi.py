@@ -27,7 +27,12 @@ from typing import Any
 # Below this much SQL the process start dominates, so the floor is a bare Python that imports Typer
 # (the least any Typer command pays) and then runs the same SQL.
 QUICK_SQL_S = 0.1
-REPORTS = ["summary", "velocity", "burndown", "efficiency", "cycle-time", "activity"]
+REPORTS = ["summary", "velocity", "burndown", "efficiency", "cycle-time", "activity", "ai"]
+# The marks assistants leave, on one commit in five and one in eleven: what `kpi ai` finds.
+MARKS = {
+    5: "\n\nCo-Authored-By: Claude <noreply@anthropic.com>",
+    11: "\n\nCo-authored-by: Cursor <cursoragent@cursor.com>",
+}
 NOW = "2026-11-24T12:00:00Z"
 TRACE = """
 import json, sys
@@ -99,7 +104,7 @@ def build(db_path: Path, commits: int, tasks: int, events: int) -> None:
                 iso(ts),
                 60,
                 iso(ts),
-                f"change {i}",
+                f"change {i}" + "".join(mark for every, mark in MARKS.items() if not merge and i % every == 0),
                 None if merge else rnd.randint(1, 400),
                 None if merge else rnd.randint(0, 200),
                 None if merge else rnd.randint(1, 8),
@@ -218,6 +223,19 @@ def _timed(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+def find_assists(db_path: Path) -> int:
+    """The assisted commits among every stored one, as the first sync after an upgrade finds them."""
+    from teamops.assists.detect import detect
+    from teamops.config import Config
+    from teamops.store.database import open_database
+
+    db = open_database(db_path)
+    try:
+        return detect(db, Config())
+    finally:
+        db.conn.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--commits", type=int, default=1_000_000)
@@ -233,6 +251,9 @@ def main() -> None:
             t = time.perf_counter()
             build(db, opts.commits, opts.tasks, opts.events)
             print(f"built in {time.perf_counter() - t:.0f} s")
+            t = time.perf_counter()
+            found = find_assists(db)
+            print(f"AI assists: {found:,} commits found in {time.perf_counter() - t:.1f} s (what sync-commits runs)")
         env = {"TEAMOPS_NOW": NOW, "PATH": "/usr/bin:/bin"}
         starts = {
             "python": [sys.executable, "-c", "pass"],

@@ -9,7 +9,8 @@ import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso, parse_iso, to_iso
@@ -76,16 +77,22 @@ def _share(part: float, whole: float) -> float | None:
     return rounded(part / whole, 3) if whole else None
 
 
-def _week(stamp: str) -> str:
-    year, week, _ = parse_iso(stamp).isocalendar()
+@cache
+def _week_of_day(day: str) -> str:
+    year, week, _ = date.fromisoformat(day).isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def _week(stamp: str) -> str:
+    """A UTC time's ISO week (worked out once per day: a window holds many commits a day)."""
+    return _week_of_day(stamp[:10])
 
 
 def ai_work(
     db: Reader, cfg: Config, since: str | None, until: str | None, repo_ids: list[int] | None, by: str = "week"
 ) -> AiWork:
     """The window's non-merge commits and merged pull requests, assisted or not (docs/kpi.md)."""
-    from teamops.kpi.prs import pr_flow
+    from teamops.kpi.prs import PrFlow, pr_flow
 
     until = until or now_iso()
     result = AiWork(by)
@@ -109,7 +116,9 @@ def ai_work(
             result.assisted_commits += 1
             result.assistants.update({a: result.assistants.get(a, 0) + 1 for a in who})
     result.commits = len(commits)
-    flow = pr_flow(db, cfg, since, until, repo_ids, None)
+    from teamops.store.pulls import any_pull
+
+    flow = pr_flow(db, cfg, since, until, repo_ids, None) if any_pull(db) else PrFlow()
     pulls = pull_assistants(db)
     names = {str(name): int(rid) for rid, name in db.execute("SELECT id, name FROM repos")}
     assisted_pulls: list[Any] = []
@@ -160,7 +169,8 @@ def _commits(db: Reader, since: str | None, until: str, repo_ids: list[int] | No
         where.within("c.repo_id", repo_ids)
     rows = db.execute(
         "SELECT c.repo_id, r.name, c.sha, c.authored_at, COALESCE(c.additions, 0) + COALESCE(c.deletions, 0), "
-        "p.handle, p.team, c.author_name, c.author_email, c.files FROM commits c JOIN repos r ON r.id = c.repo_id "
+        "p.handle, p.team, c.author_name, c.author_email, c.files IS NOT NULL FROM commits c "
+        "JOIN repos r ON r.id = c.repo_id "
         f"LEFT JOIN people p ON p.id = c.person_id WHERE {where.sql} ORDER BY c.authored_at, c.id",
         where.params,
     )
@@ -251,7 +261,7 @@ def _compare(
         len(a_f),
         len(b_f),
     )
-    a_dep, b_dep = _deployments(db, cfg, since, until, repo_ids, commit_assistants(db, None, until))
+    a_dep, b_dep = _deployments(db, cfg, since, until, repo_ids)
     add(
         "change fail rate of deployments",
         _share(sum(a_dep), len(a_dep)),
@@ -307,8 +317,10 @@ def _reworked(
         [since, _later(until, REWORK_DAYS)],
     ).fetchall()
     changes: dict[tuple[int, str], list[tuple[str, str]]] = defaultdict(list)
+    paths_of: dict[tuple[int, str], list[str]] = {}
     for repo_id, sha, at, files in later:
-        for path in _paths(files):
+        paths_of[(int(repo_id), str(sha))] = paths = _paths(files)
+        for path in paths:
             changes[(int(repo_id), path)].append((at, sha))
     for times in changes.values():
         times.sort()
@@ -317,7 +329,7 @@ def _reworked(
         if not c["files"]:
             continue
         limit = to_iso(parse_iso(c["at"]) + timedelta(days=REWORK_DAYS))
-        for path in _paths(c["files"]):
+        for path in paths_of.get((c["repo_id"], c["sha"]), []):
             times = changes.get((c["repo_id"], path), [])
             k = bisect_right(times, (c["at"], "\uffff"))
             if k < len(times) and times[k][0] <= limit and times[k][1] != c["sha"]:
@@ -339,13 +351,16 @@ def _deployments(
     since: str | None,
     until: str,
     repo_ids: list[int] | None,
-    marked: dict[tuple[int, str], list[str]],
 ) -> tuple[list[int], list[int]]:
-    """Failed (1) or not (0) for each deployment of the window that shipped assisted work, and each that did not."""
+    """Failed (1) or not (0) for each deployment of the window that shipped assisted work (written whenever: a
+    deployment ships older commits too), and each that did not."""
     from teamops.kpi.dora import dora
-    from teamops.store.deployments import deployments
+    from teamops.store.deployments import any_deployment, deployments
 
+    if not any_deployment(db):
+        return [], []
     data = dora(db, cfg, since, until, repo_ids)
+    marked = commit_assistants(db, None, until)
     deps = deployments(
         db, cfg.dora.environment, since or (data.rows[0].deployed_at if data.rows else until), until, repo_ids
     )

@@ -36,14 +36,12 @@ def commits_after(db: Reader, after: int, batch: int) -> Iterator[list[tuple[Any
 
 
 def save_commit_assists(db: Database, rows: list[tuple[int, str, Found]]) -> int:
-    """Each (repository, commit, what was found) once; the commits newly assisted."""
-    before = db.execute("SELECT COUNT(DISTINCT repo_id || ':' || sha) FROM assists WHERE number = 0").fetchone()[0]
+    """Each (repository, commit, what was found) once; how many commits that is (each is read once: new)."""
     db.conn.executemany(
         "INSERT OR IGNORE INTO assists (repo_id, sha, number, assistant, how, evidence) VALUES (?, ?, 0, ?, ?, ?)",
         [(repo_id, sha, f.assistant, f.how, f.evidence) for repo_id, sha, f in rows],
     )
-    after = db.execute("SELECT COUNT(DISTINCT repo_id || ':' || sha) FROM assists WHERE number = 0").fetchone()[0]
-    return int(after - before)
+    return len({(repo_id, sha) for repo_id, sha, _ in rows})
 
 
 def pulls(db: Reader) -> list[tuple[int, int, str | None, str | None, list[str]]]:
