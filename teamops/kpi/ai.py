@@ -390,22 +390,9 @@ def assisted_share(
 ) -> dict[str, Any] | None:
     """The summary's line: non-merge commits of the window, how many an assistant co-wrote, by assistant (None
     when no assisted work is known at all)."""
-    from teamops.store.assists import any_assist
+    from teamops.store.assists import any_assist, window_counts
 
     if not any_assist(db):
         return None
-    commits = _commits(db, since, until or now_iso(), repo_ids)
-    marked = commit_assistants(db, since, until)
-    by: Counter[str] = Counter()
-    assisted = 0
-    for c in commits:
-        who = marked.get((c["repo_id"], c["sha"]))
-        if who:
-            assisted += 1
-            by.update(who)
-    return {
-        "commits": len(commits),
-        "assisted_commits": assisted,
-        "share": _share(assisted, len(commits)),
-        "assistants": dict(by.most_common()),
-    }
+    total, assisted, by = window_counts(db, since, until, repo_ids)
+    return {"commits": total, "assisted_commits": assisted, "share": _share(assisted, total), "assistants": by}

@@ -68,15 +68,40 @@ def save_pull_assists(db: Database, rows: list[tuple[int, int, Found]]) -> None:
 
 
 def commit_assistants(db: Reader, since: str | None, until: str | None) -> dict[tuple[int, str], list[str]]:
-    """(repo, sha) → the assistants of each assisted commit authored in the window."""
+    """(repo, sha) → the assistants of each assisted commit authored in the window (the window's commits first,
+    by their time index, then each one's assists by its key: CROSS JOIN keeps that order)."""
     rows = db.execute(
-        "SELECT a.repo_id, a.sha, group_concat(DISTINCT a.assistant) FROM assists a "
-        "JOIN commits c ON c.repo_id = a.repo_id AND c.sha = a.sha "
-        "WHERE a.number = 0 AND c.authored_at >= COALESCE(?, '') AND c.authored_at < COALESCE(?, '9999') "
-        "GROUP BY a.repo_id, a.sha",
+        "SELECT c.repo_id, c.sha, group_concat(DISTINCT a.assistant) FROM commits c CROSS JOIN assists a "
+        "ON a.repo_id = c.repo_id AND a.sha = c.sha AND a.number = 0 "
+        "WHERE c.authored_at >= COALESCE(?, '') AND c.authored_at < COALESCE(?, '9999') GROUP BY c.repo_id, c.sha",
         [since, until],
     )
     return {(int(r), str(s)): sorted(str(a).split(",")) for r, s, a in rows}
+
+
+def window_counts(
+    db: Reader, since: str | None, until: str | None, repo_ids: list[int] | None
+) -> tuple[int, int, dict[str, int]]:
+    """(non-merge commits, those assisted, assisted commits by assistant) of a window, in SQL."""
+    from teamops.store.filters import Where
+
+    where = (
+        Where("c.is_merge = 0").add("c.authored_at >= ?", since, when=since).add("c.authored_at < ?", until, when=until)
+    )
+    if repo_ids is not None:
+        where.within("c.repo_id", repo_ids)
+    total, assisted = db.execute(
+        "SELECT COUNT(*), COALESCE(SUM(EXISTS (SELECT 1 FROM assists a WHERE a.repo_id = c.repo_id AND a.sha = c.sha "
+        f"AND a.number = 0)), 0) FROM commits c WHERE {where.sql}",
+        where.params,
+    ).fetchone()
+    by = db.execute(
+        "SELECT a.assistant, COUNT(DISTINCT c.id) FROM commits c CROSS JOIN assists a "
+        f"ON a.repo_id = c.repo_id AND a.sha = c.sha AND a.number = 0 WHERE {where.sql} "
+        "GROUP BY a.assistant ORDER BY 2 DESC, 1",
+        where.params,
+    ).fetchall()
+    return int(total), int(assisted), {str(name): int(n) for name, n in by}
 
 
 def pull_assistants(db: Reader) -> dict[tuple[int, int], list[str]]:
