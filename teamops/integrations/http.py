@@ -181,3 +181,69 @@ class RateBudget:
         if until > self.paused_until:
             self.paused_until, self.paused_by = until, by
         self.remaining, self.reset_at = None, None  # after the pause, answers say what is left
+
+
+SERVER_ERRORS = (500, 502, 503, 504)
+
+
+class BudgetedClient:
+    """What a REST client of one service shares with the others: its retry policy, the rate budget its token's
+    workers share, a count of its requests, and the answers every service treats alike (a network error or a
+    5xx is tried again, a 429 pauses every worker for its Retry-After or reset). Each client classifies the rest."""
+
+    service = "a service"
+
+    def _start(
+        self,
+        *,
+        wait_key: str,
+        max_wait_s: float,
+        max_retries: int,
+        budget: RateBudget | None,
+        sleep: Callable[[float], None],
+        now: Callable[[], float],
+        jitter: Callable[[], float],
+    ) -> None:
+        self.policy = RetryPolicy(
+            self.service,
+            attempts=max_retries,
+            max_wait_s=max_wait_s,
+            sleep=sleep,
+            now=now,
+            jitter=jitter,
+            wait_key=wait_key,
+        )
+        self.budget = budget or RateBudget(now=now)
+        self.requests = 0
+        self.rate_remaining: int | None = None
+
+    def _run(self, what: str, attempt: Callable[[int], Verdict[T]]) -> T:
+        """`attempt(n)` in turn with the other workers of this token, retried as the policy says."""
+
+        def turn(n: int) -> Verdict[T]:
+            self.budget.wait_turn(self, self.policy, what)
+            return attempt(n)
+
+        return self.policy.run(turn, what)
+
+    def _exchange(self, send: Callable[[], Any]) -> tuple[Any, Verdict[Any] | None]:
+        """One request counted: (the response, None), or (None, a retry) for a timeout or a network error."""
+        import httpx
+
+        self.requests += 1
+        try:
+            return send(), None
+        except httpx.TimeoutException:
+            return None, Verdict.again("timeout")
+        except httpx.HTTPError as exc:
+            return None, Verdict.again(f"network error ({type(exc).__name__})")
+
+    def _common(self, status: int, headers: Mapping[str, Any], n: int, reset_wait: float | None) -> Verdict[Any] | None:
+        """A 429 (every worker of the token holds) or a 5xx as a retry; None for an answer the client reads."""
+        if status == 429:
+            wait = retry_after(headers) or reset_wait or 60.0 * 2 ** min(n - 1, 4)
+            self.budget.pause(wait, self)
+            return Verdict.again("rate limit (429)", wait)
+        if status in SERVER_ERRORS:
+            return Verdict.again(f"HTTP {status}")
+        return None

@@ -13,10 +13,9 @@ from urllib.parse import quote
 import httpx
 
 from teamops.errors import Refused, ServiceError
-from teamops.integrations.http import RateBudget, RetryPolicy, Verdict, retry_after
+from teamops.integrations.http import BudgetedClient, RateBudget, Verdict
 
 PER_PAGE = 100  # GitLab's most per page
-SERVER_ERRORS = (500, 502, 503, 504)
 
 
 def project_path(locator: str) -> str:
@@ -38,8 +37,10 @@ def next_link(header: str | None) -> str | None:
     return None
 
 
-class GitLabClient:
+class GitLabClient(BudgetedClient):
     """Requests with GitLab's limits applied; `requests` counts every one made (retries included)."""
+
+    service = "GitLab"
 
     def __init__(
         self,
@@ -59,18 +60,15 @@ class GitLabClient:
         self.token_env = token_env
         # a personal, project or group access token goes in PRIVATE-TOKEN, as GitLab's API docs show
         self._http = httpx.Client(headers={"PRIVATE-TOKEN": token, "User-Agent": "teamops"}, timeout=timeout_s)
-        self.policy = RetryPolicy(
-            "GitLab",
-            attempts=max_retries,
+        self._start(
+            wait_key="[gitlab] max_wait_s",
             max_wait_s=max_wait_s,
+            max_retries=max_retries,
+            budget=budget,
             sleep=sleep,
             now=now,
             jitter=jitter,
-            wait_key="[gitlab] max_wait_s",
         )
-        self.budget = budget or RateBudget(now=now)
-        self.requests = 0
-        self.rate_remaining: int | None = None
 
     def __repr__(self) -> str:  # never show the token
         return f"GitLabClient({self.base!r})"
@@ -104,22 +102,14 @@ class GitLabClient:
                 url = None
 
     def _get(self, url: str, params: dict[str, Any] | None, what: str) -> tuple[Any, httpx.Headers]:
-        def attempt(n: int) -> Verdict[tuple[Any, httpx.Headers]]:
-            self.budget.wait_turn(self, self.policy, what)
-            return self._attempt(url, params, what, n)
-
-        return self.policy.run(attempt, what)
+        return self._run(what, lambda n: self._attempt(url, params, what, n))
 
     def _attempt(
         self, url: str, params: dict[str, Any] | None, what: str, n: int
     ) -> Verdict[tuple[Any, httpx.Headers]]:
-        self.requests += 1
-        try:
-            response = self._http.get(url, params=params)
-        except httpx.TimeoutException:
-            return Verdict.again("timeout")
-        except httpx.HTTPError as exc:
-            return Verdict.again(f"network error ({type(exc).__name__})")
+        response, retry = self._exchange(lambda: self._http.get(url, params=params))
+        if retry is not None:
+            return retry
         headers = response.headers
         self._note(headers)
         status = response.status_code
@@ -129,12 +119,8 @@ class GitLabClient:
             except ValueError:
                 return Verdict.again("an answer that is not valid JSON")
         message = _message(response)
-        if status == 429:
-            wait = retry_after(headers) or self._reset_wait(headers) or 60.0 * 2 ** min(n - 1, 4)
-            self.budget.pause(wait, self)  # every worker on this token holds, not only this one
-            return Verdict.again("rate limit (429)", wait)
-        if status in SERVER_ERRORS:
-            return Verdict.again(f"HTTP {status}")
+        if (again := self._common(status, headers, n, self._reset_wait(headers))) is not None:
+            return again
         if status == 401:
             raise ServiceError(
                 f"GitLab rejected the token for {what} (401 {message or 'Unauthorized'})",

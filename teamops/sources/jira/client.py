@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 
 from teamops.errors import Refused, ServiceError
-from teamops.integrations.http import RateBudget, RetryPolicy, Verdict, retry_after
-
-SERVER_ERRORS = (500, 502, 503, 504)
+from teamops.integrations.http import BudgetedClient, RateBudget, Verdict
 
 
-class JiraClient:
+class JiraClient(BudgetedClient):
     """Requests with Jira's limits applied; `requests` counts every one made (retries included)."""
+
+    service = "Jira"
 
     def __init__(
         self,
@@ -42,18 +42,15 @@ class JiraClient:
             headers={"Accept": "application/json", "User-Agent": "teamops"},
             timeout=timeout_s,
         )
-        self.policy = RetryPolicy(
-            "Jira",
-            attempts=max_retries,
+        self._start(
+            wait_key="[jira] max_wait_s",
             max_wait_s=max_wait_s,
+            max_retries=max_retries,
+            budget=budget,
             sleep=sleep,
             now=now,
             jitter=jitter,
-            wait_key="[jira] max_wait_s",
         )
-        self.budget = budget or RateBudget(now=now)
-        self.requests = 0
-        self.rate_remaining: int | None = None
 
     def __repr__(self) -> str:  # never show the token
         return f"JiraClient({self.base!r})"
@@ -70,22 +67,15 @@ class JiraClient:
         return self._send("POST", path, None, body, what)
 
     def _send(self, method: str, path: str, params: dict[str, Any] | None, body: Any, what: str) -> Any:
-        def attempt(n: int) -> Verdict[Any]:
-            self.budget.wait_turn(self, self.policy, what)
-            return self._attempt(method, f"{self.base}{path}", params, body, what, n)
-
-        return self.policy.run(attempt, what)
+        url = f"{self.base}{path}"
+        return self._run(what, lambda n: self._attempt(method, url, params, body, what, n))
 
     def _attempt(
         self, method: str, url: str, params: dict[str, Any] | None, body: Any, what: str, n: int
     ) -> Verdict[Any]:
-        self.requests += 1
-        try:
-            response = self._http.request(method, url, params=params, json=body)
-        except httpx.TimeoutException:
-            return Verdict.again("timeout")
-        except httpx.HTTPError as exc:
-            return Verdict.again(f"network error ({type(exc).__name__})")
+        response, retry = self._exchange(lambda: self._http.request(method, url, params=params, json=body))
+        if retry is not None:
+            return retry
         headers = response.headers
         self._note(headers)
         status = response.status_code
@@ -95,12 +85,8 @@ class JiraClient:
             except ValueError:
                 return Verdict.again("an answer that is not valid JSON")
         message = _message(response)
-        if status == 429:
-            wait = retry_after(headers) or self._reset_wait(headers) or 60.0 * 2 ** min(n - 1, 4)
-            self.budget.pause(wait, self)  # every request on this token holds, not only this one
-            return Verdict.again("rate limit (429)", wait)
-        if status in SERVER_ERRORS:
-            return Verdict.again(f"HTTP {status}")
+        if (again := self._common(status, headers, n, self._reset_wait(headers))) is not None:
+            return again
         if status == 401:
             raise ServiceError(
                 f"Jira rejected the credentials for {what} (401 {message or 'Unauthorized'})",
