@@ -192,6 +192,14 @@ class BudgetedClient:
     5xx is tried again, a 429 pauses every worker for its Retry-After or reset). Each client classifies the rest."""
 
     service = "a service"
+    base = ""  # the API's root
+    _http: Any  # an httpx.Client with the service's auth
+
+    def __repr__(self) -> str:  # never show the token
+        return f"{type(self).__name__}({self.base!r})"
+
+    def close(self) -> None:
+        self._http.close()
 
     def _start(
         self,

@@ -70,12 +70,6 @@ class GitLabClient(BudgetedClient):
             jitter=jitter,
         )
 
-    def __repr__(self) -> str:  # never show the token
-        return f"GitLabClient({self.base!r})"
-
-    def close(self) -> None:
-        self._http.close()
-
     def get(self, path: str, params: dict[str, Any] | None = None, what: str = "a request") -> Any:
         """One GET with retries; the parsed JSON."""
         return self._get(f"{self.base}{path}", params, what)[0]

@@ -52,12 +52,6 @@ class JiraClient(BudgetedClient):
             jitter=jitter,
         )
 
-    def __repr__(self) -> str:  # never show the token
-        return f"JiraClient({self.base!r})"
-
-    def close(self) -> None:
-        self._http.close()
-
     def get(self, path: str, params: dict[str, Any] | None = None, what: str = "a request") -> Any:
         """One GET with retries; the parsed JSON."""
         return self._send("GET", path, params, None, what)
