@@ -35,6 +35,22 @@ CO_AUTHOR = re.compile(r"^\s*co-authored-by:\s*(.+?)\s*$", re.IGNORECASE | re.MU
 LINE = re.compile(r"^\s*([A-Za-z][A-Za-z-]*:.*?)\s*$", re.MULTILINE)
 TEXT_MAX = 20_000  # of a message: marks sit at its start or its end
 BATCH = 5_000
+# Every built-in mark holds one of these words: a commit with none of them (most of a history) is passed by one
+# search, not by each mark's.
+HINTS = (
+    "co-authored-by",
+    "generated with",
+    "made-with",
+    "claude-session",
+    "amp-thread",
+    "aider",
+    "[bot]",
+    "cursoragent",
+    "openhands",
+    "agent@replit",
+    "+copilot@",
+)
+HINT = re.compile("|".join(re.escape(h) for h in HINTS), re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,8 @@ def config_markers(cfg: Config) -> list[Marker]:
 def commit_assists(message: str, author: str, extra: list[Marker] | None = None) -> list[Found]:
     """The assistants a commit shows: `author` is `Name <email>` (and the login, when known, first)."""
     text = message[:TEXT_MAX] + ("\n" + message[-TEXT_MAX:] if len(message) > TEXT_MAX else "")
+    if not extra and not HINT.search(text) and not HINT.search(author):
+        return []
     found: dict[tuple[str, str], str] = {}
 
     def add(marker: Marker, evidence: str) -> None:
@@ -113,13 +131,14 @@ def detect(db: Database, cfg: Config) -> int:
     with transaction(db):
         if after == 0:
             store.forget_commits(db)
-        for batch in store.commits_after(db, after, BATCH):
+        last = store.last_commit_id(db)
+        for batch in store.commits_after(db, after, BATCH, () if extra else HINTS):
             rows = []
-            for cid, repo_id, sha, message, name, email, login in batch:
+            for _, repo_id, sha, message, name, email, login in batch:
                 author = f"{login + ' ' if login else ''}{name or ''} <{email or ''}>"
                 rows += [(repo_id, sha, f) for f in commit_assists(message or "", author, extra)]
-                after = cid
             found += store.save_commit_assists(db, rows)
+        after = max(after, last)
         pulls = [
             (r, n, f) for r, n, login, kind, labels in store.pulls(db) for f in pull_assists(login, kind, labels, cfg)
         ]

@@ -21,18 +21,30 @@ def forget_commits(db: Database) -> None:
     db.execute("DELETE FROM assists WHERE number = 0")
 
 
-def commits_after(db: Reader, after: int, batch: int) -> Iterator[list[tuple[Any, ...]]]:
-    """(id, repo, sha, message, author name, email, login) of the commits after an id, in id order, in batches."""
+def commits_after(db: Reader, after: int, batch: int, hints: tuple[str, ...] = ()) -> Iterator[list[tuple[Any, ...]]]:
+    """(id, repo, sha, message, author name, email, login) of the commits after an id, in id order, in batches;
+    with `hints`, only those whose message or author holds one of them (SQLite's LIKE: ASCII case ignored),
+    so a history's many plain commits never leave SQLite."""
+    where = ""
+    params: list[Any] = []
+    if hints:
+        fields = ("message", "author_name", "author_email", "COALESCE(author_login, '')")
+        where = " AND (" + " OR ".join(f"{f} LIKE ? ESCAPE '\\'" for f in fields for _ in hints) + ")"
+        params = [f"%{h}%" for _ in fields for h in hints]
     while True:
         rows = db.execute(
             "SELECT id, repo_id, sha, message, author_name, author_email, author_login FROM commits "
-            "WHERE id > ? ORDER BY id LIMIT ?",
-            [after, batch],
+            f"WHERE id > ?{where} ORDER BY id LIMIT ?",
+            [after, *params, batch],
         ).fetchall()
         if not rows:
             return
         yield rows
         after = rows[-1][0]
+
+
+def last_commit_id(db: Reader) -> int:
+    return int(db.execute("SELECT COALESCE(MAX(id), 0) FROM commits").fetchone()[0])
 
 
 def save_commit_assists(db: Database, rows: list[tuple[int, str, Found]]) -> int:
