@@ -81,6 +81,8 @@ def test_the_index_shows_each_service_s_delivery_and_the_incidents_with_the_depl
     # and the weeks' work an assistant co-wrote: the world's two changes signed by Claude
     assisted = [td.get("data-value") for td in sections["ai"].iter("td") if td.get("data-key") == "assisted_commits"]
     assert sum(int(v) for v in assisted) == 2
+    beside = {td.get("data-key"): td.get("data-value") for td in sections["ai-compare"].iter("td")}
+    assert beside["note"] == '"too few to compare"'  # two assisted commits: no comparison is drawn from them
 
 
 def test_no_email_unless_asked_and_then_only_there(cli, world):

@@ -150,6 +150,8 @@ _FORMATTED = {
     "commit_share",
     "line_share",
     "pr_share",
+    "assisted",
+    "not_assisted",
 }
 
 

@@ -264,7 +264,8 @@ class Site:
         return self._any_incident
 
     def ai(self, page: Page, repos: list[str] | None) -> list[Section]:
-        """How much of the period's work an AI assistant co-wrote, week by week, once any assisted work is known."""
+        """How much of the period's work an AI assistant co-wrote, week by week, and assisted work beside the rest,
+        once any assisted work is known."""
         from teamops.reports.ai import ai_report
         from teamops.store.assists import any_assist
 
@@ -272,8 +273,12 @@ class Site:
             return []
         period, _ = self.periods()
         report = ai_report(self.db, self.cfg, period.since, period.until, repo=repos)
+        beside = ai_report(self.db, self.cfg, period.since, period.until, repo=repos, compare=True)
         flags = ["--repo", repos[0]] if repos else []
-        return [self.section(page, report, ["kpi", "ai", *flags, *_bounds(period)])]
+        return [
+            self.section(page, report, ["kpi", "ai", *flags, *_bounds(period)]),
+            self.section(page, beside, ["kpi", "ai", "--compare", *flags, *_bounds(period)]),
+        ]
 
     def pulls(
         self, page: Page, flags: list[str], team: str | None, repos: list[str] | None, person: str | None
