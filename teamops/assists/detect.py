@@ -120,6 +120,7 @@ def fingerprint(cfg: Config) -> str:
 def detect(db: Database, cfg: Config) -> int:
     """Assists of the commits not looked at yet and of every pull request; the commits newly found assisted."""
     from teamops.store import assists as store
+    from teamops.store.commits import forget_assisted, save_assisted
     from teamops.store.database import transaction
     from teamops.store.sync_state import load_state, save_state
 
@@ -131,6 +132,7 @@ def detect(db: Database, cfg: Config) -> int:
     with transaction(db):
         if after == 0:
             store.forget_commits(db)
+            forget_assisted(db)
         last = store.last_commit_id(db)
         for batch in store.commits_after(db, after, BATCH, () if extra else HINTS):
             rows = []
@@ -138,6 +140,7 @@ def detect(db: Database, cfg: Config) -> int:
                 author = f"{login + ' ' if login else ''}{name or ''} <{email or ''}>"
                 rows += [(repo_id, sha, f) for f in commit_assists(message or "", author, extra)]
             found += store.save_commit_assists(db, rows)
+            save_assisted(db, sorted({(repo_id, sha) for repo_id, sha, _ in rows}))
         after = max(after, last)
         pulls = [
             (r, n, f) for r, n, login, kind, labels in store.pulls(db) for f in pull_assists(login, kind, labels, cfg)

@@ -58,6 +58,7 @@ class ActivityRow(ReportRow):
     ai_points: float
     ai_hours: float
     estimated_commits: int
+    assisted_commits: int = 0  # co-written by an AI assistant (kpi ai)
 
     @property
     def who(self) -> str:
@@ -80,7 +81,7 @@ def history_span(db: Reader, flt: ActivityFilter) -> HistorySpan:
 
 
 def _row(handle: str | None, name: str | None, team: str | None, email: str | None, m: tuple[Any, ...]) -> ActivityRow:
-    n, adds, dels, days, missing, pts, hrs, est, first, last, author, first_day, last_day = m
+    n, adds, dels, days, missing, pts, hrs, est, assisted, first, last, author, first_day, last_day = m
     return ActivityRow(
         person=handle or f"(unmapped) {author} <{email}>",
         mapped=handle is not None,
@@ -98,6 +99,7 @@ def _row(handle: str | None, name: str | None, team: str | None, email: str | No
         ai_points=pts or 0,
         ai_hours=round(hrs or 0.0, 1),
         estimated_commits=est,
+        assisted_commits=int(assisted or 0),
     )
 
 

@@ -32,6 +32,7 @@ ACTIVITY_COLUMNS = [
     Column("active_days", "Days", numeric=True, drop=6),
     Column("ai_points", "AI pts", numeric=True, drop=1),
     Column("ai_hours", "AI h", numeric=True, drop=7),
+    Column("assisted_commits", "AI-assisted", numeric=True, drop=10),
     # Days count the author's own calendar days; First and Last are those days too (JSON: also the UTC times).
     Column("first_day", "First", date=True, drop=9),
     Column("last_day", "Last", date=True, drop=8),

@@ -52,12 +52,13 @@ def span(db: Reader, where: Where) -> tuple[int, str | None, str | None]:
 
 
 def activity_groups(db: Reader, where: Where, key: str, extra: str, by_date: bool) -> dict[Any, list[Any]]:
-    """Measures per person (key c.person_id) or per unmapped author (c.author_email).
+    """Measures per person (key c.person_id) or per unmapped author (c.author_email), and their commits an AI
+    assistant co-wrote.
 
     A window reads its range from the date index; all of history reads the covering index.
     """
     source = "commits c INDEXED BY idx_commits_authored" if by_date else "commits c"
-    sql = f"SELECT {key}, {MEASURES} FROM {source} WHERE {where.sql} AND {extra} GROUP BY {key}"
+    sql = f"SELECT {key}, {MEASURES}, SUM(c.assisted) FROM {source} WHERE {where.sql} AND {extra} GROUP BY {key}"
     return {k: m for k, *m in db.execute(sql, where.params)}
 
 

@@ -263,6 +263,16 @@ class _BatchWriter:
             raise self.error
 
 
+def save_assisted(db: Database, keys: list[tuple[int, str]]) -> None:
+    """Mark the commits an AI assistant co-wrote (store/assists.py holds which one and how)."""
+    db.conn.executemany("UPDATE commits SET assisted = 1 WHERE repo_id = ? AND sha = ?", keys)
+
+
+def forget_assisted(db: Database) -> None:
+    """Before the history is read again for assists (other marks): no commit is marked."""
+    db.execute("UPDATE commits SET assisted = 0 WHERE assisted != 0")
+
+
 def save_commits(
     db: Database,
     repo_id: int,

@@ -868,3 +868,19 @@ def m032_assists(db: Database) -> None:
         ) WITHOUT ROWID
         """
     )
+
+
+@migration
+def m033_assisted_commits(db: Database) -> None:
+    # Whether an AI assistant co-wrote a commit (the assists table says which and how), beside the commit so
+    # the activity report counts it from its covering index, not a join.
+    db.execute("ALTER TABLE commits ADD COLUMN assisted INTEGER NOT NULL DEFAULT 0")
+    db.execute("DROP INDEX idx_commits_activity")
+    db.execute(
+        "CREATE INDEX idx_commits_activity ON commits(person_id, author_email, is_merge, authored_at, author_day, "
+        "additions, deletions, stats_missing, ai_points, ai_hours, author_name, assisted)"
+    )
+    db.execute(
+        "UPDATE commits SET assisted = 1 WHERE EXISTS (SELECT 1 FROM assists a "
+        "WHERE a.repo_id = commits.repo_id AND a.sha = commits.sha AND a.number = 0)"
+    )

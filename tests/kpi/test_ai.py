@@ -152,6 +152,11 @@ def test_kpi_ai_finds_what_git_log_grep_finds(marked, cli):
     assert data["commits"] == len(expected) and data["assisted_commits"] == sum(1 for w in expected.values() if w)
     weekly = json.loads(cli("--db", db, "kpi", "ai", *window, "-f", "json", env=env).stdout)
     assert sum(r["assisted_commits"] for r in weekly["rows"]) == data["assisted_commits"]
+    # each person's (and unmapped author's) assisted commits, in kpi activity, from the same marks
+    people = json.loads(cli("--db", db, "kpi", "activity", *window, "--include-bots", "-f", "json", env=env).stdout)
+    assert sum(r["assisted_commits"] for r in people["rows"]) == data["assisted_commits"]
+    ann = next(r for r in people["rows"] if "ann@acme.example" in r["person"])
+    assert ann["assisted_commits"] == sum(1 for (_, who, want) in MARKED if who == HUMAN)
 
 
 def test_new_markers_read_the_history_again_and_a_re_run_reads_nothing(marked, cli, tmp_path):

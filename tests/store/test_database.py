@@ -248,3 +248,26 @@ def test_a_jira_export_imported_by_an_older_file_moves_aside_from_the_live_track
     from teamops.store.task_links import task_refs
 
     assert task_refs(db)["shop-1"] == 1
+
+
+def test_commits_an_older_file_knew_as_assisted_are_marked_for_the_activity_report(tmp_path):
+    """m033: the assisted flag beside each commit, set from the assists an older file found."""
+    path = tmp_path / "old.db"
+    conn, db = older_file(path, "m033")
+    conn.execute(
+        "INSERT INTO repos (id, key, name, kind, locator, created_at) VALUES (1, 'git:r', 'r', 'git', 'r', 'x')"
+    )
+    for sha in ("a" * 40, "b" * 40):
+        conn.execute(
+            "INSERT INTO commits (repo_id, sha, author_name, author_email, authored_at, author_tz_offset, committed_at, "
+            "message, is_merge) VALUES (1, ?, 'Ann', 'ann@x.io', '2026-11-02T10:00:00Z', 0, '2026-11-02T10:00:00Z', "
+            "'m', 0)",
+            [sha],
+        )
+    conn.execute(
+        "INSERT INTO assists (repo_id, sha, number, assistant, how, evidence) VALUES (1, ?, 0, 'Cursor', 'trailer', 'x')",
+        ["b" * 40],
+    )
+    conn.close()
+    db = open_database(path)
+    assert db.execute("SELECT sha, assisted FROM commits ORDER BY sha").fetchall() == [("a" * 40, 0), ("b" * 40, 1)]
