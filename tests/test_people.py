@@ -123,6 +123,7 @@ def test_edit_adds_and_removes_identities_and_remove_unmaps(cli, synced):
             "accounts": None,
             "commits": 1,
             "merges": 0,
+            "assisted_commits": 0,
             "last_commit": "2026-11-02T10:00:00Z",
         }
     ]

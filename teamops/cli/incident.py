@@ -64,7 +64,9 @@ def open_cmd(
 @app.command("resolve")
 def resolve_cmd(
     ctx: typer.Context,
-    incident_id: Annotated[int, typer.Argument(help="The incident's id (teamops incident list).", min=1)],
+    incident_id: Annotated[
+        int, typer.Argument(help="The incident's id (teamops incident list).", min=1, max=2**63 - 1)
+    ],
     at: Annotated[str | None, typer.Option("--at", help="When it was resolved (ISO time; default: now).")] = None,
 ) -> None:
     """Resolve an incident (again: the last time counts, as a reopened one's final close does).

@@ -173,6 +173,7 @@ def list_(ctx: typer.Context, limit: LimitOpt = None, fmt: FormatOpt = None) -> 
                 Column("timezone", "Timezone", drop=5),
                 Column("commits", "Commits", numeric=True),
                 Column("merges", "Merges", numeric=True, drop=6),
+                Column("assisted_commits", "AI-assisted", numeric=True, drop=9),
             ],
             empty="no people yet: add one with `teamops people add HANDLE --email ...`",
         )

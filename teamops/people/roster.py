@@ -193,7 +193,7 @@ def list_people(db: Reader) -> list[dict[str, Any]]:
     rows = []
     for p in store.people(db):
         ids = idents.get(p.id, {})
-        commits, merges, last_commit = counts.get(p.id, (0, 0, None))
+        commits, merges, last_commit, assisted = counts.get(p.id, (0, 0, None, 0))
         rows.append(
             {
                 "handle": p.handle,
@@ -207,6 +207,7 @@ def list_people(db: Reader) -> list[dict[str, Any]]:
                 "accounts": ", ".join(f"{k}:{v[0]}" for k, v in sorted(ids.items()) if k in others and v) or None,
                 "commits": commits,
                 "merges": merges,
+                "assisted_commits": assisted,
                 "last_commit": last_commit,
             }
         )

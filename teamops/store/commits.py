@@ -417,13 +417,14 @@ def commits_of(db: Reader, person_id: int) -> int:
     return int(row[0])
 
 
-def commit_counts(db: Reader) -> dict[int, tuple[int, int, str | None]]:
-    """Per person: (commits, merges, last commit time), merges apart as everywhere."""
+def commit_counts(db: Reader) -> dict[int, tuple[int, int, str | None, int]]:
+    """Per person: (commits, merges, last commit time, commits an AI assistant co-wrote), merges apart as
+    everywhere."""
     rows = db.execute(
-        "SELECT person_id, SUM(is_merge = 0), SUM(is_merge), MAX(CASE WHEN is_merge = 0 THEN authored_at END) "
-        "FROM commits WHERE person_id IS NOT NULL GROUP BY 1"
+        "SELECT person_id, SUM(is_merge = 0), SUM(is_merge), MAX(CASE WHEN is_merge = 0 THEN authored_at END), "
+        "SUM(assisted * (is_merge = 0)) FROM commits WHERE person_id IS NOT NULL GROUP BY 1"
     ).fetchall()
-    return {int(pid): (int(n), int(m), last) for pid, n, m, last in rows}
+    return {int(pid): (int(n), int(m), last, int(a or 0)) for pid, n, m, last, a in rows}
 
 
 def unmapped_authors(db: Reader) -> list[dict[str, Any]]:

@@ -157,6 +157,9 @@ def test_kpi_ai_finds_what_git_log_grep_finds(marked, cli):
     assert sum(r["assisted_commits"] for r in people["rows"]) == data["assisted_commits"]
     ann = next(r for r in people["rows"] if "ann@acme.example" in r["person"])
     assert ann["assisted_commits"] == sum(1 for (_, who, want) in MARKED if who == HUMAN)
+    assert cli("--db", db, "people", "add", "ann", "--email", "ann@acme.example", env=env).exit_code == 0
+    listed = json.loads(cli("--db", db, "people", "list", "-f", "json", env=env).stdout)["rows"]
+    assert [(r["handle"], r["assisted_commits"]) for r in listed] == [("ann", ann["assisted_commits"])]
 
 
 def test_new_markers_read_the_history_again_and_a_re_run_reads_nothing(marked, cli, tmp_path):
