@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 DEFAULT_WEEKS = 4
 FILL_THE_REST = (
     "For sprint, velocity, flow and cycle-time numbers, add tasks and sprints\n"
-    "(teamops task add / sprint add) or sync them from ClickUp (teamops sync-tasks)."
+    "(teamops task add / sprint add) or sync them from ClickUp or Jira (teamops sync-tasks)."
 )
 REPO_LINES = 10  # repositories named one per line; the rest counted
 SPRINT_KEYS = ("sprint", "start", "end", "status", "committed", "remaining", "ideal_now", "trend", "working_days_left")
