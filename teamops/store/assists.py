@@ -129,13 +129,5 @@ def pull_assistants(db: Reader) -> dict[tuple[int, int], list[str]]:
     return {k: sorted(set(v)) for k, v in out.items()}
 
 
-def assists_of(db: Reader, repo_id: int, sha: str) -> list[tuple[str, str, str]]:
-    """(assistant, how, evidence) of one commit."""
-    return db.execute(
-        "SELECT assistant, how, evidence FROM assists WHERE repo_id = ? AND sha = ? AND number = 0 ORDER BY 1, 2",
-        [repo_id, sha],
-    ).fetchall()
-
-
 def any_assist(db: Reader) -> bool:
     return db.execute("SELECT 1 FROM assists LIMIT 1").fetchone() is not None
