@@ -126,4 +126,5 @@ class PullRecord:
     reviews: list[ReviewRecord] | None = None
     requests: list[RequestRecord] | None = None
     inferred: bool = False  # read from a merge commit or a squash subject, not from the service
+    body_marks: list[list[str]] | None = None  # [assistant, evidence] an AI assistant left in its description
     source: str = ""  # the kind that reported it ("git" for an inferred one)

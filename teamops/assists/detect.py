@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from teamops.assists.markers import (
     AUTHORS,
     BODIES,
+    BODY,
     BUILTIN,
     CONFIG,
     LABEL,
@@ -97,9 +98,20 @@ def commit_assists(message: str, author: str, extra: list[Marker] | None = None)
     return [Found(a, how, ev) for (a, how), ev in found.items()]
 
 
-def pull_assists(login: str | None, kind: str | None, labels: list[str], cfg: Config) -> list[Found]:
-    """The assistants a pull request shows by itself: an assistant's app as its author, a label naming one."""
-    found = []
+def body_marks(text: object) -> list[list[str]] | None:
+    """[assistant, evidence] of the marks in a pull request's description (its footer, a co-author line), found
+    when it is synced; None when it has no description."""
+    if not isinstance(text, str) or not text:
+        return None
+    return [[f.assistant, f.evidence] for f in commit_assists(text[:TEXT_MAX], "")]
+
+
+def pull_assists(
+    login: str | None, kind: str | None, labels: list[str], cfg: Config, marks: list[list[str]] | None = None
+) -> list[Found]:
+    """The assistants a pull request shows by itself: an assistant's app as its author, a label naming one, the
+    marks its description holds."""
+    found = [Found(str(m[0]), BODY, str(m[1])[:200]) for m in marks or [] if isinstance(m, list) and len(m) == 2]
     if login and kind == "bot":
         found += [Found(m.assistant, m.how, login) for m in PULL_AUTHORS if m.pattern.search(login)][:1]
     wanted = {k.lower(): v for k, v in cfg.ai_assist.labels.items()}
@@ -143,7 +155,9 @@ def detect(db: Database, cfg: Config) -> int:
             save_assisted(db, sorted({(repo_id, sha) for repo_id, sha, _ in rows}))
         after = max(after, last)
         pulls = [
-            (r, n, f) for r, n, login, kind, labels in store.pulls(db) for f in pull_assists(login, kind, labels, cfg)
+            (r, n, f)
+            for r, n, login, kind, labels, marks in store.pulls(db)
+            for f in pull_assists(login, kind, labels, cfg, marks)
         ]
         store.save_pull_assists(db, pulls)
         state.cursor = str(after)

@@ -56,17 +56,18 @@ def save_commit_assists(db: Database, rows: list[tuple[int, str, Found]]) -> int
     return len({(repo_id, sha) for repo_id, sha, _ in rows})
 
 
-def pulls(db: Reader) -> list[tuple[int, int, str | None, str | None, list[str]]]:
-    """(repo, number, author login, author kind, labels) of every pull request."""
+def pulls(db: Reader) -> list[tuple[int, int, str | None, str | None, list[str], list[list[str]] | None]]:
+    """(repo, number, author login, author kind, labels, the marks of its description) of every pull request."""
     out = []
-    for repo_id, number, login, kind, labels in db.execute(
-        "SELECT repo_id, number, author, author_kind, labels FROM pull_requests"
+    for repo_id, number, login, kind, labels, marks in db.execute(
+        "SELECT repo_id, number, author, author_kind, labels, body_marks FROM pull_requests"
     ):
         try:
             names = [str(x) for x in json.loads(labels or "[]") if isinstance(x, str)]
+            found = json.loads(marks) if marks else None
         except ValueError:
-            names = []
-        out.append((int(repo_id), int(number), login, kind, names))
+            names, found = [], None
+        out.append((int(repo_id), int(number), login, kind, names, found if isinstance(found, list) else None))
     return out
 
 

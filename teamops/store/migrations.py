@@ -884,3 +884,10 @@ def m033_assisted_commits(db: Database) -> None:
         "UPDATE commits SET assisted = 1 WHERE EXISTS (SELECT 1 FROM assists a "
         "WHERE a.repo_id = commits.repo_id AND a.sha = commits.sha AND a.number = 0)"
     )
+
+
+@migration
+def m034_pull_request_marks(db: Database) -> None:
+    # The marks an AI assistant left in a pull request's description ("Generated with Claude Code", a
+    # co-author), found when it is synced: the description itself is not kept.
+    db.execute("ALTER TABLE pull_requests ADD COLUMN body_marks TEXT")

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 PULL_COLUMNS = (
     "title, author, author_kind, state, draft, base_branch, head_branch, head_repo, created_at, updated_at, "
     "ready_at, first_commit_at, merged_at, closed_at, additions, deletions, changed_files, commits, "
-    "merge_commit_sha, labels, source, inferred"
+    "merge_commit_sha, labels, source, inferred, body_marks"
 )
 _NAMES = [c.strip() for c in PULL_COLUMNS.split(",")]
 # Within the same second, a later state wins: open < closed < merged (a reopen comes with a newer time).
@@ -99,6 +99,7 @@ def _row(repo_id: int, p: PullRecord) -> list[Any]:
         "labels": labels,
         "source": p.source or None,
         "inferred": int(p.inferred),
+        "body_marks": json.dumps(p.body_marks) if p.body_marks is not None else None,
     }
     return [repo_id, p.number, *(values[c] for c in _NAMES)]
 

@@ -693,6 +693,7 @@ def pull_node(
     additions: int = 10,
     deletions: int = 2,
     files: int = 1,
+    body: str = "",
 ) -> dict[str, Any]:
     """A PullRequest node as GitHub's GraphQL gives it, lists whole (the fake pages them)."""
 
@@ -710,6 +711,7 @@ def pull_node(
     return {
         "number": number,
         "title": title or f"Change {number}",
+        "body": body,
         "state": state,
         "isDraft": draft,
         "createdAt": created,

@@ -216,3 +216,48 @@ def test_the_comparison_shows_both_samples_and_says_when_they_are_too_few(make_r
     assert data["pr_share"] == 0.5
     table = cli("--db", db, "kpi", "ai", "--compare", *window, env={**env, "COLUMNS": "160"}).stdout
     assert "too few to compare" in table and "no causal claim" in table
+
+
+def test_a_pull_request_whose_description_an_assistant_signed_is_assisted(make_repo, cli, tmp_path):
+    """Two pull requests from GitHub: one whose description ends with Claude Code's footer (its commit signs
+    nothing), one a person wrote that only mentions a cursor."""
+    from tests.fakes.github import FakeGitHub, pull_node
+
+    repo = make_repo("api")
+    a = repo.commit("Add export", {"a.py": "1\n"}, author=HUMAN, date="2026-11-03T09:00:00+00:00")
+    b = repo.commit("Fix cursor", {"b.py": "1\n"}, author=HUMAN, date="2026-11-04T09:00:00+00:00")
+    footer = "Adds the export.\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)"
+    pulls = [
+        pull_node(
+            1,
+            created="2026-11-03T08:00:00Z",
+            merged="2026-11-03T12:00:00Z",
+            state="MERGED",
+            commits=[(a, "2026-11-03T09:00:00Z")],
+            merge_commit=a,
+            body=footer,
+        ),
+        pull_node(
+            2,
+            created="2026-11-04T08:00:00Z",
+            merged="2026-11-04T12:00:00Z",
+            state="MERGED",
+            commits=[(b, "2026-11-04T09:00:00Z")],
+            merge_commit=b,
+            body="Keeps the cursor where it was.",
+        ),
+    ]
+    db = str(tmp_path / "t.db")
+    with FakeGitHub({"acme/api": repo.path}) as gh:
+        gh.repos["acme/api"].pulls = pulls
+        env = {"GITHUB_TOKEN": gh.token, "TEAMOPS_GITHUB_API_URL": gh.url, "TEAMOPS_NOW": "2026-11-20T00:00:00Z"}
+        assert cli("--db", db, "sync-commits", "--repo", "acme/api", env=env).exit_code == 0
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute("SELECT number, assistant, how FROM assists WHERE number != 0").fetchall()
+    finally:
+        conn.close()
+    assert rows == [(1, "Claude Code", "body")]
+    window = ("--since", "2026-11-01", "--until", "2026-11-20", "-f", "json")
+    data = json.loads(cli("--db", db, "kpi", "ai", *window, env=env).stdout)
+    assert data["pr_share"] == 0.5 and data["commit_share"] == 0.0

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from teamops.assists.detect import body_marks
 from teamops.clients import secret
 from teamops.clock import iso_with_offset
 from teamops.errors import ConfigError, Refused, ServiceError
@@ -111,7 +112,7 @@ PULL_PARTS = """
 """
 PULL_FIELDS = (
     """
-        number title state isDraft createdAt updatedAt mergedAt closedAt
+        number title body state isDraft createdAt updatedAt mergedAt closedAt
         additions deletions changedFiles baseRefName headRefName
         headRepository { nameWithOwner }
         author { __typename login }
@@ -271,6 +272,7 @@ def pull_record(node: dict[str, Any]) -> PullRecord:
         commits=[str(c["oid"]) for c in commit_nodes if c.get("oid")],
         reviews=reviews,
         requests=requests,
+        body_marks=body_marks(node.get("body")),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from teamops.assists.detect import body_marks
 from teamops.clock import now_iso
 from teamops.errors import InvalidInput
 from teamops.records import PullRecord, RequestRecord, ReviewRecord
@@ -117,6 +118,7 @@ def event_record(event: str, payload: dict[str, Any]) -> tuple[str, PullRecord]:
         commit_count=pr.get("commits") if isinstance(pr.get("commits"), int) else None,
         merge_commit_sha=_text(pr.get("merge_commit_sha")) if merged else None,
         labels=[str(label.get("name")) for label in pr.get("labels") or [] if isinstance(label, dict)][:50],
+        body_marks=body_marks(pr.get("body")),
     )
     if action == "opened" and not record.draft:
         record.ready_at = record.created_at

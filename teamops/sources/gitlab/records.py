@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from teamops.assists.detect import body_marks
 from teamops.clock import iso_with_offset
 from teamops.records import CommitRecord, PullRecord, RequestRecord, ReviewRecord
 
@@ -153,6 +154,7 @@ def merge_request(raw: Any, notes: Notes | None, commits: list[str] | None) -> P
         commit_count=len(commits) if commits is not None else None,
         reviews=notes.reviews if notes else None,
         requests=notes.requests if notes else None,
+        body_marks=body_marks(data.get("description")),
     )
 
 
