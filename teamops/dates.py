@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
 from teamops.clock import now as clock_now
 from teamops.clock import parse_iso, to_iso
@@ -63,6 +64,17 @@ def range_bounds(since: str | None, until: str | None) -> tuple[str | None, str 
     if lo and hi and lo >= hi:
         raise UsageError(f"--since {since} is not before --until {until}")
     return (to_iso(lo) if lo else None, to_iso(hi) if hi else None)
+
+
+@cache
+def _week_of_day(day: str) -> str:
+    year, week, _ = date.fromisoformat(day).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def iso_week_of(stamp: str) -> str:
+    """A stored UTC time's ISO week (`2026-W07`), worked out once a day: reports group many times a day."""
+    return _week_of_day(stamp[:10])
 
 
 def iso_weeks(since: str, until: str) -> list[str]:

@@ -130,7 +130,8 @@ def fingerprint(cfg: Config) -> str:
 
 
 def detect(db: Database, cfg: Config) -> int:
-    """Assists of the commits not looked at yet and of every pull request; the commits newly found assisted."""
+    """Assists of the commits not looked at yet, and of every pull request when any changed since; the commits
+    newly found assisted."""
     from teamops.store import assists as store
     from teamops.store.commits import forget_assisted, save_assisted
     from teamops.store.database import transaction
@@ -139,13 +140,17 @@ def detect(db: Database, cfg: Config) -> int:
     state = load_state(db, store.STATE)
     print_ = fingerprint(cfg)
     extra = config_markers(cfg)
-    after = int(state.cursor or 0) if state.details.get("markers") == print_ else 0
+    same_marks = state.details.get("markers") == print_
+    after = int(state.cursor or 0) if same_marks else 0
+    last = store.last_commit_id(db)
+    pulls_now = store.pulls_signature(db)
+    if same_marks and after >= last and state.details.get("pulls") == pulls_now:
+        return 0  # no new commit, no pull request changed: nothing to read, nothing to write
     found = 0
     with transaction(db):
         if after == 0:
             store.forget_commits(db)
             forget_assisted(db)
-        last = store.last_commit_id(db)
         for batch in store.commits_after(db, after, BATCH, () if extra else HINTS):
             rows = []
             for _, repo_id, sha, message, name, email, login in batch:
@@ -154,14 +159,15 @@ def detect(db: Database, cfg: Config) -> int:
             found += store.save_commit_assists(db, rows)
             save_assisted(db, sorted({(repo_id, sha) for repo_id, sha, _ in rows}))
         after = max(after, last)
-        pulls = [
-            (r, n, f)
-            for r, n, login, kind, labels, marks in store.pulls(db)
-            for f in pull_assists(login, kind, labels, cfg, marks)
-        ]
-        store.save_pull_assists(db, pulls)
+        if not same_marks or state.details.get("pulls") != pulls_now:  # labels, descriptions, authors: all again
+            pulls = [
+                (r, n, f)
+                for r, n, login, kind, labels, marks in store.pulls(db)
+                for f in pull_assists(login, kind, labels, cfg, marks)
+            ]
+            store.save_pull_assists(db, pulls)
         state.cursor = str(after)
-        state.details = {"markers": print_}
+        state.details = {"markers": print_, "pulls": pulls_now}
         state.status = "complete"
         save_state(db, state)
     return found

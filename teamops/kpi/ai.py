@@ -9,12 +9,11 @@ import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from functools import cache
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso, parse_iso, to_iso
-from teamops.dates import iso_weeks
+from teamops.dates import iso_week_of, iso_weeks
 from teamops.kpi.flow import median, percentile, rounded
 from teamops.records import ReportRow
 from teamops.store.assists import commit_assistants, pull_assistants
@@ -77,17 +76,6 @@ def _share(part: float, whole: float) -> float | None:
     return rounded(part / whole, 3) if whole else None
 
 
-@cache
-def _week_of_day(day: str) -> str:
-    year, week, _ = date.fromisoformat(day).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def _week(stamp: str) -> str:
-    """A UTC time's ISO week (worked out once per day: a window holds many commits a day)."""
-    return _week_of_day(stamp[:10])
-
-
 def ai_work(
     db: Reader, cfg: Config, since: str | None, until: str | None, repo_ids: list[int] | None, by: str = "week"
 ) -> AiWork:
@@ -114,7 +102,8 @@ def ai_work(
                 g["a"].update(who)
         if who:
             result.assisted_commits += 1
-            result.assistants.update({a: result.assistants.get(a, 0) + 1 for a in who})
+            for name in who:
+                result.assistants[name] = result.assistants.get(name, 0) + 1
     result.commits = len(commits)
     from teamops.store.pulls import any_pull
 
@@ -126,7 +115,7 @@ def ai_work(
     for row in flow.rows:
         who = pulls.get((names.get(row.repo, -1), row.number), [])
         (assisted_pulls if who else plain_pulls).append(row)
-        pull_key = (who or ["(none)"])[0] if by == "assistant" else _pull_group(db, row, by)
+        pull_key = (who or ["(none)"])[0] if by == "assistant" else _pull_group(row, by)
         if pull_key is None:
             continue
         counts = groups[pull_key]
@@ -180,7 +169,7 @@ def _commits(db: Reader, since: str | None, until: str, repo_ids: list[int] | No
 
 def _group(c: dict[str, Any], by: str) -> str:
     if by == "week":
-        return _week(c["at"])
+        return iso_week_of(c["at"])
     if by == "person":
         return str(c["person"] or f"{c['name']} <{c['email']}>")
     if by == "team":
@@ -188,9 +177,9 @@ def _group(c: dict[str, Any], by: str) -> str:
     return str(c["repo"])
 
 
-def _pull_group(db: Reader, row: Any, by: str) -> str | None:
+def _pull_group(row: Any, by: str) -> str | None:
     if by == "week":
-        return _week(row.merged_at)
+        return iso_week_of(row.merged_at)
     if by == "repo":
         return str(row.repo)
     if by == "person":
@@ -361,9 +350,7 @@ def _deployments(
         return [], []
     data = dora(db, cfg, since, until, repo_ids)
     marked = commit_assistants(db, None, until)
-    deps = deployments(
-        db, cfg.dora.environment, since or (data.rows[0].deployed_at if data.rows else until), until, repo_ids
-    )
+    deps = deployments(db, cfg.dora.environment, since, until, repo_ids)  # dora's rows, in its order
     failed = {(r.repo_id, r.deployment): r.failed for r in data.rows}
     shipped = defaultdict(set)
     ids = [d.id for d in deps]
@@ -378,8 +365,6 @@ def _deployments(
     a: list[int] = []
     b: list[int] = []
     for d in deps:
-        if d.status != "success" and (d.repo_id, d.name) not in failed:
-            continue
         bad = int(bool(failed.get((d.repo_id, d.name))))
         (a if any(key in marked for key in shipped[d.id]) else b).append(bad)
     return a, b

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso
-from teamops.dates import iso_weeks, parse_iso
+from teamops.dates import iso_week_of, iso_weeks, parse_iso
 from teamops.kpi.flow import median, percentile, rounded
 from teamops.kpi.services import of_service, of_team
 from teamops.kpi.windows import Window, suggest_last
@@ -154,11 +154,6 @@ DEFINITIONS = {
 }
 
 
-def _week(stamp: str) -> str:
-    year, week, _ = parse_iso(stamp).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def _hours(a: str, b: str) -> float:
     return max(0.0, (parse_iso(b) - parse_iso(a)).total_seconds() / 3600)
 
@@ -196,7 +191,7 @@ def dora(
     weeks = iso_weeks(since, until)
     days = (parse_iso(until) - parse_iso(since)).total_seconds() / 86400
     result.deploys_per_week = rounded(len(ok) / max(1.0, days / 7))  # per week of the window, not per week touched
-    result.weeks_with_deployment = rounded(len({_week(d.deployed_at) for d in ok}) / max(1, len(weeks)))
+    result.weeks_with_deployment = rounded(len({iso_week_of(d.deployed_at) for d in ok}) / max(1, len(weeks)))
     leads = lead_times(db, [d.id for d in ok], people)
     hours = [h for _, h in leads]
     result.lead_time_median_h = rounded(median(hours))
@@ -260,7 +255,7 @@ def dora(
         )
     by_week: dict[str, list[Deployment]] = {}
     for d in deps:
-        by_week.setdefault(_week(d.deployed_at), []).append(d)
+        by_week.setdefault(iso_week_of(d.deployed_at), []).append(d)
     for week in weeks:
         in_week = by_week.get(week, [])
         week_hours = [h for d in in_week for h in by_dep.get(d.id, [])]

@@ -71,6 +71,16 @@ def pulls(db: Reader) -> list[tuple[int, int, str | None, str | None, list[str],
     return out
 
 
+def pulls_signature(db: Reader) -> list[Any]:
+    """What changes when any pull request does: a new one, one updated, one read from the service instead of
+    inferred, or a change of what pull requests are recognised by (labels, description marks, authors)."""
+    row = db.execute(
+        "SELECT COUNT(*), MAX(updated_at), SUM(inferred), TOTAL(length(COALESCE(labels, '')) + "
+        "length(COALESCE(body_marks, '')) + length(COALESCE(author, '')) + length(author_kind)) FROM pull_requests"
+    ).fetchone()
+    return [int(row[0]), row[1], int(row[2] or 0), float(row[3] or 0)]
+
+
 def save_pull_assists(db: Database, rows: list[tuple[int, int, Found]]) -> None:
     """The pull requests' own marks, all of them again (labels come and go)."""
     db.execute("DELETE FROM assists WHERE number != 0")

@@ -210,6 +210,30 @@ def save_roles(
     save_event(db, task_id, change, f"role:{role}", old_label, new_label)
 
 
+def save_held_roles(
+    db: Database,
+    task_id: int,
+    change: Change,
+    roles: dict[str, list[tuple[int | None, str]]],
+    current: dict[str, list[tuple[int | None, str | None]]],
+) -> bool:
+    """A tracker's holders of each role given ((person, external ref); a person found needs no ref), an event for
+    each role whose holders changed; roles not given stay as they are. Whether any changed."""
+    changed = False
+    for role in ROLES:
+        if role not in roles:
+            continue
+        holders = [(pid, None if pid else ext) for pid, ext in roles[role]]
+        have = current.get(role, [])
+        if sorted(f"{p}|{e}" for p, e in holders) == sorted(f"{p}|{e}" for p, e in have):
+            continue
+        old = ",".join(sorted(f"{p}|{e}" for p, e in have)) or None
+        label = ",".join(sorted(str(pid) if pid else str(ext) for pid, ext in holders)) or None
+        save_roles(db, task_id, change, role, holders, old, label)
+        changed = True
+    return changed
+
+
 def save_role_people(db: Database) -> None:
     """Roles held by a tracker's users nobody matched yet (`kind:id`): resolved once an identity names them."""
     db.execute(

@@ -206,25 +206,6 @@ def to_synced(t: ClickUpTask, cfg: Config, people: _People, sprints: dict[str, s
     )
 
 
-def _role_label(holders: list[tuple[int | None, str | None]]) -> str:
-    return ",".join(sorted(str(pid) if pid else str(ext) for pid, ext in holders))
-
-
-def _save_roles(
-    db: Database, task_id: int, by: Change, roles: dict[str, list[Holder]], current: dict[str, Any]
-) -> bool:
-    changed = False
-    for role in ROLES:
-        holders = [(pid, None if pid else ext) for pid, ext in roles.get(role, [])]
-        have = current.get(role, [])
-        if sorted(f"{p}|{e}" for p, e in holders) == sorted(f"{p}|{e}" for p, e in have):
-            continue
-        old = ",".join(sorted(f"{p}|{e}" for p, e in have)) or None
-        task_store.save_roles(db, task_id, by, role, holders, old, _role_label(holders) or None)
-        changed = True
-    return changed
-
-
 def save_synced(db: Database, cfg: Config, task: SyncedTask, sprints: dict[str, int], pass_id: str) -> str:
     """Insert or update one task through the one task writer; returns added, changed, closed or same."""
     now = now_iso()
@@ -249,7 +230,7 @@ def save_synced(db: Database, cfg: Config, task: SyncedTask, sprints: dict[str, 
             "sync_pass": pass_id,
         }
         task_id = task_store.save_new_task(db, by, task.key, task.fields, columns)
-        _save_roles(db, task_id, by, task.roles, {})
+        task_store.save_held_roles(db, task_id, by, task.roles, {})
         return "added"
     task_id = before["id"]
     # Field events first, then removal, then roles: the order a task's history has always had.
@@ -264,7 +245,7 @@ def save_synced(db: Database, cfg: Config, task: SyncedTask, sprints: dict[str, 
         columns["removed_at"] = removed_at
         task_store.save_event(db, task_id, by, "removed", before["removed_at"], removed_at)
         changes.append("removed")
-    if _save_roles(db, task_id, by, task.roles, task_store.role_refs(db, task_id)):
+    if task_store.save_held_roles(db, task_id, by, task.roles, task_store.role_refs(db, task_id)):
         changes.append("roles")
     if changes:
         columns["updated_at"] = now

@@ -34,13 +34,20 @@ NOT_INCIDENTS = ("duplicate",)
 CLOCK_MARGIN = timedelta(hours=1)  # how far this machine's clock may run ahead of GitHub's
 
 
-def incident_fields(issue: dict[str, Any]) -> tuple[str, str | None, str, str | None, str | None] | None:
-    """(title, severity, opened, resolved, cause) of a labelled issue; None when it is no incident."""
+def incident_fields(
+    issue: dict[str, Any], wanted: set[str]
+) -> tuple[str, str | None, str, str | None, str | None] | None:
+    """(title, severity, opened, resolved, cause) of an issue with one of the wanted labels (lower-cased); None
+    when it is no incident."""
     created = issue.get("created_at")
     if not isinstance(created, str) or "pull_request" in issue:
         return None
     names = [str(label.get("name") or "").lower() for label in issue.get("labels") or [] if isinstance(label, dict)]
-    if issue.get("state_reason") in ("not_planned", "duplicate") or any(n in NOT_INCIDENTS for n in names):
+    if (
+        not wanted.intersection(names)
+        or issue.get("state_reason") in ("not_planned", "duplicate")
+        or any(n in NOT_INCIDENTS for n in names)
+    ):
         return None
     severity = next((n for n in names if n.startswith("sev")), None)
     closed = issue.get("closed_at") if issue.get("state") == "closed" else None
@@ -104,9 +111,8 @@ def _listing(narrowed: dict[str, str]) -> dict[str, Any]:
 
 def _store(db: Database, repo: str, repo_id: int, issue: dict[str, Any], wanted: set[str]) -> int:
     """1 when the issue's incident was stored, changed or taken back; 0 when nothing changed."""
-    names = {str(label.get("name") or "").lower() for label in issue.get("labels") or [] if isinstance(label, dict)}
     key = f"{repo}#{issue['number']}"
-    fields = incident_fields(issue) if wanted & names else None
+    fields = incident_fields(issue, wanted)
     if fields is None:
         return remove_synced_incident(db, SOURCE, key)
     return int(save_synced_incident(db, SOURCE, key, repo_id, fields) != "same")
@@ -128,10 +134,8 @@ def ingest_issue_payload(db: Database, cfg: Config, payload: dict[str, Any]) -> 
         or not isinstance(raw.get("number"), int)
     ):
         raise InvalidInput("not an issues payload: no repository, or no issue with a number")
-    wanted = {label.strip().lower() for label in cfg.incidents.labels if label.strip()}
-    names = {str(label.get("name") or "").lower() for label in raw.get("labels") or [] if isinstance(label, dict)}
     key = f"{repo}#{raw['number']}"
-    fields = incident_fields(raw) if wanted & names else None
+    fields = incident_fields(raw, {label.strip().lower() for label in cfg.incidents.labels if label.strip()})
     repo_id = github_repo_id(db, repo)
     with transaction(db):
         if fields is None:

@@ -28,7 +28,6 @@ from teamops.store.people import identity_map, save_tracker_users
 from teamops.store.sprints import save_closed, save_started_from_history, save_synced_sprint, sprint_by_name
 from teamops.store.sprints import sprint_ids as stored_sprint_ids
 from teamops.store.sync_state import SyncState, load_state, save_state
-from teamops.store.tasks import ROLES
 from teamops.store.tasks import Change as Written
 
 if TYPE_CHECKING:
@@ -464,21 +463,8 @@ def _save_roles(db: Database, ctx: Context, task_id: int, issue: JiraIssue) -> b
     if issue.assignee:
         wanted["R"] = [ctx.people.holder(issue.assignee)]
     wanted["A"] = [ctx.people.holder(u) for u in issue.accountable]
-    have = task_store.role_refs(db, task_id)
-    changed = False
     by = Written(_utc(issue.updated), None, KIND)
-    for role in ROLES:
-        if role not in wanted:
-            continue
-        holders = [(pid, None if pid else ext) for pid, ext in wanted[role]]
-        current = have.get(role, [])
-        if sorted(f"{p}|{e}" for p, e in holders) == sorted(f"{p}|{e}" for p, e in current):
-            continue
-        old = ",".join(sorted(f"{p}|{e}" for p, e in current)) or None
-        label = ",".join(sorted(str(pid) if pid else str(ext) for pid, ext in holders)) or None
-        task_store.save_roles(db, task_id, by, role, holders, old, label)
-        changed = True
-    return changed
+    return task_store.save_held_roles(db, task_id, by, wanted, task_store.role_refs(db, task_id))
 
 
 def _order(change: Change) -> tuple[str, int, str]:
@@ -486,14 +472,9 @@ def _order(change: Change) -> tuple[str, int, str]:
 
 
 def _utc(stamp: str | None) -> str:
-    """Jira's times (`2026-11-02T10:15:30.000+0100`) in UTC, as teamops stores every time."""
-    if not stamp:
-        return now_iso()
-    text = stamp.strip()
-    if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():  # +0100 → +01:00
-        text = f"{text[:-2]}:{text[-2:]}"
+    """Jira's times (`2026-11-02T10:15:30.000+0100`) in UTC, as teamops stores every time; now when missing."""
     try:
-        return to_iso(parse_iso(text))
+        return to_iso(parse_iso(stamp.strip())) if stamp else now_iso()
     except ValueError:
         return now_iso()
 
