@@ -3,11 +3,23 @@ a release or deployment a source reports."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 CO_AUTHOR_RE = re.compile(r"^\s*co-authored-by:\s*(.*?)\s*<([^<>]*)>\s*$", re.I | re.M)
+
+
+def number(value: Any) -> float | None:
+    """A service's number, sent as a number or a string; anything else (or not finite) is no number."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        parsed = float(str(value))
+    except ValueError:
+        return None
+    return parsed if math.isfinite(parsed) else None
 
 
 class ReportRow:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +12,7 @@ import httpx
 
 from teamops.errors import ServiceError
 from teamops.integrations.http import RetryPolicy, Verdict
+from teamops.records import number
 
 PAGE_SIZE = 100
 
@@ -25,17 +25,6 @@ def ms(value: Any) -> int | None:
         return int(float(str(value)))
     except (ValueError, OverflowError):
         return None
-
-
-def number(value: Any) -> float | None:
-    """ClickUp numbers come as numbers or strings; anything else (or not finite) is no number."""
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        parsed = float(str(value))
-    except ValueError:
-        return None
-    return parsed if math.isfinite(parsed) else None
 
 
 @dataclass

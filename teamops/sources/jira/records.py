@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from teamops.records import number
+
 POINTS_NAMES = ("story points", "story point estimate")  # company-managed, team-managed projects
 SPRINT_SCHEMA = "com.pyxis.greenhopper.jira:gh-sprint"
 ADF_MAX_NODES = 20_000  # a description deeper or longer than this is cut: it is for search, not for show
@@ -102,17 +104,6 @@ def user_of(raw: Any) -> dict[str, Any] | None:
         "email": str(raw.get("emailAddress") or "")[:320] or None,
         "app": raw.get("accountType") == "app",
     }
-
-
-def number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value))
-    except ValueError:
-        return None
 
 
 @dataclass
