@@ -15,7 +15,7 @@ from teamops.errors import ConfigError, TeamopsError
 from teamops.integrations.git_local import GIT, GitError
 from teamops.integrations.llm import check_model
 from teamops.messages.notify import resolve_channel
-from teamops.sources import Target, Tracker, configured_target, kind, parse_repo_arg, trackers
+from teamops.sources import Target, Tracker, configured_target, kind, kinds, parse_repo_arg, trackers
 from teamops.sources.runner import Sources
 from teamops.store.database import counts
 from teamops.wording import count
@@ -54,6 +54,9 @@ def run_checks(cfg: Config, open_db: Callable[[], Reader], *, offline: bool) -> 
             check(f"repos {shown}", functools.partial(_pattern, sources, target))
         else:
             check(f"repo {shown}", functools.partial(_repo, sources, target, offline))
+    for plugin in kinds():
+        for owner in plugin.owners(cfg):
+            check(f"{plugin.kind} {owner}", functools.partial(_owner, sources, plugin.kind, owner, offline))
     for tracker in trackers():
         if tracker.checked(cfg):
             check(tracker.kind, functools.partial(_tracker, tracker(cfg), offline))
@@ -82,6 +85,11 @@ def _git() -> str:
 def _repo(sources: Sources, target: Target, offline: bool) -> str:
     """The kind's own check of one repository (a clone opens; a service answers, or its token is set)."""
     return sources.get(target.kind).check(target, offline)
+
+
+def _owner(sources: Sources, name: str, owner: str, offline: bool) -> str:
+    """An account's own streams answer (an organisation's usage reports)."""
+    return sources.get(name).check_owner(owner, offline)
 
 
 def _pattern(sources: Sources, target: Target) -> str:

@@ -33,6 +33,8 @@ MERGED = (
     "deployments",
     "deployment_commits",
     "incidents",
+    "assistant_days",
+    "assistant_users",
     "sync_state",
     "estimates",
     *PULL_TABLES,
@@ -170,6 +172,21 @@ def _merge(db: Database, result: Merged) -> None:
         "AND m.source = i.source AND m.title = i.title AND m.opened_at = i.opened_at AND m.repo_id IS rm.dst) "
         "ORDER BY i.opened_at, i.id ON CONFLICT (source, external_id) DO NOTHING",
     )
+
+    # An assistant's reports: the latest read of a day wins, and with it that day's accounts.
+    ex(
+        "DELETE FROM main.assistant_users WHERE EXISTS (SELECT 1 FROM shard.assistant_users s WHERE "
+        "s.assistant = assistant_users.assistant AND s.scope = assistant_users.scope AND s.day = assistant_users.day "
+        "AND s.synced_at > assistant_users.synced_at)"
+    )
+    for table, keys in (("assistant_days", 3), ("assistant_users", 4)):
+        cols = _columns(db, table, ())
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols[keys:])
+        ex(
+            f"INSERT INTO main.{table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM shard.{table} WHERE true "
+            f"ON CONFLICT ({', '.join(cols[:keys])}) DO UPDATE SET {updates} "
+            f"WHERE excluded.synced_at > {table}.synced_at"
+        )
 
     ecols = _columns(db, "estimates", ("id", "commit_id", "repo_id"))
     result.estimates = _added(

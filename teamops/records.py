@@ -140,3 +140,44 @@ class PullRecord:
     inferred: bool = False  # read from a merge commit or a squash subject, not from the service
     body_marks: list[list[str]] | None = None  # [assistant, evidence] an AI assistant left in its description
     source: str = ""  # the kind that reported it ("git" for an inferred one)
+
+
+@dataclass(slots=True)
+class UsageCounts:
+    """What an assistant's own report counts for a day: prompts, generations, acceptances and editor lines."""
+
+    prompts: int = 0
+    generations: int = 0
+    acceptances: int = 0
+    lines_suggested: int = 0
+    lines_added: int = 0
+    lines_deleted: int = 0
+    agent_lines: int = 0  # lines its agent (edit and agent modes) wrote into files itself
+
+
+@dataclass(slots=True)
+class UsageDay:
+    """An organisation's day in an assistant's usage report: its users and, where reported, pull requests."""
+
+    day: str
+    counts: UsageCounts
+    active_users: int | None = None
+    weekly_active_users: int | None = None
+    monthly_active_users: int | None = None
+    prs_created: int | None = None
+    prs_created_by_assistant: int | None = None
+    prs_merged: int | None = None
+    prs_merged_by_assistant: int | None = None
+    prs_reviewed_by_assistant: int | None = None
+
+
+@dataclass(slots=True)
+class UsageUser:
+    """One account's day in an assistant's usage report."""
+
+    day: str
+    login: str
+    counts: UsageCounts
+    used_agent: bool = False
+    used_chat: bool = False
+    used_cli: bool = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -35,6 +35,8 @@ def summary_line(r: SyncResult) -> str:
         extra = f", {r.requests:,} request{'s' if r.requests != 1 else ''}"
         if r.rate_limit_remaining is not None:
             extra += f", {r.rate_limit_remaining:,} left"
+    if r.owner:
+        return f"{r.details[0] if r.details else r.repo} ({r.seconds:.1f} s{extra})"
     if not r.branches:
         return f"{r.repo}: no commits yet (empty repository)"
     deployed = f"; {count(r.deployments, 'deployment')} new or changed" if r.deployments else ""
@@ -149,15 +151,25 @@ def sync_commits(
             for line in result.warnings:
                 out.message(line)
             out.message(summary_line(result))
+    if not repo:
+        for result in _sync_owners(st, sources, opts):
+            results.append(result)
+            out.message(summary_line(result))
     _find_assists(st, out)
     failed = [r for r in results if r.error]
     if out.fmt == "json":
         out.data({"report": "sync-commits", "repos": [asdict(r) for r in results]}, "")
-    if len(results) > 1 and out.fmt != "json":
+    if sum(not r.owner for r in results) > 1 and out.fmt != "json":
         out.message(run_table(results, out.width()))
     if failed:
         error = RunFailed(
-            f"{len(failed)} of {count(len(results), 'repository', 'repositories')} failed: "
+            f"{len(failed)} of "
+            + (
+                count(len(results), "sync")
+                if any(r.owner for r in results)
+                else count(len(results), "repository", "repositories")
+            )
+            + " failed: "
             + ", ".join(r.repo for r in failed[:5])
             + (f" and {len(failed) - 5} more" if len(failed) > 5 else ""),
             "the others were synced; run again to retry the failed ones (what they stored stays)"
@@ -168,6 +180,19 @@ def sync_commits(
         if len(codes) == 1:  # one cause for all (a missing token is exit 3 for one repository or twenty)
             error.exit_code = codes.pop()
         raise error
+
+
+def _sync_owners(st: AppState, sources: Sources, opts: SyncOptions) -> Iterator[SyncResult]:
+    """Each kind's accounts' own streams (an organisation's assistant usage), once a full run; one failing is
+    its own result, like a repository's."""
+    from teamops.sources import kinds
+
+    for plugin in kinds():
+        for owner in plugin.owners(st.config):
+            try:
+                yield sources.get(plugin.kind).sync_owner(st.db, owner, opts)
+            except TeamopsError as exc:
+                yield SyncResult(repo=f"{owner} ({plugin.label})", error=str(exc), exit_code=exc.exit_code, owner=True)
 
 
 def _find_assists(st: AppState, out: Output) -> None:
@@ -201,7 +226,8 @@ def run_table(results: list[SyncResult], width: int | None = None) -> str:
     shown = [c for c in columns if c[2]]
     rows = [[c[3](r) for c in shown] for r in results]
     total = sum(r.new for r in results)
-    done = sum(1 for r in results if not r.error)
+    repos = [r for r in results if not r.owner]
+    done = sum(1 for r in repos if not r.error)
     table = render(
         [c[0] for c in shown],
         [c[1] for c in shown],
@@ -209,7 +235,7 @@ def run_table(results: list[SyncResult], width: int | None = None) -> str:
         max_width=width,
         wrap=[c[0] == "Error" for c in shown],
     )
-    synced = f"{done} of {count(len(results), 'repository', 'repositories')} synced"
+    synced = f"{done} of {count(len(repos), 'repository', 'repositories')} synced"
     return f"{table}\n{synced}, {total:,} new commits (incl. merges)"
 
 

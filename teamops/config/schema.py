@@ -85,6 +85,12 @@ class GithubConfig:
     # at most 2,048 commits in a push; anything larger was not written by GitHub.
     event_max_mb: int = 25
     event_max_commits: int = 2048
+    # Organisations whose GitHub Copilot usage reports each sync-commits reads (docs/github.md); their token
+    # needs "Organization Copilot metrics" (read) or read:org. How many days a first sync reads (GitHub
+    # keeps a year), and the most one report file may hold.
+    copilot_orgs: list[str] = field(default_factory=list)
+    copilot_days: int = 28
+    copilot_max_mb: int = 200
 
 
 @dataclass

@@ -21,11 +21,16 @@ if TYPE_CHECKING:
     from teamops.config.load import Loader
 
 
+# An organisation's login on GitHub: letters, digits and single hyphens, at most 39.
+OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
+
 # The same bounds as the command-line options for the same settings; a value outside is exit 3.
 BOUNDS: dict[str, tuple[float, float]] = {
     "github.max_wait_s": (1, 86_400),
     "github.timeout_s": (1, 600),
     "github.max_retries": (0, 20),
+    "github.copilot_days": (1, 365),
+    "github.copilot_max_mb": (1, 2_048),
     "ai.concurrency": (1, 64),
     "ai.timeout_s": (1, 3_600),
     "ai.num_retries": (0, 10),
@@ -112,6 +117,9 @@ def validate(cfg: Config, loader: Loader) -> None:
         raise loader.fail("github.event_max_mb", "must be between 1 and 1024 (MB)")
     if not 1 <= cfg.github.event_max_commits <= 1_000_000:
         raise loader.fail("github.event_max_commits", "must be between 1 and 1000000")
+    for org in cfg.github.copilot_orgs:
+        if not isinstance(org, str) or not OWNER_RE.match(org):
+            raise loader.fail("github.copilot_orgs", f"must list organisation names (letters, digits, -), got {org!r}")
     if not 1 <= cfg.store.state_max_mb <= 1 << 20:
         raise loader.fail("store.state_max_mb", "must be between 1 and 1048576 (MiB)")
     for key in ("tag_pattern", "incident_pattern", "release_line"):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from teamops.clock import now_iso
 from teamops.kpi.ai import BY, ai_work
+from teamops.kpi.assistant_usage import USAGE_BY, Usage
 from teamops.people.handles import repos_of
 from teamops.reports.model import Chart, Column, Report
 from teamops.reports.window import window
@@ -24,15 +26,23 @@ def ai_report(
     repo: list[str] | None = None,
     by: str = "week",
     compare: bool = False,
+    usage: bool = False,
 ) -> Report:
-    """Shares per `by` (week, person, team, repo, assistant), or with `compare` the comparison table."""
+    """Shares per `by` (week, person, team, repo, assistant), with `compare` the comparison table, with `usage`
+    the assistants' own usage reports."""
     from teamops.errors import UsageError
     from teamops.store.commits import latest_commit_before
 
     if by not in BY:
         raise UsageError(f"--by must be one of {', '.join(BY)}, not {by!r}")
+    if usage and (compare or repo):
+        raise UsageError("--usage shows the assistants' own reports, which name no repository: no --compare or --repo")
+    if usage and by not in USAGE_BY:
+        raise UsageError(f"the assistants' own reports go by {', '.join(USAGE_BY)}, not {by!r}")
     repo_ids = repos_of(db, repo)
     win = window(since, until, last, 12, lambda m: latest_commit_before(db, m))
+    if usage:
+        return usage_report(db, win.since or "0000-01-01T00:00:00Z", win.until or now_iso(), win.label, by, win.meta())
     data = ai_work(db, cfg, win.since, win.until, repo_ids, by)
     shares = (
         f"AI-assisted: {percent(data.commit_share)} of {count(data.commits, 'commit')}, "
@@ -56,6 +66,10 @@ def ai_report(
         "comparison": [r.row() for r in data.comparison],
         "min_sample": cfg.ai_assist.min_sample,
     }
+    reported = _reported(db, win.since, win.until or now_iso()) if not repo else None
+    if reported:
+        meta["usage"] = reported[1]
+        shares += "\n" + reported[0]
     title = f"AI-assisted work, {win.label}" + (f", {', '.join(repo)}" if repo else "")
     empty = "" if data.commits else "no commits in this window"
     if compare:
@@ -100,5 +114,80 @@ def ai_report(
             y_label="Commits",
         )
         if by == "week"
+        else None,
+    )
+
+
+def _reported(db: Reader, since: str | None, until: str) -> tuple[str, dict[str, Any]] | None:
+    """The assistants' own reports over the window, in a line and as data; None when none are stored."""
+    from teamops.kpi.assistant_usage import assistant_usage
+    from teamops.store.assistant_usage import any_usage
+
+    if not any_usage(db):
+        return None
+    found = assistant_usage(db, since or "0000-01-01T00:00:00Z", until)
+    if not found.days:
+        return None
+    line = (
+        f"{' and '.join(found.assistants)}'s own reports: {count(found.people, 'person', 'people')} active, "
+        f"{found.lines_added:,} lines added in the editor, {percent(found.acceptance_rate)} of suggestions "
+        f"accepted ({count(found.days, 'day')}; teamops kpi ai --usage)"
+    )
+    return line, _usage_meta(found)
+
+
+def _usage_meta(found: Usage) -> dict[str, Any]:
+    return {
+        "assistants": found.assistants,
+        "people": found.people,
+        "lines_added": found.lines_added,
+        "acceptance_rate": found.acceptance_rate,
+        "days": found.days,
+    }
+
+
+def usage_report(db: Reader, since: str, until: str, label: str, by: str, window_meta: dict[str, Any]) -> Report:
+    """`kpi ai --usage`: the assistants' own usage reports per week, person or team."""
+    from teamops.kpi.assistant_usage import assistant_usage
+
+    found = assistant_usage(db, since, until, by)
+    per_week = by == "week"
+    return Report(
+        name="ai-usage",
+        rows=[r.row() for r in found.rows],
+        title=f"AI assistants' own usage reports, {label}, by {by}",
+        columns=[
+            Column("group", by.title()),
+            Column("assistant", "Assistant", drop=4),
+            Column("people", "People", numeric=True),
+            Column("active_days", "Active days", numeric=True, drop=2),
+            Column("prompts", "Prompts", numeric=True, drop=3),
+            Column("lines_suggested", "Lines suggested", numeric=True, drop=2),
+            Column("lines_added", "Lines added", numeric=True),
+            Column("acceptance_rate", "Accepted", numeric=True, percent=True),
+            Column("agent_lines", "Agent lines", numeric=True, drop=1),
+            *(
+                [
+                    Column("prs_by_assistant", "PRs it opened", numeric=True, drop=3),
+                    Column("prs_merged_by_assistant", "Merged", numeric=True, drop=3),
+                ]
+                if per_week
+                else []
+            ),
+        ],
+        meta={**window_meta, "by": by, **_usage_meta(found)},
+        footer=(
+            f"{count(found.people, 'person', 'people')} active on {count(found.days, 'reported day')}; lines as the "
+            "assistant counts them in the editor, not the history's (teamops kpi ai for those)"
+        ),
+        empty="" if found.rows else "no usage report in this window ([github] copilot_orgs; docs/github.md)",
+        chart=Chart(
+            "Lines added in the editor per week",
+            [r.group for r in found.rows],
+            {"lines added": [float(r.lines_added) for r in found.rows]},
+            {},
+            y_label="Lines",
+        )
+        if per_week and found.rows
         else None,
     )

@@ -146,6 +146,17 @@ class Source(Protocol):
     def repository(self, db: Database, target: Target) -> tuple[int, str]:
         """(id, name) of a repository's row, made on first sight (`deploy record` names the clone it runs in)."""
 
+    @classmethod
+    def owners(cls, cfg: Config) -> list[str]:
+        """The accounts (organisations) whose own streams a full run syncs beside the repositories: reports
+        that belong to no one repository, such as an assistant's usage."""
+
+    def sync_owner(self, db: Database, owner: str, opts: SyncOptions) -> SyncResult:
+        """One account's own streams, once a run."""
+
+    def check_owner(self, owner: str, offline: bool) -> str:
+        """`doctor`'s line for one account's own streams."""
+
     def ingest(
         self, db: Database, body: bytes, name: str | None, token: str | None, env: Mapping[str, str], repos: list[str]
     ) -> EventOutcome:
@@ -188,6 +199,16 @@ class Kind:
     @classmethod
     def validate(cls, cfg: Config, fail: Callable[[str, str], Exception]) -> None:
         return None
+
+    @classmethod
+    def owners(cls, cfg: Config) -> list[str]:
+        return []
+
+    def sync_owner(self, db: Database, owner: str, opts: SyncOptions) -> SyncResult:
+        raise UsageError(f"the {type(self).__name__} syncs no account of its own")
+
+    def check_owner(self, owner: str, offline: bool) -> str:
+        raise UsageError(f"the {type(self).__name__} syncs no account of its own")
 
     def ingest(
         self, db: Database, body: bytes, name: str | None, token: str | None, env: Mapping[str, str], repos: list[str]

@@ -71,8 +71,8 @@ def open_database(path: Path | str, *, create: bool = True) -> Database:
         db = database_class()(conn, execute_plugins=False)  # no sqlite-utils plugin runs on our connection
         migrate(db, path)
     except sqlite3.DatabaseError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise
+        if "locked" in str(exc) or "busy" in str(exc) or "full" in str(exc):
+            raise  # said as what it is (cli/app.py): busy, or a full disk while the schema was made
         if any(sign in str(exc) for sign in DAMAGED):
             raise DamagedStore(
                 f"{path} is damaged ({exc})",

@@ -891,3 +891,53 @@ def m034_pull_request_marks(db: Database) -> None:
     # The marks an AI assistant left in a pull request's description ("Generated with Claude Code", a
     # co-author), found when it is synced: the description itself is not kept.
     db.execute("ALTER TABLE pull_requests ADD COLUMN body_marks TEXT")
+
+
+@migration
+def m035_assistant_usage(db: Database) -> None:
+    # An AI assistant's own usage reports (GitHub Copilot's, per organisation): a day's totals, and each
+    # account's day. `account_kind` is the identity kind of `login`, so people are found without naming it.
+    counts = (
+        "prompts INTEGER NOT NULL DEFAULT 0, generations INTEGER NOT NULL DEFAULT 0, "
+        "acceptances INTEGER NOT NULL DEFAULT 0, lines_suggested INTEGER NOT NULL DEFAULT 0, "
+        "lines_added INTEGER NOT NULL DEFAULT 0, lines_deleted INTEGER NOT NULL DEFAULT 0, "
+        "agent_lines INTEGER NOT NULL DEFAULT 0"
+    )
+    db.execute(
+        f"""
+        CREATE TABLE assistant_days (
+            assistant TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            day TEXT NOT NULL,
+            active_users INTEGER,
+            weekly_active_users INTEGER,
+            monthly_active_users INTEGER,
+            {counts},
+            prs_created INTEGER,
+            prs_created_by_assistant INTEGER,
+            prs_merged INTEGER,
+            prs_merged_by_assistant INTEGER,
+            prs_reviewed_by_assistant INTEGER,
+            synced_at TEXT NOT NULL,
+            PRIMARY KEY (assistant, scope, day)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        f"""
+        CREATE TABLE assistant_users (
+            assistant TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            day TEXT NOT NULL,
+            login TEXT NOT NULL,
+            account_kind TEXT NOT NULL,
+            {counts},
+            used_agent INTEGER NOT NULL DEFAULT 0,
+            used_chat INTEGER NOT NULL DEFAULT 0,
+            used_cli INTEGER NOT NULL DEFAULT 0,
+            synced_at TEXT NOT NULL,
+            PRIMARY KEY (assistant, scope, day, login)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX idx_assistant_users_day ON assistant_users(day)")

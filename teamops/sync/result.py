@@ -23,3 +23,4 @@ class SyncResult:
     warnings: list[str] = field(default_factory=list)  # said even when quiet is not asked: something was left out
     error: str | None = None  # this repository failed (the others of the run went on)
     exit_code: int = 0
+    owner: bool = False  # an account's own streams (an organisation's reports), not a repository

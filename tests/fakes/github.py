@@ -41,6 +41,16 @@ class Fault:
     after: int = 0
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A server that takes a client hanging up mid-answer as real servers do: without a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @dataclass
 class ServedRepo:
     path: Path
@@ -119,10 +129,13 @@ class FakeGitHub:
         self.refused: dict[str, int] = {}  # listing kind → status, as for a token without that permission
         self.hold_after: int | None = None
         self.release = threading.Event()
+        # Copilot usage reports per organisation (served as GitHub's signed report files)
+        self.copilot: dict[str, CopilotReports] = {}
+        self.downloads: list[tuple[str, str]] = []  # (file, Authorization header sent with it)
         self.graphql_seen = 0
         self.reset_at = int(time.time()) + 3600
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = QuietServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -203,7 +216,10 @@ class FakeGitHub:
             h.send_header(k, v)
         h.end_headers()
         if status != 304:
-            h.wfile.write(raw)
+            try:
+                h.wfile.write(raw)
+            except ConnectionError:  # the client stopped reading (a file over its size limit): as a server sees it
+                h.close_connection = True
 
     def _fault_for(self, kind: str) -> Fault | None:
         with self.lock:
@@ -219,6 +235,9 @@ class FakeGitHub:
     def _serve(self, h: BaseHTTPRequestHandler, verb: str, body: bytes) -> None:
         if self.latency:
             time.sleep(self.latency)
+        if h.path.startswith("/_reports/"):
+            self._report_file(h)
+            return
         auth = h.headers.get("Authorization", "")
         if auth not in (f"token {self.token}", f"Bearer {self.token}"):
             self._send(h, 401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
@@ -245,6 +264,67 @@ class FakeGitHub:
             self._graphql(h, json.loads(body or b"{}"))
         else:
             self._rest(h)
+
+    def _copilot(
+        self, h: BaseHTTPRequestHandler, path: str, org: str, report: str, span: str, params: dict[str, str]
+    ) -> None:
+        """The download links of a report, as GitHub answers them; the files are served by `_report_file`."""
+        template = re.sub(r"^/orgs/[^/]+/", "/orgs/{org}/", path)
+        self.violations += copilot_problems(template, params)
+        if "copilot" in self.refused:
+            status = self.refused["copilot"]
+            self._send(
+                h, status, {"message": "Resource not accessible by integration" if status == 403 else "Not Found"}
+            )
+            return
+        reports = self.copilot.get(org)
+        if reports is None or reports.latest is None:
+            self._send(h, 404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+            return
+        if span == "1-day":
+            day = params.get("day", "")
+            if day not in reports.days:
+                self._send(h, 404, {"message": "Not Found"})
+                return
+            days = [day]
+            answer: dict[str, Any] = {"report_day": day}
+        else:
+            end = reports.latest
+            days = sorted(d for d in reports.days if d <= end)[-28:]
+            answer = {"report_start_day": days[0], "report_end_day": end}
+        records = (
+            ([reports.days[d] for d in days] if span == "1-day" else [reports.totals(days, org)])
+            if report == "organization"
+            else [u for d in days for u in reports.users.get(d, [])]
+        )
+        parts = max(1, min(reports.files, len(records)))
+        links = []
+        for n in range(parts):
+            name = f"{org}-{report}-{span.replace('/', '-')}-{days[-1]}-{n}.json"
+            chunk = records[n::parts]
+            reports.served[name] = reports.body(chunk)
+            links.append(f"{self.url}/_reports/{name}?sig={reports.signature}&se=2099-01-01")
+        self._send(h, 200, {"download_links": links, **answer})
+
+    def _report_file(self, h: BaseHTTPRequestHandler) -> None:
+        """A signed report file: the signature is the credential, and a client that also sends its GitHub token
+        to the storage host leaks it."""
+        path, _, query = h.path.partition("?")
+        name = path.rsplit("/", 1)[1]
+        auth = h.headers.get("Authorization", "")
+        with self.lock:
+            self.downloads.append((name, auth))
+            self.log.append((h.command, path, 200))
+        if auth:
+            self.violations.append(f"a report file was fetched with an Authorization header ({name})")
+        for reports in self.copilot.values():
+            if name in reports.served:
+                if f"sig={reports.signature}" not in query:
+                    self._send(h, 403, b"<Error><Code>AuthenticationFailed</Code></Error>", counted=False)
+                    return
+                self._send(h, 200, reports.served[name], {"Content-Type": "application/octet-stream"}, counted=False)
+                return
+        self._send(h, 404, b"<Error><Code>BlobNotFound</Code></Error>", counted=False)
 
     def _spent(self) -> bool:
         """Whether the primary limit is spent now (a new window starts when the old one ends)."""
@@ -305,6 +385,10 @@ class FakeGitHub:
         path, _, query = h.path.partition("?")
         params = {k: unquote(v) for k, v in (p.split("=", 1) for p in query.split("&") if "=" in p)}
         path = re.sub(r"^/api/v3", "", path)
+        copilot = re.match(r"^/orgs/([^/]+)/copilot/metrics/reports/(organization|users)-(1-day|28-day/latest)$", path)
+        if copilot:
+            self._copilot(h, path, copilot.group(1), copilot.group(2), copilot.group(3), params)
+            return
         actions = re.match(r"^/repos/([^/]+/[^/]+)/actions/workflows(?:/(\d+)/runs)?$", path)
         if actions and actions.group(1) in self.repos:
             self._actions(h, self.repos[actions.group(1)], actions.group(2), params)
@@ -844,3 +928,169 @@ def issue(
     if pull:
         found["pull_request"] = {"url": f"https://api.github.com/repos/acme/api/pulls/{number}"}
     return found
+
+
+COPILOT_SPEC = Path(__file__).resolve().parent.parent / "specs" / "github-rest" / "copilot-reports.json"
+
+
+def copilot_problems(template: str, params: dict[str, str]) -> list[str]:
+    """What GitHub's reference does not allow in a request for a Copilot usage report."""
+    spec = json.loads(COPILOT_SPEC.read_text(encoding="utf-8"))
+    operation = spec["paths"].get(template, {}).get("get")
+    if operation is None:
+        return [f"{template} is not a documented Copilot report"]
+    query = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+    problems = [f"{template}: {name} is not a parameter" for name in params if name not in query]
+    for name, p in query.items():
+        if p.get("required") and name not in params:
+            problems.append(f"{template}: {name} is required")
+        elif (
+            name in params
+            and p["schema"].get("format") == "date"
+            and not re.match(r"^\d{4}-\d{2}-\d{2}$", params[name])
+        ):
+            problems.append(f"{template}: {name}={params[name]} is not YYYY-MM-DD")
+    return problems
+
+
+def copilot_user(
+    day: str,
+    login: str,
+    *,
+    prompts: int,
+    generations: int,
+    acceptances: int,
+    suggested: int,
+    added: int,
+    deleted: int = 0,
+    agent: int = 0,
+    chat: bool = False,
+) -> dict[str, Any]:
+    """One account's day as the users report holds it (the fields of GitHub's user-level example schema)."""
+    features = [
+        {
+            "feature": "code_completion",
+            "code_generation_activity_count": generations,
+            "code_acceptance_activity_count": acceptances,
+            "loc_suggested_to_add_sum": suggested,
+            "loc_suggested_to_delete_sum": 0,
+            "loc_added_sum": added - agent,
+            "loc_deleted_sum": 0,
+            "user_initiated_interaction_count": 0,
+        }
+    ]
+    if agent:
+        features.append(
+            {
+                "feature": "agent_edit",
+                "code_generation_activity_count": 0,
+                "code_acceptance_activity_count": 0,
+                "loc_suggested_to_add_sum": 0,
+                "loc_suggested_to_delete_sum": 0,
+                "loc_added_sum": agent,
+                "loc_deleted_sum": deleted,
+                "user_initiated_interaction_count": 0,
+            }
+        )
+    return {
+        "code_acceptance_activity_count": acceptances,
+        "code_generation_activity_count": generations,
+        "day": day,
+        "organization_id": "4242",
+        "loc_added_sum": added,
+        "loc_deleted_sum": deleted,
+        "loc_suggested_to_add_sum": suggested,
+        "loc_suggested_to_delete_sum": 0,
+        "totals_by_feature": features,
+        "totals_by_ide": [
+            {
+                "ide": "vscode",
+                "loc_added_sum": added,
+                "code_generation_activity_count": generations,
+                "last_known_ide_version": {"ide_version": "1.106.0", "sampled_at": f"{day}T09:00:00.000Z"},
+            }
+        ],
+        "totals_by_language_feature": [],
+        "totals_by_language_model": [],
+        "totals_by_model_feature": [],
+        "used_agent": bool(agent),
+        "used_chat": chat,
+        "used_cli": False,
+        "user_id": abs(hash(login)) % 10_000_000,
+        "user_login": login,
+        "user_initiated_interaction_count": prompts,
+        "etl_id": "green",
+        "day_partition": day,
+        "entity_id_partition": 4242,
+    }
+
+
+@dataclass
+class CopilotReports:
+    """An organisation's Copilot usage: each day's account records and pull-request counts; `latest` is the
+    last day GitHub has processed (None: no report at all). Reports come in `files` files each."""
+
+    users: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    pulls: dict[str, dict[str, int]] = field(default_factory=dict)
+    latest: str | None = None
+    files: int = 1
+    signature: str = "sv=2025-01-05&sr=b&sig=c2lnbmVk"
+    served: dict[str, bytes] = field(default_factory=dict)
+    pretty: bool = False  # one JSON array (as the docs' examples print it) instead of JSON lines
+
+    @property
+    def days(self) -> dict[str, dict[str, Any]]:
+        """Each day's organisation totals, summed from its accounts like GitHub's organisation report."""
+        keys = (
+            "code_acceptance_activity_count",
+            "code_generation_activity_count",
+            "loc_added_sum",
+            "loc_deleted_sum",
+            "loc_suggested_to_add_sum",
+            "loc_suggested_to_delete_sum",
+            "user_initiated_interaction_count",
+        )
+        found = {}
+        for day in sorted(set(self.users) | set(self.pulls)):
+            rows = self.users.get(day, [])
+            agent = sum(
+                f["loc_added_sum"] + f["loc_deleted_sum"]
+                for r in rows
+                for f in r["totals_by_feature"]
+                if f["feature"] == "agent_edit"
+            )
+            found[day] = {
+                "day": day,
+                "organization_id": "4242",
+                "daily_active_users": len(rows),
+                "weekly_active_users": len(rows),
+                "monthly_active_users": len(rows),
+                **{k: sum(r[k] for r in rows) for k in keys},
+                "totals_by_feature": [{"feature": "agent_edit", "loc_added_sum": agent, "loc_deleted_sum": 0}],
+                "pull_requests": {
+                    "total_created": 0,
+                    "total_merged": 0,
+                    "total_created_by_copilot": 0,
+                    "total_merged_created_by_copilot": 0,
+                    "total_reviewed_by_copilot": 0,
+                    **self.pulls.get(day, {}),
+                },
+            }
+        return found
+
+    def totals(self, days: list[str], org: str) -> dict[str, Any]:
+        every = self.days
+        return {
+            "day_totals": [every[d] for d in days],
+            "organization_id": "4242",
+            "report_start_day": days[0],
+            "report_end_day": days[-1],
+            "etl_id": "green",
+            "day_partition": days[-1],
+            "entity_id_partition": 4242,
+        }
+
+    def body(self, records: list[dict[str, Any]]) -> bytes:
+        if self.pretty:
+            return json.dumps(records, indent=2).encode()
+        return "".join(json.dumps(r) + "\n" for r in records).encode()

@@ -22,22 +22,31 @@ def ai_cmd(
     compare: Annotated[
         bool, typer.Option("--compare", help="Assisted work beside the rest: flow, size, review, quality.")
     ] = False,
+    usage: Annotated[
+        bool,
+        typer.Option(
+            "--usage",
+            help="The assistants' own usage reports (GitHub Copilot's: [github] copilot_orgs) by week, person or team.",
+        ),
+    ] = False,
     fmt: FormatOpt = None,
     chart: ChartOpt = None,
 ) -> None:
     """The share of commits, changed lines and merged pull requests an AI assistant co-wrote, found from the marks
     assistants leave (trailers, authors, footers, labels; docs/kpi.md lists them), per week, person, team,
     repository or assistant; with --compare, assisted work beside the rest on the same window, each side with
-    its sample size (no causal claim).
+    its sample size (no causal claim). With --usage, what the assistants' own reports count (GitHub Copilot's:
+    people active, prompts, lines suggested and added in the editor, suggestions accepted), beside, never mixed in.
 
     \b
     Examples:
       teamops kpi ai --last 3m
       teamops kpi ai --by assistant -f json
       teamops kpi ai --compare
+      teamops kpi ai --usage --by person
     """
     from teamops.reports.ai import ai_report
 
     st = state(ctx)
-    report = ai_report(st.reader, st.config, since, until, last, repo, by, compare)
+    report = ai_report(st.reader, st.config, since, until, last, repo, by, compare, usage)
     show(st.output(fmt_value(fmt)), report, chart)

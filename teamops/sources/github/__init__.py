@@ -181,6 +181,26 @@ class GitHubSource(Kind):
         result.rate_limit_remaining = client.rate_remaining
         return result
 
+    @classmethod
+    def owners(cls, cfg: Config) -> list[str]:
+        return list(cfg.github.copilot_orgs)
+
+    def sync_owner(self, db: Database, owner: str, opts: SyncOptions) -> SyncResult:
+        """An organisation's GitHub Copilot usage reports (`[github] copilot_orgs`)."""
+        from teamops.clock import now
+        from teamops.sources.github.copilot import sync_copilot
+
+        return sync_copilot(db, opts.cfg, self.client(), owner, self.kind, now().date())
+
+    def check_owner(self, owner: str, offline: bool) -> str:
+        """The organisation's Copilot reports answer (one request, no file read)."""
+        if offline:
+            return f"Copilot usage reports of {owner} (not contacted: --offline)"
+        found = self.client().copilot_report(owner, "organization")
+        if found is None:
+            return f"Copilot usage reports of {owner}: none yet"
+        return f"Copilot usage reports of {owner} answer (to {found.get('report_end_day')})"
+
     def repository(self, db: Database, target: Target) -> tuple[int, str]:
         from teamops.sources.github.commits import github_repo_id
 

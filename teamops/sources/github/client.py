@@ -353,6 +353,8 @@ class GitHubClient:
             "GitHub", attempts=max_retries, max_wait_s=max_wait_s, sleep=sleep, now=now, jitter=jitter
         )
         self.requests = 0
+        self.downloads = 0  # report files fetched from signed links (not API requests)
+        self.timeout_s = timeout_s
         self.rate_remaining: int | None = None
         self.budget = budget or RateBudget(now=now)
 
@@ -728,6 +730,63 @@ class GitHubClient:
                 wanted[kind] = known is None and bool(info.get("hasNextPage"))
                 cursors[kind] = info.get("endCursor")
         return found
+
+    def copilot_report(self, org: str, report: str, day: str | None = None) -> dict[str, Any] | None:
+        """Where a Copilot usage report of an organisation can be downloaded: `report` is `organization` or
+        `users`; for one `day`, or the latest 28 days. None: GitHub has no report for that day."""
+        path = f"/orgs/{org}/copilot/metrics/reports/{report}-" + ("1-day" if day else "28-day/latest")
+        what = f"the Copilot {report} report of {org}" + (f" for {day}" if day else "")
+        hint = (
+            f'the token in ${self.token_env} needs "Organization Copilot metrics" (read) or read:org, and the '
+            'enterprise\'s "Copilot usage metrics" policy must be on; see docs/github.md'
+        )
+        try:
+            status, _, data = self.request("GET", path, params={"day": day} if day else None, what=what, ok=(200, 204))
+        except Refused as exc:
+            if day and "(404)" in exc.message:
+                return None  # no report for that day (before the organisation had one, or not yet processed)
+            raise Refused(exc.message, hint) from None
+        if status == 204 or data is None:
+            return None
+        if not isinstance(data, dict):
+            raise ServiceError(f"GitHub answered {what} in an unexpected shape")
+        return data
+
+    def report_file(self, url: str, what: str, max_bytes: int) -> bytes:
+        """A report file from its signed link: without the token (the link is the credential), at most
+        `max_bytes`, retried on network errors and 5xx like any request."""
+        import httpx
+
+        from teamops.config.validate import is_http_url
+
+        api_scheme = self.api_url.split(":", 1)[0]
+        if not is_http_url(url) or (url.startswith("http:") and api_scheme != "http"):
+            raise ServiceError(f"GitHub gave {what} a link that is not https: refused")
+
+        def attempt(n: int) -> Verdict[bytes]:
+            self.downloads += 1
+            try:
+                with httpx.Client(timeout=self.timeout_s, follow_redirects=True) as http, http.stream("GET", url) as r:
+                    if r.status_code in SERVER_ERRORS:
+                        return Verdict.again(f"HTTP {r.status_code}")
+                    if r.status_code != 200:
+                        raise ServiceError(
+                            f"GitHub's storage answered {what} with HTTP {r.status_code}",
+                            "its links expire soon after they are given: run the sync again",
+                        )
+                    body = bytearray()
+                    for chunk in r.iter_bytes():
+                        body += chunk
+                        if len(body) > max_bytes:
+                            raise ServiceError(
+                                f"{what} is larger than {max_bytes // 1_000_000:,} MB: refused",
+                                "raise [github] copilot_max_mb if your organisation's reports really are",
+                            )
+                    return Verdict.done(bytes(body))
+            except httpx.HTTPError as exc:
+                return Verdict.again(f"network error ({type(exc).__name__})")
+
+        return self.policy.run(attempt, what)
 
     def commit_files(self, repo: str, sha: str, total: int | None = None) -> CommitFiles:
         """A commit's files with patches, all of them when GitHub can give them.
