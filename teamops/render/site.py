@@ -265,20 +265,24 @@ class Site:
 
     def ai(self, page: Page, repos: list[str] | None) -> list[Section]:
         """How much of the period's work an AI assistant co-wrote, week by week, and assisted work beside the rest,
-        once any assisted work is known."""
-        from teamops.reports.ai import ai_report
+        once any assisted work is known; and the assistants' own usage reports, where they are synced."""
+        from teamops.reports.ai import ai_reports, usage_report
+        from teamops.store.assistant_usage import any_usage
         from teamops.store.assists import any_assist
 
-        if not any_assist(self.db):
-            return []
         period, _ = self.periods()
-        report = ai_report(self.db, self.cfg, period.since, period.until, repo=repos)
-        beside = ai_report(self.db, self.cfg, period.since, period.until, repo=repos, compare=True)
         flags = ["--repo", repos[0]] if repos else []
-        return [
-            self.section(page, report, ["kpi", "ai", *flags, *_bounds(period)]),
-            self.section(page, beside, ["kpi", "ai", "--compare", *flags, *_bounds(period)]),
-        ]
+        sections = []
+        if any_assist(self.db):
+            report, beside = ai_reports(self.db, self.cfg, period.since, period.until, repos)
+            sections += [
+                self.section(page, report, ["kpi", "ai", *flags, *_bounds(period)]),
+                self.section(page, beside, ["kpi", "ai", "--compare", *flags, *_bounds(period)]),
+            ]
+        if repos is None and any_usage(self.db) and period.since and period.until:
+            reported = usage_report(self.db, period.since, period.until, period.label, "week", period.meta())
+            sections.append(self.section(page, reported, ["kpi", "ai", "--usage", *_bounds(period)]))
+        return sections
 
     def pulls(
         self, page: Page, flags: list[str], team: str | None, repos: list[str] | None, person: str | None

@@ -14,6 +14,7 @@ from teamops.wording import count, percent
 
 if TYPE_CHECKING:
     from teamops.config import Config
+    from teamops.kpi.windows import Window
     from teamops.store.reader import Reader
 
 
@@ -39,10 +40,24 @@ def ai_report(
         raise UsageError("--usage shows the assistants' own reports, which name no repository: no --compare or --repo")
     if usage and by not in USAGE_BY:
         raise UsageError(f"the assistants' own reports go by {', '.join(USAGE_BY)}, not {by!r}")
-    repo_ids = repos_of(db, repo)
     win = window(since, until, last, 12, lambda m: latest_commit_before(db, m))
     if usage:
         return usage_report(db, win.since or "0000-01-01T00:00:00Z", win.until or now_iso(), win.label, by, win.meta())
+    shares, compared = _reports(db, cfg, win, repo, by)
+    return compared if compare else shares
+
+
+def ai_reports(db: Reader, cfg: Config, since: str | None, until: str | None, repo: list[str] | None) -> list[Report]:
+    """The weekly shares and the comparison from one reading of the window (the dashboard shows both)."""
+    from teamops.store.commits import latest_commit_before
+
+    win = window(since, until, None, 12, lambda m: latest_commit_before(db, m))
+    return list(_reports(db, cfg, win, repo, "week"))
+
+
+def _reports(db: Reader, cfg: Config, win: Window, repo: list[str] | None, by: str) -> tuple[Report, Report]:
+    """Shares per `by` and the comparison, as reports."""
+    repo_ids = repos_of(db, repo)
     data = ai_work(db, cfg, win.since, win.until, repo_ids, by)
     shares = (
         f"AI-assisted: {percent(data.commit_share)} of {count(data.commits, 'commit')}, "
@@ -72,24 +87,23 @@ def ai_report(
         shares += "\n" + reported[0]
     title = f"AI-assisted work, {win.label}" + (f", {', '.join(repo)}" if repo else "")
     empty = "" if data.commits else "no commits in this window"
-    if compare:
-        return Report(
-            name="ai-compare",
-            rows=[r.row() for r in data.comparison],
-            title=f"{title}: assisted beside the rest (no causal claim)",
-            columns=[
-                Column("measure", "Measure", wrap=True),
-                Column("assisted", "Assisted", numeric=True, decimals=3),
-                Column("not_assisted", "Not assisted", numeric=True, decimals=3),
-                Column("n_assisted", "n", numeric=True),
-                Column("n_not_assisted", "n (not)", numeric=True),
-                Column("note", "Note", drop=1),
-            ],
-            meta=meta,
-            footer=f"{shares}\nfewer than {cfg.ai_assist.min_sample} on a side: too few to compare ([ai_assist])",
-            empty=empty,
-        )
-    return Report(
+    compared = Report(
+        name="ai-compare",
+        rows=[r.row() for r in data.comparison],
+        title=f"{title}: assisted beside the rest (no causal claim)",
+        columns=[
+            Column("measure", "Measure", wrap=True),
+            Column("assisted", "Assisted", numeric=True, decimals=3),
+            Column("not_assisted", "Not assisted", numeric=True, decimals=3),
+            Column("n_assisted", "n", numeric=True),
+            Column("n_not_assisted", "n (not)", numeric=True),
+            Column("note", "Note", drop=1),
+        ],
+        meta=meta,
+        footer=f"{shares}\nfewer than {cfg.ai_assist.min_sample} on a side: too few to compare ([ai_assist])",
+        empty=empty,
+    )
+    shares_report = Report(
         name="ai",
         rows=[r.row() for r in data.rows],
         title=f"{title}, by {by}",
@@ -116,6 +130,7 @@ def ai_report(
         if by == "week"
         else None,
     )
+    return shares_report, compared
 
 
 def _reported(db: Reader, since: str | None, until: str) -> tuple[str, dict[str, Any]] | None:

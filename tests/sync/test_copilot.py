@@ -294,3 +294,18 @@ def test_doctor_says_whether_the_reports_answer(gh, world, cli):
     gh.refused["copilot"] = 403
     res = cli("--db", db, "doctor", env=env)
     assert res.exit_code != 0 and "Organization Copilot metrics" in res.output
+
+
+def test_the_dashboard_shows_the_reports_week_by_week(gh, world, cli, tmp_path):
+    env, db, _ = world
+    gh.copilot["acme"] = reports = draw(9, FIRST, LATEST)
+    assert cli("--db", db, "sync-commits", env=env).exit_code == 0
+    out = tmp_path / "site"
+    res = cli("--db", db, "report", "html", "--out", str(out), env=env)
+    assert res.exit_code == 0, res.output
+    page = (out / "index.html").read_text()
+    assert "AI assistants&#39; own usage reports" in page or "AI assistants' own usage reports" in page
+    week = [iso for iso in reports.users if date.fromisoformat(iso).isocalendar()[1] == 47]
+    added = sum(u["loc_added_sum"] for iso in week for u in reports.users[iso])
+    assert f"{added:,}" in page
+    assert 'data-report="ai-usage" data-command="[&#34;kpi&#34;, &#34;ai&#34;, &#34;--usage&#34;' in page
