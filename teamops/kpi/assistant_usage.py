@@ -12,7 +12,7 @@ from teamops.clock import parse_iso
 from teamops.dates import iso_week_of, iso_weeks
 from teamops.kpi.flow import rounded
 from teamops.records import ReportRow
-from teamops.store.assistant_usage import COUNTS, scope_days, user_days
+from teamops.store.assistant_usage import COUNTS, active_count, active_days, active_people, scope_days, usage_groups
 
 if TYPE_CHECKING:
     from teamops.store.reader import Reader
@@ -59,72 +59,68 @@ def _days(since: str, until: str) -> tuple[str, str]:
     return since[:10], (parse_iso(until) - timedelta(microseconds=1)).date().isoformat()
 
 
-def _key(row: dict[str, Any], by: str) -> str:
-    if by == "week":
-        return iso_week_of(str(row["day"]))
-    if by == "team":
-        return str(row["team"] or "(no team)")
-    return str(row["handle"] or f"{row['login']} (unmapped)")
-
-
 def assistant_usage(db: Reader, since: str, until: str, by: str = "week") -> Usage:
-    """The reports' account-days in the window, grouped by `by` (docs/kpi.md, "The assistants' own reports")."""
+    """The reports' account-days in the window, grouped by `by` (docs/kpi.md, "The assistants' own reports"):
+    summed in SQL; only who was active which week is gathered here."""
     first, last = _days(since, until)
     end = (parse_iso(last + "T00:00:00Z") + timedelta(days=1)).date().isoformat()
-    users = user_days(db, first, end)
-    scopes = scope_days(db, first, end)
     result = Usage(by)
-    groups: dict[tuple[str, str], dict[str, Any]] = defaultdict(
-        lambda: {"people": set(), "days": 0, "agent": 0, **{c: 0 for c in COUNTS}}
-    )
+    groups: dict[tuple[str, str], list[Any]] = {}
+    people: dict[tuple[str, str], set[str]] = defaultdict(set)
     everyone: set[tuple[str, str]] = set()
-    for row in users:
-        g = groups[(_key(row, by), str(row["assistant"]))]
-        g["people"].add(row["handle"] or row["login"])
-        everyone.add((str(row["assistant"]), str(row["handle"] or row["login"])))
-        g["days"] += 1
-        g["agent"] += bool(row["used_agent"])
-        for c in COUNTS:
-            g[c] += int(row[c])
-    pulls: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     reported: set[str] = set()
+    if by == "week":  # who was active which week (people in two weeks count once in all)
+        for when, assistant, who in active_people(db, first, end):
+            everyone.add((assistant, who))
+            reported.add(when)
+            people[(iso_week_of(when), assistant)].add(who)
+    else:
+        reported = active_days(db, first, end)
+    for group, assistant, n, days, agent, *sums in usage_groups(db, first, end, "day" if by == "week" else by):
+        key = (iso_week_of(group), assistant) if by == "week" else (str(group), str(assistant))
+        found = groups.setdefault(key, [0, 0, 0, *(0 for _ in COUNTS)])
+        found[0] = len(people[key]) if by == "week" else n
+        for i, value in enumerate((days, agent, *sums), 1):
+            found[i] += int(value or 0)
+    scopes = scope_days(db, first, end)
+    pulls: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for day in scopes:
-        reported.add(str(day["day"]))
-        if by == "week":
-            week = pulls[(iso_week_of(str(day["day"])), str(day["assistant"]))]
-            week[0] += int(day["prs_created_by_assistant"] or 0)
-            week[1] += int(day["prs_merged_by_assistant"] or 0)
+        week = pulls[(iso_week_of(str(day["day"])), str(day["assistant"]))]
+        week[0] += int(day["prs_created_by_assistant"] or 0)
+        week[1] += int(day["prs_merged_by_assistant"] or 0)
     keys = sorted(groups)
-    if by == "week" and (users or scopes):
+    if by == "week" and (groups or scopes):
         named = sorted({a for _, a in groups} | {str(d["assistant"]) for d in scopes})
         keys = [(w, a) for w in iso_weeks(f"{first}T00:00:00Z", f"{end}T00:00:00Z") for a in named]
     for key in keys:
-        g = groups.get(key) or {"people": set(), "days": 0, "agent": 0, **{c: 0 for c in COUNTS}}
+        n, days, agent, *sums = groups.get(key) or [0, 0, 0, *(0 for _ in COUNTS)]
+        c = dict(zip(COUNTS, sums, strict=True))
         p = pulls.get(key) if by == "week" else None
         result.rows.append(
             UsageRow(
                 key[0],
                 key[1],
-                len(g["people"]),
-                g["days"],
-                g["prompts"],
-                g["generations"],
-                g["acceptances"],
-                rounded(g["acceptances"] / g["generations"], 3) if g["generations"] else None,
-                g["lines_suggested"],
-                g["lines_added"],
-                g["lines_deleted"],
-                g["agent_lines"],
-                g["agent"],
+                n,
+                days,
+                c["prompts"],
+                c["generations"],
+                c["acceptances"],
+                rounded(c["acceptances"] / c["generations"], 3) if c["generations"] else None,
+                c["lines_suggested"],
+                c["lines_added"],
+                c["lines_deleted"],
+                c["agent_lines"],
+                agent,
                 p[0] if p else (0 if by == "week" else None),
                 p[1] if p else (0 if by == "week" else None),
             )
         )
-    result.people = len(everyone)
-    result.assistants = sorted({a for a, _ in everyone} | {str(d["assistant"]) for d in scopes})
-    result.lines_added = sum(int(r["lines_added"]) for r in users)
-    generations = sum(int(r["generations"]) for r in users)
-    accepted = sum(int(r["acceptances"]) for r in users)
+    result.people = len({who for _, who in everyone}) if by == "week" else active_count(db, first, end)
+    active = {r.assistant for r in result.rows if r.active_days}
+    result.assistants = sorted(active | {str(d["assistant"]) for d in scopes})
+    result.lines_added = sum(r.lines_added for r in result.rows)
+    generations = sum(r.generations for r in result.rows)
+    accepted = sum(r.acceptances for r in result.rows)
     result.acceptance_rate = rounded(accepted / generations, 3) if generations else None
-    result.days = len(reported | {str(r["day"]) for r in users})
+    result.days = len(reported | {str(d["day"]) for d in scopes})
     return result

@@ -79,19 +79,39 @@ def any_usage(db: Reader) -> bool:
     )
 
 
-def user_days(db: Reader, since: str, until: str) -> list[dict[str, Any]]:
-    """Each account's days in [since, until) (days as `YYYY-MM-DD`), with the person an identity names."""
-    cols = ", ".join(f"u.{c}" for c in COUNTS)
-    rows = db.execute(
-        f"SELECT u.assistant, u.scope, u.day, u.login, {cols}, u.used_agent, u.used_chat, u.used_cli, "
-        "p.handle, p.team FROM assistant_users u "
-        "LEFT JOIN identities i ON i.kind = u.account_kind AND i.value = lower(u.login) "
-        "LEFT JOIN people p ON p.id = i.person_id "
-        "WHERE u.day >= ? AND u.day < ? ORDER BY u.day, u.login",
+PERSON = "coalesce(p.handle, u.login || ' (unmapped)')"  # a login a person's identity names is that person
+ACCOUNTS = (
+    "FROM assistant_users u LEFT JOIN identities i ON i.kind = u.account_kind AND i.value = lower(u.login) "
+    "LEFT JOIN people p ON p.id = i.person_id WHERE u.day >= ? AND u.day < ?"
+)
+
+
+def usage_groups(db: Reader, since: str, until: str, by: str) -> list[tuple[Any, ...]]:
+    """Account-days in [since, until) (days as `YYYY-MM-DD`) summed per group and assistant: (group, assistant,
+    people, active days, agent days, *COUNTS); `by` is `day` (people then count per day), `person` or `team`."""
+    key = {"day": "u.day", "person": PERSON, "team": "coalesce(p.team, '(no team)')"}[by]
+    sums = ", ".join(f"sum(u.{c})" for c in COUNTS)
+    return db.execute(
+        f"SELECT {key} AS g, u.assistant, count(DISTINCT {PERSON}), count(*), sum(u.used_agent), {sums} "
+        f"{ACCOUNTS} GROUP BY g, u.assistant ORDER BY g, u.assistant",
         [since, until],
-    )
-    names = ("assistant", "scope", "day", "login", *COUNTS, "used_agent", "used_chat", "used_cli", "handle", "team")
-    return [dict(zip(names, r, strict=True)) for r in rows]
+    ).fetchall()
+
+
+def active_people(db: Reader, since: str, until: str) -> list[tuple[str, str, str]]:
+    """(day, assistant, person) for each account-day in [since, until): who was active when."""
+    return db.execute(f"SELECT u.day, u.assistant, {PERSON} {ACCOUNTS}", [since, until]).fetchall()
+
+
+def active_count(db: Reader, since: str, until: str) -> int:
+    """How many people (or unmapped accounts) were active in [since, until)."""
+    return int(db.execute(f"SELECT count(DISTINCT {PERSON}) {ACCOUNTS}", [since, until]).fetchone()[0])
+
+
+def active_days(db: Reader, since: str, until: str) -> set[str]:
+    """The days in [since, until) some account was active."""
+    rows = db.execute("SELECT DISTINCT day FROM assistant_users WHERE day >= ? AND day < ?", [since, until])
+    return {str(day) for (day,) in rows}
 
 
 def scope_days(db: Reader, since: str, until: str) -> list[dict[str, Any]]:

@@ -283,17 +283,17 @@ class FakeGitHub:
             return
         if span == "1-day":
             day = params.get("day", "")
-            if day not in reports.days:
+            if day not in reports.users and day not in reports.pulls:
                 self._send(h, 404, {"message": "Not Found"})
                 return
             days = [day]
             answer: dict[str, Any] = {"report_day": day}
         else:
             end = reports.latest
-            days = sorted(d for d in reports.days if d <= end)[-28:]
+            days = [d for d in reports.known() if d <= end][-28:]
             answer = {"report_start_day": days[0], "report_end_day": end}
         records = (
-            ([reports.days[d] for d in days] if span == "1-day" else [reports.totals(days, org)])
+            ([reports.day_total(d) for d in days] if span == "1-day" else [reports.totals(days)])
             if report == "organization"
             else [u for d in days for u in reports.users.get(d, [])]
         )
@@ -1038,9 +1038,11 @@ class CopilotReports:
     served: dict[str, bytes] = field(default_factory=dict)
     pretty: bool = False  # one JSON array (as the docs' examples print it) instead of JSON lines
 
-    @property
-    def days(self) -> dict[str, dict[str, Any]]:
-        """Each day's organisation totals, summed from its accounts like GitHub's organisation report."""
+    def known(self) -> list[str]:
+        return sorted(set(self.users) | set(self.pulls))
+
+    def day_total(self, day: str) -> dict[str, Any]:
+        """A day's organisation totals, summed from its accounts like GitHub's organisation report."""
         keys = (
             "code_acceptance_activity_count",
             "code_generation_activity_count",
@@ -1050,38 +1052,34 @@ class CopilotReports:
             "loc_suggested_to_delete_sum",
             "user_initiated_interaction_count",
         )
-        found = {}
-        for day in sorted(set(self.users) | set(self.pulls)):
-            rows = self.users.get(day, [])
-            agent = sum(
-                f["loc_added_sum"] + f["loc_deleted_sum"]
-                for r in rows
-                for f in r["totals_by_feature"]
-                if f["feature"] == "agent_edit"
-            )
-            found[day] = {
-                "day": day,
-                "organization_id": "4242",
-                "daily_active_users": len(rows),
-                "weekly_active_users": len(rows),
-                "monthly_active_users": len(rows),
-                **{k: sum(r[k] for r in rows) for k in keys},
-                "totals_by_feature": [{"feature": "agent_edit", "loc_added_sum": agent, "loc_deleted_sum": 0}],
-                "pull_requests": {
-                    "total_created": 0,
-                    "total_merged": 0,
-                    "total_created_by_copilot": 0,
-                    "total_merged_created_by_copilot": 0,
-                    "total_reviewed_by_copilot": 0,
-                    **self.pulls.get(day, {}),
-                },
-            }
-        return found
-
-    def totals(self, days: list[str], org: str) -> dict[str, Any]:
-        every = self.days
+        rows = self.users.get(day, [])
+        agent = sum(
+            f["loc_added_sum"] + f["loc_deleted_sum"]
+            for r in rows
+            for f in r["totals_by_feature"]
+            if f["feature"] == "agent_edit"
+        )
         return {
-            "day_totals": [every[d] for d in days],
+            "day": day,
+            "organization_id": "4242",
+            "daily_active_users": len(rows),
+            "weekly_active_users": len(rows),
+            "monthly_active_users": len(rows),
+            **{k: sum(r[k] for r in rows) for k in keys},
+            "totals_by_feature": [{"feature": "agent_edit", "loc_added_sum": agent, "loc_deleted_sum": 0}],
+            "pull_requests": {
+                "total_created": 0,
+                "total_merged": 0,
+                "total_created_by_copilot": 0,
+                "total_merged_created_by_copilot": 0,
+                "total_reviewed_by_copilot": 0,
+                **self.pulls.get(day, {}),
+            },
+        }
+
+    def totals(self, days: list[str]) -> dict[str, Any]:
+        return {
+            "day_totals": [self.day_total(d) for d in days],
             "organization_id": "4242",
             "report_start_day": days[0],
             "report_end_day": days[-1],

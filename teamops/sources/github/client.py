@@ -354,6 +354,7 @@ class GitHubClient:
         )
         self.requests = 0
         self.downloads = 0  # report files fetched from signed links (not API requests)
+        self._storage: Any = None  # the httpx client for those files, made on first use
         self.timeout_s = timeout_s
         self.rate_remaining: int | None = None
         self.budget = budget or RateBudget(now=now)
@@ -763,10 +764,14 @@ class GitHubClient:
         if not is_http_url(url) or (url.startswith("http:") and api_scheme != "http"):
             raise ServiceError(f"GitHub gave {what} a link that is not https: refused")
 
+        if self._storage is None:  # one connection for a run's files, never the API's (it carries the token)
+            self._storage = httpx.Client(timeout=self.timeout_s, follow_redirects=True)
+        http = self._storage
+
         def attempt(n: int) -> Verdict[bytes]:
             self.downloads += 1
             try:
-                with httpx.Client(timeout=self.timeout_s, follow_redirects=True) as http, http.stream("GET", url) as r:
+                with http.stream("GET", url) as r:
                     if r.status_code in SERVER_ERRORS:
                         return Verdict.again(f"HTTP {r.status_code}")
                     if r.status_code != 200:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.errors import ServiceError
 from teamops.records import UsageCounts, UsageDay, UsageUser
+from teamops.wording import count
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -197,6 +198,7 @@ class CopilotSync:
         from teamops.store.assistant_usage import stored_days
         from teamops.store.sync_state import load_state, save_state
 
+        files = self.client.downloads
         state = load_state(self.db, f"copilot:{self.org}")
         links = self.client.copilot_report(self.org, "organization")
         if links is None:
@@ -230,8 +232,8 @@ class CopilotSync:
         if not self.days:
             return f"Copilot usage of {self.org}: up to date (GitHub's reports to {end})"
         return (
-            f"Copilot usage of {self.org}: {self.days:,} days, {self.user_days:,} account-days stored "
-            f"(GitHub's reports to {end})"
+            f"Copilot usage of {self.org}: {self.days:,} days, {self.user_days:,} account-days stored from "
+            f"{count(self.client.downloads - files, 'report file')} (GitHub's reports to {end})"
         )
 
 
@@ -241,12 +243,12 @@ def sync_copilot(db: Database, cfg: Config, client: GitHubClient, org: str, iden
 
     from teamops.sync.result import SyncResult
 
-    began, requests, downloads = time.monotonic(), client.requests, client.downloads
+    began, requests = time.monotonic(), client.requests
     sync = CopilotSync(db, cfg, client, org, identity)
     line = sync.run(today)
     result = SyncResult(repo=f"{org} (Copilot usage)", unchanged=not sync.days, owner=True)
     result.details.append(line)
-    result.requests = client.requests - requests + client.downloads - downloads
+    result.requests = client.requests - requests  # API requests; the files it links are no request to the API
     result.rate_limit_remaining = client.rate_remaining
     result.seconds = time.monotonic() - began
     return result
