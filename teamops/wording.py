@@ -25,8 +25,15 @@ def number(value: float | int | None) -> str:
 
 
 def percent(ratio: float | None) -> str:
-    """A ratio as people say it: 0.8 → `80%`; `n/a` when unknown."""
-    return "n/a" if ratio is None else f"{ratio * 100:.0f}%"
+    """A ratio as people say it: 0.8 → `80%`; some but under half a percent → `<1%` (never a 0% that is not
+    nothing), almost all → `>99%`; `n/a` when unknown."""
+    if ratio is None:
+        return "n/a"
+    if 0 < ratio < 0.005:
+        return "<1%"
+    if 0.995 <= ratio < 1:
+        return ">99%"
+    return f"{ratio * 100:.0f}%"
 
 
 def hours_text(value: float | None) -> str:

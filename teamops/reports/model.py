@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from teamops.wording import hours_text
+from teamops.wording import hours_text, percent
 
 Series = dict[str, list[float | None]]
 
@@ -89,7 +89,7 @@ def shown(row: dict[str, Any], col: Column) -> str:
     """A cell as people read it: dates shortened to the day, ratios as percentages."""
     value = row.get(col.key)
     if col.percent and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value * 100:.0f}%"
+        return percent(value)
     if col.decimals is not None and isinstance(value, int | float) and not isinstance(value, bool):
         return f"{value:,.{col.decimals}f}"
     if col.hours and isinstance(value, int | float) and not isinstance(value, bool):

@@ -261,3 +261,37 @@ def test_a_pull_request_whose_description_an_assistant_signed_is_assisted(make_r
     window = ("--since", "2026-11-01", "--until", "2026-11-20", "-f", "json")
     data = json.loads(cli("--db", db, "kpi", "ai", *window, env=env).stdout)
     assert data["pr_share"] == 0.5 and data["commit_share"] == 0.0
+
+
+def test_one_assisted_commit_among_hundreds_is_under_one_percent_not_none(cli, tmp_path):
+    from tests.support.synth import build_repo
+
+    repo = build_repo(tmp_path / "big", 400, merge_every=0)
+    env = {"GIT_AUTHOR_DATE": "2026-11-03T10:00:00Z", "GIT_COMMITTER_DATE": "2026-11-03T10:00:00Z"}
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(repo),
+            "-c",
+            "user.name=Ann Archer",
+            "-c",
+            "user.email=ann@acme.example",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "Tidy\n\nCo-Authored-By: Claude <noreply@anthropic.com>",
+        ],
+        check=True,
+        env={**env, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    db = str(tmp_path / "t.db")
+    assert cli("--db", db, "sync-commits", "--repo", str(repo)).exit_code == 0
+    res = cli("--db", db, "kpi", "ai", "--since", "2000-01-01", "--until", "2026-12-01")
+    total = int(
+        subprocess.run(
+            ["git", "-C", str(repo), "rev-list", "--count", "--no-merges", "HEAD"], capture_output=True, text=True
+        ).stdout
+    )
+    assert f"AI-assisted: <1% of {total:,} commits" in res.output
