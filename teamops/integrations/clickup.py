@@ -168,7 +168,7 @@ class ClickUpClient:
             return Verdict.done(None)
         try:
             data = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             if status < 400:
                 return Verdict.again("an answer that is not valid JSON")
             data = {}

@@ -279,6 +279,8 @@ class FakeClickUp:
             return 400, {"error": "Invalid query parameter", "code": "PARAM_001"}, {}
         if fault == "bad_json":
             return 200, b'{"tasks": [', {}
+        if fault == "deep_json":  # nested deeper than any parser reads
+            return 200, b"[" * 200_000 + b"]" * 200_000, {}
         segments = path.removeprefix("/api").strip("/").split("/")
         page = int(q.get("page", ["0"])[0])
         if segments == ["v2", "team"]:

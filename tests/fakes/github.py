@@ -364,6 +364,8 @@ class FakeGitHub:
             self._send(h, int(fault.kind), b"<html>Server Error</html>")
         elif fault.kind == "401":
             self._send(h, 401, {"message": "Bad credentials"})
+        elif fault.kind == "deep_json":  # nested deeper than any parser reads: no answer GitHub gives
+            self._send(h, 200, b"[" * 200_000 + b"]" * 200_000, {"Content-Type": "application/json"})
         elif fault.kind == "bad_json":
             self._send(h, 200, b'{"data": {"repository": ', {"Content-Type": "application/json"})
         elif fault.kind == "drop":

@@ -327,7 +327,7 @@ def test_client_waits_for_429_reset_and_slows_down_before_zero():
         list(client.list_tasks("901200000001"))
         list(client.list_tasks("901200000001"))
         assert len(sleeps) == 2 and 3 <= sleeps[1] <= 7
-        fake.faults = ["500", "bad_json"]
+        fake.faults = ["500", "bad_json", "deep_json"]
         assert len(list(client.list_tasks("901200000001"))) == 1
         with pytest.raises(ServiceError, match="more than"):
             ClickUpClient(fake.url, TOKEN, sleep=sleeps, max_wait_s=0.5).policy.wait(10, "x", "rate limit")

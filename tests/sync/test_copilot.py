@@ -226,6 +226,9 @@ def test_a_refused_token_or_a_hostile_report_says_one_line_and_stores_nothing(gh
     negative = json.dumps({"day": "2026-11-20", "loc_added_sum": -5}).encode()
     assert "-5 is not a count" in broken(negative)
     assert "is not a GitHub login" in broken(json.dumps({"day": "2026-11-20", "user_login": "x y"}).encode())
+    assert "is not JSON" in broken(b"[" * 100_000 + b"]" * 100_000)
+    assert "has a line that is not JSON (line 1)" in broken(b'{"a": ' * 50_000 + b"1" + b"}" * 50_000)
+    assert "None' is not a day" in broken(json.dumps({"user_login": "bob", "loc_added_sum": 3}).encode())
     config.write_text(config.read_text().replace("copilot_days = 40", "copilot_days = 40\ncopilot_max_mb = 1"))
     assert "larger than 1 MB: refused" in broken(b"{}\n" * 400_000)
     # the same reports printed as one JSON array, as the docs' examples are, read alike

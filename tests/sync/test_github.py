@@ -168,6 +168,7 @@ class Sleeper:
         ("502", "graphql", lambda w: w == 1),
         ("drop", "graphql", lambda w: w == 1),
         ("bad_json", "graphql", lambda w: w == 1),
+        ("deep_json", "graphql", lambda w: w == 1),
     ],
 )
 def test_client_waits_and_retries_each_fault(project, kind, on, expect_wait):

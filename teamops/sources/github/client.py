@@ -842,7 +842,7 @@ def _parse(output: Any) -> tuple[Any, bool]:
         output = output.decode("utf-8", "replace")
     try:
         return json.loads(output), True
-    except ValueError:
+    except (ValueError, RecursionError):
         return {"data": output}, False
 
 

@@ -46,6 +46,7 @@ PULL_FIELDS = {
 
 
 def _count(value: Any, what: str) -> int:
+    """A count a report gives: absent is 0; anything but a finite non-negative number refuses the report."""
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or value != value or value > 1e15:
@@ -54,15 +55,18 @@ def _count(value: Any, what: str) -> int:
 
 
 def _optional(value: Any, what: str) -> int | None:
+    """A count a report may leave out (a day's users, its pull requests): absent stays unknown."""
     return None if value is None else _count(value, what)
 
 
 def _day(value: Any, what: str) -> str:
-    try:
-        return date.fromisoformat(str(value)).isoformat() if isinstance(value, str) and len(value) == 10 else ""
-    except ValueError:
-        pass
-    raise ServiceError(f"{what}: {value!r} is not a day")
+    """A report's `YYYY-MM-DD`, or the report is refused: every stored row is keyed by its day."""
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+    raise ServiceError(f"{what}: {str(value)[:40]!r} is not a day")
 
 
 def counts(record: dict[str, Any], what: str) -> UsageCounts:
@@ -88,7 +92,7 @@ def records_of(body: bytes, what: str) -> list[dict[str, Any]]:
     if text.startswith("["):
         try:
             parsed = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than any report's
             raise ServiceError(f"{what} is not JSON") from None
         found = parsed if isinstance(parsed, list) else [parsed]
     else:
@@ -97,7 +101,7 @@ def records_of(body: bytes, what: str) -> list[dict[str, Any]]:
                 continue
             try:
                 parsed = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise ServiceError(f"{what} has a line that is not JSON (line {n:,})") from None
             found += parsed if isinstance(parsed, list) else [parsed]
     if not all(isinstance(r, dict) for r in found):

@@ -110,7 +110,7 @@ class GitLabClient(BudgetedClient):
         if status == 200:
             try:
                 return Verdict.done((response.json(), headers))
-            except ValueError:
+            except (ValueError, RecursionError):  # nested deeper than Python reads: no answer of GitLab's
                 return Verdict.again("an answer that is not valid JSON")
         message = _message(response)
         if (again := self._common(status, headers, n, self._reset_wait(headers))) is not None:
@@ -154,7 +154,7 @@ def _message(response: httpx.Response) -> str:
     """GitLab's error body (`{"message": ...}` or `{"error": ...}`), short, on one line."""
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     if isinstance(data, dict):
         text = data.get("message") or data.get("error") or ""

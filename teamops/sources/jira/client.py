@@ -76,7 +76,7 @@ class JiraClient(BudgetedClient):
         if status == 200:
             try:
                 return Verdict.done(response.json())
-            except ValueError:
+            except (ValueError, RecursionError):  # nested deeper than Python reads: no answer of Jira's
                 return Verdict.again("an answer that is not valid JSON")
         message = _message(response)
         if (again := self._common(status, headers, n, self._reset_wait(headers))) is not None:
@@ -126,7 +126,7 @@ def _message(response: httpx.Response) -> str:
     """Jira's error body (`errorMessages`, `errors`, `message`), short, on one line."""
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     if not isinstance(data, dict):
         return ""
