@@ -151,37 +151,53 @@ import os, sys, time
 from pathlib import Path
 from teamops.errors import TeamopsError
 from teamops.store.database import open_database
-go = Path(sys.argv[2])
-while not go.exists():
-    time.sleep(0.001)
-try:
-    db = open_database(sys.argv[1])
-    db.execute("SELECT COUNT(*) FROM commit_authors").fetchone()
-except TeamopsError as exc:
-    print(exc, file=sys.stderr)
-    sys.exit(3)
+folder, me, rounds = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+for round_ in range(rounds):
+    (folder / f"ready{round_}-{me}").touch()
+    while not (folder / f"go{round_}").exists():
+        time.sleep(0.001)
+    try:
+        db = open_database(str(folder / f"r{round_}.db"))
+        db.execute("SELECT COUNT(*) FROM commit_authors").fetchone()
+        db.conn.close()
+    except TeamopsError as exc:
+        print(f"round {round_}: {exc}", file=sys.stderr)
+        sys.exit(3)
 """
 
 
 def test_eight_processes_opening_a_new_file_at_once_all_succeed(tmp_path):
-    """Migrations and views are built under the write lock: whoever comes second finds them done."""
+    """Migrations and views are built under the write lock: whoever comes second finds them done. Eight
+    processes open a new file at the same moment, twenty times (the same processes: each round starts when all
+    eight stand ready)."""
     import subprocess
     import sys
+    import time
 
-    for round_ in range(20):
-        path, go = tmp_path / f"r{round_}.db", tmp_path / f"go{round_}"
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", OPEN_AT_ONCE, str(path), str(go)], stderr=subprocess.PIPE, text=True
-            )
-            for _ in range(8)
-        ]
-        go.touch()
+    rounds = 20
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_AT_ONCE, str(tmp_path), str(n), str(rounds)], stderr=subprocess.PIPE, text=True
+        )
+        for n in range(8)
+    ]
+    try:
+        for round_ in range(rounds):
+            deadline = time.monotonic() + 60
+            while len(list(tmp_path.glob(f"ready{round_}-*"))) < 8 - sum(p.poll() is not None for p in procs):
+                assert time.monotonic() < deadline, round_
+                time.sleep(0.002)
+            (tmp_path / f"go{round_}").touch()
         failures = [(p.wait(timeout=60), p.stderr.read()) for p in procs if p.wait(timeout=60) != 0]  # type: ignore[union-attr]
-        assert failures == [], round_
-        conn = sqlite3.connect(path)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert failures == []
+    for round_ in range(rounds):
+        conn = sqlite3.connect(tmp_path / f"r{round_}.db")
         try:
-            assert len(conn.execute("SELECT name FROM _migrations").fetchall()) == len(MIGRATIONS)
+            assert len(conn.execute("SELECT name FROM _migrations").fetchall()) == len(MIGRATIONS), round_
         finally:
             conn.close()
 
