@@ -297,6 +297,8 @@ def test_webhook_payloads_are_stored_once_whatever_their_order(cli, tmp_path):
     res = cli("--db", db, "sync-commits", "--event", str(tmp_path / "ghost.json"))  # no name: told by its shape
     assert res.exit_code == 0, res.output
     assert sql(db, "SELECT author, author_kind FROM pull_requests WHERE number = 9") == [(None, "ghost")]
+    res = cli("--db", db, "sync-commits", "--event", str(files[3]))  # an unnamed review: told by its shape too
+    assert res.exit_code == 0 and "ingested pull_request_review for " in res.stderr, res.output
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"action": "opened", "pull_request": {"number": "x"}}))
     res = cli("--db", db, "sync-commits", "--event", str(bad), "--event-name", "pull_request")

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.errors import Refused
 from teamops.records import DeliveryRecord
+from teamops.sources.github.events import reads
 from teamops.store.database import transaction
 from teamops.store.deployments import all_deployments as stored_deployments
 from teamops.store.deployments import save_deployment
@@ -91,6 +92,7 @@ def sync_github_delivery(
     return result
 
 
+@reads("deployment_status", "a deployment_status payload")
 def ingest_deployment_status(db: Database, cfg: Config, payload: dict[str, Any]) -> EventOutcome:
     """A `deployment_status` event: a production Deployment's latest state, stored as the sync stores it (the
     same name, so the sync and the event agree); a workflow run of the same commit then counts once."""

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso, parse_iso, to_iso
+from teamops.sources.github.events import reads
 from teamops.store.database import transaction
 from teamops.store.incidents import remove_synced_incident, save_synced_incident
 from teamops.store.sync_state import load_state, save_state
@@ -118,6 +119,7 @@ def _store(db: Database, repo: str, repo_id: int, issue: dict[str, Any], wanted:
     return int(save_synced_incident(db, SOURCE, key, repo_id, fields) != "same")
 
 
+@reads("issues", "an issues payload")
 def ingest_issue_payload(db: Database, cfg: Config, payload: dict[str, Any]) -> EventOutcome:
     """An `issues` event: the issue stored as an incident when it carries one of the labels (and is one), or
     taken back when it no longer is (unlabelled, closed as not planned, a duplicate)."""

@@ -10,6 +10,7 @@ from teamops.clock import now_iso
 from teamops.errors import InvalidInput
 from teamops.records import PullRecord, RequestRecord, ReviewRecord
 from teamops.sources.github.client import account
+from teamops.sources.github.events import reads
 from teamops.store.database import transaction
 from teamops.store.pulls import save_pulls
 from teamops.store.sync_state import load_state, save_state
@@ -18,6 +19,8 @@ from teamops.sync.pulls import PullSync
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from teamops.config import Config
+    from teamops.sources import EventOutcome
     from teamops.sources.github.client import GitHubClient
 
 
@@ -151,3 +154,22 @@ def ingest_pull_event(db: Database, event: str, payload: dict[str, Any]) -> tupl
     repo, record = event_record(event, payload)
     save_pulls(db, github_repo_id(db, repo), [record])
     return repo, record
+
+
+def pull_outcome(db: Database, event: str, payload: dict[str, Any]) -> EventOutcome:
+    """A pull request event stored, and the line and data `sync-commits --event` shows for it."""
+    from teamops.sources import EventOutcome as Outcome
+
+    repo, record = ingest_pull_event(db, event, payload)
+    line = f"ingested {event} for {repo} #{record.number}: {record.state}"
+    return Outcome(line, {"report": "sync-commits-event", "repo": repo, "number": record.number})
+
+
+@reads("pull_request", "a pull request payload")
+def ingest_pull_payload(db: Database, cfg: Config, payload: dict[str, Any]) -> EventOutcome:
+    return pull_outcome(db, "pull_request", payload)
+
+
+@reads("pull_request_review", "a pull request payload")
+def ingest_review_payload(db: Database, cfg: Config, payload: dict[str, Any]) -> EventOutcome:
+    return pull_outcome(db, "pull_request_review", payload)

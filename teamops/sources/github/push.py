@@ -26,7 +26,6 @@ from teamops.wording import count
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from teamops.records import PullRecord
     from teamops.sources.github.client import GitHubClient
 
 
@@ -151,17 +150,6 @@ def is_pull_payload(body: bytes) -> bool:
     return isinstance(data, dict) and "pull_request" in data and "commits" not in data
 
 
-def ingest_pull_payload(
-    db: Database, body: bytes, event_name: str | None, signature: str | None
-) -> tuple[str, PullRecord]:
-    """A pull_request or pull_request_review payload verified like a push, then stored (idempotently)."""
-    from teamops.sources.github.pulls import ingest_pull_event
-
-    payload = verified(body, signature, "a pull request payload")
-    event = event_name or ("pull_request_review" if "review" in payload else "pull_request")
-    return ingest_pull_event(db, event, payload)
-
-
 def verified(body: bytes, signature: str | None, what: str) -> dict[str, Any]:
     """A payload whose signature holds (GITHUB_WEBHOOK_SECRET, when set), read as a JSON object."""
     key = secret("GITHUB_WEBHOOK_SECRET")
@@ -200,22 +188,15 @@ def ingest(
     """A push, pull_request or pull_request_review payload (named, in $GITHUB_EVENT_NAME, or told by its shape)."""
     from dataclasses import asdict
 
+    from teamops.sources.github.events import readers
+
     named = name or env.get("GITHUB_EVENT_NAME") or None
-    if named == "issues":
-        from teamops.sources.github.issues import ingest_issue_payload
-
-        return ingest_issue_payload(db, cfg, verified(body, signature, "an issues payload"))
-    if named == "deployment_status":
-        from teamops.sources.github.delivery import ingest_deployment_status
-
-        return ingest_deployment_status(db, cfg, verified(body, signature, "a deployment_status payload"))
-    if named == "workflow_run":
-        from teamops.sources.github.runs import ingest_run_payload
-
-        return ingest_run_payload(db, cfg, verified(body, signature, "a workflow_run payload"))
-    if named in ("pull_request", "pull_request_review") or (named is None and is_pull_payload(body)):
-        repo_name, record = ingest_pull_payload(db, body, named, signature)
-        line = f"ingested {named or 'pull_request'} for {repo_name} #{record.number}: {record.state}"
-        return EventOutcome(line, {"report": "sync-commits-event", "repo": repo_name, "number": record.number})
+    found = readers()
+    if named is None and is_pull_payload(body):  # an unnamed pull request's payload, told by its shape
+        payload = verified(body, signature, "a pull request payload")
+        return found["pull_request_review" if "review" in payload else "pull_request"][1](db, cfg, payload)
+    if named in found:
+        what, read = found[named]
+        return read(db, cfg, verified(body, signature, what))
     push, pushed = ingest_event(db, cfg, body, event_name=name, signature=signature, repo_args=repo_args, env=env)
     return EventOutcome(describe(push, pushed), {"report": "sync-commits-event", **asdict(pushed)})

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso
 from teamops.dates import parse_iso
+from teamops.sources.github.events import reads
 from teamops.store.database import transaction
 from teamops.store.deployments import remove_deployment, save_deployment, without_twins
 from teamops.store.sync_state import load_state, save_state
@@ -219,6 +220,7 @@ def sync_workflow_runs(
     return result
 
 
+@reads("workflow_run", "a workflow_run payload")
 def ingest_run_payload(db: Database, cfg: Config, payload: dict[str, Any]) -> EventOutcome:
     """A `workflow_run` event (GitHub Actions hands it to a workflow that runs on it): a deploy workflow's run
     on the production branch stored as a sync would; anything else said and left alone."""
