@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from teamops.config import HANDLE_RE, PersonConfig, check_timezone, people_digest
@@ -22,21 +22,9 @@ if TYPE_CHECKING:
     from teamops.store.reader import Reader
 
 
-@dataclass
-class PersonSpec:
-    """What a person is: profile fields plus the identities that point at them."""
-
-    handle: str
-    name: str | None = None
-    emails: list[str] = field(default_factory=list)
-    github: str | None = None
-    clickup_id: str | None = None
-    timezone: str | None = None
-    team: str | None = None
-    lead: bool = False
-    active: bool = True
-    names: list[str] = field(default_factory=list)
-    accounts: dict[str, str] = field(default_factory=dict)  # {identity kind of a source: account name}
+# What a person is: profile fields plus the identities that point at them. A `[[people]]` entry is one, and
+# `people add` and `people edit` make one, so they are the same dataclass.
+PersonSpec = PersonConfig
 
 
 def parse_accounts(values: list[str], error: type[TeamopsError] = InvalidInput) -> dict[str, str]:
@@ -222,7 +210,6 @@ def sync_config_people(db: Database, people: list[PersonConfig]) -> bool:
         return False
     with transaction(db):
         for i, p in enumerate(people):
-            spec = PersonSpec(**asdict(p))  # the same fields: a [[people]] entry is a person spec
             pid = store.save_person(
                 db,
                 p.handle,
@@ -235,7 +222,7 @@ def sync_config_people(db: Database, people: list[PersonConfig]) -> bool:
             )
             store.delete_identities(db, pid, source="config")
             try:
-                _write_identities(db, pid, spec, "config", InvalidInput)
+                _write_identities(db, pid, p, "config", InvalidInput)
             except InvalidInput as exc:
                 raise ConfigError(f"people[{i}] ({p.handle}): {exc.message}") from None
         reattribute(db)
