@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from teamops.errors import ServiceError
-from teamops.integrations.http import RetryPolicy, Verdict
+from teamops.integrations.http import NOT_JSON, RetryPolicy, Verdict, json_of
 from teamops.records import number
 
 PAGE_SIZE = 100
@@ -166,9 +166,8 @@ class ClickUpClient:
             return Verdict.again(f"HTTP {status}")
         if status < 400 and not response.content:
             return Verdict.done(None)
-        try:
-            data = response.json()
-        except (ValueError, RecursionError):
+        data = json_of(response)
+        if data is NOT_JSON:
             if status < 400:
                 return Verdict.again("an answer that is not valid JSON")
             data = {}

@@ -184,6 +184,16 @@ class RateBudget:
 
 
 SERVER_ERRORS = (500, 502, 503, 504)
+NOT_JSON = object()  # what `json_of` returns for a body that is no JSON Python can read
+
+
+def json_of(response: Any) -> Any:
+    """A response's JSON, or NOT_JSON: a body that is not JSON, or nested deeper than Python's parser reads
+    (RecursionError), is no answer of the service's."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        return NOT_JSON
 
 
 class BudgetedClient:

@@ -19,6 +19,8 @@ from teamops.records import ReportRow
 from teamops.store.assists import commit_assistants, pull_assistants
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from teamops.config import Config
     from teamops.store.reader import Reader
 
@@ -209,6 +211,10 @@ def _compare(
         note = "too few to compare" if na < least or nb < least else ""
         rows.append(CompareRow(measure, None if note else a, None if note else b, na, nb, note))
 
+    def share(measure: str, a: list[Any], b: list[Any], hit: Callable[[Any], bool]) -> None:
+        """The share of each side that `hit` holds for."""
+        add(measure, _share(sum(map(hit, a)), len(a)), _share(sum(map(hit, b)), len(b)), len(a), len(b))
+
     for label, attr in (("coding time", "coding_h"), ("pickup time", "pickup_h"), ("review time", "review_h")):
         a = [float(getattr(r, attr)) for r in assisted_pulls if getattr(r, attr) is not None]
         b = [float(getattr(r, attr)) for r in plain_pulls if getattr(r, attr) is not None]
@@ -221,43 +227,25 @@ def _compare(
     a_rounds = [float(rounds.get((r.repo, r.number), 0)) for r in assisted_pulls]
     b_rounds = [float(rounds.get((r.repo, r.number), 0)) for r in plain_pulls]
     add("reviews per pull request, mean", _mean(a_rounds), _mean(b_rounds), len(a_rounds), len(b_rounds))
-    a_unrev = sum(1 for r in assisted_pulls if not r.reviewed)
-    b_unrev = sum(1 for r in plain_pulls if not r.reviewed)
-    add(
-        "merged without review (share)",
-        _share(a_unrev, len(assisted_pulls)),
-        _share(b_unrev, len(plain_pulls)),
-        len(assisted_pulls),
-        len(plain_pulls),
-    )
+    share("merged without review (share)", assisted_pulls, plain_pulls, lambda r: not r.reviewed)
     reverted = _reverted(db, since, until, repo_ids)
     reworked = _reworked(db, since, until, repo_ids, commits)
     a_c = [c for c in commits if (c["repo_id"], c["sha"]) in marked]
     b_c = [c for c in commits if (c["repo_id"], c["sha"]) not in marked]
-    add(
+    share(
         f"reverted within {REVERTED_DAYS} days (share of commits)",
-        _share(sum(1 for c in a_c if (c["repo_id"], c["sha"]) in reverted), len(a_c)),
-        _share(sum(1 for c in b_c if (c["repo_id"], c["sha"]) in reverted), len(b_c)),
-        len(a_c),
-        len(b_c),
+        a_c,
+        b_c,
+        lambda c: (c["repo_id"], c["sha"]) in reverted,
     )
-    a_f = [c for c in a_c if c["files"]]
-    b_f = [c for c in b_c if c["files"]]
-    add(
+    share(
         f"reworked within {REWORK_DAYS} days (share of commits)",
-        _share(sum(1 for c in a_f if (c["repo_id"], c["sha"]) in reworked), len(a_f)),
-        _share(sum(1 for c in b_f if (c["repo_id"], c["sha"]) in reworked), len(b_f)),
-        len(a_f),
-        len(b_f),
+        [c for c in a_c if c["files"]],
+        [c for c in b_c if c["files"]],
+        lambda c: (c["repo_id"], c["sha"]) in reworked,
     )
     a_dep, b_dep = _deployments(db, cfg, since, until, repo_ids)
-    add(
-        "change fail rate of deployments",
-        _share(sum(a_dep), len(a_dep)),
-        _share(sum(b_dep), len(b_dep)),
-        len(a_dep),
-        len(b_dep),
-    )
+    share("change fail rate of deployments", a_dep, b_dep, bool)
     return rows
 
 

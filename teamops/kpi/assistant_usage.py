@@ -55,23 +55,22 @@ class Usage:
 
 
 def _days(since: str, until: str) -> tuple[str, str]:
-    """The window's first and last day (the window ends before `until`)."""
-    return since[:10], (parse_iso(until) - timedelta(microseconds=1)).date().isoformat()
+    """The window's first day and the day after its last (the window ends before `until`)."""
+    return since[:10], ((parse_iso(until) - timedelta(microseconds=1)).date() + timedelta(days=1)).isoformat()
 
 
 def assistant_usage(db: Reader, since: str, until: str, by: str = "week") -> Usage:
     """The reports' account-days in the window, grouped by `by` (docs/kpi.md, "The assistants' own reports"):
     summed in SQL; only who was active which week is gathered here."""
-    first, last = _days(since, until)
-    end = (parse_iso(last + "T00:00:00Z") + timedelta(days=1)).date().isoformat()
+    first, end = _days(since, until)
     result = Usage(by)
     groups: dict[tuple[str, str], list[Any]] = {}
     people: dict[tuple[str, str], set[str]] = defaultdict(set)
-    everyone: set[tuple[str, str]] = set()
+    everyone: set[str] = set()
     reported: set[str] = set()
     if by == "week":  # who was active which week (people in two weeks count once in all)
         for when, assistant, who in active_people(db, first, end):
-            everyone.add((assistant, who))
+            everyone.add(who)
             reported.add(when)
             people[(iso_week_of(when), assistant)].add(who)
     else:
@@ -115,7 +114,7 @@ def assistant_usage(db: Reader, since: str, until: str, by: str = "week") -> Usa
                 p[1] if p else (0 if by == "week" else None),
             )
         )
-    result.people = len({who for _, who in everyone}) if by == "week" else active_count(db, first, end)
+    result.people = len(everyone) if by == "week" else active_count(db, first, end)
     active = {r.assistant for r in result.rows if r.active_days}
     result.assistants = sorted(active | {str(d["assistant"]) for d in scopes})
     result.lines_added = sum(r.lines_added for r in result.rows)

@@ -140,7 +140,7 @@ def _reported(db: Reader, since: str | None, until: str) -> tuple[str, dict[str,
 
     if not any_usage(db):
         return None
-    found = assistant_usage(db, since or "0000-01-01T00:00:00Z", until)
+    found = assistant_usage(db, since or "0000-01-01T00:00:00Z", until, "person")  # totals: the cheapest grouping
     if not found.days:
         return None
     line = (

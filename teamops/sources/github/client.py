@@ -741,13 +741,13 @@ class GitHubClient:
             f'the token in ${self.token_env} needs "Organization Copilot metrics" (read) or read:org, and the '
             'enterprise\'s "Copilot usage metrics" policy must be on; see docs/github.md'
         )
+        # a day without a report (before the organisation had one, or not processed yet) answers 404
+        ok = (200, 204, 404) if day else (200, 204)
         try:
-            status, _, data = self.request("GET", path, params={"day": day} if day else None, what=what, ok=(200, 204))
+            status, _, data = self.request("GET", path, params={"day": day} if day else None, what=what, ok=ok)
         except Refused as exc:
-            if day and "(404)" in exc.message:
-                return None  # no report for that day (before the organisation had one, or not yet processed)
             raise Refused(exc.message, hint) from None
-        if status == 204 or data is None:
+        if status in (204, 404) or data is None:
             return None
         if not isinstance(data, dict):
             raise ServiceError(f"GitHub answered {what} in an unexpected shape")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamops.errors import ServiceError
 from teamops.records import UsageCounts, UsageDay, UsageUser
+from teamops.store.database import transaction
 from teamops.wording import count
 
 if TYPE_CHECKING:
@@ -176,13 +177,8 @@ class CopilotSync:
             found += records_of(body, part)
         return found
 
-    def _read(
-        self, day: str | None, org_links: dict[str, Any] | None = None
-    ) -> tuple[list[UsageDay], list[UsageUser]] | None:
-        """Both reports (the organisation's days, its accounts' days), validated whole; None: no report."""
-        org_links = org_links or self.client.copilot_report(self.org, "organization", day)
-        if org_links is None:
-            return None
+    def _read(self, org_links: dict[str, Any], day: str | None) -> tuple[list[UsageDay], list[UsageUser]]:
+        """Both reports (the organisation's days from `org_links`, its accounts' days), validated whole."""
         what = f"the Copilot report of {self.org}" + (f" for {day}" if day else "")
         days = day_totals(self._files(org_links, what), what)
         user_links = self.client.copilot_report(self.org, "users", day)
@@ -192,7 +188,7 @@ class CopilotSync:
     def _store(self, days: list[UsageDay], users: list[UsageUser]) -> None:
         from teamops.store.assistant_usage import save_usage
 
-        with self.db.conn:
+        with transaction(self.db):  # a report's days and accounts land together
             save_usage(self.db, ASSISTANT, self.org, self.identity, days, users)
         self.days += len(days)
         self.user_days += len(users)
@@ -211,9 +207,7 @@ class CopilotSync:
         start = _day(links.get("report_start_day"), f"the Copilot report of {self.org}: its start")
         known = stored_days(self.db, ASSISTANT, self.org)
         if state.cursor != end or not known:  # a new day was processed: the 28 days are read again
-            latest = self._read(None, links)
-            if latest is not None:
-                self._store(*latest)
+            self._store(*self._read(links, None))
         first = max(FIRST_DAY, today - timedelta(days=min(self.cfg.github.copilot_days, KEPT_DAYS)))
         # Days already asked for (stored, or without a report) are not asked again.
         asked = (str(state.details.get("asked_from") or "9999"), str(state.details.get("asked_to") or ""))
@@ -225,13 +219,13 @@ class CopilotSync:
                 missing.append(iso)
             day += timedelta(days=1)
         for wanted in missing:
-            one = self._read(wanted)
-            if one is not None:
-                self._store(*one)
+            found = self.client.copilot_report(self.org, "organization", wanted)
+            if found is not None:
+                self._store(*self._read(found, wanted))
         state.cursor = end
         state.status = "idle"
         state.details = {"asked_from": min(asked[0], first.isoformat()), "asked_to": end}
-        with self.db.conn:
+        with transaction(self.db):
             save_state(self.db, state)
         if not self.days:
             return f"Copilot usage of {self.org}: up to date (GitHub's reports to {end})"

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import httpx
 
 from teamops.errors import Refused, ServiceError
-from teamops.integrations.http import BudgetedClient, RateBudget, Verdict
+from teamops.integrations.http import NOT_JSON, BudgetedClient, RateBudget, Verdict, json_of
 
 PER_PAGE = 100  # GitLab's most per page
 
@@ -108,10 +108,10 @@ class GitLabClient(BudgetedClient):
         self._note(headers)
         status = response.status_code
         if status == 200:
-            try:
-                return Verdict.done((response.json(), headers))
-            except (ValueError, RecursionError):  # nested deeper than Python reads: no answer of GitLab's
+            data = json_of(response)
+            if data is NOT_JSON:
                 return Verdict.again("an answer that is not valid JSON")
+            return Verdict.done((data, headers))
         message = _message(response)
         if (again := self._common(status, headers, n, self._reset_wait(headers))) is not None:
             return again
@@ -152,10 +152,7 @@ def _number(value: str | None) -> float | None:
 
 def _message(response: httpx.Response) -> str:
     """GitLab's error body (`{"message": ...}` or `{"error": ...}`), short, on one line."""
-    try:
-        data = response.json()
-    except (ValueError, RecursionError):
-        return ""
+    data = json_of(response)
     if isinstance(data, dict):
         text = data.get("message") or data.get("error") or ""
         return " ".join(str(text).split())[:200]

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from teamops.errors import Refused, ServiceError
-from teamops.integrations.http import BudgetedClient, RateBudget, Verdict
+from teamops.integrations.http import NOT_JSON, BudgetedClient, RateBudget, Verdict, json_of
 
 
 class JiraClient(BudgetedClient):
@@ -74,10 +74,8 @@ class JiraClient(BudgetedClient):
         self._note(headers)
         status = response.status_code
         if status == 200:
-            try:
-                return Verdict.done(response.json())
-            except (ValueError, RecursionError):  # nested deeper than Python reads: no answer of Jira's
-                return Verdict.again("an answer that is not valid JSON")
+            data = json_of(response)
+            return Verdict.again("an answer that is not valid JSON") if data is NOT_JSON else Verdict.done(data)
         message = _message(response)
         if (again := self._common(status, headers, n, self._reset_wait(headers))) is not None:
             return again
@@ -124,10 +122,7 @@ class JiraClient(BudgetedClient):
 
 def _message(response: httpx.Response) -> str:
     """Jira's error body (`errorMessages`, `errors`, `message`), short, on one line."""
-    try:
-        data = response.json()
-    except (ValueError, RecursionError):
-        return ""
+    data = json_of(response)
     if not isinstance(data, dict):
         return ""
     parts = [str(m) for m in data.get("errorMessages") or [] if m]
