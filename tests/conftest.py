@@ -26,6 +26,37 @@ LITELLM_TESTS = {
 }
 
 
+def _environment_in_python_only() -> None:
+    """Tests change os.environ alone and hand it to every child, so the C environment never moves.
+
+    glibc's setenv frees the environment's old array when it adds a name, while libfaketime (the
+    suite's second pass, 400 days ahead) reads that array from every thread that waits for the GIL:
+    a worker died of it, a segmentation fault in a server thread. os.environ stays the truth for
+    Python; a child started without env= gets a copy of it, as it would have got the C one.
+    """
+
+    def putenv(key: str | bytes, value: str | bytes) -> None:
+        """What the real one refuses is refused (a .env with a NUL in it is such a test)."""
+        if any("\0" in part if isinstance(part, str) else b"\0" in part for part in (key, value)):
+            raise ValueError("embedded null byte")
+        if not key or ("=" in key if isinstance(key, str) else b"=" in key):
+            raise ValueError("illegal environment variable name")
+
+    os.putenv = putenv
+    os.unsetenv = lambda key: None  # type: ignore[assignment]
+    start = subprocess.Popen.__init__
+
+    def popen(self: subprocess.Popen, args: object, *rest: object, **kwargs: object) -> None:
+        if len(rest) < 10 and kwargs.get("env") is None:  # env is Popen's eleventh parameter
+            kwargs["env"] = dict(os.environ)
+        start(self, args, *rest, **kwargs)  # type: ignore[arg-type]
+
+    subprocess.Popen.__init__ = popen  # type: ignore[method-assign]
+
+
+_environment_in_python_only()
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
