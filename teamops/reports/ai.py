@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from teamops.clock import now_iso
-from teamops.kpi.ai import BY, ai_work
+from teamops.kpi.ai import BY, AiWork, ai_work
 from teamops.kpi.assistant_usage import USAGE_BY, Usage
 from teamops.people.handles import repos_of
 from teamops.reports.model import Chart, Column, Report
@@ -118,7 +118,7 @@ def _reports(db: Reader, cfg: Config, win: Window, repo: list[str] | None, by: s
             Column("assistants", "Assistants", wrap=True, drop=1),
         ],
         meta=meta,
-        footer=f"{shares}\nassisted beside the rest: teamops kpi ai --compare",
+        footer=f"{shares}\n{_next_step(data)}",
         empty=empty,
         chart=Chart(
             f"Commits per {by}",
@@ -131,6 +131,16 @@ def _reports(db: Reader, cfg: Config, win: Window, repo: list[str] | None, by: s
         else None,
     )
     return shares_report, compared
+
+
+def _next_step(data: AiWork) -> str:
+    """Where to look next: the comparison, or, when nothing carries a mark, which marks are read."""
+    if data.assisted_commits or any(row.assisted_prs for row in data.rows):
+        return "assisted beside the rest: teamops kpi ai --compare"
+    return (
+        "no commit or pull request here carries an assistant's mark: the marks read are in docs/kpi.md "
+        '("AI-assisted work"); a team\'s own go in [ai_assist] patterns and labels'
+    )
 
 
 def _reported(db: Reader, since: str | None, until: str) -> tuple[str, dict[str, Any]] | None:

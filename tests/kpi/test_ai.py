@@ -295,3 +295,33 @@ def test_one_assisted_commit_among_hundreds_is_under_one_percent_not_none(cli, t
         ).stdout
     )
     assert f"AI-assisted: <1% of {total:,} commits" in res.output
+
+
+def test_a_history_without_marks_says_which_marks_are_read_and_one_mark_brings_the_comparison(make_repo, cli, tmp_path):
+    """A user on a history no assistant signed is told where the marks are, not sent to an empty comparison."""
+    repo = make_repo("svc")
+    repo.commit("init", {"a.py": "0\n"}, author=("Claude Shannon", "claude@bell.example"), date="2026-11-02T09:00:00Z")
+    repo.commit(
+        "Pair on the parser\n\nCo-authored-by: Devin Park <devin@acme.example>",
+        {"b.py": "1\n"},
+        author=HUMAN,
+        date="2026-11-03T09:00:00Z",
+    )
+    db = str(tmp_path / "t.db")
+    assert cli("--db", db, "sync-commits", "--repo", str(repo.path)).exit_code == 0
+    none = cli("--db", db, "kpi", "ai", "--since", "2026-11-01", "--until", "2026-11-30")
+    assert none.exit_code == 0
+    assert "AI-assisted: 0% of 2 commits" in none.stdout
+    assert "carries an assistant's mark: the marks read are in docs/kpi.md" in none.stdout
+    assert "--compare" not in none.stdout
+
+    repo.commit(
+        "Tidy\n\nCo-Authored-By: Claude <noreply@anthropic.com>",
+        {"c.py": "2\n"},
+        author=HUMAN,
+        date="2026-11-04T09:00:00Z",
+    )
+    assert cli("--db", db, "sync-commits", "--repo", str(repo.path)).exit_code == 0
+    one = cli("--db", db, "kpi", "ai", "--since", "2026-11-01", "--until", "2026-11-30")
+    assert "AI-assisted: 33% of 3 commits" in one.stdout
+    assert "teamops kpi ai --compare" in one.stdout and "the marks read are in" not in one.stdout
