@@ -91,6 +91,7 @@ def build(db: Path, pulls: int) -> None:
         ]
         batch.append(
             PullRecord(
+                source="github",
                 number=n,
                 title=f"Change {n}",
                 author=f"dev{n % 30}",

@@ -112,12 +112,17 @@ def ai_work(
     flow = pr_flow(db, cfg, since, until, repo_ids, None) if any_pull(db) else PrFlow()
     pulls = pull_assistants(db)
     names = {str(name): int(rid) for rid, name in db.execute("SELECT id, name FROM repos")}
+    teams = _pull_teams(db, since, until) if by == "team" else {}
     assisted_pulls: list[Any] = []
     plain_pulls: list[Any] = []
     for row in flow.rows:
-        who = pulls.get((names.get(row.repo, -1), row.number), [])
+        repo_id = names.get(row.repo, -1)
+        who = pulls.get((repo_id, row.number), [])
         (assisted_pulls if who else plain_pulls).append(row)
-        pull_key = (who or ["(none)"])[0] if by == "assistant" else _pull_group(row, by)
+        if by == "team":
+            pull_key: str | None = teams.get((repo_id, row.number)) or "(no team)"
+        else:
+            pull_key = (who or ["(none)"])[0] if by == "assistant" else _pull_group(row, by)
         if pull_key is None:
             continue
         counts = groups[pull_key]
@@ -186,7 +191,17 @@ def _pull_group(row: Any, by: str) -> str | None:
         return str(row.repo)
     if by == "person":
         return str(row.author)
-    return None  # a pull request's team is its author's: counted by person
+    return None
+
+
+def _pull_teams(db: Reader, since: str | None, until: str) -> dict[tuple[int, int], str | None]:
+    """Each pull request merged in the window with its author's team (a person's, else none)."""
+    rows = db.execute(
+        "SELECT p.repo_id, p.number, pe.team FROM pull_requests p LEFT JOIN people pe ON pe.id = p.person_id "
+        "WHERE p.merged_at >= COALESCE(?, '') AND p.merged_at < ?",
+        [since, until],
+    )
+    return {(int(r), int(n)): team for r, n, team in rows}
 
 
 # -- the comparison --------------------------------------------------------------------------------------

@@ -941,3 +941,17 @@ def m035_assistant_usage(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX idx_assistant_users_day ON assistant_users(day)")
+
+
+@migration
+def m036_inferred_pull_request_authors(db: Database) -> None:
+    # A pull request inferred from a clone names no account: its author is the person who wrote its earliest
+    # commit (sync-commits and people changes keep this up to date from here on).
+    db.execute(
+        """
+        UPDATE pull_requests AS p SET person_id = (SELECT c.person_id FROM pr_commits pc CROSS JOIN commits c
+            ON c.repo_id = pc.repo_id AND c.sha = pc.sha WHERE pc.repo_id = p.repo_id AND pc.number = p.number
+            ORDER BY c.authored_at, c.id LIMIT 1)
+        WHERE p.inferred = 1 AND p.author IS NULL
+        """
+    )

@@ -50,6 +50,16 @@ INSERT INTO pull_requests (repo_id, number, {PULL_COLUMNS})
 VALUES (?, ?, {", ".join("?" * len(_NAMES))})
 ON CONFLICT (repo_id, number) DO NOTHING
 """
+# A pull request's author as a person: the account of the repository's kind; for one inferred from a clone (it
+# names no account), the author of its earliest commit: a squash commit keeps its pull request's author, and a
+# merge's branch begins with the commit of whoever opened it. CROSS JOIN: from the pull request's few commits
+# (left to itself, SQLite walks every commit in time order to skip the sort).
+PERSON = """COALESCE(
+    (SELECT i.person_id FROM identities i WHERE i.kind = (SELECT r.kind FROM repos r WHERE r.id = {p}.repo_id)
+        AND i.value = lower({p}.author)),
+    CASE WHEN {p}.inferred = 1 THEN (SELECT c.person_id FROM pr_commits pc CROSS JOIN commits c
+        ON c.repo_id = pc.repo_id AND c.sha = pc.sha WHERE pc.repo_id = {p}.repo_id AND pc.number = {p}.number
+        ORDER BY c.authored_at, c.id LIMIT 1) END)"""
 NOT_BY_AUTHOR = "(r.reviewer IS NULL OR p.author IS NULL OR lower(r.reviewer) != lower(p.author))"
 DERIVE = f"""
 UPDATE pull_requests AS p SET
@@ -62,8 +72,7 @@ UPDATE pull_requests AS p SET
     first_commit_at = COALESCE((SELECT MIN(c.authored_at) FROM pr_commits pc CROSS JOIN commits c
         ON c.repo_id = pc.repo_id AND c.sha = pc.sha WHERE pc.repo_id = p.repo_id AND pc.number = p.number),
         p.first_commit_at),
-    person_id = (SELECT i.person_id FROM identities i WHERE i.kind = (SELECT r.kind FROM repos r
-        WHERE r.id = p.repo_id) AND i.value = lower(p.author)),
+    person_id = {PERSON.format(p="p")},
     additions = COALESCE(p.additions, CASE WHEN p.inferred = 1 THEN (SELECT SUM(c.additions) FROM pr_commits pc
         JOIN commits c ON c.repo_id = pc.repo_id AND c.sha = pc.sha WHERE pc.repo_id = p.repo_id
         AND pc.number = p.number) END),
@@ -314,14 +323,13 @@ class Waiting:
 
 def save_author_people(db: Database) -> int:
     """Recompute each pull request's author as a person after identities change (inside the caller's
-    transaction): an account of the repository's kind; how many moved."""
+    transaction): an account of the repository's kind, or an inferred one's first commit; how many moved."""
     cur = db.execute(
-        """
+        f"""
         UPDATE pull_requests AS p SET person_id = m.pid
         FROM (
-            SELECT q.repo_id, q.number, (SELECT i.person_id FROM identities i
-                WHERE i.kind = r.kind AND i.value = lower(q.author)) AS pid
-            FROM pull_requests q JOIN repos r ON r.id = q.repo_id WHERE q.author IS NOT NULL
+            SELECT q.repo_id, q.number, {PERSON.format(p="q")} AS pid
+            FROM pull_requests q WHERE q.author IS NOT NULL OR q.inferred = 1
         ) AS m
         WHERE m.repo_id = p.repo_id AND m.number = p.number AND p.person_id IS NOT m.pid
         """

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+from collections import Counter
 
 import pytest
 
@@ -325,3 +326,33 @@ def test_a_history_without_marks_says_which_marks_are_read_and_one_mark_brings_t
     one = cli("--db", db, "kpi", "ai", "--since", "2026-11-01", "--until", "2026-11-30")
     assert "AI-assisted: 33% of 3 commits" in one.stdout
     assert "teamops kpi ai --compare" in one.stdout and "the marks read are in" not in one.stdout
+
+
+def test_merged_pull_requests_count_for_their_authors_team(make_repo, cli, tmp_path):
+    """By team, a merged pull request counts for its author's team (from a clone: its branch's first author)."""
+    repo = make_repo("svc")
+    repo.commit("init", {"app.py": "0\n"}, author=HUMAN, date="2026-11-02T09:00:00Z")
+    bob = ("Bob Baker", "bob@acme.example")
+    for i, (author, trailer) in enumerate(
+        [(HUMAN, ""), (bob, "\n\nCo-Authored-By: Claude <noreply@anthropic.com>")] * 2
+    ):
+        repo.git("checkout", "-q", "-b", f"topic-{i}")
+        repo.commit(f"Change {i}{trailer}", {f"m{i}.py": "x\n"}, author=author, date=f"2026-11-{3 + i:02d}T09:00:00Z")
+        repo.git("checkout", "-q", "main")
+        when = {
+            "GIT_AUTHOR_DATE": f"2026-11-{3 + i:02d}T15:00:00Z",
+            "GIT_COMMITTER_DATE": f"2026-11-{3 + i:02d}T15:00:00Z",
+        }
+        repo.git(
+            "merge", "-q", "--no-ff", "-m", f"Merge pull request #{i + 1} from acme/topic-{i}", f"topic-{i}", env=when
+        )
+    db = str(tmp_path / "t.db")
+    assert cli("--db", db, "people", "add", "ann", "--email", HUMAN[1], "--team", "core").exit_code == 0
+    assert cli("--db", db, "people", "add", "bob", "--email", bob[1], "--team", "web").exit_code == 0
+    assert cli("--db", db, "sync-commits", "--repo", str(repo.path)).exit_code == 0
+    merges = repo.git("log", "--merges", "--format=%H").splitlines()
+    by_email = Counter(repo.git("log", "-1", "--format=%ae", f"{sha}^2") for sha in merges)
+    res = cli("--db", db, "kpi", "ai", "--by", "team", "--since", "2026-11-01", "--until", "2026-11-30", "-f", "json")
+    rows = {r["group"]: r for r in json.loads(res.stdout)["rows"]}
+    assert rows["core"]["merged_prs"] == by_email[HUMAN[1]] == 2 and rows["core"]["assisted_prs"] == 0
+    assert rows["web"]["merged_prs"] == by_email[bob[1]] == 2 and rows["web"]["pr_share"] == 1.0

@@ -335,3 +335,51 @@ def test_review_nudges_go_once_per_pull_request_and_reviewer_a_day(shop, cli, tm
     assert "nudged earlier today" in later.stderr
     cli("--db", db, "remind", "reviews", "--no-send", env={**base, "TEAMOPS_NOW": "2026-10-13T15:00:00Z"})
     assert len(sql(db, "SELECT 1 FROM outbox")) == 2  # the next day, once more
+
+
+def test_a_clone_s_inferred_pull_requests_belong_to_whoever_wrote_them(make_repo, cli, tmp_path):
+    """Without GitHub, a merge's pull request is its branch's first author's and a squash one its commit's
+    author's (git says which); a person's and a team's pull-request figures count them, from the people
+    added after the sync as from those added before."""
+    r = make_repo("svc")
+    r.commit("init", {"a.py": "1\n"}, date=at(1, 9))
+    r.git("checkout", "-q", "-b", "topic")
+    r.commit("export: first cut", {"e.py": "x\n"}, author=("Ann Archer", "ann@acme.io"), date=at(5, 9))
+    r.commit("export: review fixes", {"e.py": "y\n"}, author=("Bob Baker", "bob@acme.io"), date=at(5, 13))
+    r.git("checkout", "-q", "main")
+    when = {"GIT_AUTHOR_DATE": at(6, 9), "GIT_COMMITTER_DATE": at(6, 9)}
+    r.git("merge", "-q", "--no-ff", "-m", "Merge pull request #1 from acme/topic", "topic", env=when)
+    r.commit("Fix login (#2)", {"l.py": "l\n"}, author=("Bob Baker", "bob@acme.io"), date=at(7, 10))
+    r.commit("Tidy (#3)", {"t.py": "t\n"}, author=("Cy Contractor", "cy@else.io"), date=at(8, 10))
+    first_of_branch = r.git("log", "--reverse", "--format=%ae", "HEAD~2^1..HEAD~2^2").splitlines()[0]
+    squashers = r.git("log", "-2", "--format=%ae").splitlines()[::-1]
+    truth = {1: first_of_branch, 2: squashers[0], 3: squashers[1]}
+    assert truth == {1: "ann@acme.io", 2: "bob@acme.io", 3: "cy@else.io"}
+    handle = {"ann@acme.io": "ann", "bob@acme.io": "bob"}
+
+    def authors(db: str, *filters: str) -> dict[int, str]:
+        res = cli("--db", db, "-f", "json", "kpi", "prs", "--since", "2026-10-01", "--until", "2026-11-01", *filters)
+        assert res.exit_code == 0, res.output
+        return {p["number"]: p["author"] for p in json.loads(res.stdout)["pulls"]}
+
+    after = str(tmp_path / "after.db")
+    assert cli("--db", after, "sync-commits", "--repo", str(r.path)).exit_code == 0
+    assert set(authors(after).values()) == {"(inferred)"}
+    for name, email, team in (("ann", "ann@acme.io", "core"), ("bob", "bob@acme.io", "web")):
+        assert cli("--db", after, "people", "add", name, "--email", email, "--team", team).exit_code == 0
+    expected = {n: handle.get(email, "(inferred)") for n, email in truth.items()}
+    assert authors(after) == expected
+    assert authors(after, "--person", "ann") == {1: "ann"}
+    assert authors(after, "--team", "web") == {2: "bob"}
+    # a database an older teamops wrote (inferred pull requests without a person) gets them on its next open
+    with sqlite3.connect(after) as conn:
+        conn.execute("UPDATE pull_requests SET person_id = NULL")
+        conn.execute("DELETE FROM _migrations WHERE name = 'm036_inferred_pull_request_authors'")
+    conn.close()
+    assert authors(after) == expected
+
+    before = str(tmp_path / "before.db")
+    for name, email, team in (("ann", "ann@acme.io", "core"), ("bob", "bob@acme.io", "web")):
+        assert cli("--db", before, "people", "add", name, "--email", email, "--team", team).exit_code == 0
+    assert cli("--db", before, "sync-commits", "--repo", str(r.path)).exit_code == 0
+    assert authors(before) == expected
