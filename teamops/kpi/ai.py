@@ -75,7 +75,12 @@ class AiWork:
 
 
 def _share(part: float, whole: float) -> float | None:
-    return rounded(part / whole, 3) if whole else None
+    """part ÷ whole to three decimals, but never rounded to none or to all when it is neither (1 in 4,881)."""
+    if not whole:
+        return None
+    share = part / whole
+    kept = rounded(share, 3)
+    return rounded(share, 6) if kept in (0, 1) and 0 < share < 1 else kept
 
 
 def ai_work(

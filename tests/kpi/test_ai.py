@@ -264,10 +264,10 @@ def test_a_pull_request_whose_description_an_assistant_signed_is_assisted(make_r
     assert data["pr_share"] == 0.5 and data["commit_share"] == 0.0
 
 
-def test_one_assisted_commit_among_hundreds_is_under_one_percent_not_none(cli, tmp_path):
+def test_one_assisted_commit_among_thousands_is_under_one_percent_not_none(cli, tmp_path):
     from tests.support.synth import build_repo
 
-    repo = build_repo(tmp_path / "big", 400, merge_every=0)
+    repo = build_repo(tmp_path / "big", 2400, merge_every=0)  # 1 in 2,401: three decimals would say 0
     env = {"GIT_AUTHOR_DATE": "2026-11-03T10:00:00Z", "GIT_COMMITTER_DATE": "2026-11-03T10:00:00Z"}
     subprocess.run(
         [
@@ -296,6 +296,8 @@ def test_one_assisted_commit_among_hundreds_is_under_one_percent_not_none(cli, t
         ).stdout
     )
     assert f"AI-assisted: <1% of {total:,} commits" in res.output
+    as_json = cli("--db", db, "kpi", "ai", "--since", "2000-01-01", "--until", "2026-12-01", "-f", "json").stdout
+    assert json.loads(as_json)["commit_share"] == round(1 / total, 6) > 0
 
 
 def test_a_history_without_marks_says_which_marks_are_read_and_one_mark_brings_the_comparison(make_repo, cli, tmp_path):
