@@ -175,27 +175,22 @@ def test_new_markers_read_the_history_again_and_a_re_run_reads_nothing(marked, c
     assert "Paint AI" in set().union(*got.values()) and "Acme AI" not in set().union(*got.values())
 
 
+def merge_topic(repo, i: int, message: str, content: str, author: tuple[str, str]) -> None:
+    """Branch topic-i with one commit (m{i}.py) on November 3 + i at 09:00, merged at 15:00 as pull request #i+1."""
+    repo.git("checkout", "-q", "-b", f"topic-{i}")
+    repo.commit(message, {f"m{i}.py": content}, author=author, date=f"2026-11-{3 + i:02d}T09:00:00Z")
+    repo.git("checkout", "-q", "main")
+    when = {"GIT_AUTHOR_DATE": f"2026-11-{3 + i:02d}T15:00:00Z", "GIT_COMMITTER_DATE": f"2026-11-{3 + i:02d}T15:00:00Z"}
+    repo.git("merge", "-q", "--no-ff", "-m", f"Merge pull request #{i + 1} from acme/topic-{i}", f"topic-{i}", env=when)
+
+
 def test_the_comparison_shows_both_samples_and_says_when_they_are_too_few(make_repo, cli, tmp_path):
     """Six merged pull requests an assistant co-wrote and six it did not (inferred from the merge commits)."""
     repo = make_repo("svc")
     repo.commit("init", {"app.py": "0\n"}, author=HUMAN, date="2026-11-02T09:00:00+00:00")
     for i in range(12):
-        repo.git("checkout", "-q", "-b", f"topic-{i}")
         trailer = "\n\nCo-Authored-By: Claude <noreply@anthropic.com>" if i % 2 else ""
-        repo.commit(
-            f"Change {i}{trailer}",
-            {f"m{i}.py": "x\n" * (5 + i)},
-            author=HUMAN,
-            date=f"2026-11-{3 + i:02d}T09:00:00+00:00",
-        )
-        repo.git("checkout", "-q", "main")
-        when = {
-            "GIT_AUTHOR_DATE": f"2026-11-{3 + i:02d}T15:00:00+00:00",
-            "GIT_COMMITTER_DATE": f"2026-11-{3 + i:02d}T15:00:00+00:00",
-        }
-        repo.git(
-            "merge", "-q", "--no-ff", "-m", f"Merge pull request #{i + 1} from acme/topic-{i}", f"topic-{i}", env=when
-        )
+        merge_topic(repo, i, f"Change {i}{trailer}", "x\n" * (5 + i), HUMAN)
     # one assisted change reverted three days later: the quality line sees it
     when = {"GIT_AUTHOR_DATE": "2026-11-07T10:00:00+00:00", "GIT_COMMITTER_DATE": "2026-11-07T10:00:00+00:00"}
     repo.git("revert", "--no-edit", repo.git("rev-parse", "topic-1"), env=when)
@@ -338,16 +333,7 @@ def test_merged_pull_requests_count_for_their_authors_team(make_repo, cli, tmp_p
     for i, (author, trailer) in enumerate(
         [(HUMAN, ""), (bob, "\n\nCo-Authored-By: Claude <noreply@anthropic.com>")] * 2
     ):
-        repo.git("checkout", "-q", "-b", f"topic-{i}")
-        repo.commit(f"Change {i}{trailer}", {f"m{i}.py": "x\n"}, author=author, date=f"2026-11-{3 + i:02d}T09:00:00Z")
-        repo.git("checkout", "-q", "main")
-        when = {
-            "GIT_AUTHOR_DATE": f"2026-11-{3 + i:02d}T15:00:00Z",
-            "GIT_COMMITTER_DATE": f"2026-11-{3 + i:02d}T15:00:00Z",
-        }
-        repo.git(
-            "merge", "-q", "--no-ff", "-m", f"Merge pull request #{i + 1} from acme/topic-{i}", f"topic-{i}", env=when
-        )
+        merge_topic(repo, i, f"Change {i}{trailer}", "x\n", author)
     db = str(tmp_path / "t.db")
     assert cli("--db", db, "people", "add", "ann", "--email", HUMAN[1], "--team", "core").exit_code == 0
     assert cli("--db", db, "people", "add", "bob", "--email", bob[1], "--team", "web").exit_code == 0
