@@ -404,17 +404,17 @@ def test_a_group_in_one_process_equals_two_shards_merged(cli, world, tmp_path):
     assert len(fake.log) - again == 3 + 4
 
 
-def test_a_thousand_commits_and_three_hundred_merge_requests_within_the_request_budget(cli, tmp_path):
-    """⌈commits/100⌉ + ⌈merge requests/100⌉ + one page of notes each + 5; a run that finds nothing new: one
-    request per stream."""
+def test_several_pages_of_commits_and_merge_requests_within_the_request_budget(cli, tmp_path):
+    """⌈commits/100⌉ + ⌈merge requests/100⌉ + one page of notes each + 5 (here 450 commits on 5 pages, 140
+    merge requests on 2); a run that finds nothing new: one request per stream."""
     import math
 
     from tests.fakes.gitlab import merge_requests_from_merges
     from tests.support.synth import build_repo
 
-    path = build_repo(tmp_path / "big", 1000, merge_every=2)
+    path = build_repo(tmp_path / "big", 450, merge_every=2)
     with FakeGitLab({"acme/big": path}) as fake:
-        mrs = merge_requests_from_merges(fake, "acme/big", 300)
+        mrs = merge_requests_from_merges(fake, "acme/big", 140)
         db = tmp_path / "t.db"
         args = ("--db", str(db), "sync-commits", "--repo", "gitlab:acme/big")
         res = cli(*args, env=env_for(fake))
