@@ -121,16 +121,10 @@ def ai_work(
     assisted_pulls: list[Any] = []
     plain_pulls: list[Any] = []
     for row in flow.rows:
-        repo_id = names.get(row.repo, -1)
-        who = pulls.get((repo_id, row.number), [])
+        pull = (names.get(row.repo, -1), row.number)
+        who = pulls.get(pull, [])
         (assisted_pulls if who else plain_pulls).append(row)
-        if by == "team":
-            pull_key: str | None = teams.get((repo_id, row.number)) or "(no team)"
-        else:
-            pull_key = (who or ["(none)"])[0] if by == "assistant" else _pull_group(row, by)
-        if pull_key is None:
-            continue
-        counts = groups[pull_key]
+        counts = groups[(who or ["(none)"])[0] if by == "assistant" else _pull_group(row, by, teams.get(pull))]
         counts["p"] += 1
         counts["ap"] += bool(who)
     order = iso_weeks(since or (commits[0]["at"] if commits else until), until) if by == "week" else sorted(groups)
@@ -189,14 +183,15 @@ def _group(c: dict[str, Any], by: str) -> str:
     return str(c["repo"])
 
 
-def _pull_group(row: Any, by: str) -> str | None:
+def _pull_group(row: Any, by: str, team: str | None) -> str:
+    """A merged pull request's group, as `_group` is a commit's (its team: its author's)."""
     if by == "week":
         return iso_week_of(row.merged_at)
-    if by == "repo":
-        return str(row.repo)
     if by == "person":
         return str(row.author)
-    return None
+    if by == "team":
+        return team or "(no team)"
+    return str(row.repo)
 
 
 def _pull_teams(db: Reader, since: str | None, until: str) -> dict[tuple[int, int], str | None]:

@@ -135,7 +135,7 @@ def _reports(db: Reader, cfg: Config, win: Window, repo: list[str] | None, by: s
 
 def _next_step(data: AiWork) -> str:
     """Where to look next: the comparison, or, when nothing carries a mark, which marks are read."""
-    if data.assisted_commits or any(row.assisted_prs for row in data.rows):
+    if data.assisted_commits or data.pr_share:  # a share is never rounded to 0 when it is not
         return "assisted beside the rest: teamops kpi ai --compare"
     return (
         "no commit or pull request here carries an assistant's mark: the marks read are in docs/kpi.md "
